@@ -1,0 +1,90 @@
+import { javascript, typescript } from 'projen';
+import { AiryPackage } from './projenrc/airy-package';
+import { nxWorkspace } from './projenrc/nx';
+import { TOOLING } from './projenrc/versions';
+
+// The workspace root: holds the shared dev tooling and runs Nx; it compiles nothing itself.
+const root = new typescript.TypeScriptProject({
+  name: 'airy-core-infrastructure',
+  description: 'Infrastructure toolkit of the Airy Core Platform',
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  projenrcTsOptions: { runner: typescript.TypeScriptRunner.tsx() },
+  typescriptVersion: TOOLING.typescript,
+  devDeps: [
+    `constructs@10.8.1`,
+    `tsx@${TOOLING.tsx}`,
+    `uvu@${TOOLING.uvu}`,
+    `zx@${TOOLING.zx}`,
+    `nx@${TOOLING.nx}`,
+    `@types/node@${TOOLING.typesNode}`,
+  ],
+  sampleCode: false,
+  disableTsconfig: true,
+  jest: false,
+  eslint: false,
+  biome: true,
+  biomeOptions: {
+    version: TOOLING.biome,
+    formatter: false,
+    biomeConfig: { files: { includes: ['**', '!**/lib', '!**/node_modules', '!**/.nx'] } },
+  },
+  github: false,
+  release: false,
+  buildWorkflow: false,
+  depsUpgrade: false,
+  pullRequestTemplate: false,
+  package: false,
+  licensed: true,
+  license: 'Apache-2.0',
+  gitignore: ['.nx/cache', '.nx/workspace-data', '*.tsbuildinfo'],
+});
+root.package.addField('private', true);
+// ESM throughout, so repository scripts and shared test helpers load the same modules as the packages.
+root.package.addField('type', 'module');
+root.package.addField('workspaces', ['packages/*']);
+root.package.addField('engines', { node: TOOLING.node });
+nxWorkspace(root);
+
+const manifests = new AiryPackage(root, {
+  name: 'manifests',
+  description: 'Typed, validated Kubernetes manifests of the Airy Core Platform, with local and production profiles',
+  bin: 'airy-manifests',
+  deps: [`commander@${TOOLING.commander}`],
+  subpaths: { './cli-kit': 'cli-kit' },
+});
+new AiryPackage(root, {
+  name: 'box-builder',
+  description: 'Builds the Airy Core Vagrant box with Packer and publishes it to S3 as a versioned catalog',
+  bin: 'airy-box',
+  deps: [`commander@${TOOLING.commander}`],
+  airyDeps: [manifests],
+});
+new AiryPackage(root, {
+  name: 'bootstrap',
+  description: 'npx @airy/bootstrap: from a clean laptop to a running, verified Airy Core',
+  bin: 'airy-bootstrap',
+  deps: [`commander@${TOOLING.commander}`],
+  airyDeps: [manifests],
+});
+new AiryPackage(root, {
+  name: 'ngrok-tunnel',
+  description: 'A supervised ngrok tunnel that brings webhooks to a local Airy Core',
+  bin: 'airy-tunnel',
+  deps: [`commander@${TOOLING.commander}`],
+  airyDeps: [manifests],
+});
+
+// The root's own tasks drive Nx; the test task prints the `N passed, N failed` summary.
+root.compileTask.reset('nx run-many -t build');
+root.testTask.reset('tsx tools/test.ts');
+const lint = root.addTask('lint', { description: 'Lint the workspace scripts, then every package' });
+lint.exec('biome lint .projenrc.ts projenrc tools');
+lint.exec('shellcheck .ci/run tools/*.sh');
+lint.exec('nx run-many -t lint');
+root.removeTask('watch');
+// The root is no package of its own: it only holds the workspace.
+for (const field of ['main', 'types', 'publishConfig']) root.package.file.addDeletionOverride(field);
+
+root.synth();

@@ -1,0 +1,2 @@
+/** Public API of @airy/box-builder. Its capabilities arrive with their own issues. */
+export {};

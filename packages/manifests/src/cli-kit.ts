@@ -1,0 +1,129 @@
+/**
+ * The conventions every Airy CLI shares: exit codes, one-line errors, `--help`/`--version`, `--verbose`.
+ * One home, imported by all four CLIs through `@airy/manifests/cli-kit`.
+ * @packageDocumentation
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+
+/** Exit codes, the same in every Airy CLI (documented in each README). */
+export const ExitCode = {
+  /** Success. */
+  ok: 0,
+  /** The operation failed, or validation found problems. */
+  failed: 1,
+  /** Bad usage or bad input. */
+  usage: 2,
+  /** A preflight check failed. */
+  preflight: 3,
+  /** Interrupted (SIGINT). */
+  interrupted: 130,
+} as const;
+
+/** One of {@link ExitCode}'s values. */
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/**
+ * An expected failure: printed as one line (`what failed: how to fix it`) and mapped to an exit code.
+ * `detail` is shown only with `--verbose`.
+ */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: ExitCodeValue = ExitCode.failed,
+    readonly detail?: string,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+/** A usage error (exit 2) naming the option and what it accepts. */
+export function usageError(message: string): CliError {
+  return new CliError(message, ExitCode.usage);
+}
+
+/** Reads `version` from the package.json one folder above the compiled module (`lib/` → package root). */
+export function packageVersion(moduleUrl: string): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', moduleUrl), 'utf8')) as { version?: string };
+  return pkg.version ?? '0.0.0';
+}
+
+/** What identifies a CLI. */
+export interface ProgramOptions {
+  /** The executable's name, e.g. `airy-manifests`. */
+  readonly name: string;
+  /** One sentence shown at the top of `--help`. */
+  readonly description: string;
+  /** The package version, see {@link packageVersion}. */
+  readonly version: string;
+}
+
+/**
+ * A commander program with the shared conventions: `--version`, `--verbose`, errors thrown instead of
+ * printed (so {@link runCli} prints them as one line), and subcommands inheriting all of it.
+ */
+export function createProgram(options: ProgramOptions): Command {
+  const program = new Command(options.name)
+    .description(options.description)
+    .version(options.version, '-V, --version', 'print the version and exit')
+    .option('--verbose', 'show details of errors')
+    .helpOption('-h, --help', 'show this help and exit')
+    .showSuggestionAfterError(true);
+  configure(program);
+  return program;
+}
+
+/** Applies the shared error handling to a (sub)command; `runCli` applies it to subcommands added later. */
+function configure(command: Command): void {
+  command.exitOverride();
+  command.configureOutput({ outputError: () => undefined });
+  for (const sub of command.commands) configure(sub);
+}
+
+/** Commander's error codes that mean "printed help or version as asked", i.e. success. */
+const INFORMATIONAL = new Set(['commander.helpDisplayed', 'commander.version']);
+
+/**
+ * Parses `argv`, runs the chosen action, and exits the process with the code of the outcome.
+ * Never prints a stack trace for an expected failure; `--verbose` adds the detail.
+ */
+export async function runCli(program: Command, argv: readonly string[] = process.argv): Promise<never> {
+  configure(program);
+  process.once('SIGINT', () => {
+    process.stderr.write(`\n${program.name()}: interrupted\n`);
+    process.exit(ExitCode.interrupted);
+  });
+  const verbose = argv.includes('--verbose');
+  try {
+    await program.parseAsync(argv as string[]);
+    return process.exit(ExitCode.ok);
+  } catch (error) {
+    return process.exit(report(program.name(), error, verbose));
+  }
+}
+
+/** Prints `error` as one line on stderr and returns the exit code it maps to. */
+function report(name: string, error: unknown, verbose: boolean): ExitCodeValue {
+  if (error instanceof CommanderError) {
+    if (INFORMATIONAL.has(error.code)) return ExitCode.ok;
+    // Help shown because no subcommand was given: that is a usage error.
+    if (error.code === 'commander.help') return ExitCode.usage;
+    const message = error.message.replace(/^error: /, '');
+    process.stderr.write(`${name}: ${message} (see ${name} --help)\n`);
+    return ExitCode.usage;
+  }
+  if (error instanceof CliError) {
+    process.stderr.write(`${name}: ${error.message}\n`);
+    if (verbose && error.detail) process.stderr.write(`${error.detail}\n`);
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`${name}: unexpected error: ${firstLine(message)} (run with --verbose for details)\n`);
+  if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  return ExitCode.failed;
+}
+
+function firstLine(text: string): string {
+  return text.split('\n', 1)[0] ?? '';
+}

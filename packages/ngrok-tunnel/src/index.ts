@@ -1,0 +1,2 @@
+/** Public API of @airy/ngrok-tunnel. Its capabilities arrive with their own issues. */
+export {};

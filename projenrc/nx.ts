@@ -1,0 +1,39 @@
+import { JsonFile, type Project } from 'projen';
+
+/**
+ * Writes nx.json: `build` waits for the builds of dependencies, `test` for its own build,
+ * and build, test and lint are cached on exactly what they read.
+ */
+export function nxWorkspace(root: Project): JsonFile {
+  return new JsonFile(root, 'nx.json', {
+    obj: {
+      $schema: './node_modules/nx/schemas/nx-schema.json',
+      defaultBase: 'main',
+      namedInputs: {
+        // Everything git tracks in the package, plus the workspace files that change any build.
+        default: ['{projectRoot}/**/*', 'sharedGlobals'],
+        sharedGlobals: ['{workspaceRoot}/package-lock.json'],
+        production: ['default', '!{projectRoot}/test/**/*', '!{projectRoot}/tsconfig.dev.json'],
+      },
+      targetDefaults: {
+        build: {
+          dependsOn: ['^build'],
+          inputs: ['production', '^production'],
+          outputs: ['{projectRoot}/lib'],
+          cache: true,
+        },
+        test: {
+          dependsOn: ['build'],
+          inputs: ['default', '^production', '{workspaceRoot}/tools/testing/**/*', '{workspaceRoot}/images/**/*', '{workspaceRoot}/infrastructure/**/*'],
+          cache: true,
+        },
+        lint: {
+          // The test type check reads the declarations of the packages it imports.
+          dependsOn: ['^build'],
+          inputs: ['default', '{workspaceRoot}/biome.jsonc'],
+          cache: true,
+        },
+      },
+    },
+  });
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests and the box build use (run as root, or with sudo).
+# Safe to re-run: apt-get skips what is already installed.
+set -euo pipefail
+
+packages=(
+  shellcheck   # lint of the shell scripts
+  ca-certificates
+  git
+)
+
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "setup: run as root or install sudo" >&2; exit 2; }
+  sudo=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+echo "setup: Debian packages ready: ${packages[*]}"

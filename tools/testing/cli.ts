@@ -1,0 +1,72 @@
+/** Test helpers shared by every package's tests: running a package's real, compiled bin. */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+
+/** The outcome of one run of a bin. */
+export interface BinRun {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+interface PackageJson {
+  readonly name: string;
+  readonly version: string;
+  readonly bin: Record<string, string>;
+}
+
+/** Reads a package's package.json. */
+export function packageJson(packageDir: string): PackageJson {
+  return JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as PackageJson;
+}
+
+/** Runs the package's single bin (the compiled `lib/cli.js`) with `args`. */
+export function runBin(
+  packageDir: string,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {},
+): BinRun {
+  const [file] = Object.values(packageJson(packageDir).bin);
+  if (!file) throw new Error(`${packageDir} has no bin`);
+  const result = spawnSync(process.execPath, [join(packageDir, file), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1', ...options.env },
+    input: options.input,
+    cwd: options.cwd,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * Registers the checks every Airy CLI must pass: `--help` and `--version` exit 0,
+ * an unknown flag exits 2 with a single line that names the flag.
+ */
+export function cliConventionTests(packageDir: string): void {
+  const pkg = packageJson(packageDir);
+  const [binName] = Object.keys(pkg.bin);
+
+  test(`${binName} --help prints usage and exits 0`, () => {
+    const run = runBin(packageDir, ['--help']);
+    assert.is(run.status, 0, run.stderr);
+    assert.match(run.stdout, new RegExp(`^Usage: ${binName} `));
+    assert.match(run.stdout, /--version/);
+  });
+
+  test(`${binName} --version prints the package version and exits 0`, () => {
+    const run = runBin(packageDir, ['--version']);
+    assert.is(run.status, 0, run.stderr);
+    assert.is(run.stdout.trim(), pkg.version);
+  });
+
+  test(`${binName} rejects an unknown flag with exit 2 and one line`, () => {
+    const run = runBin(packageDir, ['--no-such-flag']);
+    assert.is(run.status, 2);
+    assert.is(run.stdout, '');
+    const lines = run.stderr.trimEnd().split('\n');
+    assert.is(lines.length, 1, run.stderr);
+    assert.match(lines[0] ?? '', new RegExp(`^${binName}: .*--no-such-flag.*--help`));
+  });
+}
