@@ -51,7 +51,8 @@ const manifests = new AiryPackage(root, {
   name: 'manifests',
   description: 'Typed, validated Kubernetes manifests of the Airy Core Platform, with local and production profiles',
   bin: 'airy-manifests',
-  deps: [`commander@${TOOLING.commander}`],
+  // kubernetes-models needs exact pins: on Node 20 npm would otherwise pick older releases by `engines`.
+  deps: [`commander@${TOOLING.commander}`, 'yaml@2.9.1', 'kubernetes-models@5.1.0', '@kubernetes-models/istio@3.0.1'],
   subpaths: { './cli-kit': 'cli-kit' },
 });
 new AiryPackage(root, {
