@@ -85,6 +85,10 @@ lint.exec('biome lint .projenrc.ts projenrc tools');
 lint.exec('shellcheck .ci/run tools/*.sh');
 lint.exec('nx run-many -t lint');
 root.removeTask('watch');
+root.addTask('render-deployments', {
+  description: 'Render the local profile into infrastructure/deployments (checked in; a test fails when stale)',
+  exec: 'nx run manifests:build && tsx tools/render-deployments.ts',
+});
 // The root is no package of its own: it only holds the workspace.
 for (const field of ['main', 'types', 'publishConfig']) root.package.file.addDeletionOverride(field);
 

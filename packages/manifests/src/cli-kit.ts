@@ -97,7 +97,8 @@ export async function runCli(program: Command, argv: readonly string[] = process
   const verbose = argv.includes('--verbose');
   try {
     await program.parseAsync(argv as string[]);
-    return process.exit(ExitCode.ok);
+    // An action reports a failure without throwing by setting process.exitCode (e.g. validation problems).
+    return process.exit(typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok);
   } catch (error) {
     return process.exit(report(program.name(), error, verbose));
   }

@@ -1,0 +1,426 @@
+/**
+ * The platform's options (what users set) and their resolution into a complete configuration
+ * (what the components render). Defaults come from the profile.
+ */
+import { COMPONENT_VERSIONS } from './versions.js';
+import { WEBHOOK_SOURCES } from './webhooks.js';
+
+/** The two profiles: one machine (Minikube in the box), or a real multi-node cluster. */
+export const PROFILES = ['local', 'production'] as const;
+/** `local` or `production`. */
+export type Profile = (typeof PROFILES)[number];
+
+/** How Kafka keeps its metadata. */
+export const KAFKA_MODES = ['kraft', 'zookeeper'] as const;
+/** `kraft` (default) or `zookeeper` (the seed's layout). */
+export type KafkaMode = (typeof KAFKA_MODES)[number];
+
+/** KRaft controllers inside the brokers, or a StatefulSet of their own. */
+export const CONTROLLER_LAYOUTS = ['combined', 'separate'] as const;
+/** `combined` or `separate`. */
+export type ControllerLayout = (typeof CONTROLLER_LAYOUTS)[number];
+
+/** Requests and limits of one container, as Kubernetes quantities. */
+export interface ResourceSpec {
+  readonly requests: { readonly cpu: string; readonly memory: string };
+  readonly limits: { readonly cpu: string; readonly memory: string };
+}
+
+/** Options of the Kafka brokers. */
+export interface KafkaProps {
+  /** @default "kraft" */
+  readonly mode?: KafkaMode;
+  /** @default 1 (local), 3 (production) */
+  readonly brokers?: number;
+  /** KRaft only. @default "combined" (local), "separate" (production) */
+  readonly controllers?: ControllerLayout;
+  /** KRaft with separate controllers only. @default 3 */
+  readonly controllerCount?: number;
+  /** Size of each broker's volume. @default "5Gi" (local), "100Gi" (production) */
+  readonly storage?: string;
+  /** @default profile-sized */
+  readonly resources?: ResourceSpec;
+  /** The KRaft cluster id (22 characters of base64url). @default derived from the namespace */
+  readonly clusterId?: string;
+}
+
+/** Options of the ZooKeeper ensemble (mode `zookeeper` only). */
+export interface ZookeeperProps {
+  /** @default 1 (local), 3 (production) */
+  readonly servers?: number;
+  /** @default "1Gi" (local), "10Gi" (production) */
+  readonly storage?: string;
+  /** @default profile-sized */
+  readonly resources?: ResourceSpec;
+}
+
+/** Options of the Confluent Schema Registry. */
+export interface SchemaRegistryProps {
+  /** @default 1 (local), 2 (production) */
+  readonly replicas?: number;
+  /** @default profile-sized */
+  readonly resources?: ResourceSpec;
+}
+
+/**
+ * Options of PostgreSQL. The password is never a default: pass `password` (it goes into a Secret that is
+ * rendered), or `existingSecret` (a Secret you create, with keys `POSTGRES_USER` and `POSTGRES_PASSWORD`).
+ * The CLI generates a strong password when neither is given.
+ */
+export interface PostgresProps {
+  /** @default "airy_core" */
+  readonly database?: string;
+  /** @default "airy" */
+  readonly user?: string;
+  /** A password to store in the rendered Secret. */
+  readonly password?: string;
+  /** The name of a Secret that already exists in the namespace. */
+  readonly existingSecret?: string;
+  /** @default "2Gi" (local), "50Gi" (production) */
+  readonly storage?: string;
+  /** @default profile-sized */
+  readonly resources?: ResourceSpec;
+}
+
+/** One Kafka topic. */
+export interface TopicSpec {
+  readonly name: string;
+  /** @default 10 (local: 1) */
+  readonly partitions?: number;
+  /** Topic configs, e.g. `{ "cleanup.policy": "compact" }`. */
+  readonly config?: Readonly<Record<string, string>>;
+}
+
+/** Options of the Istio ingress. */
+export interface IngressProps {
+  /** Host names the `airy-core` Gateway accepts. @default ["airy.core"] */
+  readonly hosts?: readonly string[];
+}
+
+/** Options of the in-cluster ngrok agent. */
+export interface NgrokProps {
+  /** @default true (local), false (production) */
+  readonly enabled?: boolean;
+  /** A static ngrok domain, so webhook URLs survive restarts. */
+  readonly domain?: string;
+  /** The Secret (key `authtoken`) you create with your ngrok authtoken. @default "ngrok" */
+  readonly authtokenSecret?: string;
+}
+
+/** A service of your own, deployed like the platform's. */
+export interface AppSpec {
+  /** DNS-1035 name of the Deployment and Service. */
+  readonly name: string;
+  /** Image with an exact tag. */
+  readonly image: string;
+  /** The port the container listens on. */
+  readonly port: number;
+  /** Extra environment. Every app also gets KAFKA_BROKERS and KAFKA_SCHEMA_REGISTRY_URL. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Path prefixes routed to it by the ingress. @default none */
+  readonly routes?: readonly string[];
+  /** Give it the database credentials (DATABASE_HOST, DATABASE_NAME, DATABASE_USER, DATABASE_PASSWORD). */
+  readonly database?: boolean;
+  /** HTTP path for readiness and liveness probes. @default "/health" */
+  readonly healthPath?: string;
+  /** @default 1 (local), 2 (production) */
+  readonly replicas?: number;
+  /** @default profile-sized */
+  readonly resources?: ResourceSpec;
+}
+
+/** Everything that can be set; all of it optional. */
+export interface PlatformOptions {
+  /** @default "local" */
+  readonly profile?: Profile;
+  /** @default "airy" */
+  readonly namespace?: string;
+  /** StorageClass of every volume. @default the cluster's default class */
+  readonly storageClass?: string;
+  readonly kafka?: KafkaProps;
+  readonly zookeeper?: ZookeeperProps;
+  readonly schemaRegistry?: SchemaRegistryProps;
+  readonly postgres?: PostgresProps;
+  /** Topics added to the platform's own. */
+  readonly topics?: readonly TopicSpec[];
+  readonly ingress?: IngressProps;
+  readonly ngrok?: NgrokProps;
+  /** Apps added to the platform's own (API, UI, webhook connectors). */
+  readonly apps?: readonly AppSpec[];
+  /** Replace the platform's own apps instead of adding to them. @default false */
+  readonly replaceCoreApps?: boolean;
+}
+
+/** An option with a bad value. The CLI turns it into a usage error (exit 2). */
+export class OptionError extends Error {
+  constructor(
+    readonly option: string,
+    message: string,
+  ) {
+    super(`${option}: ${message}`);
+    this.name = 'OptionError';
+  }
+}
+
+type Resolved<T> = { readonly [K in keyof T]-?: Exclude<T[K], undefined> };
+
+/** The configuration the components render: every option resolved. */
+export interface PlatformConfig {
+  readonly profile: Profile;
+  readonly namespace: string;
+  readonly storageClass: string | undefined;
+  readonly kafka: Resolved<KafkaProps> & { readonly controllerResources: ResourceSpec };
+  readonly zookeeper: Resolved<ZookeeperProps>;
+  readonly schemaRegistry: Resolved<SchemaRegistryProps>;
+  readonly postgres: Resolved<Omit<PostgresProps, 'password' | 'existingSecret'>> & {
+    readonly secret: { readonly name: string; readonly password?: string };
+  };
+  readonly topics: readonly Required<TopicSpec>[];
+  readonly ingress: Resolved<IngressProps>;
+  readonly ngrok: Resolved<Omit<NgrokProps, 'domain'>> & { readonly domain: string | undefined };
+  readonly apps: readonly Resolved<AppSpec>[];
+  /** Replication of internal topics and `min.insync.replicas`, from the broker count. */
+  readonly replication: { readonly factor: number; readonly minInsync: number };
+}
+
+const r = (cpu: string, memory: string, cpuLimit: string, memoryLimit: string): ResourceSpec => ({
+  requests: { cpu, memory },
+  limits: { cpu: cpuLimit, memory: memoryLimit },
+});
+
+/** Defaults that differ by profile. The local ones fit a 4-CPU / 8-GiB VM (see `LOCAL_VM`). */
+const PROFILE_DEFAULTS = {
+  local: {
+    brokers: 1,
+    controllers: 'combined',
+    zookeeperServers: 1,
+    schemaRegistryReplicas: 1,
+    appReplicas: 1,
+    partitions: 1,
+    storage: { kafka: '5Gi', zookeeper: '1Gi', postgres: '2Gi' },
+    resources: {
+      kafka: r('250m', '768Mi', '1', '1Gi'),
+      controller: r('100m', '384Mi', '500m', '512Mi'),
+      zookeeper: r('100m', '256Mi', '500m', '512Mi'),
+      schemaRegistry: r('100m', '256Mi', '500m', '512Mi'),
+      postgres: r('100m', '256Mi', '500m', '512Mi'),
+      app: r('50m', '192Mi', '250m', '384Mi'),
+    },
+    ngrok: true,
+  },
+  production: {
+    brokers: 3,
+    controllers: 'separate',
+    zookeeperServers: 3,
+    schemaRegistryReplicas: 2,
+    appReplicas: 2,
+    partitions: 10,
+    storage: { kafka: '100Gi', zookeeper: '10Gi', postgres: '50Gi' },
+    resources: {
+      kafka: r('1', '4Gi', '2', '4Gi'),
+      controller: r('250m', '1Gi', '1', '1Gi'),
+      zookeeper: r('250m', '1Gi', '1', '1Gi'),
+      schemaRegistry: r('250m', '1Gi', '1', '1Gi'),
+      postgres: r('500m', '1Gi', '2', '2Gi'),
+      app: r('250m', '512Mi', '1', '1Gi'),
+    },
+    ngrok: false,
+  },
+} as const;
+
+/** The platform's own topics, from the original Airy Core. */
+export const PLATFORM_TOPICS: readonly TopicSpec[] = [
+  { name: 'application.communication.channels' },
+  { name: 'application.communication.messages', config: { 'cleanup.policy': 'compact' } },
+  { name: 'application.communication.metadata', config: { 'cleanup.policy': 'compact' } },
+  { name: 'application.communication.read-receipt' },
+  { name: 'application.communication.tags', config: { 'cleanup.policy': 'compact' } },
+  { name: 'application.communication.webhooks' },
+  { name: 'ops.application.health', config: { 'retention.ms': String(60 * 60 * 1000) } },
+  { name: 'source.facebook.events' },
+  { name: 'source.facebook.transformed-events' },
+];
+
+/** The platform's own services: the API, the UI, and one webhook connector per source. */
+export function coreApps(): AppSpec[] {
+  const airy = (path: string) => `ghcr.io/airyhq/${path}:${COMPONENT_VERSIONS.airyCore}`;
+  return [
+    { name: 'api-communication', image: airy('api/communication'), port: 8080, routes: ['/api'], database: true },
+    { name: 'frontend-ui', image: airy('frontend/ui'), port: 8080, routes: ['/'] },
+    ...WEBHOOK_SOURCES.map((s) => ({
+      name: s.service,
+      image: airy(`sources/${s.source}-connector`),
+      port: 8080,
+      routes: [s.path],
+    })),
+  ];
+}
+
+const DNS_LABEL = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
+const SIZE = /^\d+(Ki|Mi|Gi|Ti)$/;
+
+function oneOf<T extends string>(option: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new OptionError(option, `unknown value "${value}" (allowed: ${allowed.join(', ')})`);
+  }
+  return value as T;
+}
+
+/** A list option; anything else (from a config file) is bad input. */
+function list<T>(option: string, value: readonly T[] | undefined): readonly T[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new OptionError(option, 'must be a list');
+  return value;
+}
+
+function count(option: string, value: number | undefined, fallback: number, min = 1, max = 99): number {
+  const n = value ?? fallback;
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new OptionError(option, `must be a whole number from ${min} to ${max}, got ${value}`);
+  }
+  return n;
+}
+
+function size(option: string, value: string | undefined, fallback: string): string {
+  const s = value ?? fallback;
+  if (!SIZE.test(s)) throw new OptionError(option, `must be a size such as 10Gi, got "${s}"`);
+  return s;
+}
+
+function name(option: string, value: string | undefined, fallback: string): string {
+  const n = value ?? fallback;
+  if (!DNS_LABEL.test(n)) throw new OptionError(option, `must be a DNS label (a-z, 0-9, -), got "${n}"`);
+  return n;
+}
+
+function exactImage(option: string, image: string): string {
+  const tag = image.includes('@') ? 'digest' : image.slice(image.lastIndexOf('/') + 1).split(':')[1];
+  if (!tag || tag === 'latest') throw new OptionError(option, `image "${image}" must be pinned to an exact tag`);
+  return image;
+}
+
+/** A deterministic KRaft cluster id for a namespace: 16 bytes as base64url. */
+function clusterIdFor(namespace: string): string {
+  // FNV-1a over the namespace, stretched to 16 bytes; stable across runs and machines.
+  const bytes = new Uint8Array(16);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < 16; i++) {
+    for (const ch of `airy-core/${namespace}/${i}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+    bytes[i] = h & 0xff;
+  }
+  return Buffer.from(bytes).toString('base64url');
+}
+
+/** Fills in every default from the profile and checks every value; throws {@link OptionError}. */
+export function resolveOptions(options: PlatformOptions = {}): PlatformConfig {
+  const profile = oneOf('profile', options.profile, PROFILES, 'local');
+  const d = PROFILE_DEFAULTS[profile];
+  const namespace = name('namespace', options.namespace, 'airy');
+  const k = options.kafka ?? {};
+  const brokers = count('kafka.brokers', k.brokers, d.brokers, 1, 15);
+  const mode = oneOf('kafka-mode', k.mode, KAFKA_MODES, 'kraft');
+  const clusterId = k.clusterId ?? clusterIdFor(namespace);
+  if (!/^[A-Za-z0-9_-]{22}$/.test(clusterId)) {
+    throw new OptionError('kafka.clusterId', 'must be 22 characters of base64url (kafka-storage random-uuid)');
+  }
+
+  const pg = options.postgres ?? {};
+  if (pg.password !== undefined && pg.existingSecret !== undefined) {
+    throw new OptionError('postgres', 'give either a password or an existing Secret, not both');
+  }
+  if (pg.password !== undefined && pg.password.length < 16) {
+    throw new OptionError('postgres.password', 'must be at least 16 characters');
+  }
+  const secretName = name('postgres.existingSecret', pg.existingSecret, 'postgres-credentials');
+
+  const partitions = d.partitions;
+  const topicSpecs = [
+    ...PLATFORM_TOPICS.map((t, i) => [`platformTopics[${i}]`, t] as const),
+    ...list('topics', options.topics).map((t, i) => [`topics[${i}]`, t] as const),
+  ];
+  const topics = topicSpecs.map(([at, t]) => {
+    if (!TOPIC_NAME.test(t.name)) throw new OptionError(`${at}.name`, `"${t.name}" is not a valid topic name`);
+    return {
+      name: t.name,
+      partitions: count(`${at}.partitions`, t.partitions, partitions, 1, 1000),
+      config: { ...(t.config ?? {}) },
+    };
+  });
+  const seenTopics = new Set<string>();
+  for (const t of topics) {
+    if (seenTopics.has(t.name)) throw new OptionError('topics', `topic "${t.name}" is listed twice`);
+    seenTopics.add(t.name);
+  }
+
+  // Users' apps are named by their own index in the errors, whatever comes before them.
+  const appSpecs = [
+    ...(options.replaceCoreApps ? [] : coreApps()).map((a, i) => [`coreApps[${i}]`, a] as const),
+    ...list('apps', options.apps).map((a, i) => [`apps[${i}]`, a] as const),
+  ];
+  const apps = appSpecs.map(([at, a]) => ({
+    name: name(`${at}.name`, a.name, ''),
+    image: exactImage(`${at}.image`, a.image),
+    port: count(`${at}.port`, a.port, 0, 1, 65535),
+    env: { ...(a.env ?? {}) },
+    routes: list(`${at}.routes`, a.routes).map((route) => {
+      if (!route.startsWith('/')) throw new OptionError(`${at}.routes`, `"${route}" must start with /`);
+      return route;
+    }),
+    database: a.database ?? false,
+    healthPath: a.healthPath ?? '/health',
+    replicas: count(`${at}.replicas`, a.replicas, d.appReplicas, 1, 50),
+    resources: a.resources ?? d.resources.app,
+  }));
+  const seenApps = new Set<string>();
+  for (const a of apps) {
+    if (seenApps.has(a.name)) throw new OptionError('apps', `app "${a.name}" is defined twice`);
+    seenApps.add(a.name);
+  }
+
+  const hosts = [...list('ingress.hosts', options.ingress?.hosts ?? ['airy.core'])];
+  if (hosts.length === 0) throw new OptionError('ingress.hosts', 'needs at least one host');
+
+  const factor = Math.min(3, brokers);
+  return {
+    profile,
+    namespace,
+    storageClass: options.storageClass,
+    kafka: {
+      mode,
+      brokers,
+      controllers: oneOf('kafka.controllers', k.controllers, CONTROLLER_LAYOUTS, d.controllers),
+      controllerCount: count('kafka.controllerCount', k.controllerCount, 3, 1, 9),
+      storage: size('kafka.storage', k.storage, d.storage.kafka),
+      resources: k.resources ?? d.resources.kafka,
+      clusterId,
+      controllerResources: d.resources.controller,
+    },
+    zookeeper: {
+      servers: count('zookeeper.servers', options.zookeeper?.servers, d.zookeeperServers, 1, 9),
+      storage: size('zookeeper.storage', options.zookeeper?.storage, d.storage.zookeeper),
+      resources: options.zookeeper?.resources ?? d.resources.zookeeper,
+    },
+    schemaRegistry: {
+      replicas: count('schemaRegistry.replicas', options.schemaRegistry?.replicas, d.schemaRegistryReplicas, 1, 9),
+      resources: options.schemaRegistry?.resources ?? d.resources.schemaRegistry,
+    },
+    postgres: {
+      database: pg.database ?? 'airy_core',
+      user: pg.user ?? 'airy',
+      storage: size('postgres.storage', pg.storage, d.storage.postgres),
+      resources: pg.resources ?? d.resources.postgres,
+      secret: { name: secretName, password: pg.password },
+    },
+    topics,
+    ingress: { hosts },
+    ngrok: {
+      enabled: options.ngrok?.enabled ?? d.ngrok,
+      domain: options.ngrok?.domain,
+      authtokenSecret: name('ngrok.authtokenSecret', options.ngrok?.authtokenSecret, 'ngrok'),
+    },
+    apps,
+    replication: { factor, minInsync: factor >= 3 ? 2 : 1 },
+  };
+}
