@@ -38,7 +38,7 @@ const root = new typescript.TypeScriptProject({
   package: false,
   licensed: true,
   license: 'Apache-2.0',
-  gitignore: ['.nx/cache', '.nx/workspace-data', '*.tsbuildinfo'],
+  gitignore: ['.nx/cache', '.nx/workspace-data', '*.tsbuildinfo', '/out/'],
 });
 root.package.addField('private', true);
 // ESM throughout, so repository scripts and shared test helpers load the same modules as the packages.
@@ -85,6 +85,10 @@ lint.exec('biome lint .projenrc.ts projenrc tools');
 lint.exec('shellcheck .ci/run tools/*.sh');
 lint.exec('nx run-many -t lint');
 root.removeTask('watch');
+root.addTask('bench:manifests', {
+  description: 'Benchmark render + validate of the production platform against kubectl kustomize',
+  exec: 'nx run manifests:build && tsx tools/bench/manifests.ts',
+});
 root.addTask('render-deployments', {
   description: 'Render the local profile into infrastructure/deployments (checked in; a test fails when stale)',
   exec: 'nx run manifests:build && tsx tools/render-deployments.ts',
