@@ -90,7 +90,11 @@ export class AiryPackage extends typescript.TypeScriptProject {
         Object.entries(subpaths).map(([sub, file]) => [sub, { types: `./lib/${file}.d.ts`, import: `./lib/${file}.js` }]),
       ),
     );
-    if (options.bin) this.package.addBin({ [options.bin]: 'lib/cli.js' });
+    if (options.bin) {
+      this.package.addBin({ [options.bin]: 'lib/cli.js' });
+      // npm makes bins executable only when they exist at install time; in the workspace they are built later.
+      this.compileTask.exec('chmod +x lib/cli.js');
+    }
 
     // npm workspaces install everything once, at the root; a package never installs on its own.
     this.package.installTask.reset();
