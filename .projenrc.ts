@@ -55,19 +55,34 @@ const manifests = new AiryPackage(root, {
   deps: [`commander@${TOOLING.commander}`, 'yaml@2.9.1', 'kubernetes-models@5.1.0', '@kubernetes-models/istio@3.0.1'],
   subpaths: { './cli-kit': 'cli-kit' },
 });
+// The box catalog format: one home, written by box-builder and read by bootstrap. It depends on nothing heavy,
+// so bootstrap's npx install never pulls the S3 SDK or Packer code.
+const boxCatalog = new AiryPackage(root, {
+  name: 'box-catalog',
+  description: 'The Airy Core box catalog (Vagrant metadata.json, channels) and the box content manifest',
+  deps: [`semver@${TOOLING.semver}`],
+  devDeps: [`@types/semver@${TOOLING.typesSemver}`],
+});
 new AiryPackage(root, {
   name: 'box-builder',
   description: 'Builds the Airy Core Vagrant box with Packer and publishes it to S3 as a versioned catalog',
   bin: 'airy-box',
-  deps: [`commander@${TOOLING.commander}`],
-  airyDeps: [manifests],
+  deps: [
+    `commander@${TOOLING.commander}`,
+    `@aws-sdk/client-s3@${TOOLING.awsSdk}`,
+    `@aws-sdk/lib-storage@${TOOLING.awsSdk}`,
+    `cli-progress@${TOOLING.cliProgress}`,
+    `zx@${TOOLING.zx}`,
+  ],
+  devDeps: [`s3rver@${TOOLING.s3rver}`, `@types/cli-progress@${TOOLING.typesCliProgress}`],
+  airyDeps: [manifests, boxCatalog],
 });
 new AiryPackage(root, {
   name: 'bootstrap',
   description: 'npx @airy/bootstrap: from a clean laptop to a running, verified Airy Core',
   bin: 'airy-bootstrap',
   deps: [`commander@${TOOLING.commander}`],
-  airyDeps: [manifests],
+  airyDeps: [manifests, boxCatalog],
 });
 new AiryPackage(root, {
   name: 'ngrok-tunnel',

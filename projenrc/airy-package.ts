@@ -10,6 +10,8 @@ export interface AiryPackageOptions {
   readonly bin?: string;
   /** Runtime dependencies, `name@version`. */
   readonly deps?: string[];
+  /** Test and build dependencies, `name@version`. */
+  readonly devDeps?: string[];
   /** Other Airy packages this one imports (workspace links). */
   readonly airyDeps?: AiryPackage[];
   /** Subpath exports besides ".", e.g. `{ './cli-kit': 'cli-kit' }` → lib/cli-kit.js. */
@@ -36,7 +38,7 @@ export class AiryPackage extends typescript.TypeScriptProject {
       typescriptVersion: TOOLING.typescript,
       projenVersion: root.package.projenVersion,
       deps: [...(options.deps ?? []), ...(options.airyDeps ?? []).map((p) => `${p.packageName}@0.0.0`)],
-      devDeps: [`@types/node@${TOOLING.typesNode}`],
+      devDeps: [`@types/node@${TOOLING.typesNode}`, ...(options.devDeps ?? [])],
       sampleCode: false,
       jest: false,
       eslint: false,

@@ -12,6 +12,12 @@ export const TOOLING = {
   nx: '22.6.1',
   biome: '2.6.8',
   commander: '14.0.3',
+  semver: '7.8.6',
+  typesSemver: '7.8.0',
+  awsSdk: '3.1175.0',
+  cliProgress: '3.12.0',
+  typesCliProgress: '3.11.6',
+  s3rver: '3.7.1',
 } as const;
 
 /** The npm scope every Airy package is published under. */

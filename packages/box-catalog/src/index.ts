@@ -1,0 +1,42 @@
+/**
+ * @airy/box-catalog: the one home of the box catalog format (Vagrant's `metadata.json`, channel pointers, the
+ * object layout) and of the box content manifest (`box.json`). No dependency beyond `semver`, so bootstrap's
+ * `npx` install stays small.
+ * @packageDocumentation
+ */
+export {
+  type AddResult,
+  ARCHITECTURES,
+  type Architecture,
+  addRelease,
+  type BoxCatalog,
+  CatalogError,
+  type CatalogProvider,
+  type CatalogVersion,
+  type ChannelPointer,
+  emptyCatalog,
+  ImmutableVersionError,
+  isChannel,
+  isVersion,
+  PROVIDERS,
+  type Provider,
+  parseCatalog,
+  parseChannel,
+  resolveRelease,
+  sortVersions,
+  stringifyCatalog,
+  stringifyChannel,
+  type VersionRequest,
+} from './catalog.js';
+export { type BoxContentManifest, parseContentManifest, stringifyContentManifest } from './content-manifest.js';
+export {
+  BOX_DESCRIPTION,
+  BOX_NAME,
+  boxFileName,
+  CATALOG_FILE,
+  catalogBase,
+  channelKey,
+  joinUrl,
+  RELEASES_PREFIX,
+  releaseKeys,
+} from './layout.js';
