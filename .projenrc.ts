@@ -52,7 +52,11 @@ const manifests = new AiryPackage(root, {
   description: 'Typed, validated Kubernetes manifests of the Airy Core Platform, with local and production profiles',
   bin: 'airy-manifests',
   // kubernetes-models needs exact pins: on Node 20 npm would otherwise pick older releases by `engines`.
-  deps: [`commander@${TOOLING.commander}`, 'yaml@2.9.1', 'kubernetes-models@5.1.0', '@kubernetes-models/istio@3.0.1'],
+  deps: [
+    `commander@${TOOLING.commander}`,
+    `cli-progress@${TOOLING.cliProgress}`,
+    'yaml@2.9.1', 'kubernetes-models@5.1.0', '@kubernetes-models/istio@3.0.1'],
+  devDeps: [`@types/cli-progress@${TOOLING.typesCliProgress}`],
   subpaths: { './cli-kit': 'cli-kit' },
 });
 // The box catalog format: one home, written by box-builder and read by bootstrap. It depends on nothing heavy,
@@ -70,11 +74,9 @@ new AiryPackage(root, {
   deps: [
     `commander@${TOOLING.commander}`,
     `@aws-sdk/client-s3@${TOOLING.awsSdk}`,
-    `@aws-sdk/lib-storage@${TOOLING.awsSdk}`,
-    `cli-progress@${TOOLING.cliProgress}`,
     `zx@${TOOLING.zx}`,
   ],
-  devDeps: [`s3rver@${TOOLING.s3rver}`, `@types/cli-progress@${TOOLING.typesCliProgress}`],
+  devDeps: [`s3rver@${TOOLING.s3rver}`],
   airyDeps: [manifests, boxCatalog],
 });
 new AiryPackage(root, {

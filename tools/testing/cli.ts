@@ -1,5 +1,5 @@
 /** Test helpers shared by every package's tests: running a package's real, compiled bin. */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -69,4 +69,31 @@ export function cliConventionTests(packageDir: string): void {
     assert.is(lines.length, 1, run.stderr);
     assert.match(lines[0] ?? '', new RegExp(`^${binName}: .*--no-such-flag.*--help`));
   });
+}
+
+/**
+ * {@link runBin} without blocking the event loop: for tests whose servers (s3rver, HTTP) run in the test process
+ * itself, which a synchronous child would deadlock.
+ */
+export function runBinAsync(
+  packageDir: string,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<BinRun> {
+  const [file] = Object.values(packageJson(packageDir).bin);
+  if (!file) throw new Error(`${packageDir} has no bin`);
+  const child = spawn(process.execPath, [join(packageDir, file), ...args], {
+    env: { ...process.env, NO_COLOR: '1', ...options.env },
+    cwd: options.cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d;
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d;
+  });
+  return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
 }

@@ -222,3 +222,8 @@ export function resolveRelease(
   }
   return { version, file };
 }
+
+/** Whether version `a` is newer than `b`. */
+export function isNewerVersion(a: string, b: string): boolean {
+  return semver.gt(a, b);
+}

@@ -17,6 +17,7 @@ export {
   emptyCatalog,
   ImmutableVersionError,
   isChannel,
+  isNewerVersion,
   isVersion,
   PROVIDERS,
   type Provider,

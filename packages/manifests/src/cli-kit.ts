@@ -69,7 +69,9 @@ export function createProgram(options: ProgramOptions): Command {
     .version(options.version, '-V, --version', 'print the version and exit')
     .option('--verbose', 'show details of errors')
     .helpOption('-h, --help', 'show this help and exit')
-    .showSuggestionAfterError(true);
+    .showSuggestionAfterError(true)
+    // Options of the program come before a subcommand, so a subcommand may have its own --version.
+    .enablePositionalOptions();
   configure(program);
   return program;
 }
@@ -111,20 +113,34 @@ function report(name: string, error: unknown, verbose: boolean): ExitCodeValue {
     // Help shown because no subcommand was given: that is a usage error.
     if (error.code === 'commander.help') return ExitCode.usage;
     const message = error.message.replace(/^error: /, '');
-    process.stderr.write(`${name}: ${message} (see ${name} --help)\n`);
+    process.stderr.write(redact(`${name}: ${message} (see ${name} --help)\n`));
     return ExitCode.usage;
   }
   if (error instanceof CliError) {
-    process.stderr.write(`${name}: ${error.message}\n`);
-    if (verbose && error.detail) process.stderr.write(`${error.detail}\n`);
+    process.stderr.write(redact(`${name}: ${error.message}\n`));
+    if (verbose && error.detail) process.stderr.write(redact(`${error.detail}\n`));
     return error.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`${name}: unexpected error: ${firstLine(message)} (run with --verbose for details)\n`);
-  if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  process.stderr.write(redact(`${name}: unexpected error: ${firstLine(message)} (run with --verbose for details)\n`));
+  if (verbose && error instanceof Error && error.stack) process.stderr.write(redact(`${error.stack}\n`));
   return ExitCode.failed;
 }
 
 function firstLine(text: string): string {
   return text.split('\n', 1)[0] ?? '';
+}
+
+export { formatBytes, type Progress, type ProgressOptions, startProgress } from './progress.js';
+
+/** Environment variables that hold secrets; their values are cut out of every error we print. */
+export const SECRET_ENV = ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_ACCESS_KEY_ID', 'NGROK_AUTHTOKEN', 'AIRY_POSTGRES_PASSWORD'];
+
+/** `text` with every secret value (from {@link SECRET_ENV} and `extra`) replaced by `***`. */
+export function redact(text: string, extra: readonly string[] = []): string {
+  let out = text;
+  for (const secret of [...SECRET_ENV.map((k) => process.env[k]), ...extra]) {
+    if (secret && secret.length >= 4) out = out.split(secret).join('***');
+  }
+  return out;
 }

@@ -1,0 +1,39 @@
+# Provisioning, one concern per script (images/scripts), then the Vagrant box.
+
+packer {
+  required_version = ">= 1.6.6"
+}
+
+build {
+  sources = ["source.qemu.airy-core", "source.virtualbox-ovf.airy-core"]
+
+  provisioner "file" {
+    source      = var.payload_dir
+    destination = "/tmp/airy-payload"
+  }
+
+  provisioner "shell" {
+    execute_command = "sudo -E bash '{{ .Path }}'"
+    environment_vars = [
+      "AIRY_PAYLOAD=/tmp/airy-payload",
+      "AIRY_SKIP_DOWNLOADS=${var.skip_downloads}",
+      "KUBERNETES_VERSION=${var.kubernetes_version}",
+      "MINIKUBE_VERSION=${var.minikube_version}",
+      "ISTIO_VERSION=${var.istio_version}",
+    ]
+    scripts = [
+      "${var.scripts_dir}/base.sh",
+      "${var.scripts_dir}/container-runtime.sh",
+      "${var.scripts_dir}/kubernetes.sh",
+      "${var.scripts_dir}/istio.sh",
+      "${var.scripts_dir}/manifests.sh",
+      "${var.scripts_dir}/images.sh",
+      "${var.scripts_dir}/cleanup.sh",
+    ]
+  }
+
+  post-processor "vagrant" {
+    output            = "${var.output_directory}/airy-core-${var.box_version}-{{ .Provider }}.box"
+    compression_level = 6
+  }
+}

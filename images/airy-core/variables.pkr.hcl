@@ -1,0 +1,105 @@
+# Variables of the Airy Core box. airy-box build sets them; defaults build the real box from a cloud image.
+
+variable "box_version" {
+  type        = string
+  description = "Semantic version of the box."
+}
+
+variable "cpus" {
+  type    = number
+  default = 4
+}
+
+variable "memory" {
+  type        = number
+  default     = 8192
+  description = "MiB of memory of the build VM and the box's default."
+}
+
+variable "disk_size" {
+  type        = string
+  default     = "40960M"
+  description = "Virtual disk size; the box's virtual_size comes from it."
+}
+
+variable "kubernetes_version" {
+  type = string
+}
+
+variable "minikube_version" {
+  type = string
+}
+
+variable "istio_version" {
+  type = string
+}
+
+variable "base_image" {
+  type        = string
+  default     = "https://cloud-images.ubuntu.com/releases/24.04/release/ubuntu-24.04-server-cloudimg-amd64.img"
+  description = "qcow2 base image for the qemu (libvirt) box: a URL or file:// path."
+}
+
+variable "base_image_checksum" {
+  type        = string
+  default     = "file:https://cloud-images.ubuntu.com/releases/24.04/release/SHA256SUMS"
+  description = "Checksum of base_image: sha256:HEX, or file:URL of a SHA256SUMS list."
+}
+
+variable "base_image_ova" {
+  type        = string
+  default     = "https://cloud-images.ubuntu.com/releases/24.04/release/ubuntu-24.04-server-cloudimg-amd64.ova"
+  description = "OVA base image for the virtualbox box."
+}
+
+variable "base_image_ova_checksum" {
+  type    = string
+  default = "file:https://cloud-images.ubuntu.com/releases/24.04/release/SHA256SUMS"
+}
+
+variable "accelerator" {
+  type        = string
+  default     = "kvm"
+  description = "qemu accelerator: kvm, or tcg where KVM is unusable."
+}
+
+variable "output_directory" {
+  type = string
+}
+
+variable "payload_dir" {
+  type        = string
+  description = "Folder with deployments/, images.txt and box.json, made by airy-box build."
+}
+
+variable "skip_downloads" {
+  type        = bool
+  default     = false
+  description = "Skip the provisioning steps that download (Minikube, kubectl, Istio, images): offline builds."
+}
+
+variable "restrict_network" {
+  type        = bool
+  default     = false
+  description = "Cut the build VM off every network (qemu user networking restrict=on); needs skip_downloads."
+}
+
+variable "ssh_private_key_file" {
+  type        = string
+  description = "Key the build logs in with (Vagrant's insecure key)."
+}
+
+variable "host_port_min" {
+  type    = number
+  default = 2222
+}
+
+variable "host_port_max" {
+  type    = number
+  default = 4444
+}
+
+variable "scripts_dir" {
+  type        = string
+  description = "images/scripts, as an absolute path."
+}

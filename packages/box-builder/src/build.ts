@@ -1,0 +1,173 @@
+/**
+ * `airy-box build`: preflight, stage, `packer validate`, `packer build` with a phase display, then the box and its
+ * content manifest. Ctrl-C stops Packer and removes partial output.
+ */
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { type Architecture, type BoxContentManifest, boxFileName, type Provider, stringifyContentManifest } from '@airy/box-catalog';
+import { COMPONENT_VERSIONS } from '@airy/manifests';
+import { CliError, ExitCode } from '@airy/manifests/cli-kit';
+import { $ } from 'zx';
+import { boxManifestFiles, contentManifest } from './content.js';
+import { hashFile } from './hash.js';
+import { gatherHostFacts, IMAGES_DIR, removeDir, runPacker, stagePayload, stageTemplates, writeVarFile } from './packer.js';
+import { chooseAccelerator, packerNeedsPlugins, phaseOf, preflight } from './preflight.js';
+
+/** Options of a build. */
+export interface BuildOptions {
+  readonly provider: Provider;
+  readonly version: string;
+  readonly outDir: string;
+  readonly accelerator: 'auto' | 'kvm' | 'tcg';
+  /** A local or remote base image instead of the default cloud image (air-gapped builds, tests). */
+  readonly baseImage?: string;
+  /** Its checksum (`sha256:HEX` or `file:URL`); computed for a local file when absent. */
+  readonly baseImageChecksum?: string;
+  /** Skip the provisioning steps that download; recorded in the content manifest. */
+  readonly skipDownloads: boolean;
+  /** Cut the build VM off every network (requires skipDownloads). */
+  readonly restrictNetwork: boolean;
+  readonly cpus: number;
+  readonly memory: number;
+  readonly diskSize: string;
+  readonly sshKey?: string;
+  readonly log: (line: string) => void;
+}
+
+/** What a build produced. */
+export interface BuildResult {
+  readonly boxFile: string;
+  readonly manifestFile: string;
+  readonly manifest: BoxContentManifest;
+  readonly seconds: number;
+}
+
+const ARCH: Architecture = 'amd64';
+const SOURCES: Record<Provider, string> = { libvirt: 'qemu.airy-core', virtualbox: 'virtualbox-ovf.airy-core' };
+const DOWNLOAD_STEPS = ['base-packages', 'container-runtime', 'kubernetes', 'istio', 'images'];
+
+async function gitCommit(): Promise<string> {
+  const out = await $({ quiet: true, nothrow: true, cwd: IMAGES_DIR })`git rev-parse HEAD`;
+  return out.exitCode === 0 ? out.stdout.trim() : 'unknown';
+}
+
+async function baseImageVars(options: BuildOptions): Promise<Record<string, string>> {
+  if (!options.baseImage) return {};
+  const isUrl = /^[a-z]+:\/\//.test(options.baseImage);
+  const url = isUrl ? options.baseImage : `file://${resolve(options.baseImage)}`;
+  let checksum = options.baseImageChecksum;
+  if (!checksum) {
+    if (isUrl && !url.startsWith('file://')) throw new CliError('--base-image-checksum is required for a remote --base-image', ExitCode.usage);
+    checksum = `sha256:${(await hashFile(new URL(url).pathname).catch(() => {
+      throw new CliError(`cannot read --base-image ${options.baseImage}: check the path`, ExitCode.usage);
+    })).sha256}`;
+  }
+  return options.provider === 'libvirt'
+    ? { base_image: url, base_image_checksum: checksum }
+    : { base_image_ova: url, base_image_ova_checksum: checksum };
+}
+
+/** Runs a whole build. Throws {@link CliError} with the right exit code on every expected failure. */
+export async function buildBox(options: BuildOptions, signal?: AbortSignal): Promise<BuildResult> {
+  const started = Date.now();
+  const outDir = resolve(options.outDir);
+  const log = options.log;
+  if (options.restrictNetwork && !options.skipDownloads) {
+    throw new CliError('--restrict-network needs --skip-downloads: a VM without network cannot download', ExitCode.usage);
+  }
+
+  const facts = await gatherHostFacts(outDir, options.sshKey);
+  const checks = preflight(facts, {
+    provider: options.provider,
+    accelerator: options.accelerator,
+    requiredFreeBytes: (options.skipDownloads ? 3 : 20) * 2 ** 30,
+  });
+  for (const c of checks) log(`preflight: ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}${c.fix ? ` (${c.fix})` : ''}`);
+  const failed = checks.filter((c) => !c.ok);
+  if (failed.length > 0) {
+    throw new CliError(`preflight failed: ${failed.map((c) => `${c.name}: ${c.fix ?? c.detail}`).join('; ')}`, ExitCode.preflight);
+  }
+  const packerVersion = facts.packerVersion as string;
+  const sshKey = facts.sshKey as string;
+
+  const skipped = options.skipDownloads ? DOWNLOAD_STEPS : [];
+  const facts0 = {
+    version: options.version,
+    provider: options.provider,
+    architecture: ARCH,
+    createdAt: new Date().toISOString(),
+    gitCommit: await gitCommit(),
+    skipped,
+  };
+  const inside = contentManifest(facts0);
+  const payload = await stagePayload({
+    deployments: boxManifestFiles(),
+    images: inside.images,
+    contentManifest: stringifyContentManifest(inside),
+    sshPublicKey: await readFile(`${sshKey}.pub`, 'utf8').catch(() => {
+      throw new CliError(`${sshKey}.pub is missing: pass --ssh-key with a key whose .pub is beside it`, ExitCode.preflight);
+    }),
+  });
+  const templates = await stageTemplates(packerNeedsPlugins(packerVersion));
+  const work = join(outDir, `.packer-${options.provider}`);
+  const boxFile = join(outDir, boxFileName(options.version, options.provider));
+  const manifestFile = join(outDir, 'box.json');
+  await rm(work, { recursive: true, force: true });
+
+  try {
+    const vars = {
+      box_version: options.version,
+      cpus: options.cpus,
+      memory: options.memory,
+      disk_size: options.diskSize,
+      kubernetes_version: COMPONENT_VERSIONS.kubernetes,
+      minikube_version: COMPONENT_VERSIONS.minikube,
+      istio_version: COMPONENT_VERSIONS.istio,
+      accelerator: chooseAccelerator(facts, options.accelerator),
+      output_directory: work,
+      payload_dir: payload,
+      scripts_dir: join(IMAGES_DIR, 'scripts'),
+      skip_downloads: options.skipDownloads,
+      restrict_network: options.restrictNetwork,
+      ssh_private_key_file: sshKey,
+      ...(await baseImageVars(options)),
+    };
+    const varFile = await writeVarFile(templates, vars);
+    const only = `-only=${SOURCES[options.provider]}`;
+    const step = async (name: string, args: string[]) => {
+      const run = runPacker(args, templates, (line) => {
+        const phase = phaseOf(line);
+        if (phase && phase !== current) {
+          current = phase;
+          log(`phase: ${phase} (after ${Math.round((Date.now() - started) / 1000)}s)`);
+        }
+        log(`packer | ${line}`);
+      });
+      const onAbort = () => run.stop();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const { exitCode, tail } = await run.done.finally(() => signal?.removeEventListener('abort', onAbort));
+      if (signal?.aborted) throw new CliError('interrupted: Packer stopped, partial output removed', ExitCode.interrupted);
+      if (exitCode !== 0) {
+        throw new CliError(`packer ${name} failed (exit ${exitCode}): ${tail.filter(Boolean).slice(-3).join(' | ')}`, ExitCode.failed);
+      }
+    };
+    let current: string | undefined;
+    if (packerNeedsPlugins(packerVersion)) await step('init', ['init', '.']);
+    await step('validate', ['validate', `-var-file=${varFile}`, only, '.']);
+    log(`phase: build starts (${options.provider}, accelerator ${vars.accelerator})`);
+    await step('build', ['build', '-color=false', `-var-file=${varFile}`, only, '.']);
+
+    const built = join(work, boxFileName(options.version, options.provider));
+    await rename(built, boxFile);
+    const file = await hashFile(boxFile);
+    const manifest = contentManifest({ ...facts0, file });
+    await writeFile(`${manifestFile}.tmp`, stringifyContentManifest(manifest));
+    await rename(`${manifestFile}.tmp`, manifestFile);
+    return { boxFile, manifestFile, manifest, seconds: Math.round((Date.now() - started) / 1000) };
+  } catch (error) {
+    await rm(boxFile, { force: true });
+    throw error;
+  } finally {
+    await Promise.all([removeDir(work), removeDir(payload), removeDir(templates)]);
+  }
+}

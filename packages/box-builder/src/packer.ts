@@ -1,0 +1,143 @@
+/**
+ * Effects of a box build, through zx: looking at the host, staging Packer's inputs, and running
+ * `packer init|validate|build` with its output streamed under a prefix. Called only from build.ts.
+ */
+import { constants } from 'node:fs';
+import { access, cp, mkdir, mkdtemp, readdir, rm, statfs, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { $ } from 'zx';
+import type { HostFacts } from './preflight.js';
+
+/** The repository's images/ folder (templates and scripts), as shipped beside this package in the workspace. */
+export const IMAGES_DIR = new URL('../../../images/', import.meta.url).pathname;
+
+/** Where Vagrant installs keep their insecure key pair. */
+const VAGRANT_KEY_GLOBS = ['/usr/share/rubygems-integration/all/gems', '/opt/vagrant/embedded/gems/gems', '/opt/vagrant/embedded/gems/2.3.4/gems'];
+
+async function firstLine(command: string[]): Promise<string | undefined> {
+  const out = await $({ quiet: true, nothrow: true })`${command}`;
+  return out.exitCode === 0 ? out.stdout.split('\n')[0]?.trim() : undefined;
+}
+
+/** Finds Vagrant's insecure private key. */
+export async function findVagrantKey(): Promise<string | undefined> {
+  for (const base of VAGRANT_KEY_GLOBS) {
+    const entries = await readdir(base).catch(() => [] as string[]);
+    for (const entry of entries.filter((e) => /^vagrant-\d/.test(e)).sort().reverse()) {
+      const key = join(base, entry, 'keys', 'vagrant');
+      if (await access(key, constants.R_OK).then(() => true, () => false)) return key;
+    }
+  }
+  return undefined;
+}
+
+/** Looks at the machine: tool versions, KVM, free disk at `outDir`, the SSH key. */
+export async function gatherHostFacts(outDir: string, sshKey?: string): Promise<HostFacts> {
+  const packer = await firstLine(['packer', 'version']);
+  const qemu = await firstLine(['qemu-system-x86_64', '--version']);
+  const qemuImg = (await firstLine(['qemu-img', '--version'])) !== undefined;
+  const vboxmanage = await firstLine(['VBoxManage', '--version']);
+  const kvmUsable = await access('/dev/kvm', constants.R_OK | constants.W_OK).then(() => true, () => false);
+  await mkdir(outDir, { recursive: true });
+  const fs = await statfs(outDir);
+  return {
+    packerVersion: packer ? /v?(\d+\.\d+\.\d+)/.exec(packer)?.[1] : undefined,
+    qemu,
+    qemuImg,
+    vboxmanage,
+    kvmUsable,
+    freeBytes: fs.bavail * fs.bsize,
+    sshKey: sshKey ?? (await findVagrantKey()),
+  };
+}
+
+/** A folder Packer runs in: links to the templates, plus the plugin requirements for Packer 1.7+. */
+export async function stageTemplates(withPlugins: boolean): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'airy-packer-'));
+  const templates = join(IMAGES_DIR, 'airy-core');
+  for (const file of await readdir(templates)) {
+    if (file.endsWith('.pkr.hcl')) await symlink(join(templates, file), join(dir, file));
+  }
+  if (withPlugins) await symlink(join(IMAGES_DIR, 'plugins', 'plugins.pkr.hcl'), join(dir, 'plugins.pkr.hcl'));
+  return dir;
+}
+
+/** The payload uploaded into the VM: rendered manifests, image list, content manifest, scripts, cloud-init seed. */
+export async function stagePayload(files: {
+  deployments: Map<string, string>;
+  images: readonly string[];
+  contentManifest: string;
+  sshPublicKey: string;
+}): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'airy-payload-'));
+  await mkdir(join(dir, 'deployments'));
+  for (const [name, text] of files.deployments) await writeFile(join(dir, 'deployments', name), text);
+  await writeFile(join(dir, 'images.txt'), `${files.images.join('\n')}\n`);
+  await writeFile(join(dir, 'box.json'), files.contentManifest);
+  await cp(join(IMAGES_DIR, 'scripts'), join(dir, 'scripts'), { recursive: true });
+  await cp(join(IMAGES_DIR, 'files'), join(dir, 'files'), { recursive: true });
+  await mkdir(join(dir, 'cidata'));
+  await writeFile(join(dir, 'cidata', 'meta-data'), 'instance-id: airy-core-build\nlocal-hostname: airy-core\n');
+  await writeFile(
+    join(dir, 'cidata', 'user-data'),
+    [
+      '#cloud-config',
+      'users:',
+      '  - name: vagrant',
+      '    sudo: ALL=(ALL) NOPASSWD:ALL',
+      '    shell: /bin/bash',
+      '    ssh_authorized_keys:',
+      `      - ${files.sshPublicKey.trim()}`,
+      '',
+    ].join('\n'),
+  );
+  return dir;
+}
+
+/** HCL variable assignments; JSON string escapes are valid HCL. */
+export function varFile(vars: Record<string, string | number | boolean>): string {
+  return `${Object.entries(vars)
+    .map(([k, v]) => `${k} = ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`)
+    .join('\n')}\n`;
+}
+
+/** A running Packer command whose lines are handed to `onLine`. */
+export interface PackerRun {
+  readonly done: Promise<{ exitCode: number; tail: string[] }>;
+  /** Stops Packer (SIGINT first, so it cleans up its VM). */
+  stop(): void;
+}
+
+/** Runs `packer ARGS` in `cwd`, streaming each output line to `onLine`; keeps the last lines for errors. */
+export function runPacker(args: string[], cwd: string, onLine: (line: string) => void): PackerRun {
+  const process = $({ cwd, quiet: true, nothrow: true, env: { ...globalThis.process.env, CHECKPOINT_DISABLE: '1', PACKER_NO_COLOR: '1' } })`packer ${args}`;
+  const tail: string[] = [];
+  const done = (async () => {
+    for await (const line of process) {
+      tail.push(line);
+      if (tail.length > 20) tail.shift();
+      onLine(line);
+    }
+    const out = await process;
+    return { exitCode: out.exitCode ?? 1, tail };
+  })();
+  return {
+    done,
+    stop() {
+      void process.kill('SIGINT');
+    },
+  };
+}
+
+/** Writes the variable file into `dir`. */
+export async function writeVarFile(dir: string, vars: Record<string, string | number | boolean>): Promise<string> {
+  const path = join(dir, 'airy.pkrvars.hcl');
+  await writeFile(path, varFile(vars));
+  return path;
+}
+
+/** Removes a staged folder. */
+export async function removeDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+}

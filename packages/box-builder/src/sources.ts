@@ -1,0 +1,44 @@
+/**
+ * Opening a catalog location for reading or publishing: `s3://bucket/prefix`, `file:///dir`, or (read-only)
+ * `http(s)://…`. One place that turns a URL into an {@link ObjectStore}.
+ */
+import { fileURLToPath } from 'node:url';
+import { usageError } from '@airy/manifests/cli-kit';
+import { FileStore } from './file-store.js';
+import { parseS3Url, type S3Settings, S3Store, s3Client } from './s3-store.js';
+import type { ObjectStore, StoredObject } from './store.js';
+
+/** Opens a store to publish into. */
+export function openStore(url: string, settings: S3Settings): ObjectStore {
+  const s3 = parseS3Url(url);
+  if (s3) return new S3Store(s3Client(settings), s3, settings);
+  if (url.startsWith('file://')) return new FileStore(fileURLToPath(url), settings.publicUrl);
+  throw usageError(`--to ${url}: use s3://bucket/prefix or file:///absolute/folder`);
+}
+
+/** Reads objects under a catalog base, for `catalog list|show`. */
+export interface CatalogReader {
+  readonly location: string;
+  get(key: string): Promise<StoredObject | undefined>;
+}
+
+/** Opens a catalog for reading; http(s) needs no credentials. */
+export function openReader(url: string, settings: S3Settings): CatalogReader {
+  if (!/^https?:\/\//.test(url)) {
+    try {
+      return openStore(url.replace(/\/metadata\.json$/, ''), settings);
+    } catch {
+      throw usageError(`--from ${url}: use s3://bucket/prefix, file:///folder or http(s)://…/metadata.json`);
+    }
+  }
+  const base = url.replace(/\/metadata\.json$/, '').replace(/\/+$/, '');
+  return {
+    location: base,
+    async get(key) {
+      const response = await fetch(`${base}/${key}`);
+      if (response.status === 404) return undefined;
+      if (!response.ok) throw new Error(`GET ${base}/${key}: HTTP ${response.status}`);
+      return { body: await response.text(), etag: response.headers.get('etag') ?? '' };
+    },
+  };
+}
