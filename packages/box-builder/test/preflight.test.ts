@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { varFile } from '../src/packer.ts';
-import { chooseAccelerator, type HostFacts, packerNeedsPlugins, phaseOf, preflight } from '../src/preflight.ts';
+import { type BuildPlanInput, chooseAccelerator, type HostFacts, packerNeedsPlugins, phaseOf, preflight } from '../src/preflight.ts';
 
 const GiB = 2 ** 30;
 const good: HostFacts = {
@@ -12,7 +12,7 @@ const good: HostFacts = {
   freeBytes: 50 * GiB,
   sshKey: '/keys/vagrant',
 };
-const input = { provider: 'libvirt', accelerator: 'auto', requiredFreeBytes: 20 * GiB } as const;
+const input: BuildPlanInput = { provider: 'libvirt', accelerator: 'auto', requiredFreeBytes: 20 * GiB };
 const failing = (facts: HostFacts, i = input) => preflight(facts, i).filter((c) => !c.ok);
 
 test('a ready machine passes every check', () => {

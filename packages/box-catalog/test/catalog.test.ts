@@ -51,7 +51,7 @@ test('malformed catalogs are refused with the source and the field', () => {
     ['{"versions": []}', /^m.json: name: is required/],
     ['{"name":"x","versions":[{"version":"one","providers":[]}]}', /versions\[0\].version: "one" is not a semantic version/],
     [
-      '{"name":"x","versions":[{"version":"1.0.0","providers":[{"name":"docker","url":"u","checksum_type":"sha256","checksum":"' + sha('a') + '"}]}]}',
+      `{"name":"x","versions":[{"version":"1.0.0","providers":[{"name":"docker","url":"u","checksum_type":"sha256","checksum":"${sha('a')}"}]}]}`,
       /versions\[0\].providers\[0\].name: unknown provider "docker"/,
     ],
     [
