@@ -78,6 +78,11 @@ new AiryPackage(root, {
   ],
   devDeps: [`s3rver@${TOOLING.s3rver}`],
   airyDeps: [manifests, boxCatalog],
+  // `build` compiles TypeScript like every package's; `box` builds the Vagrant box (minutes, not cached).
+  extraTargets: {
+    box: { command: 'node lib/cli.js build', description: 'airy-box build: the Vagrant box with Packer (pass --version=X)' },
+    publish: { command: 'node lib/cli.js publish', description: 'airy-box publish (pass --to=s3://bucket/prefix)' },
+  },
 });
 new AiryPackage(root, {
   name: 'bootstrap',
@@ -105,6 +110,10 @@ root.removeTask('watch');
 root.addTask('bench:manifests', {
   description: 'Benchmark render + validate of the production platform against kubectl kustomize',
   exec: 'nx run manifests:build && tsx tools/bench/manifests.ts',
+});
+root.addTask('bench:upload', {
+  description: 'Benchmark airy-box publish against aws s3 cp on a local s3rver, and its peak RSS',
+  exec: 'nx run box-builder:build && tsx tools/bench/upload.ts',
 });
 root.addTask('render-deployments', {
   description: 'Render the local profile into infrastructure/deployments (checked in; a test fails when stale)',

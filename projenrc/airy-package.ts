@@ -14,6 +14,8 @@ export interface AiryPackageOptions {
   readonly devDeps?: string[];
   /** Other Airy packages this one imports (workspace links). */
   readonly airyDeps?: AiryPackage[];
+  /** Nx targets besides build, test and lint: name → shell command run in the package folder. */
+  readonly extraTargets?: Record<string, { command: string; description: string }>;
   /** Subpath exports besides ".", e.g. `{ './cli-kit': 'cli-kit' }` → lib/cli-kit.js. */
   readonly subpaths?: Record<string, string>;
 }
@@ -115,7 +117,17 @@ export class AiryPackage extends typescript.TypeScriptProject {
     new JsonFile(this, 'project.json', {
       obj: {
         name: options.name,
-        targets: { build: target('compile'), test: target('test'), lint: target('lint') },
+        targets: {
+          build: target('compile'),
+          test: target('test'),
+          lint: target('lint'),
+          ...Object.fromEntries(
+            Object.entries(options.extraTargets ?? {}).map(([name, t]) => [
+              name,
+              { command: t.command, options: { cwd: '{projectRoot}' }, dependsOn: ['build'], metadata: { description: t.description } },
+            ]),
+          ),
+        },
       },
     });
   }

@@ -4,9 +4,15 @@
 set -euo pipefail
 
 packages=(
-  shellcheck   # lint of the shell scripts
+  shellcheck        # lint of the shell scripts
   ca-certificates
   git
+  packer            # box-builder: packer validate and build (1.6.6, builders bundled)
+  vagrant           # box-builder and bootstrap: vagrant box add, validate
+  vagrant-libvirt   # the libvirt provider
+  qemu-utils        # qemu-img for test boxes
+  qemu-system-x86   # the qemu builder
+  awscli            # the upload benchmark's peer
 )
 
 sudo=()

@@ -33,7 +33,7 @@ export function machine(): string {
 export function printTable(title: string, peerName: string, rows: readonly Row[]): void {
   const fmt = (n: number | undefined, unit: string) => (n === undefined ? 'n/a' : `${n.toFixed(n < 10 ? 2 : 0)} ${unit}`);
   console.log(`\n${title}\nmachine: ${machine()}\n`);
-  console.log(`| task | ours | ${peerName} | ratio (peer/ours) |`);
+  console.log(`| task | ours | ${peerName} | ours vs peer (>1 is better) |`);
   console.log('|---|---|---|---|');
   for (const r of rows) {
     const ratio = r.peer === undefined ? 'n/a' : `${(r.lowerIsBetter ? r.peer / r.ours : r.ours / r.peer).toFixed(2)}×`;

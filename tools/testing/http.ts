@@ -41,7 +41,9 @@ export async function startHttp(root: string): Promise<TestHttp> {
       return;
     }
     const etag = `"${info.size}-${info.mtimeMs}"`;
-    const headers: Record<string, string | number> = { ETag: etag, 'Last-Modified': info.mtime.toUTCString() };
+    // Vagrant tells a catalog from a box by its Content-Type, as any real web server would send it.
+    const type = path.endsWith('.json') ? 'application/json' : 'application/octet-stream';
+    const headers: Record<string, string | number> = { ETag: etag, 'Last-Modified': info.mtime.toUTCString(), 'Content-Type': type };
     const range = state.noRanges ? undefined : /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? '');
     if (!state.noRanges) headers['Accept-Ranges'] = 'bytes';
     if (range && (range[1] || range[2])) {

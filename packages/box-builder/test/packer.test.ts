@@ -1,0 +1,71 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { hashFile } from '../src/hash.ts';
+import { findVagrantKey, IMAGES_DIR, removeDir, runPacker, stagePayload, stageTemplates, writeVarFile } from '../src/packer.ts';
+
+const packer = spawnSync('packer', ['version'], { encoding: 'utf8' });
+const hasPacker = packer.status === 0;
+if (!hasPacker) console.log('skip: packer is not installed here (apt-get install packer); packer validate is skipped');
+const shellcheck = spawnSync('shellcheck', ['--version'], { encoding: 'utf8' }).status === 0;
+if (!shellcheck) console.log('skip: shellcheck is not installed here; the provisioning scripts are not linted');
+
+/** Stages the real templates with a local base image, so validate needs no network. */
+async function stage(vars: Record<string, string | boolean> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'airy-validate-'));
+  const base = join(dir, 'base.qcow2');
+  writeFileSync(base, randomBytes(4096));
+  const checksum = `sha256:${(await hashFile(base)).sha256}`;
+  const templates = await stageTemplates(false);
+  const payload = await stagePayload({ deployments: new Map([['kafka.yaml', 'kind: x\n']]), images: ['a/b:1'], contentManifest: '{}', sshPublicKey: 'ssh-ed25519 AAAA test' });
+  const varFile = await writeVarFile(templates, {
+    box_version: '1.0.0',
+    kubernetes_version: 'v1.31.4',
+    minikube_version: 'v1.35.0',
+    istio_version: '1.24.3',
+    output_directory: join(dir, 'out'),
+    payload_dir: payload,
+    scripts_dir: join(IMAGES_DIR, 'scripts'),
+    ssh_private_key_file: (await findVagrantKey()) ?? join(dir, 'key'),
+    base_image: `file://${base}`,
+    base_image_checksum: checksum,
+    base_image_ova: `file://${base}`,
+    base_image_ova_checksum: checksum,
+    ...vars,
+  });
+  return { varFile, templates, cleanup: () => Promise.all([removeDir(dir), removeDir(templates), removeDir(payload)]) };
+}
+
+async function validate(only: string, vars: Record<string, string | boolean> = {}) {
+  const s = await stage(vars);
+  try {
+    const run = runPacker(['validate', `-var-file=${s.varFile}`, `-only=${only}`, '.'], s.templates, () => undefined);
+    return await run.done;
+  } finally {
+    await s.cleanup();
+  }
+}
+
+for (const only of ['qemu.airy-core', 'virtualbox-ovf.airy-core']) {
+  (hasPacker ? test : test.skip)(`packer validate accepts the real templates: ${only}`, async () => {
+    const result = await validate(only);
+    assert.is(result.exitCode, 0, result.tail.join('\n'));
+  });
+}
+
+(hasPacker ? test : test.skip)('packer validate rejects a bad variable (the check is real)', async () => {
+  const result = await validate('qemu.airy-core', { base_image_checksum: 'sha256:nothex' });
+  assert.is.not(result.exitCode, 0);
+});
+
+(shellcheck ? test : test.skip)('the provisioning scripts are shellcheck-clean', () => {
+  const scripts = ['base', 'container-runtime', 'kubernetes', 'istio', 'manifests', 'images', 'cleanup', 'provisioning', 'lib'];
+  const run = spawnSync('shellcheck', ['-x', ...scripts.map((s) => join(IMAGES_DIR, 'scripts', `${s}.sh`))], { encoding: 'utf8' });
+  assert.is(run.status, 0, run.stdout);
+});
+
+test.run();
