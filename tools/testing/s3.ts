@@ -75,7 +75,7 @@ export async function startS3(
     // One conditional write per key at a time, as S3 makes them atomic.
     const lockKey = `${b}/${key}`;
     const previous = locks.get(lockKey) ?? Promise.resolve();
-    let release = () => undefined as void;
+    let release: () => void = () => undefined;
     const mine = new Promise<void>((r) => {
       release = r;
     });
