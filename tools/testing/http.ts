@@ -13,13 +13,13 @@ export type Fault = (req: IncomingMessage, res: ServerResponse, count: number) =
 
 /** A running server. */
 export interface TestHttp {
-  readonly url: string;
+  url: string;
   /** Requests seen, as `METHOD path range`. */
   readonly requests: string[];
   fault: Fault | undefined;
   /** Serve without Range support (always 200 with the whole file). */
   noRanges: boolean;
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 /** Serves `root` on 127.0.0.1. */
