@@ -88,6 +88,20 @@ async function readRecords(store: ObjectStore): Promise<ReleaseRecord[]> {
 }
 
 /**
+ * Parses what was read; on a store whose writes are not atomic a reader can catch an object half-written, so a
+ * parse failure is retried after a pause (returning undefined) until the last attempt, where it is final.
+ */
+async function readingTolerantly<T>(attempt: number, attempts: number, parse: () => T | Promise<T>): Promise<T | undefined> {
+  try {
+    return await parse();
+  } catch (error) {
+    if (!(error instanceof CatalogError) || attempt + 1 >= attempts) throw error;
+    await pause(attempt);
+    return undefined;
+  }
+}
+
+/**
  * Makes the catalog hold every release record: read it, add what is missing, write it back only if nobody changed
  * it meanwhile (If-Match), and repeat until a read finds nothing missing. Even where a store ignores conditional
  * writes, a publisher stops only after reading a catalog that holds every record it can list, so concurrent
@@ -96,9 +110,14 @@ async function readRecords(store: ObjectStore): Promise<ReleaseRecord[]> {
 export async function reconcileCatalog(store: ObjectStore, attempts = 20): Promise<BoxCatalog> {
   for (let attempt = 0; attempt < attempts; attempt++) {
     const current = await store.get(CATALOG_FILE);
-    let catalog = current ? parseCatalog(current.body, store.url(CATALOG_FILE)) : emptyCatalog(BOX_NAME, BOX_DESCRIPTION);
+    const read = await readingTolerantly(attempt, attempts, async () => ({
+      catalog: current ? parseCatalog(current.body, store.url(CATALOG_FILE)) : emptyCatalog(BOX_NAME, BOX_DESCRIPTION),
+      records: await readRecords(store),
+    }));
+    if (!read) continue;
+    let { catalog } = read;
     let changed = false;
-    for (const record of await readRecords(store)) {
+    for (const record of read.records) {
       const result = addRelease(catalog, record.version, record.provider);
       catalog = result.catalog;
       changed ||= !result.unchanged;
@@ -129,7 +148,11 @@ export async function moveChannel(
   let moved = false;
   for (let attempt = 0; attempt < (options.attempts ?? 20); attempt++) {
     const current = await store.get(key);
-    const pointer = current ? parseChannel(current.body, store.url(key)) : undefined;
+    const read = await readingTolerantly(attempt, options.attempts ?? 20, () => ({
+      pointer: current ? parseChannel(current.body, store.url(key)) : undefined,
+    }));
+    if (!read) continue;
+    const { pointer } = read;
     const done = options.force ? moved && pointer?.version === version : pointer && !isNewerVersion(version, pointer.version);
     if (done && pointer) return { version: pointer.version, moved };
     const body = stringifyChannel({ channel, version, updatedAt: new Date().toISOString() });

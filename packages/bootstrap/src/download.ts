@@ -1,0 +1,330 @@
+/**
+ * The box downloader: parallel ranged GETs, resumable across restarts from a small state file, retries with
+ * backoff, one stream when the server has no ranges, SHA-256 verified before anything uses the file, and a verified
+ * marker so a re-run never downloads again. Memory stays small whatever the size: bodies stream to disk.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { copyFile, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { acquireLock } from './lock.js';
+import { backoffMs, canResume, type Chunk, planChunks, RETRYABLE_CODES, type ResumeState, remaining, retryableStatus } from './ranges.js';
+
+/** What to download. */
+export interface DownloadRequest {
+  readonly url: string;
+  readonly sha256: string;
+  /** Where the verified file ends up. */
+  readonly out: string;
+  /** Parallel ranged connections. @default 8 */
+  readonly connections?: number;
+  /** @default 8 MiB */
+  readonly chunkSize?: number;
+  /** Tries per request before giving up. @default 6 */
+  readonly attempts?: number;
+  /** A request that sends no byte for this long is retried. @default 30 s */
+  readonly idleTimeoutMs?: number;
+  readonly onProgress?: (done: number, total: number) => void;
+  readonly onStart?: (info: { size: number; resumedBytes: number; ranged: boolean }) => void;
+  readonly signal?: AbortSignal;
+}
+
+/** What happened. */
+export interface DownloadResult {
+  readonly path: string;
+  readonly size: number;
+  /** Nothing was fetched: the verified file was already there. */
+  readonly cached: boolean;
+  /** Bytes that came from an earlier, interrupted run. */
+  readonly resumedBytes: number;
+  readonly ranged: boolean;
+}
+
+/** The file's SHA-256 is not the catalog's; the file was deleted and nothing was marked verified. */
+export class ChecksumError extends Error {
+  constructor(
+    readonly url: string,
+    readonly expected: string,
+    readonly actual: string,
+  ) {
+    super(`${url} downloaded with sha256 ${actual}, but the catalog says ${expected}: the file was deleted, nothing was used; run again, and if it repeats the published box is corrupt`);
+    this.name = 'ChecksumError';
+  }
+}
+
+/** The disk filled up. */
+export class DiskFullError extends Error {
+  constructor(
+    readonly dir: string,
+    readonly needed: number,
+  ) {
+    super(`no space left in ${dir} (the box needs ${needed} bytes): free some disk, or choose another folder with --cache`);
+    this.name = 'DiskFullError';
+  }
+}
+
+/** A final failure after retries. */
+export class DownloadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DownloadError';
+  }
+}
+
+const MiB = 2 ** 20;
+const statePath = (out: string) => `${out}.download.json`;
+const partPath = (out: string) => `${out}.part`;
+const markerPath = (out: string) => `${out}.verified`;
+
+interface Marker {
+  readonly sha256: string;
+  readonly size: number;
+  readonly mtimeMs: number;
+}
+
+/** Whether `out` is already the verified file (same hash, size and mtime as when we verified it). */
+export async function isVerified(out: string, sha256: string): Promise<boolean> {
+  try {
+    const marker = JSON.parse(await readFile(markerPath(out), 'utf8')) as Marker;
+    const info = await stat(out);
+    return marker.sha256 === sha256 && marker.size === info.size && marker.mtimeMs === info.mtimeMs;
+  } catch {
+    return false;
+  }
+}
+
+function errorCode(error: unknown): string | undefined {
+  let e = error as { code?: string; cause?: unknown } | undefined;
+  for (let depth = 0; e && depth < 5; depth++) {
+    if (e.code) return e.code;
+    e = e.cause as typeof e;
+  }
+  return undefined;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    }, { once: true });
+  });
+
+class RetryableError extends Error {}
+
+/** One GET (ranged or not) whose body goes to `sink`; an idle body is aborted and retried. */
+async function fetchInto(
+  url: string,
+  range: Chunk | undefined,
+  sink: (data: Uint8Array) => Promise<void>,
+  request: DownloadRequest,
+): Promise<void> {
+  const idle = new AbortController();
+  const signal = request.signal ? AbortSignal.any([request.signal, idle.signal]) : idle.signal;
+  let timer = setTimeout(() => idle.abort(new RetryableError('no data for too long')), request.idleTimeoutMs ?? 30_000);
+  const touch = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => idle.abort(new RetryableError('no data for too long')), request.idleTimeoutMs ?? 30_000);
+  };
+  try {
+    const response = await fetch(url, { headers: range ? { Range: `bytes=${range.start}-${range.end}` } : {}, signal });
+    if (retryableStatus(response.status)) throw new RetryableError(`HTTP ${response.status}`);
+    if (range ? response.status !== 206 : response.status !== 200) {
+      throw new DownloadError(`${url}: HTTP ${response.status} ${response.statusText}`);
+    }
+    if (!response.body) throw new RetryableError('empty response');
+    let received = 0;
+    for await (const data of response.body) {
+      touch();
+      received += data.length;
+      await sink(data);
+    }
+    if (range && received !== range.end - range.start + 1) throw new RetryableError('short body');
+  } catch (error) {
+    if (error instanceof DownloadError || error instanceof DiskFullError) throw error;
+    if (request.signal?.aborted) throw request.signal.reason ?? error;
+    if (error instanceof RetryableError || idle.signal.aborted) throw new RetryableError((error as Error).message);
+    const code = errorCode(error);
+    if (code === 'ENOSPC') throw error;
+    if (code && RETRYABLE_CODES.has(code)) throw new RetryableError(code);
+    if (error instanceof TypeError) throw new RetryableError(error.message); // fetch's network failures
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Retries `work` on retryable failures with backoff. */
+async function withRetries(what: string, request: DownloadRequest, work: () => Promise<void>): Promise<void> {
+  const attempts = request.attempts ?? 6;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (!(error instanceof RetryableError) || attempt + 1 >= attempts) {
+        if (error instanceof RetryableError) throw new DownloadError(`${what} failed ${attempts} times (last: ${error.message}): check the network and run again; completed parts are kept`);
+        throw error;
+      }
+      await sleep(backoffMs(attempt), request.signal);
+    }
+  }
+}
+
+/** Learns the size, whether ranges work, and a validator (ETag or Last-Modified). */
+async function probe(url: string, request: DownloadRequest): Promise<{ size: number; ranged: boolean; validator: string }> {
+  let result: { size: number; ranged: boolean; validator: string } | undefined;
+  await withRetries(`HEAD ${url}`, request, async () => {
+    let response: Response;
+    try {
+      response = await fetch(url, { headers: { Range: 'bytes=0-0' }, signal: request.signal });
+    } catch (error) {
+      if (request.signal?.aborted) throw error;
+      throw new RetryableError(errorCode(error) ?? (error as Error).message);
+    }
+    await response.body?.cancel();
+    if (retryableStatus(response.status)) throw new RetryableError(`HTTP ${response.status}`);
+    if (response.status === 404) throw new DownloadError(`${url}: not found (HTTP 404): the catalog points at a missing box`);
+    if (response.status !== 206 && response.status !== 200) throw new DownloadError(`${url}: HTTP ${response.status}`);
+    const validator = response.headers.get('etag') ?? response.headers.get('last-modified') ?? '';
+    if (response.status === 206) {
+      const total = /\/(\d+)$/.exec(response.headers.get('content-range') ?? '')?.[1];
+      result = { size: Number(total), ranged: total !== undefined, validator };
+    } else {
+      result = { size: Number(response.headers.get('content-length') ?? -1), ranged: false, validator };
+    }
+  });
+  return result as { size: number; ranged: boolean; validator: string };
+}
+
+async function hashFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const data of createReadStream(path, { highWaterMark: MiB })) hash.update(data as Buffer);
+  return hash.digest('hex');
+}
+
+function asDiskFull(error: unknown, dir: string, size: number): never {
+  if (errorCode(error) === 'ENOSPC') throw new DiskFullError(dir, size);
+  throw error;
+}
+
+/** Downloads and verifies; see the module comment. A second run with the same request is a no-op. */
+export async function download(request: DownloadRequest): Promise<DownloadResult> {
+  const { out, sha256 } = request;
+  await mkdir(dirname(out), { recursive: true });
+  const release = await acquireLock(`${out}.lock`);
+  try {
+    if (await isVerified(out, sha256)) {
+      const { size } = await stat(out);
+      return { path: out, size, cached: true, resumedBytes: 0, ranged: false };
+    }
+    if (request.url.startsWith('file://')) return await copyLocal(request);
+
+    const info = await probe(request.url, request);
+    const chunkSize = request.chunkSize ?? 8 * MiB;
+    const wanted = { url: request.url, size: info.size, sha256, validator: info.validator, chunkSize };
+    const saved = await readFile(statePath(out), 'utf8').then((t) => JSON.parse(t) as ResumeState, () => undefined);
+    const resume = info.ranged && canResume(saved, wanted);
+    const done = new Set(resume ? saved.done : []);
+    const chunks = planChunks(info.size, chunkSize);
+    const todo = info.ranged ? remaining(chunks, done) : [];
+    const resumedBytes = chunks.filter((c) => done.has(c.index)).reduce((n, c) => n + c.end - c.start + 1, 0);
+    request.onStart?.({ size: info.size, resumedBytes, ranged: info.ranged });
+
+    const part = partPath(out);
+    if (!resume) await rm(part, { force: true });
+    const handle = await open(part, resume ? 'r+' : 'w').catch((e) => asDiskFull(e, dirname(out), info.size));
+    let progress = resumedBytes;
+    try {
+      if (info.ranged) {
+        await handle.truncate(info.size).catch((e) => asDiskFull(e, dirname(out), info.size));
+        let saving = Promise.resolve();
+        const save = () => {
+          const state: ResumeState = { ...wanted, done: [...done].sort((a, b) => a - b) };
+          saving = saving.then(async () => {
+            await writeFile(`${statePath(out)}.tmp`, JSON.stringify(state));
+            await rename(`${statePath(out)}.tmp`, statePath(out));
+          });
+          return saving;
+        };
+        await save();
+        let next = 0;
+        const worker = async () => {
+          while (next < todo.length) {
+            const chunk = todo[next++] as Chunk;
+            await withRetries(`bytes ${chunk.start}-${chunk.end} of ${request.url}`, request, async () => {
+              let position = chunk.start;
+              let written = 0;
+              try {
+                await fetchInto(request.url, chunk, async (data) => {
+                  await handle.write(data, 0, data.length, position).catch((e) => asDiskFull(e, dirname(out), info.size));
+                  position += data.length;
+                  written += data.length;
+                  progress += data.length;
+                  request.onProgress?.(progress, info.size);
+                }, request);
+              } catch (error) {
+                progress -= written; // this chunk starts over
+                throw error;
+              }
+            });
+            done.add(chunk.index);
+            await save();
+          }
+        };
+        await Promise.all(Array.from({ length: Math.min(request.connections ?? 8, Math.max(1, todo.length)) }, worker));
+        await saving;
+      } else {
+        // No ranges: one stream, from the start on each try.
+        await withRetries(`GET ${request.url}`, request, async () => {
+          await handle.truncate(0);
+          let position = 0;
+          progress = 0;
+          await fetchInto(request.url, undefined, async (data) => {
+            await handle.write(data, 0, data.length, position).catch((e) => asDiskFull(e, dirname(out), info.size));
+            position += data.length;
+            progress += data.length;
+            request.onProgress?.(progress, info.size);
+          }, request);
+        });
+      }
+    } finally {
+      await handle.close();
+    }
+
+    const actual = await hashFile(part);
+    if (actual !== sha256) {
+      await Promise.all([rm(part, { force: true }), rm(statePath(out), { force: true })]);
+      throw new ChecksumError(request.url, sha256, actual);
+    }
+    await rename(part, out);
+    await rm(statePath(out), { force: true });
+    const finished = await stat(out);
+    await writeFile(markerPath(out), JSON.stringify({ sha256, size: finished.size, mtimeMs: finished.mtimeMs } satisfies Marker));
+    return { path: out, size: finished.size, cached: false, resumedBytes, ranged: info.ranged };
+  } finally {
+    await release();
+  }
+}
+
+/** A file:// box: copied, then verified like any other. */
+async function copyLocal(request: DownloadRequest): Promise<DownloadResult> {
+  const source = fileURLToPath(request.url);
+  const part = partPath(request.out);
+  const { size } = await stat(source).catch(() => {
+    throw new DownloadError(`${request.url}: no such file: the catalog points at a missing box`);
+  });
+  request.onStart?.({ size, resumedBytes: 0, ranged: false });
+  await copyFile(source, part).catch((e) => asDiskFull(e, dirname(request.out), size));
+  request.onProgress?.(size, size);
+  const actual = await hashFile(part);
+  if (actual !== request.sha256) {
+    await rm(part, { force: true });
+    throw new ChecksumError(request.url, request.sha256, actual);
+  }
+  await rename(part, request.out);
+  const finished = await stat(request.out);
+  await writeFile(markerPath(request.out), JSON.stringify({ sha256: request.sha256, size, mtimeMs: finished.mtimeMs } satisfies Marker));
+  return { path: request.out, size, cached: false, resumedBytes: 0, ranged: false };
+}
