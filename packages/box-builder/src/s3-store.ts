@@ -81,12 +81,17 @@ export class S3Store implements ObjectStore {
   }
 
   async get(key: string): Promise<StoredObject | undefined> {
-    try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.where.bucket, Key: this.key(key) }));
-      return { body: (await out.Body?.transformToString('utf8')) ?? '', etag: out.ETag ?? '' };
-    } catch (error) {
-      if (status(error) === 404) return undefined;
-      throw error;
+    // The SDK retries requests, but not a body cut off after the response began: retry that here.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const out = await this.client.send(new GetObjectCommand({ Bucket: this.where.bucket, Key: this.key(key) }));
+        return { body: (await out.Body?.transformToString('utf8')) ?? '', etag: out.ETag ?? '' };
+      } catch (error) {
+        if (status(error) === 404) return undefined;
+        const cut = (error as Error).message === 'aborted' || (error as NodeJS.ErrnoException).code === 'ECONNRESET';
+        if (!cut || attempt >= 4) throw error;
+        await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+      }
     }
   }
 
