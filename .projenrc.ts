@@ -88,7 +88,7 @@ new AiryPackage(root, {
   name: 'bootstrap',
   description: 'npx @airy/bootstrap: from a clean laptop to a running, verified Airy Core',
   bin: 'airy-bootstrap',
-  deps: [`commander@${TOOLING.commander}`],
+  deps: [`commander@${TOOLING.commander}`, `zx@${TOOLING.zx}`],
   airyDeps: [manifests, boxCatalog],
 });
 new AiryPackage(root, {

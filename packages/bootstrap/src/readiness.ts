@@ -1,0 +1,86 @@
+/**
+ * Readiness of the platform itself, not just the VM: the Kafka broker answers, the Schema Registry's /subjects
+ * returns 200, PostgreSQL is ready, and the Istio ingress answers for airy.core. The probes are data (names and
+ * commands come from @airy/manifests); running them goes through a narrow interface, so tests can drive time.
+ */
+import { KAFKA, POSTGRES, SCHEMA_REGISTRY } from '@airy/manifests';
+
+/** A check run inside the VM (via `vagrant ssh`), or an HTTP request from the host. */
+export type Probe =
+  | { readonly name: string; readonly kind: 'exec'; readonly command: string; readonly expect?: string }
+  | { readonly name: string; readonly kind: 'http'; readonly url: string; readonly host: string };
+
+/** The platform's probes, in the order a user cares about them. */
+export function platformProbes(options: { namespace: string; database: string; ingressUrl: string; host: string }): Probe[] {
+  const ns = options.namespace;
+  return [
+    {
+      name: 'kafka',
+      kind: 'exec',
+      command: `kubectl -n ${ns} exec ${KAFKA.component}-0 -- kafka-broker-api-versions --bootstrap-server localhost:${KAFKA.port}`,
+    },
+    {
+      name: 'schema-registry',
+      kind: 'exec',
+      command: `kubectl -n ${ns} exec deploy/${SCHEMA_REGISTRY.component} -- curl -s -o /dev/null -w '%{http_code}' http://localhost:${SCHEMA_REGISTRY.port}/subjects`,
+      expect: '200',
+    },
+    {
+      name: 'postgres',
+      kind: 'exec',
+      command: `kubectl -n ${ns} exec ${POSTGRES.component}-0 -- pg_isready -h 127.0.0.1 -d ${options.database}`,
+    },
+    { name: 'ingress', kind: 'http', url: options.ingressUrl, host: options.host },
+  ];
+}
+
+/** How probes are run: exec inside the VM, HTTP from the host. Both resolve to whether the probe passed. */
+export interface ProbeRunner {
+  exec(command: string): Promise<{ ok: boolean; stdout: string }>;
+  http(url: string, host: string): Promise<number | undefined>;
+  /** Milliseconds since some fixed point. */
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+/** One probe's state. */
+export interface ProbeState {
+  readonly name: string;
+  readonly ready: boolean;
+  readonly detail: string;
+}
+
+/** Runs one probe once. */
+export async function runProbe(probe: Probe, runner: ProbeRunner): Promise<ProbeState> {
+  if (probe.kind === 'http') {
+    const status = await runner.http(probe.url, probe.host).catch(() => undefined);
+    // Any answer below 500 means the gateway is up and routes airy.core.
+    return { name: probe.name, ready: status !== undefined && status < 500, detail: status === undefined ? 'no answer' : `HTTP ${status}` };
+  }
+  const out = await runner.exec(probe.command).catch(() => ({ ok: false, stdout: '' }));
+  const ready = out.ok && (probe.expect === undefined || out.stdout.trim().endsWith(probe.expect));
+  return { name: probe.name, ready, detail: ready ? 'ready' : out.stdout.trim().split('\n').at(-1) || 'not ready' };
+}
+
+/** Polls every probe until all are ready or `timeoutMs` passes; `onChange` sees each state change. */
+export async function waitReady(
+  probes: readonly Probe[],
+  runner: ProbeRunner,
+  options: { timeoutMs: number; intervalMs: number; onChange?: (state: ProbeState) => void },
+): Promise<{ ready: boolean; states: ProbeState[] }> {
+  const deadline = runner.now() + options.timeoutMs;
+  const states = new Map<string, ProbeState>(probes.map((p) => [p.name, { name: p.name, ready: false, detail: 'waiting' }]));
+  for (;;) {
+    const pending = probes.filter((p) => !states.get(p.name)?.ready);
+    const results = await Promise.all(pending.map((p) => runProbe(p, runner)));
+    for (const r of results) {
+      const before = states.get(r.name);
+      states.set(r.name, r);
+      if (before?.ready !== r.ready || before?.detail !== r.detail) options.onChange?.(r);
+    }
+    const all = [...states.values()];
+    if (all.every((s) => s.ready)) return { ready: true, states: all };
+    if (runner.now() >= deadline) return { ready: false, states: all };
+    await runner.sleep(Math.min(options.intervalMs, Math.max(0, deadline - runner.now())));
+  }
+}

@@ -1,0 +1,75 @@
+/** Vagrant, through zx: the only place bootstrap runs it. Output of long commands streams under a prefix. */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Provider } from '@airy/box-catalog';
+import { $ } from 'zx';
+
+const env = () => ({ ...process.env, VAGRANT_CHECKPOINT_DISABLE: '1' });
+
+/** Runs `vagrant ARGS` in `cwd`; each output line goes to `onLine`. Resolves to the exit code and the last lines. */
+export async function vagrant(args: string[], cwd: string, onLine?: (line: string) => void): Promise<{ code: number; tail: string[]; stdout: string }> {
+  const run = $({ cwd, quiet: true, nothrow: true, env: env() })`vagrant ${args}`;
+  const tail: string[] = [];
+  if (onLine) {
+    for await (const line of run) {
+      tail.push(line);
+      if (tail.length > 15) tail.shift();
+      onLine(line);
+    }
+  }
+  const out = await run;
+  if (!onLine) tail.push(...`${out.stdout}\n${out.stderr}`.trim().split('\n').slice(-15));
+  return { code: out.exitCode ?? 1, tail, stdout: out.stdout };
+}
+
+/** Boxes Vagrant has: name, provider, version. */
+export async function boxList(cwd: string): Promise<{ name: string; provider: string; version: string }[]> {
+  const out = await vagrant(['box', 'list', '--machine-readable'], cwd);
+  const rows: { name: string; provider: string; version: string }[] = [];
+  let current: Partial<{ name: string; provider: string; version: string }> = {};
+  for (const line of out.stdout.split('\n')) {
+    const [, , type, value] = line.split(',');
+    if (type === 'box-name') current = { name: value };
+    if (type === 'box-provider') current.provider = value;
+    if (type === 'box-version') {
+      current.version = value;
+      rows.push(current as { name: string; provider: string; version: string });
+    }
+  }
+  return rows;
+}
+
+/**
+ * Adds a verified local box file under the catalog's name and version. Vagrant registers a version only from a
+ * catalog, so a one-version catalog pointing at the local file is written beside it; Vagrant checks the checksum
+ * once more while adding.
+ */
+export async function boxAdd(
+  file: string,
+  box: { name: string; version: string; provider: Provider; sha256: string },
+  workDir: string,
+  onLine?: (line: string) => void,
+): Promise<{ code: number; tail: string[] }> {
+  const metadata = join(workDir, `add-${box.version}-${box.provider}.json`);
+  await writeFile(
+    metadata,
+    JSON.stringify({
+      name: box.name,
+      versions: [{ version: box.version, providers: [{ name: box.provider, url: pathToFileURL(file).href, checksum_type: 'sha256', checksum: box.sha256 }] }],
+    }),
+  );
+  return vagrant(['box', 'add', '--provider', box.provider, '--box-version', box.version, pathToFileURL(metadata).href], workDir, onLine);
+}
+
+/** The machine's state (`running`, `poweroff`, `shutoff`, `not_created`, …) from `vagrant status`. */
+export async function machineState(dir: string): Promise<string> {
+  const out = await vagrant(['status', '--machine-readable'], dir);
+  return /,state,([^,\n]+)/.exec(out.stdout)?.[1] ?? 'unknown';
+}
+
+/** Runs a command inside the VM over `vagrant ssh`. */
+export async function sshExec(dir: string, command: string): Promise<{ ok: boolean; stdout: string }> {
+  const out = await $({ cwd: dir, quiet: true, nothrow: true, env: env(), timeout: '60s' })`vagrant ssh -c ${command}`;
+  return { ok: out.exitCode === 0, stdout: out.stdout };
+}
