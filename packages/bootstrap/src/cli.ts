@@ -1,12 +1,186 @@
 #!/usr/bin/env node
-import { createProgram, packageVersion, runCli } from '@airy/manifests/cli-kit';
+import { resolve } from 'node:path';
+import { ARCHITECTURES, type Architecture, CatalogError, isVersion, PROVIDERS, type Provider } from '@airy/box-catalog';
+import { CliError, createProgram, ExitCode, formatBytes, packageVersion, runCli, startProgress, usageError } from '@airy/manifests/cli-kit';
+import { Option } from 'commander';
+import { ChecksumError, DiskFullError, download, DownloadError } from './download.js';
+import { LockedError } from './lock.js';
+import { destroy, doctor, ensureVagrant, status, stop, upgrade } from './manage.js';
+import { DEFAULT_CATALOG, defaultCacheDir, defaultInstanceDir } from './paths.js';
+import { vagrantArchitecture } from './preflight.js';
+import { CatalogUnreachableError, chooseRelease, loadCatalog } from './source.js';
+import { up, type UpOptions } from './up.js';
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
 
 const program = createProgram({
   name: 'airy-bootstrap',
-  description: 'Take a clean laptop to a running, verified Airy Core.',
+  description: 'Take a clean laptop to a running, verified Airy Core: preflight, Vagrant, the box, vagrant up, readiness.',
   version: packageVersion(import.meta.url),
 });
-// No commands yet: without one, show the help as a usage error.
-program.action(() => program.help({ error: true }));
+
+const positive = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw usageError(`${name} ${value}: must be a whole number of at least 1`);
+  return n;
+};
+const boxVersion = (name: string) => (value: string) => {
+  if (value !== 'latest' && !isVersion(value)) throw usageError(`${name} ${value}: use latest or a version such as 1.4.0`);
+  return value;
+};
+
+/** Maps the library's expected failures to one-line errors with their exit codes. */
+async function guarded<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    if (error instanceof LockedError) throw new CliError(error.message, ExitCode.failed);
+    if (error instanceof CatalogUnreachableError) throw new CliError(error.message, ExitCode.failed);
+    if (error instanceof CatalogError) throw new CliError(`the box catalog is malformed: ${error.message}`, ExitCode.usage);
+    if (error instanceof ChecksumError || error instanceof DiskFullError || error instanceof DownloadError) {
+      throw new CliError(error.message, ExitCode.failed);
+    }
+    throw error;
+  }
+}
+
+function upOptions(flags: Record<string, unknown>): UpOptions {
+  return {
+    catalog: (flags.catalog as string | undefined) ?? process.env.AIRY_BOX_CATALOG ?? DEFAULT_CATALOG,
+    version: (flags.boxVersion as string | undefined) ?? 'latest',
+    provider: flags.provider as Provider | undefined,
+    dir: resolve((flags.dir as string | undefined) ?? defaultInstanceDir()),
+    cacheDir: resolve((flags.cache as string | undefined) ?? defaultCacheDir()),
+    cpus: flags.cpus as number,
+    memoryMiB: flags.memory as number,
+    connections: flags.connections as number,
+    force: Boolean(flags.force),
+    yes: Boolean(flags.yes),
+    libvirtDriver: flags.libvirtDriver as 'kvm' | 'qemu' | undefined,
+    privateNetwork: flags.privateNetwork !== false,
+    waitMinutes: flags.wait as number,
+    log,
+    ensureVagrant: (host) => ensureVagrant(host, Boolean(flags.yes), log),
+  };
+}
+
+const dirOption = () => new Option('--dir <folder>', 'instance folder (default: ~/.airy/core)');
+
+program
+  .option('--catalog <url>', 'box catalog: https, http or file URL (default: AIRY_BOX_CATALOG, then the public catalog)')
+  .option('--box-version <version>', 'latest, or an exact box version', boxVersion('--box-version'), 'latest')
+  .addOption(new Option('--provider <provider>', 'Vagrant provider (default: virtualbox if installed, else libvirt on Linux)').choices(PROVIDERS))
+  .addOption(dirOption())
+  .option('--cache <folder>', 'verified box cache (default: ~/.airy/cache)')
+  .option('--cpus <n>', 'CPUs of the VM', positive('--cpus'), 4)
+  .option('--memory <mib>', 'MiB of memory of the VM', positive('--memory'), 8192)
+  .option('--connections <n>', 'parallel download connections', positive('--connections'), 8)
+  .option('--wait <minutes>', 'how long to wait for the platform to be ready', positive('--wait'), 20)
+  .addOption(new Option('--libvirt-driver <driver>', 'libvirt: kvm, or qemu without KVM').choices(['kvm', 'qemu']))
+  .option('--no-private-network', 'no private network; reach the VM through forwarded ports only')
+  .option('--force', 'go on even when preflight checks fail')
+  .option('--yes', 'do not ask before installing Vagrant or recreating the VM')
+  .action(async () => {
+    await guarded(() => up(upOptions(program.opts())));
+  });
+
+program
+  .command('download')
+  .description('download and verify a box alone: parallel, resumable, checksummed')
+  .requiredOption('--catalog <url>', 'box catalog URL')
+  .option('--version <version>', 'latest, or an exact box version', boxVersion('--version'), 'latest')
+  .addOption(new Option('--provider <provider>', 'Vagrant provider').choices(PROVIDERS).default('libvirt'))
+  .addOption(new Option('--architecture <arch>', 'box architecture (default: this machine\'s)').choices(ARCHITECTURES))
+  .requiredOption('--out <file>', 'where the verified box goes')
+  .option('--connections <n>', 'parallel connections', positive('--connections'), 8)
+  .action(async (flags) => {
+    const architecture = (flags.architecture as Architecture | undefined) ?? vagrantArchitecture(process.arch) ?? 'amd64';
+    const loaded = await guarded(() => loadCatalog(flags.catalog));
+    const { version, file } = await guarded(async () => chooseRelease(loaded, flags.version, flags.provider, architecture));
+    let progress: ReturnType<typeof startProgress> | undefined;
+    const controller = new AbortController();
+    const result = await guarded(() =>
+      download({
+        url: file.url,
+        sha256: file.checksum,
+        out: resolve(flags.out),
+        connections: flags.connections,
+        signal: controller.signal,
+        onStart: (info) => {
+          progress = startProgress({ label: `download ${version.version}`, total: info.size });
+          if (info.resumedBytes) log(`resuming: ${formatBytes(info.resumedBytes)} already here`);
+          if (!info.ranged) log('the server does not support ranges: one stream');
+        },
+        onProgress: (done) => progress?.update(done),
+      }),
+    ).finally(() => progress?.stop());
+    log(result.cached ? `already verified: ${result.path}` : `verified ${result.path} (${formatBytes(result.size)}, sha256 ${file.checksum})`);
+    process.stdout.write(`${result.path}\n`);
+  });
+
+program
+  .command('status')
+  .description('the VM and each component of the platform')
+  .addOption(dirOption())
+  .option('--json', 'print JSON')
+  .option('--no-private-network', 'probe the ingress through the forwarded port')
+  .action(async (flags) => {
+    const s = await guarded(() => status(resolve(flags.dir ?? defaultInstanceDir()), flags.privateNetwork !== false));
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+      return;
+    }
+    process.stdout.write(`instance ${s.dir}: Airy Core ${s.version} (${s.provider}), VM ${s.vm}\n`);
+    for (const c of s.components) process.stdout.write(`  ${c.name.padEnd(16)} ${c.ready ? 'ready' : c.detail}\n`);
+    if (s.vm !== 'running') process.stdout.write('start it with: airy-bootstrap start\n');
+  });
+
+program
+  .command('stop')
+  .description('halt the VM, keeping its disk')
+  .addOption(dirOption())
+  .action(async (flags) => guarded(() => stop(resolve(flags.dir ?? defaultInstanceDir()), log)));
+
+program
+  .command('start')
+  .description('start a stopped instance and wait for the platform')
+  .addOption(dirOption())
+  .option('--wait <minutes>', 'how long to wait for readiness', positive('--wait'), 20)
+  .action(async (flags) => {
+    const dir = resolve(flags.dir ?? defaultInstanceDir());
+    const { readInstance } = await import('./up.js');
+    const state = await readInstance(dir);
+    if (!state) throw usageError(`no Airy Core instance in ${dir}: run airy-bootstrap first, or pass --dir`);
+    await guarded(() =>
+      up({ ...upOptions({ ...program.opts(), dir, wait: flags.wait, cpus: state.cpus, memory: state.memoryMiB }), catalog: state.catalog, version: state.version, provider: state.provider }),
+    );
+  });
+
+program
+  .command('destroy')
+  .description('remove the VM (and with --prune the box and its cached download)')
+  .addOption(dirOption())
+  .option('--prune', 'also remove the box from Vagrant and the download cache')
+  .option('--cache <folder>', 'verified box cache (default: ~/.airy/cache)')
+  .action(async (flags) => guarded(() => destroy(resolve(flags.dir ?? defaultInstanceDir()), resolve(flags.cache ?? defaultCacheDir()), Boolean(flags.prune), log)));
+
+program
+  .command('upgrade')
+  .description('move to the newest version in the catalog (the VM is recreated)')
+  .addOption(dirOption())
+  .option('--yes', 'do not ask')
+  .action(async (flags) => guarded(() => upgrade({ ...upOptions({ ...program.opts(), dir: flags.dir, yes: flags.yes }) })));
+
+program
+  .command('doctor')
+  .description('every preflight check and the tool versions, as a report to paste into a bug')
+  .addOption(dirOption())
+  .option('--cpus <n>', 'CPUs of the VM', positive('--cpus'), 4)
+  .option('--memory <mib>', 'MiB of memory of the VM', positive('--memory'), 8192)
+  .action(async (flags) => {
+    const report = await doctor({ cacheDir: defaultCacheDir(), cpus: flags.cpus, memoryMiB: flags.memory, dir: resolve(flags.dir ?? defaultInstanceDir()) });
+    process.stdout.write(report);
+  });
 
 await runCli(program);

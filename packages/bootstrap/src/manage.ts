@@ -1,0 +1,130 @@
+/** The subcommands that manage an existing instance: status, stop, start, destroy, upgrade, doctor. */
+import { readFile, rm } from 'node:fs/promises';
+import { createInterface } from 'node:readline/promises';
+import { BOX_PLATFORM_OPTIONS, COMPONENT_VERSIONS, platformResources } from '@airy/manifests';
+import { CliError, ExitCode } from '@airy/manifests/cli-kit';
+import { $ } from 'zx';
+import { gatherHost } from './host.js';
+import { acquireLock } from './lock.js';
+import { cachedBox, instanceFiles } from './paths.js';
+import { defaultProvider, type HostView, preflight } from './preflight.js';
+import { waitReady } from './readiness.js';
+import { instanceProbes, instanceRunner, instanceUrls, readInstance, up, type UpOptions } from './up.js';
+import { installPlan, parseOsRelease } from './vagrant-install.js';
+import { machineState, vagrant } from './vagrant.js';
+import { chooseRelease, loadCatalog } from './source.js';
+import { vagrantArchitecture } from './preflight.js';
+import { isNewerVersion } from '@airy/box-catalog';
+
+async function requireInstance(dir: string) {
+  const state = await readInstance(dir);
+  if (!state) throw new CliError(`no Airy Core instance in ${dir}: run airy-bootstrap first, or pass --dir`, ExitCode.usage);
+  return state;
+}
+
+/** `status`: the VM's state and each component's readiness, once. */
+export async function status(dir: string, privateNetwork: boolean) {
+  const state = await requireInstance(dir);
+  const vm = await machineState(dir);
+  const components = vm === 'running' ? (await waitReady(instanceProbes(privateNetwork), instanceRunner(dir), { timeoutMs: 0, intervalMs: 0 })).states : [];
+  return { dir, version: state.version, provider: state.provider, vm, components, urls: instanceUrls() };
+}
+
+/** Runs a vagrant lifecycle command with the instance lock held. */
+async function lifecycle(dir: string, args: string[], log: (l: string) => void): Promise<void> {
+  await requireInstance(dir);
+  const release = await acquireLock(instanceFiles(dir).lock);
+  try {
+    const run = await vagrant(args, dir, (l) => log(`vagrant | ${l}`));
+    if (run.code !== 0) throw new CliError(`vagrant ${args[0]} failed: ${run.tail.at(-1) ?? ''}`, ExitCode.failed);
+  } finally {
+    await release();
+  }
+}
+
+/** `stop`: halts the VM, keeping its disk. */
+export const stop = (dir: string, log: (l: string) => void) => lifecycle(dir, ['halt'], log);
+
+/** `destroy`: removes the VM; with `prune`, also the box from Vagrant and the cached download. */
+export async function destroy(dir: string, cacheDir: string, prune: boolean, log: (l: string) => void): Promise<void> {
+  const state = await requireInstance(dir);
+  await lifecycle(dir, ['destroy', '--force'], log);
+  if (prune) {
+    const removed = await vagrant(['box', 'remove', state.boxName, '--box-version', state.version, '--provider', state.provider, '--force'], dir);
+    if (removed.code !== 0) log(`note: the box stays in Vagrant: ${removed.tail.at(-1) ?? ''}`);
+    await rm(cachedBox(cacheDir, state.sha256), { force: true });
+    await rm(`${cachedBox(cacheDir, state.sha256)}.verified`, { force: true });
+  }
+  await rm(instanceFiles(dir).state, { force: true });
+}
+
+/** `upgrade`: the newest catalog version, if newer. The VM is recreated from the new box. */
+export async function upgrade(options: UpOptions): Promise<void> {
+  const state = await requireInstance(options.dir);
+  const loaded = await loadCatalog(state.catalog);
+  const architecture = vagrantArchitecture(process.arch) ?? 'amd64';
+  const next = chooseRelease(loaded, 'latest', state.provider, architecture);
+  if (!isNewerVersion(next.version.version, state.version)) {
+    options.log(`already on the newest version, ${state.version}`);
+    return;
+  }
+  options.log(`upgrading ${state.version} → ${next.version.version}: the VM is recreated from the new box (data inside the VM is not kept)`);
+  if (!options.yes) await confirm('go on?');
+  await lifecycle(options.dir, ['destroy', '--force'], options.log);
+  await rm(instanceFiles(options.dir).state, { force: true });
+  await up({ ...options, catalog: state.catalog, version: next.version.version, provider: state.provider });
+}
+
+async function confirm(question: string): Promise<void> {
+  if (!process.stdin.isTTY) throw new CliError(`${question} needs an answer: pass --yes to go on without asking`, ExitCode.usage);
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const answer = await rl.question(`${question} [y/N] `);
+  rl.close();
+  if (!/^y(es)?$/i.test(answer.trim())) throw new CliError('stopped: nothing was changed', ExitCode.failed);
+}
+
+/** Makes sure Vagrant is there: shows the platform's install commands, asks (unless `yes`), runs them, checks. */
+export async function ensureVagrant(host: HostView, yes: boolean, log: (l: string) => void): Promise<void> {
+  if (host.vagrantVersion) return;
+  const osRelease = await readFile('/etc/os-release', 'utf8').catch(() => '');
+  const brew = (await $({ quiet: true, nothrow: true })`brew --version`).exitCode === 0;
+  const plan = installPlan({ platform: host.platform, ...parseOsRelease(osRelease), hasBrew: brew });
+  if ('manual' in plan) throw new CliError(`Vagrant is not installed: ${plan.manual}`, ExitCode.preflight);
+  log('Vagrant is not installed. These commands install it:');
+  for (const c of plan.commands) log(`  ${c}`);
+  if (!yes) await confirm('run them?');
+  for (const c of plan.commands) {
+    const run = await $({ nothrow: true })`sh -c ${c}`;
+    if (run.exitCode !== 0) throw new CliError(`installing Vagrant failed at: ${c}`, ExitCode.failed);
+  }
+  const check = await $({ quiet: true, nothrow: true })`vagrant --version`;
+  if (check.exitCode !== 0) throw new CliError('Vagrant was installed but does not run: open a new shell and try again', ExitCode.failed);
+  log(`installed ${check.stdout.trim()}`);
+}
+
+/** `doctor`: every preflight check and the versions of the tools and components, as a report to paste. */
+export async function doctor(options: { cacheDir: string; cpus: number; memoryMiB: number; dir: string }): Promise<string> {
+  const host = await gatherHost(options.cacheDir);
+  const state = await readInstance(options.dir);
+  const provider = state?.provider ?? defaultProvider(host);
+  const checks = preflight(host, { provider, cpus: options.cpus, memoryMiB: options.memoryMiB, resources: platformResources(BOX_PLATFORM_OPTIONS) });
+  return doctorReport(host, checks, { provider, instance: state?.version, node: process.version });
+}
+
+/** The doctor report's text. Pure. */
+export function doctorReport(host: HostView, checks: ReturnType<typeof preflight>, extra: { provider: string; instance?: string; node: string }): string {
+  const lines = [
+    '## airy-bootstrap doctor',
+    `os: ${host.platform} ${host.arch}, ${host.cpus} CPUs, ${Math.round(host.memoryBytes / 2 ** 20)} MiB, ${Math.round(host.freeBytes / 2 ** 20)} MiB free`,
+    `node: ${extra.node}`,
+    `vagrant: ${host.vagrantVersion ?? 'not installed'} (plugins: ${host.vagrantPlugins.join(', ') || 'none'})`,
+    `virtualbox: ${host.vboxmanageVersion ?? 'not installed'}`,
+    `libvirt: ${host.virshVersion ?? 'not installed'}, kvm: ${host.kvm ? 'usable' : 'not usable'}`,
+    `provider: ${extra.provider}`,
+    `instance: ${extra.instance ?? 'none'}`,
+    `platform: ${Object.entries(COMPONENT_VERSIONS).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    '',
+    ...checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}${c.ok ? '' : ` [${c.code}] ${c.fix}`}`),
+  ];
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,217 @@
+/**
+ * The default command: preflight, Vagrant, catalog, verified download, box add, Vagrantfile, `vagrant up`,
+ * readiness, and where everything is. Safe to re-run: a healthy instance only prints its status and URLs.
+ */
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import type { Provider } from '@airy/box-catalog';
+import { BOX_PLATFORM_OPTIONS, platformResources, WEBHOOK_SOURCES } from '@airy/manifests';
+import { CliError, ExitCode, formatBytes, startProgress } from '@airy/manifests/cli-kit';
+import { download } from './download.js';
+import { gatherHost } from './host.js';
+import { acquireLock } from './lock.js';
+import { cachedBox, instanceFiles } from './paths.js';
+import { defaultProvider, type HostView, preflight, vagrantArchitecture } from './preflight.js';
+import { platformProbes, type ProbeRunner, waitReady } from './readiness.js';
+import { chooseRelease, loadCatalog } from './source.js';
+import { startSpinners } from './spinners.js';
+import { boxAdd, boxList, machineState, sshExec, vagrant } from './vagrant.js';
+import { DEFAULT_IP, DEFAULT_PORTS, HOST_NAME, renderVagrantfile } from './vagrantfile.js';
+
+/** Options of the default command (and of start/upgrade). */
+export interface UpOptions {
+  readonly catalog: string;
+  readonly version: string;
+  readonly provider?: Provider;
+  readonly dir: string;
+  readonly cacheDir: string;
+  readonly cpus: number;
+  readonly memoryMiB: number;
+  readonly connections: number;
+  readonly force: boolean;
+  readonly yes: boolean;
+  readonly libvirtDriver?: 'kvm' | 'qemu';
+  readonly privateNetwork: boolean;
+  readonly waitMinutes: number;
+  readonly log: (line: string) => void;
+  /** Installs Vagrant when it is missing (asks first); see vagrant-install.ts. */
+  readonly ensureVagrant: (host: HostView) => Promise<void>;
+}
+
+/** What the instance folder remembers. */
+export interface InstanceState {
+  readonly catalog: string;
+  readonly boxName: string;
+  readonly version: string;
+  readonly provider: Provider;
+  readonly sha256: string;
+  readonly cpus: number;
+  readonly memoryMiB: number;
+}
+
+/** Reads the instance state, if the folder has one. */
+export async function readInstance(dir: string): Promise<InstanceState | undefined> {
+  return readFile(instanceFiles(dir).state, 'utf8').then((t) => JSON.parse(t) as InstanceState, () => undefined);
+}
+
+async function writeAtomic(path: string, text: string): Promise<void> {
+  await writeFile(`${path}.tmp`, text);
+  await rename(`${path}.tmp`, path);
+}
+
+/** The URLs a user needs, for an instance. */
+export function instanceUrls(ports = DEFAULT_PORTS) {
+  const base = `http://${HOST_NAME}`;
+  return {
+    ui: `${base}/`,
+    api: `${base}/api`,
+    webhooks: Object.fromEntries(WEBHOOK_SOURCES.map((s) => [s.source, `${base}${s.path}`])),
+    forwarded: `http://127.0.0.1:${ports.http}/ (send Host: ${HOST_NAME})`,
+  };
+}
+
+/** The probe runner of a real instance: exec over vagrant ssh, HTTP from the host. */
+export function instanceRunner(dir: string): ProbeRunner {
+  return {
+    exec: (command) => sshExec(dir, command),
+    http: async (url, host) => {
+      const { request } = await import('node:http');
+      return new Promise((resolve) => {
+        const req = request(url, { headers: { Host: host }, timeout: 5000 }, (res) => {
+          res.resume();
+          resolve(res.statusCode);
+        });
+        req.on('error', () => resolve(undefined));
+        req.on('timeout', () => req.destroy());
+        req.end();
+      });
+    },
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+  };
+}
+
+/** Probes of an instance. */
+export function instanceProbes(privateNetwork: boolean) {
+  return platformProbes({
+    namespace: 'airy',
+    database: 'airy_core',
+    ingressUrl: privateNetwork ? `http://${DEFAULT_IP}/` : `http://127.0.0.1:${DEFAULT_PORTS.http}/`,
+    host: HOST_NAME,
+  });
+}
+
+/** Prints where everything is. */
+export function printWelcome(state: InstanceState, dir: string): void {
+  const urls = instanceUrls();
+  const out = process.stdout;
+  out.write(`Airy Core ${state.version} is running (${state.provider}, ${state.cpus} CPUs, ${state.memoryMiB} MiB).\n\n`);
+  out.write(`  UI        ${urls.ui}\n  API       ${urls.api}\n`);
+  for (const [source, url] of Object.entries(urls.webhooks)) out.write(`  webhook   ${source}: ${url} (public through airy-tunnel start)\n`);
+  out.write(`  also      ${urls.forwarded}\n\n`);
+  out.write(`${HOST_NAME} must resolve to ${DEFAULT_IP}: add "${DEFAULT_IP} ${HOST_NAME}" to your hosts file.\n`);
+  out.write(`kubectl:  cd ${dir} && vagrant ssh -c "kubectl -n airy get pods"\n`);
+  out.write('next:     airy-bootstrap status | stop | start | upgrade | destroy | doctor\n');
+}
+
+/** Runs the default command. */
+export async function up(options: UpOptions): Promise<void> {
+  const files = instanceFiles(options.dir);
+  await mkdir(options.dir, { recursive: true });
+  const release = await acquireLock(files.lock);
+  try {
+    const existing = await readInstance(options.dir);
+    if (existing && (await machineState(options.dir)) === 'running') {
+      options.log('the instance is already running; checking the platform once');
+      const result = await waitReady(instanceProbes(options.privateNetwork), instanceRunner(options.dir), { timeoutMs: 0, intervalMs: 0 });
+      for (const s of result.states) options.log(`  ${s.name}: ${s.ready ? 'ready' : s.detail}`);
+      printWelcome(existing, options.dir);
+      return;
+    }
+
+    const host = await gatherHost(options.cacheDir);
+    const provider = options.provider ?? existing?.provider ?? defaultProvider(host);
+    const architecture = vagrantArchitecture(host.arch);
+    const loaded = await loadCatalog(options.catalog);
+    const chosen = architecture ? chooseRelease(loaded, options.version, provider, architecture) : undefined;
+    const checks = preflight(host, {
+      provider,
+      cpus: options.cpus,
+      memoryMiB: options.memoryMiB,
+      boxSize: chosen?.file.size,
+      boxArchitecture: chosen?.file.architecture,
+      resources: platformResources(BOX_PLATFORM_OPTIONS),
+    });
+    for (const c of checks) options.log(`preflight: ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}${c.fix ? ` (${c.code}: ${c.fix})` : ''}`);
+    const failed = checks.filter((c) => !c.ok);
+    if (failed.length && !options.force) {
+      throw new CliError(`preflight failed: ${failed.map((c) => `${c.code}: ${c.fix}`).join('; ')} (or pass --force)`, ExitCode.preflight);
+    }
+    if (!chosen) throw new CliError(`unsupported architecture ${host.arch}`, ExitCode.preflight);
+    await options.ensureVagrant(host);
+
+    const { version, file } = chosen;
+    const boxPath = cachedBox(options.cacheDir, file.checksum);
+    let progress: ReturnType<typeof startProgress> | undefined;
+    const got = await download({
+      url: file.url,
+      sha256: file.checksum,
+      out: boxPath,
+      connections: options.connections,
+      onStart: (info) => {
+        progress = startProgress({ label: `download ${version.version}`, total: info.size });
+        if (info.resumedBytes) options.log(`resuming: ${formatBytes(info.resumedBytes)} already here`);
+      },
+      onProgress: (done) => progress?.update(done),
+    }).finally(() => progress?.stop());
+    options.log(got.cached ? `box ${version.version}: verified copy in the cache` : `box ${version.version}: downloaded and verified (${formatBytes(got.size)})`);
+
+    const state: InstanceState = {
+      catalog: loaded.url,
+      boxName: loaded.catalog.name,
+      version: version.version,
+      provider,
+      sha256: file.checksum,
+      cpus: options.cpus,
+      memoryMiB: options.memoryMiB,
+    };
+    const boxes = await boxList(options.dir);
+    if (!boxes.some((b) => b.name === state.boxName && b.version === state.version && b.provider === provider)) {
+      const added = await boxAdd(boxPath, { name: state.boxName, version: state.version, provider, sha256: file.checksum }, options.dir, (l) => options.log(`vagrant | ${l}`));
+      if (added.code !== 0) throw new CliError(`vagrant box add failed: ${added.tail.at(-1) ?? ''}`, ExitCode.failed);
+    }
+
+    await writeAtomic(
+      files.vagrantfile,
+      renderVagrantfile({
+        boxName: state.boxName,
+        boxVersion: state.version,
+        provider,
+        cpus: options.cpus,
+        memoryMiB: options.memoryMiB,
+        libvirtDriver: options.libvirtDriver,
+        privateNetwork: options.privateNetwork,
+      }),
+    );
+    await writeAtomic(files.state, `${JSON.stringify(state, null, 2)}\n`);
+    const valid = await vagrant(['validate'], options.dir);
+    if (valid.code !== 0) throw new CliError(`the Vagrantfile does not validate: ${valid.tail.at(-1) ?? ''}`, ExitCode.failed);
+
+    const upRun = await vagrant(['up', '--provider', provider], options.dir, (l) => options.log(`vagrant | ${l}`));
+    if (upRun.code !== 0) throw new CliError(`vagrant up failed: ${upRun.tail.filter(Boolean).at(-1) ?? ''} (see the output above)`, ExitCode.failed);
+
+    const probes = instanceProbes(options.privateNetwork);
+    const spinners = startSpinners(probes.map((p) => p.name));
+    const result = await waitReady(probes, instanceRunner(options.dir), {
+      timeoutMs: options.waitMinutes * 60_000,
+      intervalMs: 5000,
+      onChange: (s) => spinners.update(s),
+    }).finally(() => spinners.stop());
+    if (!result.ready) {
+      const pending = result.states.filter((s) => !s.ready).map((s) => `${s.name} (${s.detail})`);
+      throw new CliError(`not ready after ${options.waitMinutes} min: ${pending.join(', ')}; see airy-bootstrap status`, ExitCode.failed);
+    }
+    printWelcome(state, options.dir);
+  } finally {
+    await release();
+  }
+}
