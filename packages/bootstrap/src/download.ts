@@ -59,7 +59,7 @@ export class DiskFullError extends Error {
     readonly dir: string,
     readonly needed: number,
   ) {
-    super(`no space left in ${dir} (the box needs ${needed} bytes): free some disk, or choose another folder with --cache`);
+    super(`no space left in ${dir}${needed ? ` (the box needs ${needed} bytes)` : ''}: free some disk, or choose another folder with --cache`);
     this.name = 'DiskFullError';
   }
 }
@@ -303,9 +303,18 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
     const finished = await stat(out);
     await writeFile(markerPath(out), JSON.stringify({ sha256, size: finished.size, mtimeMs: finished.mtimeMs } satisfies Marker));
     return { path: out, size: finished.size, cached: false, resumedBytes, ranged: info.ranged };
+  } catch (error) {
+    // The disk can fill anywhere: the box, the state file, the marker.
+    if (errorCode(error) === 'ENOSPC') throw new DiskFullError(dirname(out), await remoteSizeHint(out));
+    throw error;
   } finally {
     await release();
   }
+}
+
+/** The box size, for the disk-full message: from the resume state when there is one. */
+async function remoteSizeHint(out: string): Promise<number> {
+  return readFile(statePath(out), 'utf8').then((t) => (JSON.parse(t) as ResumeState).size, () => 0);
 }
 
 /** A file:// box: copied, then verified like any other. */

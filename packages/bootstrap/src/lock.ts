@@ -46,7 +46,7 @@ export async function acquireLock(path: string): Promise<() => Promise<void>> {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const pid = Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10);
-      if (Number.isInteger(pid) && pid !== process.pid && alive(pid)) throw new LockedError(path, pid);
+      if (Number.isInteger(pid) && alive(pid)) throw new LockedError(path, pid);
       await rm(path, { force: true }); // stale: its owner is gone
     }
   }
