@@ -8,6 +8,7 @@ import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { errorCode } from './errors.js';
 import { acquireLock } from './lock.js';
 import { backoffMs, canResume, type Chunk, planChunks, RETRYABLE_CODES, type ResumeState, remaining, retryableStatus } from './ranges.js';
 
@@ -92,15 +93,6 @@ export async function isVerified(out: string, sha256: string): Promise<boolean> 
   } catch {
     return false;
   }
-}
-
-function errorCode(error: unknown): string | undefined {
-  let e = error as { code?: string; cause?: unknown } | undefined;
-  for (let depth = 0; e && depth < 5; depth++) {
-    if (e.code) return e.code;
-    e = e.cause as typeof e;
-  }
-  return undefined;
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>

@@ -16,6 +16,7 @@ import {
   parseChannel,
   resolveRelease,
 } from '@airy/box-catalog';
+import { errorCode } from './errors.js';
 
 /** The catalog could not be read: what and how to fix it. */
 export class CatalogUnreachableError extends Error {
@@ -37,8 +38,8 @@ async function fetchText(url: string): Promise<string | undefined> {
   try {
     response = await fetch(url, { signal: AbortSignal.timeout(20_000) });
   } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause;
-    throw new CatalogUnreachableError(url, cause?.code ?? (error as Error).message);
+    const cause = (error as { cause?: Error }).cause;
+    throw new CatalogUnreachableError(url, errorCode(error) ?? cause?.message ?? (error as Error).message);
   }
   if (response.status === 404) return undefined;
   if (!response.ok) throw new CatalogUnreachableError(url, `HTTP ${response.status}`);

@@ -1,4 +1,3 @@
-import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,42 +5,14 @@ import { CATALOG_FILE } from '@airy/box-catalog';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startHttp } from '../../../tools/testing/http.ts';
+import { runVagrant, tinyLibvirtBox, vagrantReady } from '../../../tools/testing/vagrant.ts';
 import { FileStore } from '../src/file-store.ts';
 import { publishBox } from '../src/publish.ts';
 import { fakeBuild } from './helpers.ts';
 
-const vagrantVersion = spawnSync('vagrant', ['--version'], { encoding: 'utf8' });
-const plugins = spawnSync('vagrant', ['plugin', 'list'], { encoding: 'utf8', env: { ...process.env, VAGRANT_CHECKPOINT_DISABLE: '1' } });
-const ready = vagrantVersion.status === 0 && /vagrant-libvirt/.test(plugins.stdout) && spawnSync('qemu-img', ['--version']).status === 0;
-if (!ready) console.log('skip: vagrant with vagrant-libvirt and qemu-img are not installed here; the vagrant box add checks are skipped');
-
-/** A tiny but well-formed libvirt box: metadata.json, Vagrantfile and a qcow2 disk, gzipped. */
-function tinyLibvirtBox(dir: string): Buffer {
-  const src = join(dir, 'box-src');
-  spawnSync('mkdir', ['-p', src]);
-  writeFileSync(join(src, 'metadata.json'), '{"provider":"libvirt","format":"qcow2","virtual_size":1}\n');
-  writeFileSync(join(src, 'Vagrantfile'), 'Vagrant.configure("2") do |config|\n  config.vm.provider :libvirt do |l|\n    l.driver = "qemu"\n  end\nend\n');
-  assert.is(spawnSync('qemu-img', ['create', '-q', '-f', 'qcow2', join(src, 'box.img'), '16M']).status, 0);
-  const tarball = join(dir, 'tiny.box');
-  assert.is(spawnSync('tar', ['-czf', tarball, '-C', src, 'metadata.json', 'Vagrantfile', 'box.img']).status, 0);
-  return readFileSync(tarball);
-}
-
-/** Runs vagrant without blocking the event loop (the HTTP server lives in this process). */
-function vagrant(home: string, args: string[]): Promise<{ status: number | null; output: string }> {
-  const child = spawn('vagrant', args, {
-    env: { ...process.env, VAGRANT_HOME: home, VAGRANT_CHECKPOINT_DISABLE: '1', VAGRANT_DEFAULT_PROVIDER: 'libvirt' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (d) => {
-    output += d;
-  });
-  child.stderr.on('data', (d) => {
-    output += d;
-  });
-  return new Promise((resolve) => child.on('close', (status) => resolve({ status, output })));
-}
+const { ready, reason } = vagrantReady();
+if (!ready) console.log(`skip: ${reason}; the vagrant box add checks are skipped`);
+const vagrant = runVagrant;
 
 async function publishTiny(root: string, catalogDir: string, publicUrl?: string) {
   const built = await fakeBuild('1.0.0', { content: tinyLibvirtBox(root) });
