@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -45,6 +46,13 @@ test('doctor prints a report with every check and the pinned versions', () => {
   for (const check of ['os', 'architecture', 'vm cpus', 'vm memory', 'host cpus', 'host memory', 'hypervisor']) {
     assert.match(run.stdout, new RegExp(`^(ok  |FAIL) ${check}: `, 'm'));
   }
+});
+
+test('infrastructure/scripts/bootstrap.sh: without Node it says how to get it, exit 3', () => {
+  const script = fileURLToPath(new URL('../../../infrastructure/scripts/bootstrap.sh', import.meta.url));
+  const run = spawnSync('/bin/bash', [script, '--help'], { encoding: 'utf8', env: { PATH: '/nonexistent' } });
+  assert.is(run.status, 3);
+  assert.match(run.stderr, /^bootstrap: Node.js 20 or newer is needed: install it/);
 });
 
 test.run();
