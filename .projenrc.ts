@@ -115,6 +115,10 @@ root.addTask('bench:upload', {
   description: 'Benchmark airy-box publish against aws s3 cp on a local s3rver, and its peak RSS',
   exec: 'nx run box-builder:build && tsx tools/bench/upload.ts',
 });
+root.addTask('bench:download', {
+  description: 'Benchmark the box downloader against curl and aws s3 cp, on loopback and an emulated WAN link',
+  exec: 'nx run bootstrap:build && tsx tools/bench/download.ts',
+});
 root.addTask('render-deployments', {
   description: 'Render the local profile into infrastructure/deployments (checked in; a test fails when stale)',
   exec: 'nx run manifests:build && tsx tools/render-deployments.ts',
