@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { copyFile, type FileHandle, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { fileURLToPath } from 'node:url';
 import { errorCode } from './errors.js';
 import { acquireLock } from './lock.js';
@@ -115,45 +117,64 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 
 class RetryableError extends Error {}
 
-/** One GET (ranged or not) whose body goes to `sink`; an idle body is aborted and retried. */
+/** Keep-alive agents, so each connection serves many chunks. */
+const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
+
+/**
+ * A GET through node:http(s) (lighter than fetch for long bodies: Buffers, no web-stream copies), following up
+ * to five redirects. A socket idle for `idleMs` is destroyed, which the caller retries.
+ */
+function get(url: string, headers: Record<string, string>, idleMs: number, signal?: AbortSignal, redirects = 5): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const secure = target.protocol === 'https:';
+    const req = (secure ? httpsRequest : httpRequest)(target, { headers, agent: secure ? agents.https : agents.http, signal }, (res) => {
+      const location = res.headers.location;
+      if (location && res.statusCode && res.statusCode >= 300 && res.statusCode < 400 && redirects > 0) {
+        res.resume();
+        resolve(get(new URL(location, target).href, headers, idleMs, signal, redirects - 1));
+        return;
+      }
+      resolve(res);
+    });
+    req.setTimeout(idleMs, () => req.destroy(Object.assign(new Error('no data for too long'), { code: 'ETIMEDOUT' })));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** One GET (ranged or not) whose body goes to `sink`; failures worth another try become RetryableError. */
 async function fetchInto(
   url: string,
   range: Chunk | undefined,
   sink: (data: Uint8Array) => Promise<void>,
   request: DownloadRequest,
 ): Promise<void> {
-  const idle = new AbortController();
-  const signal = request.signal ? AbortSignal.any([request.signal, idle.signal]) : idle.signal;
-  let timer = setTimeout(() => idle.abort(new RetryableError('no data for too long')), request.idleTimeoutMs ?? 30_000);
-  const touch = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => idle.abort(new RetryableError('no data for too long')), request.idleTimeoutMs ?? 30_000);
-  };
   try {
-    const response = await fetch(url, { headers: range ? { Range: `bytes=${range.start}-${range.end}` } : {}, signal });
-    if (retryableStatus(response.status)) throw new RetryableError(`HTTP ${response.status}`);
-    if (range ? response.status !== 206 : response.status !== 200) {
-      throw new DownloadError(`${url}: HTTP ${response.status} ${response.statusText}`);
+    const res = await get(url, range ? { Range: `bytes=${range.start}-${range.end}` } : {}, request.idleTimeoutMs ?? 30_000, request.signal);
+    const status = res.statusCode ?? 0;
+    if (retryableStatus(status)) {
+      res.resume();
+      throw new RetryableError(`HTTP ${status}`);
     }
-    if (!response.body) throw new RetryableError('empty response');
+    if (range ? status !== 206 : status !== 200) {
+      res.resume();
+      throw new DownloadError(`${url}: HTTP ${status} ${res.statusMessage ?? ''}`.trim());
+    }
     let received = 0;
-    for await (const data of response.body) {
-      touch();
-      received += data.length;
-      await sink(data);
+    for await (const data of res) {
+      received += (data as Buffer).length;
+      await sink(data as Buffer);
     }
+    if (!res.complete) throw new RetryableError('connection closed mid-body');
     if (range && received !== range.end - range.start + 1) throw new RetryableError('short body');
   } catch (error) {
-    if (error instanceof DownloadError || error instanceof DiskFullError) throw error;
+    if (error instanceof DownloadError || error instanceof DiskFullError || error instanceof RetryableError) throw error;
     if (request.signal?.aborted) throw request.signal.reason ?? error;
-    if (error instanceof RetryableError || idle.signal.aborted) throw new RetryableError((error as Error).message);
     const code = errorCode(error);
     if (code === 'ENOSPC') throw error;
-    if (code && RETRYABLE_CODES.has(code)) throw new RetryableError(code);
-    if (error instanceof TypeError) throw new RetryableError(error.message); // fetch's network failures
+    if ((code && RETRYABLE_CODES.has(code)) || (error as Error).message === 'aborted') throw new RetryableError(code ?? 'aborted');
     throw error;
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -177,23 +198,28 @@ async function withRetries(what: string, request: DownloadRequest, work: () => P
 async function probe(url: string, request: DownloadRequest): Promise<{ size: number; ranged: boolean; validator: string }> {
   let result: { size: number; ranged: boolean; validator: string } | undefined;
   await withRetries(`HEAD ${url}`, request, async () => {
-    let response: Response;
+    let response: IncomingMessage;
     try {
-      response = await fetch(url, { headers: { Range: 'bytes=0-0' }, signal: request.signal });
+      response = await get(url, { Range: 'bytes=0-0' }, request.idleTimeoutMs ?? 30_000, request.signal);
     } catch (error) {
       if (request.signal?.aborted) throw error;
       throw new RetryableError(errorCode(error) ?? (error as Error).message);
     }
-    await response.body?.cancel();
-    if (retryableStatus(response.status)) throw new RetryableError(`HTTP ${response.status}`);
-    if (response.status === 404) throw new DownloadError(`${url}: not found (HTTP 404): the catalog points at a missing box`);
-    if (response.status !== 206 && response.status !== 200) throw new DownloadError(`${url}: HTTP ${response.status}`);
-    const validator = response.headers.get('etag') ?? response.headers.get('last-modified') ?? '';
-    if (response.status === 206) {
-      const total = /\/(\d+)$/.exec(response.headers.get('content-range') ?? '')?.[1];
+    response.resume();
+    const status = response.statusCode ?? 0;
+    if (retryableStatus(status)) throw new RetryableError(`HTTP ${status}`);
+    if (status === 404) throw new DownloadError(`${url}: not found (HTTP 404): the catalog points at a missing box`);
+    if (status !== 206 && status !== 200) throw new DownloadError(`${url}: HTTP ${status}`);
+    const header = (name: string) => {
+      const value = response.headers[name];
+      return Array.isArray(value) ? value[0] : value;
+    };
+    const validator = header('etag') ?? header('last-modified') ?? '';
+    if (status === 206) {
+      const total = /\/(\d+)$/.exec(header('content-range') ?? '')?.[1];
       result = { size: Number(total), ranged: total !== undefined, validator };
     } else {
-      result = { size: Number(response.headers.get('content-length') ?? -1), ranged: false, validator };
+      result = { size: Number(header('content-length') ?? -1), ranged: false, validator };
     }
   });
   return result as { size: number; ranged: boolean; validator: string };
