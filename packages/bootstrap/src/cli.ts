@@ -5,11 +5,15 @@ import { CliError, createProgram, ExitCode, formatBytes, packageVersion, runCli,
 import { Option } from 'commander';
 import { ChecksumError, DiskFullError, download, DownloadError } from './download.js';
 import { LockedError } from './lock.js';
-import { destroy, doctor, ensureVagrant, status, stop, upgrade } from './manage.js';
 import { DEFAULT_CATALOG, defaultCacheDir, defaultInstanceDir } from './paths.js';
-import { vagrantArchitecture } from './preflight.js';
+import { vagrantArchitecture } from './arch.js';
 import { CatalogUnreachableError, chooseRelease, loadCatalog } from './source.js';
-import { up, type UpOptions } from './up.js';
+import type { UpOptions } from './up.js';
+
+// The instance commands load Vagrant, zx and the platform's manifests; `download` needs none of them, so they are
+// imported when used, which keeps the downloader's memory small.
+const manage = () => import('./manage.js');
+const upModule = () => import('./up.js');
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -61,7 +65,7 @@ function upOptions(flags: Record<string, unknown>): UpOptions {
     privateNetwork: flags.privateNetwork !== false,
     waitMinutes: flags.wait as number,
     log,
-    ensureVagrant: (host) => ensureVagrant(host, Boolean(flags.yes), log),
+    ensureVagrant: async (host) => (await manage()).ensureVagrant(host, Boolean(flags.yes), log),
   };
 }
 
@@ -82,6 +86,7 @@ program
   .option('--force', 'go on even when preflight checks fail')
   .option('--yes', 'do not ask before installing Vagrant or recreating the VM')
   .action(async () => {
+    const { up } = await upModule();
     await guarded(() => up(upOptions(program.opts())));
   });
 
@@ -126,6 +131,7 @@ program
   .option('--json', 'print JSON')
   .option('--no-private-network', 'probe the ingress through the forwarded port')
   .action(async (flags) => {
+    const { status } = await manage();
     const s = await guarded(() => status(resolve(flags.dir ?? defaultInstanceDir()), flags.privateNetwork !== false));
     if (flags.json) {
       process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
@@ -140,7 +146,10 @@ program
   .command('stop')
   .description('halt the VM, keeping its disk')
   .addOption(dirOption())
-  .action(async (flags) => guarded(() => stop(resolve(flags.dir ?? defaultInstanceDir()), log)));
+  .action(async (flags) => {
+    const { stop } = await manage();
+    await guarded(() => stop(resolve(flags.dir ?? defaultInstanceDir()), log));
+  });
 
 program
   .command('start')
@@ -149,7 +158,7 @@ program
   .option('--wait <minutes>', 'how long to wait for readiness', positive('--wait'), 20)
   .action(async (flags) => {
     const dir = resolve(flags.dir ?? defaultInstanceDir());
-    const { readInstance } = await import('./up.js');
+    const { readInstance, up } = await upModule();
     const state = await readInstance(dir);
     if (!state) throw usageError(`no Airy Core instance in ${dir}: run airy-bootstrap first, or pass --dir`);
     await guarded(() =>
@@ -163,14 +172,20 @@ program
   .addOption(dirOption())
   .option('--prune', 'also remove the box from Vagrant and the download cache')
   .option('--cache <folder>', 'verified box cache (default: ~/.airy/cache)')
-  .action(async (flags) => guarded(() => destroy(resolve(flags.dir ?? defaultInstanceDir()), resolve(flags.cache ?? defaultCacheDir()), Boolean(flags.prune), log)));
+  .action(async (flags) => {
+    const { destroy } = await manage();
+    await guarded(() => destroy(resolve(flags.dir ?? defaultInstanceDir()), resolve(flags.cache ?? defaultCacheDir()), Boolean(flags.prune), log));
+  });
 
 program
   .command('upgrade')
   .description('move to the newest version in the catalog (the VM is recreated)')
   .addOption(dirOption())
   .option('--yes', 'do not ask')
-  .action(async (flags) => guarded(() => upgrade({ ...upOptions({ ...program.opts(), dir: flags.dir, yes: flags.yes }) })));
+  .action(async (flags) => {
+    const { upgrade } = await manage();
+    await guarded(() => upgrade(upOptions({ ...program.opts(), dir: flags.dir, yes: flags.yes })));
+  });
 
 program
   .command('doctor')
@@ -179,6 +194,7 @@ program
   .option('--cpus <n>', 'CPUs of the VM', positive('--cpus'), 4)
   .option('--memory <mib>', 'MiB of memory of the VM', positive('--memory'), 8192)
   .action(async (flags) => {
+    const { doctor } = await manage();
     const report = await doctor({ cacheDir: defaultCacheDir(), cpus: flags.cpus, memoryMiB: flags.memory, dir: resolve(flags.dir ?? defaultInstanceDir()) });
     process.stdout.write(report);
   });

@@ -13,7 +13,7 @@ import { instanceProbes, instanceRunner, instanceUrls, readInstance, up, type Up
 import { installPlan, parseOsRelease } from './vagrant-install.js';
 import { machineState, vagrant } from './vagrant.js';
 import { chooseRelease, loadCatalog } from './source.js';
-import { vagrantArchitecture } from './preflight.js';
+import { vagrantArchitecture } from './arch.js';
 import { isNewerVersion } from '@airy/box-catalog';
 
 async function requireInstance(dir: string) {

@@ -5,6 +5,7 @@
  */
 import type { Architecture, Provider } from '@airy/box-catalog';
 import { LOCAL_VM, type PlatformResources } from '@airy/manifests';
+import { vagrantArchitecture } from './arch.js';
 
 /** What preflight needs to know about the machine. */
 export interface HostView {
@@ -45,11 +46,6 @@ export interface PreflightCheck {
   readonly detail: string;
   readonly code?: string;
   readonly fix?: string;
-}
-
-/** The architecture in Vagrant's names, or undefined for one we do not support. */
-export function vagrantArchitecture(nodeArch: string): Architecture | undefined {
-  return nodeArch === 'x64' ? 'amd64' : nodeArch === 'arm64' ? 'arm64' : undefined;
 }
 
 /** The provider to use when none is given: VirtualBox where it is installed (the seed's), libvirt on Linux. */
