@@ -95,7 +95,7 @@ new AiryPackage(root, {
   name: 'ngrok-tunnel',
   description: 'A supervised ngrok tunnel that brings webhooks to a local Airy Core',
   bin: 'airy-tunnel',
-  deps: [`commander@${TOOLING.commander}`],
+  deps: [`commander@${TOOLING.commander}`, `@ngrok/ngrok@${TOOLING.ngrok}`, 'yaml@2.9.1', `zx@${TOOLING.zx}`],
   airyDeps: [manifests],
 });
 

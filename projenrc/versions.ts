@@ -18,6 +18,7 @@ export const TOOLING = {
   cliProgress: '3.12.0',
   typesCliProgress: '3.11.6',
   s3rver: '3.7.1',
+  ngrok: '1.7.0',
 } as const;
 
 /** The npm scope every Airy package is published under. */

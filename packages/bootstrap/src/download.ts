@@ -12,7 +12,8 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { fileURLToPath } from 'node:url';
 import { errorCode } from './errors.js';
 import { acquireLock } from './lock.js';
-import { backoffMs, canResume, type Chunk, planChunks, RETRYABLE_CODES, type ResumeState, remaining, retryableStatus } from './ranges.js';
+import { backoffMs } from '@airy/manifests/cli-kit';
+import { canResume, type Chunk, planChunks, RETRYABLE_CODES, type ResumeState, remaining, retryableStatus } from './ranges.js';
 
 /** What to download. */
 export interface DownloadRequest {

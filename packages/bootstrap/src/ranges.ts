@@ -45,11 +45,6 @@ export function remaining(chunks: readonly Chunk[], done: Iterable<number>): Chu
   return chunks.filter((c) => !finished.has(c.index));
 }
 
-/** Exponential backoff with full jitter: attempt 0 → up to `base` ms, doubling, capped. */
-export function backoffMs(attempt: number, base = 250, cap = 10_000, random = Math.random): number {
-  return Math.round(random() * Math.min(cap, base * 2 ** attempt));
-}
-
 /** Whether an HTTP status is worth retrying (server trouble), rather than a final answer. */
 export function retryableStatus(status: number): boolean {
   return status >= 500 || status === 408 || status === 429;

@@ -1,12 +1,111 @@
 #!/usr/bin/env node
-import { createProgram, packageVersion, runCli } from '@airy/manifests/cli-kit';
+import { watch } from 'node:fs';
+import { resolve } from 'node:path';
+import { CliError, createProgram, ExitCode, packageVersion, runCli, usageError } from '@airy/manifests/cli-kit';
+import { defaultStateDir, findToken, stateFiles } from './config.js';
+import { TunnelError } from './errors.js';
+import { readState } from './publish-urls.js';
+import { formatEntry, RequestLog } from './request-log.js';
 
 const program = createProgram({
   name: 'airy-tunnel',
-  description: 'Bring webhooks to a local Airy Core through a supervised ngrok tunnel.',
+  description: 'Bring webhooks to a local Airy Core through a supervised ngrok tunnel with known, printed URLs.',
   version: packageVersion(import.meta.url),
 });
-// No commands yet: without one, show the help as a usage error.
-program.action(() => program.help({ error: true }));
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const dirOf = (flags: { stateDir?: string }) => resolve(flags.stateDir ?? defaultStateDir());
+
+program
+  .command('start')
+  .description('open the tunnel and keep it open until Ctrl-C')
+  .option('--to <url>', 'where webhooks go: the platform ingress', 'http://airy.core')
+  .option('--domain <name>', 'a static ngrok domain, so the URLs survive restarts')
+  .option('--region <region>', 'ngrok region (e.g. eu, us, ap)')
+  .option('--kube-context <name>', 'also write the public-urls ConfigMap with this kubectl context')
+  .option('--namespace <name>', 'namespace of the public-urls ConfigMap (implies writing it)')
+  .option('--log-bodies', 'record request bodies too (first 64 KiB)')
+  .option('--state-dir <folder>', 'state file and request log (default: ~/.airy/tunnel)')
+  .action(async (flags) => {
+    try {
+      new URL(flags.to);
+    } catch {
+      throw usageError(`--to ${flags.to}: not a URL (e.g. http://airy.core)`);
+    }
+    const [{ start }, { ngrokDriver }, { systemClock }] = await Promise.all([import('./start.js'), import('./ngrok-driver.js'), import('./supervisor.js')]);
+    const controller = new AbortController();
+    process.removeAllListeners('SIGINT');
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(sig, () => {
+        log(`airy-tunnel: ${sig}, closing the tunnel`);
+        controller.abort();
+      });
+    }
+    const token = await findToken();
+    const kube = flags.kubeContext || flags.namespace ? { context: flags.kubeContext, namespace: flags.namespace ?? 'airy' } : undefined;
+    try {
+      await start({
+        target: flags.to,
+        domain: flags.domain,
+        region: flags.region,
+        token,
+        files: stateFiles(dirOf(flags)),
+        kube,
+        logBodies: Boolean(flags.logBodies),
+        driver: ngrokDriver,
+        clock: systemClock,
+        signal: controller.signal,
+        print: (line) => process.stdout.write(`${line}\n`),
+        log,
+      });
+      log('airy-tunnel: stopped');
+    } catch (error) {
+      if (error instanceof TunnelError) throw new CliError(error.message, error.exitCode as never);
+      throw error;
+    }
+  });
+
+program
+  .command('status')
+  .description('session state, URL, uptime, reconnects and the last error')
+  .option('--json', 'print JSON')
+  .option('--state-dir <folder>', 'state folder (default: ~/.airy/tunnel)')
+  .action(async (flags) => {
+    const state = await readState(stateFiles(dirOf(flags)).state);
+    if (!state) throw new CliError('no tunnel has run here: start one with airy-tunnel start', ExitCode.failed);
+    const uptime = state.onlineSince && state.state === 'online' ? Math.round((Date.now() - state.onlineSince) / 1000) : 0;
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify({ ...state, uptimeSeconds: uptime }, null, 2)}\n`);
+      return;
+    }
+    process.stdout.write(`state: ${state.state}${state.url ? `  ${state.url}` : ''}\n`);
+    process.stdout.write(`uptime: ${uptime}s, reconnects: ${state.reconnects}\n`);
+    if (state.upstream) process.stdout.write(`upstream ${state.target}: ${state.upstream.healthy ? 'healthy' : 'not answering'} (${state.upstream.detail})\n`);
+    for (const [source, url] of Object.entries(state.webhooks)) process.stdout.write(`  ${source.padEnd(9)} ${url}\n`);
+    if (state.lastError) process.stdout.write(`last error: ${state.lastError}\n`);
+  });
+
+program
+  .command('log')
+  .description('the forwarded webhooks: method, status, latency, path')
+  .option('--follow', 'keep printing new requests')
+  .option('-n, --lines <n>', 'how many of the last requests', '20')
+  .option('--state-dir <folder>', 'state folder (default: ~/.airy/tunnel)')
+  .action(async (flags) => {
+    const n = Number(flags.lines);
+    if (!Number.isInteger(n) || n < 0) throw usageError(`--lines ${flags.lines}: a whole number`);
+    const requests = new RequestLog(stateFiles(dirOf(flags)).log);
+    let shown = 0;
+    const print = async (tail?: number) => {
+      const entries = await requests.read();
+      const fresh = tail === undefined ? entries.slice(Math.min(shown, entries.length)) : entries.slice(-tail);
+      for (const e of fresh) process.stdout.write(`${formatEntry(e)}\n`);
+      shown = entries.length;
+    };
+    await print(n);
+    if (!flags.follow) return;
+    const watcher = watch(requests.path, () => void print());
+    await new Promise<void>((resolveStop) => process.once('SIGINT', () => resolveStop()));
+    watcher.close();
+  });
 
 await runCli(program);
