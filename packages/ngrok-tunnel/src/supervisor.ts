@@ -93,7 +93,9 @@ export async function supervise(driver: TunnelDriver, clock: Clock, options: Sup
       everOnline = true;
       attempt = 0;
       set({ state: 'online', url: tunnel.url, onlineSince: clock.now() });
-      const aborted = new Promise<undefined>((resolve) => signal.addEventListener('abort', () => resolve(undefined), { once: true }));
+      const aborted = signal.aborted
+        ? Promise.resolve(undefined)
+        : new Promise<undefined>((resolve) => signal.addEventListener('abort', () => resolve(undefined), { once: true }));
       const reason = await Promise.race([dropped, aborted]);
       if (reason === undefined) {
         await tunnel.close().catch(() => undefined);
