@@ -6,9 +6,8 @@
  * re-run and the downloader's peak RSS. Run: `npx projen bench:download` (the WAN part needs root; skipped
  * otherwise, with a note). Environment: BENCH_SIZE_MIB (1024), BENCH_RUNS (3), BENCH_DELAY_MS (50).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +16,7 @@ import { addRelease, BOX_NAME, emptyCatalog, stringifyCatalog } from '@airy/box-
 import { createReadStream } from 'node:fs';
 import { writeBox } from '../../packages/bootstrap/test/helpers.ts';
 import { S3RVER_CREDENTIALS, startS3 } from '../testing/s3.ts';
-import { printTable, type Row } from './table.ts';
+import { measuredRun as timed, printTable, type Row } from './table.ts';
 
 const MiB = 2 ** 20;
 const SIZE = Number(process.env.BENCH_SIZE_MIB ?? 1024) * MiB;
@@ -27,33 +26,6 @@ const here = fileURLToPath(import.meta.url);
 const cli = fileURLToPath(new URL('../../packages/bootstrap/lib/cli.js', import.meta.url));
 const aws = existsSync('/usr/bin/aws') ? '/usr/bin/aws' : 'aws';
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-
-/** Runs a command; returns its time and peak RSS (sampled from /proc). */
-function timed(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ ms: number; rssMiB: number; code: number | null; err: string }> {
-  const started = performance.now();
-  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let peak = 0;
-  let err = '';
-  child.stderr.on('data', (d) => {
-    err = (err + d).slice(-1000);
-  });
-  const timer = setInterval(() => {
-    const hwm = /VmHWM:\s+(\d+) kB/.exec((() => {
-      try {
-        return readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      } catch {
-        return '';
-      }
-    })());
-    if (hwm) peak = Math.max(peak, Number(hwm[1]) / 1024);
-  }, 50);
-  return new Promise((resolve) =>
-    child.on('close', (code) => {
-      clearInterval(timer);
-      resolve({ ms: performance.now() - started, rssMiB: peak, code, err });
-    }),
-  );
-}
 
 /** Measures every tool on whatever network this process is in; prints one JSON line of results. */
 async function measure(label: string): Promise<void> {

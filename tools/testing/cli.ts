@@ -97,3 +97,16 @@ export function runBinAsync(
   });
   return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
 }
+
+/** Registers one test per case: the bin exits 2 with a single stderr line matching `pattern` (no stack trace). */
+export function badInputTests(packageDir: string, cases: readonly (readonly [readonly string[], RegExp])[]): void {
+  for (const [args, pattern] of cases) {
+    test(`bad input exits 2 with one line: ${args.join(' ')}`, () => {
+      const run = runBin(packageDir, [...args]);
+      assert.is(run.status, 2, run.stderr);
+      assert.is(run.stderr.trimEnd().split('\n').length, 1, run.stderr);
+      assert.match(run.stderr, pattern);
+      assert.not.match(run.stderr, /\n\s+at /);
+    });
+  }
+}

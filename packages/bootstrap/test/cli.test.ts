@@ -4,26 +4,19 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cliConventionTests, runBin } from '../../../tools/testing/cli.ts';
+import { badInputTests, cliConventionTests, runBin } from '../../../tools/testing/cli.ts';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 
 cliConventionTests(packageDir);
 
-for (const [args, pattern] of [
+badInputTests(packageDir, [
   [['--cpus', 'four'], /--cpus four: must be a whole number/],
   [['--box-version', 'newest'], /--box-version newest: use latest or a version/],
   [['--provider', 'hyperv'], /'hyperv' is invalid/],
   [['download', '--catalog', 'file:///x/metadata.json'], /required option '--out <file>'/],
   [['status', '--dir', '/nonexistent-airy'], /no Airy Core instance in \/nonexistent-airy: run airy-bootstrap first/],
-] as const) {
-  test(`bad input exits 2 with one line: ${args.join(' ')}`, () => {
-    const run = runBin(packageDir, [...args]);
-    assert.is(run.status, 2, run.stderr);
-    assert.is(run.stderr.trimEnd().split('\n').length, 1, run.stderr);
-    assert.match(run.stderr, pattern);
-  });
-}
+]);
 
 test('an unreachable catalog exits 1 with one line that says what to check', async () => {
   // A port that was just free: nothing listens there.

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cliConventionTests, runBin } from '../../../tools/testing/cli.ts';
+import { badInputTests, cliConventionTests, runBin } from '../../../tools/testing/cli.ts';
 import { BOX_PLATFORM_OPTIONS, IMAGES, renderFiles, renderPlatform } from '../src/index.ts';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
@@ -12,23 +12,13 @@ const deployments = fileURLToPath(new URL('../../../infrastructure/deployments',
 
 cliConventionTests(packageDir);
 
-const oneLine = (text: string) => text.trimEnd().split('\n').length === 1;
-
-for (const [args, pattern] of [
+badInputTests(packageDir, [
   [['render', '--profile', 'staging', '--stdout'], /--profile.*staging.*local, production/],
   [['images', '--kafka-mode', 'raft'], /--kafka-mode.*raft.*kraft, zookeeper/],
   [['render', '--profile', 'local'], /exactly one of --out DIR or --stdout/],
   [['resources', '--config', '/nonexistent.yaml'], /cannot read \/nonexistent.yaml: no such file/],
   [['frobnicate'], /unknown command 'frobnicate'/],
-] as const) {
-  test(`bad input exits 2 with one line: ${args.join(' ')}`, () => {
-    const run = runBin(packageDir, [...args]);
-    assert.is(run.status, 2, run.stderr);
-    assert.ok(oneLine(run.stderr), run.stderr);
-    assert.match(run.stderr, pattern);
-    assert.not.match(run.stderr, /\n\s+at /);
-  });
-}
+]);
 
 test('a config file with a bad value names the option and exits 2', () => {
   const dir = mkdtempSync(join(tmpdir(), 'airy-config-'));
