@@ -48,7 +48,8 @@ export const stop = (dir: string, log: (l: string) => void) => lifecycle(dir, ['
 /** `destroy`: removes the VM; with `prune`, also the box from Vagrant and the cached download. */
 export async function destroy(dir: string, cacheDir: string, prune: boolean, log: (l: string) => void): Promise<void> {
   const state = await requireInstance(dir);
-  await lifecycle(dir, ['destroy', '--force'], log);
+  // A VM that was never created has nothing to destroy (and its provider may not even be reachable).
+  if ((await machineState(dir)) !== 'not_created') await lifecycle(dir, ['destroy', '--force'], log);
   if (prune) {
     const removed = await vagrant(['box', 'remove', state.boxName, '--box-version', state.version, '--provider', state.provider, '--force'], dir);
     if (removed.code !== 0) log(`note: the box stays in Vagrant: ${removed.tail.at(-1) ?? ''}`);

@@ -1,5 +1,5 @@
 /** Vagrant, through zx: the only place bootstrap runs it. Output of long commands streams under a prefix. */
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Provider } from '@airy/box-catalog';
@@ -11,15 +11,22 @@ const env = () => ({ ...process.env, VAGRANT_CHECKPOINT_DISABLE: '1' });
 export async function vagrant(args: string[], cwd: string, onLine?: (line: string) => void): Promise<{ code: number; tail: string[]; stdout: string }> {
   const run = $({ cwd, quiet: true, nothrow: true, env: env() })`vagrant ${args}`;
   const tail: string[] = [];
-  if (onLine) {
-    for await (const line of run) {
-      tail.push(line);
-      if (tail.length > 15) tail.shift();
-      onLine(line);
-    }
-  }
+  const keep = (line: string) => {
+    tail.push(line);
+    if (tail.length > 15) tail.shift();
+    onLine?.(line);
+  };
+  // Vagrant writes its errors to stderr: they belong in the stream and in the tail too.
+  let partial = '';
+  run.stderr.on('data', (data: Buffer) => {
+    const lines = (partial + data.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) if (line.trim()) keep(line);
+  });
+  if (onLine) for await (const line of run) keep(line);
   const out = await run;
-  if (!onLine) tail.push(...`${out.stdout}\n${out.stderr}`.trim().split('\n').slice(-15));
+  if (partial.trim()) keep(partial);
+  if (!onLine) tail.push(...out.stdout.trim().split('\n').slice(-15));
   return { code: out.exitCode ?? 1, tail, stdout: out.stdout };
 }
 
@@ -59,7 +66,11 @@ export async function boxAdd(
       versions: [{ version: box.version, providers: [{ name: box.provider, url: pathToFileURL(file).href, checksum_type: 'sha256', checksum: box.sha256 }] }],
     }),
   );
-  return vagrant(['box', 'add', '--provider', box.provider, '--box-version', box.version, pathToFileURL(metadata).href], workDir, onLine);
+  try {
+    return await vagrant(['box', 'add', '--provider', box.provider, '--box-version', box.version, pathToFileURL(metadata).href], workDir, onLine);
+  } finally {
+    await rm(metadata, { force: true });
+  }
 }
 
 /** The machine's state (`running`, `poweroff`, `shutoff`, `not_created`, …) from `vagrant status`. */

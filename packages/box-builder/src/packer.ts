@@ -113,12 +113,21 @@ export interface PackerRun {
 export function runPacker(args: string[], cwd: string, onLine: (line: string) => void): PackerRun {
   const process = $({ cwd, quiet: true, nothrow: true, env: { ...globalThis.process.env, CHECKPOINT_DISABLE: '1', PACKER_NO_COLOR: '1' } })`packer ${args}`;
   const tail: string[] = [];
+  const keep = (line: string) => {
+    tail.push(line);
+    if (tail.length > 20) tail.shift();
+    onLine(line);
+  };
+  // Packer's errors go to stderr: stream them too, so the reason of a failure is never lost.
+  let partial = '';
+  process.stderr.on('data', (data: Buffer) => {
+    const lines = (partial + data.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) keep(line);
+  });
   const done = (async () => {
-    for await (const line of process) {
-      tail.push(line);
-      if (tail.length > 20) tail.shift();
-      onLine(line);
-    }
+    for await (const line of process) keep(line);
+    if (partial) keep(partial);
     const out = await process;
     return { exitCode: out.exitCode ?? 1, tail };
   })();

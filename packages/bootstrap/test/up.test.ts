@@ -1,0 +1,56 @@
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { addRelease, BOX_NAME, emptyCatalog, stringifyCatalog } from '@airy/box-catalog';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { runBinAsync } from '../../../tools/testing/cli.ts';
+import { tinyLibvirtBox, vagrantReady } from '../../../tools/testing/vagrant.ts';
+
+const packageDir = fileURLToPath(new URL('..', import.meta.url));
+const { ready, reason } = vagrantReady();
+// With libvirtd running, `vagrant up` would really try to boot the tiny box; this test wants the failure instead.
+const libvirtUp = spawnSync('virsh', ['-c', 'qemu:///system', 'version'], { stdio: 'ignore' }).status === 0;
+const runnable = ready && !libvirtUp;
+if (!runnable) console.log(`skip: ${ready ? 'libvirtd is running here' : reason}; the default-command walk-through is skipped`);
+
+(runnable ? test : test.skip)('the default command walks catalog → download → box add → Vagrantfile → vagrant up, and reports why up failed; destroy --prune cleans up', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'airy-up-'));
+  try {
+    const catalogDir = join(root, 'catalog');
+    mkdirSync(catalogDir);
+    const box = tinyLibvirtBox(root);
+    writeFileSync(join(catalogDir, 'box.box'), box);
+    const sha256 = createHash('sha256').update(box).digest('hex');
+    const entry = { name: 'libvirt', url: `file://${catalogDir}/box.box`, checksum_type: 'sha256', checksum: sha256, architecture: 'amd64', size: box.length } as const;
+    writeFileSync(join(catalogDir, 'metadata.json'), stringifyCatalog(addRelease(emptyCatalog(BOX_NAME), '1.0.0', entry).catalog));
+    const env = { VAGRANT_HOME: join(root, 'vagrant-home') };
+    const args = ['--dir', join(root, 'instance'), '--cache', join(root, 'cache')];
+
+    const up = await runBinAsync(packageDir, ['--catalog', `file://${catalogDir}/metadata.json`, ...args, '--force', '--wait', '1'], { env });
+    assert.is(up.status, 1, up.stderr);
+    assert.match(up.stderr, /preflight: ok {3}architecture: amd64/);
+    assert.match(up.stderr, /box 1\.0\.0: downloaded and verified/);
+    assert.match(up.stderr, /Successfully added box 'airy\/core' \(v1\.0\.0\) for 'libvirt'/);
+    assert.match(up.stderr, /airy-bootstrap: vagrant up failed: .*libvirt/i, 'the reason comes from vagrant');
+    const vagrantfile = readFileSync(join(root, 'instance', 'Vagrantfile'), 'utf8');
+    assert.match(vagrantfile, /config\.vm\.box_version = "1\.0\.0"/);
+    assert.ok(existsSync(join(root, 'cache', 'boxes', `${sha256}.box.verified`)));
+
+    const status = await runBinAsync(packageDir, ['status', '--json', '--dir', join(root, 'instance')], { env });
+    assert.is(JSON.parse(status.stdout).vm, 'not_created');
+
+    const destroy = await runBinAsync(packageDir, ['destroy', '--prune', ...args], { env });
+    assert.is(destroy.status, 0, destroy.stderr);
+    assert.equal(readdirSync(join(root, 'cache', 'boxes')), []);
+    const list = spawnSync('vagrant', ['box', 'list'], { env: { ...process.env, ...env }, encoding: 'utf8' });
+    assert.not.match(list.stdout, /airy\/core/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test.run();
