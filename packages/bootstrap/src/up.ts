@@ -177,7 +177,7 @@ export async function up(options: UpOptions): Promise<void> {
     };
     const boxes = await boxList(options.dir);
     if (!boxes.some((b) => b.name === state.boxName && b.version === state.version && b.provider === provider)) {
-      const added = await boxAdd(boxPath, { name: state.boxName, version: state.version, provider, sha256: file.checksum }, options.dir, (l) => options.log(`vagrant | ${l}`));
+      const added = await boxAdd(boxPath, { name: state.boxName, version: state.version, provider, sha256: file.checksum, catalogUrl: loaded.url }, options.dir, (l) => options.log(`vagrant | ${l}`));
       if (added.code !== 0) throw new CliError(`vagrant box add failed: ${added.tail.at(-1) ?? ''}`, ExitCode.failed);
     }
 

@@ -1,5 +1,6 @@
 /** Vagrant, through zx: the only place bootstrap runs it. Output of long commands streams under a prefix. */
 import { rm, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Provider } from '@airy/box-catalog';
@@ -47,14 +48,20 @@ export async function boxList(cwd: string): Promise<{ name: string; provider: st
   return rows;
 }
 
+/** Vagrant's data folder: VAGRANT_HOME, or ~/.vagrant.d. */
+export function vagrantHome(): string {
+  return process.env.VAGRANT_HOME ?? join(homedir(), '.vagrant.d');
+}
+
 /**
  * Adds a verified local box file under the catalog's name and version. Vagrant registers a version only from a
- * catalog, so a one-version catalog pointing at the local file is written beside it; Vagrant checks the checksum
- * once more while adding.
+ * catalog, so a one-version catalog pointing at the local file is written for the add (Vagrant checks the checksum
+ * once more); then the box's `metadata_url` is pointed at the real catalog, so that `vagrant box outdated` and
+ * `vagrant box update` follow it.
  */
 export async function boxAdd(
   file: string,
-  box: { name: string; version: string; provider: Provider; sha256: string },
+  box: { name: string; version: string; provider: Provider; sha256: string; catalogUrl?: string },
   workDir: string,
   onLine?: (line: string) => void,
 ): Promise<{ code: number; tail: string[] }> {
@@ -67,7 +74,11 @@ export async function boxAdd(
     }),
   );
   try {
-    return await vagrant(['box', 'add', '--provider', box.provider, '--box-version', box.version, pathToFileURL(metadata).href], workDir, onLine);
+    const added = await vagrant(['box', 'add', '--provider', box.provider, '--box-version', box.version, pathToFileURL(metadata).href], workDir, onLine);
+    if (added.code === 0 && box.catalogUrl) {
+      await writeFile(join(vagrantHome(), 'boxes', box.name.replaceAll('/', '-VAGRANTSLASH-'), 'metadata_url'), box.catalogUrl);
+    }
+    return added;
   } finally {
     await rm(metadata, { force: true });
   }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { addRelease, emptyCatalog, stringifyCatalog } from '@airy/box-catalog';
 import { tinyLibvirtBox, vagrantReady } from '../../../tools/testing/vagrant.ts';
 import { boxAdd, boxList, vagrant } from '../src/vagrant.ts';
 import { renderVagrantfile } from '../src/vagrantfile.ts';
@@ -40,6 +41,22 @@ for (const provider of ['libvirt', 'virtualbox'] as const) {
   const refused = await boxAdd(file, { name: 'airy/core', version: '1.0.1', provider: 'libvirt', sha256: '0'.repeat(64) }, root);
   assert.is.not(refused.code, 0);
   assert.equal((await boxList(root)).map((b) => b.version), ['1.0.0']);
+});
+
+(ready ? test : test.skip)('after the add, vagrant box outdated follows the real catalog', async () => {
+  const bytes = tinyLibvirtBox(root);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const file = join(root, 'outdated.box');
+  writeFileSync(file, bytes);
+  const provider = (version: string) => ({ name: 'libvirt' as const, url: `file://${file}`, checksum_type: 'sha256' as const, checksum: sha256, architecture: 'amd64' as const });
+  let catalog = addRelease(emptyCatalog('airy/outdated'), '1.0.0', provider('1.0.0')).catalog;
+  catalog = addRelease(catalog, '1.1.0', provider('1.1.0')).catalog;
+  const catalogPath = join(root, 'outdated-metadata.json');
+  writeFileSync(catalogPath, stringifyCatalog(catalog));
+  const added = await boxAdd(file, { name: 'airy/outdated', version: '1.0.0', provider: 'libvirt', sha256, catalogUrl: `file://${catalogPath}` }, root);
+  assert.is(added.code, 0, added.tail.join('\n'));
+  const outdated = await vagrant(['box', 'outdated', '--global'], root);
+  assert.match(outdated.tail.join('\n'), /airy\/outdated.*outdated.*1\.1\.0/i);
 });
 
 test.after(() => rmSync(root, { recursive: true, force: true }));
