@@ -48,9 +48,9 @@ for (const provider of ['libvirt', 'virtualbox'] as const) {
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const file = join(root, 'outdated.box');
   writeFileSync(file, bytes);
-  const provider = (version: string) => ({ name: 'libvirt' as const, url: `file://${file}`, checksum_type: 'sha256' as const, checksum: sha256, architecture: 'amd64' as const });
-  let catalog = addRelease(emptyCatalog('airy/outdated'), '1.0.0', provider('1.0.0')).catalog;
-  catalog = addRelease(catalog, '1.1.0', provider('1.1.0')).catalog;
+  const provider = () => ({ name: 'libvirt' as const, url: `file://${file}`, checksum_type: 'sha256' as const, checksum: sha256, architecture: 'amd64' as const });
+  let catalog = addRelease(emptyCatalog('airy/outdated'), '1.0.0', provider()).catalog;
+  catalog = addRelease(catalog, '1.1.0', provider()).catalog;
   const catalogPath = join(root, 'outdated-metadata.json');
   writeFileSync(catalogPath, stringifyCatalog(catalog));
   const added = await boxAdd(file, { name: 'airy/outdated', version: '1.0.0', provider: 'libvirt', sha256, catalogUrl: `file://${catalogPath}` }, root);
