@@ -13,7 +13,7 @@ build {
   }
 
   provisioner "shell" {
-    execute_command = "sudo -E bash '{{ .Path }}'"
+    execute_command = "sudo -E env {{ .Vars }} bash '{{ .Path }}'"
     environment_vars = [
       "AIRY_PAYLOAD=/tmp/airy-payload",
       "AIRY_SKIP_DOWNLOADS=${var.skip_downloads}",
