@@ -82,6 +82,7 @@ new AiryPackage(root, {
   extraTargets: {
     box: { command: 'node lib/cli.js build', description: 'airy-box build: the Vagrant box with Packer (pass --version=X)' },
     publish: { command: 'node lib/cli.js publish', description: 'airy-box publish (pass --to=s3://bucket/prefix)' },
+    e2e: { command: 'bash ../../tools/e2e/ci.sh', description: 'end to end: base image, real box build, publish, download, box add, contents' },
   },
 });
 new AiryPackage(root, {
@@ -104,7 +105,7 @@ root.compileTask.reset('nx run-many -t build');
 root.testTask.reset('tsx tools/test.ts');
 const lint = root.addTask('lint', { description: 'Lint the workspace scripts, then every package' });
 lint.exec('biome lint .projenrc.ts projenrc tools');
-lint.exec('shellcheck -x .ci/run tools/*.sh infrastructure/scripts/*.sh images/scripts/*.sh');
+lint.exec('shellcheck -x .ci/run tools/*.sh tools/e2e/*.sh infrastructure/scripts/*.sh images/scripts/*.sh');
 lint.exec('nx run-many -t lint');
 root.removeTask('watch');
 root.addTask('bench:manifests', {

@@ -13,6 +13,9 @@ packages=(
   qemu-utils        # qemu-img for test boxes
   qemu-system-x86   # the qemu builder
   awscli            # the upload benchmark's peer
+  debootstrap       # e2e: the offline base image
+  fdisk             # e2e: sfdisk partitions it
+  xorriso           # packer's cd_files (the cloud-init seed)
 )
 
 sudo=()
