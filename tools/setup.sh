@@ -16,6 +16,8 @@ packages=(
   debootstrap       # e2e: the offline base image
   fdisk             # e2e: sfdisk partitions it
   xorriso           # packer's cd_files (the cloud-init seed)
+  libvirt-daemon-system  # e2e: libvirtd for vagrant-libvirt, run inside a network namespace
+  dnsmasq-base      # e2e: DHCP of vagrant-libvirt's network
 )
 
 sudo=()

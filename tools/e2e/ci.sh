@@ -21,4 +21,19 @@ if [ ! -e /dev/loop-control ]; then
   exit 0
 fi
 npx nx run-many -t build -p box-builder bootstrap --outputStyle=static >/dev/null
-exec npx tsx tools/e2e/run.ts
+
+# Booting the box (vagrant-libvirt, in a network namespace made here with its own libvirtd) is opt-in while it
+# does not pass: the guest gets no DHCP lease on vagrant-libvirt's network under TCG yet (see issue #7).
+if [ "${AIRY_E2E_VM:-0}" != 1 ]; then
+  echo "e2e: the VM boot is not run (set AIRY_E2E_VM=1 to try it; it does not pass yet)"
+  exec npx tsx tools/e2e/run.ts
+fi
+if ! command -v libvirtd >/dev/null || ! command -v nsenter >/dev/null; then
+  echo "e2e: the VM boot is skipped: libvirtd or nsenter is missing (bash tools/setup.sh installs them)"
+  exec npx tsx tools/e2e/run.ts
+fi
+ns="airy-e2e-$$"
+state="${E2E_DIR:-/tmp/airy-e2e}/netns"
+trap 'bash tools/e2e/netns.sh down "$ns" "$state"' EXIT
+pid=$(bash tools/e2e/netns.sh up "$ns" "$state")
+nsenter -t "$pid" -m -n --wd="$(pwd)" npx tsx tools/e2e/run.ts --vm

@@ -100,21 +100,58 @@ try {
     await run(log, ['tar', '-xzf', downloaded, '-C', unpacked]);
     await run(log, ['qemu-img', 'convert', '-O', 'raw', join(unpacked, 'box.img'), join(unpacked, 'disk.raw')]);
     const loop = (await $`losetup -f --show -P ${join(unpacked, 'disk.raw')}`).stdout.trim();
-    cleanups.push(() => $`losetup -d ${loop}`.nothrow());
-    await $`partx -a ${loop}`.nothrow();
     const mnt = join(unpacked, 'mnt');
-    mkdirSync(mnt);
-    await $`mount -o ro ${loop}p1 ${mnt}`;
-    cleanups.unshift(() => $`umount ${mnt}`.nothrow());
-    const inside = parseContentManifest(readFileSync(join(mnt, 'opt/airy/box.json'), 'utf8'), 'box.json in the box');
-    if (inside.manifestsHash !== manifest.manifestsHash || inside.version !== version) throw new Error('the content manifest in the box differs');
-    for (const file of ['opt/airy/deployments/kustomization.yaml', 'opt/airy/deployments/kafka.yaml', 'etc/systemd/system/airy-core.service', 'usr/local/bin/provisioning.sh']) {
-      if (!existsSync(join(mnt, file))) throw new Error(`${file} is missing in the box`);
+    try {
+      await $`partx -a ${loop}`.nothrow();
+      mkdirSync(mnt);
+      await $`mount -o ro ${loop}p1 ${mnt}`;
+      const inside = parseContentManifest(readFileSync(join(mnt, 'opt/airy/box.json'), 'utf8'), 'box.json in the box');
+      if (inside.manifestsHash !== manifest.manifestsHash || inside.version !== version) throw new Error('the content manifest in the box differs');
+      for (const file of ['opt/airy/deployments/kustomization.yaml', 'opt/airy/deployments/kafka.yaml', 'etc/systemd/system/airy-core.service', 'usr/local/bin/provisioning.sh']) {
+        if (!existsSync(join(mnt, file))) throw new Error(`${file} is missing in the box`);
+      }
+      // A symlink to an absolute path inside the box: look at the link itself.
+      const wants = join(mnt, 'etc/systemd/system/multi-user.target.wants/airy-core.service');
+      if (!lstatSync(wants, { throwIfNoEntry: false })?.isSymbolicLink()) throw new Error('airy-core.service is not enabled');
+    } finally {
+      // Released here, not at the end: a later step that fails must not leave the disk attached.
+      await $`umount ${mnt}`.nothrow();
+      await $`losetup -d ${loop}`.nothrow();
     }
-    // A symlink to an absolute path inside the box: look at the link itself.
-    const wants = join(mnt, 'etc/systemd/system/multi-user.target.wants/airy-core.service');
-    if (!lstatSync(wants, { throwIfNoEntry: false })?.isSymbolicLink()) throw new Error('airy-core.service is not enabled');
   });
+
+  if (argv.vm) {
+    // Inside the network namespace that ci.sh made, with its own libvirtd: boot the box the way users do.
+    const bootstrap = join(repo, 'packages/bootstrap/lib/cli.js');
+    const instance = join(dir, 'instance');
+    const vmEnv = { VAGRANT_HOME: join(dir, 'vagrant-home-vm'), VAGRANT_CHECKPOINT_DISABLE: '1' };
+    rmSync(instance, { recursive: true, force: true });
+    rmSync(vmEnv.VAGRANT_HOME, { recursive: true, force: true });
+    const common = ['--dir', instance, '--cache', join(dir, 'cache-vm')];
+    await step('bootstrap up', (log) =>
+      run(log, ['node', bootstrap, '--catalog', catalogUrl, '--box-version', version, '--provider', 'libvirt', '--libvirt-driver', 'qemu', '--no-private-network', '--cpus', '2', '--memory', '2048', '--force', '--yes', '--wait', '0', ...common], vmEnv),
+    );
+    await step('checks in the VM', async (log) => {
+      const ssh = async (command: string) =>
+        (await $({ cwd: instance, env: { ...process.env, ...vmEnv } })`vagrant ssh -c ${command} 2>>${log}`).stdout.trim();
+      await ssh('test -f /opt/airy/deployments/kustomization.yaml && test -f /opt/airy/deployments/kafka.yaml');
+      if ((await ssh('systemctl is-enabled airy-core.service')) !== 'enabled') throw new Error('airy-core.service is not enabled in the VM');
+      const inside = parseContentManifest(await ssh('cat /opt/airy/box.json'), 'box.json in the VM');
+      const manifest = parseContentManifest(readFileSync(join(out, 'box.json'), 'utf8'), 'box.json');
+      if (inside.manifestsHash !== manifest.manifestsHash) throw new Error('the VM holds other manifests than the catalog entry says');
+    });
+    await step('status and destroy', async (log) => {
+      const status = JSON.parse((await $({ env: { ...process.env, ...vmEnv } })`node ${bootstrap} status --json --no-private-network --dir ${instance} 2>>${log}`).stdout);
+      if (status.vm !== 'running') throw new Error(`airy-bootstrap status says the VM is ${status.vm}`);
+      await run(log, ['node', bootstrap, 'destroy', '--prune', ...common], vmEnv);
+      const domains = (await $`virsh -c qemu:///system list --all --name`).stdout.trim();
+      const volumes = (await $`virsh -c qemu:///system vol-list default`.nothrow()).stdout;
+      const boxes = (await $({ env: { ...process.env, ...vmEnv } })`vagrant box list`).stdout;
+      if (domains) throw new Error(`domains left behind: ${domains}`);
+      if (/airy/.test(volumes)) throw new Error(`volumes left behind: ${volumes}`);
+      if (/airy\/core/.test(boxes)) throw new Error('the box is still in Vagrant');
+    });
+  }
 } catch {
   process.exitCode = 1;
 } finally {

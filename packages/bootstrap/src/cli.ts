@@ -28,6 +28,11 @@ const positive = (name: string) => (value: string) => {
   if (!Number.isInteger(n) || n < 1) throw usageError(`${name} ${value}: must be a whole number of at least 1`);
   return n;
 };
+const wholeNumber = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw usageError(`${name} ${value}: must be a whole number`);
+  return n;
+};
 const boxVersion = (name: string) => (value: string) => {
   if (value !== 'latest' && !isVersion(value)) throw usageError(`${name} ${value}: use latest or a version such as 1.4.0`);
   return value;
@@ -80,7 +85,7 @@ program
   .option('--cpus <n>', 'CPUs of the VM', positive('--cpus'), 4)
   .option('--memory <mib>', 'MiB of memory of the VM', positive('--memory'), 8192)
   .option('--connections <n>', 'parallel download connections', positive('--connections'), 8)
-  .option('--wait <minutes>', 'how long to wait for the platform to be ready', positive('--wait'), 20)
+  .option('--wait <minutes>', 'how long to wait for the platform to be ready (0: do not wait)', wholeNumber('--wait'), 20)
   .addOption(new Option('--libvirt-driver <driver>', 'libvirt: kvm, or qemu without KVM').choices(['kvm', 'qemu']))
   .option('--no-private-network', 'no private network; reach the VM through forwarded ports only')
   .option('--force', 'go on even when preflight checks fail')

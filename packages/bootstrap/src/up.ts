@@ -200,6 +200,11 @@ export async function up(options: UpOptions): Promise<void> {
     const upRun = await vagrant(['up', '--provider', provider], options.dir, (l) => options.log(`vagrant | ${l}`));
     if (upRun.code !== 0) throw new CliError(`vagrant up failed: ${upRun.tail.filter(Boolean).at(-1) ?? ''} (see the output above)`, ExitCode.failed);
 
+    if (options.waitMinutes === 0) {
+      options.log('readiness: not waited for (--wait 0); see airy-bootstrap status');
+      printWelcome(state, options.dir);
+      return;
+    }
     const probes = instanceProbes(options.privateNetwork);
     const spinners = startSpinners(probes.map((p) => p.name));
     const result = await waitReady(probes, instanceRunner(options.dir), {
