@@ -18,6 +18,8 @@ if [ "$action" = down ]; then
   exit 0
 fi
 
+# A fresh private root each time: nothing of an earlier (perhaps interrupted) run may linger.
+rm -rf "$dir/root"
 mkdir -p "$dir"
 ip netns add "$ns"
 # Inside: a private mount space with private copies of libvirt's folders, so the namespace's libvirtd shares

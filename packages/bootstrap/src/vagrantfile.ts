@@ -54,6 +54,8 @@ export function renderVagrantfile(o: VagrantfileOptions): string {
     lines.push(
       '  config.vm.provider "libvirt" do |lv|',
       `    lv.driver = ${rb(o.libvirtDriver ?? 'kvm')}`,
+      // Without KVM, qemu emulates the CPU: a plain model, not the host's, which TCG cannot fully emulate.
+      ...(o.libvirtDriver === 'qemu' ? ['    lv.cpu_mode = "custom"', '    lv.cpu_model = "qemu64"'] : []),
       `    lv.cpus = ${o.cpus}`,
       `    lv.memory = ${o.memoryMiB}`,
       '    lv.graphics_type = "none"',
