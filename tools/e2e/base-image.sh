@@ -60,7 +60,9 @@ chmod 0440 "$mnt/etc/sudoers.d/vagrant"
 install -d -m 0700 -o 1000 -g 1000 "$mnt/home/vagrant/.ssh"
 install -m 0600 -o 1000 -g 1000 "$pubkey" "$mnt/home/vagrant/.ssh/authorized_keys"
 # A serial console and no waiting in the boot menu: the build VM has no screen.
-sed -i 's/^GRUB_TIMEOUT=.*/GRUB_TIMEOUT=0/; s/^GRUB_CMDLINE_LINUX=.*/GRUB_CMDLINE_LINUX="console=ttyS0 net.ifnames=0"/' "$mnt/etc/default/grub"
+sed -i 's/^GRUB_TIMEOUT=.*/GRUB_TIMEOUT=0/; s/^GRUB_CMDLINE_LINUX=.*/GRUB_CMDLINE_LINUX="console=tty0 console=ttyS0,115200 net.ifnames=0"/' "$mnt/etc/default/grub"
+# Vagrant-libvirt's VM may have no video device at all: GRUB talks to the serial port too.
+printf 'GRUB_TERMINAL="serial console"\nGRUB_SERIAL_COMMAND="serial --unit=0 --speed=115200"\n' >>"$mnt/etc/default/grub"
 chroot "$mnt" grub-install --target=i386-pc "$loop" >/dev/null 2>&1
 chroot "$mnt" update-grub >/dev/null 2>&1
 # update-grub saw the loop device; the VM must find its root by UUID.

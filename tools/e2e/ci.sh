@@ -32,6 +32,7 @@ if ! command -v libvirtd >/dev/null || ! command -v nsenter >/dev/null; then
   echo "e2e: the VM boot is skipped: libvirtd or nsenter is missing (bash tools/setup.sh installs them)"
   exec npx tsx tools/e2e/run.ts
 fi
+npx tsx tools/e2e/run.ts --base-only
 ns="airy-e2e-$$"
 state="${E2E_DIR:-/tmp/airy-e2e}/netns"
 trap 'bash tools/e2e/netns.sh down "$ns" "$state"' EXIT

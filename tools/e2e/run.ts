@@ -61,6 +61,9 @@ try {
     await run(log, ['bash', script, base]);
   });
 
+  // The base image needs Debian's packages: ci.sh makes it outside the network namespace (--base-only) first.
+  if (argv['base-only']) process.exit(0);
+
   const out = join(dir, 'build');
   rmSync(out, { recursive: true, force: true });
   const version = '0.0.1';
@@ -135,7 +138,8 @@ try {
       const ssh = async (command: string) =>
         (await $({ cwd: instance, env: { ...process.env, ...vmEnv } })`vagrant ssh -c ${command} 2>>${log}`).stdout.trim();
       await ssh('test -f /opt/airy/deployments/kustomization.yaml && test -f /opt/airy/deployments/kafka.yaml');
-      if ((await ssh('systemctl is-enabled airy-core.service')) !== 'enabled') throw new Error('airy-core.service is not enabled in the VM');
+      // The minimal base has no D-Bus for systemctl to ask: the unit's wants-link is what "enabled" means.
+      await ssh('test -f /etc/systemd/system/airy-core.service && test -L /etc/systemd/system/multi-user.target.wants/airy-core.service && test -x /usr/local/bin/provisioning.sh');
       const inside = parseContentManifest(await ssh('cat /opt/airy/box.json'), 'box.json in the VM');
       const manifest = parseContentManifest(readFileSync(join(out, 'box.json'), 'utf8'), 'box.json');
       if (inside.manifestsHash !== manifest.manifestsHash) throw new Error('the VM holds other manifests than the catalog entry says');
