@@ -53,10 +53,25 @@ export async function destroy(dir: string, cacheDir: string, prune: boolean, log
   if (prune) {
     const removed = await vagrant(['box', 'remove', state.boxName, '--box-version', state.version, '--provider', state.provider, '--force'], dir);
     if (removed.code !== 0) log(`note: the box stays in Vagrant: ${removed.tail.at(-1) ?? ''}`);
+    if (state.provider === 'libvirt') await removeLibvirtBaseVolumes(state.boxName, state.version, log);
     await rm(cachedBox(cacheDir, state.sha256), { force: true });
     await rm(`${cachedBox(cacheDir, state.sha256)}.verified`, { force: true });
   }
   await rm(instanceFiles(dir).state, { force: true });
+}
+
+/**
+ * vagrant-libvirt copies a box into libvirt's storage pool as a base volume, which `vagrant box remove` leaves
+ * behind: prune removes it too.
+ */
+async function removeLibvirtBaseVolumes(boxName: string, version: string, log: (l: string) => void): Promise<void> {
+  const prefix = `${boxName.replaceAll('/', '-VAGRANTSLASH-')}_vagrant_box_image_${version}_`;
+  const list = await $({ quiet: true, nothrow: true })`virsh -c qemu:///system vol-list default`;
+  const names = [...list.stdout.matchAll(/^\s*(\S+)\s+\//gm)].map((m) => m[1] as string).filter((n) => n.startsWith(prefix));
+  for (const name of names) {
+    const out = await $({ quiet: true, nothrow: true })`virsh -c qemu:///system vol-delete --pool default ${name}`;
+    if (out.exitCode !== 0) log(`note: the libvirt volume ${name} stays: ${out.stderr.trim()}`);
+  }
 }
 
 /** `upgrade`: the newest catalog version, if newer. The VM is recreated from the new box. */
