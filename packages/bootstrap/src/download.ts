@@ -3,8 +3,7 @@
  * backoff, one stream when the server has no ranges, SHA-256 verified before anything uses the file, and a verified
  * marker so a re-run never downloads again. Memory stays small whatever the size: bodies stream to disk.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createHash, type Hash } from 'node:crypto';
 import { copyFile, type FileHandle, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http';
@@ -77,6 +76,11 @@ export class DownloadError extends Error {
 }
 
 const MiB = 2 ** 20;
+/**
+ * Bytes a connection gathers before one positioned write. Bigger means fewer syscalls, but each connection's
+ * pending socket buffers count toward RSS; 512 KiB measured as fast as 1 MiB with a fifth less peak RSS.
+ */
+const COALESCE = 512 * 2 ** 10;
 
 /**
  * Chunks of 1/32 of the file, between 8 and 64 MiB: large enough that per-request cost does not matter, small
@@ -226,13 +230,31 @@ async function probe(url: string, request: DownloadRequest): Promise<{ size: num
   return result as { size: number; ranged: boolean; validator: string };
 }
 
+/**
+ * Feeds bytes `start..end` (inclusive) of an open file to `hash` through one reused buffer: a fresh buffer per
+ * read is garbage the GC frees late, and that shows as RSS.
+ */
+async function hashRange(file: FileHandle, start: number, end: number, buffer: Buffer, hash: Hash): Promise<void> {
+  for (let position = start; position <= end; ) {
+    const { bytesRead } = await file.read(buffer, 0, Math.min(buffer.length, end - position + 1), position);
+    if (bytesRead === 0) throw new Error(`the file ends before byte ${position}`);
+    hash.update(buffer.subarray(0, bytesRead));
+    position += bytesRead;
+  }
+}
+
 async function hashFile(path: string): Promise<string> {
   const hash = createHash('sha256');
-  for await (const data of createReadStream(path, { highWaterMark: MiB })) hash.update(data as Buffer);
+  const file = await open(path, 'r');
+  try {
+    await hashRange(file, 0, (await file.stat()).size - 1, Buffer.allocUnsafe(MiB), hash);
+  } finally {
+    await file.close();
+  }
   return hash.digest('hex');
 }
 
-/** Buffers a chunk's pieces and writes them 1 MiB at a time at their offsets: far fewer syscalls. */
+/** Buffers a chunk's pieces and writes them {@link COALESCE} bytes at a time at their offsets: far fewer syscalls. */
 function coalescingWriter(handle: FileHandle, start: number, onWritten: (bytes: number) => void) {
   let position = start;
   let pending: Uint8Array[] = [];
@@ -253,7 +275,7 @@ function coalescingWriter(handle: FileHandle, start: number, onWritten: (bytes: 
     write: async (data: Uint8Array) => {
       pending.push(data);
       pendingBytes += data.length;
-      if (pendingBytes >= MiB) await flush();
+      if (pendingBytes >= COALESCE) await flush();
     },
     flush,
     /** Bytes written (and reported) so far. */
@@ -270,11 +292,18 @@ function orderedHasher(path: string, chunks: readonly Chunk[], done: ReadonlySet
   let cursor = 0;
   let running = Promise.resolve();
   let failure: unknown;
+  const buffer = Buffer.allocUnsafe(MiB);
+  const ready = (all: boolean) => cursor < chunks.length && (all || done.has(cursor));
   const step = async (all: boolean) => {
-    while (cursor < chunks.length && (all || done.has(cursor))) {
-      const c = chunks[cursor] as Chunk;
-      for await (const data of createReadStream(path, { start: c.start, end: c.end, highWaterMark: MiB })) hash.update(data as Buffer);
-      cursor++;
+    if (!ready(all)) return;
+    const file = await open(path, 'r');
+    try {
+      for (; ready(all); cursor++) {
+        const c = chunks[cursor] as Chunk;
+        await hashRange(file, c.start, c.end, buffer, hash);
+      }
+    } finally {
+      await file.close();
     }
   };
   return {
