@@ -134,10 +134,9 @@ program
   .description('the VM and each component of the platform')
   .addOption(dirOption())
   .option('--json', 'print JSON')
-  .option('--no-private-network', 'probe the ingress through the forwarded port')
   .action(async (flags) => {
     const { status } = await manage();
-    const s = await guarded(() => status(resolve(flags.dir ?? defaultInstanceDir()), flags.privateNetwork !== false));
+    const s = await guarded(() => status(resolve(flags.dir ?? defaultInstanceDir())));
     if (flags.json) {
       process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
       return;
@@ -158,17 +157,16 @@ program
 
 program
   .command('start')
-  .description('start a stopped instance and wait for the platform')
+  .description('start a stopped instance, made as it was, and wait for the platform')
   .addOption(dirOption())
-  .option('--wait <minutes>', 'how long to wait for readiness', positive('--wait'), 20)
+  .option('--wait <minutes>', 'how long to wait for readiness (0: do not wait)', wholeNumber('--wait'), 20)
+  .option('--force', 'go on even when preflight checks fail')
   .action(async (flags) => {
     const dir = resolve(flags.dir ?? defaultInstanceDir());
-    const { readInstance, up } = await upModule();
+    const { instanceOptions, readInstance, up } = await upModule();
     const state = await readInstance(dir);
     if (!state) throw usageError(`no Airy Core instance in ${dir}: run airy-bootstrap first, or pass --dir`);
-    await guarded(() =>
-      up({ ...upOptions({ ...program.opts(), dir, wait: flags.wait, cpus: state.cpus, memory: state.memoryMiB }), catalog: state.catalog, version: state.version, provider: state.provider }),
-    );
+    await guarded(() => up({ ...upOptions({ ...program.opts(), dir, wait: flags.wait, force: flags.force }), ...instanceOptions(state) }));
   });
 
 program
@@ -176,20 +174,23 @@ program
   .description('remove the VM (and with --prune the box and its cached download)')
   .addOption(dirOption())
   .option('--prune', 'also remove the box from Vagrant and the download cache')
-  .option('--cache <folder>', 'verified box cache (default: ~/.airy/cache)')
+  .option('--cache <folder>', 'verified box cache (default: the one the instance was made from)')
   .action(async (flags) => {
     const { destroy } = await manage();
-    await guarded(() => destroy(resolve(flags.dir ?? defaultInstanceDir()), resolve(flags.cache ?? defaultCacheDir()), Boolean(flags.prune), log));
+    const cache = flags.cache === undefined ? undefined : resolve(flags.cache);
+    await guarded(() => destroy(resolve(flags.dir ?? defaultInstanceDir()), cache, Boolean(flags.prune), log));
   });
 
 program
   .command('upgrade')
-  .description('move to the newest version in the catalog (the VM is recreated)')
+  .description('move to the newest version in the catalog (the VM is recreated; the old box is removed)')
   .addOption(dirOption())
+  .option('--wait <minutes>', 'how long to wait for readiness (0: do not wait)', wholeNumber('--wait'), 20)
+  .option('--force', 'go on even when preflight checks fail')
   .option('--yes', 'do not ask')
   .action(async (flags) => {
     const { upgrade } = await manage();
-    await guarded(() => upgrade(upOptions({ ...program.opts(), dir: flags.dir, yes: flags.yes })));
+    await guarded(() => upgrade(upOptions({ ...program.opts(), dir: flags.dir, yes: flags.yes, wait: flags.wait, force: flags.force })));
   });
 
 program

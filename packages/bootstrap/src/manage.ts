@@ -6,10 +6,10 @@ import { CliError, ExitCode } from '@airy/manifests/cli-kit';
 import { $ } from 'zx';
 import { gatherHost } from './host.js';
 import { acquireLock } from './lock.js';
-import { cachedBox, instanceFiles } from './paths.js';
+import { cachedBox, defaultCacheDir, instanceFiles } from './paths.js';
 import { defaultProvider, type HostView, preflight } from './preflight.js';
 import { waitReady } from './readiness.js';
-import { instanceProbes, instanceRunner, instanceUrls, readInstance, up, type UpOptions } from './up.js';
+import { type InstanceState, instanceOptions, instanceProbes, instanceRunner, instanceUrls, readInstance, up, type UpOptions } from './up.js';
 import { installPlan, parseOsRelease } from './vagrant-install.js';
 import { machineState, vagrant } from './vagrant.js';
 import { chooseRelease, loadCatalog } from './source.js';
@@ -22,11 +22,12 @@ async function requireInstance(dir: string) {
   return state;
 }
 
-/** `status`: the VM's state and each component's readiness, once. */
-export async function status(dir: string, privateNetwork: boolean) {
+/** `status`: the VM's state and each component's readiness, once. The ingress is probed the way the VM was made. */
+export async function status(dir: string) {
   const state = await requireInstance(dir);
   const vm = await machineState(dir);
-  const components = vm === 'running' ? (await waitReady(instanceProbes(privateNetwork), instanceRunner(dir), { timeoutMs: 0, intervalMs: 0 })).states : [];
+  const probes = instanceProbes(state.privateNetwork ?? true);
+  const components = vm === 'running' ? (await waitReady(probes, instanceRunner(dir), { timeoutMs: 0, intervalMs: 0 })).states : [];
   return { dir, version: state.version, provider: state.provider, vm, components, urls: instanceUrls() };
 }
 
@@ -45,19 +46,25 @@ async function lifecycle(dir: string, args: string[], log: (l: string) => void):
 /** `stop`: halts the VM, keeping its disk. */
 export const stop = (dir: string, log: (l: string) => void) => lifecycle(dir, ['halt'], log);
 
-/** `destroy`: removes the VM; with `prune`, also the box from Vagrant and the cached download. */
-export async function destroy(dir: string, cacheDir: string, prune: boolean, log: (l: string) => void): Promise<void> {
+/**
+ * `destroy`: removes the VM; with `prune`, also the box from Vagrant and the cached download (in `cacheDir`, else
+ * the cache the instance was made from).
+ */
+export async function destroy(dir: string, cacheDir: string | undefined, prune: boolean, log: (l: string) => void): Promise<void> {
   const state = await requireInstance(dir);
   // A VM that was never created has nothing to destroy (and its provider may not even be reachable).
   if ((await machineState(dir)) !== 'not_created') await lifecycle(dir, ['destroy', '--force'], log);
-  if (prune) {
-    const removed = await vagrant(['box', 'remove', state.boxName, '--box-version', state.version, '--provider', state.provider, '--force'], dir);
-    if (removed.code !== 0) log(`note: the box stays in Vagrant: ${removed.tail.at(-1) ?? ''}`);
-    if (state.provider === 'libvirt') await removeLibvirtBaseVolumes(state.boxName, state.version, log);
-    await rm(cachedBox(cacheDir, state.sha256), { force: true });
-    await rm(`${cachedBox(cacheDir, state.sha256)}.verified`, { force: true });
-  }
+  if (prune) await removeBox(state, dir, cacheDir ?? state.cacheDir ?? defaultCacheDir(), log);
   await rm(instanceFiles(dir).state, { force: true });
+}
+
+/** Removes one box version everywhere it takes disk: Vagrant, libvirt's pool, the download cache. */
+async function removeBox(state: InstanceState, dir: string, cacheDir: string, log: (l: string) => void): Promise<void> {
+  const removed = await vagrant(['box', 'remove', state.boxName, '--box-version', state.version, '--provider', state.provider, '--force'], dir);
+  if (removed.code !== 0) log(`note: the box stays in Vagrant: ${removed.tail.at(-1) ?? ''}`);
+  if (state.provider === 'libvirt') await removeLibvirtBaseVolumes(state.boxName, state.version, log);
+  await rm(cachedBox(cacheDir, state.sha256), { force: true });
+  await rm(`${cachedBox(cacheDir, state.sha256)}.verified`, { force: true });
 }
 
 /**
@@ -74,7 +81,10 @@ async function removeLibvirtBaseVolumes(boxName: string, version: string, log: (
   }
 }
 
-/** `upgrade`: the newest catalog version, if newer. The VM is recreated from the new box. */
+/**
+ * `upgrade`: the newest catalog version, if newer. The VM is recreated from the new box, made as the old one was;
+ * once it is up, the old box is removed from Vagrant, libvirt and the cache.
+ */
 export async function upgrade(options: UpOptions): Promise<void> {
   const state = await requireInstance(options.dir);
   const loaded = await loadCatalog(state.catalog);
@@ -88,7 +98,9 @@ export async function upgrade(options: UpOptions): Promise<void> {
   if (!options.yes) await confirm('go on?');
   await lifecycle(options.dir, ['destroy', '--force'], options.log);
   await rm(instanceFiles(options.dir).state, { force: true });
-  await up({ ...options, catalog: state.catalog, version: next.version.version, provider: state.provider });
+  await up({ ...options, ...instanceOptions(state), version: next.version.version });
+  await removeBox(state, options.dir, state.cacheDir ?? options.cacheDir, options.log);
+  options.log(`removed the old box ${state.version}`);
 }
 
 async function confirm(question: string): Promise<void> {

@@ -47,6 +47,25 @@ export interface InstanceState {
   readonly sha256: string;
   readonly cpus: number;
   readonly memoryMiB: number;
+  /** How the VM was made, so that start and upgrade make it the same way. Absent in older state files. */
+  readonly libvirtDriver?: 'kvm' | 'qemu';
+  readonly privateNetwork?: boolean;
+  /** The verified download cache the box came from. */
+  readonly cacheDir?: string;
+}
+
+/** The options that recreate an instance as it was made: for start and upgrade. */
+export function instanceOptions(state: InstanceState) {
+  return {
+    catalog: state.catalog,
+    version: state.version,
+    provider: state.provider,
+    cpus: state.cpus,
+    memoryMiB: state.memoryMiB,
+    libvirtDriver: state.libvirtDriver,
+    privateNetwork: state.privateNetwork ?? true,
+    ...(state.cacheDir ? { cacheDir: state.cacheDir } : {}),
+  };
 }
 
 /** Reads the instance state, if the folder has one. */
@@ -123,7 +142,7 @@ export async function up(options: UpOptions): Promise<void> {
     const existing = await readInstance(options.dir);
     if (existing && (await machineState(options.dir)) === 'running') {
       options.log('the instance is already running; checking the platform once');
-      const result = await waitReady(instanceProbes(options.privateNetwork), instanceRunner(options.dir), { timeoutMs: 0, intervalMs: 0 });
+      const result = await waitReady(instanceProbes(existing.privateNetwork ?? true), instanceRunner(options.dir), { timeoutMs: 0, intervalMs: 0 });
       for (const s of result.states) options.log(`  ${s.name}: ${s.ready ? 'ready' : s.detail}`);
       printWelcome(existing, options.dir);
       return;
@@ -174,6 +193,9 @@ export async function up(options: UpOptions): Promise<void> {
       sha256: file.checksum,
       cpus: options.cpus,
       memoryMiB: options.memoryMiB,
+      libvirtDriver: options.libvirtDriver,
+      privateNetwork: options.privateNetwork,
+      cacheDir: options.cacheDir,
     };
     const boxes = await boxList(options.dir);
     if (!boxes.some((b) => b.name === state.boxName && b.version === state.version && b.provider === provider)) {
