@@ -2,12 +2,15 @@
 /**
  * Benchmark: download a 1 GiB box from a local S3-compatible server (s3rver), airy-bootstrap's downloader side by
  * side with `curl` (one stream, as Vagrant does) and `aws s3 cp`, on loopback and on an emulated WAN link: a
- * network namespace made here, `tc netem` delay on its loopback, with server and clients inside it. Also the cached
- * re-run and the downloader's peak RSS. Run: `npx projen bench:download` (the WAN part needs root; skipped
- * otherwise, with a note). Environment: BENCH_SIZE_MIB (1024), BENCH_RUNS (3), BENCH_DELAY_MS (50).
+ * network namespace made here, `tc netem` delay on its loopback, with server and clients inside it. Where the
+ * kernel has no netem (or there is no root), the WAN link is the user-space relay of wan-relay.ts instead, and the
+ * output says so. Also the cached re-run and the downloader's peak RSS. Run: `npx projen bench:download`.
+ * Environment: BENCH_SIZE_MIB (1024), BENCH_RUNS (3), BENCH_DELAY_MS (50).
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +19,9 @@ import { addRelease, BOX_NAME, emptyCatalog, stringifyCatalog } from '@airy/box-
 import { createReadStream } from 'node:fs';
 import { writeBox } from '../../packages/bootstrap/test/helpers.ts';
 import { S3RVER_CREDENTIALS, startS3 } from '../testing/s3.ts';
+import { tinyLibvirtBox, vagrantReady } from '../testing/vagrant.ts';
 import { measuredRun as timed, printTable, type Row } from './table.ts';
+import { kernelWindow } from './wan-relay.ts';
 
 const MiB = 2 ** 20;
 const SIZE = Number(process.env.BENCH_SIZE_MIB ?? 1024) * MiB;
@@ -27,16 +32,32 @@ const cli = fileURLToPath(new URL('../../packages/bootstrap/lib/cli.js', import.
 const aws = existsSync('/usr/bin/aws') ? '/usr/bin/aws' : 'aws';
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
-/** Measures every tool on whatever network this process is in; prints one JSON line of results. */
-async function measure(label: string): Promise<void> {
+const relayScript = fileURLToPath(new URL('./wan-relay.ts', import.meta.url));
+
+/** Starts wan-relay.ts in its own process (its own event loop) in front of `port`; returns its port and a stop. */
+async function startRelayProcess(port: number): Promise<{ port: number; stop: () => void }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', relayScript, '--target', `127.0.0.1:${port}`, '--delay', String(DELAY)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const [line] = (await once(child.stdout, 'data')) as [Buffer];
+  return { port: (JSON.parse(line.toString()) as { port: number }).port, stop: () => child.kill() };
+}
+
+/**
+ * Measures every tool on whatever network this process is in (through the relay with `relay`); prints one JSON
+ * line of results.
+ */
+async function measure(label: string, relay: boolean): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'airy-bench-download-'));
   const s3 = await startS3();
+  const link = relay ? await startRelayProcess(Number(new URL(s3.endpoint).port)) : undefined;
+  const endpoint = link ? `http://127.0.0.1:${link.port}` : s3.endpoint;
   try {
     const box = join(dir, 'source.box');
     const sha256 = writeBox(box, SIZE);
     await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: 'box.box', Body: createReadStream(box), ContentLength: SIZE }));
     rmSync(box);
-    const url = `${s3.endpoint}/${s3.bucket}/box.box`;
+    const url = `${endpoint}/${s3.bucket}/box.box`;
     writeFileSync(
       join(dir, 'metadata.json'),
       stringifyCatalog(addRelease(emptyCatalog(BOX_NAME), '1.0.0', { name: 'libvirt', url, checksum_type: 'sha256', checksum: sha256, architecture: 'amd64', size: SIZE }).catalog),
@@ -58,7 +79,7 @@ async function measure(label: string): Promise<void> {
       if (b.code !== 0) throw new Error(`curl: ${b.err}`);
       curl.push(SIZE / MiB / (b.ms / 1000));
       rmSync(join(dir, 'curl.box'), { force: true });
-      const c = await timed(aws, ['s3', 'cp', '--only-show-errors', '--endpoint-url', s3.endpoint, `s3://${s3.bucket}/box.box`, join(dir, 'aws.box')], env);
+      const c = await timed(aws, ['s3', 'cp', '--only-show-errors', '--endpoint-url', endpoint, `s3://${s3.bucket}/box.box`, join(dir, 'aws.box')], env);
       if (c.code !== 0) throw new Error(`aws s3 cp: ${c.err}`);
       awsCli.push(SIZE / MiB / (c.ms / 1000));
       rmSync(join(dir, 'aws.box'), { force: true });
@@ -70,7 +91,48 @@ async function measure(label: string): Promise<void> {
     const cached = await timed(process.execPath, [cli, 'download', '--catalog', catalog, '--out', cachedOut]);
     console.log(JSON.stringify({ label, ours: median(ours), curl: median(curl), aws: median(awsCli), rss, cachedMs: cached.ms }));
   } finally {
+    link?.stop();
     await s3.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The cached re-run of the default command: the box is verified in the cache and added to Vagrant, and the run
+ * goes through preflight, the catalog, the cache, Vagrant's box list and the Vagrantfile up to `vagrant up`. A
+ * `vagrant` first on PATH passes every command to the real one, except `up`: it notes the time and stops there.
+ * Returns the median milliseconds from starting the command to reaching `vagrant up`, or why it was not measured.
+ */
+function defaultCommandRerun(): { ms: number } | { skipped: string } {
+  const ready = vagrantReady();
+  if (!ready.ready) return { skipped: ready.reason };
+  const real = spawnSync('sh', ['-c', 'command -v vagrant'], { encoding: 'utf8' }).stdout.trim();
+  const dir = mkdtempSync(join(tmpdir(), 'airy-bench-rerun-'));
+  try {
+    const box = tinyLibvirtBox(dir);
+    writeFileSync(join(dir, 'box.box'), box);
+    const entry = { name: 'libvirt', url: `file://${dir}/box.box`, checksum_type: 'sha256', checksum: createHash('sha256').update(box).digest('hex'), architecture: 'amd64', size: box.length } as const;
+    writeFileSync(join(dir, 'metadata.json'), stringifyCatalog(addRelease(emptyCatalog(BOX_NAME), '1.0.0', entry).catalog));
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'vagrant'), `#!/bin/sh
+if [ "$1" = up ]; then date +%s%3N > "$AIRY_BENCH_UP_MARK"; exit 1; fi
+exec ${real} "$@"
+`);
+    chmodSync(join(bin, 'vagrant'), 0o755);
+    const mark = join(dir, 'up-reached');
+    const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, VAGRANT_HOME: join(dir, 'vagrant-home'), VAGRANT_CHECKPOINT_DISABLE: '1', AIRY_BENCH_UP_MARK: mark };
+    const args = [cli, '--catalog', `file://${dir}/metadata.json`, '--dir', join(dir, 'instance'), '--cache', join(dir, 'cache'), '--provider', 'libvirt', '--force', '--wait', '0'];
+    const times: number[] = [];
+    for (let i = 0; i <= RUNS; i++) {
+      rmSync(mark, { force: true });
+      const started = Date.now();
+      spawnSync(process.execPath, args, { env, stdio: 'ignore' });
+      if (!existsSync(mark)) return { skipped: 'the default command did not reach vagrant up' };
+      if (i > 0) times.push(Number(readFileSync(mark, 'utf8')) - started); // the first run downloads and adds the box
+    }
+    return { ms: median(times) };
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -84,11 +146,14 @@ interface Result {
   cachedMs: number;
 }
 
-if (process.argv.includes('--inside')) {
-  await measure(process.argv[process.argv.indexOf('--inside') + 1] ?? 'inside');
+if (process.argv.includes('--rerun-only')) {
+  console.log(JSON.stringify(defaultCommandRerun()));
+} else if (process.argv.includes('--inside')) {
+  await measure(process.argv[process.argv.indexOf('--inside') + 1] ?? 'inside', process.argv.includes('--relay'));
 } else {
-  const run = (prefix: string[], label: string): Result => {
-    const out = spawnSync(prefix[0] ?? process.execPath, [...prefix.slice(1), process.execPath, '--import', 'tsx', here, '--inside', label], {
+  const run = (prefix: string[], label: string, relay = false): Result => {
+    const args = [...prefix.slice(1), process.execPath, '--import', 'tsx', here, '--inside', label, ...(relay ? ['--relay'] : [])];
+    const out = spawnSync(prefix[0] ?? process.execPath, args, {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
       maxBuffer: 10 * MiB,
@@ -99,18 +164,23 @@ if (process.argv.includes('--inside')) {
   };
   const results: Result[] = [run(['env'], 'loopback')];
   const ns = `airy-bench-${process.pid}`;
-  const made = spawnSync('ip', ['netns', 'add', ns]).status === 0;
-  if (made) {
+  let netem = false;
+  if (spawnSync('ip', ['netns', 'add', ns]).status === 0) {
     try {
       spawnSync('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up']);
-      const netem = spawnSync('ip', ['netns', 'exec', ns, 'tc', 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', `${DELAY}ms`]);
-      if (netem.status !== 0) console.log(`note: tc netem failed (${netem.stderr}); the WAN row is left out`);
-      else results.push(run(['ip', 'netns', 'exec', ns], `WAN (${DELAY} ms netem)`));
+      const added = spawnSync('ip', ['netns', 'exec', ns, 'tc', 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', `${DELAY}ms`], { encoding: 'utf8' });
+      netem = added.status === 0;
+      if (netem) results.push(run(['ip', 'netns', 'exec', ns], `WAN (${DELAY} ms, tc netem)`));
+      else console.log(`note: tc netem is not available here (${added.stderr.trim()}): the WAN link is the user-space relay (tools/bench/wan-relay.ts)`);
     } finally {
       spawnSync('ip', ['netns', 'del', ns]);
     }
   } else {
-    console.log('note: cannot create a network namespace here (needs root); the WAN row is left out');
+    console.log('note: no network namespace without root: the WAN link is the user-space relay (tools/bench/wan-relay.ts)');
+  }
+  if (!netem) {
+    const window = kernelWindow();
+    results.push(run(['env'], `WAN (${DELAY} ms, relay, window ≤ ${window / MiB} MiB)`, true));
   }
   const rows: Row[] = results.flatMap((r) => [
     { task: `${r.label}: vs curl (one stream)`, ours: r.ours, peer: r.curl, unit: 'MiB/s', lowerIsBetter: false },
@@ -119,10 +189,12 @@ if (process.argv.includes('--inside')) {
   printTable(`download of a ${SIZE / MiB} MiB box from a local s3rver, median of ${RUNS}`, 'peer', rows);
   const loop = results[0] as Result;
   const wan = results[1];
-  console.log(`\ncached re-run (verified file found, nothing fetched): ${loop.cachedMs.toFixed(0)} ms; peak RSS of the downloader: ${Math.max(...results.map((r) => r.rss)).toFixed(0)} MiB`);
+  const rerun = defaultCommandRerun();
+  console.log(`\ncached download (verified file found, nothing fetched): ${loop.cachedMs.toFixed(0)} ms; peak RSS of the downloader: ${Math.max(...results.map((r) => r.rss)).toFixed(0)} MiB`);
+  console.log(`cached re-run of the default command, until vagrant up starts: ${'ms' in rerun ? `${rerun.ms.toFixed(0)} ms` : `not measured (${rerun.skipped})`}`);
   console.log('goals:');
   console.log(`  at least as fast as aws s3 cp on both links: ${results.every((r) => r.ours >= r.aws) ? 'met' : 'MISSED'}`);
   console.log(`  at least 3× one stream on the WAN link: ${wan ? (wan.ours >= 3 * wan.curl ? 'met' : 'MISSED') : 'not measured'}`);
-  console.log(`  cached re-run under 2 s: ${loop.cachedMs < 2000 ? 'met' : 'MISSED'} (the download step; the default command adds vagrant box list)`);
+  console.log(`  cached re-run reaches vagrant up in under 2 s: ${'ms' in rerun ? (rerun.ms < 2000 ? 'met' : 'MISSED') : 'not measured'}`);
   console.log(`  peak RSS under 150 MB: ${Math.max(...results.map((r) => r.rss)) * 1.048576 < 150 ? 'met' : 'MISSED'}`);
 }

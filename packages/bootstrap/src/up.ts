@@ -15,7 +15,7 @@ import { defaultProvider, type HostView, preflight } from './preflight.js';
 import { platformProbes, type ProbeRunner, waitReady } from './readiness.js';
 import { chooseRelease, loadCatalog } from './source.js';
 import { startSpinners } from './spinners.js';
-import { boxAdd, boxList, machineState, sshExec, vagrant } from './vagrant.js';
+import { boxAdd, boxList, installVagrantfile, machineState, sshExec, vagrant } from './vagrant.js';
 import { DEFAULT_IP, DEFAULT_PORTS, HOST_NAME, renderVagrantfile } from './vagrantfile.js';
 
 /** Options of the default command (and of start/upgrade). */
@@ -140,7 +140,15 @@ export async function up(options: UpOptions): Promise<void> {
   const release = await acquireLock(files.lock);
   try {
     const existing = await readInstance(options.dir);
-    if (existing && (await machineState(options.dir)) === 'running') {
+    // Each of these waits on a process or the network: they run at once, so a re-run reaches `vagrant up` quickly.
+    const catalog = loadCatalog(options.catalog);
+    catalog.catch(() => undefined); // awaited below, unless the instance is already running
+    const [vm, host, boxes] = await Promise.all([
+      existing ? machineState(options.dir) : 'not_created',
+      gatherHost(options.cacheDir),
+      boxList(options.dir),
+    ]);
+    if (existing && vm === 'running') {
       options.log('the instance is already running; checking the platform once');
       const result = await waitReady(instanceProbes(existing.privateNetwork ?? true), instanceRunner(options.dir), { timeoutMs: 0, intervalMs: 0 });
       for (const s of result.states) options.log(`  ${s.name}: ${s.ready ? 'ready' : s.detail}`);
@@ -148,10 +156,9 @@ export async function up(options: UpOptions): Promise<void> {
       return;
     }
 
-    const host = await gatherHost(options.cacheDir);
     const provider = options.provider ?? existing?.provider ?? defaultProvider(host);
     const architecture = vagrantArchitecture(host.arch);
-    const loaded = await loadCatalog(options.catalog);
+    const loaded = await catalog;
     const chosen = architecture ? chooseRelease(loaded, options.version, provider, architecture) : undefined;
     const checks = preflight(host, {
       provider,
@@ -197,14 +204,14 @@ export async function up(options: UpOptions): Promise<void> {
       privateNetwork: options.privateNetwork,
       cacheDir: options.cacheDir,
     };
-    const boxes = await boxList(options.dir);
+    // Listed before Vagrant was perhaps installed: then it is empty, and the box is added, as it must be.
     if (!boxes.some((b) => b.name === state.boxName && b.version === state.version && b.provider === provider)) {
       const added = await boxAdd(boxPath, { name: state.boxName, version: state.version, provider, sha256: file.checksum, catalogUrl: loaded.url }, options.dir, (l) => options.log(`vagrant | ${l}`));
       if (added.code !== 0) throw new CliError(`vagrant box add failed: ${added.tail.at(-1) ?? ''}`, ExitCode.failed);
     }
 
-    await writeAtomic(
-      files.vagrantfile,
+    const installed = await installVagrantfile(
+      options.dir,
       renderVagrantfile({
         boxName: state.boxName,
         boxVersion: state.version,
@@ -215,9 +222,8 @@ export async function up(options: UpOptions): Promise<void> {
         privateNetwork: options.privateNetwork,
       }),
     );
+    if (!installed.ok) throw new CliError(`the Vagrantfile does not validate: ${installed.reason}`, ExitCode.failed);
     await writeAtomic(files.state, `${JSON.stringify(state, null, 2)}\n`);
-    const valid = await vagrant(['validate'], options.dir);
-    if (valid.code !== 0) throw new CliError(`the Vagrantfile does not validate: ${valid.tail.at(-1) ?? ''}`, ExitCode.failed);
 
     const upRun = await vagrant(['up', '--provider', provider], options.dir, (l) => options.log(`vagrant | ${l}`));
     if (upRun.code !== 0) throw new CliError(`vagrant up failed: ${upRun.tail.filter(Boolean).at(-1) ?? ''} (see the output above)`, ExitCode.failed);

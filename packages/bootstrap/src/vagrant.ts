@@ -1,16 +1,24 @@
 /** Vagrant, through zx: the only place bootstrap runs it. Output of long commands streams under a prefix. */
-import { rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Provider } from '@airy/box-catalog';
 import { $ } from 'zx';
 
 const env = () => ({ ...process.env, VAGRANT_CHECKPOINT_DISABLE: '1' });
 
-/** Runs `vagrant ARGS` in `cwd`; each output line goes to `onLine`. Resolves to the exit code and the last lines. */
-export async function vagrant(args: string[], cwd: string, onLine?: (line: string) => void): Promise<{ code: number; tail: string[]; stdout: string }> {
-  const run = $({ cwd, quiet: true, nothrow: true, env: env() })`vagrant ${args}`;
+/**
+ * Runs `vagrant ARGS` in `cwd` (with `extraEnv`); each output line goes to `onLine`. Resolves to the exit code and
+ * the last lines.
+ */
+export async function vagrant(
+  args: string[],
+  cwd: string,
+  onLine?: (line: string) => void,
+  extraEnv: Record<string, string> = {},
+): Promise<{ code: number; tail: string[]; stdout: string }> {
+  const run = $({ cwd, quiet: true, nothrow: true, env: { ...env(), ...extraEnv } })`vagrant ${args}`;
   const tail: string[] = [];
   const keep = (line: string) => {
     tail.push(line);
@@ -94,4 +102,23 @@ export async function machineState(dir: string): Promise<string> {
 export async function sshExec(dir: string, command: string): Promise<{ ok: boolean; stdout: string }> {
   const out = await $({ cwd: dir, quiet: true, nothrow: true, env: env(), timeout: '60s' })`vagrant ssh -c ${command}`;
   return { ok: out.exitCode === 0, stdout: out.stdout };
+}
+
+/**
+ * Puts `text` in place as the Vagrantfile of `dir`, only after `vagrant validate` passed on it, so the Vagrantfile
+ * in the folder is always a validated one and an unchanged one needs no second validation (a re-run stays fast).
+ * A text that does not validate changes nothing; `reason` is Vagrant's last line.
+ */
+export async function installVagrantfile(dir: string, text: string): Promise<{ ok: true; changed: boolean } | { ok: false; reason: string }> {
+  const path = join(dir, 'Vagrantfile');
+  if ((await readFile(path, 'utf8').catch(() => undefined)) === text) return { ok: true, changed: false };
+  const candidate = `${path}.new`;
+  await writeFile(candidate, text);
+  const valid = await vagrant(['validate'], dir, undefined, { VAGRANT_VAGRANTFILE: basename(candidate) });
+  if (valid.code !== 0) {
+    await rm(candidate, { force: true });
+    return { ok: false, reason: valid.tail.filter(Boolean).at(-1) ?? `vagrant validate exited ${valid.code}` };
+  }
+  await rename(candidate, path);
+  return { ok: true, changed: true };
 }

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { addRelease, emptyCatalog, stringifyCatalog } from '@airy/box-catalog';
 import { tinyLibvirtBox, vagrantReady } from '../../../tools/testing/vagrant.ts';
-import { boxAdd, boxList, vagrant } from '../src/vagrant.ts';
+import { boxAdd, boxList, installVagrantfile, vagrant } from '../src/vagrant.ts';
 import { renderVagrantfile } from '../src/vagrantfile.ts';
 
 const { ready, reason } = vagrantReady();
@@ -27,6 +27,18 @@ for (const provider of ['libvirt', 'virtualbox'] as const) {
   const dir = mkdtempSync(join(root, 'broken-'));
   writeFileSync(join(dir, 'Vagrantfile'), renderVagrantfile({ boxName: 'airy/core', boxVersion: '1.0.0', provider: 'libvirt', cpus: 4, memoryMiB: 8192 }).replace('config.vm.box_version = "1.0.0"', 'config.vm.box_version = 1.0.0.0'));
   assert.is.not((await vagrant(['validate'], dir)).code, 0);
+});
+
+(ready ? test : test.skip)('a Vagrantfile is put in place only once validated; an unchanged one is not validated again', async () => {
+  const dir = mkdtempSync(join(root, 'install-'));
+  const good = renderVagrantfile({ boxName: 'airy/core', boxVersion: '1.0.0', provider: 'libvirt', cpus: 4, memoryMiB: 8192 });
+  assert.equal(await installVagrantfile(dir, good), { ok: true, changed: true });
+  assert.equal(await installVagrantfile(dir, good), { ok: true, changed: false });
+  const broken = await installVagrantfile(dir, good.replace('config.vm.box_version = "1.0.0"', 'config.vm.box_version = 1.0.0.0'));
+  assert.is(broken.ok, false);
+  assert.ok(!broken.ok && broken.reason.length > 0);
+  assert.is(readFileSync(join(dir, 'Vagrantfile'), 'utf8'), good, 'the validated Vagrantfile stays');
+  assert.not.ok(existsSync(join(dir, 'Vagrantfile.new')));
 });
 
 (ready ? test : test.skip)('a verified box file is added under the catalog name and version; a wrong checksum is refused', async () => {
