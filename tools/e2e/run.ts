@@ -12,7 +12,7 @@
  * Logs: $E2E_DIR (default /tmp/airy-e2e)/logs.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCatalog, parseContentManifest } from '@airy/box-catalog';
@@ -65,23 +65,32 @@ try {
   // The base image needs Debian's packages: ci.sh makes it outside the network namespace (--base-only) first.
   if (argv['base-only']) process.exit(0);
 
+  const buildBox = (version: string, out: string) => {
+    rmSync(out, { recursive: true, force: true });
+    return step(`box build ${version}`, (log) =>
+      run(log, [
+        'node', join(repo, 'packages/box-builder/lib/cli.js'), 'build', '--provider', 'libvirt', '--version', version, '--out', out,
+        '--base-image', base, '--skip-downloads', '--restrict-network', '--accelerator', 'tcg', '--cpus', '2', '--memory', '2048', '--disk-size', '3G',
+      ]),
+    );
+  };
   const out = join(dir, 'build');
-  rmSync(out, { recursive: true, force: true });
   const version = '0.0.1';
-  await step('box build', (log) =>
-    run(log, [
-      'node', join(repo, 'packages/box-builder/lib/cli.js'), 'build', '--provider', 'libvirt', '--version', version, '--out', out,
-      '--base-image', base, '--skip-downloads', '--restrict-network', '--accelerator', 'tcg', '--cpus', '2', '--memory', '2048', '--disk-size', '3G',
-    ]),
-  );
+  await buildBox(version, out);
+  // The upgrade target, built now: later a VM is running and the two would share the CPUs.
+  const nextOut = join(dir, 'build-next');
+  const nextVersion = '0.0.2';
+  if (argv.vm) await buildBox(nextVersion, nextOut);
 
   const s3 = await startS3({ conditional: true });
   cleanups.push(() => s3.stop());
   const s3env = { AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey, AWS_REGION: 'us-east-1' };
   const catalogUrl = `${s3.endpoint}/${s3.bucket}/e2e/metadata.json`;
-  await step('publish', (log) =>
-    run(log, ['node', join(repo, 'packages/box-builder/lib/cli.js'), 'publish', '--from', out, '--to', `s3://${s3.bucket}/e2e`, '--endpoint', s3.endpoint], s3env),
-  );
+  const publish = (from: string, name: string) =>
+    step(name, (log) =>
+      run(log, ['node', join(repo, 'packages/box-builder/lib/cli.js'), 'publish', '--from', from, '--to', `s3://${s3.bucket}/e2e`, '--endpoint', s3.endpoint], s3env),
+    );
+  await publish(out, 'publish');
 
   const downloaded = join(dir, 'download', 'box.box');
   rmSync(join(dir, 'download'), { recursive: true, force: true });
@@ -135,19 +144,58 @@ try {
     await step('bootstrap up', (log) =>
       run(log, ['node', bootstrap, '--catalog', catalogUrl, '--box-version', version, '--provider', 'libvirt', '--libvirt-driver', 'qemu', '--no-private-network', '--cpus', '2', '--memory', '2048', '--force', '--yes', '--wait', '0', ...common], vmEnv),
     );
+    const inVm = { cwd: instance, env: { ...process.env, ...vmEnv } };
+    const ssh = async (log: string, command: string) => (await $(inVm)`vagrant ssh -c ${command} 2>>${log}`).stdout.trim();
+    const status = async (log: string) =>
+      JSON.parse((await $(inVm)`node ${bootstrap} status --json --dir ${instance} 2>>${log}`).stdout) as {
+        vm: string;
+        version: string;
+        components: { name: string; ready: boolean; detail: string }[];
+      };
     await step('checks in the VM', async (log) => {
-      const ssh = async (command: string) =>
-        (await $({ cwd: instance, env: { ...process.env, ...vmEnv } })`vagrant ssh -c ${command} 2>>${log}`).stdout.trim();
-      await ssh('test -f /opt/airy/deployments/kustomization.yaml && test -f /opt/airy/deployments/kafka.yaml');
+      await ssh(log, 'test -f /opt/airy/deployments/kustomization.yaml && test -f /opt/airy/deployments/kafka.yaml');
       // The minimal base has no D-Bus for systemctl to ask: the unit's wants-link is what "enabled" means.
-      await ssh('test -f /etc/systemd/system/airy-core.service && test -L /etc/systemd/system/multi-user.target.wants/airy-core.service && test -x /usr/local/bin/provisioning.sh');
-      const inside = parseContentManifest(await ssh('cat /opt/airy/box.json'), 'box.json in the VM');
+      await ssh(log, 'test -f /etc/systemd/system/airy-core.service && test -L /etc/systemd/system/multi-user.target.wants/airy-core.service && test -x /usr/local/bin/provisioning.sh');
+      const inside = parseContentManifest(await ssh(log, 'cat /opt/airy/box.json'), 'box.json in the VM');
       const manifest = parseContentManifest(readFileSync(join(out, 'box.json'), 'utf8'), 'box.json');
       if (inside.manifestsHash !== manifest.manifestsHash) throw new Error('the VM holds other manifests than the catalog entry says');
     });
+    await step('stop and start', async (log) => {
+      await ssh(log, 'touch /home/vagrant/kept-across-stop');
+      await run(log, ['node', bootstrap, 'stop', '--dir', instance], vmEnv);
+      const stopped = await status(log);
+      if (stopped.vm !== 'shutoff') throw new Error(`after stop, airy-bootstrap status says the VM is ${stopped.vm}`);
+      // start waits for the platform; this offline box has none, so the wait runs out and names every component.
+      const start = await $({ ...inVm, nothrow: true })`node ${bootstrap} start --dir ${instance} --force --wait 1 >>${log} 2>&1`;
+      const said = readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('not ready after 1 min')).join('\n');
+      if (start.exitCode !== 1 || !['kafka', 'schema-registry', 'postgres', 'ingress'].every((c) => said.includes(c))) {
+        throw new Error(`start should fail (exit 1) naming each component not ready; exit ${start.exitCode}: ${said}`);
+      }
+      const started = await status(log);
+      if (started.vm !== 'running') throw new Error(`after start, airy-bootstrap status says the VM is ${started.vm}`);
+      if (started.components.length !== 4 || started.components.some((c) => c.ready || !c.detail)) {
+        throw new Error(`status should list the four components, none ready, each with why: ${JSON.stringify(started.components)}`);
+      }
+      await ssh(log, 'test -f /home/vagrant/kept-across-stop');
+    });
+    await publish(nextOut, `publish ${nextVersion}`);
+    await step('upgrade', async (log) => {
+      await run(log, ['node', bootstrap, 'upgrade', '--dir', instance, '--yes', '--force', '--wait', '0'], vmEnv);
+      const inside = parseContentManifest(await ssh(log, 'cat /opt/airy/box.json'), 'box.json in the VM');
+      if (inside.version !== nextVersion) throw new Error(`after upgrade the VM runs box ${inside.version}`);
+      if ((await status(log)).version !== nextVersion) throw new Error('airy-bootstrap status does not say the new version');
+      const boxes = (await $(inVm)`vagrant box list`).stdout;
+      if (!boxes.includes(nextVersion) || boxes.includes(version)) throw new Error(`vagrant box list after upgrade: ${boxes}`);
+      const volumes = (await $`virsh -c qemu:///system vol-list default`.nothrow()).stdout;
+      if (volumes.includes(`_${version}_`)) throw new Error(`the old box's libvirt volume stays: ${volumes}`);
+      const cached = readdirSync(join(dir, 'cache-vm', 'boxes')).filter((f) => f.endsWith('.box'));
+      if (cached.length !== 1) throw new Error(`the cache should hold the new box only: ${cached.join(', ')}`);
+      const again = await $(inVm)`node ${bootstrap} upgrade --dir ${instance} --yes 2>&1`;
+      if (!again.stdout.includes(`already on the newest version, ${nextVersion}`)) throw new Error(`a second upgrade says: ${again.stdout}`);
+    });
     await step('status and destroy', async (log) => {
-      const status = JSON.parse((await $({ env: { ...process.env, ...vmEnv } })`node ${bootstrap} status --json --no-private-network --dir ${instance} 2>>${log}`).stdout);
-      if (status.vm !== 'running') throw new Error(`airy-bootstrap status says the VM is ${status.vm}`);
+      const now = await status(log);
+      if (now.vm !== 'running') throw new Error(`airy-bootstrap status says the VM is ${now.vm}`);
       await run(log, ['node', bootstrap, 'destroy', '--prune', ...common], vmEnv);
       const domains = (await $`virsh -c qemu:///system list --all --name`).stdout.trim();
       const volumes = (await $`virsh -c qemu:///system vol-list default`.nothrow()).stdout.split('\n').slice(2).join('\n');
