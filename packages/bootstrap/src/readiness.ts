@@ -36,7 +36,7 @@ export function platformProbes(options: { namespace: string; database: string; i
 
 /** How probes are run: exec inside the VM, HTTP from the host. Both resolve to whether the probe passed. */
 export interface ProbeRunner {
-  exec(command: string): Promise<{ ok: boolean; stdout: string }>;
+  exec(command: string): Promise<{ ok: boolean; stdout: string; stderr?: string }>;
   http(url: string, host: string): Promise<number | undefined>;
   /** Milliseconds since some fixed point. */
   now(): number;
@@ -57,9 +57,11 @@ export async function runProbe(probe: Probe, runner: ProbeRunner): Promise<Probe
     // Any answer below 500 means the gateway is up and routes airy.core.
     return { name: probe.name, ready: status !== undefined && status < 500, detail: status === undefined ? 'no answer' : `HTTP ${status}` };
   }
-  const out = await runner.exec(probe.command).catch(() => ({ ok: false, stdout: '' }));
+  const out = await runner.exec(probe.command).catch(() => ({ ok: false, stdout: '', stderr: '' }));
   const ready = out.ok && (probe.expect === undefined || out.stdout.trim().endsWith(probe.expect));
-  return { name: probe.name, ready, detail: ready ? 'ready' : out.stdout.trim().split('\n').at(-1) || 'not ready' };
+  // Why not: the command's last word on it, from stdout or else stderr (e.g. "pod airy/kafka-0 not found").
+  const last = (text = '') => text.trim().split('\n').at(-1)?.trim();
+  return { name: probe.name, ready, detail: ready ? 'ready' : last(out.stdout) || last(out.stderr) || 'not ready' };
 }
 
 /** Polls every probe until all are ready or `timeoutMs` passes; `onChange` sees each state change. */

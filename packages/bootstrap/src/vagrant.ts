@@ -99,9 +99,9 @@ export async function machineState(dir: string): Promise<string> {
 }
 
 /** Runs a command inside the VM over `vagrant ssh`. */
-export async function sshExec(dir: string, command: string): Promise<{ ok: boolean; stdout: string }> {
+export async function sshExec(dir: string, command: string): Promise<{ ok: boolean; stdout: string; stderr: string }> {
   const out = await $({ cwd: dir, quiet: true, nothrow: true, env: env(), timeout: '60s' })`vagrant ssh -c ${command}`;
-  return { ok: out.exitCode === 0, stdout: out.stdout };
+  return { ok: out.exitCode === 0, stdout: out.stdout, stderr: out.stderr };
 }
 
 /**

@@ -5,7 +5,7 @@ import { doctorReport } from '../src/manage.ts';
 import { defaultProvider, type HostView, preflight, type PreflightInput } from '../src/preflight.ts';
 import { backoffMs } from '@airy/manifests/cli-kit';
 import { canResume, planChunks, remaining } from '../src/ranges.ts';
-import { platformProbes, type ProbeRunner, waitReady } from '../src/readiness.ts';
+import { platformProbes, type Probe, type ProbeRunner, runProbe, waitReady } from '../src/readiness.ts';
 import { installPlan, parseOsRelease } from '../src/vagrant-install.ts';
 import { renderVagrantfile } from '../src/vagrantfile.ts';
 
@@ -110,6 +110,9 @@ test('readiness: polls until every component is ready, or names what is not', as
   const late = await waitReady(probes, runner(false), { timeoutMs: 40_000, intervalMs: 5000 });
   assert.not.ok(late.ready);
   assert.equal(late.states.filter((s) => !s.ready).map((s) => s.name), ['schema-registry', 'ingress']);
+  // With nothing on stdout, the reason is the command's last line on stderr.
+  const failing: ProbeRunner = { ...runner(false), exec: async () => ({ ok: false, stdout: '', stderr: 'Warning: x\nerror: pod airy/postgres-0 not found\n' }) };
+  assert.is((await runProbe(probes[2] as Probe, failing)).detail, 'error: pod airy/postgres-0 not found');
 });
 
 test('the Vagrantfile sets box, version, size, provider, network and ports', () => {

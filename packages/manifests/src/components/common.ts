@@ -6,6 +6,7 @@ import type { IIoK8sApiCoreV1PersistentVolumeClaim as PersistentVolumeClaim } fr
 import type { IIoK8sApiCoreV1PodSecurityContext as PodSecurityContext } from 'kubernetes-models/v1/PodSecurityContext';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import type { PlatformConfig, ResourceSpec } from '../options.js';
+import { parseMemory } from '../quantity.js';
 
 type ObjectMeta = NonNullable<IDeployment['metadata']>;
 
@@ -105,11 +106,7 @@ export function disruptionBudget(config: PlatformConfig, component: string, repl
 
 /** The JVM heap for a memory limit: half of it, so the JVM's other memory fits. `-Xms` equals `-Xmx`. */
 export function jvmHeap(resources: ResourceSpec): string {
-  const limit = resources.limits.memory;
-  const match = /^(\d+)(Mi|Gi)$/.exec(limit);
-  if (!match) throw new Error(`memory limit ${limit} must be in Mi or Gi`);
-  const mib = Number(match[1]) * (match[2] === 'Gi' ? 1024 : 1);
-  const heap = Math.floor(mib / 2);
+  const heap = Math.floor(parseMemory(resources.limits.memory) / 2 / 2 ** 20);
   return `-Xms${heap}m -Xmx${heap}m`;
 }
 
