@@ -18,6 +18,7 @@ packages=(
   xorriso           # packer's cd_files (the cloud-init seed)
   libvirt-daemon-system  # e2e: libvirtd for vagrant-libvirt, run inside a network namespace
   dnsmasq-base      # e2e: DHCP of vagrant-libvirt's network
+  postgresql        # bootstrap: the upgrade's database carry-over, dumped and restored for real
 )
 
 sudo=()

@@ -194,6 +194,30 @@ program
   });
 
 program
+  .command('backup')
+  .description("save the platform's database from the running VM into a file (kept private: mode 0600)")
+  .addOption(dirOption())
+  .requiredOption('--out <file>', 'where the dump goes')
+  .action(async (flags) => {
+    const { backup } = await manage();
+    const out = resolve(flags.out);
+    await guarded(() => backup(resolve(flags.dir ?? defaultInstanceDir()), out));
+    log(`saved the database to ${out}`);
+  });
+
+program
+  .command('restore')
+  .description("load a file from backup (or from an upgrade) into the running platform's database")
+  .addOption(dirOption())
+  .requiredOption('--from <file>', 'a dump made by backup or upgrade')
+  .action(async (flags) => {
+    const { restore } = await manage();
+    const from = resolve(flags.from);
+    await guarded(() => restore(resolve(flags.dir ?? defaultInstanceDir()), from));
+    log(`restored the database from ${from}`);
+  });
+
+program
   .command('doctor')
   .description('every preflight check and the tool versions, as a report to paste into a bug')
   .addOption(dirOption())

@@ -1,5 +1,5 @@
 /** The subcommands that manage an existing instance: status, stop, start, destroy, upgrade, doctor. */
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
 import { BOX_PLATFORM_OPTIONS, COMPONENT_VERSIONS, platformResources } from '@airy/manifests';
 import { CliError, ExitCode } from '@airy/manifests/cli-kit';
@@ -8,10 +8,11 @@ import { gatherHost } from './host.js';
 import { acquireLock } from './lock.js';
 import { cachedBox, defaultCacheDir, instanceFiles } from './paths.js';
 import { defaultProvider, type HostView, preflight } from './preflight.js';
-import { waitReady } from './readiness.js';
+import { runProbe, waitReady } from './readiness.js';
+import { backupFile, carryOverCommands } from './carry-over.js';
 import { type InstanceState, instanceOptions, instanceProbes, instanceRunner, instanceUrls, readInstance, up, type UpOptions } from './up.js';
 import { installPlan, parseOsRelease } from './vagrant-install.js';
-import { machineState, vagrant } from './vagrant.js';
+import { machineState, sshStream, vagrant } from './vagrant.js';
 import { chooseRelease, loadCatalog } from './source.js';
 import { vagrantArchitecture } from './arch.js';
 import { isNewerVersion } from '@airy/box-catalog';
@@ -82,8 +83,10 @@ async function removeLibvirtBaseVolumes(boxName: string, version: string, log: (
 }
 
 /**
- * `upgrade`: the newest catalog version, if newer. The VM is recreated from the new box, made as the old one was;
- * once it is up, the old box is removed from Vagrant, libvirt and the cache.
+ * `upgrade`: the newest catalog version, if newer. The VM is recreated from the new box, made as the old one was.
+ * The database is carried over where it can be (see carry-over.ts): dumped from the running old VM into the
+ * instance folder, restored once the new platform is ready. Once all that worked, the old box is removed from
+ * Vagrant, libvirt and the cache; until then it stays, so the old version can still be started.
  */
 export async function upgrade(options: UpOptions): Promise<void> {
   const state = await requireInstance(options.dir);
@@ -94,13 +97,67 @@ export async function upgrade(options: UpOptions): Promise<void> {
     options.log(`already on the newest version, ${state.version}`);
     return;
   }
-  options.log(`upgrading ${state.version} → ${next.version.version}: the VM is recreated from the new box (data inside the VM is not kept)`);
+  const commands = carryOverCommands();
+  const vm = await machineState(options.dir);
+  const postgres = instanceProbes(state.privateNetwork ?? true).find((p) => p.name === 'postgres');
+  const database = vm === 'running' && postgres ? await runProbe(postgres, instanceRunner(options.dir)) : undefined;
+  const keep = database?.ready === true;
+  options.log(`upgrading ${state.version} → ${next.version.version}: the VM is recreated from the new box`);
+  options.log(
+    keep
+      ? 'the database is carried over (dumped now, restored when the new platform is ready); Kafka\'s messages are not kept'
+      : `the database cannot be carried over: ${vm === 'running' ? `PostgreSQL is not ready (${database?.detail ?? 'no probe'})` : `the VM is ${vm} (start it first to keep it)`}; nothing inside the VM is kept`,
+  );
   if (!options.yes) await confirm('go on?');
+
+  const backup = backupFile(options.dir, state.version);
+  if (keep) {
+    const dumped = await sshStream(options.dir, commands.dump.inVm, { output: backup });
+    if (!dumped.ok) throw new CliError(`the database could not be saved, so nothing was changed: ${dumped.reason}`, ExitCode.failed);
+    options.log(`saved the database to ${backup}`);
+  }
+  const restoreHint = `restore it with: airy-bootstrap restore --from ${backup} --dir ${options.dir}`;
   await lifecycle(options.dir, ['destroy', '--force'], options.log);
   await rm(instanceFiles(options.dir).state, { force: true });
-  await up({ ...options, ...instanceOptions(state), version: next.version.version });
+  try {
+    await up({ ...options, ...instanceOptions(state), version: next.version.version });
+  } catch (error) {
+    if (keep) options.log(`the database of ${state.version} is kept in ${backup}; once the platform is ready, ${restoreHint}`);
+    throw error;
+  }
+  if (keep) {
+    if (options.waitMinutes === 0) {
+      options.log(`the platform was not waited for (--wait 0), so the database was not restored; once it is ready, ${restoreHint}`);
+      return;
+    }
+    const restored = await sshStream(options.dir, commands.restore.inVm, { input: backup });
+    if (!restored.ok)
+      throw new CliError(`the new version runs, but restoring the database failed (${restored.reason}); the dump is kept: ${restoreHint}`, ExitCode.failed);
+    options.log(`restored the database from ${backup}`);
+  }
   await removeBox(state, options.dir, state.cacheDir ?? options.cacheDir, options.log);
   options.log(`removed the old box ${state.version}`);
+}
+
+/** `backup`: the platform's database, from the running VM, into `out` (mode 0600; whole or not at all). */
+export async function backup(dir: string, out: string): Promise<void> {
+  await requireRunning(dir);
+  const dumped = await sshStream(dir, carryOverCommands().dump.inVm, { output: out });
+  if (!dumped.ok) throw new CliError(`the database could not be saved: ${dumped.reason} (is the platform ready? see airy-bootstrap status)`, ExitCode.failed);
+}
+
+/** `restore`: a file from `backup` (or an upgrade) into the running platform's database, in one transaction. */
+export async function restore(dir: string, from: string): Promise<void> {
+  if (!(await stat(from).then((s) => s.isFile(), () => false))) throw new CliError(`${from}: no such backup file`, ExitCode.usage);
+  await requireRunning(dir);
+  const restored = await sshStream(dir, carryOverCommands().restore.inVm, { input: from });
+  if (!restored.ok) throw new CliError(`restoring ${from} failed, nothing was changed: ${restored.reason}`, ExitCode.failed);
+}
+
+async function requireRunning(dir: string): Promise<void> {
+  await requireInstance(dir);
+  const vm = await machineState(dir);
+  if (vm !== 'running') throw new CliError(`the VM is ${vm}: start it first with airy-bootstrap start`, ExitCode.failed);
 }
 
 async function confirm(question: string): Promise<void> {

@@ -1,7 +1,8 @@
 /** Vagrant, through zx: the only place bootstrap runs it. Output of long commands streams under a prefix. */
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Provider } from '@airy/box-catalog';
 import { $ } from 'zx';
@@ -102,6 +103,40 @@ export async function machineState(dir: string): Promise<string> {
 export async function sshExec(dir: string, command: string): Promise<{ ok: boolean; stdout: string; stderr: string }> {
   const out = await $({ cwd: dir, quiet: true, nothrow: true, env: env(), timeout: '60s' })`vagrant ssh -c ${command}`;
   return { ok: out.exitCode === 0, stdout: out.stdout, stderr: out.stderr };
+}
+
+/**
+ * Runs a command inside the VM over `vagrant ssh`, streaming: its stdin from the file `input`, or its stdout into
+ * the file `output` (mode 0600: it may hold the platform's data). The output appears whole or not at all: it is
+ * written beside and renamed when the command succeeded. Resolves to success and the last line of stderr.
+ */
+export async function sshStream(dir: string, command: string, files: { input?: string; output?: string }): Promise<{ ok: boolean; reason: string }> {
+  const partial = files.output ? `${files.output}.part` : undefined;
+  if (partial) await mkdir(dirname(partial), { recursive: true });
+  const input = files.input ? await open(files.input, 'r') : undefined;
+  const output = partial ? await open(partial, 'w', 0o600) : undefined;
+  let code: number | null = null;
+  let stderr = '';
+  try {
+    const child = spawn('vagrant', ['ssh', '-c', command], { cwd: dir, env: env(), stdio: [input?.fd ?? 'ignore', output?.fd ?? 'ignore', 'pipe'] });
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-4096);
+    });
+    code = await new Promise<number | null>((resolve) => {
+      child.on('error', () => resolve(null));
+      child.on('close', resolve);
+    });
+  } finally {
+    await input?.close();
+    await output?.close();
+  }
+  if (partial && files.output) {
+    if (code === 0) await rename(partial, files.output);
+    else await rm(partial, { force: true });
+  }
+  // ssh's own goodbye is not a reason.
+  const reason = stderr.split('\n').map((l) => l.trim()).filter((l) => l && !/^Connection to .* closed\.$/.test(l)).at(-1);
+  return code === 0 ? { ok: true, reason: '' } : { ok: false, reason: reason ?? `vagrant ssh exited ${code}` };
 }
 
 /**

@@ -16,6 +16,10 @@ badInputTests(packageDir, [
   [['--provider', 'hyperv'], /'hyperv' is invalid/],
   [['download', '--catalog', 'file:///x/metadata.json'], /required option '--out <file>'/],
   [['status', '--dir', '/nonexistent-airy'], /no Airy Core instance in \/nonexistent-airy: run airy-bootstrap first/],
+  [['backup', '--dir', '/nonexistent-airy'], /required option '--out <file>'/],
+  [['backup', '--dir', '/nonexistent-airy', '--out', '/tmp/airy-never.sql'], /no Airy Core instance in \/nonexistent-airy/],
+  [['restore', '--dir', '/nonexistent-airy', '--from', '/nonexistent-airy/dump.sql'], /\/nonexistent-airy\/dump\.sql: no such backup file/],
+  [['start', '--wait', 'soon'], /--wait soon: must be a whole number/],
 ]);
 
 test('an unreachable catalog exits 1 with one line that says what to check', async () => {
