@@ -143,6 +143,8 @@ program
     }
     process.stdout.write(`instance ${s.dir}: Airy Core ${s.version} (${s.provider}), VM ${s.vm}\n`);
     for (const c of s.components) process.stdout.write(`  ${c.name.padEnd(16)} ${c.ready ? 'ready' : c.detail}\n`);
+    process.stdout.write(`tunnel: ${s.tunnel}${s.urls.tunnel === 'online' ? '' : ' (webhooks stay local; airy-tunnel start makes them public)'}\n`);
+    for (const [source, url] of Object.entries(s.urls.webhooks)) process.stdout.write(`  ${source.padEnd(16)} ${url}\n`);
     if (s.vm !== 'running') process.stdout.write('start it with: airy-bootstrap start\n');
   });
 

@@ -10,7 +10,7 @@ import { cachedBox, defaultCacheDir, instanceFiles } from './paths.js';
 import { defaultProvider, type HostView, preflight } from './preflight.js';
 import { runProbe, waitReady } from './readiness.js';
 import { backupFile, carryOverCommands } from './carry-over.js';
-import { type InstanceState, instanceOptions, instanceProbes, instanceRunner, instanceUrls, readInstance, up, type UpOptions } from './up.js';
+import { currentTunnel, type InstanceState, instanceOptions, instanceProbes, instanceRunner, instanceUrls, readInstance, up, type UpOptions } from './up.js';
 import { installPlan, parseOsRelease } from './vagrant-install.js';
 import { machineState, sshStream, vagrant } from './vagrant.js';
 import { chooseRelease, loadCatalog } from './source.js';
@@ -29,7 +29,8 @@ export async function status(dir: string) {
   const vm = await machineState(dir);
   const probes = instanceProbes(state.privateNetwork ?? true);
   const components = vm === 'running' ? (await waitReady(probes, instanceRunner(dir), { timeoutMs: 0, intervalMs: 0 })).states : [];
-  return { dir, version: state.version, provider: state.provider, vm, components, urls: instanceUrls() };
+  const tunnel = await currentTunnel();
+  return { dir, version: state.version, provider: state.provider, vm, components, tunnel: tunnel?.state ?? 'never started', urls: instanceUrls(tunnel) };
 }
 
 /** Runs a vagrant lifecycle command with the instance lock held. */

@@ -4,7 +4,16 @@
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import type { Provider } from '@airy/box-catalog';
-import { BOX_PLATFORM_OPTIONS, platformResources, WEBHOOK_SOURCES } from '@airy/manifests';
+import {
+  BOX_PLATFORM_OPTIONS,
+  defaultTunnelDir,
+  platformResources,
+  readTunnelState,
+  resolveOptions,
+  type TunnelState,
+  tunnelFiles,
+  WEBHOOK_SOURCES,
+} from '@airy/manifests';
 import { CliError, ExitCode, formatBytes, startProgress } from '@airy/manifests/cli-kit';
 import { download } from './download.js';
 import { gatherHost } from './host.js';
@@ -17,6 +26,9 @@ import { chooseRelease, loadCatalog } from './source.js';
 import { startSpinners } from './spinners.js';
 import { boxAdd, boxList, installVagrantfile, machineState, sshExec, vagrant } from './vagrant.js';
 import { DEFAULT_IP, DEFAULT_PORTS, HOST_NAME, renderVagrantfile } from './vagrantfile.js';
+
+/** The platform inside the box, as @airy/manifests defines it (namespace, database). */
+const BOX_PLATFORM = resolveOptions(BOX_PLATFORM_OPTIONS);
 
 /** Options of the default command (and of start/upgrade). */
 export interface UpOptions {
@@ -78,15 +90,25 @@ async function writeAtomic(path: string, text: string): Promise<void> {
   await rename(`${path}.tmp`, path);
 }
 
-/** The URLs a user needs, for an instance. */
-export function instanceUrls(ports = DEFAULT_PORTS) {
+/**
+ * The URLs a user needs. Webhooks go to the public tunnel URLs while `airy-tunnel` is online (its state file says
+ * so), else to the local paths, which only the tunnel makes reachable for Facebook, Google and Twilio.
+ */
+export function instanceUrls(tunnel?: TunnelState, ports = DEFAULT_PORTS) {
   const base = `http://${HOST_NAME}`;
+  const online = tunnel?.state === 'online' && Object.keys(tunnel.webhooks).length > 0;
   return {
     ui: `${base}/`,
     api: `${base}/api`,
-    webhooks: Object.fromEntries(WEBHOOK_SOURCES.map((s) => [s.source, `${base}${s.path}`])),
+    webhooks: online ? { ...tunnel.webhooks } : Object.fromEntries(WEBHOOK_SOURCES.map((s) => [s.source, `${base}${s.path}`])),
+    tunnel: online ? ('online' as const) : ('off' as const),
     forwarded: `http://127.0.0.1:${ports.http}/ (send Host: ${HOST_NAME})`,
   };
+}
+
+/** The tunnel's state, if `airy-tunnel` has run on this machine (its default folder). */
+export function currentTunnel(): Promise<TunnelState | undefined> {
+  return readTunnelState(tunnelFiles(defaultTunnelDir()).state);
 }
 
 /** The probe runner of a real instance: exec over vagrant ssh, HTTP from the host. */
@@ -110,27 +132,37 @@ export function instanceRunner(dir: string): ProbeRunner {
   };
 }
 
-/** Probes of an instance. */
+/** Probes of an instance: the box's platform (namespace, database) as @airy/manifests defines it. */
 export function instanceProbes(privateNetwork: boolean) {
   return platformProbes({
-    namespace: 'airy',
-    database: 'airy_core',
+    namespace: BOX_PLATFORM.namespace,
+    database: BOX_PLATFORM.postgres.database,
     ingressUrl: privateNetwork ? `http://${DEFAULT_IP}/` : `http://127.0.0.1:${DEFAULT_PORTS.http}/`,
     host: HOST_NAME,
   });
 }
 
-/** Prints where everything is. */
-export function printWelcome(state: InstanceState, dir: string): void {
-  const urls = instanceUrls();
-  const out = process.stdout;
-  out.write(`Airy Core ${state.version} is running (${state.provider}, ${state.cpus} CPUs, ${state.memoryMiB} MiB).\n\n`);
-  out.write(`  UI        ${urls.ui}\n  API       ${urls.api}\n`);
-  for (const [source, url] of Object.entries(urls.webhooks)) out.write(`  webhook   ${source}: ${url} (public through airy-tunnel start)\n`);
-  out.write(`  also      ${urls.forwarded}\n\n`);
-  out.write(`${HOST_NAME} must resolve to ${DEFAULT_IP}: add "${DEFAULT_IP} ${HOST_NAME}" to your hosts file.\n`);
-  out.write(`kubectl:  cd ${dir} && vagrant ssh -c "kubectl -n airy get pods"\n`);
-  out.write('next:     airy-bootstrap status | stop | start | upgrade | destroy | doctor\n');
+/** Where everything is, as printed when the platform is up. Pure. */
+export function welcomeText(state: InstanceState, dir: string, tunnel?: TunnelState): string {
+  const urls = instanceUrls(tunnel);
+  const webhookNote = urls.tunnel === 'online' ? '(public, through airy-tunnel)' : '(make it public with airy-tunnel start)';
+  return [
+    `Airy Core ${state.version} is running (${state.provider}, ${state.cpus} CPUs, ${state.memoryMiB} MiB).`,
+    '',
+    `  UI        ${urls.ui}`,
+    `  API       ${urls.api}`,
+    ...Object.entries(urls.webhooks).map(([source, url]) => `  webhook   ${source}: ${url} ${webhookNote}`),
+    `  also      ${urls.forwarded}`,
+    '',
+    `${HOST_NAME} must resolve to ${DEFAULT_IP}: add "${DEFAULT_IP} ${HOST_NAME}" to your hosts file.`,
+    `kubectl:  cd ${dir} && vagrant ssh -c "kubectl -n ${BOX_PLATFORM.namespace} get pods"`,
+    'next:     airy-bootstrap status | stop | start | upgrade | backup | restore | destroy | doctor',
+    '',
+  ].join('\n');
+}
+
+async function printWelcome(state: InstanceState, dir: string): Promise<void> {
+  process.stdout.write(welcomeText(state, dir, await currentTunnel()));
 }
 
 /** Runs the default command. */
@@ -152,7 +184,7 @@ export async function up(options: UpOptions): Promise<void> {
       options.log('the instance is already running; checking the platform once');
       const result = await waitReady(instanceProbes(existing.privateNetwork ?? true), instanceRunner(options.dir), { timeoutMs: 0, intervalMs: 0 });
       for (const s of result.states) options.log(`  ${s.name}: ${s.ready ? 'ready' : s.detail}`);
-      printWelcome(existing, options.dir);
+      await printWelcome(existing, options.dir);
       return;
     }
 
@@ -230,7 +262,7 @@ export async function up(options: UpOptions): Promise<void> {
 
     if (options.waitMinutes === 0) {
       options.log('readiness: not waited for (--wait 0); see airy-bootstrap status');
-      printWelcome(state, options.dir);
+      await printWelcome(state, options.dir);
       return;
     }
     const probes = instanceProbes(options.privateNetwork);
@@ -244,7 +276,7 @@ export async function up(options: UpOptions): Promise<void> {
       const pending = result.states.filter((s) => !s.ready).map((s) => `${s.name} (${s.detail})`);
       throw new CliError(`not ready after ${options.waitMinutes} min: ${pending.join(', ')}; see airy-bootstrap status`, ExitCode.failed);
     }
-    printWelcome(state, options.dir);
+    await printWelcome(state, options.dir);
   } finally {
     await release();
   }

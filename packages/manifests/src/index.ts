@@ -50,6 +50,14 @@ export {
 } from './platform.js';
 export { GENERATED_HEADER, ISTIO_OPERATOR_FILE, renderFiles, renderStream, toYaml } from './render.js';
 export { formatProblem, type Problem, type SourceDocument, type ValidationReport, validateDocuments } from './validate.js';
+export {
+  defaultTunnelDir,
+  readTunnelState,
+  type TunnelState,
+  type TunnelStatus,
+  tunnelFiles,
+  writeTunnelState,
+} from './tunnel-state.js';
 export { COMPONENT_VERSIONS, CONFLUENT_PLATFORM, IMAGES } from './versions.js';
 export {
   INGRESS_GATEWAY,

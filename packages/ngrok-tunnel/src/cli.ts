@@ -2,9 +2,9 @@
 import { watch } from 'node:fs';
 import { resolve } from 'node:path';
 import { CliError, createProgram, ExitCode, packageVersion, runCli, usageError } from '@airy/manifests/cli-kit';
-import { defaultStateDir, findToken, stateFiles } from './config.js';
+import { defaultTunnelDir, readTunnelState, tunnelFiles } from '@airy/manifests';
+import { findToken } from './config.js';
 import { TunnelError } from './errors.js';
-import { readState } from './publish-urls.js';
 import { formatEntry, RequestLog } from './request-log.js';
 
 const program = createProgram({
@@ -13,7 +13,7 @@ const program = createProgram({
   version: packageVersion(import.meta.url),
 });
 const log = (line: string) => process.stderr.write(`${line}\n`);
-const dirOf = (flags: { stateDir?: string }) => resolve(flags.stateDir ?? defaultStateDir());
+const dirOf = (flags: { stateDir?: string }) => resolve(flags.stateDir ?? defaultTunnelDir());
 
 program
   .command('start')
@@ -48,7 +48,7 @@ program
         domain: flags.domain,
         region: flags.region,
         token,
-        files: stateFiles(dirOf(flags)),
+        files: tunnelFiles(dirOf(flags)),
         kube,
         logBodies: Boolean(flags.logBodies),
         driver: ngrokDriver,
@@ -70,7 +70,7 @@ program
   .option('--json', 'print JSON')
   .option('--state-dir <folder>', 'state folder (default: ~/.airy/tunnel)')
   .action(async (flags) => {
-    const state = await readState(stateFiles(dirOf(flags)).state);
+    const state = await readTunnelState(tunnelFiles(dirOf(flags)).state);
     if (!state) throw new CliError('no tunnel has run here: start one with airy-tunnel start', ExitCode.failed);
     const uptime = state.onlineSince && state.state === 'online' ? Math.round((Date.now() - state.onlineSince) / 1000) : 0;
     if (flags.json) {
@@ -93,7 +93,7 @@ program
   .action(async (flags) => {
     const n = Number(flags.lines);
     if (!Number.isInteger(n) || n < 0) throw usageError(`--lines ${flags.lines}: a whole number`);
-    const requests = new RequestLog(stateFiles(dirOf(flags)).log);
+    const requests = new RequestLog(tunnelFiles(dirOf(flags)).log);
     let shown = 0;
     const print = async (tail?: number) => {
       const entries = await requests.read();

@@ -4,15 +4,6 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 
-/** The tunnel's folder: state file and request log (`--state-dir` changes it). */
-export function defaultStateDir(): string {
-  return join(homedir(), '.airy', 'tunnel');
-}
-
-/** Files in the state folder. */
-export function stateFiles(dir: string) {
-  return { state: join(dir, 'state.json'), log: join(dir, 'requests.jsonl') };
-}
 
 /** Config files searched for `authtoken`, in order: ours, then the ngrok agent's own. */
 export function tokenFiles(home = homedir()): string[] {

@@ -3,12 +3,22 @@
  * URLs. The tunnel model (sources, paths, agent config) is @airy/manifests', shared with the in-cluster agent.
  * @packageDocumentation
  */
-export { defaultStateDir, findToken, stateFiles, tokenFiles } from './config.js';
+export { findToken, tokenFiles } from './config.js';
 export { classify, type FailureKind, redactSecrets, TunnelError, TunnelExit } from './errors.js';
 export { ngrokDriver } from './ngrok-driver.js';
 export { type Proxy, probeUpstream, startProxy } from './proxy.js';
-export { applyConfigMap, PUBLIC_URLS_CONFIGMAP, publicUrlsConfigMap, readState, type TunnelState, writeState } from './publish-urls.js';
+export { applyConfigMap, PUBLIC_URLS_CONFIGMAP, publicUrlsConfigMap } from './publish-urls.js';
 export { formatEntry, type RequestEntry, RequestLog, redactHeaders, redactPath } from './request-log.js';
 export { type StartOptions, start } from './start.js';
-export { type Clock, type OpenTunnel, supervise, type SupervisorOptions, systemClock, type TunnelDriver, type TunnelStatus } from './supervisor.js';
-export { ngrokAgentConfig, type TunnelSpec, WEBHOOK_SOURCES, webhookUrls } from '@airy/manifests';
+export { type Clock, type OpenTunnel, supervise, type SupervisorOptions, systemClock, type TunnelDriver } from './supervisor.js';
+export {
+  defaultTunnelDir,
+  ngrokAgentConfig,
+  readTunnelState,
+  type TunnelSpec,
+  type TunnelState,
+  type TunnelStatus,
+  tunnelFiles,
+  WEBHOOK_SOURCES,
+  webhookUrls,
+} from '@airy/manifests';

@@ -1,13 +1,10 @@
 /**
- * Telling the world the public URLs: the per-source webhook URLs, the state file `status` reads, and the
- * `public-urls` ConfigMap through which the platform knows its own public address.
+ * Telling the world the public URLs: the `public-urls` ConfigMap through which the platform knows its own public
+ * address. (The state file that `status` and airy-bootstrap read is @airy/manifests' tunnel-state.)
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { type WebhookSource, WEBHOOK_SOURCES, webhookUrls } from '@airy/manifests';
 import { stringify } from 'yaml';
 import { $ } from 'zx';
-import type { TunnelStatus } from './supervisor.js';
 
 /** The name of the ConfigMap. */
 export const PUBLIC_URLS_CONFIGMAP = 'public-urls';
@@ -32,34 +29,4 @@ export async function applyConfigMap(context: string | undefined, namespace: str
   const contextArgs = context ? ['--context', context] : [];
   const out = await $({ input: yaml, quiet: true, nothrow: true })`kubectl ${contextArgs} --namespace ${namespace} apply -f -`;
   if (out.exitCode !== 0) throw new Error(`kubectl apply of the ${PUBLIC_URLS_CONFIGMAP} ConfigMap failed: ${out.stderr.trim().split('\n')[0]}`);
-}
-
-/** What the state file holds. */
-export interface TunnelState extends TunnelStatus {
-  readonly pid: number;
-  readonly target: string;
-  readonly webhooks: Readonly<Record<string, string>>;
-  readonly upstream?: { readonly healthy: boolean; readonly detail: string; readonly checkedAt: string };
-}
-
-/** Writes the state file atomically. */
-export async function writeState(path: string, state: TunnelState): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temp = `${path}.${process.pid}.tmp`;
-  await writeFile(temp, `${JSON.stringify(state, null, 2)}\n`);
-  await rename(temp, path);
-}
-
-/** Reads the state file; a state whose process is gone is reported as stopped. */
-export async function readState(path: string): Promise<TunnelState | undefined> {
-  const text = await readFile(path, 'utf8').catch(() => undefined);
-  if (!text) return undefined;
-  const state = JSON.parse(text) as TunnelState;
-  let alive = true;
-  try {
-    process.kill(state.pid, 0);
-  } catch (error) {
-    alive = (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  return alive || state.state === 'stopped' || state.state === 'failed' ? state : { ...state, state: 'stopped' };
 }

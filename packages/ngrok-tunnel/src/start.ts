@@ -6,9 +6,10 @@
 import { webhookUrls } from '@airy/manifests';
 import { missingToken, redactSecrets, upstreamDown } from './errors.js';
 import { probeUpstream, startProxy } from './proxy.js';
-import { applyConfigMap, type TunnelState, writeState } from './publish-urls.js';
+import { type TunnelState, type TunnelStatus, writeTunnelState } from '@airy/manifests';
+import { applyConfigMap } from './publish-urls.js';
 import { RequestLog } from './request-log.js';
-import { type Clock, supervise, type TunnelDriver, type TunnelStatus } from './supervisor.js';
+import { type Clock, supervise, type TunnelDriver } from './supervisor.js';
 
 /** Options of `start`. */
 export interface StartOptions {
@@ -47,7 +48,7 @@ export async function start(options: StartOptions): Promise<TunnelStatus> {
     saving = saving.then(async () => {
       if (!current) return;
       const webhooks = current.url ? webhookUrls(current.url) : {};
-      await writeState(options.files.state, { ...current, pid: process.pid, target: options.target, webhooks, upstream }).catch(() => undefined);
+      await writeTunnelState(options.files.state, { ...current, pid: process.pid, target: options.target, webhooks, upstream }).catch(() => undefined);
     });
     return saving;
   };

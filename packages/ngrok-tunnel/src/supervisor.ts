@@ -3,6 +3,7 @@
  * when the session drops, and reports every change. Fatal failures (token, session limit) end it with their exit
  * code; a first connection that keeps failing ends it too. The driver and clock are injected, so tests drive it.
  */
+import type { TunnelStatus } from '@airy/manifests';
 import { backoffMs } from '@airy/manifests/cli-kit';
 import { classify, TunnelError } from './errors.js';
 
@@ -30,17 +31,6 @@ export interface Clock {
   now(): number;
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   random(): number;
-}
-
-/** The tunnel's state, as `status` shows it. */
-export interface TunnelStatus {
-  readonly state: 'connecting' | 'online' | 'reconnecting' | 'stopped' | 'failed';
-  readonly url?: string;
-  readonly startedAt: number;
-  /** When the current session came up. */
-  readonly onlineSince?: number;
-  readonly reconnects: number;
-  readonly lastError?: string;
 }
 
 /** Options of a supervisor. */

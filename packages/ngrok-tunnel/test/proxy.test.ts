@@ -9,7 +9,8 @@ import * as assert from 'uvu/assert';
 import { validateDocuments } from '@airy/manifests';
 import { parse, stringify } from 'yaml';
 import { startProxy } from '../src/proxy.ts';
-import { publicUrlsConfigMap, readState, writeState } from '../src/publish-urls.ts';
+import { readTunnelState, writeTunnelState } from '@airy/manifests';
+import { publicUrlsConfigMap } from '../src/publish-urls.ts';
 import { RequestLog } from '../src/request-log.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'airy-tunnel-'));
@@ -107,11 +108,11 @@ test('the ConfigMap passes the Kubernetes schema (airy-manifests validate)', asy
 test('the state file: written atomically, and a dead process reads as stopped', async () => {
   const path = join(dir, 'state.json');
   const base = { startedAt: 1, reconnects: 2, target, webhooks: { facebook: 'https://x/facebook' }, url: 'https://x' };
-  await writeState(path, { ...base, state: 'online', pid: process.pid });
-  assert.is((await readState(path))?.state, 'online');
+  await writeTunnelState(path, { ...base, state: 'online', pid: process.pid });
+  assert.is((await readTunnelState(path))?.state, 'online');
   const gone = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });
-  await writeState(path, { ...base, state: 'online', pid: Number(gone.stdout.trim()) });
-  assert.is((await readState(path))?.state, 'stopped');
+  await writeTunnelState(path, { ...base, state: 'online', pid: Number(gone.stdout.trim()) });
+  assert.is((await readTunnelState(path))?.state, 'stopped');
 });
 
 test.after(async () => {

@@ -1,7 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { classify, redactSecrets, TunnelError, TunnelExit } from '../src/errors.ts';
-import { type Clock, supervise, type TunnelDriver, type TunnelStatus } from '../src/supervisor.ts';
+import type { TunnelStatus } from '@airy/manifests';
+import { type Clock, supervise, type TunnelDriver } from '../src/supervisor.ts';
 
 const TOKEN = 'tok_live_0123456789abcdef';
 

@@ -1,0 +1,64 @@
+/**
+ * The webhook tunnel's state file: written by `airy-tunnel start`, read by `airy-tunnel status` and by
+ * airy-bootstrap, which prints the public webhook URLs while a tunnel is online. One format, here, for both.
+ */
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+/** A tunnel session as its supervisor sees it. */
+export interface TunnelStatus {
+  readonly state: 'connecting' | 'online' | 'reconnecting' | 'stopped' | 'failed';
+  readonly url?: string;
+  readonly startedAt: number;
+  /** When the current session came up. */
+  readonly onlineSince?: number;
+  readonly reconnects: number;
+  readonly lastError?: string;
+}
+
+/** What the state file holds. */
+export interface TunnelState extends TunnelStatus {
+  readonly pid: number;
+  readonly target: string;
+  /** Public webhook URL per source, e.g. `facebook` → `https://….ngrok.app/facebook`. */
+  readonly webhooks: Readonly<Record<string, string>>;
+  readonly upstream?: { readonly healthy: boolean; readonly detail: string; readonly checkedAt: string };
+}
+
+/** The tunnel's folder, `~/.airy/tunnel` (`airy-tunnel --state-dir` changes it). */
+export function defaultTunnelDir(): string {
+  return join(homedir(), '.airy', 'tunnel');
+}
+
+/** Files in the tunnel's folder: the state file and the request log. */
+export function tunnelFiles(dir: string) {
+  return { state: join(dir, 'state.json'), log: join(dir, 'requests.jsonl') };
+}
+
+/** Writes the state file atomically. */
+export async function writeTunnelState(path: string, state: TunnelState): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temp = `${path}.${process.pid}.tmp`;
+  await writeFile(temp, `${JSON.stringify(state, null, 2)}\n`);
+  await rename(temp, path);
+}
+
+/** Reads the state file (undefined when there is none, or it is unreadable); a state whose process is gone is reported as stopped. */
+export async function readTunnelState(path: string): Promise<TunnelState | undefined> {
+  const text = await readFile(path, 'utf8').catch(() => undefined);
+  if (!text) return undefined;
+  let state: TunnelState;
+  try {
+    state = JSON.parse(text) as TunnelState;
+  } catch {
+    return undefined;
+  }
+  let alive = true;
+  try {
+    process.kill(state.pid, 0);
+  } catch (error) {
+    alive = (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  return alive || state.state === 'stopped' || state.state === 'failed' ? state : { ...state, state: 'stopped' };
+}
