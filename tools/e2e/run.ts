@@ -11,8 +11,8 @@
  * Usage: tools/e2e/ci.sh (as root); this script alone: tsx tools/e2e/run.ts [--base-only | --vm] [--keep].
  * Logs: $E2E_DIR (default /tmp/airy-e2e)/logs.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCatalog, parseContentManifest } from '@airy/box-catalog';
@@ -160,6 +160,21 @@ try {
       const manifest = parseContentManifest(readFileSync(join(out, 'box.json'), 'utf8'), 'box.json');
       if (inside.manifestsHash !== manifest.manifestsHash) throw new Error('the VM holds other manifests than the catalog entry says');
     });
+    await step('streams through vagrant ssh', async () => {
+      // What backup, restore and the upgrade's carry-over use: a file into a command in the VM, a command's output into a file.
+      process.env.VAGRANT_HOME = vmEnv.VAGRANT_HOME;
+      const { sshStream } = await import(join(repo, 'packages/bootstrap/lib/vagrant.js'));
+      const sent = join(dir, 'stream-in.bin');
+      const back = join(dir, 'stream-out.bin');
+      writeFileSync(sent, randomBytes(8 * 2 ** 20));
+      const put = await sshStream(instance, 'cat > /tmp/stream.bin', { input: sent });
+      const got = await sshStream(instance, 'cat /tmp/stream.bin', { output: back });
+      if (!put.ok || !got.ok || !readFileSync(sent).equals(readFileSync(back))) throw new Error(`8 MiB did not come back unchanged: ${put.reason} ${got.reason}`);
+      if ((statSync(back).mode & 0o777) !== 0o600) throw new Error('the output file is not private (0600)');
+      const failed = await sshStream(instance, 'echo half; echo "pg_dump: error: no such database" >&2; exit 3', { output: join(dir, 'stream-failed.bin') });
+      if (failed.ok || failed.reason !== 'pg_dump: error: no such database') throw new Error(`a failing command: ${JSON.stringify(failed)}`);
+      if (existsSync(join(dir, 'stream-failed.bin')) || existsSync(join(dir, 'stream-failed.bin.part'))) throw new Error('a failed stream left a file');
+    });
     await step('stop and start', async (log) => {
       await ssh(log, 'touch /home/vagrant/kept-across-stop');
       await run(log, ['node', bootstrap, 'stop', '--dir', instance], vmEnv);
@@ -181,6 +196,8 @@ try {
     await publish(nextOut, `publish ${nextVersion}`);
     await step('upgrade', async (log) => {
       await run(log, ['node', bootstrap, 'upgrade', '--dir', instance, '--yes', '--force', '--wait', '0'], vmEnv);
+      // This box has no platform, so there is no database to carry over, and the upgrade says so before it starts.
+      if (!readFileSync(log, 'utf8').includes('the database cannot be carried over: PostgreSQL is not ready')) throw new Error('upgrade did not say the database is not carried over');
       const inside = parseContentManifest(await ssh(log, 'cat /opt/airy/box.json'), 'box.json in the VM');
       if (inside.version !== nextVersion) throw new Error(`after upgrade the VM runs box ${inside.version}`);
       if ((await status(log)).version !== nextVersion) throw new Error('airy-bootstrap status does not say the new version');
