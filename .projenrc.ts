@@ -1,4 +1,4 @@
-import { javascript, typescript } from 'projen';
+import { JsonFile, javascript, typescript } from 'projen';
 import { AiryPackage } from './projenrc/airy-package';
 import { nxWorkspace } from './projenrc/nx';
 import { TOOLING } from './projenrc/versions';
@@ -103,8 +103,25 @@ new AiryPackage(root, {
 // The root's own tasks drive Nx; the test task prints the `N passed, N failed` summary.
 root.compileTask.reset('nx run-many -t build');
 root.testTask.reset('tsx tools/test.ts');
+// The scripts under tools/ (tests' helpers, benchmarks, e2e) run through tsx, which does not type-check: tsc does.
+new JsonFile(root, 'tools/tsconfig.json', {
+  obj: {
+    compilerOptions: {
+      module: 'nodenext',
+      moduleResolution: 'nodenext',
+      target: 'es2022',
+      strict: true,
+      noEmit: true,
+      allowImportingTsExtensions: true,
+      skipLibCheck: true,
+      types: ['node'],
+    },
+    include: ['**/*.ts'],
+  },
+});
 const lint = root.addTask('lint', { description: 'Lint the workspace scripts, then every package' });
 lint.exec('biome lint .projenrc.ts projenrc tools');
+lint.exec('tsc -p tools/tsconfig.json');
 lint.exec('shellcheck -x .ci/run tools/*.sh tools/e2e/*.sh infrastructure/scripts/*.sh images/scripts/*.sh');
 lint.exec('nx run-many -t lint');
 root.removeTask('watch');

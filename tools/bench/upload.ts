@@ -31,7 +31,7 @@ async function makeBox(dir: string, version: string, size: number): Promise<stri
   closeSync(fd);
   const { sha256 } = await hashFile(file);
   const manifest = {
-    ...{ name: 'airy/core', version, provider: 'libvirt', architecture: 'amd64', size, sha256 },
+    ...{ name: 'airy/core', version, provider: 'libvirt' as const, architecture: 'amd64' as const, size, sha256 },
     ...{ createdAt: new Date().toISOString(), gitCommit: 'bench', components: {}, images: [], manifestsHash: '', skipped: [] },
   } as const;
   writeFileSync(join(dir, 'box.json'), stringifyContentManifest(manifest));
