@@ -10,7 +10,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +18,7 @@ import { addRelease, BOX_NAME, emptyCatalog, stringifyCatalog } from '@airy/box-
 import { createReadStream } from 'node:fs';
 import { writeBox } from '../../packages/bootstrap/test/helpers.ts';
 import { S3RVER_CREDENTIALS, startS3 } from '../testing/s3.ts';
-import { tinyLibvirtBox, vagrantReady } from '../testing/vagrant.ts';
+import { tinyBoxCatalog, vagrantReady } from '../testing/vagrant.ts';
 import { measuredRun as timed, printTable, type Row } from './table.ts';
 import { kernelWindow } from './wan-relay.ts';
 
@@ -109,10 +108,7 @@ function defaultCommandRerun(): { ms: number } | { skipped: string } {
   const real = spawnSync('sh', ['-c', 'command -v vagrant'], { encoding: 'utf8' }).stdout.trim();
   const dir = mkdtempSync(join(tmpdir(), 'airy-bench-rerun-'));
   try {
-    const box = tinyLibvirtBox(dir);
-    writeFileSync(join(dir, 'box.box'), box);
-    const entry = { name: 'libvirt', url: `file://${dir}/box.box`, checksum_type: 'sha256', checksum: createHash('sha256').update(box).digest('hex'), architecture: 'amd64', size: box.length } as const;
-    writeFileSync(join(dir, 'metadata.json'), stringifyCatalog(addRelease(emptyCatalog(BOX_NAME), '1.0.0', entry).catalog));
+    const catalog = tinyBoxCatalog(join(dir, 'catalog'));
     const bin = join(dir, 'bin');
     mkdirSync(bin);
     writeFileSync(join(bin, 'vagrant'), `#!/bin/sh
@@ -122,7 +118,7 @@ exec ${real} "$@"
     chmodSync(join(bin, 'vagrant'), 0o755);
     const mark = join(dir, 'up-reached');
     const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, VAGRANT_HOME: join(dir, 'vagrant-home'), VAGRANT_CHECKPOINT_DISABLE: '1', AIRY_BENCH_UP_MARK: mark };
-    const args = [cli, '--catalog', `file://${dir}/metadata.json`, '--dir', join(dir, 'instance'), '--cache', join(dir, 'cache'), '--provider', 'libvirt', '--force', '--wait', '0'];
+    const args = [cli, '--catalog', catalog.url, '--dir', join(dir, 'instance'), '--cache', join(dir, 'cache'), '--provider', 'libvirt', '--force', '--wait', '0'];
     const times: number[] = [];
     for (let i = 0; i <= RUNS; i++) {
       rmSync(mark, { force: true });

@@ -21,9 +21,10 @@ const SEGMENT = 1448;
  * receive window the receiver advertises (`tcp_rmem` max, less the `tcp_adv_win_scale` share kept for overhead),
  * whichever is smaller.
  */
-export function kernelWindow(read = (p: string) => readFileSync(p, 'utf8')): number {
-  const max = (p: string) => Number(read(p).trim().split(/\s+/).at(-1));
-  const scale = Number(read('/proc/sys/net/ipv4/tcp_adv_win_scale').trim());
+export function kernelWindow(): number {
+  const read = (p: string) => readFileSync(p, 'utf8').trim();
+  const max = (p: string) => Number(read(p).split(/\s+/).at(-1));
+  const scale = Number(read('/proc/sys/net/ipv4/tcp_adv_win_scale'));
   const rmem = max('/proc/sys/net/ipv4/tcp_rmem');
   const advertised = scale > 0 ? rmem - rmem / 2 ** scale : rmem / 2 ** -scale;
   return Math.min(max('/proc/sys/net/ipv4/tcp_wmem'), advertised);
@@ -57,10 +58,10 @@ function pipeDelayed(from: Socket, to: Socket, oneWayMs: number, maxWindow: numb
   from.on('end', () => setTimeout(() => to.end(), oneWayMs));
 }
 
-/** Starts a relay on 127.0.0.1 to `target`, with `delayMs` round-trip time. */
-export function startRelay(options: { target: { host: string; port: number }; delayMs: number; maxWindow?: number }): Promise<Relay> {
+/** Starts a relay on 127.0.0.1 to `target`, with `delayMs` round-trip time and windows up to `maxWindow` bytes. */
+export function startRelay(options: { target: { host: string; port: number }; delayMs: number; maxWindow: number }): Promise<Relay> {
   const oneWay = options.delayMs / 2;
-  const maxWindow = options.maxWindow ?? kernelWindow();
+  const { maxWindow } = options;
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
     const upstream = createConnection(options.target);

@@ -1,7 +1,9 @@
 /** Vagrant for tests: whether it is usable here, a tiny but well-formed libvirt box, and a non-blocking runner. */
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { addRelease, BOX_NAME, emptyCatalog, stringifyCatalog } from '@airy/box-catalog';
 
 const env = (home: string) => ({ ...process.env, VAGRANT_HOME: home, VAGRANT_CHECKPOINT_DISABLE: '1', VAGRANT_DEFAULT_PROVIDER: 'libvirt' });
 
@@ -24,6 +26,20 @@ export function tinyLibvirtBox(dir: string): Buffer {
   const tarball = join(dir, 'tiny.box');
   if (spawnSync('tar', ['-czf', tarball, '-C', src, 'metadata.json', 'Vagrantfile', 'box.img']).status !== 0) throw new Error('tar failed');
   return readFileSync(tarball);
+}
+
+/**
+ * A one-version (1.0.0) catalog of {@link tinyLibvirtBox} in `dir`: box.box and metadata.json. Returns the
+ * catalog's file:// URL and the box's sha256.
+ */
+export function tinyBoxCatalog(dir: string): { url: string; sha256: string } {
+  mkdirSync(dir, { recursive: true });
+  const box = tinyLibvirtBox(dir);
+  writeFileSync(join(dir, 'box.box'), box);
+  const sha256 = createHash('sha256').update(box).digest('hex');
+  const entry = { name: 'libvirt', url: `file://${dir}/box.box`, checksum_type: 'sha256', checksum: sha256, architecture: 'amd64', size: box.length } as const;
+  writeFileSync(join(dir, 'metadata.json'), stringifyCatalog(addRelease(emptyCatalog(BOX_NAME), '1.0.0', entry).catalog));
+  return { url: `file://${dir}/metadata.json`, sha256 };
 }
 
 /** Runs vagrant with an isolated VAGRANT_HOME, without blocking the event loop (servers may live in this process). */

@@ -5,9 +5,8 @@
  * role would break it. Kafka's messages are not kept (the topics are made again by the platform).
  */
 import { join } from 'node:path';
-import { BOX_PLATFORM_OPTIONS, POSTGRES, resolveOptions } from '@airy/manifests';
-
-const config = resolveOptions(BOX_PLATFORM_OPTIONS);
+import { POSTGRES } from '@airy/manifests';
+import { BOX_PLATFORM } from './box-platform.js';
 
 /** The commands of the carry-over: `inside` runs in the PostgreSQL container, `inVm` wraps it for `vagrant ssh`. */
 export interface CarryOverCommands {
@@ -21,7 +20,7 @@ export interface CarryOverCommands {
  * new platform already made (`--clean --if-exists`) and runs as one transaction that stops at the first error, so
  * a failed restore leaves the new database as it was.
  */
-export function carryOverCommands(namespace = config.namespace, database = config.postgres.database): CarryOverCommands {
+export function carryOverCommands(namespace = BOX_PLATFORM.namespace, database = BOX_PLATFORM.postgres.database): CarryOverCommands {
   const user = `"$${POSTGRES.userKey}"`;
   const dump = `pg_dump -U ${user} -d ${database} --clean --if-exists --no-owner --no-privileges`;
   const restore = `psql -U ${user} -d ${database} -v ON_ERROR_STOP=1 --single-transaction -q -o /dev/null`;

@@ -98,7 +98,6 @@ export async function upgrade(options: UpOptions): Promise<void> {
     options.log(`already on the newest version, ${state.version}`);
     return;
   }
-  const commands = carryOverCommands();
   const vm = await machineState(options.dir);
   const postgres = instanceProbes(state.privateNetwork ?? true).find((p) => p.name === 'postgres');
   const database = vm === 'running' && postgres ? await runProbe(postgres, instanceRunner(options.dir)) : undefined;
@@ -113,7 +112,7 @@ export async function upgrade(options: UpOptions): Promise<void> {
 
   const backup = backupFile(options.dir, state.version);
   if (keep) {
-    const dumped = await sshStream(options.dir, commands.dump.inVm, { output: backup });
+    const dumped = await saveDatabase(options.dir, backup);
     if (!dumped.ok) throw new CliError(`the database could not be saved, so nothing was changed: ${dumped.reason}`, ExitCode.failed);
     options.log(`saved the database to ${backup}`);
   }
@@ -131,7 +130,7 @@ export async function upgrade(options: UpOptions): Promise<void> {
       options.log(`the platform was not waited for (--wait 0), so the database was not restored; once it is ready, ${restoreHint}`);
       return;
     }
-    const restored = await sshStream(options.dir, commands.restore.inVm, { input: backup });
+    const restored = await loadDatabase(options.dir, backup);
     if (!restored.ok)
       throw new CliError(`the new version runs, but restoring the database failed (${restored.reason}); the dump is kept: ${restoreHint}`, ExitCode.failed);
     options.log(`restored the database from ${backup}`);
@@ -143,7 +142,7 @@ export async function upgrade(options: UpOptions): Promise<void> {
 /** `backup`: the platform's database, from the running VM, into `out` (mode 0600; whole or not at all). */
 export async function backup(dir: string, out: string): Promise<void> {
   await requireRunning(dir);
-  const dumped = await sshStream(dir, carryOverCommands().dump.inVm, { output: out });
+  const dumped = await saveDatabase(dir, out);
   if (!dumped.ok) throw new CliError(`the database could not be saved: ${dumped.reason} (is the platform ready? see airy-bootstrap status)`, ExitCode.failed);
 }
 
@@ -151,9 +150,13 @@ export async function backup(dir: string, out: string): Promise<void> {
 export async function restore(dir: string, from: string): Promise<void> {
   if (!(await stat(from).then((s) => s.isFile(), () => false))) throw new CliError(`${from}: no such backup file`, ExitCode.usage);
   await requireRunning(dir);
-  const restored = await sshStream(dir, carryOverCommands().restore.inVm, { input: from });
+  const restored = await loadDatabase(dir, from);
   if (!restored.ok) throw new CliError(`restoring ${from} failed, nothing was changed: ${restored.reason}`, ExitCode.failed);
 }
+
+/** The platform's database from the VM into a file, and back: what backup, restore and upgrade run. */
+const saveDatabase = (dir: string, out: string) => sshStream(dir, carryOverCommands().dump.inVm, { output: out });
+const loadDatabase = (dir: string, from: string) => sshStream(dir, carryOverCommands().restore.inVm, { input: from });
 
 async function requireRunning(dir: string): Promise<void> {
   await requireInstance(dir);

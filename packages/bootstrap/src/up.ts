@@ -9,7 +9,6 @@ import {
   defaultTunnelDir,
   platformResources,
   readTunnelState,
-  resolveOptions,
   type TunnelState,
   tunnelFiles,
   WEBHOOK_SOURCES,
@@ -17,6 +16,7 @@ import {
 import { CliError, ExitCode, formatBytes, startProgress } from '@airy/manifests/cli-kit';
 import { download } from './download.js';
 import { gatherHost } from './host.js';
+import { BOX_PLATFORM } from './box-platform.js';
 import { acquireLock } from './lock.js';
 import { cachedBox, instanceFiles } from './paths.js';
 import { vagrantArchitecture } from './arch.js';
@@ -26,9 +26,6 @@ import { chooseRelease, loadCatalog } from './source.js';
 import { startSpinners } from './spinners.js';
 import { boxAdd, boxList, installVagrantfile, machineState, sshExec, vagrant } from './vagrant.js';
 import { DEFAULT_IP, DEFAULT_PORTS, HOST_NAME, renderVagrantfile } from './vagrantfile.js';
-
-/** The platform inside the box, as @airy/manifests defines it (namespace, database). */
-const BOX_PLATFORM = resolveOptions(BOX_PLATFORM_OPTIONS);
 
 /** Options of the default command (and of start/upgrade). */
 export interface UpOptions {

@@ -6,6 +6,7 @@ import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Provider } from '@airy/box-catalog';
 import { $ } from 'zx';
+import { instanceFiles } from './paths.js';
 
 const env = () => ({ ...process.env, VAGRANT_CHECKPOINT_DISABLE: '1' });
 
@@ -145,7 +146,7 @@ export async function sshStream(dir: string, command: string, files: { input?: s
  * A text that does not validate changes nothing; `reason` is Vagrant's last line.
  */
 export async function installVagrantfile(dir: string, text: string): Promise<{ ok: true; changed: boolean } | { ok: false; reason: string }> {
-  const path = join(dir, 'Vagrantfile');
+  const path = instanceFiles(dir).vagrantfile;
   if ((await readFile(path, 'utf8').catch(() => undefined)) === text) return { ok: true, changed: false };
   const candidate = `${path}.new`;
   await writeFile(candidate, text);

@@ -1,14 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { addRelease, BOX_NAME, emptyCatalog, stringifyCatalog } from '@airy/box-catalog';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runBinAsync } from '../../../tools/testing/cli.ts';
-import { tinyLibvirtBox, vagrantReady } from '../../../tools/testing/vagrant.ts';
+import { tinyBoxCatalog, vagrantReady } from '../../../tools/testing/vagrant.ts';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const { ready, reason } = vagrantReady();
@@ -20,18 +18,12 @@ if (!runnable) console.log(`skip: ${ready ? 'libvirtd is running here' : reason}
 (runnable ? test : test.skip)('the default command walks catalog → download → box add → Vagrantfile → vagrant up, and reports why up failed; start remakes it the same way; destroy --prune cleans up', async () => {
   const root = mkdtempSync(join(tmpdir(), 'airy-up-'));
   try {
-    const catalogDir = join(root, 'catalog');
-    mkdirSync(catalogDir);
-    const box = tinyLibvirtBox(root);
-    writeFileSync(join(catalogDir, 'box.box'), box);
-    const sha256 = createHash('sha256').update(box).digest('hex');
-    const entry = { name: 'libvirt', url: `file://${catalogDir}/box.box`, checksum_type: 'sha256', checksum: sha256, architecture: 'amd64', size: box.length } as const;
-    writeFileSync(join(catalogDir, 'metadata.json'), stringifyCatalog(addRelease(emptyCatalog(BOX_NAME), '1.0.0', entry).catalog));
+    const { url: catalogUrl, sha256 } = tinyBoxCatalog(join(root, 'catalog'));
     const env = { VAGRANT_HOME: join(root, 'vagrant-home') };
     const args = ['--dir', join(root, 'instance'), '--cache', join(root, 'cache')];
 
     const made = ['--libvirt-driver', 'qemu', '--no-private-network', '--cpus', '2', '--memory', '3072'];
-    const up = await runBinAsync(packageDir, ['--catalog', `file://${catalogDir}/metadata.json`, ...args, ...made, '--force', '--wait', '1'], { env });
+    const up = await runBinAsync(packageDir, ['--catalog', catalogUrl, ...args, ...made, '--force', '--wait', '1'], { env });
     assert.is(up.status, 1, up.stderr);
     assert.match(up.stderr, /preflight: ok {3}architecture: amd64/);
     assert.match(up.stderr, /box 1\.0\.0: downloaded and verified/);
