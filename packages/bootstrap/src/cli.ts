@@ -9,6 +9,7 @@ import { DEFAULT_CATALOG, defaultCacheDir, defaultInstanceDir } from './paths.js
 import { vagrantArchitecture } from './arch.js';
 import { CatalogUnreachableError, chooseRelease, loadCatalog } from './source.js';
 import type { UpOptions } from './up.js';
+import { VagrantfileValueError } from './vagrantfile.js';
 
 // The instance commands load Vagrant, zx and the platform's manifests; `download` needs none of them, so they are
 // imported when used, which keeps the downloader's memory small.
@@ -47,6 +48,7 @@ async function guarded<T>(work: () => Promise<T>): Promise<T> {
     if (error instanceof LockedError) throw new CliError(error.message, ExitCode.failed);
     if (error instanceof CatalogUnreachableError) throw new CliError(error.message, ExitCode.failed);
     if (error instanceof CatalogError) throw new CliError(`the box catalog is malformed: ${error.message}`, ExitCode.usage);
+    if (error instanceof VagrantfileValueError) throw new CliError(`refusing to write the Vagrantfile: ${error.message}`, ExitCode.usage);
     if (error instanceof ChecksumError || error instanceof DiskFullError || error instanceof DownloadError) {
       throw new CliError(error.message, ExitCode.failed);
     }

@@ -119,11 +119,11 @@ test('readiness: polls until every component is ready, or names what is not', as
 test('the Vagrantfile sets box, version, size, provider, network and ports', () => {
   const text = renderVagrantfile({ boxName: 'airy/core', boxVersion: '1.2.0', provider: 'libvirt', cpus: 6, memoryMiB: 10240, libvirtDriver: 'qemu' });
   for (const line of [
-    'config.vm.box = "airy/core"',
-    'config.vm.box_version = "1.2.0"',
-    'config.vm.network "private_network", ip: "192.168.56.10"',
+    "config.vm.box = 'airy/core'",
+    "config.vm.box_version = '1.2.0'",
+    `config.vm.network "private_network", ip: '192.168.56.10'`,
     'config.vm.network "forwarded_port", guest: 80, host: 8080, host_ip: "127.0.0.1"',
-    'lv.driver = "qemu"',
+    "lv.driver = 'qemu'",
     'lv.cpus = 6',
     'lv.memory = 10240',
   ]) {

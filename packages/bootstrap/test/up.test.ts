@@ -30,7 +30,7 @@ if (!runnable) console.log(`skip: ${ready ? 'libvirtd is running here' : reason}
     assert.match(up.stderr, /Successfully added box 'airy\/core' \(v1\.0\.0\) for 'libvirt'/);
     assert.match(up.stderr, /airy-bootstrap: vagrant up failed: .*libvirt/i, 'the reason comes from vagrant');
     const vagrantfile = readFileSync(join(root, 'instance', 'Vagrantfile'), 'utf8');
-    assert.match(vagrantfile, /config\.vm\.box_version = "1\.0\.0"/);
+    assert.match(vagrantfile, /config\.vm\.box_version = '1\.0\.0'/);
     assert.ok(existsSync(join(root, 'cache', 'boxes', `${sha256}.box.verified`)));
 
     // start, with none of the flags: the instance is made again as it was (driver, network, size, cache).
@@ -39,7 +39,7 @@ if (!runnable) console.log(`skip: ${ready ? 'libvirtd is running here' : reason}
     assert.match(start.stderr, /box 1\.0\.0: verified copy in the cache/);
     assert.match(start.stderr, /vagrant up failed/);
     assert.is(readFileSync(join(root, 'instance', 'Vagrantfile'), 'utf8'), vagrantfile);
-    assert.match(vagrantfile, /lv\.driver = "qemu"/);
+    assert.match(vagrantfile, /lv\.driver = 'qemu'/);
     assert.not.match(vagrantfile, /private_network/);
     assert.match(vagrantfile, /lv\.memory = 3072/);
 

@@ -25,7 +25,7 @@ for (const provider of ['libvirt', 'virtualbox'] as const) {
 
 (ready ? test : test.skip)('vagrant validate rejects a broken Vagrantfile (the check is real)', async () => {
   const dir = mkdtempSync(join(root, 'broken-'));
-  writeFileSync(join(dir, 'Vagrantfile'), renderVagrantfile({ boxName: 'airy/core', boxVersion: '1.0.0', provider: 'libvirt', cpus: 4, memoryMiB: 8192 }).replace('config.vm.box_version = "1.0.0"', 'config.vm.box_version = 1.0.0.0'));
+  writeFileSync(join(dir, 'Vagrantfile'), renderVagrantfile({ boxName: 'airy/core', boxVersion: '1.0.0', provider: 'libvirt', cpus: 4, memoryMiB: 8192 }).replace("config.vm.box_version = '1.0.0'", 'config.vm.box_version = 1.0.0.0'));
   assert.is.not((await vagrant(['validate'], dir)).code, 0);
 });
 
@@ -34,7 +34,7 @@ for (const provider of ['libvirt', 'virtualbox'] as const) {
   const good = renderVagrantfile({ boxName: 'airy/core', boxVersion: '1.0.0', provider: 'libvirt', cpus: 4, memoryMiB: 8192 });
   assert.equal(await installVagrantfile(dir, good), { ok: true, changed: true });
   assert.equal(await installVagrantfile(dir, good), { ok: true, changed: false });
-  const broken = await installVagrantfile(dir, good.replace('config.vm.box_version = "1.0.0"', 'config.vm.box_version = 1.0.0.0'));
+  const broken = await installVagrantfile(dir, good.replace("config.vm.box_version = '1.0.0'", 'config.vm.box_version = 1.0.0.0'));
   assert.is(broken.ok, false);
   assert.ok(!broken.ok && broken.reason.length > 0);
   assert.is(readFileSync(join(dir, 'Vagrantfile'), 'utf8'), good, 'the validated Vagrantfile stays');

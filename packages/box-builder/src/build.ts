@@ -10,7 +10,7 @@ import { CliError, ExitCode } from '@airy/manifests/cli-kit';
 import { $ } from 'zx';
 import { boxManifestFiles, contentManifest } from './content.js';
 import { hashFile } from './hash.js';
-import { gatherHostFacts, IMAGES_DIR, removeDir, runPacker, stagePayload, stageTemplates, writeVarFile } from './packer.js';
+import { gatherHostFacts, IMAGES_DIR, isSshPublicKey, removeDir, runPacker, stagePayload, stageTemplates, writeVarFile } from './packer.js';
 import { chooseAccelerator, packerNeedsPlugins, phaseOf, preflight } from './preflight.js';
 
 /** Options of a build. */
@@ -100,13 +100,17 @@ export async function buildBox(options: BuildOptions, signal?: AbortSignal): Pro
     skipped,
   };
   const inside = contentManifest(facts0);
+  const sshPublicKey = await readFile(`${sshKey}.pub`, 'utf8').catch(() => {
+    throw new CliError(`${sshKey}.pub is missing: pass --ssh-key with a key whose .pub is beside it`, ExitCode.preflight);
+  });
+  if (!isSshPublicKey(sshPublicKey)) {
+    throw new CliError(`${sshKey}.pub is not one OpenSSH public key line: pass --ssh-key with a key whose .pub is beside it`, ExitCode.usage);
+  }
   const payload = await stagePayload({
     deployments: boxManifestFiles(),
     images: inside.images,
     contentManifest: stringifyContentManifest(inside),
-    sshPublicKey: await readFile(`${sshKey}.pub`, 'utf8').catch(() => {
-      throw new CliError(`${sshKey}.pub is missing: pass --ssh-key with a key whose .pub is beside it`, ExitCode.preflight);
-    }),
+    sshPublicKey,
   });
   const templates = await stageTemplates(packerNeedsPlugins(packerVersion));
   const work = join(outDir, `.packer-${options.provider}`);

@@ -63,6 +63,14 @@ export async function stageTemplates(withPlugins: boolean): Promise<string> {
   return dir;
 }
 
+/**
+ * One OpenSSH public key line: type, base64 key, an optional printable comment. The key goes into cloud-init's
+ * YAML, so nothing else may get through.
+ */
+export function isSshPublicKey(text: string): boolean {
+  return /^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,2}( [\x20-\x7e]{0,200})?$/.test(text.trim());
+}
+
 /** The payload uploaded into the VM: rendered manifests, image list, content manifest, scripts, cloud-init seed. */
 export async function stagePayload(files: {
   deployments: Map<string, string>;
@@ -70,6 +78,8 @@ export async function stagePayload(files: {
   contentManifest: string;
   sshPublicKey: string;
 }): Promise<string> {
+  const key = files.sshPublicKey.trim();
+  if (!isSshPublicKey(key)) throw new Error('the SSH public key is not one OpenSSH public key line (type, base64 key, optional comment)');
   const dir = await mkdtemp(join(tmpdir(), 'airy-payload-'));
   await mkdir(join(dir, 'deployments'));
   for (const [name, text] of files.deployments) await writeFile(join(dir, 'deployments', name), text);
@@ -88,18 +98,19 @@ export async function stagePayload(files: {
       '    sudo: ALL=(ALL) NOPASSWD:ALL',
       '    shell: /bin/bash',
       '    ssh_authorized_keys:',
-      `      - ${files.sshPublicKey.trim()}`,
+      `      - ${JSON.stringify(key)}`,
       '',
     ].join('\n'),
   );
   return dir;
 }
 
-/** HCL variable assignments; JSON string escapes are valid HCL. */
+/**
+ * Packer variables as a `.pkrvars.json` file. JSON, not HCL: in an HCL string `${…}` and `%{…}` are templates that
+ * Packer would evaluate, while a JSON variable file's values are taken literally.
+ */
 export function varFile(vars: Record<string, string | number | boolean>): string {
-  return `${Object.entries(vars)
-    .map(([k, v]) => `${k} = ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`)
-    .join('\n')}\n`;
+  return `${JSON.stringify(vars, null, 2)}\n`;
 }
 
 /** A running Packer command whose lines are handed to `onLine`. */
@@ -141,7 +152,7 @@ export function runPacker(args: string[], cwd: string, onLine: (line: string) =>
 
 /** Writes the variable file into `dir`. */
 export async function writeVarFile(dir: string, vars: Record<string, string | number | boolean>): Promise<string> {
-  const path = join(dir, 'airy.pkrvars.hcl');
+  const path = join(dir, 'airy.pkrvars.json');
   await writeFile(path, varFile(vars));
   return path;
 }

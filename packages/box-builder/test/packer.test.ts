@@ -62,6 +62,19 @@ for (const only of ['qemu.airy-core', 'virtualbox-ovf.airy-core']) {
   assert.is.not(result.exitCode, 0);
 });
 
+(hasPacker ? test : test.skip)('a variable holding HCL template syntax reaches Packer as plain text', async () => {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: HCL template syntax, on purpose
+  const template = '${file("/etc/hostname")}%{ if true }x%{ endif }';
+  const s = await stage({ box_version: template });
+  try {
+    const run = spawnSync('packer', ['console', `-var-file=${s.varFile}`, '.'], { cwd: s.templates, input: 'var.box_version\n', encoding: 'utf8' });
+    assert.is(run.status, 0, run.stderr);
+    assert.is(run.stdout.trim(), template);
+  } finally {
+    await s.cleanup();
+  }
+});
+
 (shellcheck ? test : test.skip)('the provisioning scripts are shellcheck-clean', () => {
   const scripts = ['base', 'container-runtime', 'kubernetes', 'istio', 'manifests', 'images', 'cleanup', 'provisioning', 'lib'];
   const run = spawnSync('shellcheck', ['-x', ...scripts.map((s) => join(IMAGES_DIR, 'scripts', `${s}.sh`))], { encoding: 'utf8' });

@@ -76,6 +76,15 @@ export class ImmutableVersionError extends Error {
 
 const SHA256 = /^[0-9a-f]{64}$/;
 const CHANNEL = /^[a-z][a-z0-9-]{0,31}$/;
+// Vagrant's `org/name`. The name reaches Vagrantfiles (Ruby), shells and paths, so nothing else is allowed.
+const BOX_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\/[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+/** The URL schemes a box file may be fetched from. */
+export const BOX_URL_SCHEMES = ['https:', 'http:', 'file:'] as const;
+
+/** A box name as Vagrant writes it, `org/name`, of letters, digits, `.`, `_` and `-` only. */
+export function isBoxName(value: string): boolean {
+  return BOX_NAME_PATTERN.test(value);
+}
 
 /** A strict semantic version, as every catalog version must be. */
 export function isVersion(value: string): boolean {
@@ -100,10 +109,24 @@ function field<T>(ok: boolean, where: string, message: string, value: T): T {
   return value;
 }
 
-function checkProvider(p: Record<string, unknown>, where: string): CatalogProvider {
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isBoxUrl(value: unknown): boolean {
+  if (typeof value !== 'string' || value.length === 0) return false;
+  try {
+    return (BOX_URL_SCHEMES as readonly string[]).includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
+
+function checkProvider(p: unknown, where: string): CatalogProvider {
+  if (!isObject(p)) throw new CatalogError(where, 'must be an object');
   const name = p.name as Provider;
   field(PROVIDERS.includes(name), `${where}.name`, `unknown provider "${String(p.name)}" (allowed: ${PROVIDERS.join(', ')})`, 0);
-  field(typeof p.url === 'string' && p.url.length > 0, `${where}.url`, 'must be a URL', 0);
+  field(isBoxUrl(p.url), `${where}.url`, `must be an ${BOX_URL_SCHEMES.map((s) => s.slice(0, -1)).join(', ')} URL`, 0);
   field(p.checksum_type === 'sha256', `${where}.checksum_type`, 'must be sha256', 0);
   field(typeof p.checksum === 'string' && SHA256.test(p.checksum), `${where}.checksum`, 'must be 64 lowercase hex digits', 0);
   const architecture = (p.architecture ?? 'amd64') as Architecture;
@@ -117,17 +140,23 @@ export function parseCatalog(text: string, source: string): BoxCatalog {
   const data = parseJson(text, source);
   field(typeof data === 'object' && data !== null && !Array.isArray(data), source, 'must be a JSON object', 0);
   const c = data as Record<string, unknown>;
-  field(typeof c.name === 'string' && c.name.length > 0, `${source}: name`, 'is required', 0);
+  field(
+    typeof c.name === 'string' && isBoxName(c.name),
+    `${source}: name`,
+    'must be a box name org/name of letters, digits, ".", "_" and "-"',
+    0,
+  );
   field(Array.isArray(c.versions), `${source}: versions`, 'must be a list', 0);
   const seen = new Set<string>();
-  const versions = (c.versions as Record<string, unknown>[]).map((v, i) => {
+  const versions = (c.versions as unknown[]).map((item, i) => {
     const where = `${source}: versions[${i}]`;
-    field(typeof v === 'object' && v !== null, where, 'must be an object', 0);
+    if (!isObject(item)) throw new CatalogError(where, 'must be an object');
+    const v = item;
     field(typeof v.version === 'string' && isVersion(v.version), `${where}.version`, `"${String(v.version)}" is not a semantic version`, 0);
     field(!seen.has(v.version as string), `${where}.version`, `${String(v.version)} is listed twice`, 0);
     seen.add(v.version as string);
     field(Array.isArray(v.providers), `${where}.providers`, 'must be a list', 0);
-    const providers = (v.providers as Record<string, unknown>[]).map((p, j) => checkProvider(p, `${where}.providers[${j}]`));
+    const providers = (v.providers as unknown[]).map((p, j) => checkProvider(p, `${where}.providers[${j}]`));
     return { ...(v as unknown as CatalogVersion), providers };
   });
   return { ...(c as unknown as BoxCatalog), versions: sortVersions(versions) };
@@ -140,6 +169,7 @@ export function sortVersions(versions: readonly CatalogVersion[]): CatalogVersio
 
 /** An empty catalog for a box name. */
 export function emptyCatalog(name: string, description?: string): BoxCatalog {
+  if (!isBoxName(name)) throw new CatalogError('name', `"${name}" is not a box name org/name of letters, digits, ".", "_" and "-"`);
   return { name, ...(description ? { description } : {}), versions: [] };
 }
 

@@ -16,6 +16,26 @@ export interface Proxy {
 
 const MAX_BODY = 64 * 1024;
 
+/**
+ * The path and query to ask the upstream for. Only these come from the request: the scheme, host and port are
+ * always the upstream's. An absolute-form request line (`GET http://other/x`) gives its path alone, and a path that
+ * looks like another origin (`//host:port/x`, `/\\host/x`) stays a path on the upstream. A base path of the
+ * upstream URL comes first.
+ */
+export function upstreamPath(upstream: URL, requestUrl: string): string {
+  let path = requestUrl.startsWith('/') ? requestUrl : '/';
+  if (!requestUrl.startsWith('/')) {
+    try {
+      const absolute = new URL(requestUrl);
+      path = `${absolute.pathname}${absolute.search}`;
+    } catch {
+      path = '/';
+    }
+  }
+  const base = upstream.pathname.replace(/\/+$/, '');
+  return `${base}${path}`;
+}
+
 /** Starts the proxy on a free loopback port. */
 export async function startProxy(target: string, log: RequestLog, options: { logBodies?: boolean } = {}): Promise<Proxy> {
   const upstream = new URL(target);
@@ -43,8 +63,14 @@ export async function startProxy(target: string, log: RequestLog, options: { log
         })
         .catch(() => undefined);
     const forward = send(
-      new URL(req.url ?? '/', upstream),
-      { method: req.method, headers: { ...req.headers, host: upstream.host } },
+      {
+        protocol: upstream.protocol,
+        hostname: upstream.hostname.replace(/^\[|\]$/g, ''),
+        port: upstream.port || undefined,
+        path: upstreamPath(upstream, req.url ?? '/'),
+        method: req.method,
+        headers: { ...req.headers, host: upstream.host },
+      },
       (up: IncomingMessage) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.pipe(res);

@@ -1,14 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { validateDocuments } from '@airy/manifests';
 import { parse, stringify } from 'yaml';
-import { startProxy } from '../src/proxy.ts';
+import { startProxy, upstreamPath } from '../src/proxy.ts';
 import { readTunnelState, writeTunnelState } from '@airy/manifests';
 import { publicUrlsConfigMap } from '../src/publish-urls.ts';
 import { RequestLog } from '../src/request-log.ts';
@@ -75,6 +75,50 @@ test('bodies are recorded when asked; an upstream that does not answer gives 502
     await proxy.close();
     await dead.close();
   }
+});
+
+/** Sends one raw HTTP/1.1 request line, as a hostile client would, and returns the status code. */
+function rawRequest(address: string, requestTarget: string): Promise<number> {
+  const { port } = new URL(address);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1', () => socket.write(`GET ${requestTarget} HTTP/1.1\r\nHost: example.test\r\nConnection: close\r\n\r\n`));
+    let answer = '';
+    socket.on('data', (d) => {
+      answer += d;
+    });
+    socket.on('end', () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0)));
+    socket.on('error', reject);
+  });
+}
+
+test('the proxy only ever reaches its upstream: other hosts in the request line or path are never contacted', async () => {
+  const elsewhere: string[] = [];
+  const other = createServer((req, res) => {
+    elsewhere.push(req.url ?? '');
+    res.end('other');
+  });
+  await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+  const otherHost = `127.0.0.1:${(other.address() as AddressInfo).port}`;
+  const proxy = await startProxy(target, new RequestLog(join(dir, 'ssrf.jsonl')));
+  try {
+    seen.length = 0;
+    const targets = [`//${otherHost}/x`, `/\\${otherHost}/x`, `http://${otherHost}/x?y=1`, `/%2F%2F${otherHost}/x`];
+    for (const requestTarget of targets) assert.is(await rawRequest(proxy.address, requestTarget), 200, requestTarget);
+    // Node's parser refuses a request target that is neither a path nor a URL.
+    assert.is(await rawRequest(proxy.address, `@${otherHost}/x`), 400);
+    assert.equal(elsewhere, [], 'the other server was reached');
+    assert.is(seen.length, targets.length);
+    for (const s of seen) assert.is(s.host, new URL(target).host);
+    assert.equal(seen.map((s) => s.path), [`//${otherHost}/x`, `/\\${otherHost}/x`, '/x?y=1', `/%2F%2F${otherHost}/x`]);
+  } finally {
+    await proxy.close();
+    await new Promise((r) => other.close(r));
+  }
+});
+
+test('an upstream with a base path keeps it; only path and query come from the request', () => {
+  assert.is(upstreamPath(new URL('http://127.0.0.1:8080/api/'), '/facebook?x=1'), '/api/facebook?x=1');
+  assert.is(upstreamPath(new URL('http://127.0.0.1:8080'), 'http://evil.test:1/a?b'), '/a?b');
 });
 
 test('the request log is bounded', async () => {
