@@ -1,7 +1,7 @@
 import { JsonFile, javascript, typescript } from 'projen';
 import { AiryPackage } from './projenrc/airy-package';
 import { nxWorkspace } from './projenrc/nx';
-import { TOOLING } from './projenrc/versions';
+import { RELEASE, TOOLING } from './projenrc/versions';
 
 // The workspace root: holds the shared dev tooling and runs Nx; it compiles nothing itself.
 const root = new typescript.TypeScriptProject({
@@ -19,6 +19,7 @@ const root = new typescript.TypeScriptProject({
     `zx@${TOOLING.zx}`,
     `nx@${TOOLING.nx}`,
     `@types/node@${TOOLING.typesNode}`,
+    `verdaccio@${TOOLING.verdaccio}`,
   ],
   sampleCode: false,
   disableTsconfig: true,
@@ -45,12 +46,15 @@ root.package.addField('private', true);
 root.package.addField('type', 'module');
 root.package.addField('workspaces', ['packages/*']);
 root.package.addField('engines', { node: TOOLING.node });
+// Verdaccio 6.8 (the release test's registry on loopback) runs on Node 20 only with this node-fetch.
+root.package.addField('overrides', { 'node-fetch': '2.7.0' });
 nxWorkspace(root);
 
 const manifests = new AiryPackage(root, {
   name: 'manifests',
   description: 'Typed, validated Kubernetes manifests of the Airy Core Platform, with local and production profiles',
   bin: 'airy-manifests',
+  keywords: ['kubernetes', 'kafka', 'manifests', 'istio'],
   // kubernetes-models needs exact pins: on Node 20 npm would otherwise pick older releases by `engines`.
   deps: [
     `commander@${TOOLING.commander}`,
@@ -64,6 +68,7 @@ const manifests = new AiryPackage(root, {
 const boxCatalog = new AiryPackage(root, {
   name: 'box-catalog',
   description: 'The Airy Core box catalog (Vagrant metadata.json, channels) and the box content manifest',
+  keywords: ['vagrant', 'catalog'],
   deps: [`semver@${TOOLING.semver}`],
   devDeps: [`@types/semver@${TOOLING.typesSemver}`],
 });
@@ -71,6 +76,9 @@ new AiryPackage(root, {
   name: 'box-builder',
   description: 'Builds the Airy Core Vagrant box with Packer and publishes it to S3 as a versioned catalog',
   bin: 'airy-box',
+  keywords: ['vagrant', 'packer', 's3', 'box'],
+  // The Packer templates and provisioning scripts travel with the package.
+  shipped: { images: '../../images' },
   deps: [
     `commander@${TOOLING.commander}`,
     `@aws-sdk/client-s3@${TOOLING.awsSdk}`,
@@ -78,10 +86,16 @@ new AiryPackage(root, {
   ],
   devDeps: [`s3rver@${TOOLING.s3rver}`],
   airyDeps: [manifests, boxCatalog],
-  // `build` compiles TypeScript like every package's; `box` builds the Vagrant box (minutes, not cached).
+  // `build` builds the Vagrant box, as the design card says (minutes; cached on the templates, the platform and the
+  // options, so an unchanged box is not built again). `compile` is the TypeScript, as in every package.
   extraTargets: {
-    box: { command: 'node lib/cli.js build', description: 'airy-box build: the Vagrant box with Packer (pass --version=X)' },
-    publish: { command: 'node lib/cli.js publish', description: 'airy-box publish (pass --to=s3://bucket/prefix)' },
+    build: {
+      command: `node bin/airy-box.js build --version ${RELEASE.version}`,
+      description: 'airy-box build: the local Vagrant box with Packer, into packages/box-builder/dist (options after --)',
+      inputs: ['production', '^production', '{workspaceRoot}/images/**/*'],
+      outputs: ['{projectRoot}/dist'],
+    },
+    publish: { command: 'node bin/airy-box.js publish', description: 'airy-box publish (pass --to=s3://bucket/prefix)' },
     e2e: { command: 'bash ../../tools/e2e/ci.sh', description: 'end to end: base image, real box build, publish, download, box add, contents' },
   },
 });
@@ -89,6 +103,7 @@ new AiryPackage(root, {
   name: 'bootstrap',
   description: 'npx @airy/bootstrap: from a clean laptop to a running, verified Airy Core',
   bin: 'airy-bootstrap',
+  keywords: ['vagrant', 'minikube', 'bootstrap'],
   deps: [`commander@${TOOLING.commander}`, `zx@${TOOLING.zx}`],
   airyDeps: [manifests, boxCatalog],
 });
@@ -96,12 +111,13 @@ new AiryPackage(root, {
   name: 'ngrok-tunnel',
   description: 'A supervised ngrok tunnel that brings webhooks to a local Airy Core',
   bin: 'airy-tunnel',
+  keywords: ['ngrok', 'webhooks', 'tunnel'],
   deps: [`commander@${TOOLING.commander}`, `@ngrok/ngrok@${TOOLING.ngrok}`, 'yaml@2.9.1', `zx@${TOOLING.zx}`],
   airyDeps: [manifests],
 });
 
 // The root's own tasks drive Nx; the test task prints the `N passed, N failed` summary.
-root.compileTask.reset('nx run-many -t build');
+root.compileTask.reset('nx run-many -t compile');
 root.testTask.reset('tsx tools/test.ts');
 // The scripts under tools/ (tests' helpers, benchmarks, e2e) run through tsx, which does not type-check: tsc does.
 new JsonFile(root, 'tools/tsconfig.json', {
@@ -123,25 +139,38 @@ const lint = root.addTask('lint', { description: 'Lint the workspace scripts, th
 lint.exec('biome lint .projenrc.ts projenrc tools');
 lint.exec('shellcheck -x .ci/run tools/*.sh tools/e2e/*.sh infrastructure/scripts/*.sh images/scripts/*.sh');
 lint.exec('nx run-many -t lint');
-// tools/ imports the packages by name: their types exist once they are built (cached by Nx).
-lint.exec('nx run-many -t build');
+// tools/ imports the packages by name: their types exist once they are compiled (cached by Nx).
+lint.exec('nx run-many -t compile');
 lint.exec('tsc -p tools/tsconfig.json');
 root.removeTask('watch');
 root.addTask('bench:manifests', {
   description: 'Benchmark render + validate of the production platform against kubectl kustomize',
-  exec: 'nx run manifests:build && tsx tools/bench/manifests.ts',
+  exec: 'nx run manifests:compile && tsx tools/bench/manifests.ts',
 });
 root.addTask('bench:upload', {
   description: 'Benchmark airy-box publish against aws s3 cp on a local s3rver, and its peak RSS',
-  exec: 'nx run box-builder:build && tsx tools/bench/upload.ts',
+  exec: 'nx run box-builder:compile && tsx tools/bench/upload.ts',
 });
 root.addTask('bench:download', {
   description: 'Benchmark the box downloader against curl and aws s3 cp, on loopback and an emulated WAN link',
-  exec: 'nx run bootstrap:build && tsx tools/bench/download.ts',
+  exec: 'nx run bootstrap:compile && tsx tools/bench/download.ts',
 });
 root.addTask('render-deployments', {
   description: 'Render the local profile into infrastructure/deployments (checked in; a test fails when stale)',
-  exec: 'nx run manifests:build && tsx tools/render-deployments.ts',
+  exec: 'nx run manifests:compile && tsx tools/render-deployments.ts',
+});
+root.addTask('release:bump', {
+  description: 'Bump every package to the next version (npx projen release:bump -- patch|minor|major) and write the CHANGELOG',
+  exec: 'tsx tools/release.ts bump',
+  receiveArgs: true,
+});
+root.addTask('release:dry-run', {
+  description: 'npm publish --dry-run of every package: access, version and the real file list; publishes nothing',
+  exec: 'nx run-many -t compile && tsx tools/release.ts dry-run',
+});
+root.addTask('release:test', {
+  description: 'Publish every package to a Verdaccio registry on loopback and use them as a user would',
+  exec: 'nx run-many -t compile && tsx tools/release-test.ts',
 });
 // The root is no package of its own: it only holds the workspace.
 for (const field of ['main', 'types', 'publishConfig']) root.package.file.addDeletionOverride(field);

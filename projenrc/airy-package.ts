@@ -1,23 +1,39 @@
-import { JsonFile, javascript, typescript } from 'projen';
-import { TOOLING } from './versions';
+import { JsonFile, javascript, TextFile, typescript } from 'projen';
+import { RELEASE, SCOPE, TOOLING } from './versions';
 
-/** What makes one Airy package different from the other three. */
+/** What makes one Airy package different from the others. */
 export interface AiryPackageOptions {
   /** Folder under `packages/` and the package name without the scope. */
   readonly name: string;
   readonly description: string;
-  /** Executable names, each mapped to `lib/cli.js`. */
+  /** The executable's name; `bin/<name>.js` loads `lib/cli.js`. */
   readonly bin?: string;
+  /** Search words for the registry, besides `airy`. */
+  readonly keywords?: string[];
+  /** Folders shipped besides lib/ and bin/, copied in from the workspace root before packing: `{ 'images': '../../images' }`. */
+  readonly shipped?: Record<string, string>;
   /** Runtime dependencies, `name@version`. */
   readonly deps?: string[];
   /** Test and build dependencies, `name@version`. */
   readonly devDeps?: string[];
   /** Other Airy packages this one imports (workspace links). */
   readonly airyDeps?: AiryPackage[];
-  /** Nx targets besides build, test and lint: name → shell command run in the package folder. */
-  readonly extraTargets?: Record<string, { command: string; description: string }>;
+  /**
+   * Nx targets besides compile, test and lint: name → shell command run in the package folder, after `compile`.
+   * `inputs`/`outputs` make it cacheable.
+   */
+  readonly extraTargets?: Record<string, ExtraTarget>;
   /** Subpath exports besides ".", e.g. `{ './cli-kit': 'cli-kit' }` → lib/cli-kit.js. */
   readonly subpaths?: Record<string, string>;
+}
+
+/** One more Nx target of a package. */
+export interface ExtraTarget {
+  readonly command: string;
+  readonly description: string;
+  /** Nx inputs; with them the target is cached. */
+  readonly inputs?: string[];
+  readonly outputs?: string[];
 }
 
 /**
@@ -28,7 +44,7 @@ export class AiryPackage extends typescript.TypeScriptProject {
   public readonly packageName: string;
 
   constructor(root: typescript.TypeScriptProject, options: AiryPackageOptions) {
-    const packageName = `@airy/${options.name}`;
+    const packageName = `${SCOPE}/${options.name}`;
     super({
       parent: root,
       outdir: `packages/${options.name}`,
@@ -39,7 +55,7 @@ export class AiryPackage extends typescript.TypeScriptProject {
       minNodeVersion: undefined,
       typescriptVersion: TOOLING.typescript,
       projenVersion: root.package.projenVersion,
-      deps: [...(options.deps ?? []), ...(options.airyDeps ?? []).map((p) => `${p.packageName}@0.0.0`)],
+      deps: [...(options.deps ?? []), ...(options.airyDeps ?? []).map((p) => `${p.packageName}@^${RELEASE.version}`)],
       devDeps: [`@types/node@${TOOLING.typesNode}`, ...(options.devDeps ?? [])],
       sampleCode: false,
       jest: false,
@@ -54,6 +70,12 @@ export class AiryPackage extends typescript.TypeScriptProject {
       npmignoreEnabled: false,
       licensed: true,
       license: 'Apache-2.0',
+      npmAccess: javascript.NpmAccess.PUBLIC,
+      repository: RELEASE.repository,
+      repositoryDirectory: `packages/${options.name}`,
+      homepage: RELEASE.homepage,
+      bugsUrl: RELEASE.bugs,
+      keywords: ['airy', 'airy-core', ...(options.keywords ?? [])],
       entrypoint: 'lib/index.js',
       tsconfig: {
         compilerOptions: {
@@ -69,9 +91,11 @@ export class AiryPackage extends typescript.TypeScriptProject {
           noFallthroughCasesInSwitch: true,
           esModuleInterop: true,
           skipLibCheck: true,
+          // No source maps: the packages ship lib/ only, and a map without its sources helps nobody.
           inlineSourceMap: false,
           inlineSources: false,
-          sourceMap: true,
+          sourceMap: false,
+          declarationMap: false,
           experimentalDecorators: false,
           types: ['node'],
         },
@@ -85,20 +109,53 @@ export class AiryPackage extends typescript.TypeScriptProject {
     this.packageName = packageName;
 
     const subpaths = { '.': 'index', ...(options.subpaths ?? {}) };
+    this.package.addVersion(RELEASE.version);
     this.package.addField('type', 'module');
-    this.package.addField('engines', { node: TOOLING.node });
-    this.package.addField('files', ['lib/**/*.js', 'lib/**/*.d.ts', '!lib/**/*.test.*']);
+    this.package.addField('engines', { node: RELEASE.node });
+    const shipped = Object.keys(options.shipped ?? {});
+    this.package.addField('files', [
+      'lib/**/*.js',
+      'lib/**/*.d.ts',
+      '!lib/**/*.test.*',
+      ...(options.bin ? ['bin/*.js'] : []),
+      ...shipped.map((dir) => `${dir}/**`),
+    ]);
+    // ESM only. `default` (not only `import`) lets Node answer require() with its own words: ERR_REQUIRE_ESM on
+    // Node 20, and require(esm) works on Node 22.12 and later.
     this.package.addField(
       'exports',
       Object.fromEntries(
-        Object.entries(subpaths).map(([sub, file]) => [sub, { types: `./lib/${file}.d.ts`, import: `./lib/${file}.js` }]),
+        Object.entries(subpaths).map(([sub, file]) => [sub, { types: `./lib/${file}.d.ts`, default: `./lib/${file}.js` }]),
       ),
     );
     if (options.bin) {
-      this.package.addBin({ [options.bin]: 'lib/cli.js' });
-      // npm makes bins executable only when they exist at install time; in the workspace they are built later.
-      this.compileTask.exec('chmod +x lib/cli.js');
+      // A committed entry, so npm links the bin at `npm ci`, before anything is built (npm links a workspace bin
+      // only if its file exists then). It says what to do when lib/ is not built yet.
+      const entry = `bin/${options.bin}.js`;
+      new TextFile(this, entry, {
+        executable: true,
+        lines: [
+          '#!/usr/bin/env node',
+          "// ~~ Generated by projen. To modify, edit .projenrc.ts and run \"npx projen\".",
+          "import { existsSync } from 'node:fs';",
+          "const cli = new URL('../lib/cli.js', import.meta.url);",
+          'if (!existsSync(cli)) {',
+          `  process.stderr.write('${options.bin}: not built yet: run npx nx run ${options.name}:compile (or npm run compile at the workspace root)\\n');`,
+          '  process.exit(1);',
+          '}',
+          'await import(cli.href);',
+        ],
+      });
+      this.package.addBin({ [options.bin]: entry });
     }
+    // Shipped folders from the workspace root are copied in before packing (and ignored by git).
+    for (const [dir, from] of Object.entries(options.shipped ?? {})) {
+      this.gitignore.addPatterns(`/${dir}/`);
+      this.compileTask.exec(`rm -rf ${dir} && cp -r ${from} ${dir}`);
+    }
+    // Packing (npm pack, npm publish) always packs a fresh build.
+    this.addTask('prepack', { description: 'Compile before npm packs the package', steps: [{ spawn: 'compile' }] });
+    this.package.addField('publishConfig', { access: 'public' });
 
     // npm workspaces install everything once, at the root; a package never installs on its own.
     this.package.installTask.reset();
@@ -110,7 +167,8 @@ export class AiryPackage extends typescript.TypeScriptProject {
     lint.exec(`tsc -p ${this.tsconfigDev.fileName}`);
     this.removeTask('watch');
 
-    // The three Nx targets run the projen tasks above; caching and ordering live in nx.json (see nx.ts).
+    // The three Nx targets run the projen tasks above; caching and ordering live in nx.json (see nx.ts). `compile`
+    // is TypeScript; box-builder's `build` builds the box.
     // Nx would otherwise also turn every projen script in package.json into a target.
     this.package.addField('nx', { includedScripts: [] });
     const target = (task: string) => ({ command: `npx projen ${task}`, options: { cwd: '{projectRoot}' } });
@@ -118,13 +176,19 @@ export class AiryPackage extends typescript.TypeScriptProject {
       obj: {
         name: options.name,
         targets: {
-          build: target('compile'),
+          compile: target('compile'),
           test: target('test'),
           lint: target('lint'),
           ...Object.fromEntries(
             Object.entries(options.extraTargets ?? {}).map(([name, t]) => [
               name,
-              { command: t.command, options: { cwd: '{projectRoot}' }, dependsOn: ['build'], metadata: { description: t.description } },
+              {
+                command: t.command,
+                options: { cwd: '{projectRoot}' },
+                dependsOn: ['compile'],
+                ...(t.inputs ? { inputs: t.inputs, outputs: t.outputs ?? [], cache: true } : {}),
+                metadata: { description: t.description },
+              },
             ]),
           ),
         },

@@ -1,8 +1,8 @@
 import { JsonFile, type Project } from 'projen';
 
 /**
- * Writes nx.json: `build` waits for the builds of dependencies, `test` for its own build,
- * and build, test and lint are cached on exactly what they read.
+ * Writes nx.json: `compile` (TypeScript) waits for the compiles of dependencies, `test` for its own compile,
+ * and compile, test and lint are cached on exactly what they read.
  */
 export function nxWorkspace(root: Project): JsonFile {
   return new JsonFile(root, 'nx.json', {
@@ -16,20 +16,20 @@ export function nxWorkspace(root: Project): JsonFile {
         production: ['default', '!{projectRoot}/test/**/*', '!{projectRoot}/tsconfig.dev.json'],
       },
       targetDefaults: {
-        build: {
-          dependsOn: ['^build'],
-          inputs: ['production', '^production'],
-          outputs: ['{projectRoot}/lib'],
+        compile: {
+          dependsOn: ['^compile'],
+          inputs: ['production', '^production', '{workspaceRoot}/images/**/*'],
+          outputs: ['{projectRoot}/lib', '{projectRoot}/images'],
           cache: true,
         },
         test: {
-          dependsOn: ['build'],
+          dependsOn: ['compile'],
           inputs: ['default', '^production', '{workspaceRoot}/tools/testing/**/*', '{workspaceRoot}/images/**/*', '{workspaceRoot}/infrastructure/**/*'],
           cache: true,
         },
         lint: {
           // The test type check reads the declarations of the packages it imports.
-          dependsOn: ['^build'],
+          dependsOn: ['^compile'],
           inputs: ['default', '{workspaceRoot}/biome.jsonc'],
           cache: true,
         },

@@ -3,6 +3,7 @@
  * Runtime versions of the platform (Kafka, Istio, …) live in @airy/manifests, not here.
  */
 export const TOOLING = {
+  /** What the workspace itself (this repository's scripts and tests) runs on. */
   node: '>=20',
   typescript: '5.9.3',
   typesNode: '^20',
@@ -19,6 +20,23 @@ export const TOOLING = {
   typesCliProgress: '3.11.6',
   s3rver: '3.7.1',
   ngrok: '1.7.0',
+  verdaccio: '6.8.0',
+} as const;
+
+/**
+ * The release: every published package carries this version, and their dependencies on each other are `^` ranges of
+ * it. `npx projen release:bump` changes it (and the CHANGELOG); nothing else writes it.
+ */
+export const RELEASE = {
+  version: '0.1.0',
+  /**
+   * The Node.js versions the published packages support: the range their runtime dependencies declare
+   * (kubernetes-models 5 and @kubernetes-models/* say >=22). CI runs the tests on Node 20 and on Node 22.
+   */
+  node: '>=22',
+  repository: 'https://github.com/airyhq/airy-infrastructure.git',
+  homepage: 'https://github.com/airyhq/airy-infrastructure#readme',
+  bugs: 'https://github.com/airyhq/airy-infrastructure/issues',
 } as const;
 
 /** The npm scope every Airy package is published under. */

@@ -20,7 +20,7 @@ if [ ! -e /dev/loop-control ]; then
   echo "e2e: skipped: no loop devices on this machine"
   exit 0
 fi
-npx nx run-many -t build -p box-builder bootstrap --outputStyle=static >/dev/null
+npx nx run-many -t compile -p box-builder bootstrap --outputStyle=static >/dev/null
 
 # Booting the box runs vagrant-libvirt in a network namespace made here, with its own libvirtd.
 # AIRY_E2E_VM=0 leaves the boot out (a quicker run).

@@ -68,8 +68,11 @@ try {
   const buildBox = (version: string, out: string) => {
     rmSync(out, { recursive: true, force: true });
     return step(`box build ${version}`, (log) =>
+      // Through the design card's entry point, `nx run box-builder:build`, with the e2e's options (not cached:
+      // the output lies outside the workspace).
       run(log, [
-        'node', join(repo, 'packages/box-builder/lib/cli.js'), 'build', '--provider', 'libvirt', '--version', version, '--out', out,
+        'npx', 'nx', 'run', 'box-builder:build', '--skip-nx-cache', '--outputStyle=static', '--',
+        '--provider', 'libvirt', '--version', version, '--out', out,
         '--base-image', base, '--skip-downloads', '--restrict-network', '--accelerator', 'tcg', '--cpus', '2', '--memory', '2048', '--disk-size', '3G',
       ]),
     );

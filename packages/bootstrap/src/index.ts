@@ -1,2 +1,32 @@
-/** Public API of @airy/bootstrap. Its capabilities arrive with their own issues. */
-export {};
+/**
+ * @airy/bootstrap: from a clean laptop to a running, verified Airy Core. The `airy-bootstrap` CLI is a thin layer
+ * over these functions: the box catalog and the release choice, the verified parallel download, and the instance
+ * operations (up, status, stop, destroy, upgrade, backup, restore, doctor).
+ *
+ * ```ts
+ * import { chooseRelease, download, loadCatalog } from '@airy/bootstrap';
+ * const loaded = await loadCatalog('https://example.com/boxes/metadata.json');
+ * const { version, file } = chooseRelease(loaded, 'latest', 'libvirt', 'amd64');
+ * await download({ url: file.url, sha256: file.checksum, out: `airy-${version.version}.box` });
+ * ```
+ * @packageDocumentation
+ */
+export { vagrantArchitecture } from './arch.js';
+export {
+  ChecksumError,
+  DiskFullError,
+  DownloadError,
+  type DownloadRequest,
+  type DownloadResult,
+  download,
+  isVerified,
+} from './download.js';
+export { LockedError } from './lock.js';
+export { backup, destroy, doctor, ensureVagrant, restore, status, stop, upgrade } from './manage.js';
+export { DEFAULT_CATALOG, defaultCacheDir, defaultInstanceDir } from './paths.js';
+export { DISK_FACTOR, defaultProvider, type HostView, type PreflightCheck, type PreflightInput, preflight } from './preflight.js';
+export { type Probe, type ProbeRunner, type ProbeState, platformProbes, runProbe, waitReady } from './readiness.js';
+export { CatalogUnreachableError, catalogUrlOf, chooseRelease, loadCatalog } from './source.js';
+export { type InstanceState, instanceOptions, instanceUrls, readInstance, type UpOptions, up } from './up.js';
+export { type InstallPlan, installPlan, type OsInfo } from './vagrant-install.js';
+export { renderVagrantfile, rubyString, type VagrantfileOptions, VagrantfileValueError } from './vagrantfile.js';

@@ -10,7 +10,7 @@ import { CliError, ExitCode } from '@airy/manifests/cli-kit';
 import { $ } from 'zx';
 import { boxManifestFiles, contentManifest } from './content.js';
 import { hashFile } from './hash.js';
-import { gatherHostFacts, IMAGES_DIR, isSshPublicKey, removeDir, runPacker, stagePayload, stageTemplates, writeVarFile } from './packer.js';
+import { gatherHostFacts, IMAGES_DIR, isSshPublicKey, missingImageParts, removeDir, runPacker, stagePayload, stageTemplates, writeVarFile } from './packer.js';
 import { chooseAccelerator, packerNeedsPlugins, phaseOf, preflight } from './preflight.js';
 
 /** Options of a build. */
@@ -31,6 +31,10 @@ export interface BuildOptions {
   readonly memory: number;
   readonly diskSize: string;
   readonly sshKey?: string;
+  /** The folder with the Packer templates and scripts. @default the ones shipped with this package */
+  readonly imagesDir?: string;
+  /** Stop after preflight and `packer validate`: check the templates and options, build nothing. */
+  readonly validateOnly?: boolean;
   readonly log: (line: string) => void;
 }
 
@@ -46,8 +50,8 @@ const ARCH: Architecture = 'amd64';
 const SOURCES: Record<Provider, string> = { libvirt: 'qemu.airy-core', virtualbox: 'virtualbox-ovf.airy-core' };
 const DOWNLOAD_STEPS = ['base-packages', 'container-runtime', 'kubernetes', 'istio', 'images'];
 
-async function gitCommit(): Promise<string> {
-  const out = await $({ quiet: true, nothrow: true, cwd: IMAGES_DIR })`git rev-parse HEAD`;
+async function gitCommit(imagesDir: string): Promise<string> {
+  const out = await $({ quiet: true, nothrow: true, cwd: imagesDir })`git rev-parse HEAD`;
   return out.exitCode === 0 ? out.stdout.trim() : 'unknown';
 }
 
@@ -67,13 +71,28 @@ async function baseImageVars(options: BuildOptions): Promise<Record<string, stri
     : { base_image_ova: url, base_image_ova_checksum: checksum };
 }
 
-/** Runs a whole build. Throws {@link CliError} with the right exit code on every expected failure. */
-export async function buildBox(options: BuildOptions, signal?: AbortSignal): Promise<BuildResult> {
+/**
+ * Builds the box: preflight, staging, `packer validate`, `packer build`, then the box file and its content manifest
+ * in `outDir`. Throws {@link CliError} with the right exit code on every expected failure; an aborted `signal` stops
+ * Packer and removes partial output.
+ */
+export function buildBox(options: BuildOptions & { readonly validateOnly?: false }, signal?: AbortSignal): Promise<BuildResult>;
+/** With `validateOnly`, resolves to `undefined` once `packer validate` passed. */
+export function buildBox(options: BuildOptions & { readonly validateOnly: true }, signal?: AbortSignal): Promise<undefined>;
+export async function buildBox(options: BuildOptions, signal?: AbortSignal): Promise<BuildResult | undefined> {
   const started = Date.now();
   const outDir = resolve(options.outDir);
   const log = options.log;
   if (options.restrictNetwork && !options.skipDownloads) {
     throw new CliError('--restrict-network needs --skip-downloads: a VM without network cannot download', ExitCode.usage);
+  }
+  const imagesDir = resolve(options.imagesDir ?? IMAGES_DIR);
+  const missing = await missingImageParts(imagesDir);
+  if (missing.length > 0) {
+    throw new CliError(
+      `the Packer templates are not in ${imagesDir} (missing ${missing.join(', ')}): pass --images with the folder that holds airy-core/, scripts/ and files/`,
+      ExitCode.usage,
+    );
   }
 
   const facts = await gatherHostFacts(outDir, options.sshKey);
@@ -96,7 +115,7 @@ export async function buildBox(options: BuildOptions, signal?: AbortSignal): Pro
     provider: options.provider,
     architecture: ARCH,
     createdAt: new Date().toISOString(),
-    gitCommit: await gitCommit(),
+    gitCommit: await gitCommit(imagesDir),
     skipped,
   };
   const inside = contentManifest(facts0);
@@ -107,12 +126,13 @@ export async function buildBox(options: BuildOptions, signal?: AbortSignal): Pro
     throw new CliError(`${sshKey}.pub is not one OpenSSH public key line: pass --ssh-key with a key whose .pub is beside it`, ExitCode.usage);
   }
   const payload = await stagePayload({
+    imagesDir,
     deployments: boxManifestFiles(),
     images: inside.images,
     contentManifest: stringifyContentManifest(inside),
     sshPublicKey,
   });
-  const templates = await stageTemplates(packerNeedsPlugins(packerVersion));
+  const templates = await stageTemplates(imagesDir, packerNeedsPlugins(packerVersion));
   const work = join(outDir, `.packer-${options.provider}`);
   const boxFile = join(outDir, boxFileName(options.version, options.provider));
   const manifestFile = join(outDir, 'box.json');
@@ -130,7 +150,7 @@ export async function buildBox(options: BuildOptions, signal?: AbortSignal): Pro
       accelerator: chooseAccelerator(facts, options.accelerator),
       output_directory: work,
       payload_dir: payload,
-      scripts_dir: join(IMAGES_DIR, 'scripts'),
+      scripts_dir: join(imagesDir, 'scripts'),
       skip_downloads: options.skipDownloads,
       restrict_network: options.restrictNetwork,
       ssh_private_key_file: sshKey,
@@ -158,6 +178,10 @@ export async function buildBox(options: BuildOptions, signal?: AbortSignal): Pro
     let current: string | undefined;
     if (packerNeedsPlugins(packerVersion)) await step('init', ['init', '.']);
     await step('validate', ['validate', `-var-file=${varFile}`, only, '.']);
+    if (options.validateOnly) {
+      log(`packer validate: the templates and options are valid (${options.provider})`);
+      return undefined;
+    }
     log(`phase: build starts (${options.provider}, accelerator ${vars.accelerator})`);
     await step('build', ['build', '-color=false', `-var-file=${varFile}`, only, '.']);
 

@@ -18,7 +18,7 @@ import {
 } from '@airy/box-catalog';
 import { CliError, createProgram, ExitCode, formatBytes, packageVersion, runCli, startProgress, usageError } from '@airy/manifests/cli-kit';
 import { Option } from 'commander';
-import { buildBox } from './build.js';
+import { type BuildOptions, buildBox } from './build.js';
 import { hashFile } from './hash.js';
 import { moveChannel, publishBox, VerificationError } from './publish.js';
 import type { S3Settings } from './s3-store.js';
@@ -92,6 +92,8 @@ program
   .option('--memory <mib>', 'MiB of memory of the build VM', positive('--memory'), 8192)
   .option('--disk-size <size>', 'virtual disk size', '40960M')
   .option('--ssh-key <file>', "private key to log in with (default: Vagrant's insecure key)")
+  .option('--images <dir>', 'Packer templates and scripts (default: the ones shipped with this package)')
+  .option('--validate-only', 'stop after preflight and packer validate: check the templates and options, build nothing')
   .action(async (flags) => {
     const controller = new AbortController();
     process.removeAllListeners('SIGINT');
@@ -99,26 +101,27 @@ program
       log('airy-box: stopping Packer and removing partial output…');
       controller.abort();
     });
-    const result = await guarded(() =>
-      buildBox(
-        {
-          provider: flags.provider as Provider,
-          version: flags.version,
-          outDir: flags.out,
-          accelerator: flags.accelerator,
-          baseImage: flags.baseImage,
-          baseImageChecksum: flags.baseImageChecksum,
-          skipDownloads: Boolean(flags.skipDownloads),
-          restrictNetwork: Boolean(flags.restrictNetwork),
-          cpus: flags.cpus,
-          memory: flags.memory,
-          diskSize: flags.diskSize,
-          sshKey: flags.sshKey,
-          log,
-        },
-        controller.signal,
-      ),
-    );
+    const options: BuildOptions = {
+      provider: flags.provider as Provider,
+      version: flags.version,
+      outDir: flags.out,
+      accelerator: flags.accelerator,
+      baseImage: flags.baseImage,
+      baseImageChecksum: flags.baseImageChecksum,
+      skipDownloads: Boolean(flags.skipDownloads),
+      restrictNetwork: Boolean(flags.restrictNetwork),
+      cpus: flags.cpus,
+      memory: flags.memory,
+      diskSize: flags.diskSize,
+      sshKey: flags.sshKey,
+      imagesDir: flags.images,
+      log,
+    };
+    if (flags.validateOnly) {
+      await guarded(() => buildBox({ ...options, validateOnly: true }, controller.signal));
+      return;
+    }
+    const result = await guarded(() => buildBox({ ...options, validateOnly: false }, controller.signal));
     process.stdout.write(`${result.boxFile}\n`);
     log(`built ${result.boxFile} (${formatBytes(result.manifest.size ?? 0)}, sha256 ${result.manifest.sha256}) in ${result.seconds}s`);
   });

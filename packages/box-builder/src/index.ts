@@ -1,2 +1,29 @@
-/** Public API of @airy/box-builder. Its capabilities arrive with their own issues. */
-export {};
+/**
+ * @airy/box-builder: builds the Airy Core Vagrant box with Packer and publishes it as a versioned, checksummed
+ * catalog. The `airy-box` CLI is a thin layer over these functions.
+ *
+ * ```ts
+ * import { buildBox, openStore, publishBox, hashFile } from '@airy/box-builder';
+ * const built = await buildBox({ provider: 'libvirt', version: '1.4.0', outDir: 'dist', accelerator: 'auto',
+ *   skipDownloads: false, restrictNetwork: false, cpus: 4, memory: 8192, diskSize: '40960M', log: console.error });
+ * const store = openStore('s3://my-bucket/airy', {});
+ * await publishBox(store, { boxFile: built.boxFile, manifest: built.manifest, partSize: 16 * 2 ** 20, concurrency: 4 });
+ * ```
+ * @packageDocumentation
+ */
+export { type BuildOptions, type BuildResult, buildBox } from './build.js';
+export { hashFile } from './hash.js';
+export { IMAGES_DIR } from './packer.js';
+export { type Check, type HostFacts, MIN_PACKER, preflight } from './preflight.js';
+export {
+  moveChannel,
+  type PublishRequest,
+  type PublishResult,
+  publishBox,
+  reconcileCatalog,
+  type ReleaseRecord,
+  VerificationError,
+} from './publish.js';
+export type { S3Settings } from './s3-store.js';
+export { type CatalogReader, openReader, openStore } from './sources.js';
+export { type ObjectStore, PreconditionFailedError, type StoredObject, type UploadOptions, type UploadProgress, type WriteCondition } from './store.js';

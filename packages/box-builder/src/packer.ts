@@ -6,11 +6,26 @@ import { constants } from 'node:fs';
 import { access, cp, mkdir, mkdtemp, readdir, rm, statfs, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { $ } from 'zx';
 import type { HostFacts } from './preflight.js';
 
-/** The repository's images/ folder (templates and scripts), as shipped beside this package in the workspace. */
-export const IMAGES_DIR = new URL('../../../images/', import.meta.url).pathname;
+/**
+ * The Packer templates and provisioning scripts that ship with this package (`images/` beside `lib/`; in the
+ * workspace, `compile` copies the repository's `images/` there).
+ */
+export const IMAGES_DIR = fileURLToPath(new URL('../images/', import.meta.url));
+
+/** Whether `dir` holds what a build needs (`airy-core/*.pkr.hcl`, `scripts/`, `files/`); else what is missing. */
+export async function missingImageParts(dir: string): Promise<string[]> {
+  const missing: string[] = [];
+  const templates = await readdir(join(dir, 'airy-core')).catch(() => [] as string[]);
+  if (!templates.some((f) => f.endsWith('.pkr.hcl'))) missing.push('airy-core/*.pkr.hcl');
+  for (const sub of ['scripts', 'files']) {
+    if (!(await access(join(dir, sub)).then(() => true, () => false))) missing.push(`${sub}/`);
+  }
+  return missing;
+}
 
 /** Where Vagrant installs keep their insecure key pair. */
 const VAGRANT_KEY_GLOBS = ['/usr/share/rubygems-integration/all/gems', '/opt/vagrant/embedded/gems/gems', '/opt/vagrant/embedded/gems/2.3.4/gems'];
@@ -53,13 +68,13 @@ export async function gatherHostFacts(outDir: string, sshKey?: string): Promise<
 }
 
 /** A folder Packer runs in: links to the templates, plus the plugin requirements for Packer 1.7+. */
-export async function stageTemplates(withPlugins: boolean): Promise<string> {
+export async function stageTemplates(imagesDir: string, withPlugins: boolean): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'airy-packer-'));
-  const templates = join(IMAGES_DIR, 'airy-core');
+  const templates = join(imagesDir, 'airy-core');
   for (const file of await readdir(templates)) {
     if (file.endsWith('.pkr.hcl')) await symlink(join(templates, file), join(dir, file));
   }
-  if (withPlugins) await symlink(join(IMAGES_DIR, 'plugins', 'plugins.pkr.hcl'), join(dir, 'plugins.pkr.hcl'));
+  if (withPlugins) await symlink(join(imagesDir, 'plugins', 'plugins.pkr.hcl'), join(dir, 'plugins.pkr.hcl'));
   return dir;
 }
 
@@ -73,6 +88,7 @@ export function isSshPublicKey(text: string): boolean {
 
 /** The payload uploaded into the VM: rendered manifests, image list, content manifest, scripts, cloud-init seed. */
 export async function stagePayload(files: {
+  imagesDir: string;
   deployments: Map<string, string>;
   images: readonly string[];
   contentManifest: string;
@@ -85,8 +101,8 @@ export async function stagePayload(files: {
   for (const [name, text] of files.deployments) await writeFile(join(dir, 'deployments', name), text);
   await writeFile(join(dir, 'images.txt'), `${files.images.join('\n')}\n`);
   await writeFile(join(dir, 'box.json'), files.contentManifest);
-  await cp(join(IMAGES_DIR, 'scripts'), join(dir, 'scripts'), { recursive: true });
-  await cp(join(IMAGES_DIR, 'files'), join(dir, 'files'), { recursive: true });
+  await cp(join(files.imagesDir, 'scripts'), join(dir, 'scripts'), { recursive: true });
+  await cp(join(files.imagesDir, 'files'), join(dir, 'files'), { recursive: true });
   await mkdir(join(dir, 'cidata'));
   await writeFile(join(dir, 'cidata', 'meta-data'), 'instance-id: airy-core-build\nlocal-hostname: airy-core\n');
   await writeFile(

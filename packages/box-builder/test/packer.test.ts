@@ -20,8 +20,8 @@ async function stage(vars: Record<string, string | boolean> = {}) {
   const base = join(dir, 'base.qcow2');
   writeFileSync(base, randomBytes(4096));
   const checksum = `sha256:${(await hashFile(base)).sha256}`;
-  const templates = await stageTemplates(false);
-  const payload = await stagePayload({ deployments: new Map([['kafka.yaml', 'kind: x\n']]), images: ['a/b:1'], contentManifest: '{}', sshPublicKey: 'ssh-ed25519 AAAA test' });
+  const templates = await stageTemplates(IMAGES_DIR, false);
+  const payload = await stagePayload({ imagesDir: IMAGES_DIR, deployments: new Map([['kafka.yaml', 'kind: x\n']]), images: ['a/b:1'], contentManifest: '{}', sshPublicKey: 'ssh-ed25519 AAAA test' });
   const varFile = await writeVarFile(templates, {
     box_version: '1.0.0',
     kubernetes_version: 'v1.31.4',

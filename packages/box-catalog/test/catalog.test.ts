@@ -48,17 +48,29 @@ test('malformed catalogs are refused with the source and the field', () => {
   const cases: [string, RegExp][] = [
     ['{not json', /^m.json: not valid JSON/],
     ['[]', /^m.json: must be a JSON object/],
-    ['{"versions": []}', /^m.json: name: is required/],
-    ['{"name":"x","versions":[{"version":"one","providers":[]}]}', /versions\[0\].version: "one" is not a semantic version/],
+    ['{"versions": []}', /^m.json: name: must be a box name org\/name/],
+    [`{"name":"airy/#{system('id')}","versions":[]}`, /^m.json: name: must be a box name org\/name/],
+    ['{"name":"airy core","versions":[]}', /^m.json: name: must be a box name/],
+    ['{"name":"x/y","versions":[null]}', /versions\[0\]: must be an object/],
+    ['{"name":"x/y","versions":[{"version":"1.0.0","providers":[null]}]}', /versions\[0\].providers\[0\]: must be an object/],
     [
-      `{"name":"x","versions":[{"version":"1.0.0","providers":[{"name":"docker","url":"u","checksum_type":"sha256","checksum":"${sha('a')}"}]}]}`,
+      `{"name":"x/y","versions":[{"version":"1.0.0","providers":[{"name":"libvirt","url":"ftp://h/b.box","checksum_type":"sha256","checksum":"${sha('a')}"}]}]}`,
+      /providers\[0\].url: must be an https, http, file URL/,
+    ],
+    [
+      `{"name":"x/y","versions":[{"version":"1.0.0","providers":[{"name":"libvirt","url":"not a url","checksum_type":"sha256","checksum":"${sha('a')}"}]}]}`,
+      /providers\[0\].url: must be an https, http, file URL/,
+    ],
+    ['{"name":"x/y","versions":[{"version":"one","providers":[]}]}', /versions\[0\].version: "one" is not a semantic version/],
+    [
+      `{"name":"x/y","versions":[{"version":"1.0.0","providers":[{"name":"docker","url":"u","checksum_type":"sha256","checksum":"${sha('a')}"}]}]}`,
       /versions\[0\].providers\[0\].name: unknown provider "docker"/,
     ],
     [
-      '{"name":"x","versions":[{"version":"1.0.0","providers":[{"name":"libvirt","url":"u","checksum_type":"md5","checksum":"abc"}]}]}',
+      '{"name":"x/y","versions":[{"version":"1.0.0","providers":[{"name":"libvirt","url":"https://h/b.box","checksum_type":"md5","checksum":"abc"}]}]}',
       /checksum_type: must be sha256/,
     ],
-    ['{"name":"x","versions":[{"version":"1.0.0","providers":[]},{"version":"1.0.0","providers":[]}]}', /1.0.0 is listed twice/],
+    ['{"name":"x/y","versions":[{"version":"1.0.0","providers":[]},{"version":"1.0.0","providers":[]}]}', /1.0.0 is listed twice/],
   ];
   for (const [text, pattern] of cases) {
     assert.throws(() => parseCatalog(text, 'm.json'), (e: Error) => e instanceof CatalogError && pattern.test(e.message), text);
