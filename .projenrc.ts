@@ -20,6 +20,8 @@ const root = new typescript.TypeScriptProject({
     `nx@${TOOLING.nx}`,
     `@types/node@${TOOLING.typesNode}`,
     `verdaccio@${TOOLING.verdaccio}`,
+    `semver@${TOOLING.semver}`,
+    `@types/semver@${TOOLING.typesSemver}`,
   ],
   sampleCode: false,
   disableTsconfig: true,
@@ -161,16 +163,16 @@ root.addTask('render-deployments', {
 });
 root.addTask('release:bump', {
   description: 'Bump every package to the next version (npx projen release:bump -- patch|minor|major) and write the CHANGELOG',
-  exec: 'tsx tools/release.ts bump',
+  exec: 'tsx tools/release/release.ts bump',
   receiveArgs: true,
 });
 root.addTask('release:dry-run', {
   description: 'npm publish --dry-run of every package: access, version and the real file list; publishes nothing',
-  exec: 'nx run-many -t compile && tsx tools/release.ts dry-run',
+  exec: 'nx run-many -t compile && tsx tools/release/release.ts dry-run',
 });
 root.addTask('release:test', {
   description: 'Publish every package to a Verdaccio registry on loopback and use them as a user would',
-  exec: 'nx run-many -t compile && tsx tools/release-test.ts',
+  exec: 'nx run-many -t compile && tsx tools/release/registry-test.ts',
 });
 // The root is no package of its own: it only holds the workspace.
 for (const field of ['main', 'types', 'publishConfig']) root.package.file.addDeletionOverride(field);
