@@ -171,8 +171,16 @@ root.addTask('release:dry-run', {
   exec: 'nx run-many -t compile && tsx tools/release/release.ts dry-run',
 });
 root.addTask('release:test', {
-  description: 'Publish every package to a Verdaccio registry on loopback and use them as a user would',
-  exec: 'nx run-many -t compile && tsx tools/release/registry-test.ts',
+  description: 'Publish every package to a Verdaccio registry on loopback and use them as a user would, on Node 22',
+  exec: 'nx run-many -t compile && bash tools/with-node.sh 22 tsx tools/release/registry-test.ts',
+});
+root.addTask('test:fresh-clone', {
+  description: "Clone the repository into an empty folder and run the README's main command with an empty npm cache",
+  exec: 'tsx tools/release/fresh-clone-test.ts',
+});
+root.addTask('test:node22', {
+  description: 'Every package test again on Node 22 (the lowest major the published packages declare)',
+  exec: 'bash tools/with-node.sh 22 tsx tools/test.ts --skip-nx-cache',
 });
 // The root is no package of its own: it only holds the workspace.
 for (const field of ['main', 'types', 'publishConfig']) root.package.file.addDeletionOverride(field);

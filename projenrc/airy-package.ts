@@ -77,6 +77,8 @@ export class AiryPackage extends typescript.TypeScriptProject {
       bugsUrl: RELEASE.bugs,
       keywords: ['airy', 'airy-core', ...(options.keywords ?? [])],
       entrypoint: 'lib/index.js',
+      // The one bin is declared below; projen would also add every file in bin/ under its file name.
+      autoDetectBin: false,
       tsconfig: {
         compilerOptions: {
           module: 'NodeNext',

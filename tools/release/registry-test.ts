@@ -1,7 +1,8 @@
 #!/usr/bin/env tsx
 /**
  * The packages as users get them: published to a real npm registry (Verdaccio) on loopback, then installed into
- * empty folders with an empty npm cache, on Node 22 (from the registry's `node` package):
+ * empty folders with an empty npm cache, on the Node.js that runs this script (CI runs it on Node 22 through
+ * `tools/with-node.sh 22`, the lowest major the packages declare):
  *   1. `npx @airy/bootstrap --version`, with no npm warning (engine warnings included), then `download` from a file
  *      catalog, verified;
  *   2. a strict TypeScript project (module/moduleResolution `nodenext`, and `bundler`) imports `@airy/manifests`,
@@ -17,13 +18,13 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addRelease, BOX_NAME, emptyCatalog, stringifyCatalog } from '@airy/box-catalog';
+import semver from 'semver';
 import { $, type ProcessOutput } from 'zx';
 import { repo, workspacePackages } from './packages.ts';
 
 $.quiet = true;
-const NODE_MAJOR = '22';
+const NODE_MAJOR = process.versions.node.split('.')[0] as string;
 const root = mkdtempSync(join(tmpdir(), 'airy-registry-'));
-const cacheDir = process.env.AIRY_RELEASE_CACHE ?? join(tmpdir(), 'airy-release-cache');
 const results: { name: string; ok: boolean; detail: string }[] = [];
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 
@@ -58,15 +59,11 @@ function freePort(): Promise<number> {
 }
 
 try {
-  // Node 22, from the registry's `node` package (kept between runs).
-  mkdirSync(cacheDir, { recursive: true });
-  const nodeBin = join(cacheDir, `node${NODE_MAJOR}`, 'node_modules', '.bin');
-  if (!existsSync(join(nodeBin, 'node'))) {
-    expectOk(await $({ nothrow: true })`npm install --no-audit --no-fund --prefix ${join(cacheDir, `node${NODE_MAJOR}`)} node@${NODE_MAJOR}`, 'npm install node');
+  const declared = workspacePackages()[0]?.engines.node ?? '';
+  if (!semver.satisfies(process.version, declared)) {
+    throw new Error(`Node.js ${process.version} is outside the packages' engines (${declared}): run it as tools/with-node.sh 22 tsx ${process.argv[1]}`);
   }
-  const nodeVersion = (await $`${join(nodeBin, 'node')} --version`).stdout.trim();
-  if (!nodeVersion.startsWith(`v${NODE_MAJOR}.`)) throw new Error(`the node package gave ${nodeVersion}, not Node ${NODE_MAJOR}`);
-  console.log(`node: ${nodeVersion} (${nodeBin})`);
+  console.log(`node: ${process.version}`);
 
   // Verdaccio on loopback: our scope is served only from what we publish; everything else through the uplink.
   const port = await freePort();
@@ -99,7 +96,7 @@ try {
       '',
     ].join('\n'),
   );
-  const verdaccio = $({ nothrow: true })`node ${join(repo, 'node_modules/verdaccio/bin/verdaccio')} --config ${config} --listen 127.0.0.1:${port}`;
+  const verdaccio = $({ nothrow: true })`${process.execPath} ${join(repo, 'node_modules/verdaccio/bin/verdaccio')} --config ${config} --listen 127.0.0.1:${port}`;
   cleanups.push(() => verdaccio.kill('SIGTERM'));
   for (let i = 0; ; i++) {
     const up = await fetch(`${registry}-/ping`).then((r) => r.ok, () => false);
@@ -133,7 +130,6 @@ try {
   // What a user runs: Node 22 first on PATH, an empty folder, an empty npm cache, our registry.
   const userEnv = (dir: string) => ({
     ...process.env,
-    PATH: `${nodeBin}:${process.env.PATH}`,
     npm_config_userconfig: npmrc,
     npm_config_registry: registry,
     npm_config_cache: join(dir, '.npm-cache'),

@@ -18,6 +18,15 @@ interface PackageJson {
   readonly bin: Record<string, string>;
 }
 
+/**
+ * The environment a bin runs in: plain output (NO_COLOR), without the FORCE_COLOR that Nx sets for its tasks (Node 22
+ * warns on stderr when both are set, which is not the CLI's output).
+ */
+function binEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const { FORCE_COLOR: _ignored, ...env } = process.env;
+  return { ...env, NO_COLOR: '1', ...extra };
+}
+
 /** Reads a package's package.json. */
 export function packageJson(packageDir: string): PackageJson {
   return JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as PackageJson;
@@ -33,7 +42,7 @@ export function runBin(
   if (!file) throw new Error(`${packageDir} has no bin`);
   const result = spawnSync(process.execPath, [join(packageDir, file), ...args], {
     encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1', ...options.env },
+    env: binEnv(options.env),
     input: options.input,
     cwd: options.cwd,
   });
@@ -83,7 +92,7 @@ export function runBinAsync(
   const [file] = Object.values(packageJson(packageDir).bin);
   if (!file) throw new Error(`${packageDir} has no bin`);
   const child = spawn(process.execPath, [join(packageDir, file), ...args], {
-    env: { ...process.env, NO_COLOR: '1', ...options.env },
+    env: binEnv(options.env),
     cwd: options.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
