@@ -2,13 +2,14 @@
 import { resolve } from 'node:path';
 import { ARCHITECTURES, type Architecture, CatalogError, isVersion, PROVIDERS, type Provider } from '@airy/box-catalog';
 import { CliError, createProgram, ExitCode, formatBytes, packageVersion, runCli, startProgress, usageError } from '@airy/manifests/cli-kit';
-import { Option } from 'commander';
-import { ChecksumError, DiskFullError, download, DownloadError } from './download.js';
+import { type Command, Option } from 'commander';
+import { ChecksumError, DiskFullError, download, DownloadError, OutputPathError } from './download.js';
 import { LockedError } from './lock.js';
 import { DEFAULT_CATALOG, defaultCacheDir, defaultInstanceDir } from './paths.js';
 import { vagrantArchitecture } from './arch.js';
 import { CatalogUnreachableError, chooseRelease, loadCatalog } from './source.js';
-import type { UpOptions } from './up.js';
+import { DamagedInstanceError, instanceOptions, readInstance } from './instance.js';
+import type { NetworkLimits, UpOptions } from './up.js';
 import { VagrantfileValueError } from './vagrantfile.js';
 
 // The instance commands load Vagrant, zx and the platform's manifests; `download` needs none of them, so they are
@@ -49,11 +50,31 @@ async function guarded<T>(work: () => Promise<T>): Promise<T> {
     if (error instanceof CatalogUnreachableError) throw new CliError(error.message, ExitCode.failed);
     if (error instanceof CatalogError) throw new CliError(`the box catalog is malformed: ${error.message}`, ExitCode.usage);
     if (error instanceof VagrantfileValueError) throw new CliError(`refusing to write the Vagrantfile: ${error.message}`, ExitCode.usage);
+    if (error instanceof OutputPathError) throw new CliError(error.message, ExitCode.usage);
+    if (error instanceof DamagedInstanceError) throw new CliError(error.message, ExitCode.usage);
     if (error instanceof ChecksumError || error instanceof DiskFullError || error instanceof DownloadError) {
       throw new CliError(error.message, ExitCode.failed);
     }
     throw error;
   }
+}
+
+/** The slow-server limits of the flags (see {@link networkOptions}). */
+function networkLimits(flags: Record<string, unknown>): NetworkLimits {
+  return {
+    lowSpeed: { bytesPerSecond: flags.speedLimit as number, seconds: flags.speedTime as number },
+    attempts: flags.retries as number,
+    catalogTimeoutMs: (flags.catalogTimeout as number) * 1000,
+  };
+}
+
+/** --speed-limit, --speed-time, --retries and --catalog-timeout, on every command that reads from the network. */
+function networkOptions(command: Command): Command {
+  return command
+    .option('--speed-limit <bytes>', 'a connection slower than this many bytes/s for --speed-time is retried', positive('--speed-limit'), 1024)
+    .option('--speed-time <seconds>', 'see --speed-limit', positive('--speed-time'), 30)
+    .option('--retries <n>', 'tries of each download request before giving up', positive('--retries'), 6)
+    .option('--catalog-timeout <seconds>', 'the most a catalog read may take', positive('--catalog-timeout'), 20);
 }
 
 function upOptions(flags: Record<string, unknown>): UpOptions {
@@ -71,6 +92,7 @@ function upOptions(flags: Record<string, unknown>): UpOptions {
     libvirtDriver: flags.libvirtDriver as 'kvm' | 'qemu' | undefined,
     privateNetwork: flags.privateNetwork !== false,
     waitMinutes: flags.wait as number,
+    limits: networkLimits(flags),
     log,
     ensureVagrant: async (host) => (await manage()).ensureVagrant(host, Boolean(flags.yes), log),
   };
@@ -91,13 +113,13 @@ program
   .addOption(new Option('--libvirt-driver <driver>', 'libvirt: kvm, or qemu without KVM').choices(['kvm', 'qemu']))
   .option('--no-private-network', 'no private network; reach the VM through forwarded ports only')
   .option('--force', 'go on even when preflight checks fail')
-  .option('--yes', 'do not ask before installing Vagrant or recreating the VM')
-  .action(async () => {
+  .option('--yes', 'do not ask before installing Vagrant or recreating the VM');
+networkOptions(program).action(async () => {
     const { up } = await upModule();
     await guarded(() => up(upOptions(program.opts())));
   });
 
-program
+const downloadCommand = program
   .command('download')
   .description('download and verify a box alone: parallel, resumable, checksummed')
   .requiredOption('--catalog <url>', 'box catalog URL')
@@ -105,10 +127,11 @@ program
   .addOption(new Option('--provider <provider>', 'Vagrant provider').choices(PROVIDERS).default('libvirt'))
   .addOption(new Option('--architecture <arch>', 'box architecture (default: this machine\'s)').choices(ARCHITECTURES))
   .requiredOption('--out <file>', 'where the verified box goes')
-  .option('--connections <n>', 'parallel connections', positive('--connections'), 8)
-  .action(async (flags) => {
+  .option('--connections <n>', 'parallel connections', positive('--connections'), 8);
+networkOptions(downloadCommand).action(async (flags) => {
     const architecture = (flags.architecture as Architecture | undefined) ?? vagrantArchitecture(process.arch) ?? 'amd64';
-    const loaded = await guarded(() => loadCatalog(flags.catalog));
+    const limits = networkLimits(flags);
+    const loaded = await guarded(() => loadCatalog(flags.catalog, { timeoutMs: limits.catalogTimeoutMs }));
     const { version, file } = await guarded(async () => chooseRelease(loaded, flags.version, flags.provider, architecture));
     let progress: ReturnType<typeof startProgress> | undefined;
     const controller = new AbortController();
@@ -118,6 +141,8 @@ program
         sha256: file.checksum,
         out: resolve(flags.out),
         connections: flags.connections,
+        lowSpeed: limits.lowSpeed,
+        attempts: limits.attempts,
         signal: controller.signal,
         onStart: (info) => {
           progress = startProgress({ label: `download ${version.version}`, total: info.size });
@@ -167,7 +192,7 @@ program
   .option('--force', 'go on even when preflight checks fail')
   .action(async (flags) => {
     const dir = resolve(flags.dir ?? defaultInstanceDir());
-    const { instanceOptions, readInstance, up } = await upModule();
+    const { up } = await upModule();
     const state = await readInstance(dir);
     if (!state) throw usageError(`no Airy Core instance in ${dir}: run airy-bootstrap first, or pass --dir`);
     await guarded(() => up({ ...upOptions({ ...program.opts(), dir, wait: flags.wait, force: flags.force }), ...instanceOptions(state) }));

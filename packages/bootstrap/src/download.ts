@@ -4,7 +4,8 @@
  * marker so a re-run never downloads again. Memory stays small whatever the size: bodies stream to disk.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { copyFile, type FileHandle, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { copyFile, type FileHandle, lstat, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
@@ -12,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { errorCode } from './errors.js';
 import { acquireLock } from './lock.js';
 import { backoffMs } from '@airy/manifests/cli-kit';
-import { canResume, type Chunk, planChunks, RETRYABLE_CODES, type ResumeState, remaining, retryableStatus } from './ranges.js';
+import { canResume, type Chunk, parseResumeState, planChunks, RETRYABLE_CODES, type ResumeState, remaining, retryableStatus } from './ranges.js';
 
 /** What to download. */
 export interface DownloadRequest {
@@ -28,6 +29,13 @@ export interface DownloadRequest {
   readonly attempts?: number;
   /** A request that sends no byte for this long is retried. @default 30 s */
   readonly idleTimeoutMs?: number;
+  /** A request whose response headers take longer than this is retried. @default 30 s */
+  readonly headersTimeoutMs?: number;
+  /**
+   * A connection slower than `bytesPerSecond` on average over `seconds` is cut and retried (curl's --speed-limit and
+   * --speed-time): a server that trickles bytes cannot hold a download for hours. @default 1024 B/s over 30 s
+   */
+  readonly lowSpeed?: { readonly bytesPerSecond: number; readonly seconds: number };
   readonly onProgress?: (done: number, total: number) => void;
   readonly onStart?: (info: { size: number; resumedBytes: number; ranged: boolean }) => void;
   readonly signal?: AbortSignal;
@@ -42,6 +50,17 @@ export interface DownloadResult {
   /** Bytes that came from an earlier, interrupted run. */
   readonly resumedBytes: number;
   readonly ranged: boolean;
+}
+
+/** The output path is not a plain file: nothing was downloaded. */
+export class OutputPathError extends Error {
+  constructor(
+    readonly path: string,
+    readonly kind: string,
+  ) {
+    super(`${path} is ${kind}: name a plain file (or a path that does not exist yet) for the box`);
+    this.name = 'OutputPathError';
+  }
 }
 
 /** The file's SHA-256 is not the catalog's; the file was deleted and nothing was marked verified. */
@@ -120,7 +139,18 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     }, { once: true });
   });
 
-class RetryableError extends Error {}
+/** A failure worth another try. `server`: the server answered, but not what HTTP promises (its fault, not the box's). */
+class RetryableError extends Error {
+  constructor(
+    message: string,
+    readonly fault: 'network' | 'server' = 'network',
+  ) {
+    super(message);
+  }
+}
+
+/** A short description of the host a URL points at, for errors. */
+const hostOf = (url: string) => new URL(url).host;
 
 /** Keep-alive agents, so each connection serves many chunks. */
 const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
@@ -129,23 +159,72 @@ const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent
  * A GET through node:http(s) (lighter than fetch for long bodies: Buffers, no web-stream copies), following up
  * to five redirects. A socket idle for `idleMs` is destroyed, which the caller retries.
  */
-function get(url: string, headers: Record<string, string>, idleMs: number, signal?: AbortSignal, redirects = 5): Promise<IncomingMessage> {
+function get(
+  url: string,
+  headers: Record<string, string>,
+  timeouts: { idleMs: number; headersMs: number },
+  signal?: AbortSignal,
+  redirects = 5,
+): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
     const secure = target.protocol === 'https:';
+    // The headers must arrive within their deadline, however slowly the server trickles them.
+    const deadline = setTimeout(
+      () => req.destroy(Object.assign(new Error(`${target.host} sent no response headers within ${timeouts.headersMs / 1000} s`), { code: 'EHEADERSTIMEOUT' })),
+      timeouts.headersMs,
+    );
     const req = (secure ? httpsRequest : httpRequest)(target, { headers, agent: secure ? agents.https : agents.http, signal }, (res) => {
+      clearTimeout(deadline);
       const location = res.headers.location;
       if (location && res.statusCode && res.statusCode >= 300 && res.statusCode < 400 && redirects > 0) {
         res.resume();
-        resolve(get(new URL(location, target).href, headers, idleMs, signal, redirects - 1));
+        const next = new URL(location, target);
+        // A redirect may change the host, never the kind of URL: no file:, no downgrade from https.
+        if (next.protocol !== 'https:' && !(next.protocol === 'http:' && target.protocol === 'http:')) {
+          reject(new DownloadError(`${target.host} redirected to a ${next.protocol} URL, which is refused: check the catalog's box URL`));
+          return;
+        }
+        resolve(get(next.href, headers, timeouts, signal, redirects - 1));
         return;
       }
       resolve(res);
     });
-    req.setTimeout(idleMs, () => req.destroy(Object.assign(new Error('no data for too long'), { code: 'ETIMEDOUT' })));
-    req.on('error', reject);
+    req.setTimeout(timeouts.idleMs, () => req.destroy(Object.assign(new Error('no data for too long'), { code: 'ETIMEDOUT' })));
+    req.on('error', (error) => {
+      clearTimeout(deadline);
+      reject(error);
+    });
     req.end();
   });
+}
+
+const timeoutsOf = (request: DownloadRequest) => ({ idleMs: request.idleTimeoutMs ?? 30_000, headersMs: request.headersTimeoutMs ?? 30_000 });
+
+/**
+ * Cuts `res` when fewer than `bytesPerSecond` arrive on average over `seconds` (after the first `seconds`), with an
+ * error that names the host and the rate. Returns the function that counts received bytes, and one that stops it.
+ */
+function lowSpeedWatch(res: IncomingMessage, url: string, limit: { bytesPerSecond: number; seconds: number }) {
+  const samples: number[] = [0];
+  let received = 0;
+  const timer = setInterval(() => {
+    samples.push(received);
+    if (samples.length > limit.seconds + 1) samples.shift();
+    const window = samples.length - 1;
+    if (window >= limit.seconds && (received - (samples[0] as number)) / window < limit.bytesPerSecond) {
+      res.destroy(
+        Object.assign(new Error(`${hostOf(url)} sent less than ${limit.bytesPerSecond} B/s for ${limit.seconds} s`), { code: 'ELOWSPEED' }),
+      );
+    }
+  }, 1000);
+  timer.unref();
+  return {
+    count: (bytes: number) => {
+      received += bytes;
+    },
+    stop: () => clearInterval(timer),
+  };
 }
 
 /** One GET (ranged or not) whose body goes to `sink`; failures worth another try become RetryableError. */
@@ -154,9 +233,12 @@ async function fetchInto(
   range: Chunk | undefined,
   sink: (data: Uint8Array) => Promise<void>,
   request: DownloadRequest,
+  /** The whole file's size for a GET without a range; -1 when the server did not say. */
+  expectedSize = -1,
 ): Promise<void> {
+  let watch: ReturnType<typeof lowSpeedWatch> | undefined;
   try {
-    const res = await get(url, range ? { Range: `bytes=${range.start}-${range.end}` } : {}, request.idleTimeoutMs ?? 30_000, request.signal);
+    const res = await get(url, range ? { Range: `bytes=${range.start}-${range.end}` } : {}, timeoutsOf(request), request.signal);
     const status = res.statusCode ?? 0;
     if (retryableStatus(status)) {
       res.resume();
@@ -166,20 +248,43 @@ async function fetchInto(
       res.resume();
       throw new DownloadError(`${url}: HTTP ${status} ${res.statusMessage ?? ''}`.trim());
     }
+    // A server's answer is checked, not believed: the range it says it sends, and the length.
+    const expected = range ? range.end - range.start + 1 : expectedSize;
+    if (range) {
+      const answered = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(String(res.headers['content-range'] ?? ''));
+      if (!answered || Number(answered[1]) !== range.start || Number(answered[2]) !== range.end) {
+        res.resume();
+        throw new RetryableError(`${hostOf(url)} answered ${res.headers['content-range'] ?? 'no Content-Range'} for bytes ${range.start}-${range.end}`, 'server');
+      }
+    }
+    const length = res.headers['content-length'];
+    if (length !== undefined && expected >= 0 && Number(length) !== expected) {
+      res.resume();
+      throw new RetryableError(`${hostOf(url)} announced ${length} bytes where ${expected} were expected`, 'server');
+    }
+    watch = lowSpeedWatch(res, url, request.lowSpeed ?? { bytesPerSecond: 1024, seconds: 30 });
     let received = 0;
     for await (const data of res) {
       received += (data as Buffer).length;
+      watch.count((data as Buffer).length);
+      if (expected >= 0 && received > expected) {
+        res.destroy();
+        throw new RetryableError(`${hostOf(url)} sent more than the ${expected} bytes asked for`, 'server');
+      }
       await sink(data as Buffer);
     }
     if (!res.complete) throw new RetryableError('connection closed mid-body');
-    if (range && received !== range.end - range.start + 1) throw new RetryableError('short body');
+    if (expected >= 0 && received !== expected) throw new RetryableError(`short body: ${received} of ${expected} bytes from ${hostOf(url)}`);
   } catch (error) {
     if (error instanceof DownloadError || error instanceof DiskFullError || error instanceof RetryableError) throw error;
     if (request.signal?.aborted) throw request.signal.reason ?? error;
     const code = errorCode(error);
     if (code === 'ENOSPC') throw error;
+    if (code === 'ELOWSPEED' || code === 'EHEADERSTIMEOUT') throw new RetryableError((error as Error).message);
     if ((code && RETRYABLE_CODES.has(code)) || (error as Error).message === 'aborted') throw new RetryableError(code ?? 'aborted');
     throw error;
+  } finally {
+    watch?.stop();
   }
 }
 
@@ -191,7 +296,13 @@ async function withRetries(what: string, request: DownloadRequest, work: () => P
       return await work();
     } catch (error) {
       if (!(error instanceof RetryableError) || attempt + 1 >= attempts) {
-        if (error instanceof RetryableError) throw new DownloadError(`${what} failed ${attempts} times (last: ${error.message}): check the network and run again; completed parts are kept`);
+        if (error instanceof RetryableError) {
+          const advice =
+            error.fault === 'server'
+              ? 'the server does not serve this file correctly: try again later, or tell whoever runs it'
+              : 'check the network and run again; completed parts are kept';
+          throw new DownloadError(`${what} failed ${attempts} times (last: ${error.message}): ${advice}`);
+        }
         throw error;
       }
       await sleep(backoffMs(attempt), request.signal);
@@ -205,10 +316,11 @@ async function probe(url: string, request: DownloadRequest): Promise<{ size: num
   await withRetries(`HEAD ${url}`, request, async () => {
     let response: IncomingMessage;
     try {
-      response = await get(url, { Range: 'bytes=0-0' }, request.idleTimeoutMs ?? 30_000, request.signal);
+      response = await get(url, { Range: 'bytes=0-0' }, timeoutsOf(request), request.signal);
     } catch (error) {
-      if (request.signal?.aborted) throw error;
-      throw new RetryableError(errorCode(error) ?? (error as Error).message);
+      if (request.signal?.aborted || error instanceof DownloadError) throw error;
+      const code = errorCode(error);
+      throw new RetryableError(code === 'EHEADERSTIMEOUT' ? (error as Error).message : (code ?? (error as Error).message));
     }
     response.resume();
     const status = response.statusCode ?? 0;
@@ -221,11 +333,15 @@ async function probe(url: string, request: DownloadRequest): Promise<{ size: num
     };
     const validator = header('etag') ?? header('last-modified') ?? '';
     if (status === 206) {
-      const total = /\/(\d+)$/.exec(header('content-range') ?? '')?.[1];
-      result = { size: Number(total), ranged: total !== undefined, validator };
+      const answered = /^bytes 0-0\/(\d+)$/.exec(header('content-range') ?? '');
+      if (!answered) throw new RetryableError(`${hostOf(url)} answered ${header('content-range') ?? 'no Content-Range'} for bytes 0-0`, 'server');
+      result = { size: Number(answered[1]), ranged: true, validator };
     } else {
-      result = { size: Number(header('content-length') ?? -1), ranged: false, validator };
+      // No ranges: the length, if the server says it (else -1, unknown).
+      const length = header('content-length');
+      result = { size: length !== undefined && /^\d+$/.test(length) ? Number(length) : -1, ranged: false, validator };
     }
+    if (result.size !== -1 && !Number.isSafeInteger(result.size)) throw new DownloadError(`${hostOf(url)} reported an impossible size (${result.size})`);
   });
   return result as { size: number; ranged: boolean; validator: string };
 }
@@ -329,6 +445,7 @@ function asDiskFull(error: unknown, dir: string, size: number): never {
 /** Downloads and verifies; see the module comment. A second run with the same request is a no-op. */
 export async function download(request: DownloadRequest): Promise<DownloadResult> {
   const { out, sha256 } = request;
+  await checkOutput(out);
   await mkdir(dirname(out), { recursive: true });
   const release = await acquireLock(`${out}.lock`);
   try {
@@ -341,8 +458,10 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
     const info = await probe(request.url, request);
     const chunkSize = request.chunkSize ?? defaultChunkSize(info.size);
     const wanted = { url: request.url, size: info.size, sha256, validator: info.validator, chunkSize };
-    const saved = await readFile(statePath(out), 'utf8').then((t) => JSON.parse(t) as ResumeState, () => undefined);
-    const resume = info.ranged && canResume(saved, wanted);
+    const saved = await readFile(statePath(out), 'utf8').then(parseResumeState, () => undefined);
+    // The part file must still be there, whole-sized and a plain file, or the saved progress means nothing.
+    const partInfo = await lstat(partPath(out)).catch(() => undefined);
+    const resume = info.ranged && canResume(saved, wanted) && partInfo?.isFile() === true && partInfo.size === info.size;
     const done = new Set(resume ? saved.done : []);
     const chunks = planChunks(info.size, chunkSize);
     const todo = info.ranged ? remaining(chunks, done) : [];
@@ -351,7 +470,9 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
 
     const part = partPath(out);
     if (!resume) await rm(part, { force: true });
-    const handle = await open(part, resume ? 'r+' : 'w').catch((e) => asDiskFull(e, dirname(out), info.size));
+    // O_NOFOLLOW: a symbolic link put at the part's path is never written through.
+    const flags = resume ? constants.O_RDWR | constants.O_NOFOLLOW : constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+    const handle = await open(part, flags, 0o644).catch((e) => asDiskFull(e, dirname(out), info.size));
     let progress = resumedBytes;
     let hashing: ReturnType<typeof orderedHasher> | undefined;
     try {
@@ -401,12 +522,18 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
           await handle.truncate(0);
           let position = 0;
           progress = 0;
-          await fetchInto(request.url, undefined, async (data) => {
-            await handle.write(data, 0, data.length, position).catch((e) => asDiskFull(e, dirname(out), info.size));
-            position += data.length;
-            progress += data.length;
-            request.onProgress?.(progress, info.size);
-          }, request);
+          await fetchInto(
+            request.url,
+            undefined,
+            async (data) => {
+              await handle.write(data, 0, data.length, position).catch((e) => asDiskFull(e, dirname(out), info.size));
+              position += data.length;
+              progress += data.length;
+              request.onProgress?.(progress, info.size);
+            },
+            request,
+            info.size,
+          );
         });
       }
     } finally {
@@ -421,7 +548,7 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
     await rename(part, out);
     await rm(statePath(out), { force: true });
     const finished = await stat(out);
-    await writeFile(markerPath(out), JSON.stringify({ sha256, size: finished.size, mtimeMs: finished.mtimeMs } satisfies Marker));
+    await writeMarker(out, { sha256, size: finished.size, mtimeMs: finished.mtimeMs });
     return { path: out, size: finished.size, cached: false, resumedBytes, ranged: info.ranged };
   } catch (error) {
     // The disk can fill anywhere: the box, the state file, the marker.
@@ -434,7 +561,27 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
 
 /** The box size, for the disk-full message: from the resume state when there is one. */
 async function remoteSizeHint(out: string): Promise<number> {
-  return readFile(statePath(out), 'utf8').then((t) => (JSON.parse(t) as ResumeState).size, () => 0);
+  return readFile(statePath(out), 'utf8').then((t) => parseResumeState(t)?.size ?? 0, () => 0);
+}
+
+/** The verified marker, written to a temporary name and renamed: a link at its path is replaced, not followed. */
+async function writeMarker(out: string, marker: Marker): Promise<void> {
+  const temp = `${markerPath(out)}.tmp-${process.pid}`;
+  await writeFile(temp, JSON.stringify(marker), { flag: 'wx' });
+  await rename(temp, markerPath(out));
+}
+
+/**
+ * Refuses an output path that is not a plain file (or not there yet): a folder, a device, a FIFO, a socket, or a
+ * symbolic link, which would send the box somewhere else. Checked before anything is downloaded.
+ */
+async function checkOutput(out: string): Promise<void> {
+  for (const path of [out, partPath(out), markerPath(out), statePath(out)]) {
+    const info = await lstat(path).catch(() => undefined);
+    if (!info || info.isFile()) continue;
+    const kind = info.isSymbolicLink() ? 'a symbolic link' : info.isDirectory() ? 'a folder' : info.isFIFO() ? 'a FIFO' : info.isSocket() ? 'a socket' : 'a device';
+    throw new OutputPathError(path, kind);
+  }
 }
 
 /** A file:// box: copied, then verified like any other. */
@@ -445,7 +592,8 @@ async function copyLocal(request: DownloadRequest): Promise<DownloadResult> {
     throw new DownloadError(`${request.url}: no such file: the catalog points at a missing box`);
   });
   request.onStart?.({ size, resumedBytes: 0, ranged: false });
-  await copyFile(source, part).catch((e) => asDiskFull(e, dirname(request.out), size));
+  await rm(part, { force: true });
+  await copyFile(source, part, constants.COPYFILE_EXCL).catch((e) => asDiskFull(e, dirname(request.out), size));
   request.onProgress?.(size, size);
   const actual = await hashFile(part);
   if (actual !== request.sha256) {
@@ -454,6 +602,6 @@ async function copyLocal(request: DownloadRequest): Promise<DownloadResult> {
   }
   await rename(part, request.out);
   const finished = await stat(request.out);
-  await writeFile(markerPath(request.out), JSON.stringify({ sha256: request.sha256, size, mtimeMs: finished.mtimeMs } satisfies Marker));
+  await writeMarker(request.out, { sha256: request.sha256, size, mtimeMs: finished.mtimeMs });
   return { path: request.out, size, cached: false, resumedBytes: 0, ranged: false };
 }

@@ -16,6 +16,7 @@ export {
   ChecksumError,
   DiskFullError,
   DownloadError,
+  OutputPathError,
   type DownloadRequest,
   type DownloadResult,
   download,
@@ -27,6 +28,7 @@ export { DEFAULT_CATALOG, defaultCacheDir, defaultInstanceDir } from './paths.js
 export { DISK_FACTOR, defaultProvider, type HostView, type PreflightCheck, type PreflightInput, preflight } from './preflight.js';
 export { type Probe, type ProbeRunner, type ProbeState, platformProbes, runProbe, waitReady } from './readiness.js';
 export { CatalogUnreachableError, catalogUrlOf, chooseRelease, loadCatalog } from './source.js';
-export { type InstanceState, instanceOptions, instanceUrls, readInstance, type UpOptions, up } from './up.js';
+export { DamagedInstanceError, type InstanceState, instanceOptions, parseInstance, readInstance } from './instance.js';
+export { instanceUrls, type NetworkLimits, type UpOptions, up } from './up.js';
 export { type InstallPlan, installPlan, type OsInfo } from './vagrant-install.js';
 export { renderVagrantfile, rubyString, type VagrantfileOptions, VagrantfileValueError } from './vagrantfile.js';

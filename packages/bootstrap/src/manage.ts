@@ -10,7 +10,8 @@ import { cachedBox, defaultCacheDir, instanceFiles } from './paths.js';
 import { defaultProvider, type HostView, preflight } from './preflight.js';
 import { runProbe, waitReady } from './readiness.js';
 import { backupFile, carryOverCommands } from './carry-over.js';
-import { currentTunnel, type InstanceState, instanceOptions, instanceProbes, instanceRunner, instanceUrls, readInstance, up, type UpOptions } from './up.js';
+import { type InstanceState, instanceOptions, readInstance } from './instance.js';
+import { currentTunnel, instanceProbes, instanceRunner, instanceUrls, up, type UpOptions } from './up.js';
 import { installPlan, parseOsRelease } from './vagrant-install.js';
 import { machineState, sshStream, vagrant } from './vagrant.js';
 import { chooseRelease, loadCatalog } from './source.js';
@@ -91,7 +92,7 @@ async function removeLibvirtBaseVolumes(boxName: string, version: string, log: (
  */
 export async function upgrade(options: UpOptions): Promise<void> {
   const state = await requireInstance(options.dir);
-  const loaded = await loadCatalog(state.catalog);
+  const loaded = await loadCatalog(state.catalog, { timeoutMs: options.limits?.catalogTimeoutMs });
   const architecture = vagrantArchitecture(process.arch) ?? 'amd64';
   const next = chooseRelease(loaded, 'latest', state.provider, architecture);
   if (!isNewerVersion(next.version.version, state.version)) {

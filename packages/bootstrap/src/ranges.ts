@@ -27,6 +27,32 @@ export interface ResumeState {
   readonly done: readonly number[];
 }
 
+/**
+ * A resume state file's text, if it is one: anything else (garbage, a truncated write, another shape) is `undefined`,
+ * and the download starts over. Resume state is a hint, never trusted.
+ */
+export function parseResumeState(text: string): ResumeState | undefined {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof data !== 'object' || data === null) return undefined;
+  const s = data as Record<string, unknown>;
+  const whole = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
+  const ok =
+    typeof s.url === 'string' &&
+    whole(s.size) &&
+    typeof s.sha256 === 'string' &&
+    typeof s.validator === 'string' &&
+    whole(s.chunkSize) &&
+    (s.chunkSize as number) > 0 &&
+    Array.isArray(s.done) &&
+    s.done.every(whole);
+  return ok ? (s as unknown as ResumeState) : undefined;
+}
+
 /** Whether a saved state may be resumed for this download. */
 export function canResume(saved: ResumeState | undefined, wanted: Omit<ResumeState, 'done'>): saved is ResumeState {
   return (

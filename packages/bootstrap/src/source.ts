@@ -1,49 +1,40 @@
 /** Reading a box catalog and its channel pointer over https, http or file. */
-import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import {
   type Architecture,
   type BoxCatalog,
   CATALOG_FILE,
+  CatalogError,
+  CatalogFetchError,
   type CatalogProvider,
   type CatalogVersion,
   type ChannelPointer,
   catalogBase,
   channelKey,
+  displayUrl,
+  type FetchLimits,
+  fetchCatalogDocument,
   joinUrl,
   type Provider,
   parseCatalog,
   parseChannel,
   resolveRelease,
 } from '@airy/box-catalog';
-import { errorCode } from './errors.js';
 
 /** The catalog could not be read: what and how to fix it. */
 export class CatalogUnreachableError extends Error {
   constructor(url: string, reason: string) {
-    super(`cannot read the box catalog ${url} (${reason}): check the URL (--catalog, AIRY_BOX_CATALOG) and the network`);
+    super(`cannot read the box catalog ${displayUrl(url)} (${reason}): check the URL (--catalog, AIRY_BOX_CATALOG) and the network`);
     this.name = 'CatalogUnreachableError';
   }
 }
 
-async function fetchText(url: string): Promise<string | undefined> {
-  if (url.startsWith('file://')) {
-    return readFile(fileURLToPath(url), 'utf8').catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return undefined;
-      throw new CatalogUnreachableError(url, error.code ?? error.message);
-    });
-  }
-  if (!/^https?:\/\//.test(url)) throw new CatalogUnreachableError(url, 'use https://, http:// or file://');
-  let response: Response;
+async function fetchText(url: string, limits: FetchLimits): Promise<string | undefined> {
   try {
-    response = await fetch(url, { signal: AbortSignal.timeout(20_000) });
+    return await fetchCatalogDocument(url, limits);
   } catch (error) {
-    const cause = (error as { cause?: Error }).cause;
-    throw new CatalogUnreachableError(url, errorCode(error) ?? cause?.message ?? (error as Error).message);
+    if (error instanceof CatalogFetchError) throw new CatalogUnreachableError(url, error.reason);
+    throw error;
   }
-  if (response.status === 404) return undefined;
-  if (!response.ok) throw new CatalogUnreachableError(url, `HTTP ${response.status}`);
-  return response.text();
 }
 
 /** The catalog URL of a base or catalog URL. */
@@ -52,23 +43,28 @@ export function catalogUrlOf(url: string): string {
 }
 
 /** Loads the catalog and (if there is one) the `latest` channel pointer. */
-export async function loadCatalog(url: string): Promise<{ url: string; catalog: BoxCatalog; latest?: ChannelPointer }> {
+export async function loadCatalog(url: string, limits: FetchLimits = {}): Promise<{ url: string; catalog: BoxCatalog; latest?: ChannelPointer }> {
   const catalogUrl = catalogUrlOf(url);
-  const text = await fetchText(catalogUrl);
+  const text = await fetchText(catalogUrl, limits);
   if (text === undefined) throw new CatalogUnreachableError(catalogUrl, 'not found');
-  const catalog = parseCatalog(text, catalogUrl);
+  const catalog = parseCatalog(text, displayUrl(catalogUrl));
   const pointerUrl = joinUrl(catalogBase(catalogUrl), channelKey('latest'));
-  const pointerText = await fetchText(pointerUrl).catch(() => undefined);
-  return { url: catalogUrl, catalog, latest: pointerText ? parseChannel(pointerText, pointerUrl) : undefined };
+  const pointerText = await fetchText(pointerUrl, limits).catch(() => undefined);
+  return { url: catalogUrl, catalog, latest: pointerText ? parseChannel(pointerText, displayUrl(pointerUrl)) : undefined };
 }
 
 /** The release to use: `latest` (the channel, else the newest) or an exact version. */
 export function chooseRelease(
-  loaded: { catalog: BoxCatalog; latest?: ChannelPointer },
+  loaded: { url?: string; catalog: BoxCatalog; latest?: ChannelPointer },
   version: string,
   provider: Provider,
   architecture: Architecture,
 ): { version: CatalogVersion; file: CatalogProvider } {
   const request = version === 'latest' ? { channel: 'latest' } : { version };
-  return resolveRelease(loaded.catalog, request, provider, architecture, loaded.latest);
+  const chosen = resolveRelease(loaded.catalog, request, provider, architecture, loaded.latest);
+  // Only a catalog on this machine may name a box on this machine: a remote one must not reach local files.
+  if (loaded.url && !loaded.url.startsWith('file:') && chosen.file.url.startsWith('file:')) {
+    throw new CatalogError(displayUrl(loaded.url), `version ${chosen.version.version} names a file: box (${chosen.file.url}); only a file: catalog may`);
+  }
+  return chosen;
 }

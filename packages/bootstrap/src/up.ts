@@ -2,7 +2,7 @@
  * The default command: preflight, Vagrant, catalog, verified download, box add, Vagrantfile, `vagrant up`,
  * readiness, and where everything is. Safe to re-run: a healthy instance only prints its status and URLs.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import type { Provider } from '@airy/box-catalog';
 import {
   BOX_PLATFORM_OPTIONS,
@@ -17,6 +17,7 @@ import { CliError, ExitCode, formatBytes, startProgress } from '@airy/manifests/
 import { download } from './download.js';
 import { gatherHost } from './host.js';
 import { BOX_PLATFORM } from './box-platform.js';
+import { type InstanceState, readInstance } from './instance.js';
 import { acquireLock } from './lock.js';
 import { cachedBox, instanceFiles } from './paths.js';
 import { vagrantArchitecture } from './arch.js';
@@ -26,6 +27,14 @@ import { chooseRelease, loadCatalog } from './source.js';
 import { startSpinners } from './spinners.js';
 import { boxAdd, boxList, installVagrantfile, machineState, sshExec, vagrant } from './vagrant.js';
 import { DEFAULT_IP, DEFAULT_PORTS, HOST_NAME, renderVagrantfile } from './vagrantfile.js';
+
+/** How long a slow server is waited for (curl's --speed-limit/--speed-time, and a catalog's whole read). */
+export interface NetworkLimits {
+  readonly lowSpeed?: { readonly bytesPerSecond: number; readonly seconds: number };
+  /** Tries of each request before the download gives up. @default 6 */
+  readonly attempts?: number;
+  readonly catalogTimeoutMs?: number;
+}
 
 /** Options of the default command (and of start/upgrade). */
 export interface UpOptions {
@@ -42,44 +51,11 @@ export interface UpOptions {
   readonly libvirtDriver?: 'kvm' | 'qemu';
   readonly privateNetwork: boolean;
   readonly waitMinutes: number;
+  /** Limits of the network reads: see {@link NetworkLimits}. */
+  readonly limits?: NetworkLimits;
   readonly log: (line: string) => void;
   /** Installs Vagrant when it is missing (asks first); see vagrant-install.ts. */
   readonly ensureVagrant: (host: HostView) => Promise<void>;
-}
-
-/** What the instance folder remembers. */
-export interface InstanceState {
-  readonly catalog: string;
-  readonly boxName: string;
-  readonly version: string;
-  readonly provider: Provider;
-  readonly sha256: string;
-  readonly cpus: number;
-  readonly memoryMiB: number;
-  /** How the VM was made, so that start and upgrade make it the same way. Absent in older state files. */
-  readonly libvirtDriver?: 'kvm' | 'qemu';
-  readonly privateNetwork?: boolean;
-  /** The verified download cache the box came from. */
-  readonly cacheDir?: string;
-}
-
-/** The options that recreate an instance as it was made: for start and upgrade. */
-export function instanceOptions(state: InstanceState) {
-  return {
-    catalog: state.catalog,
-    version: state.version,
-    provider: state.provider,
-    cpus: state.cpus,
-    memoryMiB: state.memoryMiB,
-    libvirtDriver: state.libvirtDriver,
-    privateNetwork: state.privateNetwork ?? true,
-    ...(state.cacheDir ? { cacheDir: state.cacheDir } : {}),
-  };
-}
-
-/** Reads the instance state, if the folder has one. */
-export async function readInstance(dir: string): Promise<InstanceState | undefined> {
-  return readFile(instanceFiles(dir).state, 'utf8').then((t) => JSON.parse(t) as InstanceState, () => undefined);
 }
 
 async function writeAtomic(path: string, text: string): Promise<void> {
@@ -170,7 +146,7 @@ export async function up(options: UpOptions): Promise<void> {
   try {
     const existing = await readInstance(options.dir);
     // Each of these waits on a process or the network: they run at once, so a re-run reaches `vagrant up` quickly.
-    const catalog = loadCatalog(options.catalog);
+    const catalog = loadCatalog(options.catalog, { timeoutMs: options.limits?.catalogTimeoutMs });
     catalog.catch(() => undefined); // awaited below, unless the instance is already running
     const [vm, host, boxes] = await Promise.all([
       existing ? machineState(options.dir) : 'not_created',
@@ -213,6 +189,8 @@ export async function up(options: UpOptions): Promise<void> {
       sha256: file.checksum,
       out: boxPath,
       connections: options.connections,
+      lowSpeed: options.limits?.lowSpeed,
+      attempts: options.limits?.attempts,
       onStart: (info) => {
         progress = startProgress({ label: `download ${version.version}`, total: info.size });
         if (info.resumedBytes) options.log(`resuming: ${formatBytes(info.resumedBytes)} already here`);

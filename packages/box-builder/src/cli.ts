@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import {
   CATALOG_FILE,
   CatalogError,
+  CatalogFetchError,
   channelKey,
   ImmutableVersionError,
   isChannel,
@@ -16,7 +17,7 @@ import {
   type Provider,
   boxFileName,
 } from '@airy/box-catalog';
-import { CliError, createProgram, ExitCode, formatBytes, packageVersion, runCli, startProgress, usageError } from '@airy/manifests/cli-kit';
+import { CliError, createProgram, ExitCode, formatBytes, onStopSignal, packageVersion, runCli, startProgress, usageError } from '@airy/manifests/cli-kit';
 import { Option } from 'commander';
 import { type BuildOptions, buildBox } from './build.js';
 import { hashFile } from './hash.js';
@@ -55,6 +56,7 @@ async function guarded<T>(work: () => Promise<T>): Promise<T> {
   } catch (error) {
     if (error instanceof CliError) throw error;
     if (error instanceof CatalogError) throw new CliError(`malformed catalog: ${error.message}`, ExitCode.usage);
+    if (error instanceof CatalogFetchError) throw new CliError(`${error.message}: check --from and the network`, ExitCode.failed);
     if (error instanceof ImmutableVersionError) throw new CliError(error.message, ExitCode.failed);
     if (error instanceof VerificationError) throw new CliError(error.message, ExitCode.failed);
     const e = error as Error & { code?: string; name?: string };
@@ -96,8 +98,7 @@ program
   .option('--validate-only', 'stop after preflight and packer validate: check the templates and options, build nothing')
   .action(async (flags) => {
     const controller = new AbortController();
-    process.removeAllListeners('SIGINT');
-    process.once('SIGINT', () => {
+    onStopSignal(() => {
       log('airy-box: stopping Packer and removing partial output…');
       controller.abort();
     });
@@ -153,8 +154,7 @@ program
     const store = openStore(flags.to ?? pathToFileURL(resolve('catalog')).href, s3Settings(flags));
     const progress = startProgress({ label: 'upload', total: actual.size });
     const controller = new AbortController();
-    process.removeAllListeners('SIGINT');
-    process.once('SIGINT', () => controller.abort());
+    onStopSignal(() => controller.abort());
     const result = await guarded(() =>
       publishBox(store, {
         boxFile,

@@ -3,6 +3,7 @@
  * `http(s)://…`. One place that turns a URL into an {@link ObjectStore}.
  */
 import { fileURLToPath } from 'node:url';
+import { displayUrl, fetchCatalogDocument } from '@airy/box-catalog';
 import { usageError } from '@airy/manifests/cli-kit';
 import { FileStore } from './file-store.js';
 import { parseS3Url, type S3Settings, S3Store, s3Client } from './s3-store.js';
@@ -33,12 +34,11 @@ export function openReader(url: string, settings: S3Settings): CatalogReader {
   }
   const base = url.replace(/\/metadata\.json$/, '').replace(/\/+$/, '');
   return {
-    location: base,
+    location: displayUrl(base),
     async get(key) {
-      const response = await fetch(`${base}/${key}`);
-      if (response.status === 404) return undefined;
-      if (!response.ok) throw new Error(`GET ${base}/${key}: HTTP ${response.status}`);
-      return { body: await response.text(), etag: response.headers.get('etag') ?? '' };
+      // Bounded in time and size, like every catalog read (a reader needs no ETag: it never writes).
+      const body = await fetchCatalogDocument(`${base}/${key}`);
+      return body === undefined ? undefined : { body, etag: '' };
     },
   };
 }

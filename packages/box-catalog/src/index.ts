@@ -1,7 +1,7 @@
 /**
  * @airy/box-catalog: the one home of the box catalog format (Vagrant's `metadata.json`, channel pointers, the
- * object layout) and of the box content manifest (`box.json`). No dependency beyond `semver`, so bootstrap's
- * `npx` install stays small.
+ * object layout), of the box content manifest (`box.json`), and of reading catalog documents (bounded in time and
+ * size). No dependency beyond `semver`, so bootstrap's `npx` install stays small.
  * @packageDocumentation
  */
 export {
@@ -31,6 +31,7 @@ export {
   stringifyChannel,
   type VersionRequest,
 } from './catalog.js';
+export { CATALOG_TIMEOUT_MS, CatalogFetchError, displayUrl, type FetchLimits, fetchCatalogDocument, MAX_CATALOG_BYTES } from './fetch.js';
 export { type BoxContentManifest, parseContentManifest, stringifyContentManifest } from './content-manifest.js';
 export {
   BOX_DESCRIPTION,

@@ -16,8 +16,10 @@ export const ExitCode = {
   usage: 2,
   /** A preflight check failed. */
   preflight: 3,
-  /** Interrupted (SIGINT). */
+  /** Interrupted (SIGINT, Ctrl-C). */
   interrupted: 130,
+  /** Terminated (SIGTERM), ended like an interrupt: locks released, partial work kept for a resume. */
+  terminated: 143,
 } as const;
 
 /** One of {@link ExitCode}'s values. */
@@ -96,6 +98,10 @@ export async function runCli(program: Command, argv: readonly string[] = process
     process.stderr.write(`\n${program.name()}: interrupted\n`);
     process.exit(ExitCode.interrupted);
   });
+  process.once('SIGTERM', () => {
+    process.stderr.write(`\n${program.name()}: terminated\n`);
+    process.exit(ExitCode.terminated);
+  });
   const verbose = argv.includes('--verbose');
   try {
     await program.parseAsync(argv as string[]);
@@ -127,6 +133,17 @@ function report(name: string, error: unknown, verbose: boolean): ExitCodeValue {
   return ExitCode.failed;
 }
 
+/**
+ * Ctrl-C and SIGTERM both call `handler` once, instead of ending the process at once: for work that must clean up
+ * first (stop Packer, abort an upload) and then fail with its own error.
+ */
+export function onStopSignal(handler: (signal: 'SIGINT' | 'SIGTERM') => void): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.removeAllListeners(signal);
+    process.once(signal, () => handler(signal));
+  }
+}
+
 function firstLine(text: string): string {
   return text.split('\n', 1)[0] ?? '';
 }
@@ -136,9 +153,12 @@ export { formatBytes, type Progress, type ProgressOptions, startProgress } from 
 /** Environment variables that hold secrets; their values are cut out of every error we print. */
 export const SECRET_ENV = ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_ACCESS_KEY_ID', 'NGROK_AUTHTOKEN', 'AIRY_POSTGRES_PASSWORD'];
 
-/** `text` with every secret value (from {@link SECRET_ENV} and `extra`) replaced by `***`. */
+/**
+ * `text` with every secret value (from {@link SECRET_ENV} and `extra`) replaced by `***`, and the password of every
+ * URL with credentials (`scheme://user:password@host`) too.
+ */
 export function redact(text: string, extra: readonly string[] = []): string {
-  let out = text;
+  let out = text.replace(/([a-z][a-z0-9+.-]*:\/\/[^\s/:@]*):[^\s/@]*@/gi, '$1:***@');
   for (const secret of [...SECRET_ENV.map((k) => process.env[k]), ...extra]) {
     if (secret && secret.length >= 4) out = out.split(secret).join('***');
   }

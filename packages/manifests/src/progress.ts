@@ -27,6 +27,7 @@ export function formatBytes(bytes: number): string {
 /** Options of a progress display. */
 export interface ProgressOptions {
   readonly label: string;
+  /** Bytes in all; negative when unknown (a server that sent no length): then only bytes and speed are shown. */
   readonly total: number;
   readonly stream?: NodeJS.WriteStream;
   /** Seconds between plain lines when not on a TTY. @default 5 */
@@ -40,7 +41,8 @@ export function startProgress(options: ProgressOptions): Progress {
   const stream = options.stream ?? process.stderr;
   const started = Date.now();
   const rate = (done: number) => done / Math.max(0.001, (Date.now() - started) / 1000);
-  if (stream.isTTY && !options.plain) {
+  const known = options.total >= 0;
+  if (stream.isTTY && !options.plain && known) {
     const bar = new cliProgress.SingleBar(
       {
         stream,
@@ -64,8 +66,12 @@ export function startProgress(options: ProgressOptions): Progress {
   }
   let last = 0;
   const line = (done: number) => {
-    const pct = options.total ? Math.floor((done / options.total) * 100) : 100;
     const speed = rate(done);
+    if (!known) {
+      stream.write(`${options.label}: ${formatBytes(done)} of an unknown size, ${formatBytes(speed)}/s\n`);
+      return;
+    }
+    const pct = options.total ? Math.floor((done / options.total) * 100) : 100;
     const eta = speed > 0 ? Math.ceil((options.total - done) / speed) : 0;
     stream.write(
       `${options.label}: ${pct}% (${formatBytes(done)} of ${formatBytes(options.total)}, ${formatBytes(speed)}/s, ETA ${eta}s)\n`,

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { watch } from 'node:fs';
 import { resolve } from 'node:path';
-import { CliError, createProgram, ExitCode, packageVersion, runCli, usageError } from '@airy/manifests/cli-kit';
+import { CliError, createProgram, ExitCode, onStopSignal, packageVersion, runCli, usageError } from '@airy/manifests/cli-kit';
 import { defaultTunnelDir, readTunnelState, tunnelFiles } from '@airy/manifests';
 import { findToken } from './config.js';
 import { TunnelError } from './errors.js';
@@ -33,13 +33,10 @@ program
     }
     const [{ start }, { ngrokDriver }, { systemClock }] = await Promise.all([import('./start.js'), import('./ngrok-driver.js'), import('./supervisor.js')]);
     const controller = new AbortController();
-    process.removeAllListeners('SIGINT');
-    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-      process.once(sig, () => {
-        log(`airy-tunnel: ${sig}, closing the tunnel`);
-        controller.abort();
-      });
-    }
+    onStopSignal((signal) => {
+      log(`airy-tunnel: ${signal}, closing the tunnel`);
+      controller.abort();
+    });
     const token = await findToken();
     const kube = flags.kubeContext || flags.namespace ? { context: flags.kubeContext, namespace: flags.namespace ?? 'airy' } : undefined;
     try {

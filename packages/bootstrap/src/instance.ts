@@ -1,0 +1,91 @@
+/**
+ * The instance model: what an instance folder remembers of how its VM was made (`instance.json`), read and checked.
+ * Light on purpose (no Vagrant, zx or manifests), so every command can read it.
+ */
+import { readFile } from 'node:fs/promises';
+import { isAbsolute } from 'node:path';
+import { isBoxName, isVersion, PROVIDERS, type Provider } from '@airy/box-catalog';
+import { instanceFiles } from './paths.js';
+
+/** What the instance folder remembers. */
+export interface InstanceState {
+  readonly catalog: string;
+  readonly boxName: string;
+  readonly version: string;
+  readonly provider: Provider;
+  readonly sha256: string;
+  readonly cpus: number;
+  readonly memoryMiB: number;
+  /** How the VM was made, so that start and upgrade make it the same way. Absent in older state files. */
+  readonly libvirtDriver?: 'kvm' | 'qemu';
+  readonly privateNetwork?: boolean;
+  /** The verified download cache the box came from. */
+  readonly cacheDir?: string;
+}
+
+/** The options that recreate an instance as it was made: for start and upgrade. */
+export function instanceOptions(state: InstanceState) {
+  return {
+    catalog: state.catalog,
+    version: state.version,
+    provider: state.provider,
+    cpus: state.cpus,
+    memoryMiB: state.memoryMiB,
+    libvirtDriver: state.libvirtDriver,
+    privateNetwork: state.privateNetwork ?? true,
+    ...(state.cacheDir ? { cacheDir: state.cacheDir } : {}),
+  };
+}
+
+/** The instance state file exists but is not one: the message names the file and how to recover. */
+export class DamagedInstanceError extends Error {
+  constructor(
+    readonly path: string,
+    reason: string,
+  ) {
+    super(
+      `${path} is damaged (${reason}): run airy-bootstrap again with the same --dir to make the instance anew (add --force if the VM is gone), or remove the file`,
+    );
+    this.name = 'DamagedInstanceError';
+  }
+}
+
+/**
+ * Checks an instance state file's text. Every value that later builds a path (`destroy --prune` deletes the cached
+ * box by its checksum), a Vagrantfile or a command is checked here.
+ */
+export function parseInstance(text: string, path: string): InstanceState {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw new DamagedInstanceError(path, 'not JSON');
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new DamagedInstanceError(path, 'not a JSON object');
+  const s = data as Record<string, unknown>;
+  const bad = (field: string) => {
+    throw new DamagedInstanceError(path, `bad ${field}`);
+  };
+  const positive = (n: unknown) => Number.isSafeInteger(n) && (n as number) > 0;
+  if (typeof s.catalog !== 'string' || s.catalog.length === 0) bad('catalog');
+  if (typeof s.boxName !== 'string' || !isBoxName(s.boxName)) bad('boxName');
+  if (typeof s.version !== 'string' || !isVersion(s.version)) bad('version');
+  if (!PROVIDERS.includes(s.provider as Provider)) bad('provider');
+  if (typeof s.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(s.sha256)) bad('sha256');
+  if (!positive(s.cpus) || !positive(s.memoryMiB)) bad('cpus or memoryMiB');
+  if (s.libvirtDriver !== undefined && s.libvirtDriver !== 'kvm' && s.libvirtDriver !== 'qemu') bad('libvirtDriver');
+  if (s.privateNetwork !== undefined && typeof s.privateNetwork !== 'boolean') bad('privateNetwork');
+  if (s.cacheDir !== undefined && (typeof s.cacheDir !== 'string' || !isAbsolute(s.cacheDir))) bad('cacheDir');
+  return s as unknown as InstanceState;
+}
+
+/** Reads the instance state, if the folder has one; a damaged one throws {@link DamagedInstanceError}. */
+export async function readInstance(dir: string): Promise<InstanceState | undefined> {
+  const path = instanceFiles(dir).state;
+  const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw new DamagedInstanceError(path, error.code ?? error.message);
+  });
+  return text === undefined ? undefined : parseInstance(text, path);
+}
+
