@@ -2,8 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import { Option } from 'commander';
 import { createProgram, ExitCode, packageVersion, runCli, usageError } from './cli-kit.js';
-import { readManifests, readOptionsFile, UnreadablePathError, writeRendered } from './files.js';
-import { KAFKA_MODES, type KafkaMode, OptionError, type PlatformOptions, PROFILES } from './options.js';
+import { readManifests, readOptionsFile, renderedPassword, UnreadablePathError, UnwritablePathError, writeRendered } from './files.js';
+import { KAFKA_MODES, type KafkaMode, OptionError, type PlatformOptions, PROFILES, resolveOptions } from './options.js';
 import { formatTotals, LOCAL_VM, platformImages, platformResources, renderPlatform } from './platform.js';
 import { renderFiles, renderStream } from './render.js';
 import { formatProblem, validateDocuments } from './validate.js';
@@ -45,7 +45,7 @@ async function withInput<T>(work: () => Promise<T> | T): Promise<T> {
     return await work();
   } catch (error) {
     if (error instanceof OptionError) throw usageError(`invalid option ${error.message}`);
-    if (error instanceof UnreadablePathError) throw usageError(error.message);
+    if (error instanceof UnreadablePathError || error instanceof UnwritablePathError) throw usageError(error.message);
     throw error;
   }
 }
@@ -61,7 +61,8 @@ function platformCommand(name: string, description: string) {
   return program
     .command(name)
     .description(description)
-    .addOption(new Option('--profile <profile>', 'sizing and topology').choices(PROFILES).default('local'))
+    // No commander default: a config file's profile must win over an unset flag (the default is applied later).
+    .addOption(new Option('--profile <profile>', 'sizing and topology (default: the config file\'s, else local)').choices(PROFILES))
     .addOption(new Option('--kafka-mode <mode>', 'how Kafka keeps its metadata').choices(KAFKA_MODES))
     .option('--config <file>', 'YAML file of platform options (apps, topics, sizes); flags override it')
     .option('--namespace <name>', 'namespace of every object (default: airy)')
@@ -88,15 +89,24 @@ platformCommand('render', 'write one YAML file per component plus kustomization.
     let passwordSource = 'your Secret';
     let password = options.postgres?.password;
     if (!external && password === undefined) {
-      password = process.env.AIRY_POSTGRES_PASSWORD || randomBytes(24).toString('base64url');
-      passwordSource = process.env.AIRY_POSTGRES_PASSWORD ? 'AIRY_POSTGRES_PASSWORD' : 'a newly generated password';
+      // A re-render keeps the password of the earlier render: a new one would rotate the Secret under a running
+      // PostgreSQL, which keeps the old one.
+      const earlier = flags.out ? await withInput(() => renderedPassword(flags.out as string)) : undefined;
+      password = process.env.AIRY_POSTGRES_PASSWORD || earlier || randomBytes(24).toString('base64url');
+      passwordSource = process.env.AIRY_POSTGRES_PASSWORD
+        ? 'AIRY_POSTGRES_PASSWORD'
+        : earlier
+          ? `the password of the earlier render in ${flags.out} (kept)`
+          : 'a newly generated password';
     }
     const platform = await withInput(() => renderPlatform({ ...options, postgres: { ...options.postgres, password } }));
     const secret = `${platform.config.namespace}/${platform.config.postgres.secret.name}`;
     if (flags.stdout) process.stdout.write(renderStream(platform));
     else {
       const files = renderFiles(platform);
-      await writeRendered(flags.out as string, files);
+      // Files holding a Secret are created 0600 from the start.
+      const secretFiles = platform.components.filter((c) => c.objects.some((o) => o.kind === 'Secret')).map((c) => c.file);
+      await withInput(() => writeRendered(flags.out as string, files, { privateFiles: secretFiles }));
       process.stderr.write(`wrote ${files.size} files to ${flags.out} (apply with: kubectl apply -k ${flags.out})\n`);
     }
     process.stderr.write(
@@ -157,7 +167,7 @@ platformCommand('resources', 'sum the CPU and memory requests and limits of the 
     ];
     const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
     for (const r of rows) process.stdout.write(`${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()}\n`);
-    if ((flags.profile ?? 'local') === 'local') {
+    if (resolveOptions(options).profile === 'local') {
       const cpu = LOCAL_VM.overhead.cpuMillicores + totals.requests.cpuMillicores;
       const memory = LOCAL_VM.overhead.memoryBytes + totals.limits.memoryBytes;
       process.stdout.write(

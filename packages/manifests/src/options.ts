@@ -260,8 +260,29 @@ const DNS_LABEL = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 const SIZE = /^\d+(Ki|Mi|Gi|Ti)$/;
 
+/** A string option (a config file may hold a number or a list where a string belongs). */
+function text(option: string, value: unknown): string {
+  if (typeof value !== 'string') throw new OptionError(option, `must be a string, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** A map of string values, such as env or topic config; numbers and booleans are written as YAML would show them. */
+function stringMap(option: string, value: Record<string, unknown> | undefined): Record<string, string> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new OptionError(option, 'must be a mapping');
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => {
+      if (typeof v === 'number' || typeof v === 'boolean') return [k, String(v)];
+      return [k, text(`${option}.${k}`, v)];
+    }),
+  );
+}
+
+const DNS_NAME = /^(\*\.)?[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
+
 function oneOf<T extends string>(option: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
+  text(option, value);
   if (!(allowed as readonly string[]).includes(value)) {
     throw new OptionError(option, `unknown value "${value}" (allowed: ${allowed.join(', ')})`);
   }
@@ -284,18 +305,19 @@ function count(option: string, value: number | undefined, fallback: number, min 
 }
 
 function size(option: string, value: string | undefined, fallback: string): string {
-  const s = value ?? fallback;
+  const s = text(option, value ?? fallback);
   if (!SIZE.test(s)) throw new OptionError(option, `must be a size such as 10Gi, got "${s}"`);
   return s;
 }
 
 function name(option: string, value: string | undefined, fallback: string): string {
-  const n = value ?? fallback;
+  const n = text(option, value ?? fallback);
   if (!DNS_LABEL.test(n)) throw new OptionError(option, `must be a DNS label (a-z, 0-9, -), got "${n}"`);
   return n;
 }
 
-function exactImage(option: string, image: string): string {
+function exactImage(option: string, value: string): string {
+  const image = text(option, value);
   const tag = image.includes('@') ? 'digest' : image.slice(image.lastIndexOf('/') + 1).split(':')[1];
   if (!tag || tag === 'latest') throw new OptionError(option, `image "${image}" must be pinned to an exact tag`);
   return image;
@@ -330,7 +352,7 @@ export function resolveOptions(options: PlatformOptions = {}): PlatformConfig {
   if (pg.password !== undefined && pg.existingSecret !== undefined) {
     throw new OptionError('postgres', 'give either a password or an existing Secret, not both');
   }
-  if (pg.password !== undefined && pg.password.length < 16) {
+  if (pg.password !== undefined && text('postgres.password', pg.password).length < 16) {
     throw new OptionError('postgres.password', 'must be at least 16 characters');
   }
   const secretName = name('postgres.existingSecret', pg.existingSecret, 'postgres-credentials');
@@ -341,11 +363,11 @@ export function resolveOptions(options: PlatformOptions = {}): PlatformConfig {
     ...list('topics', options.topics).map((t, i) => [`topics[${i}]`, t] as const),
   ];
   const topics = topicSpecs.map(([at, t]) => {
-    if (!TOPIC_NAME.test(t.name)) throw new OptionError(`${at}.name`, `"${t.name}" is not a valid topic name`);
+    if (!TOPIC_NAME.test(text(`${at}.name`, t.name))) throw new OptionError(`${at}.name`, `"${t.name}" is not a valid topic name`);
     return {
       name: t.name,
       partitions: count(`${at}.partitions`, t.partitions, partitions, 1, 1000),
-      config: { ...(t.config ?? {}) },
+      config: stringMap(`${at}.config`, t.config),
     };
   });
   const seenTopics = new Set<string>();
@@ -363,13 +385,13 @@ export function resolveOptions(options: PlatformOptions = {}): PlatformConfig {
     name: name(`${at}.name`, a.name, ''),
     image: exactImage(`${at}.image`, a.image),
     port: count(`${at}.port`, a.port, 0, 1, 65535),
-    env: { ...(a.env ?? {}) },
+    env: stringMap(`${at}.env`, a.env),
     routes: list(`${at}.routes`, a.routes).map((route) => {
-      if (!route.startsWith('/')) throw new OptionError(`${at}.routes`, `"${route}" must start with /`);
+      if (!text(`${at}.routes`, route).startsWith('/')) throw new OptionError(`${at}.routes`, `"${route}" must start with /`);
       return route;
     }),
     database: a.database ?? false,
-    healthPath: a.healthPath ?? '/health',
+    healthPath: text(`${at}.healthPath`, a.healthPath ?? '/health'),
     replicas: count(`${at}.replicas`, a.replicas, d.appReplicas, 1, 50),
     resources: a.resources ?? d.resources.app,
   }));
@@ -381,12 +403,15 @@ export function resolveOptions(options: PlatformOptions = {}): PlatformConfig {
 
   const hosts = [...list('ingress.hosts', options.ingress?.hosts ?? ['airy.core'])];
   if (hosts.length === 0) throw new OptionError('ingress.hosts', 'needs at least one host');
+  hosts.forEach((h, i) => {
+    if (!DNS_NAME.test(text(`ingress.hosts[${i}]`, h))) throw new OptionError(`ingress.hosts[${i}]`, `"${h}" is not a host name`);
+  });
 
   const factor = Math.min(3, brokers);
   return {
     profile,
     namespace,
-    storageClass: options.storageClass,
+    storageClass: options.storageClass === undefined ? undefined : text('storageClass', options.storageClass),
     kafka: {
       mode,
       brokers,
