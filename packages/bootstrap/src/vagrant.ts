@@ -115,7 +115,9 @@ export async function sshStream(dir: string, command: string, files: { input?: s
   const partial = files.output ? `${files.output}.part` : undefined;
   if (partial) await mkdir(dirname(partial), { recursive: true });
   const input = files.input ? await open(files.input, 'r') : undefined;
-  const output = partial ? await open(partial, 'w', 0o600) : undefined;
+  // A fresh file, 0600 from the start; a link or an old file at the path is removed, never written through.
+  if (partial) await rm(partial, { force: true });
+  const output = partial ? await open(partial, 'wx', 0o600) : undefined;
   let code: number | null = null;
   let stderr = '';
   try {

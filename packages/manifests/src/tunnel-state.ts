@@ -2,7 +2,7 @@
  * The webhook tunnel's state file: written by `airy-tunnel start`, read by `airy-tunnel status` and by
  * airy-bootstrap, which prints the public webhook URLs while a tunnel is online. One format, here, for both.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -36,11 +36,12 @@ export function tunnelFiles(dir: string) {
   return { state: join(dir, 'state.json'), log: join(dir, 'requests.jsonl') };
 }
 
-/** Writes the state file atomically. */
+/** Writes the state file atomically, 0600 from the start (the upstream URL may carry credentials). */
 export async function writeTunnelState(path: string, state: TunnelState): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const temp = `${path}.${process.pid}.tmp`;
-  await writeFile(temp, `${JSON.stringify(state, null, 2)}\n`);
+  await rm(temp, { force: true });
+  await writeFile(temp, `${JSON.stringify(state, null, 2)}\n`, { flag: 'wx', mode: 0o600 });
   await rename(temp, path);
 }
 

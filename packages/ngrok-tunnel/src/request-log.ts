@@ -49,11 +49,12 @@ export class RequestLog {
   /** Appends one entry, trimming the file when it has grown past its bound. */
   async record(entry: RequestEntry): Promise<void> {
     if (this.lines < 0) this.lines = (await this.read()).length;
-    await appendFile(this.path, `${JSON.stringify(entry)}\n`);
+    // 0600: with --log-bodies the log holds what providers sent.
+    await appendFile(this.path, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
     this.lines++;
     if (this.lines >= 2 * this.maxEntries) {
       const keep = (await this.read()).slice(-this.maxEntries);
-      await writeFile(`${this.path}.tmp`, keep.map((e) => `${JSON.stringify(e)}\n`).join(''));
+      await writeFile(`${this.path}.tmp`, keep.map((e) => `${JSON.stringify(e)}\n`).join(''), { mode: 0o600 });
       await rename(`${this.path}.tmp`, this.path);
       this.lines = keep.length;
     }

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -53,6 +53,7 @@ test('the proxy forwards to the upstream and logs method, path, status and laten
     // The upstream got the original request, signature included: only the log is redacted.
     assert.is(seen[0]?.signature, 'sha256=abcdef');
     assert.is(seen[0]?.host, new URL(target).host);
+    assert.is(statSync(log.path).mode & 0o777, 0o600, 'the request log is private');
     const text = readFileSync(log.path, 'utf8');
     assert.not.ok(text.includes('s3cret') || text.includes('abcdef') || text.includes('xyz'));
   } finally {
@@ -154,6 +155,7 @@ test('the state file: written atomically, and a dead process reads as stopped', 
   const base = { startedAt: 1, reconnects: 2, target, webhooks: { facebook: 'https://x/facebook' }, url: 'https://x' };
   await writeTunnelState(path, { ...base, state: 'online', pid: process.pid });
   assert.is((await readTunnelState(path))?.state, 'online');
+  assert.is(statSync(path).mode & 0o777, 0o600, 'the state file (its target may carry credentials) is private');
   const gone = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });
   await writeTunnelState(path, { ...base, state: 'online', pid: Number(gone.stdout.trim()) });
   assert.is((await readTunnelState(path))?.state, 'stopped');
