@@ -181,7 +181,7 @@ try {
         "const platform = renderPlatform({ profile: 'local' });",
         'const docs: SourceDocument[] = platform.components.flatMap((c) => c.objects.map((object, index) => ({ file: c.file, index, object })));',
         'const report = await validateDocuments(docs);',
-        'console.log(`${docs.length} documents, ${report.problems.length} problems`);',
+        "console.log(docs.length + ' documents, ' + report.problems.length + ' problems');",
         'if (report.problems.length > 0) process.exit(1);',
         '',
       ].join('\n'),
