@@ -139,6 +139,8 @@ program
   .option('--part-size <mib>', 'multipart part size in MiB', positive('--part-size'), 16)
   .option('--concurrency <n>', 'parts uploaded at once', positive('--concurrency'), 4)
   .action(async (flags) => {
+    // The destination first: a bad --to fails at once, before a multi-gigabyte box is hashed.
+    const store = openStore(flags.to ?? pathToFileURL(resolve('catalog')).href, s3Settings(flags));
     const from = resolve(flags.from);
     const manifestText = await readFile(join(from, 'box.json'), 'utf8').catch(() => {
       throw usageError(`cannot read ${join(from, 'box.json')}: build first, or pass --from DIR`);
@@ -151,7 +153,6 @@ program
     if (actual.sha256 !== manifest.sha256 || actual.size !== manifest.size) {
       throw usageError(`${boxFile} does not match box.json (sha256 ${actual.sha256}): the box is corrupt or was changed, rebuild it`);
     }
-    const store = openStore(flags.to ?? pathToFileURL(resolve('catalog')).href, s3Settings(flags));
     const progress = startProgress({ label: 'upload', total: actual.size });
     const controller = new AbortController();
     onStopSignal(() => controller.abort());

@@ -42,11 +42,14 @@ export function displayUrl(url: string): string {
   }
 }
 
-function causeCode(error: unknown): string | undefined {
-  for (let e = error as { code?: unknown; cause?: unknown } | undefined, i = 0; e && i < 5; e = e.cause as typeof e, i++) {
-    if (typeof e.code === 'string') return e.code;
+/** The most telling reason of a failed fetch: a system error code (ECONNREFUSED), else the innermost message. */
+function causeOf(error: unknown): string {
+  let message = (error as Error).message;
+  for (let e = error as { code?: unknown; cause?: unknown; message?: unknown } | undefined, i = 0; e && i < 5; e = e.cause as typeof e, i++) {
+    if (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)) return e.code;
+    if (typeof e.message === 'string') message = e.message;
   }
-  return undefined;
+  return message;
 }
 
 /**
@@ -67,8 +70,15 @@ export async function fetchCatalogDocument(url: string, limits: FetchLimits = {}
   if (parsed.protocol === 'file:') return readLocal(parsed, shown, maxBytes);
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new CatalogFetchError(shown, 'use https://, http:// or file://');
   const signal = AbortSignal.timeout(timeoutMs);
+  // fetch refuses credentials in a URL: they travel as Basic authentication instead.
+  const headers: Record<string, string> = {};
+  if (parsed.username || parsed.password) {
+    headers.Authorization = `Basic ${Buffer.from(`${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`).toString('base64')}`;
+    parsed.username = '';
+    parsed.password = '';
+  }
   try {
-    const response = await fetch(url, { signal, redirect: 'follow' });
+    const response = await fetch(parsed, { signal, redirect: 'follow', headers });
     if (response.status === 404) {
       await response.body?.cancel();
       return undefined;
@@ -93,7 +103,7 @@ export async function fetchCatalogDocument(url: string, limits: FetchLimits = {}
   } catch (error) {
     if (error instanceof CatalogFetchError) throw error;
     if (signal.aborted) throw new CatalogFetchError(shown, `${parsed.host} took longer than ${timeoutMs / 1000} s`);
-    throw new CatalogFetchError(shown, causeCode(error) ?? (error as Error).message);
+    throw new CatalogFetchError(shown, causeOf(error));
   }
 }
 
