@@ -52,18 +52,23 @@ root.package.addField('engines', { node: TOOLING.node });
 root.package.addField('overrides', { 'node-fetch': '2.7.0' });
 nxWorkspace(root);
 
+// What every CLI shares (exit codes, errors, program, redaction, progress, locks, atomic writes): a leaf.
+const cliKit = new AiryPackage(root, {
+  name: 'cli-kit',
+  description: 'What every Airy Core CLI shares: exit codes, one-line errors, redaction, progress, locks, atomic writes',
+  keywords: ['cli'],
+  deps: [`commander@${TOOLING.commander}`, `cli-progress@${TOOLING.cliProgress}`],
+  devDeps: [`@types/cli-progress@${TOOLING.typesCliProgress}`],
+});
 const manifests = new AiryPackage(root, {
   name: 'manifests',
   description: 'Typed, validated Kubernetes manifests of the Airy Core Platform, with local and production profiles',
   bin: 'airy-manifests',
   keywords: ['kubernetes', 'kafka', 'manifests', 'istio'],
+  kubernetesSchemas: true,
   // kubernetes-models needs exact pins: on Node 20 npm would otherwise pick older releases by `engines`.
-  deps: [
-    `commander@${TOOLING.commander}`,
-    `cli-progress@${TOOLING.cliProgress}`,
-    'yaml@2.9.1', 'kubernetes-models@5.1.0', '@kubernetes-models/istio@3.0.1'],
-  devDeps: [`@types/cli-progress@${TOOLING.typesCliProgress}`],
-  subpaths: { './cli-kit': 'cli-kit' },
+  deps: [`commander@${TOOLING.commander}`, 'yaml@2.9.1', 'kubernetes-models@5.1.0', '@kubernetes-models/istio@3.0.1'],
+  airyDeps: [cliKit],
 });
 // The box catalog format: one home, written by box-builder and read by bootstrap. It depends on nothing heavy,
 // so bootstrap's npx install never pulls the S3 SDK or Packer code.
@@ -79,6 +84,7 @@ new AiryPackage(root, {
   description: 'Builds the Airy Core Vagrant box with Packer and publishes it to S3 as a versioned catalog',
   bin: 'airy-box',
   keywords: ['vagrant', 'packer', 's3', 'box'],
+  kubernetesSchemas: true,
   // The Packer templates and provisioning scripts travel with the package.
   shipped: { images: '../../images' },
   deps: [
@@ -87,7 +93,7 @@ new AiryPackage(root, {
     `zx@${TOOLING.zx}`,
   ],
   devDeps: [`s3rver@${TOOLING.s3rver}`],
-  airyDeps: [manifests, boxCatalog],
+  airyDeps: [cliKit, manifests, boxCatalog],
   // `build` builds the Vagrant box, as the design card says (minutes; cached on the templates, the platform and the
   // options, so an unchanged box is not built again). `compile` is the TypeScript, as in every package.
   extraTargets: {
@@ -107,15 +113,19 @@ new AiryPackage(root, {
   bin: 'airy-bootstrap',
   keywords: ['vagrant', 'minikube', 'bootstrap'],
   deps: [`commander@${TOOLING.commander}`, `zx@${TOOLING.zx}`],
-  airyDeps: [manifests, boxCatalog],
+  // The platform's facts are compiled in (src/box-facts.ts, generated from @airy/manifests), so a laptop install
+  // carries no Kubernetes code: manifests is only for the tests and the generator.
+  airyDeps: [cliKit, boxCatalog],
+  airyDevDeps: [manifests],
 });
 new AiryPackage(root, {
   name: 'ngrok-tunnel',
   description: 'A supervised ngrok tunnel that brings webhooks to a local Airy Core',
   bin: 'airy-tunnel',
   keywords: ['ngrok', 'webhooks', 'tunnel'],
+  kubernetesSchemas: true,
   deps: [`commander@${TOOLING.commander}`, `@ngrok/ngrok@${TOOLING.ngrok}`, 'yaml@2.9.1', `zx@${TOOLING.zx}`],
-  airyDeps: [manifests],
+  airyDeps: [cliKit, manifests],
 });
 
 // The root's own tasks drive Nx; the test task prints the `N passed, N failed` summary.
@@ -156,6 +166,14 @@ root.addTask('bench:upload', {
 root.addTask('bench:download', {
   description: 'Benchmark the box downloader against curl and aws s3 cp, on loopback and an emulated WAN link',
   exec: 'nx run bootstrap:compile && tsx tools/bench/download.ts',
+});
+root.addTask('box-facts', {
+  description: "Write bootstrap's compiled-in box facts from @airy/manifests (a test fails when stale)",
+  exec: 'nx run manifests:compile && tsx tools/box-facts.ts',
+});
+root.addTask('docs:exit-codes', {
+  description: "Write every README's exit-code table from @airy/cli-kit's registry",
+  exec: 'nx run cli-kit:compile && tsx tools/exit-codes.ts',
 });
 root.addTask('render-deployments', {
   description: 'Render the local profile into infrastructure/deployments (checked in; a test fails when stale)',

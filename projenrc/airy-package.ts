@@ -18,13 +18,15 @@ export interface AiryPackageOptions {
   readonly devDeps?: string[];
   /** Other Airy packages this one imports (workspace links). */
   readonly airyDeps?: AiryPackage[];
+  /** Whether its runtime closure holds Kubernetes schema code (kubernetes-models), which needs Node 22. */
+  readonly kubernetesSchemas?: boolean;
+  /** Other Airy packages only its tests and generators use. */
+  readonly airyDevDeps?: AiryPackage[];
   /**
    * Nx targets besides compile, test and lint: name → shell command run in the package folder, after `compile`.
    * `inputs`/`outputs` make it cacheable.
    */
   readonly extraTargets?: Record<string, ExtraTarget>;
-  /** Subpath exports besides ".", e.g. `{ './cli-kit': 'cli-kit' }` → lib/cli-kit.js. */
-  readonly subpaths?: Record<string, string>;
 }
 
 /** One more Nx target of a package. */
@@ -56,7 +58,11 @@ export class AiryPackage extends typescript.TypeScriptProject {
       typescriptVersion: TOOLING.typescript,
       projenVersion: root.package.projenVersion,
       deps: [...(options.deps ?? []), ...(options.airyDeps ?? []).map((p) => `${p.packageName}@^${RELEASE.version}`)],
-      devDeps: [`@types/node@${TOOLING.typesNode}`, ...(options.devDeps ?? [])],
+      devDeps: [
+        `@types/node@${TOOLING.typesNode}`,
+        ...(options.devDeps ?? []),
+        ...(options.airyDevDeps ?? []).map((p) => `${p.packageName}@^${RELEASE.version}`),
+      ],
       sampleCode: false,
       jest: false,
       eslint: false,
@@ -110,10 +116,9 @@ export class AiryPackage extends typescript.TypeScriptProject {
     });
     this.packageName = packageName;
 
-    const subpaths = { '.': 'index', ...(options.subpaths ?? {}) };
     this.package.addVersion(RELEASE.version);
     this.package.addField('type', 'module');
-    this.package.addField('engines', { node: RELEASE.node });
+    this.package.addField('engines', { node: options.kubernetesSchemas ? RELEASE.node.withSchemas : RELEASE.node.light });
     const shipped = Object.keys(options.shipped ?? {});
     this.package.addField('files', [
       'lib/**/*.js',
@@ -124,12 +129,7 @@ export class AiryPackage extends typescript.TypeScriptProject {
     ]);
     // ESM only. `default` (not only `import`) lets Node answer require() with its own words: ERR_REQUIRE_ESM on
     // Node 20, and require(esm) works on Node 22.12 and later.
-    this.package.addField(
-      'exports',
-      Object.fromEntries(
-        Object.entries(subpaths).map(([sub, file]) => [sub, { types: `./lib/${file}.d.ts`, default: `./lib/${file}.js` }]),
-      ),
-    );
+    this.package.addField('exports', { '.': { types: './lib/index.d.ts', default: './lib/index.js' } });
     if (options.bin) {
       // A committed entry, so npm links the bin at `npm ci`, before anything is built (npm links a workspace bin
       // only if its file exists then). It says what to do when lib/ is not built yet.

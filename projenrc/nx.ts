@@ -24,7 +24,17 @@ export function nxWorkspace(root: Project): JsonFile {
         },
         test: {
           dependsOn: ['compile'],
-          inputs: ['default', '^production', '{workspaceRoot}/tools/testing/**/*', '{workspaceRoot}/images/**/*', '{workspaceRoot}/infrastructure/**/*'],
+          inputs: [
+            'default',
+            '^production',
+            '{workspaceRoot}/tools/testing/**/*',
+            '{workspaceRoot}/tools/*.ts',
+            '{workspaceRoot}/images/**/*',
+            '{workspaceRoot}/infrastructure/**/*',
+            // The exit-code test holds every README's table against the registry.
+            '{workspaceRoot}/README.md',
+            '{workspaceRoot}/packages/*/README.md',
+          ],
           cache: true,
         },
         lint: {

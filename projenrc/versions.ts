@@ -30,10 +30,11 @@ export const TOOLING = {
 export const RELEASE = {
   version: '0.1.0',
   /**
-   * The Node.js versions the published packages support: the range their runtime dependencies declare
-   * (kubernetes-models 5 and @kubernetes-models/* say >=22). CI runs the tests on Node 20 and on Node 22.
+   * The Node.js versions a published package supports: the range its runtime dependencies declare. Packages with
+   * Kubernetes schema code (kubernetes-models 5 and @kubernetes-models/* say >=22) need 22; the laptop ones
+   * (bootstrap and what it pulls in) run on 20. CI runs the tests on Node 20 and on Node 22.
    */
-  node: '>=22',
+  node: { withSchemas: '>=22', light: '>=20' },
   repository: 'https://github.com/airyhq/airy-infrastructure.git',
   homepage: 'https://github.com/airyhq/airy-infrastructure#readme',
   bugs: 'https://github.com/airyhq/airy-infrastructure/issues',

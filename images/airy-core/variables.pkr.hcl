@@ -5,14 +5,14 @@ variable "box_version" {
   description = "Semantic version of the box."
 }
 
+# The VM's size has one home, @airy/manifests' box facts: airy-box build always sets these two.
 variable "cpus" {
-  type    = number
-  default = 4
+  type        = number
+  description = "CPUs of the build VM and the box's default."
 }
 
 variable "memory" {
   type        = number
-  default     = 8192
   description = "MiB of memory of the build VM and the box's default."
 }
 

@@ -8,8 +8,10 @@ if skipping_downloads; then
   exit 0
 fi
 : "${KUBERNETES_VERSION:?}"
+# shellcheck source=/dev/null
+. "${AIRY_PAYLOAD:?}/airy.env"
 sudo -u vagrant -H minikube start --driver=docker --kubernetes-version="${KUBERNETES_VERSION}" \
-  --extra-config=apiserver.service-node-port-range=80-32767
+  --extra-config=apiserver.service-node-port-range="${AIRY_NODE_PORT_RANGE:?}"
 while read -r image; do
   [ -n "$image" ] || continue
   log "images: pulling $image"

@@ -8,6 +8,7 @@ rm -rf /opt/airy/deployments
 cp -r "$payload/deployments" /opt/airy/deployments
 install -m 0644 "$payload/box.json" /opt/airy/box.json
 install -m 0644 "$payload/images.txt" /opt/airy/images.txt
+install -m 0644 "$payload/airy.env" /opt/airy/airy.env
 install -m 0755 "$payload/scripts/provisioning.sh" /usr/local/bin/provisioning.sh
 install -m 0644 "$payload/files/airy-core.service" /etc/systemd/system/airy-core.service
 systemctl daemon-reload

@@ -59,9 +59,10 @@ function freePort(): Promise<number> {
 }
 
 try {
-  const declared = workspacePackages()[0]?.engines.node ?? '';
-  if (!semver.satisfies(process.version, declared)) {
-    throw new Error(`Node.js ${process.version} is outside the packages' engines (${declared}): run it as tools/with-node.sh 22 tsx ${process.argv[1]}`);
+  const outside = workspacePackages().filter((p) => !semver.satisfies(process.version, p.engines.node ?? '*'));
+  if (outside.length > 0) {
+    const names = outside.map((p) => `${p.name} ${p.engines.node}`).join(', ');
+    throw new Error(`Node.js ${process.version} is outside the engines of ${names}: run it as tools/with-node.sh 22 tsx ${process.argv[1]}`);
   }
   console.log(`node: ${process.version}`);
 

@@ -5,8 +5,7 @@
  * role would break it. Kafka's messages are not kept (the topics are made again by the platform).
  */
 import { join } from 'node:path';
-import { POSTGRES } from '@airy/manifests';
-import { BOX_PLATFORM } from './box-platform.js';
+import { BOX_FACTS } from './box-facts.js';
 
 /** The commands of the carry-over: `inside` runs in the PostgreSQL container, `inVm` wraps it for `vagrant ssh`. */
 export interface CarryOverCommands {
@@ -20,11 +19,11 @@ export interface CarryOverCommands {
  * new platform already made (`--clean --if-exists`) and runs as one transaction that stops at the first error, so
  * a failed restore leaves the new database as it was.
  */
-export function carryOverCommands(namespace = BOX_PLATFORM.namespace, database = BOX_PLATFORM.postgres.database): CarryOverCommands {
-  const user = `"$${POSTGRES.userKey}"`;
+export function carryOverCommands(namespace: string = BOX_FACTS.namespace, database: string = BOX_FACTS.postgres.database): CarryOverCommands {
+  const user = `"$${BOX_FACTS.postgres.userKey}"`;
   const dump = `pg_dump -U ${user} -d ${database} --clean --if-exists --no-owner --no-privileges`;
   const restore = `psql -U ${user} -d ${database} -v ON_ERROR_STOP=1 --single-transaction -q -o /dev/null`;
-  const pod = `${POSTGRES.component}-0`;
+  const pod = `${BOX_FACTS.postgres.component}-0`;
   return {
     dump: { inside: dump, inVm: `kubectl -n ${namespace} exec ${pod} -- sh -c '${dump}'` },
     restore: { inside: restore, inVm: `kubectl -n ${namespace} exec -i ${pod} -- sh -c '${restore}'` },

@@ -1,10 +1,23 @@
 #!/usr/bin/env node
 import { resolve } from 'node:path';
 import { ARCHITECTURES, type Architecture, CatalogError, isVersion, PROVIDERS, type Provider } from '@airy/box-catalog';
-import { CliError, createProgram, ExitCode, formatBytes, packageVersion, runCli, startProgress, usageError } from '@airy/manifests/cli-kit';
+import {
+  CliError,
+  createProgram,
+  ExitCode,
+  formatBytes,
+  guarded,
+  LockedError,
+  packageVersion,
+  positive,
+  runCli,
+  startProgress,
+  usageError,
+  wholeNumber,
+} from '@airy/cli-kit';
 import { type Command, Option } from 'commander';
 import { ChecksumError, DiskFullError, download, DownloadError, OutputPathError } from './download.js';
-import { LockedError } from './lock.js';
+import { BOX_FACTS } from './box-facts.js';
 import { DEFAULT_CATALOG, defaultCacheDir, defaultInstanceDir } from './paths.js';
 import { vagrantArchitecture } from './arch.js';
 import { CatalogUnreachableError, chooseRelease, loadCatalog } from './source.js';
@@ -12,7 +25,7 @@ import { DamagedInstanceError, instanceOptions, readInstance } from './instance.
 import type { NetworkLimits, UpOptions } from './up.js';
 import { VagrantfileValueError } from './vagrantfile.js';
 
-// The instance commands load Vagrant, zx and the platform's manifests; `download` needs none of them, so they are
+// The instance commands load Vagrant and zx; `download` needs none of them, so they are
 // imported when used, which keeps the downloader's memory small.
 const manage = () => import('./manage.js');
 const upModule = () => import('./up.js');
@@ -25,39 +38,21 @@ const program = createProgram({
   version: packageVersion(import.meta.url),
 });
 
-const positive = (name: string) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw usageError(`${name} ${value}: must be a whole number of at least 1`);
-  return n;
-};
-const wholeNumber = (name: string) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw usageError(`${name} ${value}: must be a whole number`);
-  return n;
-};
 const boxVersion = (name: string) => (value: string) => {
   if (value !== 'latest' && !isVersion(value)) throw usageError(`${name} ${value}: use latest or a version such as 1.4.0`);
   return value;
 };
 
-/** Maps the library's expected failures to one-line errors with their exit codes. */
-async function guarded<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof CliError) throw error;
-    if (error instanceof LockedError) throw new CliError(error.message, ExitCode.failed);
-    if (error instanceof CatalogUnreachableError) throw new CliError(error.message, ExitCode.failed);
-    if (error instanceof CatalogError) throw new CliError(`the box catalog is malformed: ${error.message}`, ExitCode.usage);
-    if (error instanceof VagrantfileValueError) throw new CliError(`refusing to write the Vagrantfile: ${error.message}`, ExitCode.usage);
-    if (error instanceof OutputPathError) throw new CliError(error.message, ExitCode.usage);
-    if (error instanceof DamagedInstanceError) throw new CliError(error.message, ExitCode.usage);
-    if (error instanceof ChecksumError || error instanceof DiskFullError || error instanceof DownloadError) {
-      throw new CliError(error.message, ExitCode.failed);
-    }
-    throw error;
-  }
+/** The library's expected failures as one-line errors with their exit codes. */
+function toCliError(error: unknown): CliError | undefined {
+  if (error instanceof CatalogError) return new CliError(`the box catalog is malformed: ${error.message}`, ExitCode.usage);
+  if (error instanceof VagrantfileValueError) return new CliError(`refusing to write the Vagrantfile: ${error.message}`, ExitCode.usage);
+  if (error instanceof OutputPathError || error instanceof DamagedInstanceError) return new CliError(error.message, ExitCode.usage);
+  const failed = [LockedError, CatalogUnreachableError, ChecksumError, DiskFullError, DownloadError];
+  if (failed.some((kind) => error instanceof kind)) return new CliError((error as Error).message, ExitCode.failed);
+  return undefined;
 }
+const guard = <T>(work: () => Promise<T> | T) => guarded(work, toCliError);
 
 /** The slow-server limits of the flags (see {@link networkOptions}). */
 function networkLimits(flags: Record<string, unknown>): NetworkLimits {
@@ -106,8 +101,8 @@ program
   .addOption(new Option('--provider <provider>', 'Vagrant provider (default: virtualbox if installed, else libvirt on Linux)').choices(PROVIDERS))
   .addOption(dirOption())
   .option('--cache <folder>', 'verified box cache (default: ~/.airy/cache)')
-  .option('--cpus <n>', 'CPUs of the VM', positive('--cpus'), 4)
-  .option('--memory <mib>', 'MiB of memory of the VM', positive('--memory'), 8192)
+  .option('--cpus <n>', 'CPUs of the VM', positive('--cpus'), BOX_FACTS.vm.cpus)
+  .option('--memory <mib>', 'MiB of memory of the VM', positive('--memory'), BOX_FACTS.vm.memoryMiB)
   .option('--connections <n>', 'parallel download connections', positive('--connections'), 8)
   .option('--wait <minutes>', 'how long to wait for the platform to be ready (0: do not wait)', wholeNumber('--wait'), 20)
   .addOption(new Option('--libvirt-driver <driver>', 'libvirt: kvm, or qemu without KVM').choices(['kvm', 'qemu']))
@@ -116,7 +111,7 @@ program
   .option('--yes', 'do not ask before installing Vagrant or recreating the VM');
 networkOptions(program).action(async () => {
     const { up } = await upModule();
-    await guarded(() => up(upOptions(program.opts())));
+    await guard(() => up(upOptions(program.opts())));
   });
 
 const downloadCommand = program
@@ -131,11 +126,11 @@ const downloadCommand = program
 networkOptions(downloadCommand).action(async (flags) => {
     const architecture = (flags.architecture as Architecture | undefined) ?? vagrantArchitecture(process.arch) ?? 'amd64';
     const limits = networkLimits(flags);
-    const loaded = await guarded(() => loadCatalog(flags.catalog, { timeoutMs: limits.catalogTimeoutMs }));
-    const { version, file } = await guarded(async () => chooseRelease(loaded, flags.version, flags.provider, architecture));
+    const loaded = await guard(() => loadCatalog(flags.catalog, { timeoutMs: limits.catalogTimeoutMs }));
+    const { version, file } = await guard(async () => chooseRelease(loaded, flags.version, flags.provider, architecture));
     let progress: ReturnType<typeof startProgress> | undefined;
     const controller = new AbortController();
-    const result = await guarded(() =>
+    const result = await guard(() =>
       download({
         url: file.url,
         sha256: file.checksum,
@@ -163,7 +158,7 @@ program
   .option('--json', 'print JSON')
   .action(async (flags) => {
     const { status } = await manage();
-    const s = await guarded(() => status(resolve(flags.dir ?? defaultInstanceDir())));
+    const s = await guard(() => status(resolve(flags.dir ?? defaultInstanceDir())));
     if (flags.json) {
       process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
       return;
@@ -181,7 +176,7 @@ program
   .addOption(dirOption())
   .action(async (flags) => {
     const { stop } = await manage();
-    await guarded(() => stop(resolve(flags.dir ?? defaultInstanceDir()), log));
+    await guard(() => stop(resolve(flags.dir ?? defaultInstanceDir()), log));
   });
 
 program
@@ -195,7 +190,7 @@ program
     const { up } = await upModule();
     const state = await readInstance(dir);
     if (!state) throw usageError(`no Airy Core instance in ${dir}: run airy-bootstrap first, or pass --dir`);
-    await guarded(() => up({ ...upOptions({ ...program.opts(), dir, wait: flags.wait, force: flags.force }), ...instanceOptions(state) }));
+    await guard(() => up({ ...upOptions({ ...program.opts(), dir, wait: flags.wait, force: flags.force }), ...instanceOptions(state) }));
   });
 
 program
@@ -207,7 +202,7 @@ program
   .action(async (flags) => {
     const { destroy } = await manage();
     const cache = flags.cache === undefined ? undefined : resolve(flags.cache);
-    await guarded(() => destroy(resolve(flags.dir ?? defaultInstanceDir()), cache, Boolean(flags.prune), log));
+    await guard(() => destroy(resolve(flags.dir ?? defaultInstanceDir()), cache, Boolean(flags.prune), log));
   });
 
 program
@@ -219,7 +214,7 @@ program
   .option('--yes', 'do not ask')
   .action(async (flags) => {
     const { upgrade } = await manage();
-    await guarded(() => upgrade(upOptions({ ...program.opts(), dir: flags.dir, yes: flags.yes, wait: flags.wait, force: flags.force })));
+    await guard(() => upgrade(upOptions({ ...program.opts(), dir: flags.dir, yes: flags.yes, wait: flags.wait, force: flags.force })));
   });
 
 program
@@ -230,7 +225,7 @@ program
   .action(async (flags) => {
     const { backup } = await manage();
     const out = resolve(flags.out);
-    await guarded(() => backup(resolve(flags.dir ?? defaultInstanceDir()), out));
+    await guard(() => backup(resolve(flags.dir ?? defaultInstanceDir()), out));
     log(`saved the database to ${out}`);
   });
 
@@ -242,7 +237,7 @@ program
   .action(async (flags) => {
     const { restore } = await manage();
     const from = resolve(flags.from);
-    await guarded(() => restore(resolve(flags.dir ?? defaultInstanceDir()), from));
+    await guard(() => restore(resolve(flags.dir ?? defaultInstanceDir()), from));
     log(`restored the database from ${from}`);
   });
 
@@ -250,8 +245,8 @@ program
   .command('doctor')
   .description('every preflight check and the tool versions, as a report to paste into a bug')
   .addOption(dirOption())
-  .option('--cpus <n>', 'CPUs of the VM', positive('--cpus'), 4)
-  .option('--memory <mib>', 'MiB of memory of the VM', positive('--memory'), 8192)
+  .option('--cpus <n>', 'CPUs of the VM', positive('--cpus'), BOX_FACTS.vm.cpus)
+  .option('--memory <mib>', 'MiB of memory of the VM', positive('--memory'), BOX_FACTS.vm.memoryMiB)
   .action(async (flags) => {
     const { doctor } = await manage();
     const report = await doctor({ cacheDir: defaultCacheDir(), cpus: flags.cpus, memoryMiB: flags.memory, dir: resolve(flags.dir ?? defaultInstanceDir()) });

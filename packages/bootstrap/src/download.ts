@@ -5,14 +5,13 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { copyFile, type FileHandle, lstat, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, type FileHandle, lstat, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { fileURLToPath } from 'node:url';
 import { errorCode } from './errors.js';
-import { acquireLock } from './lock.js';
-import { backoffMs } from '@airy/manifests/cli-kit';
+import { acquireLock, backoffMs, writeFileAtomic } from '@airy/cli-kit';
 import { canResume, type Chunk, parseResumeState, planChunks, RETRYABLE_CODES, type ResumeState, remaining, retryableStatus } from './ranges.js';
 
 /** What to download. */
@@ -481,10 +480,7 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
         let saving = Promise.resolve();
         const save = () => {
           const state: ResumeState = { ...wanted, done: [...done].sort((a, b) => a - b) };
-          saving = saving.then(async () => {
-            await writeFile(`${statePath(out)}.tmp`, JSON.stringify(state));
-            await rename(`${statePath(out)}.tmp`, statePath(out));
-          });
+          saving = saving.then(() => writeFileAtomic(statePath(out), JSON.stringify(state)));
           return saving;
         };
         await save();
@@ -564,11 +560,9 @@ async function remoteSizeHint(out: string): Promise<number> {
   return readFile(statePath(out), 'utf8').then((t) => parseResumeState(t)?.size ?? 0, () => 0);
 }
 
-/** The verified marker, written to a temporary name and renamed: a link at its path is replaced, not followed. */
+/** The verified marker, written atomically: a link at its path is replaced, not followed. */
 async function writeMarker(out: string, marker: Marker): Promise<void> {
-  const temp = `${markerPath(out)}.tmp-${process.pid}`;
-  await writeFile(temp, JSON.stringify(marker), { flag: 'wx' });
-  await rename(temp, markerPath(out));
+  await writeFileAtomic(markerPath(out), JSON.stringify(marker));
 }
 
 /**

@@ -22,7 +22,6 @@ export {
   download,
   isVerified,
 } from './download.js';
-export { LockedError } from './lock.js';
 export { backup, destroy, doctor, ensureVagrant, restore, status, stop, upgrade } from './manage.js';
 export { DEFAULT_CATALOG, defaultCacheDir, defaultInstanceDir } from './paths.js';
 export { DISK_FACTOR, defaultProvider, type HostView, type PreflightCheck, type PreflightInput, preflight } from './preflight.js';

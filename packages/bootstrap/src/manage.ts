@@ -1,11 +1,11 @@
 /** The subcommands that manage an existing instance: status, stop, start, destroy, upgrade, doctor. */
 import { readFile, rm, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
-import { BOX_PLATFORM_OPTIONS, COMPONENT_VERSIONS, platformResources } from '@airy/manifests';
-import { CliError, ExitCode } from '@airy/manifests/cli-kit';
+import { BOX_FACTS } from './box-facts.js';
+import { CliError, ExitCode } from '@airy/cli-kit';
 import { $ } from 'zx';
 import { gatherHost } from './host.js';
-import { acquireLock } from './lock.js';
+import { acquireLock } from '@airy/cli-kit';
 import { cachedBox, defaultCacheDir, instanceFiles } from './paths.js';
 import { defaultProvider, type HostView, preflight } from './preflight.js';
 import { runProbe, waitReady } from './readiness.js';
@@ -197,7 +197,7 @@ export async function doctor(options: { cacheDir: string; cpus: number; memoryMi
   const host = await gatherHost(options.cacheDir);
   const state = await readInstance(options.dir);
   const provider = state?.provider ?? defaultProvider(host);
-  const checks = preflight(host, { provider, cpus: options.cpus, memoryMiB: options.memoryMiB, resources: platformResources(BOX_PLATFORM_OPTIONS) });
+  const checks = preflight(host, { provider, cpus: options.cpus, memoryMiB: options.memoryMiB });
   return doctorReport(host, checks, { provider, instance: state?.version, node: process.version });
 }
 
@@ -212,7 +212,7 @@ export function doctorReport(host: HostView, checks: ReturnType<typeof preflight
     `libvirt: ${host.virshVersion ?? 'not installed'}, kvm: ${host.kvm ? 'usable' : 'not usable'}`,
     `provider: ${extra.provider}`,
     `instance: ${extra.instance ?? 'none'}`,
-    `platform: ${Object.entries(COMPONENT_VERSIONS).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `platform: ${Object.entries(BOX_FACTS.componentVersions).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     '',
     ...checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}${c.ok ? '' : ` [${c.code}] ${c.fix}`}`),
   ];

@@ -4,7 +4,7 @@
  * host.ts or injected by tests. Reason codes follow minikube's style, so a report can be searched for.
  */
 import type { Architecture, Provider } from '@airy/box-catalog';
-import { LOCAL_VM, type PlatformResources } from '@airy/manifests';
+import { BOX_FACTS } from './box-facts.js';
 import { vagrantArchitecture } from './arch.js';
 
 /** What preflight needs to know about the machine. */
@@ -36,7 +36,8 @@ export interface PreflightInput {
   readonly boxSize?: number;
   /** The box's architecture, when known. */
   readonly boxArchitecture?: Architecture;
-  readonly resources: PlatformResources;
+  /** What the platform requests and is limited to (the box's own, {@link BOX_FACTS}, unless a test says otherwise). */
+  readonly resources?: { readonly requests: { readonly cpuMillicores: number }; readonly limits: { readonly memoryBytes: number } };
 }
 
 /** One check's outcome. `code` names a failure, e.g. RSRC_INSUFFICIENT_CORES. */
@@ -86,8 +87,9 @@ export function preflight(host: HostView, input: PreflightInput): PreflightCheck
   );
 
   // The VM must hold the platform plus Kubernetes and Istio; the host must hold the VM plus itself.
-  const needCpus = Math.ceil((input.resources.requests.cpuMillicores + LOCAL_VM.overhead.cpuMillicores) / 1000);
-  const needMiB = Math.ceil((input.resources.limits.memoryBytes + LOCAL_VM.overhead.memoryBytes) / MiB);
+  const resources = input.resources ?? BOX_FACTS.resources;
+  const needCpus = Math.ceil((resources.requests.cpuMillicores + BOX_FACTS.vm.overhead.cpuMillicores) / 1000);
+  const needMiB = Math.ceil((resources.limits.memoryBytes + BOX_FACTS.vm.overhead.memoryBytes) / MiB);
   add(
     input.cpus < needCpus
       ? { name: 'vm cpus', ok: false, code: 'RSRC_INSUFFICIENT_VM_CPUS', detail: `--cpus ${input.cpus} is below the platform's ${needCpus}`, fix: `pass --cpus ${needCpus} or more` }

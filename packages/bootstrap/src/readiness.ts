@@ -1,9 +1,11 @@
 /**
  * Readiness of the platform itself, not just the VM: the Kafka broker answers, the Schema Registry's /subjects
  * returns 200, PostgreSQL is ready, and the Istio ingress answers for airy.core. The probes are data (names and
- * commands come from @airy/manifests); running them goes through a narrow interface, so tests can drive time.
+ * commands come from the box's facts); running them goes through a narrow interface, so tests can drive time.
  */
-import { KAFKA, POSTGRES, SCHEMA_REGISTRY } from '@airy/manifests';
+import { BOX_FACTS } from './box-facts.js';
+
+const { kafka: KAFKA, postgres: POSTGRES, schemaRegistry: SCHEMA_REGISTRY } = BOX_FACTS;
 
 /** A check run inside the VM (via `vagrant ssh`), or an HTTP request from the host. */
 export type Probe =

@@ -2,23 +2,14 @@
  * The default command: preflight, Vagrant, catalog, verified download, box add, Vagrantfile, `vagrant up`,
  * readiness, and where everything is. Safe to re-run: a healthy instance only prints its status and URLs.
  */
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import type { Provider } from '@airy/box-catalog';
-import {
-  BOX_PLATFORM_OPTIONS,
-  defaultTunnelDir,
-  platformResources,
-  readTunnelState,
-  type TunnelState,
-  tunnelFiles,
-  WEBHOOK_SOURCES,
-} from '@airy/manifests';
-import { CliError, ExitCode, formatBytes, startProgress } from '@airy/manifests/cli-kit';
+import { CliError, defaultTunnelDir, writeFileAtomic, ExitCode, formatBytes, readTunnelState, startProgress, type TunnelState, tunnelFiles } from '@airy/cli-kit';
 import { download } from './download.js';
 import { gatherHost } from './host.js';
-import { BOX_PLATFORM } from './box-platform.js';
+import { BOX_FACTS } from './box-facts.js';
 import { type InstanceState, readInstance } from './instance.js';
-import { acquireLock } from './lock.js';
+import { acquireLock } from '@airy/cli-kit';
 import { cachedBox, instanceFiles } from './paths.js';
 import { vagrantArchitecture } from './arch.js';
 import { defaultProvider, type HostView, preflight } from './preflight.js';
@@ -58,11 +49,6 @@ export interface UpOptions {
   readonly ensureVagrant: (host: HostView) => Promise<void>;
 }
 
-async function writeAtomic(path: string, text: string): Promise<void> {
-  await writeFile(`${path}.tmp`, text);
-  await rename(`${path}.tmp`, path);
-}
-
 /**
  * The URLs a user needs. Webhooks go to the public tunnel URLs while `airy-tunnel` is online (its state file says
  * so), else to the local paths, which only the tunnel makes reachable for Facebook, Google and Twilio.
@@ -73,7 +59,7 @@ export function instanceUrls(tunnel?: TunnelState, ports = DEFAULT_PORTS) {
   return {
     ui: `${base}/`,
     api: `${base}/api`,
-    webhooks: online ? { ...tunnel.webhooks } : Object.fromEntries(WEBHOOK_SOURCES.map((s) => [s.source, `${base}${s.path}`])),
+    webhooks: online ? { ...tunnel.webhooks } : Object.fromEntries(BOX_FACTS.webhooks.map((s) => [s.source, `${base}${s.path}`])),
     tunnel: online ? ('online' as const) : ('off' as const),
     forwarded: `http://127.0.0.1:${ports.http}/ (send Host: ${HOST_NAME})`,
   };
@@ -105,11 +91,11 @@ export function instanceRunner(dir: string): ProbeRunner {
   };
 }
 
-/** Probes of an instance: the box's platform (namespace, database) as @airy/manifests defines it. */
+/** Probes of an instance: the box's platform (namespace, database), from the box's facts. */
 export function instanceProbes(privateNetwork: boolean) {
   return platformProbes({
-    namespace: BOX_PLATFORM.namespace,
-    database: BOX_PLATFORM.postgres.database,
+    namespace: BOX_FACTS.namespace,
+    database: BOX_FACTS.postgres.database,
     ingressUrl: privateNetwork ? `http://${DEFAULT_IP}/` : `http://127.0.0.1:${DEFAULT_PORTS.http}/`,
     host: HOST_NAME,
   });
@@ -128,7 +114,7 @@ export function welcomeText(state: InstanceState, dir: string, tunnel?: TunnelSt
     `  also      ${urls.forwarded}`,
     '',
     `${HOST_NAME} must resolve to ${DEFAULT_IP}: add "${DEFAULT_IP} ${HOST_NAME}" to your hosts file.`,
-    `kubectl:  cd ${dir} && vagrant ssh -c "kubectl -n ${BOX_PLATFORM.namespace} get pods"`,
+    `kubectl:  cd ${dir} && vagrant ssh -c "kubectl -n ${BOX_FACTS.namespace} get pods"`,
     'next:     airy-bootstrap status | stop | start | upgrade | backup | restore | destroy | doctor',
     '',
   ].join('\n');
@@ -171,7 +157,6 @@ export async function up(options: UpOptions): Promise<void> {
       memoryMiB: options.memoryMiB,
       boxSize: chosen?.file.size,
       boxArchitecture: chosen?.file.architecture,
-      resources: platformResources(BOX_PLATFORM_OPTIONS),
     });
     for (const c of checks) options.log(`preflight: ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}${c.fix ? ` (${c.code}: ${c.fix})` : ''}`);
     const failed = checks.filter((c) => !c.ok);
@@ -230,7 +215,7 @@ export async function up(options: UpOptions): Promise<void> {
       }),
     );
     if (!installed.ok) throw new CliError(`the Vagrantfile does not validate: ${installed.reason}`, ExitCode.failed);
-    await writeAtomic(files.state, `${JSON.stringify(state, null, 2)}\n`);
+    await writeFileAtomic(files.state, `${JSON.stringify(state, null, 2)}\n`);
 
     const upRun = await vagrant(['up', '--provider', provider], options.dir, (l) => options.log(`vagrant | ${l}`));
     if (upRun.code !== 0) throw new CliError(`vagrant up failed: ${upRun.tail.filter(Boolean).at(-1) ?? ''} (see the output above)`, ExitCode.failed);

@@ -1,6 +1,6 @@
 /** The instance's Vagrantfile: the box, its size, the provider, a private network, the host name and ports. Pure. */
 import { isBoxName, isVersion, type Provider } from '@airy/box-catalog';
-import { INGRESS } from '@airy/manifests';
+import { BOX_FACTS } from './box-facts.js';
 
 /** How the VM is set up. */
 export interface VagrantfileOptions {
@@ -21,7 +21,7 @@ export interface VagrantfileOptions {
 
 /** The address of the VM by default, and its host name. */
 export const DEFAULT_IP = '192.168.56.10';
-export const HOST_NAME = 'airy.core';
+export const HOST_NAME = BOX_FACTS.host;
 /** Forwarded ingress ports on 127.0.0.1 by default. */
 export const DEFAULT_PORTS = { http: 8080, https: 8443 } as const;
 
@@ -70,8 +70,8 @@ export function renderVagrantfile(o: VagrantfileOptions): string {
     '  config.vm.box_check_update = false',
     `  config.vm.hostname = ${rb(HOST_NAME.replace('.', '-'))}`,
     ...(o.privateNetwork === false ? [] : [`  config.vm.network "private_network", ip: ${rb(o.ip ?? DEFAULT_IP)}`]),
-    `  config.vm.network "forwarded_port", guest: ${INGRESS.localNodePorts.http}, host: ${ports.http}, host_ip: "127.0.0.1"`,
-    `  config.vm.network "forwarded_port", guest: ${INGRESS.localNodePorts.https}, host: ${ports.https}, host_ip: "127.0.0.1"`,
+    `  config.vm.network "forwarded_port", guest: ${BOX_FACTS.ingress.nodePorts.http}, host: ${ports.http}, host_ip: "127.0.0.1"`,
+    `  config.vm.network "forwarded_port", guest: ${BOX_FACTS.ingress.nodePorts.https}, host: ${ports.https}, host_ip: "127.0.0.1"`,
     '  config.vm.synced_folder ".", "/vagrant", disabled: true',
   ];
   if (o.provider === 'virtualbox') {

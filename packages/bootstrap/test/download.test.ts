@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { runBinAsync } from '../../../tools/testing/cli.ts';
 import { startHttp, type TestHttp } from '../../../tools/testing/http.ts';
 import { ChecksumError, DiskFullError, download, DownloadError } from '../src/download.ts';
-import { LockedError } from '../src/lock.ts';
+import { LockedError } from '@airy/cli-kit';
 import { servedBox } from './helpers.ts';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));

@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { doctorReport } from '../src/manage.ts';
 import { welcomeText } from '../src/up.ts';
 import { defaultProvider, type HostView, preflight, type PreflightInput } from '../src/preflight.ts';
-import { backoffMs } from '@airy/manifests/cli-kit';
+import { backoffMs } from '@airy/cli-kit';
 import { canResume, planChunks, remaining } from '../src/ranges.ts';
 import { platformProbes, type Probe, type ProbeRunner, runProbe, waitReady } from '../src/readiness.ts';
 import { installPlan, parseOsRelease } from '../src/vagrant-install.ts';

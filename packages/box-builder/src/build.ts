@@ -2,11 +2,11 @@
  * `airy-box build`: preflight, stage, `packer validate`, `packer build` with a phase display, then the box and its
  * content manifest. Ctrl-C stops Packer and removes partial output.
  */
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type Architecture, type BoxContentManifest, boxFileName, type Provider, stringifyContentManifest } from '@airy/box-catalog';
-import { COMPONENT_VERSIONS } from '@airy/manifests';
-import { CliError, ExitCode } from '@airy/manifests/cli-kit';
+import { boxFactsEnv, COMPONENT_VERSIONS } from '@airy/manifests';
+import { CliError, ExitCode, writeFileAtomic } from '@airy/cli-kit';
 import { $ } from 'zx';
 import { boxManifestFiles, contentManifest } from './content.js';
 import { hashFile } from './hash.js';
@@ -127,6 +127,7 @@ export async function buildBox(options: BuildOptions, signal?: AbortSignal): Pro
   }
   const payload = await stagePayload({
     imagesDir,
+    factsEnv: boxFactsEnv(),
     deployments: boxManifestFiles(),
     images: inside.images,
     contentManifest: stringifyContentManifest(inside),
@@ -189,8 +190,7 @@ export async function buildBox(options: BuildOptions, signal?: AbortSignal): Pro
     await rename(built, boxFile);
     const file = await hashFile(boxFile);
     const manifest = contentManifest({ ...facts0, file });
-    await writeFile(`${manifestFile}.tmp`, stringifyContentManifest(manifest));
-    await rename(`${manifestFile}.tmp`, manifestFile);
+    await writeFileAtomic(manifestFile, stringifyContentManifest(manifest));
     return { boxFile, manifestFile, manifest, seconds: Math.round((Date.now() - started) / 1000) };
   } catch (error) {
     await rm(boxFile, { force: true });

@@ -17,7 +17,8 @@ import {
   type Provider,
   boxFileName,
 } from '@airy/box-catalog';
-import { CliError, createProgram, ExitCode, formatBytes, onStopSignal, packageVersion, runCli, startProgress, usageError } from '@airy/manifests/cli-kit';
+import { CliError, createProgram, ExitCode, formatBytes, guarded, onStopSignal, packageVersion, positive, runCli, startProgress, usageError } from '@airy/cli-kit';
+import { boxFacts } from '@airy/manifests';
 import { Option } from 'commander';
 import { type BuildOptions, buildBox } from './build.js';
 import { hashFile } from './hash.js';
@@ -27,6 +28,8 @@ import { openReader, openStore } from './sources.js';
 
 // We pin an SDK release that supports Node 20; its notice about later releases is noise on every run.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const BOX_FACTS = boxFacts();
 
 const program = createProgram({
   name: 'airy-box',
@@ -38,42 +41,32 @@ const semverArg = (value: string) => {
   if (!isVersion(value)) throw usageError(`--version ${value}: not a semantic version (e.g. 1.4.0)`);
   return value;
 };
-const positive = (name: string) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw usageError(`${name} ${value}: must be a whole number of at least 1`);
-  return n;
-};
 const channelArg = (value: string) => {
   if (!isChannel(value)) throw usageError(`--channel ${value}: use lowercase letters, digits and dashes`);
   return value;
 };
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-/** Maps library errors to one-line CLI errors. */
-async function guarded<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof CliError) throw error;
-    if (error instanceof CatalogError) throw new CliError(`malformed catalog: ${error.message}`, ExitCode.usage);
-    if (error instanceof CatalogFetchError) throw new CliError(`${error.message}: check --from and the network`, ExitCode.failed);
-    if (error instanceof ImmutableVersionError) throw new CliError(error.message, ExitCode.failed);
-    if (error instanceof VerificationError) throw new CliError(error.message, ExitCode.failed);
-    const e = error as Error & { code?: string; name?: string };
-    const code = e.code ?? (e as { cause?: { code?: string } }).cause?.code;
-    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT') {
-      throw new CliError(`cannot reach the store (${code}): check --endpoint, AWS_ENDPOINT_URL_S3 and the network`, ExitCode.failed);
-    }
-    if (e.name === 'CredentialsProviderError') {
-      throw new CliError('no AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY', ExitCode.failed);
-    }
-    if (e.name === 'AccessDenied' || e.name === 'InvalidAccessKeyId' || e.name === 'SignatureDoesNotMatch') {
-      throw new CliError(`the store refused our credentials (${e.name}): check AWS_PROFILE or the keys`, ExitCode.failed);
-    }
-    if (e.name === 'AbortError') throw new CliError('interrupted: the upload was aborted, nothing was published', ExitCode.interrupted);
-    throw error;
+/** Library and AWS SDK errors as one-line CLI errors. */
+function toCliError(error: unknown): CliError | undefined {
+  if (error instanceof CatalogError) return new CliError(`malformed catalog: ${error.message}`, ExitCode.usage);
+  if (error instanceof CatalogFetchError) return new CliError(`${error.message}: check --from and the network`, ExitCode.failed);
+  if (error instanceof ImmutableVersionError || error instanceof VerificationError) return new CliError(error.message, ExitCode.failed);
+  const e = error as Error & { code?: string; name?: string };
+  const code = e.code ?? (e as { cause?: { code?: string } }).cause?.code;
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT') {
+    return new CliError(`cannot reach the store (${code}): check --endpoint, AWS_ENDPOINT_URL_S3 and the network`, ExitCode.failed);
   }
+  if (e.name === 'CredentialsProviderError') {
+    return new CliError('no AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY', ExitCode.failed);
+  }
+  if (e.name === 'AccessDenied' || e.name === 'InvalidAccessKeyId' || e.name === 'SignatureDoesNotMatch') {
+    return new CliError(`the store refused our credentials (${e.name}): check AWS_PROFILE or the keys`, ExitCode.failed);
+  }
+  if (e.name === 'AbortError') return new CliError('interrupted: the upload was aborted, nothing was published', ExitCode.interrupted);
+  return undefined;
 }
+const guard = <T>(work: () => Promise<T> | T) => guarded(work, toCliError);
 
 function s3Settings(flags: { endpoint?: string; region?: string; publicUrl?: string }): S3Settings {
   return { endpoint: flags.endpoint, region: flags.region, publicUrl: flags.publicUrl };
@@ -90,8 +83,8 @@ program
   .option('--base-image-checksum <sum>', 'sha256:HEX or file:URL (computed for a local --base-image)')
   .option('--skip-downloads', 'skip provisioning steps that download (Minikube, Istio, images); recorded in box.json')
   .option('--restrict-network', 'cut the build VM off every network (with --skip-downloads)')
-  .option('--cpus <n>', 'CPUs of the build VM', positive('--cpus'), 4)
-  .option('--memory <mib>', 'MiB of memory of the build VM', positive('--memory'), 8192)
+  .option('--cpus <n>', 'CPUs of the build VM', positive('--cpus'), BOX_FACTS.vm.cpus)
+  .option('--memory <mib>', 'MiB of memory of the build VM', positive('--memory'), BOX_FACTS.vm.memoryMiB)
   .option('--disk-size <size>', 'virtual disk size', '40960M')
   .option('--ssh-key <file>', "private key to log in with (default: Vagrant's insecure key)")
   .option('--images <dir>', 'Packer templates and scripts (default: the ones shipped with this package)')
@@ -119,10 +112,10 @@ program
       log,
     };
     if (flags.validateOnly) {
-      await guarded(() => buildBox({ ...options, validateOnly: true }, controller.signal));
+      await guard(() => buildBox({ ...options, validateOnly: true }, controller.signal));
       return;
     }
-    const result = await guarded(() => buildBox({ ...options, validateOnly: false }, controller.signal));
+    const result = await guard(() => buildBox({ ...options, validateOnly: false }, controller.signal));
     process.stdout.write(`${result.boxFile}\n`);
     log(`built ${result.boxFile} (${formatBytes(result.manifest.size ?? 0)}, sha256 ${result.manifest.sha256}) in ${result.seconds}s`);
   });
@@ -145,7 +138,7 @@ program
     const manifestText = await readFile(join(from, 'box.json'), 'utf8').catch(() => {
       throw usageError(`cannot read ${join(from, 'box.json')}: build first, or pass --from DIR`);
     });
-    const manifest = await guarded(async () => parseContentManifest(manifestText, join(from, 'box.json')));
+    const manifest = await guard(async () => parseContentManifest(manifestText, join(from, 'box.json')));
     const boxFile = join(from, boxFileName(manifest.version, manifest.provider));
     const actual = await hashFile(boxFile).catch(() => {
       throw usageError(`cannot read the box ${boxFile}: build first, or pass --from DIR`);
@@ -156,7 +149,7 @@ program
     const progress = startProgress({ label: 'upload', total: actual.size });
     const controller = new AbortController();
     onStopSignal(() => controller.abort());
-    const result = await guarded(() =>
+    const result = await guard(() =>
       publishBox(store, {
         boxFile,
         manifest,
@@ -184,10 +177,10 @@ const from = (cmd: ReturnType<typeof catalog.command>) =>
 
 async function loadCatalog(flags: { from: string; endpoint?: string; region?: string }) {
   const reader = openReader(flags.from, s3Settings(flags));
-  const text = await guarded(() => reader.get(CATALOG_FILE));
+  const text = await guard(() => reader.get(CATALOG_FILE));
   if (!text) throw usageError(`no catalog at ${reader.location}/${CATALOG_FILE}: publish first, or check --from`);
-  const parsed = await guarded(async () => parseCatalog(text.body, `${reader.location}/${CATALOG_FILE}`));
-  const pointer = await guarded(() => reader.get(channelKey('latest')));
+  const parsed = await guard(async () => parseCatalog(text.body, `${reader.location}/${CATALOG_FILE}`));
+  const pointer = await guard(() => reader.get(channelKey('latest')));
   return { reader, catalog: parsed, latest: pointer ? parseChannel(pointer.body, channelKey('latest')).version : undefined };
 }
 
@@ -227,11 +220,11 @@ catalog
   .option('--region <region>', 'AWS region')
   .action(async (flags) => {
     const store = openStore(flags.to, s3Settings(flags));
-    const text = await guarded(() => store.get(CATALOG_FILE));
+    const text = await guard(() => store.get(CATALOG_FILE));
     if (!text) throw usageError(`no catalog at ${store.location}`);
-    const c = await guarded(async () => parseCatalog(text.body, store.url(CATALOG_FILE)));
+    const c = await guard(async () => parseCatalog(text.body, store.url(CATALOG_FILE)));
     if (!c.versions.some((v) => v.version === flags.version)) throw usageError(`the catalog has no version ${flags.version}`);
-    await guarded(() => moveChannel(store, flags.channel, flags.version, { force: true }));
+    await guard(() => moveChannel(store, flags.channel, flags.version, { force: true }));
     log(`channel ${flags.channel} → ${flags.version}`);
   });
 

@@ -89,6 +89,8 @@ export function isSshPublicKey(text: string): boolean {
 /** The payload uploaded into the VM: rendered manifests, image list, content manifest, scripts, cloud-init seed. */
 export async function stagePayload(files: {
   imagesDir: string;
+  /** The box's facts for the provisioning scripts, as an env file (`boxFactsEnv`). */
+  factsEnv: string;
   deployments: Map<string, string>;
   images: readonly string[];
   contentManifest: string;
@@ -101,6 +103,7 @@ export async function stagePayload(files: {
   for (const [name, text] of files.deployments) await writeFile(join(dir, 'deployments', name), text);
   await writeFile(join(dir, 'images.txt'), `${files.images.join('\n')}\n`);
   await writeFile(join(dir, 'box.json'), files.contentManifest);
+  await writeFile(join(dir, 'airy.env'), files.factsEnv);
   await cp(join(files.imagesDir, 'scripts'), join(dir, 'scripts'), { recursive: true });
   await cp(join(files.imagesDir, 'files'), join(dir, 'files'), { recursive: true });
   await mkdir(join(dir, 'cidata'));

@@ -4,7 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { displayUrl, fetchCatalogDocument } from '@airy/box-catalog';
-import { usageError } from '@airy/manifests/cli-kit';
+import { usageError } from '@airy/cli-kit';
 import { FileStore } from './file-store.js';
 import { parseS3Url, type S3Settings, S3Store, s3Client } from './s3-store.js';
 import type { ObjectStore, StoredObject } from './store.js';

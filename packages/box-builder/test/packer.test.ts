@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { boxFacts, boxFactsEnv } from '@airy/manifests';
 import { hashFile } from '../src/hash.ts';
 import { findVagrantKey, IMAGES_DIR, removeDir, runPacker, stagePayload, stageTemplates, writeVarFile } from '../src/packer.ts';
 
@@ -15,15 +16,17 @@ const shellcheck = spawnSync('shellcheck', ['--version'], { encoding: 'utf8' }).
 if (!shellcheck) console.log('skip: shellcheck is not installed here; the provisioning scripts are not linted');
 
 /** Stages the real templates with a local base image, so validate needs no network. */
-async function stage(vars: Record<string, string | boolean> = {}) {
+async function stage(vars: Record<string, string | number | boolean> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'airy-validate-'));
   const base = join(dir, 'base.qcow2');
   writeFileSync(base, randomBytes(4096));
   const checksum = `sha256:${(await hashFile(base)).sha256}`;
   const templates = await stageTemplates(IMAGES_DIR, false);
-  const payload = await stagePayload({ imagesDir: IMAGES_DIR, deployments: new Map([['kafka.yaml', 'kind: x\n']]), images: ['a/b:1'], contentManifest: '{}', sshPublicKey: 'ssh-ed25519 AAAA test' });
+  const payload = await stagePayload({ imagesDir: IMAGES_DIR, factsEnv: boxFactsEnv(), deployments: new Map([['kafka.yaml', 'kind: x\n']]), images: ['a/b:1'], contentManifest: '{}', sshPublicKey: 'ssh-ed25519 AAAA test' });
   const varFile = await writeVarFile(templates, {
     box_version: '1.0.0',
+    cpus: boxFacts().vm.cpus,
+    memory: boxFacts().vm.memoryMiB,
     kubernetes_version: 'v1.31.4',
     minikube_version: 'v1.35.0',
     istio_version: '1.24.3',
@@ -73,6 +76,16 @@ for (const only of ['qemu.airy-core', 'virtualbox-ovf.airy-core']) {
   } finally {
     await s.cleanup();
   }
+});
+
+test('the templates and provisioning scripts restate no box fact: they receive them (pkrvars, airy.env)', () => {
+  const facts = boxFacts();
+  const scripts = readdirSync(join(IMAGES_DIR, 'scripts')).map((f) => readFileSync(join(IMAGES_DIR, 'scripts', f), 'utf8')).join('\n');
+  const templates = readdirSync(join(IMAGES_DIR, 'airy-core')).map((f) => readFileSync(join(IMAGES_DIR, 'airy-core', f), 'utf8')).join('\n');
+  for (const literal of [facts.postgres.secret, facts.ingress.nodePortRange, `-n ${facts.namespace} `, `=${facts.postgres.user} `]) {
+    assert.not.ok(scripts.includes(literal), `a provisioning script restates ${literal}`);
+  }
+  assert.not.match(templates, /default\s*=\s*(4|8192)\b/, 'the VM size is not restated in the Packer variables');
 });
 
 (shellcheck ? test : test.skip)('the provisioning scripts are shellcheck-clean', () => {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { randomBytes } from 'node:crypto';
 import { Option } from 'commander';
-import { createProgram, ExitCode, packageVersion, runCli, usageError } from './cli-kit.js';
+import { createProgram, ExitCode, packageVersion, runCli, usageError } from '@airy/cli-kit';
 import { readManifests, readOptionsFile, renderedPassword, UnreadablePathError, UnwritablePathError, writeRendered } from './files.js';
 import { KAFKA_MODES, type KafkaMode, OptionError, type PlatformOptions, PROFILES, resolveOptions } from './options.js';
 import { formatTotals, LOCAL_VM, platformImages, platformResources, renderPlatform } from './platform.js';

@@ -6,6 +6,7 @@
 export type { KubeObject } from './components/common.js';
 export { EXTERNAL_SECRETS_ANNOTATION } from './components/common.js';
 export { app } from './components/apps.js';
+export { type BoxFacts, boxFacts, boxFactsEnv } from './box-facts.js';
 export { INGRESS, MINIKUBE_NODE_PORT_RANGE, type Route, routes } from './components/ingress.js';
 export { KAFKA, kafkaBootstrap } from './components/kafka.js';
 export { POSTGRES } from './components/postgres.js';
@@ -50,14 +51,6 @@ export {
 } from './platform.js';
 export { GENERATED_HEADER, ISTIO_OPERATOR_FILE, renderFiles, renderStream, toYaml } from './render.js';
 export { formatProblem, type Problem, type SourceDocument, type ValidationReport, validateDocuments } from './validate.js';
-export {
-  defaultTunnelDir,
-  readTunnelState,
-  type TunnelState,
-  type TunnelStatus,
-  tunnelFiles,
-  writeTunnelState,
-} from './tunnel-state.js';
 export { COMPONENT_VERSIONS, CONFLUENT_PLATFORM, IMAGES } from './versions.js';
 export {
   INGRESS_GATEWAY,

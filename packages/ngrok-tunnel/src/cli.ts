@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { watch } from 'node:fs';
 import { resolve } from 'node:path';
-import { CliError, createProgram, ExitCode, onStopSignal, packageVersion, runCli, usageError } from '@airy/manifests/cli-kit';
-import { defaultTunnelDir, readTunnelState, tunnelFiles } from '@airy/manifests';
+import { CliError, createProgram, ExitCode, onStopSignal, packageVersion, runCli, usageError } from '@airy/cli-kit';
+import { defaultTunnelDir, readTunnelState, tunnelFiles } from '@airy/cli-kit';
 import { findToken } from './config.js';
 import { TunnelError } from './errors.js';
 import { formatEntry, RequestLog } from './request-log.js';
@@ -56,7 +56,7 @@ program
       });
       log('airy-tunnel: stopped');
     } catch (error) {
-      if (error instanceof TunnelError) throw new CliError(error.message, error.exitCode as never);
+      if (error instanceof TunnelError) throw new CliError(error.message, error.exitCode);
       throw error;
     }
   });

@@ -4,21 +4,12 @@
  * @packageDocumentation
  */
 export { findToken, tokenFiles } from './config.js';
-export { classify, type FailureKind, redactSecrets, TunnelError, TunnelExit } from './errors.js';
+export { classify, type FailureKind, TunnelError } from './errors.js';
 export { ngrokDriver } from './ngrok-driver.js';
 export { type Proxy, probeUpstream, startProxy } from './proxy.js';
 export { applyConfigMap, PUBLIC_URLS_CONFIGMAP, publicUrlsConfigMap } from './publish-urls.js';
 export { formatEntry, type RequestEntry, RequestLog, redactHeaders, redactPath } from './request-log.js';
 export { type StartOptions, start } from './start.js';
 export { type Clock, type OpenTunnel, supervise, type SupervisorOptions, systemClock, type TunnelDriver } from './supervisor.js';
-export {
-  defaultTunnelDir,
-  ngrokAgentConfig,
-  readTunnelState,
-  type TunnelSpec,
-  type TunnelState,
-  type TunnelStatus,
-  tunnelFiles,
-  WEBHOOK_SOURCES,
-  webhookUrls,
-} from '@airy/manifests';
+export { defaultTunnelDir, readTunnelState, type TunnelState, type TunnelStatus, tunnelFiles } from '@airy/cli-kit';
+export { ngrokAgentConfig, type TunnelSpec, WEBHOOK_SOURCES, webhookUrls } from '@airy/manifests';

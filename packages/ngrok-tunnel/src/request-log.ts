@@ -2,7 +2,8 @@
  * The request log: one JSON line per forwarded webhook (method, path, status, latency, headers), bounded in size.
  * Signature and auth headers, and secret-looking query parameters, are redacted; bodies only when asked for.
  */
-import { appendFile, readFile, rename, writeFile } from 'node:fs/promises';
+import { appendFile, readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '@airy/cli-kit';
 
 /** One forwarded request. */
 export interface RequestEntry {
@@ -54,8 +55,7 @@ export class RequestLog {
     this.lines++;
     if (this.lines >= 2 * this.maxEntries) {
       const keep = (await this.read()).slice(-this.maxEntries);
-      await writeFile(`${this.path}.tmp`, keep.map((e) => `${JSON.stringify(e)}\n`).join(''), { mode: 0o600 });
-      await rename(`${this.path}.tmp`, this.path);
+      await writeFileAtomic(this.path, keep.map((e) => `${JSON.stringify(e)}\n`).join(''), { mode: 0o600 });
       this.lines = keep.length;
     }
   }

@@ -4,9 +4,9 @@
  * the cluster as the `public-urls` ConfigMap. SIGINT and SIGTERM stop it gracefully.
  */
 import { webhookUrls } from '@airy/manifests';
-import { missingToken, redactSecrets, upstreamDown } from './errors.js';
+import { missingToken, upstreamDown } from './errors.js';
 import { probeUpstream, startProxy } from './proxy.js';
-import { type TunnelState, type TunnelStatus, writeTunnelState } from '@airy/manifests';
+import { redact, type TunnelState, type TunnelStatus, writeTunnelState } from '@airy/cli-kit';
 import { applyConfigMap } from './publish-urls.js';
 import { RequestLog } from './request-log.js';
 import { type Clock, supervise, type TunnelDriver } from './supervisor.js';
@@ -34,7 +34,7 @@ export interface StartOptions {
 export async function start(options: StartOptions): Promise<TunnelStatus> {
   const token = options.token;
   if (!token) throw missingToken();
-  const say = (line: string) => options.log(redactSecrets(line, [token]));
+  const say = (line: string) => options.log(redact(line, [token]));
   const first = await probeUpstream(options.target);
   if (!first.ok) throw upstreamDown(options.target, first.detail);
 

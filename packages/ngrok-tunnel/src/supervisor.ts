@@ -3,8 +3,8 @@
  * when the session drops, and reports every change. Fatal failures (token, session limit) end it with their exit
  * code; a first connection that keeps failing ends it too. The driver and clock are injected, so tests drive it.
  */
-import type { TunnelStatus } from '@airy/manifests';
-import { backoffMs } from '@airy/manifests/cli-kit';
+import type { TunnelStatus } from '@airy/cli-kit';
+import { backoffMs } from '@airy/cli-kit';
 import { classify, TunnelError } from './errors.js';
 
 /** An open tunnel. */

@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cliConventionTests, runBin, runBinAsync } from '../../../tools/testing/cli.ts';
 import { findToken } from '../src/config.ts';
-import { TunnelExit } from '../src/errors.ts';
+import { ExitCode } from '@airy/cli-kit';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const TOKEN = '2abcDEFghiJKLmnoPQRstuVWXyz_1234567890abcdefgh';
@@ -23,21 +23,21 @@ cliConventionTests(packageDir);
 
 test('start without a token: one line saying where to put it, exit 10', () => {
   const run = runBin(packageDir, ['start', '--to', target, '--state-dir', join(dir, 's0')], { env: noConfig });
-  assert.is(run.status, TunnelExit.missingToken, run.stderr);
+  assert.is(run.status, ExitCode.tunnelMissingToken, run.stderr);
   assert.match(run.stderr, /^airy-tunnel: no ngrok authtoken: set NGROK_AUTHTOKEN/);
   assert.is(run.stderr.trimEnd().split('\n').length, 1);
 });
 
 test('start with an upstream that does not answer: exit 14', () => {
   const run = runBin(packageDir, ['start', '--to', 'http://127.0.0.1:1', '--state-dir', join(dir, 's1')], { env: { ...noConfig, NGROK_AUTHTOKEN: TOKEN } });
-  assert.is(run.status, TunnelExit.upstreamDown, run.stderr);
+  assert.is(run.status, ExitCode.tunnelUpstreamDown, run.stderr);
   assert.match(run.stderr, /does not answer \(ECONNREFUSED\): is Airy Core running\?/);
 });
 
 test('start through the real ngrok SDK without a network: exit 12, and the token appears nowhere', async () => {
   const stateDir = join(dir, 's2');
   const run = await runBinAsync(packageDir, ['start', '--to', target, '--state-dir', stateDir, '--namespace', 'airy'], { env: { ...noConfig, NGROK_AUTHTOKEN: TOKEN } });
-  assert.is(run.status, TunnelExit.noNetwork, run.stderr);
+  assert.is(run.status, ExitCode.tunnelNoNetwork, run.stderr);
   assert.match(run.stderr, /cannot reach ngrok \(.*\): check the internet connection/);
   const files = readdirSync(stateDir).map((f) => readFileSync(join(stateDir, f), 'utf8'));
   for (const text of [run.stdout, run.stderr, ...files]) assert.not.ok(text.includes(TOKEN), 'the token leaked');

@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { validateDocuments } from '@airy/manifests';
 import { parse, stringify } from 'yaml';
 import { startProxy, upstreamPath } from '../src/proxy.ts';
-import { readTunnelState, writeTunnelState } from '@airy/manifests';
+import { readTunnelState, writeTunnelState } from '@airy/cli-kit';
 import { publicUrlsConfigMap } from '../src/publish-urls.ts';
 import { RequestLog } from '../src/request-log.ts';
 

@@ -1,49 +1,9 @@
-/**
- * The conventions every Airy CLI shares: exit codes, one-line errors, `--help`/`--version`, `--verbose`.
- * One home, imported by all four CLIs through `@airy/manifests/cli-kit`.
- * @packageDocumentation
- */
+/** A CLI's program: `--help`, `--version`, `--verbose`, one-line errors with their exit codes, and signals. */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-
-/** Exit codes, the same in every Airy CLI (documented in each README). */
-export const ExitCode = {
-  /** Success. */
-  ok: 0,
-  /** The operation failed, or validation found problems. */
-  failed: 1,
-  /** Bad usage or bad input. */
-  usage: 2,
-  /** A preflight check failed. */
-  preflight: 3,
-  /** Interrupted (SIGINT, Ctrl-C). */
-  interrupted: 130,
-  /** Terminated (SIGTERM), ended like an interrupt: locks released, partial work kept for a resume. */
-  terminated: 143,
-} as const;
-
-/** One of {@link ExitCode}'s values. */
-export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
-
-/**
- * An expected failure: printed as one line (`what failed: how to fix it`) and mapped to an exit code.
- * `detail` is shown only with `--verbose`.
- */
-export class CliError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: ExitCodeValue = ExitCode.failed,
-    readonly detail?: string,
-  ) {
-    super(message);
-    this.name = 'CliError';
-  }
-}
-
-/** A usage error (exit 2) naming the option and what it accepts. */
-export function usageError(message: string): CliError {
-  return new CliError(message, ExitCode.usage);
-}
+import { CliError } from './errors.js';
+import { ExitCode, type ExitCodeValue } from './exit-codes.js';
+import { redact } from './redact.js';
 
 /** Reads `version` from the package.json one folder above the compiled module (`lib/` → package root). */
 export function packageVersion(moduleUrl: string): string {
@@ -144,31 +104,7 @@ export function onStopSignal(handler: (signal: 'SIGINT' | 'SIGTERM') => void): v
   }
 }
 
+
 function firstLine(text: string): string {
   return text.split('\n', 1)[0] ?? '';
-}
-
-export { formatBytes, type Progress, type ProgressOptions, startProgress } from './progress.js';
-
-/** Environment variables that hold secrets; their values are cut out of every error we print. */
-export const SECRET_ENV = ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_ACCESS_KEY_ID', 'NGROK_AUTHTOKEN', 'AIRY_POSTGRES_PASSWORD'];
-
-/**
- * `text` with every secret value (from {@link SECRET_ENV} and `extra`) replaced by `***`, and the password of every
- * URL with credentials (`scheme://user:password@host`) too.
- */
-export function redact(text: string, extra: readonly string[] = []): string {
-  let out = text.replace(/([a-z][a-z0-9+.-]*:\/\/[^\s/:@]*):[^\s/@]*@/gi, '$1:***@');
-  for (const secret of [...SECRET_ENV.map((k) => process.env[k]), ...extra]) {
-    if (secret && secret.length >= 4) out = out.split(secret).join('***');
-  }
-  return out;
-}
-
-/**
- * Exponential backoff with full jitter, the retry policy every Airy CLI uses: attempt 0 waits up to `base` ms,
- * each attempt doubles that, up to `cap`.
- */
-export function backoffMs(attempt: number, base = 250, cap = 10_000, random: () => number = Math.random): number {
-  return Math.round(random() * Math.min(cap, base * 2 ** attempt));
 }

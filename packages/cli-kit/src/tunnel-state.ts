@@ -2,9 +2,10 @@
  * The webhook tunnel's state file: written by `airy-tunnel start`, read by `airy-tunnel status` and by
  * airy-bootstrap, which prints the public webhook URLs while a tunnel is online. One format, here, for both.
  */
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { isAlive, writeFileAtomic } from './files.js';
 
 /** A tunnel session as its supervisor sees it. */
 export interface TunnelStatus {
@@ -39,10 +40,7 @@ export function tunnelFiles(dir: string) {
 /** Writes the state file atomically, 0600 from the start (the upstream URL may carry credentials). */
 export async function writeTunnelState(path: string, state: TunnelState): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const temp = `${path}.${process.pid}.tmp`;
-  await rm(temp, { force: true });
-  await writeFile(temp, `${JSON.stringify(state, null, 2)}\n`, { flag: 'wx', mode: 0o600 });
-  await rename(temp, path);
+  await writeFileAtomic(path, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
 }
 
 /** Reads the state file (undefined when there is none, or it is unreadable); a state whose process is gone is reported as stopped. */
@@ -55,11 +53,5 @@ export async function readTunnelState(path: string): Promise<TunnelState | undef
   } catch {
     return undefined;
   }
-  let alive = true;
-  try {
-    process.kill(state.pid, 0);
-  } catch (error) {
-    alive = (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  return alive || state.state === 'stopped' || state.state === 'failed' ? state : { ...state, state: 'stopped' };
+  return isAlive(state.pid) || state.state === 'stopped' || state.state === 'failed' ? state : { ...state, state: 'stopped' };
 }

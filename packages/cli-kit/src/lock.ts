@@ -4,6 +4,7 @@
  */
 import { rmSync } from 'node:fs';
 import { open, readFile, rm } from 'node:fs/promises';
+import { isAlive } from './files.js';
 
 /** Another live process holds the lock. */
 export class LockedError extends Error {
@@ -11,17 +12,8 @@ export class LockedError extends Error {
     readonly path: string,
     readonly pid: number,
   ) {
-    super(`${path} is locked by process ${pid}: another airy-bootstrap is working here; wait for it, or stop it`);
+    super(`${path} is locked by process ${pid}: another run is working here; wait for it, or stop it`);
     this.name = 'LockedError';
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -32,21 +24,20 @@ export async function acquireLock(path: string): Promise<() => Promise<void>> {
       const handle = await open(path, 'wx');
       await handle.writeFile(`${process.pid}\n`);
       await handle.close();
+      // An exit without release (an error, Ctrl-C) still frees the lock; a release removes that hook again.
+      const onExit = () => rmSync(path, { force: true });
+      process.once('exit', onExit);
       let released = false;
-      const release = async () => {
+      return async () => {
         if (released) return;
         released = true;
+        process.removeListener('exit', onExit);
         await rm(path, { force: true });
       };
-      // An exit without release (an error, Ctrl-C) still frees the lock.
-      process.once('exit', () => {
-        if (!released) rmSync(path, { force: true });
-      });
-      return release;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const pid = Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10);
-      if (Number.isInteger(pid) && alive(pid)) throw new LockedError(path, pid);
+      if (isAlive(pid)) throw new LockedError(path, pid);
       await rm(path, { force: true }); // stale: its owner is gone
     }
   }

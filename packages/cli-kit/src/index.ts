@@ -1,0 +1,15 @@
+/**
+ * @airy/cli-kit: what every Airy CLI shares. The exit-code registry, one-line errors, the commander program with
+ * `--help`/`--version`/`--verbose` and signal handling, redaction of secrets, backoff, progress bars, atomic and
+ * private file writes, the PID-alive check and the lock, and the tunnel's state file (read by two CLIs). It depends
+ * on nothing of ours.
+ * @packageDocumentation
+ */
+export { CliError, guarded, positive, usageError, wholeNumber } from './errors.js';
+export { EXIT_CODE_MEANINGS, ExitCode, type ExitCodeValue, exitCodeTable } from './exit-codes.js';
+export { isAlive, writeFileAtomic } from './files.js';
+export { acquireLock, LockedError } from './lock.js';
+export { createProgram, onStopSignal, packageVersion, type ProgramOptions, runCli } from './program.js';
+export { formatBytes, type Progress, type ProgressOptions, startProgress } from './progress.js';
+export { backoffMs, redact, SECRET_ENV } from './redact.js';
+export { defaultTunnelDir, readTunnelState, type TunnelState, type TunnelStatus, tunnelFiles, writeTunnelState } from './tunnel-state.js';

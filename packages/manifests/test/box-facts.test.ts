@@ -1,0 +1,26 @@
+import { spawnSync } from 'node:child_process';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { BOX_PLATFORM_OPTIONS, boxFacts, boxFactsEnv, INGRESS, LOCAL_VM, platformResources, resolveOptions } from '../src/index.ts';
+
+test('the box facts are the platform model’s: VM, host, namespace, database Secret, ports, requests', () => {
+  const facts = boxFacts();
+  const config = resolveOptions(BOX_PLATFORM_OPTIONS);
+  assert.is(facts.vm.cpus, LOCAL_VM.cpus);
+  assert.is(facts.host, config.ingress.hosts[0]);
+  assert.is(facts.namespace, config.namespace);
+  assert.is(facts.postgres.secret, config.postgres.secret.name);
+  assert.equal(facts.ingress.nodePorts, INGRESS.localNodePorts);
+  assert.equal(facts.resources.requests, platformResources(BOX_PLATFORM_OPTIONS).requests);
+});
+
+test('the env file reads back in bash as the same facts, and refuses a value with shell syntax', () => {
+  const facts = boxFacts();
+  const run = spawnSync('bash', ['-c', 'set -a; eval "$1"; echo "$AIRY_NAMESPACE|$AIRY_POSTGRES_SECRET|$AIRY_NODE_PORT_RANGE|$AIRY_VM_MEMORY_MIB"', '_', boxFactsEnv(facts)], {
+    encoding: 'utf8',
+  });
+  assert.is(run.stdout.trim(), `${facts.namespace}|${facts.postgres.secret}|${facts.ingress.nodePortRange}|${facts.vm.memoryMiB}`);
+  assert.throws(() => boxFactsEnv({ ...facts, namespace: "airy'; rm -rf /; '" }), /holds characters a provisioning script must not get/);
+});
+
+test.run();
