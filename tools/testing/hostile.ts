@@ -8,6 +8,7 @@
  *   /trickle-body       correct headers, then one byte every `trickleMs`
  *   /trickle-headers    the status line and headers one byte every `trickleMs` (a raw socket)
  *   /wrong-range        206 whose Content-Range is shifted by one byte from what was asked
+ *   /whole-probe        a correct server, except that bytes=0-0 gets the whole file as a 206 (as s3rver does)
  *   /long-body          206 that sends more bytes than asked (Content-Length says the right number)
  *   /short-length       200 without ranges whose Content-Length is larger than the body it sends
  *   /no-length          200 without ranges and without Content-Length (chunked)
@@ -104,6 +105,12 @@ export async function startHostile(options: HostileOptions): Promise<HostileServ
         });
         return trickle((b) => res.write(b), slice, () => res.end());
       }
+      case '/whole-probe':
+        if (range && range.start === 0 && range.end === 0) {
+          res.writeHead(206, { 'Content-Length': body.length, 'Content-Range': `bytes 0-${body.length - 1}/${body.length}`, ETag: '"hostile"' });
+          return res.end(body);
+        }
+        return serveRange(req, res);
       case '/wrong-range':
         if (range && range.start === 0 && range.end === 0) return serveRange(req, res);
         return serveRange(req, res, 1);

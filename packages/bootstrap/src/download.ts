@@ -321,7 +321,10 @@ async function probe(url: string, request: DownloadRequest): Promise<{ size: num
       const code = errorCode(error);
       throw new RetryableError(code === 'EHEADERSTIMEOUT' ? (error as Error).message : (code ?? (error as Error).message));
     }
-    response.resume();
+    // Only the headers matter. A body of a byte is drained (the connection is kept); a larger one (a server that
+    // sends the whole file for bytes=0-0, as some do) is cut.
+    if (Number(response.headers['content-length'] ?? 2) <= 1) response.resume();
+    else response.destroy();
     const status = response.statusCode ?? 0;
     if (retryableStatus(status)) throw new RetryableError(`HTTP ${status}`);
     if (status === 404) throw new DownloadError(`${url}: not found (HTTP 404): the catalog points at a missing box`);
@@ -332,9 +335,12 @@ async function probe(url: string, request: DownloadRequest): Promise<{ size: num
     };
     const validator = header('etag') ?? header('last-modified') ?? '';
     if (status === 206) {
-      const answered = /^bytes 0-0\/(\d+)$/.exec(header('content-range') ?? '');
-      if (!answered) throw new RetryableError(`${hostOf(url)} answered ${header('content-range') ?? 'no Content-Range'} for bytes 0-0`, 'server');
-      result = { size: Number(answered[1]), ranged: true, validator };
+      // The probe needs the total; a range from 0 that is longer than asked still tells it (s3rver answers so).
+      const answered = /^bytes 0-(\d+)\/(\d+)$/.exec(header('content-range') ?? '');
+      if (!answered || Number(answered[1]) >= Number(answered[2])) {
+        throw new RetryableError(`${hostOf(url)} answered ${header('content-range') ?? 'no Content-Range'} for bytes 0-0`, 'server');
+      }
+      result = { size: Number(answered[2]), ranged: true, validator };
     } else {
       // No ranges: the length, if the server says it (else -1, unknown).
       const length = header('content-length');

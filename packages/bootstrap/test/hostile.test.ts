@@ -72,6 +72,13 @@ test('a 206 for other bytes than asked is retried, then blamed on the server, no
   assert.not.ok(existsSync(out));
 });
 
+test('a probe answered with the whole file (as s3rver does for bytes=0-0) still learns the size, and the box is verified', async () => {
+  const out = fresh();
+  const run = await runBinAsync(packageDir, downloadArgs(catalogFor('/whole-probe'), out));
+  assert.is(run.status, 0, run.stderr);
+  assert.is(createHash('sha256').update(readFileSync(out)).digest('hex'), sha256);
+});
+
 test('a server that sends more than asked is cut before a byte lands past the range', async () => {
   const run = await runBinAsync(packageDir, downloadArgs(catalogFor('/long-body'), fresh()));
   assert.is(run.status, 1, run.stderr);
