@@ -175,6 +175,10 @@ root.addTask('docs:exit-codes', {
   description: "Write every README's exit-code table from @airy/cli-kit's registry",
   exec: 'nx run cli-kit:compile && tsx tools/exit-codes.ts',
 });
+root.addTask('bench:footprint', {
+  description: 'Benchmark the install footprint of npx @airy/bootstrap (packages, bytes, cold --help)',
+  exec: 'nx run-many -t compile && tsx tools/bench/footprint.ts',
+});
 root.addTask('render-deployments', {
   description: 'Render the local profile into infrastructure/deployments (checked in; a test fails when stale)',
   exec: 'nx run manifests:compile && tsx tools/render-deployments.ts',
