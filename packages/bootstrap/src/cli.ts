@@ -89,7 +89,7 @@ function upOptions(flags: Record<string, unknown>): UpOptions {
     waitMinutes: flags.wait as number,
     limits: networkLimits(flags),
     log,
-    ensureVagrant: async (host) => (await manage()).ensureVagrant(host, Boolean(flags.yes), log),
+    ensureVagrant: async (host) => (await import('./vagrant-install.js')).ensureVagrant(host, Boolean(flags.yes), log),
   };
 }
 

@@ -1,4 +1,4 @@
-/** Gathers the {@link HostView} of this machine: the only place bootstrap looks at the host. */
+/** Gathers the {@link HostView} of this machine for preflight and doctor: OS, CPUs, memory, disk, hypervisors, Vagrant. */
 import { constants } from 'node:fs';
 import { access, mkdir, statfs } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';

@@ -22,12 +22,12 @@ export {
   download,
   isVerified,
 } from './download.js';
-export { backup, destroy, doctor, ensureVagrant, restore, status, stop, upgrade } from './manage.js';
+export { backup, destroy, doctor, restore, status, stop, upgrade } from './manage.js';
 export { DEFAULT_CATALOG, defaultCacheDir, defaultInstanceDir } from './paths.js';
 export { DISK_FACTOR, defaultProvider, type HostView, type PreflightCheck, type PreflightInput, preflight } from './preflight.js';
 export { type Probe, type ProbeRunner, type ProbeState, platformProbes, runProbe, waitReady } from './readiness.js';
 export { CatalogUnreachableError, catalogUrlOf, chooseRelease, loadCatalog } from './source.js';
-export { DamagedInstanceError, type InstanceState, instanceOptions, parseInstance, readInstance } from './instance.js';
+export { DamagedInstanceError, type InstanceState, instanceOptions, type MachineSpec, machineOf, parseInstance, readInstance } from './instance.js';
 export { instanceUrls, type NetworkLimits, type UpOptions, up } from './up.js';
-export { type InstallPlan, installPlan, type OsInfo } from './vagrant-install.js';
+export { ensureVagrant, type InstallPlan, installPlan, type OsInfo } from './vagrant-install.js';
 export { renderVagrantfile, rubyString, type VagrantfileOptions, VagrantfileValueError } from './vagrantfile.js';

@@ -7,20 +7,34 @@ import { isAbsolute } from 'node:path';
 import { isBoxName, isVersion, PROVIDERS, type Provider } from '@airy/box-catalog';
 import { instanceFiles } from './paths.js';
 
-/** What the instance folder remembers. */
-export interface InstanceState {
+/**
+ * How the VM is made: one shape for the command's options, the state file, the Vagrantfile, and start and upgrade
+ * (which make the VM again as it was made).
+ */
+export interface MachineSpec {
+  readonly provider: Provider;
+  readonly cpus: number;
+  readonly memoryMiB: number;
+  /** libvirt: `kvm`, or `qemu` where KVM is unusable. @default "kvm" */
+  readonly libvirtDriver?: 'kvm' | 'qemu';
+  /** A private network with a fixed address; without it the VM is reached by forwarded ports only. */
+  readonly privateNetwork: boolean;
+}
+
+/** What the instance folder remembers: the box it runs and how its VM was made. */
+export interface InstanceState extends MachineSpec {
   readonly catalog: string;
   readonly boxName: string;
   readonly version: string;
-  readonly provider: Provider;
   readonly sha256: string;
-  readonly cpus: number;
-  readonly memoryMiB: number;
-  /** How the VM was made, so that start and upgrade make it the same way. Absent in older state files. */
-  readonly libvirtDriver?: 'kvm' | 'qemu';
-  readonly privateNetwork?: boolean;
   /** The verified download cache the box came from. */
   readonly cacheDir?: string;
+}
+
+/** The VM's spec of an instance. */
+export function machineOf(state: InstanceState): MachineSpec {
+  const { provider, cpus, memoryMiB, libvirtDriver, privateNetwork } = state;
+  return { provider, cpus, memoryMiB, privateNetwork, ...(libvirtDriver ? { libvirtDriver } : {}) };
 }
 
 /** The options that recreate an instance as it was made: for start and upgrade. */
@@ -28,11 +42,7 @@ export function instanceOptions(state: InstanceState) {
   return {
     catalog: state.catalog,
     version: state.version,
-    provider: state.provider,
-    cpus: state.cpus,
-    memoryMiB: state.memoryMiB,
-    libvirtDriver: state.libvirtDriver,
-    privateNetwork: state.privateNetwork ?? true,
+    ...machineOf(state),
     ...(state.cacheDir ? { cacheDir: state.cacheDir } : {}),
   };
 }
@@ -76,7 +86,8 @@ export function parseInstance(text: string, path: string): InstanceState {
   if (s.libvirtDriver !== undefined && s.libvirtDriver !== 'kvm' && s.libvirtDriver !== 'qemu') bad('libvirtDriver');
   if (s.privateNetwork !== undefined && typeof s.privateNetwork !== 'boolean') bad('privateNetwork');
   if (s.cacheDir !== undefined && (typeof s.cacheDir !== 'string' || !isAbsolute(s.cacheDir))) bad('cacheDir');
-  return s as unknown as InstanceState;
+  // Older state files have no privateNetwork: those VMs were made with one.
+  return { ...(s as unknown as InstanceState), privateNetwork: s.privateNetwork !== false };
 }
 
 /** Reads the instance state, if the folder has one; a damaged one throws {@link DamagedInstanceError}. */

@@ -1,8 +1,7 @@
-/** The subcommands that manage an existing instance: status, stop, start, destroy, upgrade, doctor. */
-import { readFile, rm, stat } from 'node:fs/promises';
-import { createInterface } from 'node:readline/promises';
+/** The subcommands that manage an existing instance: status, stop, destroy, upgrade, backup, restore, doctor. */
+import { rm, stat } from 'node:fs/promises';
 import { BOX_FACTS } from './box-facts.js';
-import { CliError, ExitCode } from '@airy/cli-kit';
+import { CliError, confirm, ExitCode } from '@airy/cli-kit';
 import { $ } from 'zx';
 import { gatherHost } from './host.js';
 import { acquireLock } from '@airy/cli-kit';
@@ -12,7 +11,6 @@ import { runProbe, waitReady } from './readiness.js';
 import { backupFile, carryOverCommands } from './carry-over.js';
 import { type InstanceState, instanceOptions, readInstance } from './instance.js';
 import { currentTunnel, instanceProbes, instanceRunner, instanceUrls, up, type UpOptions } from './up.js';
-import { installPlan, parseOsRelease } from './vagrant-install.js';
 import { machineState, sshStream, vagrant } from './vagrant.js';
 import { chooseRelease, loadCatalog } from './source.js';
 import { vagrantArchitecture } from './arch.js';
@@ -28,7 +26,7 @@ async function requireInstance(dir: string) {
 export async function status(dir: string) {
   const state = await requireInstance(dir);
   const vm = await machineState(dir);
-  const probes = instanceProbes(state.privateNetwork ?? true);
+  const probes = instanceProbes(state.privateNetwork);
   const components = vm === 'running' ? (await waitReady(probes, instanceRunner(dir), { timeoutMs: 0, intervalMs: 0 })).states : [];
   const tunnel = await currentTunnel();
   return { dir, version: state.version, provider: state.provider, vm, components, tunnel: tunnel?.state ?? 'never started', urls: instanceUrls(tunnel) };
@@ -93,14 +91,14 @@ async function removeLibvirtBaseVolumes(boxName: string, version: string, log: (
 export async function upgrade(options: UpOptions): Promise<void> {
   const state = await requireInstance(options.dir);
   const loaded = await loadCatalog(state.catalog, { timeoutMs: options.limits?.catalogTimeoutMs });
-  const architecture = vagrantArchitecture(process.arch) ?? 'amd64';
+  const architecture = vagrantArchitecture((await gatherHost(options.cacheDir)).arch) ?? 'amd64';
   const next = chooseRelease(loaded, 'latest', state.provider, architecture);
   if (!isNewerVersion(next.version.version, state.version)) {
     options.log(`already on the newest version, ${state.version}`);
     return;
   }
   const vm = await machineState(options.dir);
-  const postgres = instanceProbes(state.privateNetwork ?? true).find((p) => p.name === 'postgres');
+  const postgres = instanceProbes(state.privateNetwork).find((p) => p.name === 'postgres');
   const database = vm === 'running' && postgres ? await runProbe(postgres, instanceRunner(options.dir)) : undefined;
   const keep = database?.ready === true;
   options.log(`upgrading ${state.version} → ${next.version.version}: the VM is recreated from the new box`);
@@ -121,7 +119,8 @@ export async function upgrade(options: UpOptions): Promise<void> {
   await lifecycle(options.dir, ['destroy', '--force'], options.log);
   await rm(instanceFiles(options.dir).state, { force: true });
   try {
-    await up({ ...options, ...instanceOptions(state), version: next.version.version });
+    // The catalog read here is handed on: up reads it no second time and chooses the same release.
+    await up({ ...options, ...instanceOptions(state), version: next.version.version, loaded });
   } catch (error) {
     if (keep) options.log(`the database of ${state.version} is kept in ${backup}; once the platform is ready, ${restoreHint}`);
     throw error;
@@ -155,6 +154,7 @@ export async function restore(dir: string, from: string): Promise<void> {
   if (!restored.ok) throw new CliError(`restoring ${from} failed, nothing was changed: ${restored.reason}`, ExitCode.failed);
 }
 
+
 /** The platform's database from the VM into a file, and back: what backup, restore and upgrade run. */
 const saveDatabase = (dir: string, out: string) => sshStream(dir, carryOverCommands().dump.inVm, { output: out });
 const loadDatabase = (dir: string, from: string) => sshStream(dir, carryOverCommands().restore.inVm, { input: from });
@@ -163,33 +163,6 @@ async function requireRunning(dir: string): Promise<void> {
   await requireInstance(dir);
   const vm = await machineState(dir);
   if (vm !== 'running') throw new CliError(`the VM is ${vm}: start it first with airy-bootstrap start`, ExitCode.failed);
-}
-
-async function confirm(question: string): Promise<void> {
-  if (!process.stdin.isTTY) throw new CliError(`${question} needs an answer: pass --yes to go on without asking`, ExitCode.usage);
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  const answer = await rl.question(`${question} [y/N] `);
-  rl.close();
-  if (!/^y(es)?$/i.test(answer.trim())) throw new CliError('stopped: nothing was changed', ExitCode.failed);
-}
-
-/** Makes sure Vagrant is there: shows the platform's install commands, asks (unless `yes`), runs them, checks. */
-export async function ensureVagrant(host: HostView, yes: boolean, log: (l: string) => void): Promise<void> {
-  if (host.vagrantVersion) return;
-  const osRelease = await readFile('/etc/os-release', 'utf8').catch(() => '');
-  const brew = (await $({ quiet: true, nothrow: true })`brew --version`).exitCode === 0;
-  const plan = installPlan({ platform: host.platform, ...parseOsRelease(osRelease), hasBrew: brew });
-  if ('manual' in plan) throw new CliError(`Vagrant is not installed: ${plan.manual}`, ExitCode.preflight);
-  log('Vagrant is not installed. These commands install it:');
-  for (const c of plan.commands) log(`  ${c}`);
-  if (!yes) await confirm('run them?');
-  for (const c of plan.commands) {
-    const run = await $({ nothrow: true })`sh -c ${c}`;
-    if (run.exitCode !== 0) throw new CliError(`installing Vagrant failed at: ${c}`, ExitCode.failed);
-  }
-  const check = await $({ quiet: true, nothrow: true })`vagrant --version`;
-  if (check.exitCode !== 0) throw new CliError('Vagrant was installed but does not run: open a new shell and try again', ExitCode.failed);
-  log(`installed ${check.stdout.trim()}`);
 }
 
 /** `doctor`: every preflight check and the versions of the tools and components, as a report to paste. */

@@ -1,24 +1,7 @@
-/** Reading a box catalog and its channel pointer over https, http or file. */
-import {
-  type Architecture,
-  type BoxCatalog,
-  CATALOG_FILE,
-  CatalogError,
-  CatalogFetchError,
-  type CatalogProvider,
-  type CatalogVersion,
-  type ChannelPointer,
-  catalogBase,
-  channelKey,
-  displayUrl,
-  type FetchLimits,
-  fetchCatalogDocument,
-  joinUrl,
-  type Provider,
-  parseCatalog,
-  parseChannel,
-  resolveRelease,
-} from '@airy/box-catalog';
+/** Reading the box catalog for bootstrap: @airy/box-catalog's reader, with errors that say what to check. */
+import { CatalogFetchError, displayUrl, type FetchLimits, type LoadedCatalog, readCatalog, urlSource } from '@airy/box-catalog';
+
+export { catalogUrlOf, chooseRelease } from '@airy/box-catalog';
 
 /** The catalog could not be read: what and how to fix it. */
 export class CatalogUnreachableError extends Error {
@@ -28,43 +11,16 @@ export class CatalogUnreachableError extends Error {
   }
 }
 
-async function fetchText(url: string, limits: FetchLimits): Promise<string | undefined> {
+/** Loads the catalog at `url` (a catalog URL or its base) and its `latest` channel pointer. */
+export async function loadCatalog(url: string, limits: FetchLimits = {}): Promise<LoadedCatalog> {
+  const source = urlSource(url, limits);
+  let loaded: LoadedCatalog | undefined;
   try {
-    return await fetchCatalogDocument(url, limits);
+    loaded = await readCatalog(source.get, source.catalogUrl);
   } catch (error) {
-    if (error instanceof CatalogFetchError) throw new CatalogUnreachableError(url, error.reason);
+    if (error instanceof CatalogFetchError) throw new CatalogUnreachableError(source.catalogUrl, error.reason);
     throw error;
   }
-}
-
-/** The catalog URL of a base or catalog URL. */
-export function catalogUrlOf(url: string): string {
-  return url.endsWith('.json') ? url : joinUrl(url, CATALOG_FILE);
-}
-
-/** Loads the catalog and (if there is one) the `latest` channel pointer. */
-export async function loadCatalog(url: string, limits: FetchLimits = {}): Promise<{ url: string; catalog: BoxCatalog; latest?: ChannelPointer }> {
-  const catalogUrl = catalogUrlOf(url);
-  const text = await fetchText(catalogUrl, limits);
-  if (text === undefined) throw new CatalogUnreachableError(catalogUrl, 'not found');
-  const catalog = parseCatalog(text, displayUrl(catalogUrl));
-  const pointerUrl = joinUrl(catalogBase(catalogUrl), channelKey('latest'));
-  const pointerText = await fetchText(pointerUrl, limits).catch(() => undefined);
-  return { url: catalogUrl, catalog, latest: pointerText ? parseChannel(pointerText, displayUrl(pointerUrl)) : undefined };
-}
-
-/** The release to use: `latest` (the channel, else the newest) or an exact version. */
-export function chooseRelease(
-  loaded: { url?: string; catalog: BoxCatalog; latest?: ChannelPointer },
-  version: string,
-  provider: Provider,
-  architecture: Architecture,
-): { version: CatalogVersion; file: CatalogProvider } {
-  const request = version === 'latest' ? { channel: 'latest' } : { version };
-  const chosen = resolveRelease(loaded.catalog, request, provider, architecture, loaded.latest);
-  // Only a catalog on this machine may name a box on this machine: a remote one must not reach local files.
-  if (loaded.url && !loaded.url.startsWith('file:') && chosen.file.url.startsWith('file:')) {
-    throw new CatalogError(displayUrl(loaded.url), `version ${chosen.version.version} names a file: box (${chosen.file.url}); only a file: catalog may`);
-  }
-  return chosen;
+  if (!loaded) throw new CatalogUnreachableError(source.catalogUrl, 'not found');
+  return loaded;
 }

@@ -3,12 +3,12 @@
  * readiness, and where everything is. Safe to re-run: a healthy instance only prints its status and URLs.
  */
 import { mkdir } from 'node:fs/promises';
-import type { Provider } from '@airy/box-catalog';
+import type { LoadedCatalog, Provider } from '@airy/box-catalog';
 import { CliError, defaultTunnelDir, writeFileAtomic, ExitCode, formatBytes, readTunnelState, startProgress, type TunnelState, tunnelFiles } from '@airy/cli-kit';
 import { download } from './download.js';
 import { gatherHost } from './host.js';
 import { BOX_FACTS } from './box-facts.js';
-import { type InstanceState, readInstance } from './instance.js';
+import { type InstanceState, type MachineSpec, readInstance } from './instance.js';
 import { acquireLock } from '@airy/cli-kit';
 import { cachedBox, instanceFiles } from './paths.js';
 import { vagrantArchitecture } from './arch.js';
@@ -27,20 +27,21 @@ export interface NetworkLimits {
   readonly catalogTimeoutMs?: number;
 }
 
-/** Options of the default command (and of start/upgrade). */
-export interface UpOptions {
+/**
+ * Options of the default command (and of start/upgrade): the box to run, the VM's {@link MachineSpec} (the provider
+ * is chosen from the host when not given), and how to go about it.
+ */
+export interface UpOptions extends Omit<MachineSpec, 'provider'> {
   readonly catalog: string;
   readonly version: string;
   readonly provider?: Provider;
+  /** The catalog as already read (by upgrade), so it is read once. */
+  readonly loaded?: LoadedCatalog;
   readonly dir: string;
   readonly cacheDir: string;
-  readonly cpus: number;
-  readonly memoryMiB: number;
   readonly connections: number;
   readonly force: boolean;
   readonly yes: boolean;
-  readonly libvirtDriver?: 'kvm' | 'qemu';
-  readonly privateNetwork: boolean;
   readonly waitMinutes: number;
   /** Limits of the network reads: see {@link NetworkLimits}. */
   readonly limits?: NetworkLimits;
@@ -132,7 +133,7 @@ export async function up(options: UpOptions): Promise<void> {
   try {
     const existing = await readInstance(options.dir);
     // Each of these waits on a process or the network: they run at once, so a re-run reaches `vagrant up` quickly.
-    const catalog = loadCatalog(options.catalog, { timeoutMs: options.limits?.catalogTimeoutMs });
+    const catalog = options.loaded ? Promise.resolve(options.loaded) : loadCatalog(options.catalog, { timeoutMs: options.limits?.catalogTimeoutMs });
     catalog.catch(() => undefined); // awaited below, unless the instance is already running
     const [vm, host, boxes] = await Promise.all([
       existing ? machineState(options.dir) : 'not_created',
@@ -141,13 +142,20 @@ export async function up(options: UpOptions): Promise<void> {
     ]);
     if (existing && vm === 'running') {
       options.log('the instance is already running; checking the platform once');
-      const result = await waitReady(instanceProbes(existing.privateNetwork ?? true), instanceRunner(options.dir), { timeoutMs: 0, intervalMs: 0 });
+      const result = await waitReady(instanceProbes(existing.privateNetwork), instanceRunner(options.dir), { timeoutMs: 0, intervalMs: 0 });
       for (const s of result.states) options.log(`  ${s.name}: ${s.ready ? 'ready' : s.detail}`);
       await printWelcome(existing, options.dir);
       return;
     }
 
     const provider = options.provider ?? existing?.provider ?? defaultProvider(host);
+    const machine: MachineSpec = {
+      provider,
+      cpus: options.cpus,
+      memoryMiB: options.memoryMiB,
+      privateNetwork: options.privateNetwork,
+      ...(options.libvirtDriver ? { libvirtDriver: options.libvirtDriver } : {}),
+    };
     const architecture = vagrantArchitecture(host.arch);
     const loaded = await catalog;
     const chosen = architecture ? chooseRelease(loaded, options.version, provider, architecture) : undefined;
@@ -188,31 +196,19 @@ export async function up(options: UpOptions): Promise<void> {
       catalog: loaded.url,
       boxName: loaded.catalog.name,
       version: version.version,
-      provider,
       sha256: file.checksum,
-      cpus: options.cpus,
-      memoryMiB: options.memoryMiB,
-      libvirtDriver: options.libvirtDriver,
-      privateNetwork: options.privateNetwork,
+      ...machine,
       cacheDir: options.cacheDir,
     };
     // Listed before Vagrant was perhaps installed: then it is empty, and the box is added, as it must be.
     if (!boxes.some((b) => b.name === state.boxName && b.version === state.version && b.provider === provider)) {
-      const added = await boxAdd(boxPath, { name: state.boxName, version: state.version, provider, sha256: file.checksum, catalogUrl: loaded.url }, options.dir, (l) => options.log(`vagrant | ${l}`));
+      const added = await boxAdd(boxPath, { name: state.boxName, version: state.version, provider, architecture: file.architecture, sha256: file.checksum, catalogUrl: loaded.url }, options.dir, (l) => options.log(`vagrant | ${l}`));
       if (added.code !== 0) throw new CliError(`vagrant box add failed: ${added.tail.at(-1) ?? ''}`, ExitCode.failed);
     }
 
     const installed = await installVagrantfile(
       options.dir,
-      renderVagrantfile({
-        boxName: state.boxName,
-        boxVersion: state.version,
-        provider,
-        cpus: options.cpus,
-        memoryMiB: options.memoryMiB,
-        libvirtDriver: options.libvirtDriver,
-        privateNetwork: options.privateNetwork,
-      }),
+      renderVagrantfile({ boxName: state.boxName, boxVersion: state.version, ...machine }),
     );
     if (!installed.ok) throw new CliError(`the Vagrantfile does not validate: ${installed.reason}`, ExitCode.failed);
     await writeFileAtomic(files.state, `${JSON.stringify(state, null, 2)}\n`);

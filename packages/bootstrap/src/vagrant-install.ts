@@ -1,7 +1,11 @@
 /**
  * Installing Vagrant the platform's way, as the seed's bootstrap.sh promised. The plan is pure (tests read it);
- * running it asks first and then checks `vagrant --version`.
+ * `ensureVagrant` runs it: it asks first and then checks `vagrant --version`.
  */
+import { readFile } from 'node:fs/promises';
+import { CliError, confirm, ExitCode } from '@airy/cli-kit';
+import { $ } from 'zx';
+import type { HostView } from './preflight.js';
 
 /** What the installer needs to know of the OS. */
 export interface OsInfo {
@@ -68,4 +72,23 @@ export function installPlan(os: OsInfo): InstallPlan {
     };
   }
   return { manual };
+}
+
+/** Makes sure Vagrant is there: shows the platform's install commands, asks (unless `yes`), runs them, checks. */
+export async function ensureVagrant(host: HostView, yes: boolean, log: (l: string) => void): Promise<void> {
+  if (host.vagrantVersion) return;
+  const osRelease = await readFile('/etc/os-release', 'utf8').catch(() => '');
+  const brew = (await $({ quiet: true, nothrow: true })`brew --version`).exitCode === 0;
+  const plan = installPlan({ platform: host.platform, ...parseOsRelease(osRelease), hasBrew: brew });
+  if ('manual' in plan) throw new CliError(`Vagrant is not installed: ${plan.manual}`, ExitCode.preflight);
+  log('Vagrant is not installed. These commands install it:');
+  for (const c of plan.commands) log(`  ${c}`);
+  if (!yes) await confirm('run them?');
+  for (const c of plan.commands) {
+    const run = await $({ nothrow: true })`sh -c ${c}`;
+    if (run.exitCode !== 0) throw new CliError(`installing Vagrant failed at: ${c}`, ExitCode.failed);
+  }
+  const check = await $({ quiet: true, nothrow: true })`vagrant --version`;
+  if (check.exitCode !== 0) throw new CliError('Vagrant was installed but does not run: open a new shell and try again', ExitCode.failed);
+  log(`installed ${check.stdout.trim()}`);
 }

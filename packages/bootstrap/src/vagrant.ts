@@ -1,10 +1,10 @@
-/** Vagrant, through zx: the only place bootstrap runs it. Output of long commands streams under a prefix. */
+/** Running Vagrant: its commands, box add and list, the machine's state, and ssh into the VM. Long output streams under a prefix. */
 import { spawn } from 'node:child_process';
 import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Provider } from '@airy/box-catalog';
+import { type Architecture, type Provider, singleBoxCatalog } from '@airy/box-catalog';
 import { $ } from 'zx';
 import { instanceFiles } from './paths.js';
 
@@ -71,18 +71,13 @@ export function vagrantHome(): string {
  */
 export async function boxAdd(
   file: string,
-  box: { name: string; version: string; provider: Provider; sha256: string; catalogUrl?: string },
+  box: { name: string; version: string; provider: Provider; architecture?: Architecture; sha256: string; catalogUrl?: string },
   workDir: string,
   onLine?: (line: string) => void,
 ): Promise<{ code: number; tail: string[] }> {
   const metadata = join(workDir, `add-${box.version}-${box.provider}.json`);
-  await writeFile(
-    metadata,
-    JSON.stringify({
-      name: box.name,
-      versions: [{ version: box.version, providers: [{ name: box.provider, url: pathToFileURL(file).href, checksum_type: 'sha256', checksum: box.sha256 }] }],
-    }),
-  );
+  const url = pathToFileURL(file).href;
+  await writeFile(metadata, singleBoxCatalog({ ...box, architecture: box.architecture ?? 'amd64', url }));
   try {
     const added = await vagrant(['box', 'add', '--provider', box.provider, '--box-version', box.version, pathToFileURL(metadata).href], workDir, onLine);
     if (added.code === 0 && box.catalogUrl) {

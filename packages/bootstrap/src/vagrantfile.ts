@@ -1,18 +1,14 @@
 /** The instance's Vagrantfile: the box, its size, the provider, a private network, the host name and ports. Pure. */
-import { isBoxName, isVersion, type Provider } from '@airy/box-catalog';
+import { isBoxName, isVersion } from '@airy/box-catalog';
+import type { MachineSpec } from './instance.js';
 import { BOX_FACTS } from './box-facts.js';
 
-/** How the VM is set up. */
-export interface VagrantfileOptions {
+/** The box and how its VM is made ({@link MachineSpec}; the private network is on unless `false`). */
+export interface VagrantfileOptions extends Omit<MachineSpec, 'privateNetwork'> {
   readonly boxName: string;
   readonly boxVersion: string;
-  readonly provider: Provider;
-  readonly cpus: number;
-  readonly memoryMiB: number;
   /** The VM's address on the private network; `airy.core` resolves to it. @default "192.168.56.10" */
   readonly ip?: string;
-  /** libvirt: `kvm`, or `qemu` where KVM is unusable. @default "kvm" */
-  readonly libvirtDriver?: 'kvm' | 'qemu';
   /** Leave out the private network (libvirt inside a namespace in tests; reach the VM by forwarded ports). */
   readonly privateNetwork?: boolean;
   /** Host ports the ingress is forwarded to, on 127.0.0.1. */

@@ -135,7 +135,7 @@ test('the Vagrantfile sets box, version, size, provider, network and ports', () 
 });
 
 test('the welcome names the public webhook URLs while the tunnel is online, else the local ones', () => {
-  const state = { catalog: 'file:///c', boxName: 'airy/core', version: '1.2.0', provider: 'libvirt', sha256: 'x', cpus: 4, memoryMiB: 8192 } as const;
+  const state = { catalog: 'file:///c', boxName: 'airy/core', version: '1.2.0', provider: 'libvirt', sha256: 'x', cpus: 4, memoryMiB: 8192, privateNetwork: true } as const;
   const tunnel = {
     state: 'online',
     url: 'https://abc.ngrok.app',

@@ -6,13 +6,12 @@ import {
   CATALOG_FILE,
   CatalogError,
   CatalogFetchError,
-  channelKey,
   ImmutableVersionError,
   isChannel,
   isVersion,
   parseCatalog,
-  parseChannel,
   parseContentManifest,
+  readCatalog,
   PROVIDERS,
   type Provider,
   boxFileName,
@@ -177,11 +176,10 @@ const from = (cmd: ReturnType<typeof catalog.command>) =>
 
 async function loadCatalog(flags: { from: string; endpoint?: string; region?: string }) {
   const reader = openReader(flags.from, s3Settings(flags));
-  const text = await guard(() => reader.get(CATALOG_FILE));
-  if (!text) throw usageError(`no catalog at ${reader.location}/${CATALOG_FILE}: publish first, or check --from`);
-  const parsed = await guard(async () => parseCatalog(text.body, `${reader.location}/${CATALOG_FILE}`));
-  const pointer = await guard(() => reader.get(channelKey('latest')));
-  return { reader, catalog: parsed, latest: pointer ? parseChannel(pointer.body, channelKey('latest')).version : undefined };
+  const url = `${reader.location}/${CATALOG_FILE}`;
+  const loaded = await guard(() => readCatalog(async (key) => (await reader.get(key))?.body, url));
+  if (!loaded) throw usageError(`no catalog at ${url}: publish first, or check --from`);
+  return { catalog: loaded.catalog, latest: loaded.latest?.version };
 }
 
 from(catalog.command('list').description('versions, providers, sizes and checksums, newest first'))

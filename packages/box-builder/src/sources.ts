@@ -3,7 +3,7 @@
  * `http(s)://…`. One place that turns a URL into an {@link ObjectStore}.
  */
 import { fileURLToPath } from 'node:url';
-import { displayUrl, fetchCatalogDocument } from '@airy/box-catalog';
+import { catalogBase, displayUrl, fetchCatalogDocument } from '@airy/box-catalog';
 import { usageError } from '@airy/cli-kit';
 import { FileStore } from './file-store.js';
 import { parseS3Url, type S3Settings, S3Store, s3Client } from './s3-store.js';
@@ -25,14 +25,14 @@ export interface CatalogReader {
 
 /** Opens a catalog for reading; http(s) needs no credentials. */
 export function openReader(url: string, settings: S3Settings): CatalogReader {
+  const base = catalogBase(url);
   if (!/^https?:\/\//.test(url)) {
     try {
-      return openStore(url.replace(/\/metadata\.json$/, ''), settings);
+      return openStore(base, settings);
     } catch {
       throw usageError(`--from ${url}: use s3://bucket/prefix, file:///folder or http(s)://…/metadata.json`);
     }
   }
-  const base = url.replace(/\/metadata\.json$/, '').replace(/\/+$/, '');
   return {
     location: displayUrl(base),
     async get(key) {

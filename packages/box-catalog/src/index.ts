@@ -32,6 +32,7 @@ export {
   type VersionRequest,
 } from './catalog.js';
 export { CATALOG_TIMEOUT_MS, CatalogFetchError, displayUrl, type FetchLimits, fetchCatalogDocument, MAX_CATALOG_BYTES } from './fetch.js';
+export { catalogUrlOf, chooseRelease, type DocumentSource, type LoadedCatalog, readCatalog, singleBoxCatalog, urlSource } from './reader.js';
 export { type BoxContentManifest, parseContentManifest, stringifyContentManifest } from './content-manifest.js';
 export {
   BOX_DESCRIPTION,

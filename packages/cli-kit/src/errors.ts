@@ -1,4 +1,5 @@
-/** The expected failures of a CLI: one line, an exit code, detail only with --verbose. */
+/** The expected failures of a CLI: one line, an exit code, detail only with --verbose; and asking before acting. */
+import { createInterface } from 'node:readline/promises';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
 
 /**
@@ -46,4 +47,16 @@ export async function guarded<T>(work: () => Promise<T> | T, map: (error: unknow
     if (error instanceof CliError) throw error;
     throw map(error) ?? error;
   }
+}
+
+/**
+ * Asks `question` on the terminal and goes on only on "y" or "yes"; anything else stops with nothing changed (exit
+ * 1). Without a terminal it cannot ask, so it stops with a usage error that names `--yes`.
+ */
+export async function confirm(question: string): Promise<void> {
+  if (!process.stdin.isTTY) throw new CliError(`${question} needs an answer: pass --yes to go on without asking`, ExitCode.usage);
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const answer = await rl.question(`${question} [y/N] `);
+  rl.close();
+  if (!/^y(es)?$/i.test(answer.trim())) throw new CliError('stopped: nothing was changed', ExitCode.failed);
 }

@@ -5,7 +5,7 @@
  * on nothing of ours.
  * @packageDocumentation
  */
-export { CliError, guarded, positive, usageError, wholeNumber } from './errors.js';
+export { CliError, confirm, guarded, positive, usageError, wholeNumber } from './errors.js';
 export { EXIT_CODE_MEANINGS, ExitCode, type ExitCodeValue, exitCodeTable } from './exit-codes.js';
 export { isAlive, writeFileAtomic } from './files.js';
 export { acquireLock, LockedError } from './lock.js';
