@@ -38,8 +38,9 @@ export function nxWorkspace(root: Project): JsonFile {
           cache: true,
         },
         lint: {
-          // The test type check reads the declarations of the packages it imports.
-          dependsOn: ['^compile'],
+          // The test type check reads the declarations of the packages it imports (tools/ may import the package
+          // itself by name, so its own compile too).
+          dependsOn: ['^compile', 'compile'],
           inputs: ['default', '{workspaceRoot}/biome.jsonc'],
           cache: true,
         },
