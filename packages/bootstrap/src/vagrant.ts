@@ -5,6 +5,7 @@ import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Architecture, type Provider, singleBoxCatalog } from '@airy/box-catalog';
+import { lineSplitter, lineTail } from '@airy/cli-kit';
 import { $ } from 'zx';
 import { instanceFiles } from './paths.js';
 
@@ -21,24 +22,17 @@ export async function vagrant(
   extraEnv: Record<string, string> = {},
 ): Promise<{ code: number; tail: string[]; stdout: string }> {
   const run = $({ cwd, quiet: true, nothrow: true, env: { ...env(), ...extraEnv } })`vagrant ${args}`;
-  const tail: string[] = [];
-  const keep = (line: string) => {
-    tail.push(line);
-    if (tail.length > 15) tail.shift();
-    onLine?.(line);
-  };
+  const tail = lineTail(15, onLine);
   // Vagrant writes its errors to stderr: they belong in the stream and in the tail too.
-  let partial = '';
-  run.stderr.on('data', (data: Buffer) => {
-    const lines = (partial + data.toString()).split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) if (line.trim()) keep(line);
+  const stderr = lineSplitter((line) => {
+    if (line.trim()) tail.push(line);
   });
-  if (onLine) for await (const line of run) keep(line);
+  run.stderr.on('data', stderr.write);
+  if (onLine) for await (const line of run) tail.push(line);
   const out = await run;
-  if (partial.trim()) keep(partial);
-  if (!onLine) tail.push(...out.stdout.trim().split('\n').slice(-15));
-  return { code: out.exitCode ?? 1, tail, stdout: out.stdout };
+  stderr.end();
+  if (!onLine) tail.lines.push(...out.stdout.trim().split('\n').slice(-15));
+  return { code: out.exitCode ?? 1, tail: tail.lines, stdout: out.stdout };
 }
 
 /** Boxes Vagrant has: name, provider, version. */

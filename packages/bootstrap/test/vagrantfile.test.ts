@@ -83,6 +83,24 @@ test('a box name or version that is not what it must be never reaches a Vagrantf
   assert.not.ok(existsSync(pwned));
 });
 
+test('the Vagrantfile sets box, version, size, provider, network and ports', () => {
+  const text = renderVagrantfile({ boxName: 'airy/core', boxVersion: '1.2.0', provider: 'libvirt', cpus: 6, memoryMiB: 10240, libvirtDriver: 'qemu' });
+  for (const line of [
+    "config.vm.box = 'airy/core'",
+    "config.vm.box_version = '1.2.0'",
+    `config.vm.network "private_network", ip: '192.168.56.10'`,
+    'config.vm.network "forwarded_port", guest: 80, host: 8080, host_ip: "127.0.0.1"',
+    "lv.driver = 'qemu'",
+    'lv.cpus = 6',
+    'lv.memory = 10240',
+  ]) {
+    assert.ok(text.includes(line), line);
+  }
+  const vbox = renderVagrantfile({ boxName: 'airy/core', boxVersion: '1.2.0', provider: 'virtualbox', cpus: 4, memoryMiB: 8192, privateNetwork: false });
+  assert.ok(vbox.includes('vb.memory = 8192'));
+  assert.not.ok(vbox.includes('private_network'));
+});
+
 test.after(() => rmSync(root, { recursive: true, force: true }));
 
 test.run();

@@ -7,6 +7,7 @@ import { access, cp, mkdir, mkdtemp, readdir, rm, statfs, symlink, writeFile } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { lineSplitter, lineTail } from '@airy/cli-kit';
 import { $ } from 'zx';
 import type { HostFacts } from './preflight.js';
 
@@ -142,24 +143,15 @@ export interface PackerRun {
 /** Runs `packer ARGS` in `cwd`, streaming each output line to `onLine`; keeps the last lines for errors. */
 export function runPacker(args: string[], cwd: string, onLine: (line: string) => void): PackerRun {
   const process = $({ cwd, quiet: true, nothrow: true, env: { ...globalThis.process.env, CHECKPOINT_DISABLE: '1', PACKER_NO_COLOR: '1' } })`packer ${args}`;
-  const tail: string[] = [];
-  const keep = (line: string) => {
-    tail.push(line);
-    if (tail.length > 20) tail.shift();
-    onLine(line);
-  };
+  const tail = lineTail(20, onLine);
   // Packer's errors go to stderr: stream them too, so the reason of a failure is never lost.
-  let partial = '';
-  process.stderr.on('data', (data: Buffer) => {
-    const lines = (partial + data.toString()).split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) keep(line);
-  });
+  const stderr = lineSplitter(tail.push);
+  process.stderr.on('data', stderr.write);
   const done = (async () => {
-    for await (const line of process) keep(line);
-    if (partial) keep(partial);
+    for await (const line of process) tail.push(line);
+    stderr.end();
     const out = await process;
-    return { exitCode: out.exitCode ?? 1, tail };
+    return { exitCode: out.exitCode ?? 1, tail: tail.lines };
   })();
   return {
     done,

@@ -8,6 +8,7 @@
 export { CliError, confirm, guarded, positive, usageError, wholeNumber } from './errors.js';
 export { EXIT_CODE_MEANINGS, ExitCode, type ExitCodeValue, exitCodeTable } from './exit-codes.js';
 export { isAlive, writeFileAtomic } from './files.js';
+export { lineSplitter, lineTail } from './lines.js';
 export { acquireLock, LockedError } from './lock.js';
 export { createProgram, onStopSignal, packageVersion, type ProgramOptions, runCli } from './program.js';
 export { formatBytes, type Progress, type ProgressOptions, startProgress } from './progress.js';

@@ -12,6 +12,8 @@ import {
   ExitCode,
   exitCodeTable,
   isAlive,
+  lineSplitter,
+  lineTail,
   LockedError,
   readTunnelState,
   redact,
@@ -95,6 +97,18 @@ test('progress without a known total prints bytes and speed, never a percentage'
   progress.stop();
   assert.match(lines[0] ?? '', /^download: 5\.0 MiB of an unknown size, .*\/s\n$/);
   assert.not.match(lines.join(''), /%/);
+});
+
+test('lines: split from chunks, a last line without newline kept; the tail keeps the last N and passes each on', () => {
+  const seen: string[] = [];
+  const tail = lineTail(2, (l) => seen.push(l));
+  const split = lineSplitter(tail.push);
+  split.write('a\nb');
+  split.write('c\nd\n');
+  split.write(Buffer.from('e'));
+  split.end();
+  assert.equal(seen, ['a', 'bc', 'd', 'e']);
+  assert.equal(tail.lines, ['d', 'e']);
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -4,7 +4,9 @@ import type { IIoK8sApiCoreV1Affinity as Affinity } from 'kubernetes-models/v1/A
 import type { IIoK8sApiCoreV1Container as Container } from 'kubernetes-models/v1/Container';
 import type { IIoK8sApiCoreV1PersistentVolumeClaim as PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
 import type { IIoK8sApiCoreV1PodSecurityContext as PodSecurityContext } from 'kubernetes-models/v1/PodSecurityContext';
+import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import { Service } from 'kubernetes-models/v1/Service';
 import type { PlatformConfig, ResourceSpec } from '../options.js';
 import { parseMemory } from '../quantity.js';
 
@@ -118,4 +120,62 @@ export function serviceHost(config: PlatformConfig, service: string): string {
 /** Plain data of a model or object (drops undefined fields), ready for YAML. */
 export function plain(object: KubeObject): KubeObject {
   return JSON.parse(JSON.stringify(object)) as KubeObject;
+}
+
+/** What makes one stateful component: its names, size, pod and volume. */
+export interface StatefulServiceProps {
+  /** The StatefulSet's name. */
+  readonly name: string;
+  /** The headless Service that gives each pod its DNS name. */
+  readonly headless: string;
+  /** The component label, shared by the Service, the pods and the disruption budget. */
+  readonly component: string;
+  readonly replicas: number;
+  /** The one container; its ports are the headless Service's ports, by name. */
+  readonly container: Container & { readonly resources: ResourceSpec; readonly ports: readonly { readonly name: string; readonly containerPort: number }[] };
+  /** The size of the `data` volume each pod gets. */
+  readonly storage: string;
+  /** @default the pod's default (30 s) */
+  readonly terminationGracePeriodSeconds?: number;
+}
+
+/**
+ * A stateful component: a headless Service (addresses published before readiness, so peers can find each other),
+ * a StatefulSet started in parallel, spread across nodes, with a `data` volume per pod, and its disruption budget.
+ * Kafka's nodes and ZooKeeper are made with it.
+ */
+export function statefulService(config: PlatformConfig, props: StatefulServiceProps): KubeObject[] {
+  const sel = labels(props.component).selector;
+  return [
+    new Service({
+      metadata: meta(config, props.headless, props.component),
+      spec: {
+        clusterIP: 'None',
+        publishNotReadyAddresses: true,
+        selector: sel,
+        ports: props.container.ports.map((p) => ({ name: p.name, port: p.containerPort, targetPort: p.name })),
+      },
+    }),
+    new StatefulSet({
+      metadata: meta(config, props.name, props.component),
+      spec: {
+        serviceName: props.headless,
+        replicas: props.replicas,
+        podManagementPolicy: 'Parallel',
+        selector: { matchLabels: sel },
+        template: {
+          metadata: { labels: labels(props.component).all },
+          spec: {
+            securityContext: podSecurity(),
+            affinity: spread(config, props.component, true),
+            ...(props.terminationGracePeriodSeconds ? { terminationGracePeriodSeconds: props.terminationGracePeriodSeconds } : {}),
+            enableServiceLinks: false,
+            containers: [secureContainer({ ...props.container, ports: [...props.container.ports] })],
+          },
+        },
+        volumeClaimTemplates: [volumeClaim(config, 'data', props.storage)],
+      },
+    }),
+    ...disruptionBudget(config, props.component, props.replicas),
+  ];
 }

@@ -2,23 +2,11 @@
  * Kafka brokers as a StatefulSet with a headless Service and one volume per broker. KRaft (controllers combined
  * with the brokers, or a StatefulSet of their own) or ZooKeeper. Replication follows the broker count.
  */
-import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import { Service } from 'kubernetes-models/v1/Service';
 import type { IIoK8sApiCoreV1EnvVar as EnvVar } from 'kubernetes-models/v1/EnvVar';
 import type { PlatformConfig, ResourceSpec } from '../options.js';
 import { IMAGES } from '../versions.js';
-import {
-  disruptionBudget,
-  jvmHeap,
-  type KubeObject,
-  labels,
-  meta,
-  podSecurity,
-  secureContainer,
-  serviceHost,
-  spread,
-  volumeClaim,
-} from './common.js';
+import { jvmHeap, type KubeObject, labels, meta, serviceHost, statefulService } from './common.js';
 import { ZOOKEEPER } from './zookeeper.js';
 
 /** Names and ports of the Kafka component. */
@@ -121,54 +109,25 @@ function kafkaNode(
   }
   const probePort = isBroker ? 'kafka' : 'controller';
 
-  const sel = labels(opts.component).selector;
-  const headless = new Service({
-    metadata: meta(config, opts.headless, opts.component),
-    spec: {
-      clusterIP: 'None',
-      publishNotReadyAddresses: true,
-      selector: sel,
-      ports: ports.map((p) => ({ name: p.name, port: p.containerPort, targetPort: p.name })),
+  return statefulService(config, {
+    name: opts.name,
+    headless: opts.headless,
+    component: opts.component,
+    replicas: opts.replicas,
+    storage: kafka.storage,
+    terminationGracePeriodSeconds: 60,
+    container: {
+      name: 'kafka',
+      image: IMAGES.kafka,
+      command: startScript(script),
+      env: env(common),
+      ports,
+      resources: opts.resources,
+      readinessProbe: { tcpSocket: { port: probePort }, initialDelaySeconds: 10, periodSeconds: 10 },
+      livenessProbe: { tcpSocket: { port: probePort }, initialDelaySeconds: 60, periodSeconds: 20, failureThreshold: 6 },
+      volumeMounts: [{ name: 'data', mountPath: '/var/lib/kafka/data' }],
     },
   });
-  const statefulSet = new StatefulSet({
-    metadata: meta(config, opts.name, opts.component),
-    spec: {
-      serviceName: opts.headless,
-      replicas: opts.replicas,
-      podManagementPolicy: 'Parallel',
-      selector: { matchLabels: sel },
-      template: {
-        metadata: { labels: labels(opts.component).all },
-        spec: {
-          securityContext: podSecurity(),
-          affinity: spread(config, opts.component, true),
-          terminationGracePeriodSeconds: 60,
-          enableServiceLinks: false,
-          containers: [
-            secureContainer({
-              name: 'kafka',
-              image: IMAGES.kafka,
-              command: startScript(script),
-              env: env(common),
-              ports,
-              resources: opts.resources,
-              readinessProbe: { tcpSocket: { port: probePort }, initialDelaySeconds: 10, periodSeconds: 10 },
-              livenessProbe: {
-                tcpSocket: { port: probePort },
-                initialDelaySeconds: 60,
-                periodSeconds: 20,
-                failureThreshold: 6,
-              },
-              volumeMounts: [{ name: 'data', mountPath: '/var/lib/kafka/data' }],
-            }),
-          ],
-        },
-      },
-      volumeClaimTemplates: [volumeClaim(config, 'data', kafka.storage)],
-    },
-  });
-  return [headless, statefulSet, ...disruptionBudget(config, opts.component, opts.replicas)];
 }
 
 /** Every object of the Kafka component (brokers, separate controllers if any, and the bootstrap Service). */

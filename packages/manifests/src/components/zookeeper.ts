@@ -1,20 +1,7 @@
 /** The ZooKeeper ensemble of Kafka's `zookeeper` mode: a StatefulSet, its headless Service and volumes. */
-import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
-import { Service } from 'kubernetes-models/v1/Service';
 import type { PlatformConfig } from '../options.js';
 import { IMAGES } from '../versions.js';
-import {
-  disruptionBudget,
-  jvmHeap,
-  type KubeObject,
-  labels,
-  meta,
-  podSecurity,
-  secureContainer,
-  serviceHost,
-  spread,
-  volumeClaim,
-} from './common.js';
+import { jvmHeap, type KubeObject, serviceHost, statefulService } from './common.js';
 
 /** Names and ports of the ZooKeeper component. */
 export const ZOOKEEPER = {
@@ -29,7 +16,6 @@ export const ZOOKEEPER = {
 export function zookeeper(config: PlatformConfig): KubeObject[] {
   if (config.kafka.mode !== 'zookeeper') return [];
   const { servers, resources, storage } = config.zookeeper;
-  const sel = labels(ZOOKEEPER.component).selector;
   const peers = Array.from(
     { length: servers },
     (_, i) =>
@@ -40,63 +26,38 @@ export function zookeeper(config: PlatformConfig): KubeObject[] {
     { name: 'peer', containerPort: ZOOKEEPER.peerPort },
     { name: 'election', containerPort: ZOOKEEPER.electionPort },
   ];
-  return [
-    new Service({
-      metadata: meta(config, ZOOKEEPER.headless, ZOOKEEPER.component),
-      spec: {
-        clusterIP: 'None',
-        publishNotReadyAddresses: true,
-        selector: sel,
-        ports: ports.map((p) => ({ name: p.name, port: p.containerPort, targetPort: p.name })),
-      },
-    }),
-    new StatefulSet({
-      metadata: meta(config, ZOOKEEPER.component, ZOOKEEPER.component),
-      spec: {
-        serviceName: ZOOKEEPER.headless,
-        replicas: servers,
-        podManagementPolicy: 'Parallel',
-        selector: { matchLabels: sel },
-        template: {
-          metadata: { labels: labels(ZOOKEEPER.component).all },
-          spec: {
-            securityContext: podSecurity(),
-            affinity: spread(config, ZOOKEEPER.component, true),
-            enableServiceLinks: false,
-            containers: [
-              secureContainer({
-                name: 'zookeeper',
-                image: IMAGES.zookeeper,
-                // ZooKeeper's ids start at 1; a pod's ordinal starts at 0.
-                command: [
-                  'bash',
-                  '-c',
-                  // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion, run in the pod
-                  'export ZOOKEEPER_SERVER_ID=$(( ${HOSTNAME##*-} + 1 ))\nexec /etc/confluent/docker/run',
-                ],
-                env: [
-                  { name: 'ZOOKEEPER_CLIENT_PORT', value: String(ZOOKEEPER.clientPort) },
-                  { name: 'ZOOKEEPER_TICK_TIME', value: '2000' },
-                  { name: 'ZOOKEEPER_INIT_LIMIT', value: '10' },
-                  { name: 'ZOOKEEPER_SYNC_LIMIT', value: '5' },
-                  { name: 'ZOOKEEPER_SERVERS', value: peers },
-                  { name: 'KAFKA_HEAP_OPTS', value: jvmHeap(resources) },
-                ],
-                ports,
-                resources,
-                readinessProbe: { tcpSocket: { port: 'client' }, initialDelaySeconds: 5, periodSeconds: 10 },
-                livenessProbe: { tcpSocket: { port: 'client' }, initialDelaySeconds: 30, periodSeconds: 20 },
-                volumeMounts: [
-                  { name: 'data', mountPath: '/var/lib/zookeeper/data' },
-                  { name: 'data', mountPath: '/var/lib/zookeeper/log', subPath: 'log' },
-                ],
-              }),
-            ],
-          },
-        },
-        volumeClaimTemplates: [volumeClaim(config, 'data', storage)],
-      },
-    }),
-    ...disruptionBudget(config, ZOOKEEPER.component, servers),
-  ];
+  return statefulService(config, {
+    name: ZOOKEEPER.component,
+    headless: ZOOKEEPER.headless,
+    component: ZOOKEEPER.component,
+    replicas: servers,
+    storage,
+    container: {
+      name: 'zookeeper',
+      image: IMAGES.zookeeper,
+      // ZooKeeper's ids start at 1; a pod's ordinal starts at 0.
+      command: [
+        'bash',
+        '-c',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion, run in the pod
+        'export ZOOKEEPER_SERVER_ID=$(( ${HOSTNAME##*-} + 1 ))\nexec /etc/confluent/docker/run',
+      ],
+      env: [
+        { name: 'ZOOKEEPER_CLIENT_PORT', value: String(ZOOKEEPER.clientPort) },
+        { name: 'ZOOKEEPER_TICK_TIME', value: '2000' },
+        { name: 'ZOOKEEPER_INIT_LIMIT', value: '10' },
+        { name: 'ZOOKEEPER_SYNC_LIMIT', value: '5' },
+        { name: 'ZOOKEEPER_SERVERS', value: peers },
+        { name: 'KAFKA_HEAP_OPTS', value: jvmHeap(resources) },
+      ],
+      ports,
+      resources,
+      readinessProbe: { tcpSocket: { port: 'client' }, initialDelaySeconds: 5, periodSeconds: 10 },
+      livenessProbe: { tcpSocket: { port: 'client' }, initialDelaySeconds: 30, periodSeconds: 20 },
+      volumeMounts: [
+        { name: 'data', mountPath: '/var/lib/zookeeper/data' },
+        { name: 'data', mountPath: '/var/lib/zookeeper/log', subPath: 'log' },
+      ],
+    },
+  });
 }
