@@ -28,6 +28,7 @@ export { DISK_FACTOR, defaultProvider, type HostView, type PreflightCheck, type 
 export { type Probe, type ProbeRunner, type ProbeState, platformProbes, runProbe, waitReady } from './readiness.js';
 export { CatalogUnreachableError, catalogUrlOf, chooseRelease, loadCatalog } from './source.js';
 export { DamagedInstanceError, type InstanceState, instanceOptions, type MachineSpec, machineOf, parseInstance, readInstance } from './instance.js';
-export { instanceUrls, type NetworkLimits, type UpOptions, up } from './up.js';
+export { instanceUrls, welcomeText } from './instance-view.js';
+export { type NetworkLimits, type UpOptions, up } from './up.js';
 export { ensureVagrant, type InstallPlan, installPlan, type OsInfo } from './vagrant-install.js';
 export { renderVagrantfile, rubyString, type VagrantfileOptions, VagrantfileValueError } from './vagrantfile.js';

@@ -4,20 +4,20 @@
  */
 import { mkdir } from 'node:fs/promises';
 import type { LoadedCatalog, Provider } from '@airy/box-catalog';
-import { CliError, defaultTunnelDir, writeFileAtomic, ExitCode, formatBytes, readTunnelState, startProgress, type TunnelState, tunnelFiles } from '@airy/cli-kit';
+import { CliError, ExitCode, formatBytes, startProgress, writeFileAtomic } from '@airy/cli-kit';
 import { download } from './download.js';
 import { gatherHost } from './host.js';
-import { BOX_FACTS } from './box-facts.js';
 import { type InstanceState, type MachineSpec, readInstance } from './instance.js';
 import { acquireLock } from '@airy/cli-kit';
 import { cachedBox, instanceFiles } from './paths.js';
 import { vagrantArchitecture } from './arch.js';
 import { defaultProvider, type HostView, preflight } from './preflight.js';
-import { platformProbes, type ProbeRunner, waitReady } from './readiness.js';
+import { currentTunnel, instanceProbes, instanceRunner, welcomeText } from './instance-view.js';
+import { waitReady } from './readiness.js';
 import { chooseRelease, loadCatalog } from './source.js';
 import { startSpinners } from './spinners.js';
-import { boxAdd, boxList, installVagrantfile, machineState, sshExec, vagrant } from './vagrant.js';
-import { DEFAULT_IP, DEFAULT_PORTS, HOST_NAME, renderVagrantfile } from './vagrantfile.js';
+import { boxAdd, boxList, installVagrantfile, machineState, vagrant } from './vagrant.js';
+import { renderVagrantfile } from './vagrantfile.js';
 
 /** How long a slow server is waited for (curl's --speed-limit/--speed-time, and a catalog's whole read). */
 export interface NetworkLimits {
@@ -48,77 +48,6 @@ export interface UpOptions extends Omit<MachineSpec, 'provider'> {
   readonly log: (line: string) => void;
   /** Installs Vagrant when it is missing (asks first); see vagrant-install.ts. */
   readonly ensureVagrant: (host: HostView) => Promise<void>;
-}
-
-/**
- * The URLs a user needs. Webhooks go to the public tunnel URLs while `airy-tunnel` is online (its state file says
- * so), else to the local paths, which only the tunnel makes reachable for Facebook, Google and Twilio.
- */
-export function instanceUrls(tunnel?: TunnelState, ports = DEFAULT_PORTS) {
-  const base = `http://${HOST_NAME}`;
-  const online = tunnel?.state === 'online' && Object.keys(tunnel.webhooks).length > 0;
-  return {
-    ui: `${base}/`,
-    api: `${base}/api`,
-    webhooks: online ? { ...tunnel.webhooks } : Object.fromEntries(BOX_FACTS.webhooks.map((s) => [s.source, `${base}${s.path}`])),
-    tunnel: online ? ('online' as const) : ('off' as const),
-    forwarded: `http://127.0.0.1:${ports.http}/ (send Host: ${HOST_NAME})`,
-  };
-}
-
-/** The tunnel's state, if `airy-tunnel` has run on this machine (its default folder). */
-export function currentTunnel(): Promise<TunnelState | undefined> {
-  return readTunnelState(tunnelFiles(defaultTunnelDir()).state);
-}
-
-/** The probe runner of a real instance: exec over vagrant ssh, HTTP from the host. */
-export function instanceRunner(dir: string): ProbeRunner {
-  return {
-    exec: (command) => sshExec(dir, command),
-    http: async (url, host) => {
-      const { request } = await import('node:http');
-      return new Promise((resolve) => {
-        const req = request(url, { headers: { Host: host }, timeout: 5000 }, (res) => {
-          res.resume();
-          resolve(res.statusCode);
-        });
-        req.on('error', () => resolve(undefined));
-        req.on('timeout', () => req.destroy());
-        req.end();
-      });
-    },
-    now: () => Date.now(),
-    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-  };
-}
-
-/** Probes of an instance: the box's platform (namespace, database), from the box's facts. */
-export function instanceProbes(privateNetwork: boolean) {
-  return platformProbes({
-    namespace: BOX_FACTS.namespace,
-    database: BOX_FACTS.postgres.database,
-    ingressUrl: privateNetwork ? `http://${DEFAULT_IP}/` : `http://127.0.0.1:${DEFAULT_PORTS.http}/`,
-    host: HOST_NAME,
-  });
-}
-
-/** Where everything is, as printed when the platform is up. Pure. */
-export function welcomeText(state: InstanceState, dir: string, tunnel?: TunnelState): string {
-  const urls = instanceUrls(tunnel);
-  const webhookNote = urls.tunnel === 'online' ? '(public, through airy-tunnel)' : '(make it public with airy-tunnel start)';
-  return [
-    `Airy Core ${state.version} is running (${state.provider}, ${state.cpus} CPUs, ${state.memoryMiB} MiB).`,
-    '',
-    `  UI        ${urls.ui}`,
-    `  API       ${urls.api}`,
-    ...Object.entries(urls.webhooks).map(([source, url]) => `  webhook   ${source}: ${url} ${webhookNote}`),
-    `  also      ${urls.forwarded}`,
-    '',
-    `${HOST_NAME} must resolve to ${DEFAULT_IP}: add "${DEFAULT_IP} ${HOST_NAME}" to your hosts file.`,
-    `kubectl:  cd ${dir} && vagrant ssh -c "kubectl -n ${BOX_FACTS.namespace} get pods"`,
-    'next:     airy-bootstrap status | stop | start | upgrade | backup | restore | destroy | doctor',
-    '',
-  ].join('\n');
 }
 
 async function printWelcome(state: InstanceState, dir: string): Promise<void> {

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { welcomeText } from '../src/up.ts';
+import { welcomeText } from '../src/instance-view.ts';
 
 test('the welcome names the public webhook URLs while the tunnel is online, else the local ones', () => {
   const state = { catalog: 'file:///c', boxName: 'airy/core', version: '1.2.0', provider: 'libvirt', sha256: 'x', cpus: 4, memoryMiB: 8192, privateNetwork: true } as const;
