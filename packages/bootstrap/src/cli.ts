@@ -7,6 +7,7 @@ import {
   ExitCode,
   formatBytes,
   guarded,
+  isVerbose,
   LockedError,
   packageVersion,
   positive,
@@ -72,6 +73,11 @@ function networkOptions(command: Command): Command {
     .option('--catalog-timeout <seconds>', 'the most a catalog read may take', positive('--catalog-timeout'), 20);
 }
 
+/** With --verbose, each change of the download's connection count and why. */
+function verboseParallelism(): ((d: { target: number; reason: string }) => void) | undefined {
+  return isVerbose() ? (d) => log(`connections: ${d.target} (${d.reason})`) : undefined;
+}
+
 function upOptions(flags: Record<string, unknown>): UpOptions {
   return {
     catalog: (flags.catalog as string | undefined) ?? process.env.AIRY_BOX_CATALOG ?? DEFAULT_CATALOG,
@@ -81,7 +87,8 @@ function upOptions(flags: Record<string, unknown>): UpOptions {
     cacheDir: resolve((flags.cache as string | undefined) ?? defaultCacheDir()),
     cpus: flags.cpus as number,
     memoryMiB: flags.memory as number,
-    connections: flags.connections as number,
+    connections: flags.connections as number | undefined,
+    onParallelism: verboseParallelism(),
     force: Boolean(flags.force),
     yes: Boolean(flags.yes),
     libvirtDriver: flags.libvirtDriver as 'kvm' | 'qemu' | undefined,
@@ -103,7 +110,7 @@ program
   .option('--cache <folder>', 'verified box cache (default: ~/.airy/cache)')
   .option('--cpus <n>', 'CPUs of the VM', positive('--cpus'), BOX_FACTS.vm.cpus)
   .option('--memory <mib>', 'MiB of memory of the VM', positive('--memory'), BOX_FACTS.vm.memoryMiB)
-  .option('--connections <n>', 'parallel download connections', positive('--connections'), 8)
+  .option('--connections <n>', 'pin the number of parallel download connections (default: adaptive, 8 to 32)', positive('--connections'))
   .option('--wait <minutes>', 'how long to wait for the platform to be ready (0: do not wait)', wholeNumber('--wait'), 20)
   .addOption(new Option('--libvirt-driver <driver>', 'libvirt: kvm, or qemu without KVM').choices(['kvm', 'qemu']))
   .option('--no-private-network', 'no private network; reach the VM through forwarded ports only')
@@ -122,7 +129,7 @@ const downloadCommand = program
   .addOption(new Option('--provider <provider>', 'Vagrant provider').choices(PROVIDERS).default('libvirt'))
   .addOption(new Option('--architecture <arch>', 'box architecture (default: this machine\'s)').choices(ARCHITECTURES))
   .requiredOption('--out <file>', 'where the verified box goes')
-  .option('--connections <n>', 'parallel connections', positive('--connections'), 8);
+  .option('--connections <n>', 'pin the number of parallel connections (default: adaptive, 8 to 32)', positive('--connections'));
 networkOptions(downloadCommand).action(async (flags) => {
     const architecture = (flags.architecture as Architecture | undefined) ?? vagrantArchitecture(process.arch) ?? 'amd64';
     const limits = networkLimits(flags);
@@ -136,6 +143,7 @@ networkOptions(downloadCommand).action(async (flags) => {
         sha256: file.checksum,
         out: resolve(flags.out),
         connections: flags.connections,
+        onParallelism: verboseParallelism(),
         lowSpeed: limits.lowSpeed,
         attempts: limits.attempts,
         signal: controller.signal,

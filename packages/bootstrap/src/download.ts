@@ -12,6 +12,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { fileURLToPath } from 'node:url';
 import { errorCode } from './errors.js';
 import { acquireLock, backoffMs, writeFileAtomic } from '@airy/cli-kit';
+import { DEFAULT_PARALLELISM, type ParallelismDecision, ParallelismController, type ParallelismPolicy } from './parallelism.js';
 import { canResume, type Chunk, parseResumeState, planChunks, RETRYABLE_CODES, type ResumeState, remaining, retryableStatus } from './ranges.js';
 
 /** What to download. */
@@ -20,8 +21,12 @@ export interface DownloadRequest {
   readonly sha256: string;
   /** Where the verified file ends up. */
   readonly out: string;
-  /** Parallel ranged connections. @default 8 */
+  /** Pins the number of parallel ranged connections; without it the count adapts (see parallelism.ts). */
   readonly connections?: number;
+  /** The adaptive policy, when `connections` is not pinned. @default {@link DEFAULT_PARALLELISM} */
+  readonly parallelism?: ParallelismPolicy;
+  /** Each change of the connection count, with why (shown with --verbose). */
+  readonly onParallelism?: (decision: ParallelismDecision) => void;
   /** @default from the size: 1/32 of it, between 8 and 64 MiB (see {@link defaultChunkSize}) */
   readonly chunkSize?: number;
   /** Tries per request before giving up. @default 6 */
@@ -49,6 +54,8 @@ export interface DownloadResult {
   /** Bytes that came from an earlier, interrupted run. */
   readonly resumedBytes: number;
   readonly ranged: boolean;
+  /** Connections: the most that ran at once, the final target, and how many tail ranges were handed over. */
+  readonly connections?: { readonly peak: number; readonly final: number; readonly handedOver: number };
 }
 
 /** The output path is not a plain file: nothing was downloaded. */
@@ -230,7 +237,8 @@ function lowSpeedWatch(res: IncomingMessage, url: string, limit: { bytesPerSecon
 async function fetchInto(
   url: string,
   range: Chunk | undefined,
-  sink: (data: Uint8Array) => Promise<void>,
+  /** Takes each piece of the body; `false` means it needs no more (its range was shortened), which ends the request. */
+  sink: (data: Uint8Array) => Promise<boolean | void>,
   request: DownloadRequest,
   /** The whole file's size for a GET without a range; -1 when the server did not say. */
   expectedSize = -1,
@@ -270,7 +278,10 @@ async function fetchInto(
         res.destroy();
         throw new RetryableError(`${hostOf(url)} sent more than the ${expected} bytes asked for`, 'server');
       }
-      await sink(data as Buffer);
+      if ((await sink(data as Buffer)) === false) {
+        res.destroy();
+        return;
+      }
     }
     if (!res.complete) throw new RetryableError('connection closed mid-body');
     if (expected >= 0 && received !== expected) throw new RetryableError(`short body: ${received} of ${expected} bytes from ${hostOf(url)}`);
@@ -447,6 +458,162 @@ function asDiskFull(error: unknown, dir: string, size: number): never {
   throw error;
 }
 
+/** A range of one chunk fetched by one connection; its `end` moves down when its tail is handed over. */
+interface Piece {
+  readonly index: number;
+  readonly start: number;
+  end: number;
+  /** Bytes of this piece received on the current try. */
+  received: number;
+  startedAt: number;
+}
+
+/** The least a handed-over tail is worth: below this, a new connection costs more than it saves. */
+const MIN_HANDOVER = MiB;
+
+/**
+ * Fetches `todo` into `handle` over parallel ranged connections. Their number follows {@link ParallelismController}
+ * (or is pinned). When no whole chunk is left, an idle connection takes over the second half of the range that
+ * would take longest to finish (the slowest connection's, usually), so the last percent does not take the longest.
+ * A chunk is reported done once all its pieces are.
+ */
+async function fetchPieces(
+  request: DownloadRequest,
+  todo: readonly Chunk[],
+  handle: FileHandle,
+  hooks: { onBytes: (n: number) => void; onChunkDone: (index: number) => Promise<void> },
+): Promise<{ peak: number; final: number; handedOver: number }> {
+  const queue: Piece[] = todo.map((c) => ({ index: c.index, start: c.start, end: c.end, received: 0, startedAt: 0 }));
+  const outstanding = new Map(todo.map((c) => [c.index, 1]));
+  const active = new Set<Piece>();
+  const controller = new ParallelismController(request.parallelism ?? DEFAULT_PARALLELISM, request.connections);
+  request.onParallelism?.({
+    target: controller.target,
+    reason: request.connections ? `${request.connections} connections, pinned by --connections` : `starting with ${controller.target} connections`,
+  });
+  let running = 0;
+  let peak = 0;
+  let handedOver = 0;
+  // Bytes as they arrive (before the coalesced writes): what the connection count is judged by.
+  let arrived = 0;
+  let failure: unknown;
+
+  // Speeds of finished pieces: with the running ones, they say what a normal connection does.
+  const finishedSpeeds: number[] = [];
+  const speedOf = (p: Piece, now: number) => p.received / Math.max(0.05, (now - p.startedAt) / 1000);
+  const handOver = (): Piece | undefined => {
+    let slowest: Piece | undefined;
+    let longest = 0;
+    const now = performance.now();
+    for (const p of active) {
+      const left = p.end - (p.start + p.received) + 1;
+      if (left < 2 * MIN_HANDOVER) continue;
+      const eta = left / Math.max(1, speedOf(p, now));
+      if (eta > longest) {
+        slowest = p;
+        longest = eta;
+      }
+    }
+    if (!slowest) return undefined;
+    const at = slowest.start + slowest.received;
+    const left = slowest.end - at + 1;
+    // A connection far below the others (under a quarter of the median, after a second) gives up all it has left;
+    // otherwise the tail is shared, half and half.
+    const speeds = [...finishedSpeeds, ...[...active].filter((p) => p !== slowest && now - p.startedAt > 1000).map((p) => speedOf(p, now))].sort(
+      (a, b) => a - b,
+    );
+    const median = speeds[Math.floor(speeds.length / 2)];
+    const replace = median !== undefined && now - slowest.startedAt > 1000 && speedOf(slowest, now) < median / 4;
+    const from = replace ? at : at + Math.floor(left / 2);
+    const piece: Piece = { index: slowest.index, start: from, end: slowest.end, received: 0, startedAt: 0 };
+    slowest.end = from - 1;
+    outstanding.set(slowest.index, (outstanding.get(slowest.index) ?? 1) + 1);
+    handedOver++;
+    return piece;
+  };
+
+  const runPiece = async (piece: Piece) => {
+    await withRetries(`bytes ${piece.start}-${piece.end} of ${request.url}`, request, async () => {
+      if (piece.end < piece.start) return; // all of it was handed over before it started
+      piece.received = 0;
+      piece.startedAt = performance.now();
+      const writer = coalescingWriter(handle, piece.start, hooks.onBytes);
+      try {
+        await fetchInto(
+          request.url,
+          { index: piece.index, start: piece.start, end: piece.end },
+          async (data) => {
+            const room = piece.end - (piece.start + piece.received) + 1;
+            if (room <= 0) return false;
+            const slice = data.length > room ? data.subarray(0, room) : data;
+            piece.received += slice.length;
+            arrived += slice.length;
+            await writer.write(slice);
+            return piece.start + piece.received <= piece.end;
+          },
+          request,
+        );
+        await writer.flush();
+      } catch (error) {
+        hooks.onBytes(-writer.written()); // this piece starts over
+        throw error;
+      }
+    });
+    if (piece.received > 0) finishedSpeeds.push(speedOf(piece, performance.now()));
+    const left = (outstanding.get(piece.index) ?? 1) - 1;
+    outstanding.set(piece.index, left);
+    if (left === 0) await hooks.onChunkDone(piece.index);
+  };
+
+  const worker = async (first: Piece) => {
+    running++;
+    peak = Math.max(peak, running);
+    try {
+      // A connection above the target finishes its piece and leaves (shedding).
+      for (let piece: Piece | undefined = first; piece; ) {
+        active.add(piece);
+        try {
+          await runPiece(piece);
+        } finally {
+          active.delete(piece);
+        }
+        if (failure !== undefined || running > controller.target) return;
+        piece = queue.shift() ?? handOver();
+      }
+    } catch (error) {
+      failure ??= error;
+    } finally {
+      running--;
+    }
+  };
+
+  const workers: Promise<void>[] = [];
+  // New connections up to the target, each with a piece of its own (a whole chunk, else a handed-over tail).
+  const spawn = () => {
+    while (failure === undefined && running < controller.target) {
+      const piece = queue.shift() ?? handOver();
+      if (!piece) return;
+      workers.push(worker(piece));
+    }
+  };
+  const timer = setInterval(() => {
+    const decision = controller.sample(performance.now(), arrived);
+    if (decision) {
+      request.onParallelism?.(decision);
+      spawn();
+    }
+  }, 250);
+  try {
+    controller.sample(performance.now(), arrived);
+    spawn();
+    while (workers.length > 0) await Promise.all(workers.splice(0));
+  } finally {
+    clearInterval(timer);
+  }
+  if (failure !== undefined) throw failure;
+  return { peak, final: controller.target, handedOver };
+}
+
 /** Downloads and verifies; see the module comment. A second run with the same request is a no-op. */
 export async function download(request: DownloadRequest): Promise<DownloadResult> {
   const { out, sha256 } = request;
@@ -480,6 +647,7 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
     const handle = await open(part, flags, 0o644).catch((e) => asDiskFull(e, dirname(out), info.size));
     let progress = resumedBytes;
     let hashing: ReturnType<typeof orderedHasher> | undefined;
+    let connections: DownloadResult['connections'];
     try {
       if (info.ranged) {
         await handle.truncate(info.size).catch((e) => asDiskFull(e, dirname(out), info.size));
@@ -493,29 +661,19 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
         // Hash the finished prefix while later chunks still download, so little is left to hash at the end.
         const hasher = orderedHasher(part, chunks, done);
         hashing = hasher;
-        let next = 0;
-        const worker = async () => {
-          while (next < todo.length) {
-            const chunk = todo[next++] as Chunk;
-            await withRetries(`bytes ${chunk.start}-${chunk.end} of ${request.url}`, request, async () => {
-              const writer = coalescingWriter(handle, chunk.start, (n) => {
-                progress += n;
-                request.onProgress?.(progress, info.size);
-              });
-              try {
-                await fetchInto(request.url, chunk, writer.write, request);
-                await writer.flush();
-              } catch (error) {
-                progress -= writer.written(); // this chunk starts over
-                throw error;
-              }
-            });
-            done.add(chunk.index);
+        const pool = await fetchPieces(request, todo, handle, {
+          onBytes: (n) => {
+            progress += n;
+            // A piece that starts over takes its bytes back silently; the next bytes show the new figure.
+            if (n > 0) request.onProgress?.(progress, info.size);
+          },
+          onChunkDone: async (index) => {
+            done.add(index);
             hasher.advance();
             await save();
-          }
-        };
-        await Promise.all(Array.from({ length: Math.min(request.connections ?? 8, Math.max(1, todo.length)) }, worker));
+          },
+        });
+        connections = pool;
         await saving;
         hasher.advance();
       } else {
@@ -551,7 +709,7 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
     await rm(statePath(out), { force: true });
     const finished = await stat(out);
     await writeMarker(out, { sha256, size: finished.size, mtimeMs: finished.mtimeMs });
-    return { path: out, size: finished.size, cached: false, resumedBytes, ranged: info.ranged };
+    return { path: out, size: finished.size, cached: false, resumedBytes, ranged: info.ranged, ...(connections ? { connections } : {}) };
   } catch (error) {
     // The disk can fill anywhere: the box, the state file, the marker.
     if (errorCode(error) === 'ENOSPC') throw new DiskFullError(dirname(out), await remoteSizeHint(out));

@@ -6,6 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import type { LoadedCatalog, Provider } from '@airy/box-catalog';
 import { CliError, ExitCode, formatBytes, startProgress, writeFileAtomic } from '@airy/cli-kit';
 import { download } from './download.js';
+import type { ParallelismDecision } from './parallelism.js';
 import { gatherHost } from './host.js';
 import { type InstanceState, type MachineSpec, readInstance } from './instance.js';
 import { acquireLock } from '@airy/cli-kit';
@@ -39,7 +40,10 @@ export interface UpOptions extends Omit<MachineSpec, 'provider'> {
   readonly loaded?: LoadedCatalog;
   readonly dir: string;
   readonly cacheDir: string;
-  readonly connections: number;
+  /** Pins the download's connections; adaptive without it. */
+  readonly connections?: number;
+  /** Each change of the download's connection count (--verbose). */
+  readonly onParallelism?: (decision: ParallelismDecision) => void;
   readonly force: boolean;
   readonly yes: boolean;
   readonly waitMinutes: number;
@@ -111,6 +115,7 @@ export async function up(options: UpOptions): Promise<void> {
       sha256: file.checksum,
       out: boxPath,
       connections: options.connections,
+      onParallelism: options.onParallelism,
       lowSpeed: options.limits?.lowSpeed,
       attempts: options.limits?.attempts,
       onStart: (info) => {

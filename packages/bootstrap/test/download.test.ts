@@ -37,7 +37,8 @@ test('a parallel ranged download is verified, and a re-run uses the verified fil
   assert.is(result.size, SIZE);
   assert.ok(result.ranged);
   assert.not.ok(result.cached);
-  assert.is(rangesOf(http.requests).length, SIZE / CHUNK + 1, 'one request per chunk, plus the probe');
+  // One request per chunk and the probe, plus a request per tail handed over from a slower connection.
+  assert.is(rangesOf(http.requests).length, SIZE / CHUNK + 1 + (result.connections?.handedOver ?? 0), 'nothing fetched twice');
   assert.ok(existsSync(`${out}.verified`));
   assert.not.ok(existsSync(`${out}.part`) || existsSync(`${out}.download.json`));
 
@@ -72,12 +73,16 @@ test('killed mid-download and restarted: it resumes, completed ranges are not fe
   const run = await runBinAsync(packageDir, ['download', '--catalog', `${http.url}/metadata.json`, '--out', out]);
   assert.is(run.status, 0, run.stderr);
   assert.match(run.stderr, /resuming: /);
-  const fetched = new Set(rangesOf(http.requests));
+  const fetched = rangesOf(http.requests)
+    .filter((r) => r !== 'bytes=0-0') // the probe
+    .map((r) => Number(/^bytes=(\d+)-/.exec(r)?.[1]));
   for (const index of done) {
-    const range = `bytes=${index * CHUNK}-${Math.min(SIZE, (index + 1) * CHUNK) - 1}`;
-    assert.not.ok(fetched.has(range), `chunk ${index} was fetched again`);
+    const inside = fetched.filter((start) => start >= index * CHUNK && start < (index + 1) * CHUNK);
+    assert.equal(inside, [], `chunk ${index} was fetched again`);
   }
-  assert.is(fetched.size, SIZE / CHUNK - done.length + 1, 'exactly the missing chunks, plus the probe');
+  const missing = SIZE / CHUNK - done.length;
+  const chunkStarts = fetched.filter((start) => start % CHUNK === 0 && start > 0);
+  assert.ok(chunkStarts.length <= missing, 'each missing chunk fetched once (plus handed-over tails inside them)');
   assert.ok(existsSync(`${out}.verified`));
 });
 

@@ -38,11 +38,22 @@ export function createProgram(options: ProgramOptions): Command {
   return program;
 }
 
-/** Applies the shared error handling to a (sub)command; `runCli` applies it to subcommands added later. */
+/**
+ * Applies the shared error handling to a (sub)command, and gives every subcommand `--verbose` too (so it may come
+ * after the subcommand's name); `runCli` applies it to subcommands added later.
+ */
 function configure(command: Command): void {
   command.exitOverride();
   command.configureOutput({ outputError: () => undefined });
-  for (const sub of command.commands) configure(sub);
+  for (const sub of command.commands) {
+    if (!sub.options.some((o) => o.long === '--verbose')) sub.option('--verbose', 'show details of errors and decisions');
+    configure(sub);
+  }
+}
+
+/** Whether `--verbose` was given, before or after the subcommand. */
+export function isVerbose(argv: readonly string[] = process.argv): boolean {
+  return argv.includes('--verbose');
 }
 
 /** Commander's error codes that mean "printed help or version as asked", i.e. success. */
@@ -62,7 +73,7 @@ export async function runCli(program: Command, argv: readonly string[] = process
     process.stderr.write(`\n${program.name()}: terminated\n`);
     process.exit(ExitCode.terminated);
   });
-  const verbose = argv.includes('--verbose');
+  const verbose = isVerbose(argv);
   try {
     await program.parseAsync(argv as string[]);
     // An action reports a failure without throwing by setting process.exitCode (e.g. validation problems).
