@@ -4,8 +4,10 @@
  * side with `curl` (one stream, as Vagrant does) and `aws s3 cp`, on loopback and on an emulated WAN link: a
  * network namespace made here, `tc netem` delay on its loopback, with server and clients inside it. Where the
  * kernel has no netem (or there is no root), the WAN link is the user-space relay of wan-relay.ts instead, and the
- * output says so. Also the cached re-run and the downloader's peak RSS. Run: `npx projen bench:download`.
- * Environment: BENCH_SIZE_MIB (1024), BENCH_RUNS (3), BENCH_DELAY_MS (50).
+ * output says so. Also the cached re-run and the downloader's peak RSS. Then the emulated links (see `links`):
+ * a paced range server with a per-connection cap and an optional total cap, against aria2c -x8/-x16 and curl.
+ * Run: `npx projen bench:download` (`-- --links-only` for the links alone).
+ * Environment: BENCH_SIZE_MIB (1024), BENCH_LINK_MIB (256), BENCH_RUNS (3), BENCH_DELAY_MS (50).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -20,7 +22,9 @@ import { writeBox } from '../../packages/bootstrap/test/helpers.ts';
 import { S3RVER_CREDENTIALS, startS3 } from '../testing/s3.ts';
 import { tinyBoxCatalog, vagrantReady } from '../testing/vagrant.ts';
 import { measuredRun as timed, printTable, type Row } from './table.ts';
+import { startPaced } from '../testing/paced.ts';
 import { kernelWindow } from './wan-relay.ts';
+import { createHash, randomBytes } from 'node:crypto';
 
 const MiB = 2 ** 20;
 const SIZE = Number(process.env.BENCH_SIZE_MIB ?? 1024) * MiB;
@@ -133,6 +137,82 @@ exec ${real} "$@"
   }
 }
 
+/** The emulated links of the issue: a per-connection cap, with or without a total cap. Rates in MiB/s. */
+const LINKS = [
+  { label: '16 MiB/s per connection, no total cap', perConnection: 16 },
+  { label: '48 MiB/s in total, 12 per connection', perConnection: 12, total: 48 },
+  { label: '6 MiB/s per connection, no total cap', perConnection: 6 },
+] as const;
+
+/**
+ * Each link emulated by the paced range server on loopback: ours (adaptive), aria2c -x8 -s8 and -x16 -s16 (the
+ * best-known parallel downloader) and curl (one stream, as Vagrant does), medians of RUNS. Returns whether the goals
+ * were met: at least the best aria2c on every link, and 95% of a total cap.
+ */
+async function links(): Promise<boolean> {
+  const size = Number(process.env.BENCH_LINK_MIB ?? 256) * MiB;
+  const dir = mkdtempSync(join(tmpdir(), 'airy-bench-links-'));
+  const body = randomBytes(size);
+  const sha256 = createHash('sha256').update(body).digest('hex');
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  let met = true;
+  let rss = 0;
+  try {
+    for (const link of LINKS) {
+      const server = await startPaced(body, {
+        perConnection: link.perConnection * MiB,
+        ...('total' in link ? { total: link.total * MiB } : {}),
+      });
+      const catalog = join(dir, 'metadata.json');
+      const entry = { name: 'libvirt', url: server.url, checksum_type: 'sha256', checksum: sha256, architecture: 'amd64', size } as const;
+      writeFileSync(catalog, stringifyCatalog(addRelease(emptyCatalog(BOX_NAME), '1.0.0', entry).catalog));
+      const speeds: Record<string, number[]> = { ours: [], 'aria2c -x8': [], 'aria2c -x16': [], curl: [] };
+      try {
+        for (let i = 0; i < RUNS; i++) {
+          const out = join(dir, 'ours.box');
+          const a = await timed(process.execPath, [cli, 'download', '--catalog', `file://${catalog}`, '--out', out, '--provider', 'libvirt', '--architecture', 'amd64']);
+          if (a.code !== 0) throw new Error(`airy-bootstrap download: ${a.err}`);
+          speeds.ours?.push(size / MiB / (a.ms / 1000));
+          rss = Math.max(rss, a.rssMiB);
+          for (const f of [out, `${out}.verified`]) rmSync(f, { force: true });
+          for (const n of [8, 16]) {
+            const b = await timed('aria2c', [`-x${n}`, `-s${n}`, '-q', '--file-allocation=none', '--allow-overwrite=true', '--auto-file-renaming=false', '-d', dir, '-o', 'aria.box', server.url]);
+            if (b.code !== 0) throw new Error(`aria2c: ${b.err}`);
+            speeds[`aria2c -x${n}`]?.push(size / MiB / (b.ms / 1000));
+            rmSync(join(dir, 'aria.box'), { force: true });
+          }
+          const c = await timed('curl', ['-sf', '-o', join(dir, 'curl.box'), server.url]);
+          if (c.code !== 0) throw new Error(`curl: ${c.err}`);
+          speeds.curl?.push(size / MiB / (c.ms / 1000));
+          rmSync(join(dir, 'curl.box'), { force: true });
+          process.stderr.write(`${link.label} run ${i + 1}/${RUNS}: ${Object.entries(speeds).map(([k, v]) => `${k} ${v.at(-1)?.toFixed(0)}`).join(', ')} MiB/s\n`);
+        }
+      } finally {
+        await server.stop();
+      }
+      const m = Object.fromEntries(Object.entries(speeds).map(([k, v]) => [k, median(v)])) as Record<string, number>;
+      const ours = m.ours as number;
+      const best = Math.max(m['aria2c -x8'] as number, m['aria2c -x16'] as number);
+      const cap = 'total' in link ? link.total : undefined;
+      rows.push({ task: `${link.label}: vs the best aria2c`, ours, peer: best, unit: 'MiB/s', lowerIsBetter: false });
+      rows.push({ task: `${link.label}: vs curl (one stream)`, ours, peer: m.curl, unit: 'MiB/s', lowerIsBetter: false });
+      notes.push(
+        `${link.label}: ours ${ours.toFixed(1)}, aria2c -x8 ${m['aria2c -x8']?.toFixed(1)}, -x16 ${m['aria2c -x16']?.toFixed(1)}, curl ${m.curl?.toFixed(1)} MiB/s` +
+          `${cap ? `; ${((ours / cap) * 100).toFixed(0)}% of the ${cap} MiB/s cap` : ''}`,
+      );
+      if (ours < best || (cap !== undefined && ours < 0.95 * cap)) met = false;
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  printTable(`emulated links: a ${size / MiB} MiB box from a paced range server on loopback, median of ${RUNS}`, 'peer', rows);
+  for (const n of notes) console.log(`- ${n}`);
+  console.log(`peak RSS of our downloader on these links: ${rss.toFixed(0)} MiB`);
+  console.log(`goal: at least the best aria2c on every link, and 95% of a total cap: ${met ? 'met' : 'MISSED'}`);
+  return met && rss * 1.048576 < 150;
+}
+
 interface Result {
   label: string;
   ours: number;
@@ -142,7 +222,9 @@ interface Result {
   cachedMs: number;
 }
 
-if (process.argv.includes('--rerun-only')) {
+if (process.argv.includes('--links-only')) {
+  process.exitCode = (await links()) ? 0 : 1;
+} else if (process.argv.includes('--rerun-only')) {
   console.log(JSON.stringify(defaultCommandRerun()));
 } else if (process.argv.includes('--inside')) {
   await measure(process.argv[process.argv.indexOf('--inside') + 1] ?? 'inside', process.argv.includes('--relay'));
@@ -193,4 +275,5 @@ if (process.argv.includes('--rerun-only')) {
   console.log(`  at least 3× one stream on the WAN link: ${wan ? (wan.ours >= 3 * wan.curl ? 'met' : 'MISSED') : 'not measured'}`);
   console.log(`  cached re-run reaches vagrant up in under 2 s: ${'ms' in rerun ? (rerun.ms < 2000 ? 'met' : 'MISSED') : 'not measured'}`);
   console.log(`  peak RSS under 150 MB: ${Math.max(...results.map((r) => r.rss)) * 1.048576 < 150 ? 'met' : 'MISSED'}`);
+  await links();
 }

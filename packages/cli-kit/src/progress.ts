@@ -1,6 +1,6 @@
 /**
  * Progress of long work (uploads, downloads, builds) on stderr: a bar with bytes, speed and ETA on a TTY, plain
- * periodic lines otherwise (CI logs, pipes). Part of the shared CLI conventions (`@airy/manifests/cli-kit`).
+ * periodic lines otherwise (CI logs, pipes). Part of the shared CLI conventions (`@airy/cli-kit`).
  */
 import cliProgress from 'cli-progress';
 
