@@ -19,6 +19,7 @@ packages=(
   libvirt-daemon-system  # e2e: libvirtd for vagrant-libvirt, run inside a network namespace
   dnsmasq-base      # e2e: DHCP of vagrant-libvirt's network
   postgresql        # bootstrap: the upgrade's database carry-over, dumped and restored for real
+  aria2             # bench:download: aria2c, the peer on the emulated links
 )
 
 sudo=()
