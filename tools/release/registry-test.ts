@@ -13,7 +13,7 @@
  * Each step prints its result; the script ends with `N passed, N failed`.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -211,8 +211,14 @@ try {
   await check('airy-box from the installed package: --help, and packer validate of its shipped templates', async () => {
     const $box = inFolder('box');
     const dir = join(root, 'box');
+    // A package.json of its own, so npm installs here and not into some folder above.
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'box-user', private: true }));
     expectOk(await $box`npm install --no-audit --no-fund @airy/box-builder@${version}`, 'npm install @airy/box-builder');
-    if (!existsSync(join(dir, 'node_modules/@airy/box-builder/images/airy-core/sources.pkr.hcl'))) throw new Error('the installed package has no images/');
+    const installed = join(dir, 'node_modules/@airy/box-builder');
+    if (!existsSync(join(installed, 'images/airy-core/sources.pkr.hcl'))) {
+      const found = existsSync(installed) ? readdirSync(installed).join(' ') : 'nothing';
+      throw new Error(`the installed package has no images/ (${installed} holds: ${found})`);
+    }
     const help = expectOk(await $box`npx airy-box build --help`, 'airy-box build --help');
     if (!/--validate-only/.test(help.stdout)) throw new Error('airy-box build --help does not list its options');
     const packer = await $({ nothrow: true })`packer version`;

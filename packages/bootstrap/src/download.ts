@@ -238,7 +238,7 @@ async function fetchInto(
   url: string,
   range: Chunk | undefined,
   /** Takes each piece of the body; `false` means it needs no more (its range was shortened), which ends the request. */
-  sink: (data: Uint8Array) => Promise<boolean | void>,
+  sink: (data: Uint8Array) => Promise<boolean | undefined>,
   request: DownloadRequest,
   /** The whole file's size for a GET without a range; -1 when the server did not say. */
   expectedSize = -1,
@@ -690,6 +690,7 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
               position += data.length;
               progress += data.length;
               request.onProgress?.(progress, info.size);
+              return true;
             },
             request,
             info.size,

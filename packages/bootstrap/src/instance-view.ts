@@ -21,6 +21,8 @@ export function instanceUrls(tunnel?: TunnelState, ports = DEFAULT_PORTS) {
     api: `${base}/api`,
     webhooks: online ? { ...tunnel.webhooks } : Object.fromEntries(BOX_FACTS.webhooks.map((s) => [s.source, `${base}${s.path}`])),
     tunnel: online ? ('online' as const) : ('off' as const),
+    /** The webhook inspector, while the tunnel runs. */
+    ...(online && tunnel.inspector ? { inspector: tunnel.inspector } : {}),
     forwarded: `http://127.0.0.1:${ports.http}/ (send Host: ${HOST_NAME})`,
   };
 }
@@ -71,6 +73,7 @@ export function welcomeText(state: InstanceState, dir: string, tunnel?: TunnelSt
     `  UI        ${urls.ui}`,
     `  API       ${urls.api}`,
     ...Object.entries(urls.webhooks).map(([source, url]) => `  webhook   ${source}: ${url} ${webhookNote}`),
+    ...(urls.inspector ? [`  inspector ${urls.inspector} (every webhook delivery, its signature, replay)`] : []),
     `  also      ${urls.forwarded}`,
     '',
     `${HOST_NAME} must resolve to ${DEFAULT_IP}: add "${DEFAULT_IP} ${HOST_NAME}" to your hosts file.`,

@@ -11,12 +11,14 @@ test('the welcome names the public webhook URLs while the tunnel is online, else
     reconnects: 0,
     pid: 1,
     target: 'http://127.0.0.1:8080',
+    inspector: 'http://127.0.0.1:4040',
     webhooks: { facebook: 'https://abc.ngrok.app/facebook', google: 'https://abc.ngrok.app/google', twilio: 'https://abc.ngrok.app/twilio' },
   } as const;
   const online = welcomeText(state, '/home/u/.airy/core', tunnel);
   assert.match(online, /^Airy Core 1\.2\.0 is running \(libvirt, 4 CPUs, 8192 MiB\)\./);
   assert.match(online, /webhook {3}facebook: https:\/\/abc\.ngrok\.app\/facebook \(public, through airy-tunnel\)/);
   assert.match(online, /kubectl -n airy get pods/);
+  assert.match(online, /inspector http:\/\/127\.0\.0\.1:4040 \(every webhook delivery/);
   for (const gone of [undefined, { ...tunnel, state: 'stopped' } as const]) {
     const local = welcomeText(state, '/home/u/.airy/core', gone);
     assert.match(local, /webhook {3}twilio: http:\/\/airy\.core\/twilio \(make it public with airy-tunnel start\)/);

@@ -1,7 +1,7 @@
 /** Keeping secrets out of every message: environment secrets, extra values, and passwords in URLs. */
 
 /** Environment variables that hold secrets; their values are cut out of every error we print. */
-export const SECRET_ENV = ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_ACCESS_KEY_ID', 'NGROK_AUTHTOKEN', 'AIRY_POSTGRES_PASSWORD'];
+export const SECRET_ENV = ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_ACCESS_KEY_ID', 'NGROK_AUTHTOKEN', 'AIRY_POSTGRES_PASSWORD', 'FACEBOOK_APP_SECRET', 'TWILIO_AUTH_TOKEN'];
 
 /**
  * `text` with every secret value (from {@link SECRET_ENV} and `extra`) replaced by `***`, and the password of every

@@ -25,6 +25,8 @@ export interface TunnelState extends TunnelStatus {
   /** Public webhook URL per source, e.g. `facebook` → `https://….ngrok.app/facebook`. */
   readonly webhooks: Readonly<Record<string, string>>;
   readonly upstream?: { readonly healthy: boolean; readonly detail: string; readonly checkedAt: string };
+  /** The webhook inspector's address, `http://127.0.0.1:PORT`. */
+  readonly inspector?: string;
 }
 
 /** The tunnel's folder, `~/.airy/tunnel` (`airy-tunnel --state-dir` changes it). */

@@ -14,6 +14,11 @@ const program = createProgram({
 });
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const dirOf = (flags: { stateDir?: string }) => resolve(flags.stateDir ?? defaultTunnelDir());
+const port = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw usageError(`${name} ${value}: a port from 1 to 65535 (0: any free one)`);
+  return n;
+};
 
 program
   .command('start')
@@ -23,32 +28,55 @@ program
   .option('--region <region>', 'ngrok region (e.g. eu, us, ap)')
   .option('--kube-context <name>', 'also write the public-urls ConfigMap with this kubectl context')
   .option('--namespace <name>', 'namespace of the public-urls ConfigMap (implies writing it)')
-  .option('--log-bodies', 'record request bodies too (first 64 KiB)')
+  .option('--log-bodies', 'record request bodies too (first 64 KiB), and show them in the inspector')
   .option('--state-dir <folder>', 'state file and request log (default: ~/.airy/tunnel)')
+  .option('--no-ngrok', 'run the proxy and the inspector without ngrok (another tunnel, or none)')
+  .option('--public-url <url>', 'with --no-ngrok: the public URL your other tunnel gives (cloudflared, Tailscale Funnel, …)')
+  .option('--proxy-port <port>', 'a fixed port for the local proxy (default: any free one)', port('--proxy-port'))
+  .option('--inspector-port <port>', 'a fixed port for the inspector (default: 4040 when free, else any)', port('--inspector-port'))
+  .option('--facebook-app-secret <secret>', 'check Facebook signatures (also FACEBOOK_APP_SECRET); never shown or stored')
+  .option('--twilio-auth-token <token>', 'check Twilio signatures (also TWILIO_AUTH_TOKEN); never shown or stored')
   .action(async (flags) => {
-    try {
-      new URL(flags.to);
-    } catch {
-      throw usageError(`--to ${flags.to}: not a URL (e.g. http://airy.core)`);
+    for (const [name, value] of [['--to', flags.to], ['--public-url', flags.publicUrl]] as const) {
+      if (value === undefined) continue;
+      let url: URL | undefined;
+      try {
+        url = new URL(value);
+      } catch {
+        url = undefined;
+      }
+      if (!url || !/^https?:$/.test(url.protocol)) throw usageError(`${name} ${value}: not an http(s) URL (e.g. http://airy.core)`);
     }
-    const [{ start }, { ngrokDriver }, { systemClock }] = await Promise.all([import('./start.js'), import('./ngrok-driver.js'), import('./supervisor.js')]);
+    if (flags.publicUrl && flags.ngrok !== false) throw usageError('--public-url goes with --no-ngrok (with ngrok, ngrok gives the public URL)');
+    // ngrok's native module is loaded only when ngrok is used.
+    const [{ start }, { systemClock }] = await Promise.all([import('./start.js'), import('./supervisor.js')]);
+    const driver = flags.ngrok === false ? undefined : (await import('./ngrok-driver.js')).ngrokDriver;
     const controller = new AbortController();
     onStopSignal((signal) => {
       log(`airy-tunnel: ${signal}, closing the tunnel`);
       controller.abort();
     });
-    const token = await findToken();
+    const noNgrok = flags.ngrok === false;
+    const token = noNgrok ? undefined : await findToken();
     const kube = flags.kubeContext || flags.namespace ? { context: flags.kubeContext, namespace: flags.namespace ?? 'airy' } : undefined;
     try {
       await start({
         target: flags.to,
+        noNgrok,
+        publicUrl: flags.publicUrl,
+        proxyPort: flags.proxyPort,
+        inspectorPort: flags.inspectorPort,
+        secrets: {
+          facebookAppSecret: flags.facebookAppSecret ?? process.env.FACEBOOK_APP_SECRET,
+          twilioAuthToken: flags.twilioAuthToken ?? process.env.TWILIO_AUTH_TOKEN,
+        },
         domain: flags.domain,
         region: flags.region,
         token,
         files: tunnelFiles(dirOf(flags)),
         kube,
         logBodies: Boolean(flags.logBodies),
-        driver: ngrokDriver,
+        driver,
         clock: systemClock,
         signal: controller.signal,
         print: (line) => process.stdout.write(`${line}\n`),

@@ -5,8 +5,11 @@
  */
 export { findToken, tokenFiles } from './config.js';
 export { classify, type FailureKind, TunnelError } from './errors.js';
+export { type Delivery, Deliveries } from './deliveries.js';
+export { DEFAULT_INSPECTOR_PORT, type Inspector, type InspectorOptions, startInspector, TOKEN_HEADER } from './inspector.js';
 export { ngrokDriver } from './ngrok-driver.js';
-export { type Proxy, probeUpstream, startProxy } from './proxy.js';
+export { type Forwarded, forwardOnce, type Proxy, type ProxyOptions, probeUpstream, replay, sourceOf, startProxy } from './proxy.js';
+export { checkFacebook, checkSignature, checkTwilio, type SignatureCheck, type SignatureSecrets } from './signatures.js';
 export { applyConfigMap, PUBLIC_URLS_CONFIGMAP, publicUrlsConfigMap } from './publish-urls.js';
 export { formatEntry, type RequestEntry, RequestLog, redactHeaders, redactPath } from './request-log.js';
 export { type StartOptions, start } from './start.js';

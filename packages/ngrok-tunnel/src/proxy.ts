@@ -5,7 +5,10 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { WEBHOOK_SOURCES } from '@airy/manifests';
+import type { Deliveries } from './deliveries.js';
 import { type RequestLog, redactHeaders, redactPath } from './request-log.js';
+import { checkSignature, type SignatureSecrets } from './signatures.js';
 
 /** A running proxy. */
 export interface Proxy {
@@ -36,64 +39,179 @@ export function upstreamPath(upstream: URL, requestUrl: string): string {
   return `${base}${path}`;
 }
 
-/** Starts the proxy on a free loopback port. */
-export async function startProxy(target: string, log: RequestLog, options: { logBodies?: boolean } = {}): Promise<Proxy> {
+/** What a forward brought back. */
+export interface Forwarded {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: Buffer;
+  readonly latencyMs: number;
+}
+
+/** The most of a webhook's body that is forwarded (webhooks are small; a larger one is refused with 413). */
+const MAX_REQUEST = 10 * 2 ** 20;
+
+/**
+ * One request to the upstream: its origin is always the upstream's (see {@link upstreamPath}); the Host header is
+ * the upstream's, so its ingress routes it. Used for live deliveries and for replays.
+ */
+export function forwardOnce(
+  target: string,
+  request: { method: string; url: string; headers: Record<string, string | string[] | undefined>; body: Buffer },
+): Promise<Forwarded> {
   const upstream = new URL(target);
   const send = upstream.protocol === 'https:' ? httpsRequest : httpRequest;
-  const server: Server = createServer((req, res) => {
-    const started = performance.now();
-    const body: Buffer[] = [];
-    let bodyBytes = 0;
-    if (options.logBodies) {
-      req.on('data', (d: Buffer) => {
-        if (bodyBytes < MAX_BODY) body.push(d.subarray(0, MAX_BODY - bodyBytes));
-        bodyBytes += d.length;
-      });
-    }
-    const finish = (status: number) =>
-      void log
-        .record({
-          time: new Date().toISOString(),
-          method: req.method ?? 'GET',
-          path: redactPath(req.url ?? '/'),
-          status,
-          latencyMs: Math.round(performance.now() - started),
-          headers: redactHeaders(req.headers),
-          ...(options.logBodies ? { body: Buffer.concat(body).toString('utf8') } : {}),
-        })
-        .catch(() => undefined);
+  const started = performance.now();
+  // The body is sent whole, with its length: a chunked encoding the request came with does not apply any more.
+  const { 'transfer-encoding': _chunked, ...headers } = request.headers;
+  return new Promise((resolve, reject) => {
     const forward = send(
       {
         protocol: upstream.protocol,
         hostname: upstream.hostname.replace(/^\[|\]$/g, ''),
         port: upstream.port || undefined,
-        path: upstreamPath(upstream, req.url ?? '/'),
-        method: req.method,
-        headers: { ...req.headers, host: upstream.host },
+        path: upstreamPath(upstream, request.url),
+        method: request.method,
+        headers: { ...headers, host: upstream.host, 'content-length': String(request.body.length) },
       },
       (up: IncomingMessage) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-        up.on('end', () => finish(up.statusCode ?? 502));
+        const parts: Buffer[] = [];
+        up.on('data', (d: Buffer) => parts.push(d));
+        up.on('end', () => resolve({ status: up.statusCode ?? 502, headers: up.headers, body: Buffer.concat(parts), latencyMs: Math.round(performance.now() - started) }));
+        up.on('error', reject);
       },
     );
-    forward.on('error', (error) => {
-      if (!res.headersSent) res.writeHead(502, { 'Content-Type': 'text/plain' });
-      res.end(`airy-tunnel: the upstream ${target} did not answer (${(error as NodeJS.ErrnoException).code ?? error.message})\n`);
-      finish(502);
-    });
-    req.pipe(forward);
+    forward.on('error', reject);
+    forward.end(request.body);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+}
+
+/** What the proxy records, besides the request log. */
+export interface ProxyOptions {
+  /** Record bodies in the log and show them in the inspector. */
+  readonly logBodies?: boolean;
+  /** Where the inspector's deliveries go. */
+  readonly deliveries?: Deliveries;
+  /** Provider secrets to check signatures with. */
+  readonly secrets?: SignatureSecrets;
+  /** The public base URL providers call (Twilio signs it); defaults to the proxy's own address. */
+  readonly publicUrl?: string;
+  /** A fixed port; 0 (the default) takes a free one. */
+  readonly port?: number;
+}
+
+/** The webhook source a path belongs to, from WEBHOOK_SOURCES. */
+export function sourceOf(path: string): string | undefined {
+  return WEBHOOK_SOURCES.find((s) => path === s.path || path.startsWith(`${s.path}/`) || path.startsWith(`${s.path}?`))?.source;
+}
+
+/** Starts the proxy on 127.0.0.1 (a free port unless `options.port`). */
+export async function startProxy(target: string, log: RequestLog, options: ProxyOptions = {}): Promise<Proxy> {
+  let address = '';
+  const server: Server = createServer((req, res) => {
+    const body: Buffer[] = [];
+    let size = 0;
+    req.on('data', (d: Buffer) => {
+      size += d.length;
+      if (size <= MAX_REQUEST) body.push(d);
+    });
+    req.on('end', () => {
+      if (size > MAX_REQUEST) {
+        res.writeHead(413, { 'Content-Type': 'text/plain' }).end(`airy-tunnel: a webhook body over ${MAX_REQUEST} bytes is not forwarded\n`);
+        return;
+      }
+      const raw = Buffer.concat(body);
+      const path = req.url ?? '/';
+      const record = (status: number, latencyMs: number, responseHeaders: Record<string, string | string[] | undefined>) => {
+        void log
+          .record({
+            time: new Date().toISOString(),
+            method: req.method ?? 'GET',
+            path: redactPath(path),
+            status,
+            latencyMs,
+            headers: redactHeaders(req.headers),
+            ...(options.logBodies ? { body: raw.subarray(0, MAX_BODY).toString('utf8') } : {}),
+          })
+          .catch(() => undefined);
+        if (options.deliveries) recordDelivery(options.deliveries, { req, path, raw, status, latencyMs, responseHeaders }, options, address);
+      };
+      forwardOnce(target, { method: req.method ?? 'GET', url: path, headers: req.headers, body: raw }).then(
+        (up) => {
+          res.writeHead(up.status, up.headers);
+          res.end(up.body);
+          record(up.status, up.latencyMs, up.headers);
+        },
+        (error: NodeJS.ErrnoException) => {
+          if (!res.headersSent) res.writeHead(502, { 'Content-Type': 'text/plain' });
+          res.end(`airy-tunnel: the upstream ${target} did not answer (${error.code ?? error.message})\n`);
+          record(502, 0, {});
+        },
+      );
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', resolve);
+  });
   const { port } = server.address() as AddressInfo;
+  address = `http://127.0.0.1:${port}`;
   return {
-    address: `http://127.0.0.1:${port}`,
+    address,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
   };
+}
+
+/** Adds one forwarded request to the inspector's deliveries, with its signature check. */
+function recordDelivery(
+  deliveries: Deliveries,
+  d: { req: IncomingMessage; path: string; raw: Buffer; status: number; latencyMs: number; responseHeaders: Record<string, string | string[] | undefined> },
+  options: ProxyOptions,
+  proxyAddress: string,
+  replayOf?: number,
+): void {
+  const pathOnly = d.path.split('?')[0] ?? d.path;
+  const source = sourceOf(pathOnly);
+  const base = (options.publicUrl ?? proxyAddress).replace(/\/+$/, '');
+  const signature = checkSignature(source, options.secrets ?? {}, {
+    rawBody: d.raw,
+    headers: d.req.headers,
+    publicUrl: `${base}${d.path}`,
+    contentType: d.req.headers['content-type'],
+  });
+  deliveries.add({
+    time: new Date().toISOString(),
+    ...(source ? { source } : {}),
+    method: d.req.method ?? 'GET',
+    path: redactPath(d.path),
+    status: d.status,
+    latencyMs: d.latencyMs,
+    requestHeaders: redactHeaders(d.req.headers),
+    responseHeaders: redactHeaders(d.responseHeaders),
+    ...(options.logBodies ? { body: d.raw.subarray(0, MAX_BODY).toString('utf8') } : {}),
+    ...(signature ? { signature } : {}),
+    ...(replayOf ? { replayOf } : {}),
+    raw: { path: d.path, headers: { ...d.req.headers }, body: d.raw },
+  });
+}
+
+/**
+ * Sends a recorded delivery to the upstream again, exactly as it came in (method, path, headers, body), and records
+ * the answer as a new delivery marked "replay of #N". Only ever to `target`.
+ */
+export async function replay(target: string, deliveries: Deliveries, id: number, options: ProxyOptions, proxyAddress: string): Promise<number | undefined> {
+  const original = deliveries.get(id);
+  if (!original) return undefined;
+  const path = original.raw.path;
+  const up = await forwardOnce(target, { method: original.method, url: path, headers: original.raw.headers, body: original.raw.body }).catch(
+    (error: NodeJS.ErrnoException) => ({ status: 502, headers: {}, body: Buffer.from(error.code ?? error.message), latencyMs: 0 }),
+  );
+  const fakeReq = { method: original.method, headers: original.raw.headers } as IncomingMessage;
+  recordDelivery(deliveries, { req: fakeReq, path, raw: original.raw.body, status: up.status, latencyMs: up.latencyMs, responseHeaders: up.headers }, options, proxyAddress, id);
+  return deliveries.list().at(-1)?.id;
 }
 
 /** One GET of the upstream: its HTTP status, or the reason it did not answer. */
