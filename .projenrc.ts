@@ -125,6 +125,8 @@ new AiryPackage(root, {
   keywords: ['ngrok', 'webhooks', 'tunnel'],
   kubernetesSchemas: true,
   deps: [`commander@${TOOLING.commander}`, `@ngrok/ngrok@${TOOLING.ngrok}`, 'yaml@2.9.1', `zx@${TOOLING.zx}`],
+  // The inspector's browser test drives Debian's chromium (never a downloaded browser).
+  devDeps: [`playwright-core@${TOOLING.playwrightCore}`],
   airyDeps: [cliKit, manifests],
 });
 

@@ -155,6 +155,8 @@ export class AiryPackage extends typescript.TypeScriptProject {
       this.gitignore.addPatterns(`/${dir}/`);
       this.compileTask.exec(`rm -rf ${dir} && cp -r ${from} ${dir}`);
     }
+    // What tests write for people to look at (screenshots) stays out of git.
+    this.gitignore.addPatterns('/test/output/');
     // Packing (npm pack, npm publish) always packs a fresh build.
     this.addTask('prepack', { description: 'Compile before npm packs the package', steps: [{ spawn: 'compile' }] });
     this.package.addField('publishConfig', { access: 'public' });

@@ -21,6 +21,7 @@ export const TOOLING = {
   s3rver: '3.7.1',
   ngrok: '1.7.0',
   verdaccio: '6.8.0',
+  playwrightCore: '1.65.1',
 } as const;
 
 /**

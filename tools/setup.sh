@@ -20,6 +20,7 @@ packages=(
   dnsmasq-base      # e2e: DHCP of vagrant-libvirt's network
   postgresql        # bootstrap: the upgrade's database carry-over, dumped and restored for real
   aria2             # bench:download: aria2c, the peer on the emulated links
+  chromium          # ngrok-tunnel: the inspector's browser test (driven by playwright-core)
 )
 
 sudo=()
