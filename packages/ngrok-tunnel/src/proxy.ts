@@ -6,7 +6,7 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { WEBHOOK_SOURCES } from '@airy/manifests';
-import type { Deliveries } from './deliveries.js';
+import type { Deliveries, StoredDelivery } from './deliveries.js';
 import { type RequestLog, redactHeaders, redactPath } from './request-log.js';
 import { checkSignature, type SignatureSecrets } from './signatures.js';
 
@@ -133,7 +133,7 @@ export async function startProxy(target: string, log: RequestLog, options: Proxy
             ...(options.logBodies ? { body: raw.subarray(0, MAX_BODY).toString('utf8') } : {}),
           })
           .catch(() => undefined);
-        if (options.deliveries) recordDelivery(options.deliveries, { req, path, raw, status, latencyMs, responseHeaders }, options, address);
+        if (options.deliveries) recordDelivery(options.deliveries, { method: req.method ?? 'GET', headers: req.headers, path, raw, status, latencyMs, responseHeaders }, options, address);
       };
       forwardOnce(target, { method: req.method ?? 'GET', url: path, headers: req.headers, body: raw }).then(
         (up) => {
@@ -168,33 +168,41 @@ export async function startProxy(target: string, log: RequestLog, options: Proxy
 /** Adds one forwarded request to the inspector's deliveries, with its signature check. */
 function recordDelivery(
   deliveries: Deliveries,
-  d: { req: IncomingMessage; path: string; raw: Buffer; status: number; latencyMs: number; responseHeaders: Record<string, string | string[] | undefined> },
+  d: {
+    method: string;
+    headers: Record<string, string | string[] | undefined>;
+    path: string;
+    raw: Buffer;
+    status: number;
+    latencyMs: number;
+    responseHeaders: Record<string, string | string[] | undefined>;
+  },
   options: ProxyOptions,
   proxyAddress: string,
   replayOf?: number,
-): void {
+): StoredDelivery {
   const pathOnly = d.path.split('?')[0] ?? d.path;
   const source = sourceOf(pathOnly);
   const base = (options.publicUrl ?? proxyAddress).replace(/\/+$/, '');
   const signature = checkSignature(source, options.secrets ?? {}, {
     rawBody: d.raw,
-    headers: d.req.headers,
+    headers: d.headers,
     publicUrl: `${base}${d.path}`,
-    contentType: d.req.headers['content-type'],
+    contentType: d.headers['content-type'] as string | undefined,
   });
-  deliveries.add({
+  return deliveries.add({
     time: new Date().toISOString(),
     ...(source ? { source } : {}),
-    method: d.req.method ?? 'GET',
+    method: d.method,
     path: redactPath(d.path),
     status: d.status,
     latencyMs: d.latencyMs,
-    requestHeaders: redactHeaders(d.req.headers),
+    requestHeaders: redactHeaders(d.headers),
     responseHeaders: redactHeaders(d.responseHeaders),
     ...(options.logBodies ? { body: d.raw.subarray(0, MAX_BODY).toString('utf8') } : {}),
     ...(signature ? { signature } : {}),
     ...(replayOf ? { replayOf } : {}),
-    raw: { path: d.path, headers: { ...d.req.headers }, body: d.raw },
+    raw: { path: d.path, headers: { ...d.headers }, body: d.raw },
   });
 }
 
@@ -209,9 +217,9 @@ export async function replay(target: string, deliveries: Deliveries, id: number,
   const up = await forwardOnce(target, { method: original.method, url: path, headers: original.raw.headers, body: original.raw.body }).catch(
     (error: NodeJS.ErrnoException) => ({ status: 502, headers: {}, body: Buffer.from(error.code ?? error.message), latencyMs: 0 }),
   );
-  const fakeReq = { method: original.method, headers: original.raw.headers } as IncomingMessage;
-  recordDelivery(deliveries, { req: fakeReq, path, raw: original.raw.body, status: up.status, latencyMs: up.latencyMs, responseHeaders: up.headers }, options, proxyAddress, id);
-  return deliveries.list().at(-1)?.id;
+  const headers = original.raw.headers;
+  const delivery = { method: original.method, headers, path, raw: original.raw.body, status: up.status, latencyMs: up.latencyMs, responseHeaders: up.headers };
+  return recordDelivery(deliveries, delivery, options, proxyAddress, id).id;
 }
 
 /** One GET of the upstream: its HTTP status, or the reason it did not answer. */
