@@ -20,6 +20,8 @@ build {
       "KUBERNETES_VERSION=${var.kubernetes_version}",
       "MINIKUBE_VERSION=${var.minikube_version}",
       "ISTIO_VERSION=${var.istio_version}",
+      "CRICTL_VERSION=${var.crictl_version}",
+      "AIRY_ARCH=${var.architecture}",
     ]
     scripts = [
       "${var.scripts_dir}/base.sh",

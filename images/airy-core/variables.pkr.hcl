@@ -34,6 +34,15 @@ variable "istio_version" {
   type = string
 }
 
+variable "crictl_version" {
+  type = string
+}
+
+variable "architecture" {
+  type        = string
+  description = "amd64 or arm64: every download in the provisioning scripts is for it."
+}
+
 variable "base_image" {
   type        = string
   default     = "https://cloud-images.ubuntu.com/releases/24.04/release/ubuntu-24.04-server-cloudimg-amd64.img"

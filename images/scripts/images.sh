@@ -1,21 +1,25 @@
 #!/usr/bin/env bash
-# Pre-pulls exactly the images of `airy-manifests images --profile local` into Minikube, so the first
-# `vagrant up` needs no registry. Minikube is started for this and stopped again.
+# Fills the box's image store so that the first `vagrant up` needs no registry: Kubernetes is started once (which
+# pulls what Kubernetes itself runs), then every image of /opt/airy/images.txt is pulled into containerd, and the
+# build fails if the store then lacks any of them. The list is `boxImages()` of @airy/manifests: every image any
+# pod of the platform, its optional tunnel, Istio and Kubernetes run.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . /tmp/airy-payload/scripts/lib.sh
 if skipping_downloads; then
   log "images: skipped (offline build)"
   exit 0
 fi
-: "${KUBERNETES_VERSION:?}"
-# shellcheck source=/dev/null
-. "${AIRY_PAYLOAD:?}/airy.env"
-sudo -u vagrant -H minikube start --driver=docker --kubernetes-version="${KUBERNETES_VERSION}" \
-  --extra-config=apiserver.service-node-port-range="${AIRY_NODE_PORT_RANGE:?}"
+AIRY_FACTS="${AIRY_PAYLOAD:?}/airy.env" /usr/local/bin/provisioning.sh start
 while read -r image; do
   [ -n "$image" ] || continue
   log "images: pulling $image"
-  sudo -u vagrant -H minikube image pull "$image"
+  crictl pull "$image" >/dev/null
 done </opt/airy/images.txt
-sudo -u vagrant -H minikube stop
-log "images: $(grep -c . /opt/airy/images.txt) images pre-pulled"
+held=$(crictl images -o json | jq -r '.images[].repoTags[]')
+missing=$(grep -vxF -f <(printf '%s\n' "$held") /opt/airy/images.txt || true)
+if [ -n "$missing" ]; then
+  log "images: the store lacks: $(echo "$missing" | tr '\n' ' ')"
+  exit 1
+fi
+minikube stop
+log "images: $(grep -c . /opt/airy/images.txt) images in the store, none missing"

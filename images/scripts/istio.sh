@@ -6,9 +6,9 @@ if skipping_downloads; then
   log "istio: skipped (offline build)"
   exit 0
 fi
-: "${ISTIO_VERSION:?}"
+: "${ISTIO_VERSION:?}" "${AIRY_ARCH:?}"
 tmp=$(mktemp -d)
-tarball="istio-${ISTIO_VERSION}-linux-amd64.tar.gz"
+tarball="istio-${ISTIO_VERSION}-linux-${AIRY_ARCH}.tar.gz"
 url="https://github.com/istio/istio/releases/download/${ISTIO_VERSION}/${tarball}"
 download_verified "$url" "$tmp/$tarball" "$url.sha256"
 tar -xzf "$tmp/$tarball" -C "$tmp"

@@ -1,45 +1,73 @@
 #!/usr/bin/env bash
-# Starts Minikube and applies the Airy Core manifests in dependency order. Runs at boot (airy-core.service) and is
+# Starts Kubernetes (Minikube's `none` driver: on the VM itself, so the ingress gateway's NodePorts 80 and 443 are
+# the VM's ports) and applies the Airy Core manifests in dependency order. Runs at boot (airy-core.service) and is
 # safe to re-run: every step checks before it acts, and `kubectl apply` is idempotent.
+#   provisioning.sh          start Kubernetes, create the Secrets, install Istio, apply the platform
+#   provisioning.sh start    start Kubernetes only (the box build uses it to fill the image store)
 set -euo pipefail
 deployments=${AIRY_DEPLOYMENTS:-/opt/airy/deployments}
 user=${AIRY_USER:-vagrant}
-# The box's facts (namespace, Secret, node ports), written by airy-box build from @airy/manifests.
+# The box's facts (namespace, Secrets, ports, reservation), written by airy-box build from @airy/manifests.
 facts=${AIRY_FACTS:-/opt/airy/airy.env}
 set -a
 # shellcheck source=/dev/null
 . "$facts"
 set +a
 : "${AIRY_NAMESPACE:?} ${AIRY_POSTGRES_SECRET:?} ${AIRY_POSTGRES_USER:?} ${AIRY_NODE_PORT_RANGE:?}"
-: "${AIRY_POSTGRES_USER_KEY:?} ${AIRY_POSTGRES_PASSWORD_KEY:?}"
+: "${AIRY_POSTGRES_USER_KEY:?} ${AIRY_POSTGRES_PASSWORD_KEY:?} ${AIRY_SYSTEM_RESERVED:?} ${AIRY_KUBERNETES_VERSION:?}"
+: "${AIRY_NGROK_SECRET:?} ${AIRY_NGROK_TOKEN_KEY:?} ${AIRY_TUNNEL_FILE:?}"
+# Handed over by bootstrap when the user asks for the in-cluster tunnel; 0600, root's.
+token_file=${AIRY_NGROK_TOKEN_FILE:-/etc/airy/ngrok-authtoken}
 log() { printf '[airy] %s\n' "$*"; }
-as_user() { sudo -u "$user" -H "$@"; }
+export KUBECONFIG=/root/.kube/config
 
 if ! command -v minikube >/dev/null; then
   log "minikube is not installed (an offline-built box): nothing to start"
   exit 0
 fi
-if ! as_user minikube status >/dev/null 2>&1; then
-  as_user minikube start --driver=docker --extra-config=apiserver.service-node-port-range="$AIRY_NODE_PORT_RANGE"
+if ! minikube status >/dev/null 2>&1; then
+  minikube start --driver=none --container-runtime=containerd \
+    --kubernetes-version="$AIRY_KUBERNETES_VERSION" \
+    --extra-config=apiserver.service-node-port-range="$AIRY_NODE_PORT_RANGE" \
+    --extra-config=kubelet.system-reserved="$AIRY_SYSTEM_RESERVED"
 fi
+# The vagrant user's kubectl: the same cluster, certificates inlined (root's files are not theirs to read).
+home=$(getent passwd "$user" | cut -d: -f6)
+if [ -n "$home" ]; then
+  install -d -m 0700 -o "$user" -g "$user" "$home/.kube"
+  (umask 077 && kubectl config view --flatten --minify >"$home/.kube/config.tmp")
+  chown "$user:$user" "$home/.kube/config.tmp"
+  mv "$home/.kube/config.tmp" "$home/.kube/config"
+fi
+[ "${1:-}" = start ] && exit 0
 
 # The database credentials: created once, with a random password, never stored in the box.
-if ! as_user kubectl get namespace "$AIRY_NAMESPACE" >/dev/null 2>&1; then
-  as_user kubectl apply -f "$deployments/namespace.yaml"
+if ! kubectl get namespace "$AIRY_NAMESPACE" >/dev/null 2>&1; then
+  kubectl apply -f "$deployments/namespace.yaml"
 fi
-if ! as_user kubectl -n "$AIRY_NAMESPACE" get secret "$AIRY_POSTGRES_SECRET" >/dev/null 2>&1; then
-  as_user kubectl -n "$AIRY_NAMESPACE" create secret generic "$AIRY_POSTGRES_SECRET" \
+if ! kubectl -n "$AIRY_NAMESPACE" get secret "$AIRY_POSTGRES_SECRET" >/dev/null 2>&1; then
+  kubectl -n "$AIRY_NAMESPACE" create secret generic "$AIRY_POSTGRES_SECRET" \
     --from-literal="$AIRY_POSTGRES_USER_KEY=$AIRY_POSTGRES_USER" \
     --from-literal="$AIRY_POSTGRES_PASSWORD_KEY=$(openssl rand -base64 24)"
 fi
 
-if ! as_user kubectl get namespace istio-system >/dev/null 2>&1; then
-  as_user istioctl install -y -f "$deployments/istio-operator.yaml"
+if ! kubectl get namespace istio-system >/dev/null 2>&1; then
+  istioctl install -y -f "$deployments/istio-operator.yaml"
 fi
 
 # kustomization.yaml lists the components in dependency order.
 sed -n 's/^  - \(.*\.yaml\)$/\1/p' "$deployments/kustomization.yaml" | while read -r file; do
   log "applying $file"
-  as_user kubectl apply -f "$deployments/$file"
+  kubectl apply -f "$deployments/$file"
 done
+
+# The in-cluster tunnel runs only with the user's ngrok authtoken: its Secret is made from the file (never from
+# the command line), then the agent is applied.
+if [ -s "$token_file" ]; then
+  if ! kubectl -n "$AIRY_NAMESPACE" get secret "$AIRY_NGROK_SECRET" >/dev/null 2>&1; then
+    kubectl -n "$AIRY_NAMESPACE" create secret generic "$AIRY_NGROK_SECRET" --from-file="$AIRY_NGROK_TOKEN_KEY=$token_file"
+  fi
+  log "applying $AIRY_TUNNEL_FILE"
+  kubectl apply -f "$deployments/$AIRY_TUNNEL_FILE"
+fi
 log "Airy Core manifests applied"

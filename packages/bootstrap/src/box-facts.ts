@@ -5,9 +5,13 @@ export const BOX_FACTS = {
   "vm": {
     "cpus": 4,
     "memoryMiB": 8192,
-    "overhead": {
-      "cpuMillicores": 1500,
-      "memoryBytes": 2684354560
+    "reserved": {
+      "cpuMillicores": 500,
+      "memoryBytes": 1073741824
+    },
+    "system": {
+      "cpuMillicores": 950,
+      "memoryBytes": 580911104
     }
   },
   "host": "airy.core",
@@ -25,25 +29,33 @@ export const BOX_FACTS = {
     "component": "kafka",
     "port": 9092
   },
+  "ngrok": {
+    "secret": "ngrok",
+    "tokenKey": "authtoken"
+  },
   "schemaRegistry": {
     "component": "schema-registry",
     "port": 8081
   },
-  "ingress": {
-    "nodePorts": {
-      "http": 80,
-      "https": 443
+  "ports": {
+    "http": {
+      "host": 8080,
+      "vm": 80
+    },
+    "https": {
+      "host": 8443,
+      "vm": 443
     },
     "nodePortRange": "80-32767"
   },
   "resources": {
     "requests": {
-      "cpuMillicores": 720,
-      "memoryBytes": 2382364672
+      "cpuMillicores": 1020,
+      "memoryBytes": 3456106496
     },
     "limits": {
-      "cpuMillicores": 3450,
-      "memoryBytes": 4294967296
+      "cpuMillicores": 7450,
+      "memoryBytes": 6576668672
     }
   },
   "componentVersions": {
@@ -54,6 +66,7 @@ export const BOX_FACTS = {
     "ngrokAgent": "3.19.1",
     "kubernetes": "v1.31.4",
     "minikube": "v1.35.0",
+    "crictl": "v1.31.1",
     "airyCore": "0.54.0"
   },
   "webhooks": [

@@ -36,8 +36,8 @@ export interface PreflightInput {
   readonly boxSize?: number;
   /** The box's architecture, when known. */
   readonly boxArchitecture?: Architecture;
-  /** What the platform requests and is limited to (the box's own, {@link BOX_FACTS}, unless a test says otherwise). */
-  readonly resources?: { readonly requests: { readonly cpuMillicores: number }; readonly limits: { readonly memoryBytes: number } };
+  /** What the platform requests (the box's own, {@link BOX_FACTS}, unless a test says otherwise). */
+  readonly resources?: { readonly requests: { readonly cpuMillicores: number; readonly memoryBytes: number } };
 }
 
 /** One check's outcome. `code` names a failure, e.g. RSRC_INSUFFICIENT_CORES. */
@@ -86,10 +86,12 @@ export function preflight(host: HostView, input: PreflightInput): PreflightCheck
         : { name: 'architecture', ok: true, detail: arch },
   );
 
-  // The VM must hold the platform plus Kubernetes and Istio; the host must hold the VM plus itself.
+  // The node (the VM less what the kubelet keeps for the OS) must hold the platform's requests plus what Kubernetes
+  // and Istio request; the host must hold the VM plus itself.
   const resources = input.resources ?? BOX_FACTS.resources;
-  const needCpus = Math.ceil((resources.requests.cpuMillicores + BOX_FACTS.vm.overhead.cpuMillicores) / 1000);
-  const needMiB = Math.ceil((resources.limits.memoryBytes + BOX_FACTS.vm.overhead.memoryBytes) / MiB);
+  const { reserved, system } = BOX_FACTS.vm;
+  const needCpus = Math.ceil((resources.requests.cpuMillicores + system.cpuMillicores + reserved.cpuMillicores) / 1000);
+  const needMiB = Math.ceil((resources.requests.memoryBytes + system.memoryBytes + reserved.memoryBytes) / MiB);
   add(
     input.cpus < needCpus
       ? { name: 'vm cpus', ok: false, code: 'RSRC_INSUFFICIENT_VM_CPUS', detail: `--cpus ${input.cpus} is below the platform's ${needCpus}`, fix: `pass --cpus ${needCpus} or more` }
@@ -98,7 +100,7 @@ export function preflight(host: HostView, input: PreflightInput): PreflightCheck
   add(
     input.memoryMiB < needMiB
       ? { name: 'vm memory', ok: false, code: 'RSRC_INSUFFICIENT_VM_MEMORY', detail: `--memory ${input.memoryMiB} is below the platform's ${needMiB} MiB`, fix: `pass --memory ${needMiB} or more` }
-      : { name: 'vm memory', ok: true, detail: `${input.memoryMiB} MiB (the platform needs ${needMiB} MiB at its limits)` },
+      : { name: 'vm memory', ok: true, detail: `${input.memoryMiB} MiB (the platform, Kubernetes and Istio request ${needMiB} MiB with the OS's share)` },
   );
   add(
     host.cpus < input.cpus + HOST_RESERVE.cpus

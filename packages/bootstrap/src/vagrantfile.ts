@@ -19,7 +19,7 @@ export interface VagrantfileOptions extends Omit<MachineSpec, 'privateNetwork'> 
 export const DEFAULT_IP = '192.168.56.10';
 export const HOST_NAME = BOX_FACTS.host;
 /** Forwarded ingress ports on 127.0.0.1 by default. */
-export const DEFAULT_PORTS = { http: 8080, https: 8443 } as const;
+export const DEFAULT_PORTS = { http: BOX_FACTS.ports.http.host, https: BOX_FACTS.ports.https.host } as const;
 
 /**
  * A Ruby string literal that cannot interpolate: single quotes, where Ruby reads only `\\` and `\'` as escapes.
@@ -66,8 +66,8 @@ export function renderVagrantfile(o: VagrantfileOptions): string {
     '  config.vm.box_check_update = false',
     `  config.vm.hostname = ${rb(HOST_NAME.replace('.', '-'))}`,
     ...(o.privateNetwork === false ? [] : [`  config.vm.network "private_network", ip: ${rb(o.ip ?? DEFAULT_IP)}`]),
-    `  config.vm.network "forwarded_port", guest: ${BOX_FACTS.ingress.nodePorts.http}, host: ${ports.http}, host_ip: "127.0.0.1"`,
-    `  config.vm.network "forwarded_port", guest: ${BOX_FACTS.ingress.nodePorts.https}, host: ${ports.https}, host_ip: "127.0.0.1"`,
+    `  config.vm.network "forwarded_port", guest: ${BOX_FACTS.ports.http.vm}, host: ${ports.http}, host_ip: "127.0.0.1"`,
+    `  config.vm.network "forwarded_port", guest: ${BOX_FACTS.ports.https.vm}, host: ${ports.https}, host_ip: "127.0.0.1"`,
     '  config.vm.synced_folder ".", "/vagrant", disabled: true',
   ];
   if (o.provider === 'virtualbox') {

@@ -148,6 +148,8 @@ export async function buildBox(options: BuildOptions, signal?: AbortSignal): Pro
       kubernetes_version: COMPONENT_VERSIONS.kubernetes,
       minikube_version: COMPONENT_VERSIONS.minikube,
       istio_version: COMPONENT_VERSIONS.istio,
+      crictl_version: COMPONENT_VERSIONS.crictl,
+      architecture: ARCH,
       accelerator: chooseAccelerator(facts, options.accelerator),
       output_directory: work,
       payload_dir: payload,

@@ -1,11 +1,11 @@
 /** The box's content manifest, derived from @airy/manifests: the exact images, versions and manifests inside. */
 import { createHash } from 'node:crypto';
 import { type Architecture, BOX_NAME, type BoxContentManifest, type Provider } from '@airy/box-catalog';
-import { BOX_PLATFORM_OPTIONS, COMPONENT_VERSIONS, platformImages, renderFiles, renderPlatform } from '@airy/manifests';
+import { boxFiles, boxImages, COMPONENT_VERSIONS } from '@airy/manifests';
 
 /** The rendered manifests the box bakes in (the same as `infrastructure/deployments/`). */
 export function boxManifestFiles(): Map<string, string> {
-  return renderFiles(renderPlatform(BOX_PLATFORM_OPTIONS));
+  return boxFiles();
 }
 
 /** SHA-256 over the rendered files, names included, in name order. */
@@ -38,7 +38,7 @@ export function contentManifest(facts: BuildFacts): BoxContentManifest {
     createdAt: facts.createdAt,
     gitCommit: facts.gitCommit,
     components: { ...COMPONENT_VERSIONS },
-    images: platformImages(BOX_PLATFORM_OPTIONS),
+    images: boxImages(),
     manifestsHash: manifestsHash(boxManifestFiles()),
     skipped: [...facts.skipped],
   };

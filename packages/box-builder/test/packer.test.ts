@@ -82,7 +82,7 @@ test('the templates and provisioning scripts restate no box fact: they receive t
   const facts = boxFacts();
   const scripts = readdirSync(join(IMAGES_DIR, 'scripts')).map((f) => readFileSync(join(IMAGES_DIR, 'scripts', f), 'utf8')).join('\n');
   const templates = readdirSync(join(IMAGES_DIR, 'airy-core')).map((f) => readFileSync(join(IMAGES_DIR, 'airy-core', f), 'utf8')).join('\n');
-  for (const literal of [facts.postgres.secret, facts.ingress.nodePortRange, `-n ${facts.namespace} `, `=${facts.postgres.user} `]) {
+  for (const literal of [facts.postgres.secret, facts.ports.nodePortRange, systemReserved(), BOX_TUNNEL_FILE, `-n ${facts.namespace} `, `=${facts.postgres.user} `]) {
     assert.not.ok(scripts.includes(literal), `a provisioning script restates ${literal}`);
   }
   assert.not.match(templates, /default\s*=\s*(4|8192)\b/, 'the VM size is not restated in the Packer variables');

@@ -4,18 +4,30 @@
  * the platform model. Bootstrap compiles them in (so a laptop install needs no Kubernetes code), box-builder hands
  * them to Packer (variables) and to the provisioning scripts (an env file), so nothing is restated by hand.
  */
-import { INGRESS, MINIKUBE_NODE_PORT_RANGE } from './components/ingress.js';
 import { KAFKA } from './components/kafka.js';
+import { NGROK } from './components/ngrok.js';
 import { POSTGRES } from './components/postgres.js';
 import { SCHEMA_REGISTRY } from './components/schema-registry.js';
 import { resolveOptions } from './options.js';
-import { BOX_PLATFORM_OPTIONS, LOCAL_VM, platformResources, type ResourceTotals } from './platform.js';
+import { BOX_PLATFORM_OPTIONS, BOX_TUNNEL_OPTIONS, platformResources, type ResourceTotals } from './platform.js';
+import { NODE_PORT_RANGE, PORT_CHAIN } from './port-chain.js';
+import { BOX_TUNNEL_FILE } from './render.js';
+import { LOCAL_VM, nodeBudget, systemReserved } from './sizing.js';
 import { COMPONENT_VERSIONS } from './versions.js';
 import { WEBHOOK_SOURCES } from './webhooks.js';
 
 /** The box's facts; see the module comment. */
 export interface BoxFacts {
-  readonly vm: { readonly cpus: number; readonly memoryMiB: number; readonly overhead: ResourceTotals };
+  /**
+   * The VM's default size; `reserved` is what the kubelet keeps for the OS, `system` what Kubernetes' own pods and
+   * Istio request. The platform's requests plus both must fit the VM.
+   */
+  readonly vm: {
+    readonly cpus: number;
+    readonly memoryMiB: number;
+    readonly reserved: ResourceTotals;
+    readonly system: ResourceTotals;
+  };
   /** The host name the ingress answers to, e.g. `airy.core`. */
   readonly host: string;
   readonly namespace: string;
@@ -29,9 +41,15 @@ export interface BoxFacts {
     readonly passwordKey: string;
   };
   readonly kafka: { readonly component: string; readonly port: number };
+  /** The Secret the in-cluster ngrok agent reads its authtoken from. */
+  readonly ngrok: { readonly secret: string; readonly tokenKey: string };
   readonly schemaRegistry: { readonly component: string; readonly port: number };
-  /** The ingress gateway's NodePorts in the VM, and the NodePort range Minikube must allow for them. */
-  readonly ingress: { readonly nodePorts: { readonly http: number; readonly https: number }; readonly nodePortRange: string };
+  /** The port chain's ends: host port → VM port (= the gateway's NodePort), and the NodePort range that allows them. */
+  readonly ports: {
+    readonly http: { readonly host: number; readonly vm: number };
+    readonly https: { readonly host: number; readonly vm: number };
+    readonly nodePortRange: string;
+  };
   /** What the platform's long-running pods request and are limited to, summed. */
   readonly resources: { readonly requests: ResourceTotals; readonly limits: ResourceTotals };
   readonly componentVersions: Readonly<Record<string, string>>;
@@ -42,8 +60,13 @@ export interface BoxFacts {
 export function boxFacts(): BoxFacts {
   const config = resolveOptions(BOX_PLATFORM_OPTIONS);
   const resources = platformResources(BOX_PLATFORM_OPTIONS);
+  const budget = nodeBudget(BOX_PLATFORM_OPTIONS);
+  const system = {
+    cpuMillicores: budget.requests.istio.cpuMillicores + budget.requests.kubeSystem.cpuMillicores,
+    memoryBytes: budget.requests.istio.memoryBytes + budget.requests.kubeSystem.memoryBytes,
+  };
   return {
-    vm: { cpus: LOCAL_VM.cpus, memoryMiB: LOCAL_VM.memoryMiB, overhead: { ...LOCAL_VM.overhead } },
+    vm: { cpus: LOCAL_VM.cpus, memoryMiB: LOCAL_VM.memoryMiB, reserved: { ...LOCAL_VM.reserved }, system },
     host: config.ingress.hosts[0] as string,
     namespace: config.namespace,
     postgres: {
@@ -56,15 +79,20 @@ export function boxFacts(): BoxFacts {
       passwordKey: POSTGRES.passwordKey,
     },
     kafka: { component: KAFKA.component, port: KAFKA.port },
+    ngrok: { secret: resolveOptions(BOX_TUNNEL_OPTIONS).ngrok.authtokenSecret, tokenKey: NGROK.tokenKey },
     schemaRegistry: { component: SCHEMA_REGISTRY.component, port: SCHEMA_REGISTRY.port },
-    ingress: { nodePorts: { ...INGRESS.localNodePorts }, nodePortRange: MINIKUBE_NODE_PORT_RANGE },
+    ports: {
+      http: { host: PORT_CHAIN.http.host, vm: PORT_CHAIN.http.vm },
+      https: { host: PORT_CHAIN.https.host, vm: PORT_CHAIN.https.vm },
+      nodePortRange: NODE_PORT_RANGE,
+    },
     resources: { requests: resources.requests, limits: resources.limits },
     componentVersions: { ...COMPONENT_VERSIONS },
     webhooks: WEBHOOK_SOURCES.map((s) => ({ source: s.source, path: s.path })),
   };
 }
 
-const SAFE = /^[A-Za-z0-9._:/-]+$/;
+const SAFE = /^[A-Za-z0-9._:/=,-]+$/;
 
 /**
  * The facts the provisioning scripts need, as a shell env file (`set -a; . airy.env`). Every value is checked to
@@ -78,7 +106,12 @@ export function boxFactsEnv(facts: BoxFacts = boxFacts()): string {
     AIRY_POSTGRES_USER: facts.postgres.user,
     AIRY_POSTGRES_USER_KEY: facts.postgres.userKey,
     AIRY_POSTGRES_PASSWORD_KEY: facts.postgres.passwordKey,
-    AIRY_NODE_PORT_RANGE: facts.ingress.nodePortRange,
+    AIRY_NODE_PORT_RANGE: facts.ports.nodePortRange,
+    AIRY_SYSTEM_RESERVED: systemReserved(),
+    AIRY_NGROK_SECRET: facts.ngrok.secret,
+    AIRY_NGROK_TOKEN_KEY: facts.ngrok.tokenKey,
+    AIRY_TUNNEL_FILE: BOX_TUNNEL_FILE,
+    AIRY_KUBERNETES_VERSION: facts.componentVersions.kubernetes as string,
     AIRY_VM_CPUS: facts.vm.cpus,
     AIRY_VM_MEMORY_MIB: facts.vm.memoryMiB,
   };

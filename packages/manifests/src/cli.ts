@@ -4,7 +4,8 @@ import { Option } from 'commander';
 import { createProgram, ExitCode, packageVersion, runCli, usageError } from '@airy/cli-kit';
 import { readManifests, readOptionsFile, renderedPassword, UnreadablePathError, UnwritablePathError, writeRendered } from './files.js';
 import { KAFKA_MODES, type KafkaMode, OptionError, type PlatformOptions, PROFILES, resolveOptions } from './options.js';
-import { formatTotals, LOCAL_VM, platformImages, platformResources, renderPlatform } from './platform.js';
+import { formatTotals, platformImages, platformResources, renderPlatform, type ResourceTotals } from './platform.js';
+import { nodeBudget } from './sizing.js';
 import { renderFiles, renderStream } from './render.js';
 import { formatProblem, validateDocuments } from './validate.js';
 
@@ -168,12 +169,13 @@ platformCommand('resources', 'sum the CPU and memory requests and limits of the 
     const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
     for (const r of rows) process.stdout.write(`${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()}\n`);
     if (resolveOptions(options).profile === 'local') {
-      const cpu = LOCAL_VM.overhead.cpuMillicores + totals.requests.cpuMillicores;
-      const memory = LOCAL_VM.overhead.memoryBytes + totals.limits.memoryBytes;
+      const b = nodeBudget(options);
+      const f = (t: ResourceTotals) => formatTotals(t);
       process.stdout.write(
-        `with Kubernetes and Istio (${formatTotals(LOCAL_VM.overhead).cpu} CPU, ${formatTotals(LOCAL_VM.overhead).memory}): ` +
-          `${formatTotals({ cpuMillicores: cpu, memoryBytes: 0 }).cpu} of ${LOCAL_VM.cpus} CPUs requested, ` +
-          `${formatTotals({ cpuMillicores: 0, memoryBytes: memory }).memory} of ${LOCAL_VM.memoryMiB}Mi at the limits\n`,
+        `node of the ${b.vm.cpus}-CPU, ${b.vm.memoryMiB}Mi VM: ${f(b.allocatable).cpu} CPU and ${f(b.allocatable).memory} allocatable; ` +
+          `requested with Istio (${f(b.requests.istio).cpu}, ${f(b.requests.istio).memory}) and Kubernetes ` +
+          `(${f(b.requests.kubeSystem).cpu}, ${f(b.requests.kubeSystem).memory}): ${f(b.requests.total).cpu} CPU, ` +
+          `${f(b.requests.total).memory}${b.fits ? '' : ' (does not fit)'}\n`,
       );
     }
   });

@@ -7,7 +7,18 @@ export type { KubeObject } from './components/common.js';
 export { EXTERNAL_SECRETS_ANNOTATION } from './components/common.js';
 export { app } from './components/apps.js';
 export { type BoxFacts, boxFacts, boxFactsEnv } from './box-facts.js';
-export { INGRESS, MINIKUBE_NODE_PORT_RANGE, type Route, routes } from './components/ingress.js';
+export { INGRESS, type Route, routes, webhookRoutes } from './components/ingress.js';
+export { coreImage } from './components/airy-core.js';
+export {
+  CORE_COMPONENTS,
+  type CoreComponent,
+  type RouteRule,
+  SOURCE_NAMES,
+  type SourceName,
+  sourceSecret,
+} from './airy-core.js';
+export { type Hop, NODE_PORT_RANGE, PORT_CHAIN, PortChainError, walkIngress } from './port-chain.js';
+export { istioRequests, KUBE_SYSTEM_REQUESTS, LOCAL_VM, type NodeBudget, nodeBudget, systemReserved } from './sizing.js';
 export { KAFKA, kafkaBootstrap } from './components/kafka.js';
 export { POSTGRES } from './components/postgres.js';
 export { SCHEMA_REGISTRY, schemaRegistryUrl } from './components/schema-registry.js';
@@ -17,14 +28,12 @@ export {
   type AppSpec,
   CONTROLLER_LAYOUTS,
   type ControllerLayout,
-  coreApps,
   type IngressProps,
   KAFKA_MODES,
   type KafkaMode,
   type KafkaProps,
   type NgrokProps,
   OptionError,
-  PLATFORM_TOPICS,
   type PlatformConfig,
   type PlatformOptions,
   type PostgresProps,
@@ -38,9 +47,10 @@ export {
 } from './options.js';
 export {
   BOX_PLATFORM_OPTIONS,
+  BOX_TUNNEL_OPTIONS,
+  boxImages,
   type ComponentManifest,
   formatTotals,
-  LOCAL_VM,
   type Platform,
   type PlatformResources,
   platformImages,
@@ -49,9 +59,9 @@ export {
   type ResourceTotals,
   renderPlatform,
 } from './platform.js';
-export { GENERATED_HEADER, ISTIO_OPERATOR_FILE, renderFiles, renderStream, toYaml } from './render.js';
+export { BOX_TUNNEL_FILE, boxFiles, GENERATED_HEADER, ISTIO_OPERATOR_FILE, renderFiles, renderStream, toYaml } from './render.js';
 export { formatProblem, type Problem, type SourceDocument, type ValidationReport, validateDocuments } from './validate.js';
-export { COMPONENT_VERSIONS, CONFLUENT_PLATFORM, IMAGES } from './versions.js';
+export { AIRY_CORE_RELEASE, COMPONENT_VERSIONS, CONFLUENT_PLATFORM, IMAGES, ISTIO_IMAGES, KUBERNETES_IMAGES } from './versions.js';
 export {
   INGRESS_GATEWAY,
   ingressGatewayUrl,

@@ -2,8 +2,7 @@
  * The platform's options (what users set) and their resolution into a complete configuration
  * (what the components render). Defaults come from the profile.
  */
-import { COMPONENT_VERSIONS } from './versions.js';
-import { WEBHOOK_SOURCES } from './webhooks.js';
+import { CORE_COMPONENTS, type CoreComponent, PLATFORM_TOPICS, SOURCE_NAMES, type SourceName, sourceComponents } from './airy-core.js';
 
 /** The two profiles: one machine (Minikube in the box), or a real multi-node cluster. */
 export const PROFILES = ['local', 'production'] as const;
@@ -145,10 +144,15 @@ export interface PlatformOptions {
   readonly topics?: readonly TopicSpec[];
   readonly ingress?: IngressProps;
   readonly ngrok?: NgrokProps;
-  /** Apps added to the platform's own (API, UI, webhook connectors). */
+  /** Apps added to the platform's own (the Airy Core release's components). */
   readonly apps?: readonly AppSpec[];
-  /** Replace the platform's own apps instead of adding to them. @default false */
+  /** Leave out the Airy Core release's components: only the infrastructure and your apps. @default false */
   readonly replaceCoreApps?: boolean;
+  /**
+   * Webhook sources to run (the release's optional source components). Each reads its credentials from a Secret
+   * you create, named `sources-<source>`. @default none
+   */
+  readonly sources?: readonly SourceName[];
 }
 
 /** An option with a bad value. The CLI turns it into a usage error (exit 2). */
@@ -179,6 +183,13 @@ export interface PlatformConfig {
   readonly ingress: Resolved<IngressProps>;
   readonly ngrok: Resolved<Omit<NgrokProps, 'domain'>> & { readonly domain: string | undefined };
   readonly apps: readonly Resolved<AppSpec>[];
+  /** The Airy Core release's components that run (mandatory ones and enabled sources), with their sizes. */
+  readonly core: {
+    readonly components: readonly CoreComponent[];
+    readonly sources: readonly SourceName[];
+    readonly replicas: number;
+    readonly resources: { readonly spring: ResourceSpec; readonly frontend: ResourceSpec; readonly controller: ResourceSpec };
+  };
   /** Replication of internal topics and `min.insync.replicas`, from the broker count. */
   readonly replication: { readonly factor: number; readonly minInsync: number };
 }
@@ -205,6 +216,9 @@ const PROFILE_DEFAULTS = {
       schemaRegistry: r('100m', '256Mi', '500m', '512Mi'),
       postgres: r('100m', '256Mi', '500m', '512Mi'),
       app: r('50m', '192Mi', '250m', '384Mi'),
+      // The release sets no resources; a Spring Boot app with Kafka Streams needs about this much.
+      spring: r('100m', '384Mi', '1', '768Mi'),
+      frontend: r('10m', '32Mi', '200m', '128Mi'),
     },
     ngrok: true,
   },
@@ -223,38 +237,12 @@ const PROFILE_DEFAULTS = {
       schemaRegistry: r('250m', '1Gi', '1', '1Gi'),
       postgres: r('500m', '1Gi', '2', '2Gi'),
       app: r('250m', '512Mi', '1', '1Gi'),
+      spring: r('250m', '768Mi', '2', '1536Mi'),
+      frontend: r('50m', '64Mi', '500m', '256Mi'),
     },
     ngrok: false,
   },
 } as const;
-
-/** The platform's own topics, from the original Airy Core. */
-export const PLATFORM_TOPICS: readonly TopicSpec[] = [
-  { name: 'application.communication.channels' },
-  { name: 'application.communication.messages', config: { 'cleanup.policy': 'compact' } },
-  { name: 'application.communication.metadata', config: { 'cleanup.policy': 'compact' } },
-  { name: 'application.communication.read-receipt' },
-  { name: 'application.communication.tags', config: { 'cleanup.policy': 'compact' } },
-  { name: 'application.communication.webhooks' },
-  { name: 'ops.application.health', config: { 'retention.ms': String(60 * 60 * 1000) } },
-  { name: 'source.facebook.events' },
-  { name: 'source.facebook.transformed-events' },
-];
-
-/** The platform's own services: the API, the UI, and one webhook connector per source. */
-export function coreApps(): AppSpec[] {
-  const airy = (path: string) => `ghcr.io/airyhq/${path}:${COMPONENT_VERSIONS.airyCore}`;
-  return [
-    { name: 'api-communication', image: airy('api/communication'), port: 8080, routes: ['/api'], database: true },
-    { name: 'frontend-ui', image: airy('frontend/ui'), port: 8080, routes: ['/'] },
-    ...WEBHOOK_SOURCES.map((s) => ({
-      name: s.service,
-      image: airy(`sources/${s.source}-connector`),
-      port: 8080,
-      routes: [s.path],
-    })),
-  ];
-}
 
 const DNS_LABEL = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
@@ -358,6 +346,8 @@ export function resolveOptions(options: PlatformOptions = {}): PlatformConfig {
   const secretName = name('postgres.existingSecret', pg.existingSecret, 'postgres-credentials');
 
   const partitions = d.partitions;
+  const sources = [...new Set(list('sources', options.sources).map((s, i) => oneOf(`sources[${i}]`, s, SOURCE_NAMES, 'facebook')))];
+  const coreComponents = options.replaceCoreApps ? [] : [...CORE_COMPONENTS, ...sources.flatMap(sourceComponents)];
   const topicSpecs = [
     ...PLATFORM_TOPICS.map((t, i) => [`platformTopics[${i}]`, t] as const),
     ...list('topics', options.topics).map((t, i) => [`topics[${i}]`, t] as const),
@@ -378,7 +368,6 @@ export function resolveOptions(options: PlatformOptions = {}): PlatformConfig {
 
   // Users' apps are named by their own index in the errors, whatever comes before them.
   const appSpecs = [
-    ...(options.replaceCoreApps ? [] : coreApps()).map((a, i) => [`coreApps[${i}]`, a] as const),
     ...list('apps', options.apps).map((a, i) => [`apps[${i}]`, a] as const),
   ];
   const apps = appSpecs.map(([at, a]) => ({
@@ -396,8 +385,8 @@ export function resolveOptions(options: PlatformOptions = {}): PlatformConfig {
     resources: a.resources ?? d.resources.app,
   }));
   const seenApps = new Set<string>();
-  for (const a of apps) {
-    if (seenApps.has(a.name)) throw new OptionError('apps', `app "${a.name}" is defined twice`);
+  for (const a of [...coreComponents, ...apps]) {
+    if (seenApps.has(a.name)) throw new OptionError('apps', `app "${a.name}" is defined twice (or is a name of the release)`);
     seenApps.add(a.name);
   }
 
@@ -446,6 +435,17 @@ export function resolveOptions(options: PlatformOptions = {}): PlatformConfig {
       authtokenSecret: name('ngrok.authtokenSecret', options.ngrok?.authtokenSecret, 'ngrok'),
     },
     apps,
+    core: {
+      components: coreComponents,
+      sources,
+      replicas: d.appReplicas,
+      resources: {
+        spring: d.resources.spring,
+        frontend: d.resources.frontend,
+        // The release's own sizes for its controller.
+        controller: r('50m', '32Mi', '50m', '128Mi'),
+      },
+    },
     replication: { factor, minInsync: factor >= 3 ? 2 : 1 },
   };
 }

@@ -2,6 +2,7 @@
  * The whole platform as data: every component's objects, in the order they are applied, plus the derived facts
  * other packages need (the images to pre-pull, the summed resources).
  */
+import { airyCore } from './components/airy-core.js';
 import { apps } from './components/apps.js';
 import { type KubeObject, plain } from './components/common.js';
 import { ingress, istioOperator } from './components/ingress.js';
@@ -14,6 +15,7 @@ import { topics } from './components/topics.js';
 import { zookeeper } from './components/zookeeper.js';
 import { type PlatformConfig, type PlatformOptions, resolveOptions } from './options.js';
 import { formatCpu, formatMemory, parseCpu, parseMemory } from './quantity.js';
+import { ISTIO_IMAGES, KUBERNETES_IMAGES } from './versions.js';
 
 /** One component's objects; `file` is where `render` writes them. */
 export interface ComponentManifest {
@@ -40,6 +42,7 @@ const COMPONENTS: ReadonlyArray<readonly [string, (config: PlatformConfig) => Ku
   ['schema-registry', schemaRegistry],
   ['topics', topics],
   ['ngrok', ngrok],
+  ['airy-core', airyCore],
   ['apps', apps],
   ['ingress', ingress],
 ];
@@ -147,14 +150,6 @@ export function platformResources(options: PlatformOptions = {}): PlatformResour
   return { ...total, components };
 }
 
-/** The VM the local profile is sized for (the box's default), and what Kubernetes and Istio take of it. */
-export const LOCAL_VM = {
-  cpus: 4,
-  memoryMiB: 8192,
-  /** Minikube's control plane, kubelet, CoreDNS and Istio's ingress gateway, measured with room to spare. */
-  overhead: { cpuMillicores: 1500, memoryBytes: 2560 * 2 ** 20 },
-} as const;
-
 /** Totals as Kubernetes quantities, for printing. */
 export function formatTotals(t: ResourceTotals): { cpu: string; memory: string } {
   return { cpu: formatCpu(t.cpuMillicores), memory: formatMemory(t.memoryBytes) };
@@ -163,8 +158,23 @@ export function formatTotals(t: ResourceTotals): { cpu: string; memory: string }
 /**
  * The options the Vagrant box is built with, and so what `infrastructure/deployments/` holds: the local profile,
  * with database credentials in a Secret that the box's provisioning creates on first boot (no password in git).
+ * The in-cluster ngrok agent needs your authtoken, so it is not in the default set: the box carries it beside
+ * (`BOX_OPTIONAL_OPTIONS`) and starts it when bootstrap hands it a token.
  */
 export const BOX_PLATFORM_OPTIONS: PlatformOptions = {
   profile: 'local',
   postgres: { existingSecret: 'postgres-credentials' },
+  ngrok: { enabled: false },
 };
+
+/** The box's optional part: the in-cluster ngrok agent, applied at boot once its Secret exists. */
+export const BOX_TUNNEL_OPTIONS: PlatformOptions = { ...BOX_PLATFORM_OPTIONS, ngrok: { enabled: true } };
+
+/**
+ * Every image the box must hold so that its first boot needs no registry: what any pod of the platform (and of
+ * its optional tunnel) runs, init containers and Jobs included, Istio's control plane and gateway, and what
+ * Kubernetes itself runs. Sorted and unique.
+ */
+export function boxImages(): string[] {
+  return [...new Set([...platformImages(BOX_TUNNEL_OPTIONS), ISTIO_IMAGES.pilot, ISTIO_IMAGES.proxy, ...KUBERNETES_IMAGES])].sort();
+}

@@ -1,10 +1,17 @@
 /**
  * Exact versions of everything the platform runs. One home: the box builder, bootstrap's `doctor` and the
- * box's content manifest all read them from here.
+ * box's content manifest all read them from here. Images are fully qualified, so the list the box pre-pulls is
+ * the list its container runtime shows.
  */
 
 /** Confluent Platform 7.9 is the last line that supports both KRaft and ZooKeeper. */
 export const CONFLUENT_PLATFORM = '7.9.1';
+
+/**
+ * The Airy Core release the platform runs: this tag of the `airyhq/airy` repository. Its Helm chart
+ * (`infrastructure/helm-chart`) and component charts (`backend/components/* /helm`) are what the apps mirror.
+ */
+export const AIRY_CORE_RELEASE = { repository: 'airyhq/airy', tag: '0.54.0', registry: 'ghcr.io/airyhq' } as const;
 
 /** Exact versions of the platform's external components. */
 export const COMPONENT_VERSIONS = {
@@ -16,14 +23,47 @@ export const COMPONENT_VERSIONS = {
   ngrokAgent: '3.19.1',
   kubernetes: 'v1.31.4',
   minikube: 'v1.35.0',
-  airyCore: '0.54.0',
+  /** crictl, which Minikube's `none` driver needs beside containerd. */
+  crictl: 'v1.31.1',
+  airyCore: AIRY_CORE_RELEASE.tag,
 } as const;
 
 /** Container images, pinned to exact tags. */
 export const IMAGES = {
-  kafka: `confluentinc/cp-kafka:${CONFLUENT_PLATFORM}`,
-  zookeeper: `confluentinc/cp-zookeeper:${CONFLUENT_PLATFORM}`,
-  schemaRegistry: `confluentinc/cp-schema-registry:${CONFLUENT_PLATFORM}`,
-  postgres: `postgres:${COMPONENT_VERSIONS.postgres}`,
-  ngrok: `ngrok/ngrok:${COMPONENT_VERSIONS.ngrokAgent}-alpine`,
+  kafka: `docker.io/confluentinc/cp-kafka:${CONFLUENT_PLATFORM}`,
+  zookeeper: `docker.io/confluentinc/cp-zookeeper:${CONFLUENT_PLATFORM}`,
+  schemaRegistry: `docker.io/confluentinc/cp-schema-registry:${CONFLUENT_PLATFORM}`,
+  postgres: `docker.io/library/postgres:${COMPONENT_VERSIONS.postgres}`,
+  ngrok: `docker.io/ngrok/ngrok:${COMPONENT_VERSIONS.ngrokAgent}-alpine`,
+  /**
+   * The apps' init containers wait for Kafka with busybox's `nc`. The release names
+   * `ghcr.io/airyhq/infrastructure/busybox:latest`, which is not reproducible; the official image at a fixed tag
+   * has the same `sh` and `nc`.
+   */
+  busybox: 'docker.io/library/busybox:1.37.0',
 } as const;
+
+/** Where Istio's images come from; the IstioOperator names both, so the box pre-pulls exactly what it runs. */
+export const ISTIO_IMAGES = {
+  hub: 'docker.io/istio',
+  tag: COMPONENT_VERSIONS.istio,
+  /** istiod */
+  pilot: `docker.io/istio/pilot:${COMPONENT_VERSIONS.istio}`,
+  /** the ingress gateway */
+  proxy: `docker.io/istio/proxyv2:${COMPONENT_VERSIONS.istio}`,
+} as const;
+
+/**
+ * What Kubernetes itself runs on the box's node: kubeadm's images for the pinned Kubernetes (`kubeadm config
+ * images list`) and Minikube's storage provisioner. The online box build checks them against the runtime's store.
+ */
+export const KUBERNETES_IMAGES: readonly string[] = [
+  `registry.k8s.io/kube-apiserver:${COMPONENT_VERSIONS.kubernetes}`,
+  `registry.k8s.io/kube-controller-manager:${COMPONENT_VERSIONS.kubernetes}`,
+  `registry.k8s.io/kube-scheduler:${COMPONENT_VERSIONS.kubernetes}`,
+  `registry.k8s.io/kube-proxy:${COMPONENT_VERSIONS.kubernetes}`,
+  'registry.k8s.io/etcd:3.5.15-0',
+  'registry.k8s.io/coredns/coredns:v1.11.3',
+  'registry.k8s.io/pause:3.10',
+  'gcr.io/k8s-minikube/storage-provisioner:v5',
+];

@@ -28,6 +28,9 @@ export const INGRESS_GATEWAY = {
   selector: { istio: 'ingressgateway' },
   httpPort: 80,
   httpsPort: 443,
+  /** Where the gateway's proxy listens inside its pod (Istio's defaults). */
+  httpTargetPort: 8080,
+  httpsTargetPort: 8443,
 } as const;
 
 /** What a tunnel needs: where it forwards to, an optional static domain, and the sources it serves. */

@@ -1,12 +1,15 @@
 /**
- * The Istio ingress: the `airy-core` Gateway on port 80 and one VirtualService with every app's routes, longest
- * prefix first (Istio does not order routes across VirtualServices, so one holds them all). Also the IstioOperator
+ * The Istio ingress: the `airy-core` Gateway on port 80 and one VirtualService with every route, longest path
+ * first (Istio does not order routes across VirtualServices, so one holds them all). Also the IstioOperator
  * spec that the box's provisioning installs Istio with.
  */
 import { Gateway } from '@kubernetes-models/istio/networking.istio.io/v1/Gateway';
 import { VirtualService } from '@kubernetes-models/istio/networking.istio.io/v1/VirtualService';
 import type { PlatformConfig } from '../options.js';
-import { INGRESS_GATEWAY } from '../webhooks.js';
+import { CORE_PORTS } from '../airy-core.js';
+import { PORT_CHAIN } from '../port-chain.js';
+import { ISTIO_IMAGES } from '../versions.js';
+import { INGRESS_GATEWAY, WEBHOOK_SOURCES } from '../webhooks.js';
 import { type KubeObject, meta, serviceHost } from './common.js';
 
 /** Names and ports of the ingress. */
@@ -15,41 +18,69 @@ export const INGRESS = {
   gateway: 'airy-core',
   virtualService: 'airy-core',
   port: INGRESS_GATEWAY.httpPort,
-  /** NodePorts of the local profile. Minikube must allow them: see `MINIKUBE_NODE_PORT_RANGE`. */
-  localNodePorts: { http: 80, https: 443 },
 } as const;
 
-/** The apiserver flag value Minikube needs for NodePorts 80 and 443. */
-export const MINIKUBE_NODE_PORT_RANGE = '80-32767';
-
-/** One route: a path prefix to an app's Service port. */
+/** One route: a path (prefix or exact) to a Service port, optionally rewritten. */
 export interface Route {
-  readonly prefix: string;
+  readonly path: string;
+  readonly match: 'prefix' | 'exact';
+  readonly rewrite?: string;
   readonly service: string;
   readonly port: number;
 }
 
-/** Every app's routes, longest prefix first, so `/` comes last. */
+/**
+ * Every route: the release's components' (its Ingress objects, as Istio routes) and your apps' prefixes. Longest
+ * path first, exact before prefix, so `/` comes last.
+ */
 export function routes(config: PlatformConfig): Route[] {
-  const all = config.apps.flatMap((a) => a.routes.map((prefix) => ({ prefix, service: a.name, port: a.port })));
+  const all: Route[] = [
+    ...config.core.components.flatMap((c) => c.routes.map((r) => ({ ...r, service: c.name, port: CORE_PORTS.service }))),
+    ...config.apps.flatMap((a) => a.routes.map((path) => ({ path, match: 'prefix' as const, service: a.name, port: a.port }))),
+  ];
   const seen = new Map<string, string>();
   for (const r of all) {
-    const other = seen.get(r.prefix);
-    if (other) throw new Error(`route ${r.prefix} is claimed by both ${other} and ${r.service}`);
-    seen.set(r.prefix, r.service);
+    const key = `${r.match} ${r.path}`;
+    const other = seen.get(key);
+    if (other) throw new Error(`route ${r.path} is claimed by both ${other} and ${r.service}`);
+    seen.set(key, r.service);
   }
-  return all.sort((a, b) => b.prefix.length - a.prefix.length || a.prefix.localeCompare(b.prefix));
+  const rank = (r: Route) => (r.match === 'exact' ? 0 : 1);
+  return all.sort((a, b) => b.path.length - a.path.length || rank(a) - rank(b) || a.path.localeCompare(b.path));
 }
 
-/** The Gateway and the VirtualService. */
+/** Routes of the webhook sources that run: the only ones a tunnel's host name reaches. */
+export function webhookRoutes(config: PlatformConfig): Route[] {
+  const paths = new Set(WEBHOOK_SOURCES.map((s) => s.path));
+  return routes(config).filter((r) => paths.has(r.path));
+}
+
+const httpRoute = (config: PlatformConfig, r: Route) => ({
+  name: `${r.service}${r.match === 'exact' ? '-exact' : ''}${r.path === '/' ? '' : r.path.replaceAll(/[^a-z0-9]+/g, '-').replace(/-$/, '')}`,
+  match: [{ uri: { [r.match]: r.path } }],
+  ...(r.rewrite ? { rewrite: { uri: r.rewrite } } : {}),
+  route: [{ destination: { host: serviceHost(config, r.service), port: { number: r.port } } }],
+});
+
+/**
+ * The Gateway, the VirtualService of the platform's host names and, when webhook sources run, one that takes
+ * their paths on any host name: a tunnel (ngrok) forwards with its own public host, as the release's
+ * `airy-core-ngrok` Ingress does.
+ */
 export function ingress(config: PlatformConfig): KubeObject[] {
   const gatewayRef = `${config.namespace}/${INGRESS.gateway}`;
+  const webhooks = webhookRoutes(config);
   return [
     new Gateway({
       metadata: meta(config, INGRESS.gateway, INGRESS.component),
       spec: {
         selector: { ...INGRESS_GATEWAY.selector },
-        servers: [{ port: { number: INGRESS.port, name: 'http', protocol: 'HTTP' }, hosts: [...config.ingress.hosts] }],
+        servers: [
+          {
+            port: { number: INGRESS.port, name: 'http', protocol: 'HTTP' },
+            hosts: [...config.ingress.hosts, ...(webhooks.length ? ['*'] : [])],
+          },
+        ],
       },
     }),
     new VirtualService({
@@ -57,13 +88,17 @@ export function ingress(config: PlatformConfig): KubeObject[] {
       spec: {
         hosts: [...config.ingress.hosts],
         gateways: [gatewayRef],
-        http: routes(config).map((r) => ({
-          name: r.service + (r.prefix === '/' ? '' : r.prefix.replaceAll('/', '-')),
-          match: [{ uri: { prefix: r.prefix } }],
-          route: [{ destination: { host: serviceHost(config, r.service), port: { number: r.port } } }],
-        })),
+        http: routes(config).map((r) => httpRoute(config, r)),
       },
     }),
+    ...(webhooks.length
+      ? [
+          new VirtualService({
+            metadata: meta(config, `${INGRESS.virtualService}-webhooks`, INGRESS.component),
+            spec: { hosts: ['*'], gateways: [gatewayRef], http: webhooks.map((r) => httpRoute(config, r)) },
+          }),
+        ]
+      : []),
   ];
 }
 
@@ -79,14 +114,25 @@ export function istioOperator(config: PlatformConfig): KubeObject {
     targetPort,
     ...(local ? { nodePort } : {}),
   });
-  // The IstioOperator model types only its metadata, so the spec is plain data here.
+  // The IstioOperator model types only its metadata, so the spec is plain data here. Hub and tag are explicit, so
+  // the images it runs are the ones the box pre-pulls (ISTIO_IMAGES); so are istiod's resources (the minimal
+  // profile asks 500m and 2 GiB, more than a laptop's node spares).
   return {
     apiVersion: 'install.istio.io/v1alpha1',
     kind: 'IstioOperator',
     metadata: { name: 'airy-core', namespace: INGRESS_GATEWAY.namespace },
     spec: {
       profile: 'minimal',
+      hub: ISTIO_IMAGES.hub,
+      tag: ISTIO_IMAGES.tag,
       components: {
+        pilot: {
+          k8s: {
+            resources: local
+              ? { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '1Gi' } }
+              : { requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: '2', memory: '2Gi' } },
+          },
+        },
         ingressGateways: [
           {
             name: INGRESS_GATEWAY.service,
@@ -96,8 +142,8 @@ export function istioOperator(config: PlatformConfig): KubeObject {
               service: {
                 type: local ? 'NodePort' : 'LoadBalancer',
                 ports: [
-                  port('http2', INGRESS_GATEWAY.httpPort, 8080, INGRESS.localNodePorts.http),
-                  port('https', INGRESS_GATEWAY.httpsPort, 8443, INGRESS.localNodePorts.https),
+                  port('http2', INGRESS_GATEWAY.httpPort, INGRESS_GATEWAY.httpTargetPort, PORT_CHAIN.http.nodePort),
+                  port('https', INGRESS_GATEWAY.httpsPort, INGRESS_GATEWAY.httpsTargetPort, PORT_CHAIN.https.nodePort),
                 ],
               },
               resources: local
