@@ -15,9 +15,9 @@ set -a
 set +a
 : "${AIRY_NAMESPACE:?} ${AIRY_POSTGRES_SECRET:?} ${AIRY_POSTGRES_USER:?} ${AIRY_NODE_PORT_RANGE:?}"
 : "${AIRY_POSTGRES_USER_KEY:?} ${AIRY_POSTGRES_PASSWORD_KEY:?} ${AIRY_SYSTEM_RESERVED:?} ${AIRY_KUBERNETES_VERSION:?}"
-: "${AIRY_NGROK_SECRET:?} ${AIRY_NGROK_TOKEN_KEY:?} ${AIRY_TUNNEL_FILE:?}"
+: "${AIRY_NGROK_SECRET:?} ${AIRY_NGROK_TOKEN_KEY:?} ${AIRY_TUNNEL_FILE:?} ${AIRY_NGROK_TOKEN_FILE:?}"
 # Handed over by bootstrap when the user asks for the in-cluster tunnel; 0600, root's.
-token_file=${AIRY_NGROK_TOKEN_FILE:-/etc/airy/ngrok-authtoken}
+token_file=$AIRY_NGROK_TOKEN_FILE
 log() { printf '[airy] %s\n' "$*"; }
 export KUBECONFIG=/root/.kube/config
 

@@ -4,6 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
+# The online end to end needs the internet (the Ubuntu cloud image, Minikube, Kubernetes, Istio, every image):
+# AIRY_E2E_ONLINE=1 runs it instead of the offline one (see README, "Tests").
+if [ "${AIRY_E2E_ONLINE:-0}" = 1 ]; then
+  npx nx run-many -t compile -p box-builder bootstrap --outputStyle=static >/dev/null
+  exec npx tsx tools/e2e/online.ts
+fi
+echo "e2e online: not run: AIRY_E2E_ONLINE is not 1 (it needs the internet for the Ubuntu image, Kubernetes and every image)"
+
 missing=()
 for tool in debootstrap sfdisk losetup packer qemu-system-x86_64 qemu-img vagrant xorriso; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")

@@ -16,6 +16,7 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, st
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCatalog, parseContentManifest } from '@airy/box-catalog';
+import { boxFacts } from '@airy/manifests';
 import { $, argv } from 'zx';
 import { S3RVER_CREDENTIALS, startS3 } from '../testing/s3.ts';
 
@@ -177,6 +178,18 @@ try {
       const failed = await sshStream(instance, 'echo half; echo "pg_dump: error: no such database" >&2; exit 3', { output: join(dir, 'stream-failed.bin') });
       if (failed.ok || failed.reason !== 'pg_dump: error: no such database') throw new Error(`a failing command: ${JSON.stringify(failed)}`);
       if (existsSync(join(dir, 'stream-failed.bin')) || existsSync(join(dir, 'stream-failed.bin.part'))) throw new Error('a failed stream left a file');
+    });
+    await step('in-cluster tunnel token', async (log) => {
+      // The hand-over a user's --in-cluster-tunnel makes: the token on stdin into a root-only file, provisioning
+      // restarted (the offline box has no Kubernetes to make the Secret in; the file is what the box reads).
+      const token = `e2e_${randomBytes(16).toString('hex')}`;
+      await run(log, ['node', bootstrap, 'cluster-tunnel', '--dir', instance], { ...vmEnv, NGROK_AUTHTOKEN: token });
+      const tokenFile = boxFacts().ngrok.tokenFile;
+      const mode = await ssh(log, `sudo stat -c %a ${tokenFile} && sudo stat -c %a /etc/airy`);
+      if (mode !== '600\n700') throw new Error(`the token file and folder are ${mode.replace('\n', ' and ')}, not 600 and 700`);
+      if ((await ssh(log, `sudo cat ${tokenFile}`)) !== token) throw new Error('the token in the VM is not the one handed over');
+      if (readFileSync(log, 'utf8').includes(token)) throw new Error('the token appears in airy-bootstrap’s output');
+      if (readdirSync(instance).some((f) => f.startsWith('.ngrok-token-'))) throw new Error('the token was left beside the instance');
     });
     await step('stop and start', async (log) => {
       await ssh(log, 'touch /home/vagrant/kept-across-stop');

@@ -31,7 +31,8 @@ export const BOX_FACTS = {
   },
   "ngrok": {
     "secret": "ngrok",
-    "tokenKey": "authtoken"
+    "tokenKey": "authtoken",
+    "tokenFile": "/etc/airy/ngrok-authtoken"
   },
   "schemaRegistry": {
     "component": "schema-registry",

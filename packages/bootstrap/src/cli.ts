@@ -115,10 +115,35 @@ program
   .addOption(new Option('--libvirt-driver <driver>', 'libvirt: kvm, or qemu without KVM').choices(['kvm', 'qemu']))
   .option('--no-private-network', 'no private network; reach the VM through forwarded ports only')
   .option('--force', 'go on even when preflight checks fail')
-  .option('--yes', 'do not ask before installing Vagrant or recreating the VM');
+  .option('--yes', 'do not ask before installing Vagrant or recreating the VM')
+  .option('--in-cluster-tunnel', 'also start the ngrok agent inside the cluster, with NGROK_AUTHTOKEN');
 networkOptions(program).action(async () => {
     const { up } = await upModule();
-    await guard(() => up(upOptions(program.opts())));
+    const flags = program.opts();
+    // Checked before the long part, so a missing token fails in a second, not after the boot.
+    const token = flags.inClusterTunnel ? await guard(async () => (await clusterTunnel()).tunnelToken()) : undefined;
+    await guard(() => up(upOptions(flags)));
+    if (token) await startClusterTunnel(resolve(flags.dir ?? defaultInstanceDir()), token);
+  });
+
+const clusterTunnel = () => import('./cluster-tunnel.js');
+
+/** Hands the token to the VM, which starts the agent. */
+async function startClusterTunnel(dir: string, token: string): Promise<void> {
+  const [{ handOverToken }, { sshStream }] = await Promise.all([clusterTunnel(), import('./vagrant.js')]);
+  await guard(() => handOverToken(dir, token, sshStream));
+  log('in-cluster tunnel: the authtoken is in the VM (root only); the box starts the ngrok agent');
+}
+
+program
+  .command('cluster-tunnel')
+  .description('start the ngrok agent inside the cluster, with the authtoken from NGROK_AUTHTOKEN')
+  .addOption(dirOption())
+  .action(async (flags) => {
+    const dir = resolve(flags.dir ?? defaultInstanceDir());
+    const token = await guard(async () => (await clusterTunnel()).tunnelToken());
+    if (!(await readInstance(dir))) throw usageError(`no Airy Core instance in ${dir}: run airy-bootstrap first, or pass --dir`);
+    await startClusterTunnel(dir, token);
   });
 
 const downloadCommand = program

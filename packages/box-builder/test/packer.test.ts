@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { boxFacts, boxFactsEnv } from '@airy/manifests';
+import { BOX_TUNNEL_FILE, boxFacts, boxFactsEnv, systemReserved } from '@airy/manifests';
 import { hashFile } from '../src/hash.ts';
 import { findVagrantKey, IMAGES_DIR, removeDir, runPacker, stagePayload, stageTemplates, writeVarFile } from '../src/packer.ts';
 

@@ -41,8 +41,11 @@ export interface BoxFacts {
     readonly passwordKey: string;
   };
   readonly kafka: { readonly component: string; readonly port: number };
-  /** The Secret the in-cluster ngrok agent reads its authtoken from. */
-  readonly ngrok: { readonly secret: string; readonly tokenKey: string };
+  /**
+   * The Secret the in-cluster ngrok agent reads its authtoken from, and the file in the VM (root's, 0600) that
+   * bootstrap hands the token over in and the box makes the Secret from.
+   */
+  readonly ngrok: { readonly secret: string; readonly tokenKey: string; readonly tokenFile: string };
   readonly schemaRegistry: { readonly component: string; readonly port: number };
   /** The port chain's ends: host port → VM port (= the gateway's NodePort), and the NodePort range that allows them. */
   readonly ports: {
@@ -79,7 +82,7 @@ export function boxFacts(): BoxFacts {
       passwordKey: POSTGRES.passwordKey,
     },
     kafka: { component: KAFKA.component, port: KAFKA.port },
-    ngrok: { secret: resolveOptions(BOX_TUNNEL_OPTIONS).ngrok.authtokenSecret, tokenKey: NGROK.tokenKey },
+    ngrok: { secret: resolveOptions(BOX_TUNNEL_OPTIONS).ngrok.authtokenSecret, tokenKey: NGROK.tokenKey, tokenFile: '/etc/airy/ngrok-authtoken' },
     schemaRegistry: { component: SCHEMA_REGISTRY.component, port: SCHEMA_REGISTRY.port },
     ports: {
       http: { host: PORT_CHAIN.http.host, vm: PORT_CHAIN.http.vm },
@@ -111,6 +114,7 @@ export function boxFactsEnv(facts: BoxFacts = boxFacts()): string {
     AIRY_NGROK_SECRET: facts.ngrok.secret,
     AIRY_NGROK_TOKEN_KEY: facts.ngrok.tokenKey,
     AIRY_TUNNEL_FILE: BOX_TUNNEL_FILE,
+    AIRY_NGROK_TOKEN_FILE: facts.ngrok.tokenFile,
     AIRY_KUBERNETES_VERSION: facts.componentVersions.kubernetes as string,
     AIRY_VM_CPUS: facts.vm.cpus,
     AIRY_VM_MEMORY_MIB: facts.vm.memoryMiB,

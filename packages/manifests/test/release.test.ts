@@ -190,7 +190,7 @@ test('port chain: a broken link is found, and named', () => {
 function imagesRun(platform: ReturnType<typeof renderPlatform>): string[] {
   const found = new Set<string>();
   const walk = (value: Any, key?: string) => {
-    if (Array.isArray(value)) value.forEach((v) => walk(v, key));
+    if (Array.isArray(value)) for (const v of value) walk(v, key);
     else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, k);
     else if (key === 'image' && typeof value === 'string') found.add(value);
   };
@@ -231,7 +231,7 @@ test('sizing: the box’s requests fit its node, with Istio and Kubernetes’ ow
 function secretsRead(list: KubeObject[]): Set<string> {
   const names = new Set<string>();
   const walk = (value: Any) => {
-    if (Array.isArray(value)) value.forEach(walk);
+    if (Array.isArray(value)) for (const v of value) walk(v);
     else if (value && typeof value === 'object') {
       if (value.secretKeyRef?.name) names.add(value.secretKeyRef.name);
       if (value.secretRef?.name) names.add(value.secretRef.name);
