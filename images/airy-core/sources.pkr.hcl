@@ -35,6 +35,10 @@ source "qemu" "airy-core" {
 source "virtualbox-ovf" "airy-core" {
   source_path          = var.base_image_ova
   checksum             = var.base_image_ova_checksum
+  # The same NoCloud seed as qemu's, on a CD labelled cidata: the Ubuntu cloud OVA's cloud-init finds it and makes
+  # the vagrant user with the build's key, without which SSH never comes up.
+  cd_files             = local.cidata_files
+  cd_label             = "cidata"
   headless             = true
   vrdp_bind_address    = "127.0.0.1"
   ssh_username         = "vagrant"

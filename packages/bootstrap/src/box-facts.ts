@@ -83,5 +83,9 @@ export const BOX_FACTS = {
       "source": "twilio",
       "path": "/twilio"
     }
-  ]
+  ],
+  "paths": {
+    "ui": "/control-center/",
+    "inbox": "/inbox/"
+  }
 } as const;

@@ -17,8 +17,10 @@ export function instanceUrls(tunnel?: TunnelState, ports = DEFAULT_PORTS) {
   const base = `http://${HOST_NAME}`;
   const online = tunnel?.state === 'online' && Object.keys(tunnel.webhooks).length > 0;
   return {
-    ui: `${base}/`,
-    api: `${base}/api`,
+    ui: `${base}${BOX_FACTS.paths.ui}`,
+    inbox: `${base}${BOX_FACTS.paths.inbox}`,
+    /** The release's API is at the root: POST /conversations.list, /channels.list, … */
+    api: `${base}/`,
     webhooks: online ? { ...tunnel.webhooks } : Object.fromEntries(BOX_FACTS.webhooks.map((s) => [s.source, `${base}${s.path}`])),
     tunnel: online ? ('online' as const) : ('off' as const),
     /** The webhook inspector, while the tunnel runs. */
@@ -71,7 +73,8 @@ export function welcomeText(state: InstanceState, dir: string, tunnel?: TunnelSt
     `Airy Core ${state.version} is running (${state.provider}, ${state.cpus} CPUs, ${state.memoryMiB} MiB).`,
     '',
     `  UI        ${urls.ui}`,
-    `  API       ${urls.api}`,
+    `  inbox     ${urls.inbox}`,
+    `  API       ${urls.api} (POST /conversations.list, /channels.list, …)`,
     ...Object.entries(urls.webhooks).map(([source, url]) => `  webhook   ${source}: ${url} ${webhookNote}`),
     ...(urls.inspector ? [`  inspector ${urls.inspector} (every webhook delivery, its signature, replay)`] : []),
     `  also      ${urls.forwarded}`,

@@ -18,6 +18,10 @@ test('the welcome names the public webhook URLs while the tunnel is online, else
   assert.match(online, /^Airy Core 1\.2\.0 is running \(libvirt, 4 CPUs, 8192 MiB\)\./);
   assert.match(online, /webhook {3}facebook: https:\/\/abc\.ngrok\.app\/facebook \(public, through airy-tunnel\)/);
   assert.match(online, /kubectl -n airy get pods/);
+  // The release's frontends and API, where its ingress puts them.
+  assert.match(online, /UI {8}http:\/\/airy\.core\/control-center\/\n/);
+  assert.match(online, /inbox {5}http:\/\/airy\.core\/inbox\/\n/);
+  assert.match(online, /API {7}http:\/\/airy\.core\/ \(POST \/conversations\.list/);
   assert.match(online, /inspector http:\/\/127\.0\.0\.1:4040 \(every webhook delivery/);
   for (const gone of [undefined, { ...tunnel, state: 'stopped' } as const]) {
     const local = welcomeText(state, '/home/u/.airy/core', gone);

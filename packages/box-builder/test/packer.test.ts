@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -30,6 +30,8 @@ async function stage(vars: Record<string, string | number | boolean> = {}) {
     kubernetes_version: 'v1.31.4',
     minikube_version: 'v1.35.0',
     istio_version: '1.24.3',
+    crictl_version: 'v1.31.1',
+    architecture: 'amd64',
     output_directory: join(dir, 'out'),
     payload_dir: payload,
     scripts_dir: join(IMAGES_DIR, 'scripts'),
@@ -59,6 +61,31 @@ for (const only of ['qemu.airy-core', 'virtualbox-ovf.airy-core']) {
     assert.is(result.exitCode, 0, result.tail.join('\n'));
   });
 }
+
+test('the VirtualBox source gets the same cloud-init seed as qemu (without it no vagrant user, no SSH)', () => {
+  const sources = readFileSync(join(IMAGES_DIR, 'airy-core', 'sources.pkr.hcl'), 'utf8');
+  const block = (name: string) => sources.slice(sources.indexOf(`source "${name}"`)).split(/\n}\n/)[0] ?? '';
+  for (const name of ['qemu', 'virtualbox-ovf']) {
+    assert.match(block(name), /cd_files\s+= local\.cidata_files/, name);
+    assert.match(block(name), /cd_label\s+= "cidata"/, name);
+  }
+});
+
+(hasPacker ? test : test.skip)('packer validate rejects an argument its builder does not have (so the seed above is one it has)', async () => {
+  const s = await stage();
+  try {
+    // The staged file is a link to the repository's: replace the link, never write through it.
+    const file = join(s.templates, 'sources.pkr.hcl');
+    const text = readFileSync(file, 'utf8');
+    rmSync(file);
+    writeFileSync(file, text.replace('cd_label             = "cidata"\n  headless', 'cd_nonsense          = "cidata"\n  headless'));
+    const run = runPacker(['validate', `-var-file=${s.varFile}`, '-only=virtualbox-ovf.airy-core', '.'], s.templates, () => undefined);
+    const result = await run.done;
+    assert.is.not(result.exitCode, 0);
+  } finally {
+    await s.cleanup();
+  }
+});
 
 (hasPacker ? test : test.skip)('packer validate rejects a bad variable (the check is real)', async () => {
   const result = await validate('qemu.airy-core', { base_image_checksum: 'sha256:nothex' });

@@ -4,6 +4,7 @@
  * the platform model. Bootstrap compiles them in (so a laptop install needs no Kubernetes code), box-builder hands
  * them to Packer (variables) and to the provisioning scripts (an env file), so nothing is restated by hand.
  */
+import { CORE_COMPONENTS } from './airy-core.js';
 import { KAFKA } from './components/kafka.js';
 import { NGROK } from './components/ngrok.js';
 import { POSTGRES } from './components/postgres.js';
@@ -57,6 +58,15 @@ export interface BoxFacts {
   readonly resources: { readonly requests: ResourceTotals; readonly limits: ResourceTotals };
   readonly componentVersions: Readonly<Record<string, string>>;
   readonly webhooks: readonly { readonly source: string; readonly path: string }[];
+  /** Where the release's frontends are mounted on the ingress, e.g. `/control-center/`; its API is at the root. */
+  readonly paths: { readonly ui: string; readonly inbox: string };
+}
+
+/** The path a release frontend is mounted under (its prefix route rewritten to `/`). */
+function mountOf(name: string): string {
+  const route = CORE_COMPONENTS.find((c) => c.name === name)?.routes.find((r) => r.match === 'prefix' && r.rewrite === '/');
+  if (!route) throw new Error(`${name} has no mount point`);
+  return route.path;
 }
 
 /** The facts of the box the local profile is built into. */
@@ -92,6 +102,7 @@ export function boxFacts(): BoxFacts {
     resources: { requests: resources.requests, limits: resources.limits },
     componentVersions: { ...COMPONENT_VERSIONS },
     webhooks: WEBHOOK_SOURCES.map((s) => ({ source: s.source, path: s.path })),
+    paths: { ui: mountOf('frontend-control-center'), inbox: mountOf('frontend-inbox') },
   };
 }
 

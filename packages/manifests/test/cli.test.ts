@@ -73,12 +73,31 @@ test('render --stdout prints the cluster objects as one stream; AIRY_POSTGRES_PA
   assert.not.ok(run.stderr.includes('from-the-environment-123'));
 });
 
+test('a config file turns on webhook sources; an unknown source is one line, exit 2', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'airy-sources-'));
+  try {
+    writeFileSync(join(dir, 'on.yaml'), 'sources: [facebook]\n');
+    const on = runBin(packageDir, ['render', '--profile', 'local', '--config', join(dir, 'on.yaml'), '--stdout']);
+    assert.is(on.status, 0, on.stderr);
+    assert.match(on.stdout, 'name: sources-facebook-connector');
+    assert.match(on.stdout, 'name: airy-core-webhooks');
+    writeFileSync(join(dir, 'bad.yaml'), 'sources: [myspace]\n');
+    const bad = runBin(packageDir, ['render', '--profile', 'local', '--config', join(dir, 'bad.yaml'), '--stdout']);
+    assert.is(bad.status, 2);
+    assert.match(bad.stderr, /sources\[0\]: unknown value "myspace" \(allowed: facebook, google, twilio\)/);
+    assert.is(bad.stderr.trim().split('\n').length, 1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('images prints one pinned image per line', () => {
   const run = runBin(packageDir, ['images', '--profile', 'local', '--kafka-mode', 'zookeeper']);
   assert.is(run.status, 0, run.stderr);
   const lines = run.stdout.trim().split('\n');
   assert.ok(lines.includes(IMAGES.zookeeper) && lines.includes(IMAGES.kafka));
   for (const l of lines) assert.match(l, /^[\w./-]+:[\w.-]+$/);
+  assert.ok(lines.includes(IMAGES.busybox), 'init containers count');
 });
 
 test('resources prints the sums, and JSON with --json', () => {
