@@ -19,6 +19,8 @@ interface PlatformFlags {
   ngrok?: boolean;
   ngrokDomain?: string;
   postgresSecret?: string;
+  tlsSecret?: string;
+  certManagerIssuer?: string;
 }
 
 /** Options from the config file, overridden by flags. Bad input becomes a usage error (exit 2). */
@@ -30,7 +32,19 @@ async function platformOptions(flags: PlatformFlags): Promise<PlatformOptions> {
     ...(flags.namespace ? { namespace: flags.namespace } : {}),
     ...(flags.storageClass ? { storageClass: flags.storageClass } : {}),
     kafka: { ...file.kafka, ...(flags.kafkaMode ? { mode: flags.kafkaMode as KafkaMode } : {}) },
-    ...(flags.host?.length ? { ingress: { hosts: flags.host } } : {}),
+    ingress: {
+      ...file.ingress,
+      ...(flags.host?.length ? { hosts: flags.host } : {}),
+      ...(flags.tlsSecret || flags.certManagerIssuer
+        ? {
+            tls: {
+              ...file.ingress?.tls,
+              ...(flags.tlsSecret ? { secret: flags.tlsSecret } : {}),
+              ...(flags.certManagerIssuer ? { certManagerIssuer: flags.certManagerIssuer } : {}),
+            },
+          }
+        : {}),
+    },
     ngrok: {
       ...file.ngrok,
       ...(flags.ngrok !== undefined ? { enabled: flags.ngrok } : {}),
@@ -69,6 +83,8 @@ function platformCommand(name: string, description: string) {
     .option('--namespace <name>', 'namespace of every object (default: airy)')
     .option('--storage-class <name>', 'StorageClass of every volume (default: the cluster default)')
     .option('--host <name...>', 'host names of the ingress (default: airy.core)')
+    .option('--tls-secret <name>', 'serve HTTPS on 443 with this certificate Secret in istio-system; 80 redirects')
+    .option('--cert-manager-issuer <name>', 'with HTTPS: have cert-manager issue the certificate (a ClusterIssuer)')
     .option('--ngrok', 'render the in-cluster ngrok agent (default in the local profile)')
     .option('--no-ngrok', 'leave the ngrok agent out (default in production)')
     .option('--ngrok-domain <domain>', 'static ngrok domain for the agent');

@@ -59,7 +59,7 @@ export {
   type ResourceTotals,
   renderPlatform,
 } from './platform.js';
-export { BOX_TUNNEL_FILE, boxFiles, GENERATED_HEADER, ISTIO_OPERATOR_FILE, renderFiles, renderStream, toYaml } from './render.js';
+export { BOX_TUNNEL_FILE, boxFiles, CERTIFICATE_FILE, GENERATED_HEADER, ISTIO_OPERATOR_FILE, renderFiles, renderStream, toYaml } from './render.js';
 export { formatProblem, type Problem, type SourceDocument, type ValidationReport, validateDocuments } from './validate.js';
 export { AIRY_CORE_RELEASE, COMPONENT_VERSIONS, CONFLUENT_PLATFORM, IMAGES, ISTIO_IMAGES, KUBERNETES_IMAGES } from './versions.js';
 export {

@@ -90,10 +90,25 @@ export interface TopicSpec {
   readonly config?: Readonly<Record<string, string>>;
 }
 
+/** HTTPS on the ingress: a certificate Secret, made by you or by cert-manager. */
+export interface TlsProps {
+  /**
+   * The `kubernetes.io/tls` Secret with the certificate, in the ingress gateway's namespace (`istio-system`),
+   * where Istio reads it. @default "airy-core-tls"
+   */
+  readonly secret?: string;
+  /** Have cert-manager issue the certificate into that Secret: the name of an `Issuer` or `ClusterIssuer`. */
+  readonly certManagerIssuer?: string;
+  /** @default "ClusterIssuer" */
+  readonly certManagerIssuerKind?: 'ClusterIssuer' | 'Issuer';
+}
+
 /** Options of the Istio ingress. */
 export interface IngressProps {
   /** Host names the `airy-core` Gateway accepts. @default ["airy.core"] */
   readonly hosts?: readonly string[];
+  /** Serve HTTPS on 443 and redirect 80 to it. @default off */
+  readonly tls?: TlsProps;
 }
 
 /** Options of the in-cluster ngrok agent. */
@@ -180,7 +195,12 @@ export interface PlatformConfig {
     readonly secret: { readonly name: string; readonly password?: string };
   };
   readonly topics: readonly Required<TopicSpec>[];
-  readonly ingress: Resolved<IngressProps>;
+  readonly ingress: {
+    readonly hosts: readonly string[];
+    readonly tls:
+      | { readonly secret: string; readonly certManager?: { readonly issuer: string; readonly kind: 'ClusterIssuer' | 'Issuer' } }
+      | undefined;
+  };
   readonly ngrok: Resolved<Omit<NgrokProps, 'domain'>> & { readonly domain: string | undefined };
   readonly apps: readonly Resolved<AppSpec>[];
   /** The Airy Core release's components that run (mandatory ones and enabled sources), with their sizes. */
@@ -396,6 +416,27 @@ export function resolveOptions(options: PlatformOptions = {}): PlatformConfig {
     if (!DNS_NAME.test(text(`ingress.hosts[${i}]`, h))) throw new OptionError(`ingress.hosts[${i}]`, `"${h}" is not a host name`);
   });
 
+  const tlsProps = options.ingress?.tls;
+  if (tlsProps !== undefined && (typeof tlsProps !== 'object' || tlsProps === null || Array.isArray(tlsProps))) {
+    throw new OptionError('ingress.tls', 'must be a mapping (secret, certManagerIssuer)');
+  }
+  const tls = tlsProps
+    ? {
+        secret: name('ingress.tls.secret', tlsProps.secret, 'airy-core-tls'),
+        ...(tlsProps.certManagerIssuer !== undefined
+          ? {
+              certManager: {
+                issuer: name('ingress.tls.certManagerIssuer', tlsProps.certManagerIssuer, ''),
+                kind: oneOf('ingress.tls.certManagerIssuerKind', tlsProps.certManagerIssuerKind, ['ClusterIssuer', 'Issuer'] as const, 'ClusterIssuer'),
+              },
+            }
+          : {}),
+      }
+    : undefined;
+  if (tls?.certManager && hosts.some((h) => h.startsWith('*.'))) {
+    throw new OptionError('ingress.hosts', 'cert-manager cannot issue a wildcard host through HTTP-01: give exact host names, or your own --tls-secret');
+  }
+
   const factor = Math.min(3, brokers);
   return {
     profile,
@@ -428,7 +469,7 @@ export function resolveOptions(options: PlatformOptions = {}): PlatformConfig {
       secret: { name: secretName, password: pg.password },
     },
     topics,
-    ingress: { hosts },
+    ingress: { hosts, tls },
     ngrok: {
       enabled: options.ngrok?.enabled ?? d.ngrok,
       domain: options.ngrok?.domain,

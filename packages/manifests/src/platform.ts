@@ -5,7 +5,7 @@
 import { airyCore } from './components/airy-core.js';
 import { apps } from './components/apps.js';
 import { type KubeObject, plain } from './components/common.js';
-import { ingress, istioOperator } from './components/ingress.js';
+import { gatewayCertificate, ingress, istioOperator } from './components/ingress.js';
 import { kafka } from './components/kafka.js';
 import { namespace, networkPolicies } from './components/namespace.js';
 import { ngrok } from './components/ngrok.js';
@@ -31,6 +31,8 @@ export interface Platform {
   readonly components: readonly ComponentManifest[];
   /** The IstioOperator for `istioctl install -f` (not part of the kustomization). */
   readonly istioOperator: KubeObject;
+  /** cert-manager's Certificate for the gateway, in `istio-system` (not part of the kustomization), when asked. */
+  readonly certificate?: KubeObject;
 }
 
 const COMPONENTS: ReadonlyArray<readonly [string, (config: PlatformConfig) => KubeObject[]]> = [
@@ -55,7 +57,8 @@ export function renderPlatform(options: PlatformOptions = {}): Platform {
     file: `${component}.yaml`,
     objects: make(config).map(plain),
   })).filter((c) => c.objects.length > 0);
-  return { config, components, istioOperator: plain(istioOperator(config)) };
+  const certificate = gatewayCertificate(config);
+  return { config, components, istioOperator: plain(istioOperator(config)), ...(certificate ? { certificate: plain(certificate) } : {}) };
 }
 
 /** Every object of the platform, in apply order. */

@@ -231,6 +231,48 @@ test('apps: a user app gets a Deployment, a Service and a route, longest prefix 
   assert.equal(find(withSources, 'Gateway', 'airy-core').spec.servers[0].hosts, ['airy.core', '*']);
 });
 
+test('production with TLS: HTTPS on 443 from the certificate Secret, 80 redirects, the apps told https', async () => {
+  const options: PlatformOptions = { profile: 'production', postgres: { password: PASSWORD }, ingress: { hosts: ['airy.example.com'], tls: { secret: 'my-cert' } } };
+  const objects = platformObjects(renderPlatform(options));
+  const [https, http] = find(objects, 'Gateway', 'airy-core').spec.servers;
+  assert.equal(https, { port: { number: 443, name: 'https', protocol: 'HTTPS' }, hosts: ['airy.example.com'], tls: { mode: 'SIMPLE', credentialName: 'my-cert' } });
+  assert.equal(http, { port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['airy.example.com'], tls: { httpsRedirect: true } });
+  assert.is(find(objects, 'ConfigMap', 'core-config').data.HOST, 'https://airy.example.com');
+  assert.is(objects.find((o) => o.kind === 'Certificate'), undefined, 'your own Secret: no Certificate');
+  const report = await validateDocuments(objects.map((object, index) => ({ file: 'tls', index, object })));
+  assert.equal(report.problems, []);
+  // Without TLS, plain HTTP on 80 and nothing else.
+  const plain = find(platformObjects(renderPlatform({ profile: 'production', postgres: { password: PASSWORD } })), 'Gateway', 'airy-core');
+  assert.is(plain.spec.servers.length, 1);
+  assert.is(plain.spec.servers[0].tls, undefined);
+});
+
+test('production with cert-manager: a Certificate for the hosts, issued into the Secret the Gateway reads', async () => {
+  const platform = renderPlatform({
+    profile: 'production',
+    postgres: { password: PASSWORD },
+    ingress: { hosts: ['airy.example.com', 'api.example.com'], tls: { certManagerIssuer: 'letsencrypt' } },
+  });
+  const objects = platformObjects(platform);
+  assert.is(objects.find((o) => o.kind === 'Certificate'), undefined, 'not in the platform’s namespace or kustomization');
+  const certificate = platform.certificate as Any;
+  assert.ok(renderFiles(platform).get('gateway-certificate.yaml')?.includes('kind: Certificate'));
+  assert.equal(certificate.metadata.namespace, 'istio-system', 'beside the gateway, where Istio reads it');
+  assert.equal(certificate.spec, {
+    secretName: 'airy-core-tls',
+    dnsNames: ['airy.example.com', 'api.example.com'],
+    issuerRef: { name: 'letsencrypt', kind: 'ClusterIssuer', group: 'cert-manager.io' },
+  });
+  assert.is(find(objects, 'Gateway', 'airy-core').spec.servers[0].tls.credentialName, 'airy-core-tls');
+  const report = await validateDocuments(objects.map((object, index) => ({ file: 'tls', index, object })));
+  assert.equal(report.problems, []);
+  assert.throws(
+    () => renderPlatform({ ingress: { hosts: ['*.example.com'], tls: { certManagerIssuer: 'letsencrypt' } } }),
+    /cert-manager cannot issue a wildcard host/,
+  );
+  assert.throws(() => renderPlatform({ ingress: { tls: { secret: 'Not_A_Name' } } }), /ingress.tls.secret: must be a DNS label/);
+});
+
 test('ngrok: the agent forwards to the ingress gateway and reads its token from a Secret', () => {
   const objects = platformObjects(renderPlatform({ ngrok: { enabled: true, domain: 'airy.example.dev' } }));
   const config = find(objects, 'ConfigMap', 'ngrok-config').data['ngrok.yml'] as string;

@@ -97,7 +97,7 @@ function sharedConfigMaps(config: PlatformConfig): KubeObject[] {
       CORE_ID: coreId(config),
       // The release reports usage to Segment by default; a box on a laptop (and offline) does not.
       SEGMENT_ANALYTICS_ENABLED: 'false',
-      HOST: `http://${host}`,
+      HOST: `${config.ingress.tls ? 'https' : 'http'}://${host}`,
       // The release also puts a random CHATPLUGIN_JWT_SECRET here; only the chat plugin (not rendered) reads it.
     }),
     // Without a systemToken the release's API is open, as in its own local install; the VM is reachable from the

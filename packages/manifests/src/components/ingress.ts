@@ -70,18 +70,24 @@ const httpRoute = (config: PlatformConfig, r: Route) => ({
 export function ingress(config: PlatformConfig): KubeObject[] {
   const gatewayRef = `${config.namespace}/${INGRESS.gateway}`;
   const webhooks = webhookRoutes(config);
+  const hosts = [...config.ingress.hosts, ...(webhooks.length ? ['*'] : [])];
+  const { tls } = config.ingress;
+  const http = { port: { number: INGRESS.port, name: 'http', protocol: 'HTTP' }, hosts };
+  const servers = tls
+    ? [
+        {
+          port: { number: INGRESS_GATEWAY.httpsPort, name: 'https', protocol: 'HTTPS' },
+          hosts,
+          // Istio reads credentialName from the gateway's own namespace.
+          tls: { mode: 'SIMPLE' as const, credentialName: tls.secret },
+        },
+        { ...http, tls: { httpsRedirect: true } },
+      ]
+    : [http];
   return [
     new Gateway({
       metadata: meta(config, INGRESS.gateway, INGRESS.component),
-      spec: {
-        selector: { ...INGRESS_GATEWAY.selector },
-        servers: [
-          {
-            port: { number: INGRESS.port, name: 'http', protocol: 'HTTP' },
-            hosts: [...config.ingress.hosts, ...(webhooks.length ? ['*'] : [])],
-          },
-        ],
-      },
+      spec: { selector: { ...INGRESS_GATEWAY.selector }, servers },
     }),
     new VirtualService({
       metadata: meta(config, INGRESS.virtualService, INGRESS.component),
@@ -100,6 +106,28 @@ export function ingress(config: PlatformConfig): KubeObject[] {
         ]
       : []),
   ];
+}
+
+/**
+ * The cert-manager Certificate for the ingress's host names, issued into the Secret the Gateway reads, in the
+ * gateway's namespace; nothing unless asked. It lives beside Istio, outside the platform's namespace and its
+ * kustomization. (cert-manager's kinds have no model here: plain data.)
+ */
+export function gatewayCertificate(config: PlatformConfig): KubeObject | undefined {
+  const { tls } = config.ingress;
+  if (!tls?.certManager) return undefined;
+  const secret = tls.secret;
+  const issuer = tls.certManager;
+  return {
+    apiVersion: 'cert-manager.io/v1',
+    kind: 'Certificate',
+    metadata: { ...meta(config, secret, INGRESS.component), namespace: INGRESS_GATEWAY.namespace },
+    spec: {
+      secretName: secret,
+      dnsNames: [...config.ingress.hosts],
+      issuerRef: { name: issuer.issuer, kind: issuer.kind, group: 'cert-manager.io' },
+    },
+  };
 }
 
 /**
