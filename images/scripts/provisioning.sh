@@ -15,11 +15,12 @@ set -a
 set +a
 : "${AIRY_NAMESPACE:?} ${AIRY_POSTGRES_SECRET:?} ${AIRY_POSTGRES_USER:?} ${AIRY_NODE_PORT_RANGE:?}"
 : "${AIRY_POSTGRES_USER_KEY:?} ${AIRY_POSTGRES_PASSWORD_KEY:?} ${AIRY_SYSTEM_RESERVED:?} ${AIRY_KUBERNETES_VERSION:?}"
-: "${AIRY_NGROK_SECRET:?} ${AIRY_NGROK_TOKEN_KEY:?} ${AIRY_TUNNEL_FILE:?} ${AIRY_NGROK_TOKEN_FILE:?}"
+: "${AIRY_NGROK_SECRET:?} ${AIRY_NGROK_TOKEN_KEY:?} ${AIRY_TUNNEL_FILE:?} ${AIRY_NGROK_TOKEN_FILE:?} ${AIRY_LIFECYCLE:?}"
 # Handed over by bootstrap when the user asks for the in-cluster tunnel; 0600, root's.
 token_file=$AIRY_NGROK_TOKEN_FILE
+lifecycle=$AIRY_LIFECYCLE
 log() { printf '[airy] %s\n' "$*"; }
-export KUBECONFIG=/root/.kube/config
+export KUBECONFIG=${KUBECONFIG:-/root/.kube/config}
 
 if ! command -v minikube >/dev/null; then
   log "minikube is not installed (an offline-built box): nothing to start"
@@ -32,7 +33,7 @@ if ! minikube status >/dev/null 2>&1; then
     --extra-config=kubelet.system-reserved="$AIRY_SYSTEM_RESERVED"
 fi
 # The vagrant user's kubectl: the same cluster, certificates inlined (root's files are not theirs to read).
-home=$(getent passwd "$user" | cut -d: -f6)
+home=$(getent passwd "$user" | cut -d: -f6 || true)
 if [ -n "$home" ]; then
   install -d -m 0700 -o "$user" -g "$user" "$home/.kube"
   (umask 077 && kubectl config view --flatten --minify >"$home/.kube/config.tmp")
@@ -55,10 +56,11 @@ if ! kubectl get namespace istio-system >/dev/null 2>&1; then
   istioctl install -y -f "$deployments/istio-operator.yaml"
 fi
 
-# kustomization.yaml lists the components in dependency order.
+# kustomization.yaml lists the components in dependency order; each tier is rolled out before the next starts.
 sed -n 's/^  - \(.*\.yaml\)$/\1/p' "$deployments/kustomization.yaml" | while read -r file; do
   log "applying $file"
   kubectl apply -f "$deployments/$file"
+  "$lifecycle" after-apply "$file"
 done
 
 # The in-cluster tunnel runs only with the user's ngrok authtoken: its Secret is made from the file (never from

@@ -124,7 +124,7 @@ try {
       await $`mount -o ro ${loop}p1 ${mnt}`;
       const inside = parseContentManifest(readFileSync(join(mnt, 'opt/airy/box.json'), 'utf8'), 'box.json in the box');
       if (inside.manifestsHash !== manifest.manifestsHash || inside.version !== version) throw new Error('the content manifest in the box differs');
-      for (const file of ['opt/airy/deployments/kustomization.yaml', 'opt/airy/deployments/kafka.yaml', 'etc/systemd/system/airy-core.service', 'usr/local/bin/provisioning.sh']) {
+      for (const file of ['opt/airy/deployments/kustomization.yaml', 'opt/airy/deployments/kafka.yaml', 'etc/systemd/system/airy-core.service', 'usr/local/bin/provisioning.sh', 'usr/local/bin/airy-lifecycle']) {
         if (!existsSync(join(mnt, file))) throw new Error(`${file} is missing in the box`);
       }
       // A symlink to an absolute path inside the box: look at the link itself.

@@ -87,5 +87,40 @@ export const BOX_FACTS = {
   "paths": {
     "ui": "/control-center/",
     "inbox": "/inbox/"
-  }
+  },
+  "lifecycle": "/usr/local/bin/airy-lifecycle",
+  "tiers": [
+    {
+      "name": "stores",
+      "workloads": [
+        "statefulset/postgres"
+      ]
+    },
+    {
+      "name": "kafka",
+      "workloads": [
+        "statefulset/kafka"
+      ]
+    },
+    {
+      "name": "schema-registry",
+      "workloads": [
+        "deployment/schema-registry"
+      ]
+    },
+    {
+      "name": "apps",
+      "workloads": [
+        "deployment/ngrok",
+        "deployment/api-components-installer",
+        "deployment/api-admin",
+        "deployment/api-communication",
+        "deployment/unread-counter",
+        "deployment/api-websocket",
+        "deployment/frontend-control-center",
+        "deployment/frontend-inbox",
+        "deployment/airy-controller"
+      ]
+    }
+  ]
 } as const;

@@ -69,6 +69,13 @@ export function renderVagrantfile(o: VagrantfileOptions): string {
     `  config.vm.network "forwarded_port", guest: ${BOX_FACTS.ports.http.vm}, host: ${ports.http}, host_ip: "127.0.0.1"`,
     `  config.vm.network "forwarded_port", guest: ${BOX_FACTS.ports.https.vm}, host: ${ports.https}, host_ip: "127.0.0.1"`,
     '  config.vm.synced_folder ".", "/vagrant", disabled: true',
+    // Before every halt (airy-bootstrap stop, or vagrant halt by hand) the platform stops tier by tier: apps,
+    // Schema Registry, Kafka, data stores; the box starts them in the reverse order at boot.
+    '  config.trigger.before :halt do |t|',
+    "    t.info = 'Airy Core: stopping the platform tier by tier'",
+    `    t.run_remote = { inline: ${rb(`sudo ${BOX_FACTS.lifecycle} stop`)} }`,
+    '    t.on_error = :continue',
+    '  end',
   ];
   if (o.provider === 'virtualbox') {
     lines.push(

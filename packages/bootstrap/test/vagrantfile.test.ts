@@ -55,6 +55,16 @@ test('a box name or version that is not what it must be never reaches a Vagrantf
   assert.match(renderVagrantfile(base), /config\.vm\.box = 'airy\/core'/);
 });
 
+test('every halt first stops the platform tier by tier in the VM, and a failure there does not block the halt', () => {
+  const text = renderVagrantfile({ boxName: 'airy/core', boxVersion: '1.0.0', provider: 'libvirt', cpus: 2, memoryMiB: 2048 });
+  const trigger = /  config\.trigger\.before :halt do \|t\|\n([\s\S]*?)\n  end\n/.exec(text)?.[1] ?? '';
+  assert.match(trigger, "t.run_remote = { inline: 'sudo /usr/local/bin/airy-lifecycle stop' }");
+  assert.match(trigger, 't.on_error = :continue');
+  // The ports forwarded are the port chain's: host 8080/8443 to the VM's 80/443.
+  assert.match(text, 'forwarded_port", guest: 80, host: 8080, host_ip: "127.0.0.1"');
+  assert.match(text, 'forwarded_port", guest: 443, host: 8443, host_ip: "127.0.0.1"');
+});
+
 (ready ? test : test.skip)('vagrant validate reads a hostile string written as a literal as plain text, and runs nothing', async () => {
   const dir = mkdtempSync(join(root, 'literal-'));
   const good = renderVagrantfile({ boxName: 'airy/core', boxVersion: '1.0.0', provider: 'libvirt', cpus: 2, memoryMiB: 2048 });

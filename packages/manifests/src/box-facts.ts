@@ -10,7 +10,8 @@ import { NGROK } from './components/ngrok.js';
 import { POSTGRES } from './components/postgres.js';
 import { SCHEMA_REGISTRY } from './components/schema-registry.js';
 import { resolveOptions } from './options.js';
-import { BOX_PLATFORM_OPTIONS, BOX_TUNNEL_OPTIONS, platformResources, type ResourceTotals } from './platform.js';
+import { BOX_PLATFORM_OPTIONS, BOX_TUNNEL_OPTIONS, platformResources, renderPlatform, type ResourceTotals } from './platform.js';
+import { lifecycleTiers, tiersEnv } from './lifecycle.js';
 import { NODE_PORT_RANGE, PORT_CHAIN } from './port-chain.js';
 import { BOX_TUNNEL_FILE } from './render.js';
 import { LOCAL_VM, nodeBudget, systemReserved } from './sizing.js';
@@ -58,8 +59,17 @@ export interface BoxFacts {
   readonly resources: { readonly requests: ResourceTotals; readonly limits: ResourceTotals };
   readonly componentVersions: Readonly<Record<string, string>>;
   readonly webhooks: readonly { readonly source: string; readonly path: string }[];
+  /** The script in the box that stops the platform tier by tier (`airy-lifecycle stop`), run before every halt. */
+  readonly lifecycle: string;
+  /** The start order, tier by tier (stop is the reverse): what bootstrap and the box's scripts follow. */
+  readonly tiers: readonly { readonly name: string; readonly workloads: readonly string[] }[];
   /** Where the release's frontends are mounted on the ingress, e.g. `/control-center/`; its API is at the root. */
   readonly paths: { readonly ui: string; readonly inbox: string };
+}
+
+/** The box's tiers, with its optional tunnel's agent among the apps (stopped first when it runs). */
+function boxTiers() {
+  return lifecycleTiers(renderPlatform(BOX_TUNNEL_OPTIONS));
 }
 
 /** The path a release frontend is mounted under (its prefix route rewritten to `/`). */
@@ -103,10 +113,12 @@ export function boxFacts(): BoxFacts {
     componentVersions: { ...COMPONENT_VERSIONS },
     webhooks: WEBHOOK_SOURCES.map((s) => ({ source: s.source, path: s.path })),
     paths: { ui: mountOf('frontend-control-center'), inbox: mountOf('frontend-inbox') },
+    lifecycle: '/usr/local/bin/airy-lifecycle',
+    tiers: boxTiers().map((t) => ({ name: t.name, workloads: t.workloads.map((w) => `${w.kind}/${w.name}`) })),
   };
 }
 
-const SAFE = /^[A-Za-z0-9._:/=,-]+$/;
+const SAFE = /^[A-Za-z0-9._:/=,;-]+$/;
 
 /**
  * The facts the provisioning scripts need, as a shell env file (`set -a; . airy.env`). Every value is checked to
@@ -126,6 +138,8 @@ export function boxFactsEnv(facts: BoxFacts = boxFacts()): string {
     AIRY_NGROK_TOKEN_KEY: facts.ngrok.tokenKey,
     AIRY_TUNNEL_FILE: BOX_TUNNEL_FILE,
     AIRY_NGROK_TOKEN_FILE: facts.ngrok.tokenFile,
+    AIRY_TIERS: tiersEnv(boxTiers()),
+    AIRY_LIFECYCLE: facts.lifecycle,
     AIRY_KUBERNETES_VERSION: facts.componentVersions.kubernetes as string,
     AIRY_VM_CPUS: facts.vm.cpus,
     AIRY_VM_MEMORY_MIB: facts.vm.memoryMiB,

@@ -17,6 +17,7 @@ export {
   type SourceName,
   sourceSecret,
 } from './airy-core.js';
+export { lifecycleTiers, type Tier, type TierWorkload, tiersEnv } from './lifecycle.js';
 export { type Hop, NODE_PORT_RANGE, PORT_CHAIN, PortChainError, walkIngress } from './port-chain.js';
 export { istioRequests, KUBE_SYSTEM_REQUESTS, LOCAL_VM, type NodeBudget, nodeBudget, systemReserved } from './sizing.js';
 export { KAFKA, kafkaBootstrap } from './components/kafka.js';
