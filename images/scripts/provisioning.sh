@@ -15,6 +15,7 @@ set -a
 set +a
 : "${AIRY_NAMESPACE:?} ${AIRY_POSTGRES_SECRET:?} ${AIRY_POSTGRES_USER:?} ${AIRY_NODE_PORT_RANGE:?}"
 : "${AIRY_POSTGRES_USER_KEY:?} ${AIRY_POSTGRES_PASSWORD_KEY:?} ${AIRY_SYSTEM_RESERVED:?} ${AIRY_KUBERNETES_VERSION:?}"
+: "${AIRY_API_SERVER_PORT:?}"
 : "${AIRY_NGROK_SECRET:?} ${AIRY_NGROK_TOKEN_KEY:?} ${AIRY_TUNNEL_FILE:?} ${AIRY_NGROK_TOKEN_FILE:?} ${AIRY_LIFECYCLE:?}"
 # Handed over by bootstrap when the user asks for the in-cluster tunnel; 0600, root's.
 token_file=$AIRY_NGROK_TOKEN_FILE
@@ -28,7 +29,7 @@ if ! command -v minikube >/dev/null; then
 fi
 if ! minikube status >/dev/null 2>&1; then
   minikube start --driver=none --container-runtime=containerd \
-    --kubernetes-version="$AIRY_KUBERNETES_VERSION" \
+    --kubernetes-version="$AIRY_KUBERNETES_VERSION" --apiserver-port="$AIRY_API_SERVER_PORT" \
     --extra-config=apiserver.service-node-port-range="$AIRY_NODE_PORT_RANGE" \
     --extra-config=kubelet.system-reserved="$AIRY_SYSTEM_RESERVED"
 fi

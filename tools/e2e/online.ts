@@ -78,6 +78,13 @@ try {
     await $`echo ${JSON.stringify(res)} >> ${log}`;
     if (res.status !== 200) throw new Error(`POST /client.config answered ${res.status} (server ${res.server})`);
   });
+  await step('kubeconfig on the host', async (log) => {
+    const out = await $({ nothrow: true })`node ${bootstrap} kubeconfig --dir ${instance} 2>>${log}`;
+    if (out.exitCode !== 0) throw new Error('airy-bootstrap kubeconfig failed');
+    const file = out.stdout.trim().replace(/^export KUBECONFIG=/, '');
+    const nodes = await $({ nothrow: true })`kubectl --kubeconfig ${file} get nodes -o name 2>>${log}`;
+    if (nodes.exitCode !== 0 || !nodes.stdout.includes('node/')) throw new Error('kubectl on the host with the written kubeconfig does not see the node');
+  });
   if (process.env.NGROK_AUTHTOKEN) {
     await step('a webhook through the in-cluster tunnel', async (log) => {
       await run(log, ['node', bootstrap, 'cluster-tunnel', '--dir', instance]);

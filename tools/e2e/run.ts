@@ -191,6 +191,15 @@ try {
       if (readFileSync(log, 'utf8').includes(token)) throw new Error('the token appears in airy-bootstrap’s output');
       if (readdirSync(instance).some((f) => f.startsWith('.ngrok-token-'))) throw new Error('the token was left beside the instance');
     });
+    await step('kubeconfig of an offline box', async (log) => {
+      // This box has no Kubernetes (built with --skip-downloads): the command must say so in one line, write nothing.
+      const out = await $({ ...inVm, nothrow: true })`node ${bootstrap} kubeconfig --dir ${instance} 2>${log}`;
+      const err = readFileSync(log, 'utf8').trim();
+      if (out.exitCode !== 1 || !/could not read the cluster's kubeconfig in the VM/.test(err) || err.split('\n').length !== 1) {
+        throw new Error(`kubeconfig on a box without Kubernetes: exit ${out.exitCode}, ${err}`);
+      }
+      if (existsSync(join(instance, 'kube.conf'))) throw new Error('a kube.conf was written');
+    });
     await step('stop and start', async (log) => {
       await ssh(log, 'touch /home/vagrant/kept-across-stop');
       await run(log, ['node', bootstrap, 'stop', '--dir', instance], vmEnv);

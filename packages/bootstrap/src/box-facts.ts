@@ -47,6 +47,10 @@ export const BOX_FACTS = {
       "host": 8443,
       "vm": 443
     },
+    "apiServer": {
+      "host": 16443,
+      "vm": 8443
+    },
     "nodePortRange": "80-32767"
   },
   "resources": {

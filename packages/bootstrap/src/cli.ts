@@ -136,6 +136,19 @@ async function startClusterTunnel(dir: string, token: string): Promise<void> {
 }
 
 program
+  .command('kubeconfig')
+  .description("write the VM cluster's kubeconfig into the instance folder and print the export line for kubectl")
+  .addOption(dirOption())
+  .action(async (flags) => {
+    const dir = resolve(flags.dir ?? defaultInstanceDir());
+    if (!(await readInstance(dir))) throw usageError(`no Airy Core instance in ${dir}: run airy-bootstrap first, or pass --dir`);
+    const [{ writeKubeconfig }, { sshExec }] = await Promise.all([import('./kubeconfig.js'), import('./vagrant.js')]);
+    const file = await guard(() => writeKubeconfig(dir, sshExec));
+    log(`kubeconfig: ${file} (0600; the API on 127.0.0.1:${BOX_FACTS.ports.apiServer.host}, forwarded from the VM)`);
+    process.stdout.write(`export KUBECONFIG=${file}\n`);
+  });
+
+program
   .command('cluster-tunnel')
   .description('start the ngrok agent inside the cluster, with the authtoken from NGROK_AUTHTOKEN')
   .addOption(dirOption())

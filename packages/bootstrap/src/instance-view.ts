@@ -80,7 +80,8 @@ export function welcomeText(state: InstanceState, dir: string, tunnel?: TunnelSt
     `  also      ${urls.forwarded}`,
     '',
     `${HOST_NAME} must resolve to ${DEFAULT_IP}: add "${DEFAULT_IP} ${HOST_NAME}" to your hosts file.`,
-    `kubectl:  cd ${dir} && vagrant ssh -c "kubectl -n ${BOX_FACTS.namespace} get pods"`,
+    `kubectl:  eval "$(airy-bootstrap kubeconfig)" && kubectl -n ${BOX_FACTS.namespace} get pods`,
+    `          (or inside the VM: cd ${dir} && vagrant ssh -c "kubectl -n ${BOX_FACTS.namespace} get pods")`,
     'next:     airy-bootstrap status | stop | start | upgrade | backup | restore | destroy | doctor',
     '',
   ].join('\n');

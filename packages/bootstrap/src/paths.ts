@@ -21,6 +21,8 @@ export function instanceFiles(dir: string) {
     vagrantfile: join(dir, 'Vagrantfile'),
     state: join(dir, 'instance.json'),
     lock: join(dir, '.airy-bootstrap.lock'),
+    /** The VM cluster's kubeconfig for the host (`airy-bootstrap kubeconfig`); it holds a client key: 0600. */
+    kubeconfig: join(dir, 'kube.conf'),
   };
 }
 

@@ -68,6 +68,8 @@ export function renderVagrantfile(o: VagrantfileOptions): string {
     ...(o.privateNetwork === false ? [] : [`  config.vm.network "private_network", ip: ${rb(o.ip ?? DEFAULT_IP)}`]),
     `  config.vm.network "forwarded_port", guest: ${BOX_FACTS.ports.http.vm}, host: ${ports.http}, host_ip: "127.0.0.1"`,
     `  config.vm.network "forwarded_port", guest: ${BOX_FACTS.ports.https.vm}, host: ${ports.https}, host_ip: "127.0.0.1"`,
+    // The Kubernetes API, for airy-bootstrap kubeconfig: 127.0.0.1 is an address the apiserver's certificate names.
+    `  config.vm.network "forwarded_port", guest: ${BOX_FACTS.ports.apiServer.vm}, host: ${BOX_FACTS.ports.apiServer.host}, host_ip: "127.0.0.1"`,
     '  config.vm.synced_folder ".", "/vagrant", disabled: true',
     // Before every halt (airy-bootstrap stop, or vagrant halt by hand) the platform stops tier by tier: apps,
     // Schema Registry, Kafka, data stores; the box starts them in the reverse order at boot.

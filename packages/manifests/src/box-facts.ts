@@ -12,7 +12,7 @@ import { SCHEMA_REGISTRY } from './components/schema-registry.js';
 import { resolveOptions } from './options.js';
 import { BOX_PLATFORM_OPTIONS, BOX_TUNNEL_OPTIONS, platformResources, renderPlatform, type ResourceTotals } from './platform.js';
 import { lifecycleTiers, tiersEnv } from './lifecycle.js';
-import { NODE_PORT_RANGE, PORT_CHAIN } from './port-chain.js';
+import { API_SERVER_PORTS, NODE_PORT_RANGE, PORT_CHAIN } from './port-chain.js';
 import { BOX_TUNNEL_FILE } from './render.js';
 import { LOCAL_VM, nodeBudget, systemReserved } from './sizing.js';
 import { COMPONENT_VERSIONS } from './versions.js';
@@ -53,6 +53,8 @@ export interface BoxFacts {
   readonly ports: {
     readonly http: { readonly host: number; readonly vm: number };
     readonly https: { readonly host: number; readonly vm: number };
+    /** The Kubernetes API: forwarded from the VM to the host, for a kubeconfig on the laptop. */
+    readonly apiServer: { readonly host: number; readonly vm: number };
     readonly nodePortRange: string;
   };
   /** What the platform's long-running pods request and are limited to, summed. */
@@ -107,6 +109,7 @@ export function boxFacts(): BoxFacts {
     ports: {
       http: { host: PORT_CHAIN.http.host, vm: PORT_CHAIN.http.vm },
       https: { host: PORT_CHAIN.https.host, vm: PORT_CHAIN.https.vm },
+      apiServer: { ...API_SERVER_PORTS },
       nodePortRange: NODE_PORT_RANGE,
     },
     resources: { requests: resources.requests, limits: resources.limits },
@@ -133,6 +136,7 @@ export function boxFactsEnv(facts: BoxFacts = boxFacts()): string {
     AIRY_POSTGRES_USER_KEY: facts.postgres.userKey,
     AIRY_POSTGRES_PASSWORD_KEY: facts.postgres.passwordKey,
     AIRY_NODE_PORT_RANGE: facts.ports.nodePortRange,
+    AIRY_API_SERVER_PORT: facts.ports.apiServer.vm,
     AIRY_SYSTEM_RESERVED: systemReserved(),
     AIRY_NGROK_SECRET: facts.ngrok.secret,
     AIRY_NGROK_TOKEN_KEY: facts.ngrok.tokenKey,

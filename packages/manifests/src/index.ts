@@ -18,7 +18,7 @@ export {
   sourceSecret,
 } from './airy-core.js';
 export { lifecycleTiers, type Tier, type TierWorkload, tiersEnv } from './lifecycle.js';
-export { type Hop, NODE_PORT_RANGE, PORT_CHAIN, PortChainError, walkIngress } from './port-chain.js';
+export { API_SERVER_PORTS, type Hop, NODE_PORT_RANGE, PORT_CHAIN, PortChainError, walkIngress } from './port-chain.js';
 export { istioRequests, KUBE_SYSTEM_REQUESTS, LOCAL_VM, type NodeBudget, nodeBudget, systemReserved } from './sizing.js';
 export { KAFKA, kafkaBootstrap } from './components/kafka.js';
 export { POSTGRES } from './components/postgres.js';

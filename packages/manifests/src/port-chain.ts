@@ -15,6 +15,13 @@ export const PORT_CHAIN = {
   https: { host: 8443, vm: 443, nodePort: 443 },
 } as const;
 
+/**
+ * The Kubernetes API of the box: Minikube's apiserver port on the VM, forwarded to this port on the host's
+ * 127.0.0.1 (an address its certificate names), so `kubectl` on the laptop reaches it with or without the private
+ * network.
+ */
+export const API_SERVER_PORTS = { host: 16443, vm: 8443 } as const;
+
 /** The apiserver's NodePort range, so that the gateway may take ports 80 and 443. */
 export const NODE_PORT_RANGE = `${Math.min(PORT_CHAIN.http.nodePort, PORT_CHAIN.https.nodePort)}-32767`;
 
