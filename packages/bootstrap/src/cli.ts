@@ -93,6 +93,8 @@ function upOptions(flags: Record<string, unknown>): UpOptions {
     yes: Boolean(flags.yes),
     libvirtDriver: flags.libvirtDriver as 'kvm' | 'qemu' | undefined,
     privateNetwork: flags.privateNetwork !== false,
+    // start and upgrade have no --no-hosts: they keep what the default command did.
+    hosts: flags.hosts !== false,
     waitMinutes: flags.wait as number,
     limits: networkLimits(flags),
     log,
@@ -116,7 +118,8 @@ program
   .option('--no-private-network', 'no private network; reach the VM through forwarded ports only')
   .option('--force', 'go on even when preflight checks fail')
   .option('--yes', 'do not ask before installing Vagrant or recreating the VM')
-  .option('--in-cluster-tunnel', 'also start the ngrok agent inside the cluster, with NGROK_AUTHTOKEN');
+  .option('--in-cluster-tunnel', 'also start the ngrok agent inside the cluster, with NGROK_AUTHTOKEN')
+  .option('--no-hosts', 'do not offer the hosts-file line for airy.core (add it yourself)');
 networkOptions(program).action(async () => {
     const { up } = await upModule();
     const flags = program.opts();

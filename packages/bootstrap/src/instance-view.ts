@@ -65,8 +65,8 @@ export function instanceProbes(privateNetwork: boolean) {
   });
 }
 
-/** Where everything is, as printed when the platform is up. Pure. */
-export function welcomeText(state: InstanceState, dir: string, tunnel?: TunnelState): string {
+/** Where everything is, as printed when the platform is up; `hostsReady` when the host name resolves. Pure. */
+export function welcomeText(state: InstanceState, dir: string, tunnel?: TunnelState, hostsReady = false): string {
   const urls = instanceUrls(tunnel);
   const webhookNote = urls.tunnel === 'online' ? '(public, through airy-tunnel)' : '(make it public with airy-tunnel start)';
   return [
@@ -79,7 +79,11 @@ export function welcomeText(state: InstanceState, dir: string, tunnel?: TunnelSt
     ...(urls.inspector ? [`  inspector ${urls.inspector} (every webhook delivery, its signature, replay)`] : []),
     `  also      ${urls.forwarded}`,
     '',
-    `${HOST_NAME} must resolve to ${DEFAULT_IP}: add "${DEFAULT_IP} ${HOST_NAME}" to your hosts file.`,
+    ...(hostsReady
+      ? []
+      : state.privateNetwork
+        ? [`${HOST_NAME} must resolve to ${DEFAULT_IP}: add "${DEFAULT_IP} ${HOST_NAME}" to your hosts file (or run airy-bootstrap again).`]
+        : [`Without the private network, use the forwarded address above (send Host: ${HOST_NAME}).`]),
     `kubectl:  eval "$(airy-bootstrap kubeconfig)" && kubectl -n ${BOX_FACTS.namespace} get pods`,
     `          (or inside the VM: cd ${dir} && vagrant ssh -c "kubectl -n ${BOX_FACTS.namespace} get pods")`,
     'next:     airy-bootstrap status | stop | start | upgrade | backup | restore | destroy | doctor',

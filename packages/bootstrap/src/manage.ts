@@ -6,6 +6,7 @@ import { $ } from 'zx';
 import { gatherHost } from './host.js';
 import { acquireLock } from '@airy/cli-kit';
 import { cachedBox, defaultCacheDir, instanceFiles } from './paths.js';
+import { removeHostsEntry } from './hosts.js';
 import { defaultProvider, type HostView, preflight } from './preflight.js';
 import { runProbe, waitReady } from './readiness.js';
 import { backupFile, carryOverCommands } from './carry-over.js';
@@ -57,7 +58,9 @@ export async function destroy(dir: string, cacheDir: string | undefined, prune: 
   // A VM that was never created has nothing to destroy (and its provider may not even be reachable).
   if ((await machineState(dir)) !== 'not_created') await lifecycle(dir, ['destroy', '--force'], log);
   if (prune) await removeBox(state, dir, cacheDir ?? state.cacheDir ?? defaultCacheDir(), log);
+  if (state.privateNetwork) await removeHostsEntry({ log });
   await rm(instanceFiles(dir).state, { force: true });
+  await rm(instanceFiles(dir).kubeconfig, { force: true });
 }
 
 /** Removes one box version everywhere it takes disk: Vagrant, libvirt's pool, the download cache. */

@@ -2,7 +2,7 @@
  * The default command: preflight, Vagrant, catalog, verified download, box add, Vagrantfile, `vagrant up`,
  * readiness, and where everything is. Safe to re-run: a healthy instance only prints its status and URLs.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import type { LoadedCatalog, Provider } from '@airy/box-catalog';
 import { CliError, ExitCode, formatBytes, startProgress, writeFileAtomic } from '@airy/cli-kit';
 import { download } from './download.js';
@@ -14,11 +14,12 @@ import { cachedBox, instanceFiles } from './paths.js';
 import { vagrantArchitecture } from './arch.js';
 import { defaultProvider, type HostView, preflight } from './preflight.js';
 import { currentTunnel, instanceProbes, instanceRunner, welcomeText } from './instance-view.js';
+import { ensureHostsEntry, hasHostsEntry, hostsFile } from './hosts.js';
 import { waitReady } from './readiness.js';
 import { chooseRelease, loadCatalog } from './source.js';
 import { startSpinners } from './spinners.js';
 import { boxAdd, boxList, installVagrantfile, machineState, vagrant } from './vagrant.js';
-import { renderVagrantfile } from './vagrantfile.js';
+import { DEFAULT_IP, HOST_NAME, renderVagrantfile } from './vagrantfile.js';
 
 /** How long a slow server is waited for (curl's --speed-limit/--speed-time, and a catalog's whole read). */
 export interface NetworkLimits {
@@ -52,10 +53,13 @@ export interface UpOptions extends Omit<MachineSpec, 'provider'> {
   readonly log: (line: string) => void;
   /** Installs Vagrant when it is missing (asks first); see vagrant-install.ts. */
   readonly ensureVagrant: (host: HostView) => Promise<void>;
+  /** Offer the hosts-file line for the host name (hosts.ts); `false` leaves the hosts file alone. @default true */
+  readonly hosts?: boolean;
 }
 
 async function printWelcome(state: InstanceState, dir: string): Promise<void> {
-  process.stdout.write(welcomeText(state, dir, await currentTunnel()));
+  const hosts = await readFile(hostsFile(), 'utf8').catch(() => '');
+  process.stdout.write(welcomeText(state, dir, await currentTunnel(), hasHostsEntry(hosts, DEFAULT_IP, HOST_NAME)));
 }
 
 /** Runs the default command. */
@@ -149,6 +153,10 @@ export async function up(options: UpOptions): Promise<void> {
 
     const upRun = await vagrant(['up', '--provider', provider], options.dir, (l) => options.log(`vagrant | ${l}`));
     if (upRun.code !== 0) throw new CliError(`vagrant up failed: ${upRun.tail.filter(Boolean).at(-1) ?? ''} (see the output above)`, ExitCode.failed);
+    // The URLs name the VM's private address by host name; without the private network they are the forwarded ports.
+    if (options.hosts !== false && machine.privateNetwork) {
+      await ensureHostsEntry(DEFAULT_IP, HOST_NAME, { yes: options.yes, log: options.log });
+    }
 
     if (options.waitMinutes === 0) {
       options.log('readiness: not waited for (--wait 0); see airy-bootstrap status');

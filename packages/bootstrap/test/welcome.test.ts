@@ -22,6 +22,8 @@ test('the welcome names the public webhook URLs while the tunnel is online, else
   assert.match(online, /UI {8}http:\/\/airy\.core\/control-center\/\n/);
   assert.match(online, /inbox {5}http:\/\/airy\.core\/inbox\/\n/);
   assert.match(online, /API {7}http:\/\/airy\.core\/ \(POST \/conversations\.list/);
+  assert.match(online, /airy\.core must resolve to 192\.168\.56\.10: add "192\.168\.56\.10 airy\.core" to your hosts file/);
+  assert.not.match(welcomeText(state, '/home/u/.airy/core', tunnel, true), /must resolve/, 'no hint once the line is there');
   assert.match(online, /inspector http:\/\/127\.0\.0\.1:4040 \(every webhook delivery/);
   for (const gone of [undefined, { ...tunnel, state: 'stopped' } as const]) {
     const local = welcomeText(state, '/home/u/.airy/core', gone);
