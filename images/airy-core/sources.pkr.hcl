@@ -4,12 +4,24 @@ locals {
   # cloud-init seed for cloud images: a vagrant user with Vagrant's insecure key. Ignored by bases without it.
   cidata_files = ["${var.payload_dir}/cidata/meta-data", "${var.payload_dir}/cidata/user-data"]
   shutdown     = "sudo systemctl poweroff"
+  arm64        = var.architecture == "arm64"
+  # Packer's own forward listens on every interface; this one only on loopback.
+  netdev = ["-netdev", "user,id=user.0,restrict=${var.restrict_network ? "on" : "off"},hostfwd=tcp:127.0.0.1:{{ .SSHHostPort }}-:22"]
+  # arm64: qemu's virt machine boots UEFI firmware, has no IDE for a CD, and gets the seed over Packer's HTTP
+  # server instead (cloud-init's NoCloud datasource reads the URL from the SMBIOS serial).
+  arm64_args = [
+    ["-bios", var.efi_firmware],
+    ["-cpu", "max"],
+    ["-smbios", "type=1,serial=ds=nocloud-net;s=http://{{ .HTTPIP }}:{{ .HTTPPort }}/"],
+  ]
 }
 
 source "qemu" "airy-core" {
   iso_url          = var.base_image
   iso_checksum     = var.base_image_checksum
   disk_image       = true
+  qemu_binary      = local.arm64 ? "qemu-system-aarch64" : "qemu-system-x86_64"
+  machine_type     = local.arm64 ? "virt" : "pc"
   disk_size        = var.disk_size
   format           = "qcow2"
   accelerator      = var.accelerator
@@ -20,10 +32,10 @@ source "qemu" "airy-core" {
   ssh_host         = "127.0.0.1"
   host_port_min    = var.host_port_min
   host_port_max    = var.host_port_max
-  # Packer's own forward listens on every interface; this one only on loopback.
-  qemuargs = [["-netdev", "user,id=user.0,restrict=${var.restrict_network ? "on" : "off"},hostfwd=tcp:127.0.0.1:{{ .SSHHostPort }}-:22"]]
-  cd_files             = local.cidata_files
+  qemuargs             = local.arm64 ? concat([local.netdev], local.arm64_args) : [local.netdev]
+  cd_files             = local.arm64 ? [] : local.cidata_files
   cd_label             = "cidata"
+  http_directory       = local.arm64 ? "${var.payload_dir}/cidata" : ""
   ssh_username         = "vagrant"
   ssh_private_key_file = var.ssh_private_key_file
   ssh_timeout          = "30m"

@@ -40,30 +40,36 @@ variable "crictl_version" {
 
 variable "architecture" {
   type        = string
-  description = "amd64 or arm64: every download in the provisioning scripts is for it."
+  description = "The box's architecture (as the catalog names it): the qemu that builds it and every download follow it."
+}
+
+variable "efi_firmware" {
+  type        = string
+  default     = ""
+  description = "UEFI firmware for an arm64 guest (qemu's virt machine has no BIOS)."
 }
 
 variable "base_image" {
   type        = string
-  default     = "https://cloud-images.ubuntu.com/releases/24.04/release/ubuntu-24.04-server-cloudimg-amd64.img"
-  description = "qcow2 base image for the qemu (libvirt) box: a URL or file:// path."
+  default     = ""
+  description = "qcow2 base image for the qemu (libvirt) box: a URL or file:// path (airy-box build passes the Ubuntu cloud image of the architecture)."
 }
 
 variable "base_image_checksum" {
   type        = string
-  default     = "file:https://cloud-images.ubuntu.com/releases/24.04/release/SHA256SUMS"
+  default     = ""
   description = "Checksum of base_image: sha256:HEX, or file:URL of a SHA256SUMS list."
 }
 
 variable "base_image_ova" {
   type        = string
-  default     = "https://cloud-images.ubuntu.com/releases/24.04/release/ubuntu-24.04-server-cloudimg-amd64.ova"
+  default     = ""
   description = "OVA base image for the virtualbox box."
 }
 
 variable "base_image_ova_checksum" {
   type    = string
-  default = "file:https://cloud-images.ubuntu.com/releases/24.04/release/SHA256SUMS"
+  default = ""
 }
 
 variable "accelerator" {

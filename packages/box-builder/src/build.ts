@@ -11,11 +11,14 @@ import { $ } from 'zx';
 import { boxManifestFiles, contentManifest } from './content.js';
 import { hashFile } from './hash.js';
 import { gatherHostFacts, IMAGES_DIR, isSshPublicKey, missingImageParts, removeDir, runPacker, stagePayload, stageTemplates, writeVarFile } from './packer.js';
+import { defaultBaseImage, hostArchitecture } from './architecture.js';
 import { chooseAccelerator, packerNeedsPlugins, phaseOf, preflight } from './preflight.js';
 
 /** Options of a build. */
 export interface BuildOptions {
   readonly provider: Provider;
+  /** The box's architecture. @default the machine's own */
+  readonly architecture?: Architecture;
   readonly version: string;
   readonly outDir: string;
   readonly accelerator: 'auto' | 'kvm' | 'tcg';
@@ -46,7 +49,6 @@ export interface BuildResult {
   readonly seconds: number;
 }
 
-const ARCH: Architecture = 'amd64';
 const SOURCES: Record<Provider, string> = { libvirt: 'qemu.airy-core', virtualbox: 'virtualbox-ovf.airy-core' };
 const DOWNLOAD_STEPS = ['base-packages', 'container-runtime', 'kubernetes', 'istio', 'images'];
 
@@ -55,8 +57,14 @@ async function gitCommit(imagesDir: string): Promise<string> {
   return out.exitCode === 0 ? out.stdout.trim() : 'unknown';
 }
 
-async function baseImageVars(options: BuildOptions): Promise<Record<string, string>> {
-  if (!options.baseImage) return {};
+async function baseImageVars(options: BuildOptions, architecture: Architecture): Promise<Record<string, string>> {
+  if (!options.baseImage) {
+    const base = defaultBaseImage(options.provider, architecture);
+    if ('missing' in base) throw new CliError(base.missing, ExitCode.usage);
+    return options.provider === 'libvirt'
+      ? { base_image: base.image, base_image_checksum: base.checksum }
+      : { base_image_ova: base.image, base_image_ova_checksum: base.checksum };
+  }
   const isUrl = /^[a-z]+:\/\//.test(options.baseImage);
   const url = isUrl ? options.baseImage : `file://${resolve(options.baseImage)}`;
   let checksum = options.baseImageChecksum;
@@ -95,10 +103,16 @@ export async function buildBox(options: BuildOptions, signal?: AbortSignal): Pro
     );
   }
 
-  const facts = await gatherHostFacts(outDir, options.sshKey);
+  const architecture = options.architecture ?? hostArchitecture();
+  if (architecture === 'arm64' && options.restrictNetwork) {
+    throw new CliError('--restrict-network cannot build arm64: its seed comes over the build’s HTTP server', ExitCode.usage);
+  }
+  const baseVars = await baseImageVars(options, architecture);
+  const facts = await gatherHostFacts(outDir, options.sshKey, architecture);
   const checks = preflight(facts, {
     provider: options.provider,
     accelerator: options.accelerator,
+    architecture,
     requiredFreeBytes: (options.skipDownloads ? 3 : 20) * 2 ** 30,
   });
   for (const c of checks) log(`preflight: ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}${c.fix ? ` (${c.fix})` : ''}`);
@@ -113,7 +127,7 @@ export async function buildBox(options: BuildOptions, signal?: AbortSignal): Pro
   const facts0 = {
     version: options.version,
     provider: options.provider,
-    architecture: ARCH,
+    architecture,
     createdAt: new Date().toISOString(),
     gitCommit: await gitCommit(imagesDir),
     skipped,
@@ -149,15 +163,16 @@ export async function buildBox(options: BuildOptions, signal?: AbortSignal): Pro
       minikube_version: COMPONENT_VERSIONS.minikube,
       istio_version: COMPONENT_VERSIONS.istio,
       crictl_version: COMPONENT_VERSIONS.crictl,
-      architecture: ARCH,
-      accelerator: chooseAccelerator(facts, options.accelerator),
+      architecture,
+      efi_firmware: facts.firmware ?? '',
+      accelerator: chooseAccelerator(facts, options.accelerator, architecture),
       output_directory: work,
       payload_dir: payload,
       scripts_dir: join(imagesDir, 'scripts'),
       skip_downloads: options.skipDownloads,
       restrict_network: options.restrictNetwork,
       ssh_private_key_file: sshKey,
-      ...(await baseImageVars(options)),
+      ...baseVars,
     };
     const varFile = await writeVarFile(templates, vars);
     const only = `-only=${SOURCES[options.provider]}`;

@@ -3,6 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
+  ARCHITECTURES,
+  type Architecture,
   CATALOG_FILE,
   CatalogError,
   CatalogFetchError,
@@ -77,6 +79,7 @@ program
   .addOption(new Option('--provider <provider>', 'Vagrant provider').choices(PROVIDERS).default('libvirt'))
   .requiredOption('--version <semver>', 'box version', semverArg)
   .option('--out <dir>', 'output folder', 'dist')
+  .addOption(new Option('--architecture <arch>', "the box's architecture (default: this machine's)").choices(ARCHITECTURES))
   .addOption(new Option('--accelerator <accel>', 'qemu acceleration (libvirt)').choices(['auto', 'kvm', 'tcg']).default('auto'))
   .option('--base-image <file-or-url>', 'base image instead of the Ubuntu cloud image (air-gapped builds)')
   .option('--base-image-checksum <sum>', 'sha256:HEX or file:URL (computed for a local --base-image)')
@@ -96,6 +99,7 @@ program
     });
     const options: BuildOptions = {
       provider: flags.provider as Provider,
+      ...(flags.architecture ? { architecture: flags.architecture as Architecture } : {}),
       version: flags.version,
       outDir: flags.out,
       accelerator: flags.accelerator,

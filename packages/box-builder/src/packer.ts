@@ -7,8 +7,10 @@ import { access, cp, mkdir, mkdtemp, readdir, rm, statfs, symlink, writeFile } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Architecture } from '@airy/box-catalog';
 import { lineSplitter, lineTail } from '@airy/cli-kit';
 import { $ } from 'zx';
+import { ARM64_FIRMWARE, hostArchitecture, qemuFor } from './architecture.js';
 import type { HostFacts } from './preflight.js';
 
 /**
@@ -49,9 +51,16 @@ export async function findVagrantKey(): Promise<string | undefined> {
 }
 
 /** Looks at the machine: tool versions, KVM, free disk at `outDir`, the SSH key. */
-export async function gatherHostFacts(outDir: string, sshKey?: string): Promise<HostFacts> {
+export async function gatherHostFacts(outDir: string, sshKey: string | undefined, architecture: Architecture): Promise<HostFacts> {
   const packer = await firstLine(['packer', 'version']);
-  const qemu = await firstLine(['qemu-system-x86_64', '--version']);
+  const qemu = await firstLine([qemuFor(architecture).binary, '--version']);
+  let firmware: string | undefined;
+  for (const candidate of architecture === 'arm64' ? ARM64_FIRMWARE : []) {
+    if (await access(candidate, constants.R_OK).then(() => true, () => false)) {
+      firmware = candidate;
+      break;
+    }
+  }
   const qemuImg = (await firstLine(['qemu-img', '--version'])) !== undefined;
   const vboxmanage = await firstLine(['VBoxManage', '--version']);
   const kvmUsable = await access('/dev/kvm', constants.R_OK | constants.W_OK).then(() => true, () => false);
@@ -61,6 +70,8 @@ export async function gatherHostFacts(outDir: string, sshKey?: string): Promise<
     packerVersion: packer ? /v?(\d+\.\d+\.\d+)/.exec(packer)?.[1] : undefined,
     qemu,
     qemuImg,
+    ...(firmware ? { firmware } : {}),
+    hostArchitecture: hostArchitecture(),
     vboxmanage,
     kvmUsable,
     freeBytes: fs.bavail * fs.bsize,

@@ -2,15 +2,20 @@
  * Preflight of a box build: packer in a supported version, the provider's tools, acceleration, free disk and
  * the SSH key. Pure: the host is described by {@link HostFacts} (gathered in packer.ts), so tests can inject it.
  */
-import type { Provider } from '@airy/box-catalog';
+import type { Architecture, Provider } from '@airy/box-catalog';
+import { qemuFor } from './architecture.js';
 
 /** What the build needs to know about the machine. */
 export interface HostFacts {
   /** `packer version`, e.g. "1.6.6"; undefined when packer is missing. */
   readonly packerVersion?: string;
-  /** `qemu-system-x86_64 --version`, first line; undefined when missing. */
+  /** The target architecture's `qemu-system-* --version`, first line; undefined when missing. */
   readonly qemu?: string;
   readonly qemuImg?: boolean;
+  /** For an arm64 build: the UEFI firmware found, if any. */
+  readonly firmware?: string;
+  /** The machine's own architecture: KVM runs only guests of it. */
+  readonly hostArchitecture: Architecture;
   /** `VBoxManage --version`; undefined when missing. */
   readonly vboxmanage?: string;
   /** /dev/kvm exists and we may open it. */
@@ -26,6 +31,8 @@ export interface BuildPlanInput {
   readonly provider: Provider;
   /** `auto` picks kvm when usable. */
   readonly accelerator: 'auto' | 'kvm' | 'tcg';
+  /** The box's architecture. */
+  readonly architecture: Architecture;
   readonly requiredFreeBytes: number;
 }
 
@@ -70,12 +77,30 @@ export function preflight(facts: HostFacts, input: BuildPlanInput): Check[] {
         : { name: 'packer', ok: false, detail: `packer ${packer} is too old`, fix: `install packer ${MIN_PACKER.join('.')} or newer` },
   );
   if (input.provider === 'libvirt') {
+    const qemu = qemuFor(input.architecture);
     checks.push(
       facts.qemu && facts.qemuImg
         ? { name: 'qemu', ok: true, detail: facts.qemu }
-        : { name: 'qemu', ok: false, detail: 'qemu-system-x86_64 or qemu-img is missing', fix: 'apt-get install qemu-system-x86 qemu-utils' },
+        : { name: 'qemu', ok: false, detail: `${qemu.binary} or qemu-img is missing`, fix: `apt-get install ${qemu.package} qemu-utils` },
     );
-    if (input.accelerator === 'kvm' || input.accelerator === 'auto') {
+    if (input.architecture === 'arm64') {
+      checks.push(
+        facts.firmware
+          ? { name: 'firmware', ok: true, detail: `UEFI ${facts.firmware}` }
+          : { name: 'firmware', ok: false, detail: 'no UEFI firmware for arm64 guests', fix: 'apt-get install qemu-efi-aarch64' },
+      );
+    }
+    const foreign = facts.hostArchitecture !== input.architecture;
+    if (foreign && input.accelerator === 'kvm') {
+      checks.push({
+        name: 'acceleration',
+        ok: false,
+        detail: `KVM runs only ${facts.hostArchitecture} guests, this box is ${input.architecture}`,
+        fix: 'pass --accelerator tcg (emulated, slow) or build on a machine of that architecture',
+      });
+    } else if (foreign) {
+      checks.push({ name: 'acceleration', ok: true, detail: `TCG emulation of ${input.architecture} (slow: KVM runs only ${facts.hostArchitecture} guests)` });
+    } else if (input.accelerator === 'kvm' || input.accelerator === 'auto') {
       checks.push(
         facts.kvmUsable
           ? { name: 'acceleration', ok: true, detail: 'KVM is usable' }
@@ -115,8 +140,9 @@ export function preflight(facts: HostFacts, input: BuildPlanInput): Check[] {
 }
 
 /** The accelerator to use: kvm when usable under `auto`. */
-export function chooseAccelerator(facts: HostFacts, asked: 'auto' | 'kvm' | 'tcg'): 'kvm' | 'tcg' {
-  return asked === 'auto' ? (facts.kvmUsable ? 'kvm' : 'tcg') : asked;
+export function chooseAccelerator(facts: HostFacts, asked: 'auto' | 'kvm' | 'tcg', architecture: Architecture = facts.hostArchitecture): 'kvm' | 'tcg' {
+  if (asked !== 'auto') return asked;
+  return facts.kvmUsable && architecture === facts.hostArchitecture ? 'kvm' : 'tcg';
 }
 
 /** The build phase a line of Packer's output starts, if any. */

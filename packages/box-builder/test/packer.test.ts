@@ -56,19 +56,34 @@ async function validate(only: string, vars: Record<string, string | boolean> = {
 }
 
 for (const only of ['qemu.airy-core', 'virtualbox-ovf.airy-core']) {
-  (hasPacker ? test : test.skip)(`packer validate accepts the real templates: ${only}`, async () => {
-    const result = await validate(only);
-    assert.is(result.exitCode, 0, result.tail.join('\n'));
-  });
+  for (const architecture of ['amd64', 'arm64']) {
+    (hasPacker ? test : test.skip)(`packer validate accepts the real templates: ${only}, ${architecture}`, async () => {
+      const result = await validate(only, { architecture, efi_firmware: architecture === 'arm64' ? '/usr/share/qemu-efi-aarch64/QEMU_EFI.fd' : '' });
+      assert.is(result.exitCode, 0, result.tail.join('\n'));
+    });
+  }
 }
+
+test('nothing in the templates or scripts says amd64 by hand: the architecture comes from the build', () => {
+  const scripts = readdirSync(join(IMAGES_DIR, 'scripts')).map((f) => readFileSync(join(IMAGES_DIR, 'scripts', f), 'utf8')).join('\n');
+  const templates = readdirSync(join(IMAGES_DIR, 'airy-core')).map((f) => readFileSync(join(IMAGES_DIR, 'airy-core', f), 'utf8')).join('\n');
+  assert.not.match(scripts, /amd64|x86_64|aarch64|arm64/);
+  assert.not.match(templates, /amd64/);
+  assert.match(scripts, /linux-\$\{AIRY_ARCH\}/);
+  // The qemu of the architecture, and arm64's UEFI boot and HTTP seed, chosen in the template from the variable.
+  assert.match(templates, /qemu_binary\s+= local\.arm64 \? "qemu-system-aarch64" : "qemu-system-x86_64"/);
+  assert.match(templates, /machine_type\s+= local\.arm64 \? "virt" : "pc"/);
+});
 
 test('the VirtualBox source gets the same cloud-init seed as qemu (without it no vagrant user, no SSH)', () => {
   const sources = readFileSync(join(IMAGES_DIR, 'airy-core', 'sources.pkr.hcl'), 'utf8');
   const block = (name: string) => sources.slice(sources.indexOf(`source "${name}"`)).split(/\n}\n/)[0] ?? '';
   for (const name of ['qemu', 'virtualbox-ovf']) {
-    assert.match(block(name), /cd_files\s+= local\.cidata_files/, name);
+    assert.match(block(name), /cd_files\s+= (local\.arm64 \? \[\] : )?local\.cidata_files/, name);
     assert.match(block(name), /cd_label\s+= "cidata"/, name);
   }
+  // arm64's virt machine has no IDE for a CD: the same seed comes over Packer's HTTP server.
+  assert.match(block('qemu'), /http_directory\s+= local\.arm64 \? "\$\{var\.payload_dir\}\/cidata" : ""/);
 });
 
 (hasPacker ? test : test.skip)('packer validate rejects an argument its builder does not have (so the seed above is one it has)', async () => {

@@ -11,8 +11,9 @@ const good: HostFacts = {
   kvmUsable: true,
   freeBytes: 50 * GiB,
   sshKey: '/keys/vagrant',
+  hostArchitecture: 'amd64',
 };
-const input: BuildPlanInput = { provider: 'libvirt', accelerator: 'auto', requiredFreeBytes: 20 * GiB };
+const input: BuildPlanInput = { provider: 'libvirt', accelerator: 'auto', architecture: 'amd64', requiredFreeBytes: 20 * GiB };
 const failing = (facts: HostFacts, i = input) => preflight(facts, i).filter((c) => !c.ok);
 
 test('a ready machine passes every check', () => {
@@ -36,6 +37,24 @@ test('each missing piece fails with one fix', () => {
   }
   assert.equal(failing({ ...good, kvmUsable: false }, { ...input, accelerator: 'tcg' }), [], 'TCG asked for explicitly');
   assert.is(failing({ ...good }, { ...input, provider: 'virtualbox' })[0]?.name, 'virtualbox');
+});
+
+test('arm64: its qemu and UEFI firmware are checked; on an amd64 machine it is emulated, never KVM', () => {
+  const arm = { ...input, architecture: 'arm64' } as const;
+  const withFirmware = { ...good, firmware: '/usr/share/qemu-efi-aarch64/QEMU_EFI.fd' };
+  assert.equal(failing(withFirmware, arm), []);
+  assert.is(preflight(withFirmware, arm).find((c) => c.name === 'acceleration')?.detail, 'TCG emulation of arm64 (slow: KVM runs only amd64 guests)');
+  assert.is(chooseAccelerator(withFirmware, 'auto', 'arm64'), 'tcg');
+  const noFirmware = failing(good, arm);
+  assert.equal(noFirmware.map((c) => [c.name, c.fix]), [['firmware', 'apt-get install qemu-efi-aarch64']]);
+  const noQemu = failing({ ...withFirmware, qemu: undefined }, arm);
+  assert.match(noQemu[0]?.fix ?? '', /apt-get install qemu-system-arm qemu-efi-aarch64 qemu-utils/);
+  assert.match(noQemu[0]?.detail ?? '', /qemu-system-aarch64/);
+  const kvm = failing(withFirmware, { ...arm, accelerator: 'kvm' });
+  assert.is(kvm[0]?.name, 'acceleration');
+  assert.match(kvm[0]?.detail ?? '', /KVM runs only amd64 guests, this box is arm64/);
+  // On an Apple Silicon or arm64 Linux machine, arm64 is native.
+  assert.is(chooseAccelerator({ ...withFirmware, hostArchitecture: 'arm64' }, 'auto', 'arm64'), 'kvm');
 });
 
 test('Packer generations and accelerators', () => {
