@@ -99,6 +99,13 @@ function upOptions(flags: Record<string, unknown>): UpOptions {
     limits: networkLimits(flags),
     log,
     ensureVagrant: async (host) => (await import('./vagrant-install.js')).ensureVagrant(host, Boolean(flags.yes), log),
+    ensureProvider: async (host, provider) =>
+      (await import('./vagrant-install.js')).ensureProvider(host, {
+        provider,
+        yes: Boolean(flags.yes),
+        log,
+        cacheDir: resolve((flags.cache as string | undefined) ?? defaultCacheDir()),
+      }),
   };
 }
 

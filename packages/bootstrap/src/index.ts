@@ -30,5 +30,5 @@ export { CatalogUnreachableError, catalogUrlOf, chooseRelease, loadCatalog } fro
 export { DamagedInstanceError, type InstanceState, instanceOptions, type MachineSpec, machineOf, parseInstance, readInstance } from './instance.js';
 export { instanceUrls, welcomeText } from './instance-view.js';
 export { type NetworkLimits, type UpOptions, up } from './up.js';
-export { ensureVagrant, type InstallPlan, installPlan, type OsInfo } from './vagrant-install.js';
+export { ensureProvider, ensureVagrant, type InstallPlan, installPlan, type OsInfo, providerPlan } from './vagrant-install.js';
 export { renderVagrantfile, rubyString, type VagrantfileOptions, VagrantfileValueError } from './vagrantfile.js';

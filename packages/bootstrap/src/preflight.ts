@@ -47,6 +47,8 @@ export interface PreflightCheck {
   readonly detail: string;
   readonly code?: string;
   readonly fix?: string;
+  /** What fails here bootstrap can install (the provider), after asking: not a reason to stop before trying. */
+  readonly installable?: boolean;
 }
 
 /** The provider to use when none is given: VirtualBox where it is installed (the seed's), libvirt on Linux. */
@@ -126,17 +128,25 @@ export function preflight(host: HostView, input: PreflightInput): PreflightCheck
     add(
       host.vboxmanageVersion
         ? { name: 'hypervisor', ok: true, detail: `VirtualBox ${host.vboxmanageVersion}` }
-        : { name: 'hypervisor', ok: false, code: 'PROVIDER_VIRTUALBOX_NOT_FOUND', detail: 'VBoxManage is not installed', fix: 'install VirtualBox from virtualbox.org, or pass --provider libvirt on Linux' },
+        : {
+            name: 'hypervisor',
+            ok: false,
+            code: 'PROVIDER_VIRTUALBOX_NOT_FOUND',
+            detail: 'VBoxManage is not installed',
+            fix: 'install VirtualBox from virtualbox.org, or pass --provider libvirt on Linux',
+            installable: host.platform === 'darwin' || host.platform === 'win32',
+          },
     );
     if (host.platform === 'win32' && host.hyperV) {
       add({ name: 'conflicts', ok: false, code: 'HOST_HYPERV_CONFLICT', detail: 'Hyper-V is on and blocks VirtualBox', fix: 'turn Hyper-V off: bcdedit /set hypervisorlaunchtype off, then reboot' });
     }
   } else {
+    // Without Vagrant its plugins cannot be listed: the plugin counts as missing, to be installed with Vagrant.
     const missing = [
       ...(host.platform === 'linux' ? [] : ['Linux']),
       ...(host.virshVersion ? [] : ['libvirt (virsh)']),
       ...(host.kvm ? [] : ['/dev/kvm']),
-      ...(host.vagrantVersion && !host.vagrantPlugins.includes('vagrant-libvirt') ? ['the vagrant-libvirt plugin'] : []),
+      ...(host.vagrantPlugins.includes('vagrant-libvirt') ? [] : ['the vagrant-libvirt plugin']),
     ];
     add(
       missing.length === 0
@@ -146,7 +156,9 @@ export function preflight(host: HostView, input: PreflightInput): PreflightCheck
             ok: false,
             code: 'PROVIDER_LIBVIRT_NOT_USABLE',
             detail: `missing: ${missing.join(', ')}`,
-            fix: 'apt-get install libvirt-daemon-system vagrant-libvirt and enable KVM, or pass --provider virtualbox',
+            fix: 'apt-get install libvirt-daemon-system and vagrant plugin install vagrant-libvirt, enable KVM, or pass --provider virtualbox',
+            // Linux and KVM are the machine's; libvirt and the plugin bootstrap can install.
+            installable: host.platform === 'linux' && host.kvm,
           },
     );
   }

@@ -53,6 +53,8 @@ export interface UpOptions extends Omit<MachineSpec, 'provider'> {
   readonly log: (line: string) => void;
   /** Installs Vagrant when it is missing (asks first); see vagrant-install.ts. */
   readonly ensureVagrant: (host: HostView) => Promise<void>;
+  /** Installs the provider when preflight says it is missing but installable (asks first); the host afterwards. */
+  readonly ensureProvider: (host: HostView, provider: Provider) => Promise<HostView>;
   /** Offer the hosts-file line for the host name (hosts.ts); `false` leaves the hosts file alone. @default true */
   readonly hosts?: boolean;
 }
@@ -104,12 +106,18 @@ export async function up(options: UpOptions): Promise<void> {
       boxArchitecture: chosen?.file.architecture,
     });
     for (const c of checks) options.log(`preflight: ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}${c.fix ? ` (${c.code}: ${c.fix})` : ''}`);
-    const failed = checks.filter((c) => !c.ok);
+    // A missing provider that can be installed is installed below, after asking, then checked again.
+    const failed = checks.filter((c) => !c.ok && !c.installable);
     if (failed.length && !options.force) {
       throw new CliError(`preflight failed: ${failed.map((c) => `${c.code}: ${c.fix}`).join('; ')} (or pass --force)`, ExitCode.preflight);
     }
     if (!chosen) throw new CliError(`unsupported architecture ${host.arch}`, ExitCode.preflight);
     await options.ensureVagrant(host);
+    if (checks.some((c) => !c.ok && c.installable) && !options.force) {
+      // After a Vagrant install its plugins can be listed: the host is looked at again first.
+      const now = host.vagrantVersion ? host : await gatherHost(options.cacheDir);
+      await options.ensureProvider(now, provider);
+    }
 
     const { version, file } = chosen;
     const boxPath = cachedBox(options.cacheDir, file.checksum);

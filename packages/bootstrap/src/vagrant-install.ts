@@ -1,11 +1,14 @@
 /**
- * Installing Vagrant the platform's way, as the seed's bootstrap.sh promised. The plan is pure (tests read it);
- * `ensureVagrant` runs it: it asks first and then checks `vagrant --version`.
+ * Installing Vagrant, and the provider it runs the box with, the platform's way, as the seed's bootstrap.sh
+ * promised. The plans are pure (tests read them); `ensureVagrant` and `ensureProvider` show them, ask first, run
+ * them and check again.
  */
 import { readFile } from 'node:fs/promises';
 import { CliError, confirm, ExitCode } from '@airy/cli-kit';
 import { $ } from 'zx';
-import type { HostView } from './preflight.js';
+import type { Provider } from '@airy/box-catalog';
+import { gatherHost } from './host.js';
+import { type HostView, preflight } from './preflight.js';
 
 /** What the installer needs to know of the OS. */
 export interface OsInfo {
@@ -84,11 +87,84 @@ export async function ensureVagrant(host: HostView, yes: boolean, log: (l: strin
   log('Vagrant is not installed. These commands install it:');
   for (const c of plan.commands) log(`  ${c}`);
   if (!yes) await confirm('run them?');
-  for (const c of plan.commands) {
-    const run = await $({ nothrow: true })`sh -c ${c}`;
-    if (run.exitCode !== 0) throw new CliError(`installing Vagrant failed at: ${c}`, ExitCode.failed);
-  }
+  await runPlan('Vagrant', plan.commands);
   const check = await $({ quiet: true, nothrow: true })`vagrant --version`;
   if (check.exitCode !== 0) throw new CliError('Vagrant was installed but does not run: open a new shell and try again', ExitCode.failed);
   log(`installed ${check.stdout.trim()}`);
+}
+
+/**
+ * The commands that install `provider` for Vagrant here: VirtualBox on macOS (Homebrew) and Windows (winget); on
+ * Linux, libvirt with QEMU/KVM and the vagrant-libvirt plugin (built against libvirt, hence the headers), and the
+ * user in the libvirt group. VirtualBox on Linux, and libvirt elsewhere, are manual.
+ */
+export function providerPlan(os: OsInfo, provider: Provider): InstallPlan {
+  if (provider === 'virtualbox') {
+    if (os.platform === 'win32') return { commands: ['winget install --id Oracle.VirtualBox --exact --accept-source-agreements --accept-package-agreements'] };
+    if (os.platform === 'darwin' && os.hasBrew) return { commands: ['brew install --cask virtualbox'] };
+    return { manual: 'install VirtualBox 7.1 or newer from virtualbox.org (Apple Silicon needs 7.1), or pass --provider libvirt on Linux' };
+  }
+  if (os.platform !== 'linux') return { manual: 'libvirt runs on Linux only: pass --provider virtualbox' };
+  const is = (id: string) => os.ids.includes(id);
+  const plugin = ['vagrant plugin install vagrant-libvirt', 'sudo usermod -aG libvirt "$(id -un)"'];
+  if (is('debian') || is('ubuntu')) {
+    return {
+      commands: [
+        'sudo apt-get update',
+        'sudo apt-get install -y libvirt-daemon-system libvirt-clients qemu-kvm qemu-utils dnsmasq-base ebtables libvirt-dev ruby-dev build-essential pkg-config',
+        ...plugin,
+      ],
+    };
+  }
+  if (is('fedora') || is('rhel') || is('centos') || is('rocky') || is('almalinux')) {
+    return {
+      commands: ['sudo dnf install -y @virtualization libvirt-devel gcc make', 'sudo systemctl enable --now libvirtd', ...plugin],
+    };
+  }
+  return { manual: 'install libvirt with QEMU/KVM and run vagrant plugin install vagrant-libvirt' };
+}
+
+/** Runs a plan's commands in order; the first that fails stops it (exit 1, naming the command). */
+async function runPlan(what: string, commands: readonly string[]): Promise<void> {
+  for (const c of commands) {
+    const run = await $({ nothrow: true })`sh -c ${c}`;
+    if (run.exitCode !== 0) throw new CliError(`installing ${what} failed at: ${c}`, ExitCode.failed);
+  }
+}
+
+/**
+ * Makes sure the provider runs here: when preflight says it is missing but installable, shows the commands, asks
+ * (unless `yes`), runs them and runs preflight's hypervisor check again, which must pass now. Resolves to the host
+ * as it is afterwards.
+ */
+export async function ensureProvider(
+  host: HostView,
+  options: {
+    provider: Provider;
+    yes: boolean;
+    log: (l: string) => void;
+    cacheDir: string;
+    /** How the host is looked at again after the install. @default gatherHost */
+    gather?: (dir: string) => Promise<HostView>;
+  },
+): Promise<HostView> {
+  const { provider, yes, log } = options;
+  const hypervisor = () => preflight(host, { provider, cpus: 1, memoryMiB: 1 }).find((c) => c.name === 'hypervisor');
+  const before = hypervisor();
+  if (!before || before.ok || !before.installable) return host;
+  const osRelease = await readFile('/etc/os-release', 'utf8').catch(() => '');
+  const brew = (await $({ quiet: true, nothrow: true })`brew --version`).exitCode === 0;
+  const plan = providerPlan({ platform: host.platform, ...parseOsRelease(osRelease), hasBrew: brew }, provider);
+  if ('manual' in plan) throw new CliError(`${before.detail}: ${plan.manual}`, ExitCode.preflight);
+  log(`${provider === 'virtualbox' ? 'VirtualBox' : 'libvirt for Vagrant'} is not ready (${before.detail}). These commands install it:`);
+  for (const c of plan.commands) log(`  ${c}`);
+  if (!yes) await confirm('run them?');
+  await runPlan(provider, plan.commands);
+  const after = await (options.gather ?? gatherHost)(options.cacheDir);
+  const check = preflight(after, { provider, cpus: 1, memoryMiB: 1 }).find((c) => c.name === 'hypervisor');
+  if (!check?.ok) {
+    throw new CliError(`the ${provider} install ran, but preflight still fails: ${check?.detail} (${check?.fix}; a new login may be needed for the libvirt group)`, ExitCode.preflight);
+  }
+  log(`installed: ${check.detail}`);
+  return after;
 }

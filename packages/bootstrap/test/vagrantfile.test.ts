@@ -57,7 +57,7 @@ test('a box name or version that is not what it must be never reaches a Vagrantf
 
 test('every halt first stops the platform tier by tier in the VM, and a failure there does not block the halt', () => {
   const text = renderVagrantfile({ boxName: 'airy/core', boxVersion: '1.0.0', provider: 'libvirt', cpus: 2, memoryMiB: 2048 });
-  const trigger = /  config\.trigger\.before :halt do \|t\|\n([\s\S]*?)\n  end\n/.exec(text)?.[1] ?? '';
+  const trigger = / {2}config\.trigger\.before :halt do \|t\|\n([\s\S]*?)\n {2}end\n/.exec(text)?.[1] ?? '';
   assert.match(trigger, "t.run_remote = { inline: 'sudo /usr/local/bin/airy-lifecycle stop' }");
   assert.match(trigger, 't.on_error = :continue');
   // The ports forwarded are the port chain's: host 8080/8443 to the VM's 80/443.

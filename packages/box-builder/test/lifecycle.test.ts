@@ -70,7 +70,7 @@ test('stop: the apps, then the Schema Registry, then Kafka, then the stores, eac
   assert.not.ok(scaled[0]?.includes('schema-registry'));
   assert.equal(scaled.slice(1), ['deployment/schema-registry', 'statefulset/kafka', 'statefulset/postgres']);
   // Every scale-down is followed by its wait, before the next tier.
-  steps.forEach((c, i) => assert.ok(i % 2 === 0 ? c.includes(' scale ') : c.includes('wait --for=delete pod'), c));
+  for (const [i, c] of steps.entries()) assert.ok(i % 2 === 0 ? c.includes(' scale ') : c.includes('wait --for=delete pod'), c);
   assert.match(steps[7] ?? '', /app\.kubernetes\.io\/name in \(postgres\)/);
 });
 
