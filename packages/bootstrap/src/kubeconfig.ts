@@ -40,7 +40,8 @@ export type VmExec = (dir: string, command: string) => Promise<{ ok: boolean; st
 export async function writeKubeconfig(dir: string, exec: VmExec): Promise<string> {
   const out = await exec(dir, 'kubectl config view --flatten --minify');
   if (!out.ok) {
-    const reason = out.stderr.trim().split('\n').at(-1) || 'kubectl failed';
+    // ssh's own goodbye is not a reason.
+    const reason = out.stderr.split('\n').map((l) => l.trim()).filter((l) => l && !/^Connection to .* closed\.$/.test(l)).at(-1) ?? 'kubectl failed';
     throw new CliError(`could not read the cluster's kubeconfig in the VM (${reason}): is the platform running? (airy-bootstrap status)`, ExitCode.failed);
   }
   let text: string;

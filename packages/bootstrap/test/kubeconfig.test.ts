@@ -77,7 +77,7 @@ test('written 0600 into the instance folder; a VM without Kubernetes writes noth
   assert.match(readFileSync(file, 'utf8'), `server: ${HOST_API_SERVER}`);
   const empty = mkdtempSync(join(work, 'instance-'));
   try {
-    await writeKubeconfig(empty, async () => ({ ok: false, stdout: '', stderr: 'bash: line 1: kubectl: command not found\n' }));
+    await writeKubeconfig(empty, async () => ({ ok: false, stdout: '', stderr: 'bash: line 1: kubectl: command not found\nConnection to 127.0.0.1 closed.\n' }));
     assert.unreachable();
   } catch (e) {
     assert.match(String(e), /could not read the cluster's kubeconfig in the VM \(bash: line 1: kubectl: command not found\): is the platform running\?/);
