@@ -22,7 +22,7 @@ import { BOX_FACTS } from './box-facts.js';
 import { DEFAULT_CATALOG, defaultCacheDir, defaultInstanceDir } from './paths.js';
 import { vagrantArchitecture } from './arch.js';
 import { CatalogUnreachableError, chooseRelease, loadCatalog } from './source.js';
-import { DamagedInstanceError, instanceOptions, readInstance } from './instance.js';
+import { DamagedInstanceError, instanceOptions, requireInstance } from './instance.js';
 import type { NetworkLimits, UpOptions } from './up.js';
 import { VagrantfileValueError } from './vagrantfile.js';
 
@@ -151,7 +151,7 @@ program
   .addOption(dirOption())
   .action(async (flags) => {
     const dir = resolve(flags.dir ?? defaultInstanceDir());
-    if (!(await readInstance(dir))) throw usageError(`no Airy Core instance in ${dir}: run airy-bootstrap first, or pass --dir`);
+    await guard(() => requireInstance(dir));
     const [{ writeKubeconfig }, { sshExec }] = await Promise.all([import('./kubeconfig.js'), import('./vagrant.js')]);
     const file = await guard(() => writeKubeconfig(dir, sshExec));
     log(`kubeconfig: ${file} (0600; the API on 127.0.0.1:${BOX_FACTS.ports.apiServer.host}, forwarded from the VM)`);
@@ -165,7 +165,7 @@ program
   .action(async (flags) => {
     const dir = resolve(flags.dir ?? defaultInstanceDir());
     const token = await guard(async () => (await clusterTunnel()).tunnelToken());
-    if (!(await readInstance(dir))) throw usageError(`no Airy Core instance in ${dir}: run airy-bootstrap first, or pass --dir`);
+    await guard(() => requireInstance(dir));
     await startClusterTunnel(dir, token);
   });
 
@@ -244,8 +244,7 @@ program
   .action(async (flags) => {
     const dir = resolve(flags.dir ?? defaultInstanceDir());
     const { up } = await upModule();
-    const state = await readInstance(dir);
-    if (!state) throw usageError(`no Airy Core instance in ${dir}: run airy-bootstrap first, or pass --dir`);
+    const state = await guard(() => requireInstance(dir));
     await guard(() => up({ ...upOptions({ ...program.opts(), dir, wait: flags.wait, force: flags.force }), ...instanceOptions(state) }));
   });
 

@@ -10,19 +10,13 @@ import { removeHostsEntry } from './hosts.js';
 import { defaultProvider, type HostView, preflight } from './preflight.js';
 import { runProbe, waitReady } from './readiness.js';
 import { backupFile, carryOverCommands } from './carry-over.js';
-import { type InstanceState, instanceOptions, readInstance } from './instance.js';
+import { type InstanceState, instanceOptions, readInstance, requireInstance } from './instance.js';
 import { currentTunnel, instanceProbes, instanceRunner, instanceUrls } from './instance-view.js';
 import { up, type UpOptions } from './up.js';
 import { machineState, sshStream, vagrant } from './vagrant.js';
 import { chooseRelease, loadCatalog } from './source.js';
 import { vagrantArchitecture } from './arch.js';
 import { isNewerVersion } from '@airy/box-catalog';
-
-async function requireInstance(dir: string) {
-  const state = await readInstance(dir);
-  if (!state) throw new CliError(`no Airy Core instance in ${dir}: run airy-bootstrap first, or pass --dir`, ExitCode.usage);
-  return state;
-}
 
 /** `status`: the VM's state and each component's readiness, once. The ingress is probed the way the VM was made. */
 export async function status(dir: string) {

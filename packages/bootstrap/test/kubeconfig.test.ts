@@ -90,6 +90,12 @@ test('kubeconfig without an instance is one line, exit 2', () => {
   assert.is(run.status, 2, run.stderr);
   assert.match(run.stderr, /no Airy Core instance in/);
   assert.is(run.stdout, '');
+  const damaged = mkdtempSync(join(work, 'damaged-'));
+  writeFileSync(join(damaged, 'instance.json'), '{ not json');
+  const bad = runBin(packageDir, ['kubeconfig', '--dir', damaged]);
+  assert.is(bad.status, 2, bad.stderr);
+  assert.is(bad.stderr.trim().split('\n').length, 1, bad.stderr);
+  assert.match(bad.stderr, /instance\.json/);
 });
 
 test.after(() => rmSync(work, { recursive: true, force: true }));
