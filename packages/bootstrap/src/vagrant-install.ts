@@ -77,12 +77,17 @@ export function installPlan(os: OsInfo): InstallPlan {
   return { manual };
 }
 
+/** What the install plans need of this machine: its OS (/etc/os-release) and whether Homebrew is there. */
+async function osInfo(host: HostView): Promise<OsInfo> {
+  const osRelease = await readFile('/etc/os-release', 'utf8').catch(() => '');
+  const brew = (await $({ quiet: true, nothrow: true })`brew --version`).exitCode === 0;
+  return { platform: host.platform, ...parseOsRelease(osRelease), hasBrew: brew };
+}
+
 /** Makes sure Vagrant is there: shows the platform's install commands, asks (unless `yes`), runs them, checks. */
 export async function ensureVagrant(host: HostView, yes: boolean, log: (l: string) => void): Promise<void> {
   if (host.vagrantVersion) return;
-  const osRelease = await readFile('/etc/os-release', 'utf8').catch(() => '');
-  const brew = (await $({ quiet: true, nothrow: true })`brew --version`).exitCode === 0;
-  const plan = installPlan({ platform: host.platform, ...parseOsRelease(osRelease), hasBrew: brew });
+  const plan = installPlan(await osInfo(host));
   if ('manual' in plan) throw new CliError(`Vagrant is not installed: ${plan.manual}`, ExitCode.preflight);
   log('Vagrant is not installed. These commands install it:');
   for (const c of plan.commands) log(`  ${c}`);
@@ -152,9 +157,7 @@ export async function ensureProvider(
   const hypervisor = () => preflight(host, { provider, cpus: 1, memoryMiB: 1 }).find((c) => c.name === 'hypervisor');
   const before = hypervisor();
   if (!before || before.ok || !before.installable) return host;
-  const osRelease = await readFile('/etc/os-release', 'utf8').catch(() => '');
-  const brew = (await $({ quiet: true, nothrow: true })`brew --version`).exitCode === 0;
-  const plan = providerPlan({ platform: host.platform, ...parseOsRelease(osRelease), hasBrew: brew }, provider);
+  const plan = providerPlan(await osInfo(host), provider);
   if ('manual' in plan) throw new CliError(`${before.detail}: ${plan.manual}`, ExitCode.preflight);
   log(`${provider === 'virtualbox' ? 'VirtualBox' : 'libvirt for Vagrant'} is not ready (${before.detail}). These commands install it:`);
   for (const c of plan.commands) log(`  ${c}`);

@@ -49,10 +49,10 @@ export function routes(config: PlatformConfig): Route[] {
   return all.sort((a, b) => b.path.length - a.path.length || rank(a) - rank(b) || a.path.localeCompare(b.path));
 }
 
-/** Routes of the webhook sources that run: the only ones a tunnel's host name reaches. */
-export function webhookRoutes(config: PlatformConfig): Route[] {
+/** Routes of the webhook sources that run (of `all`, the platform's routes): the only ones a tunnel's host name reaches. */
+export function webhookRoutes(config: PlatformConfig, all: readonly Route[] = routes(config)): Route[] {
   const paths = new Set(WEBHOOK_SOURCES.map((s) => s.path));
-  return routes(config).filter((r) => paths.has(r.path));
+  return all.filter((r) => paths.has(r.path));
 }
 
 const httpRoute = (config: PlatformConfig, r: Route) => ({
@@ -69,7 +69,8 @@ const httpRoute = (config: PlatformConfig, r: Route) => ({
  */
 export function ingress(config: PlatformConfig): KubeObject[] {
   const gatewayRef = `${config.namespace}/${INGRESS.gateway}`;
-  const webhooks = webhookRoutes(config);
+  const all = routes(config);
+  const webhooks = webhookRoutes(config, all);
   const hosts = [...config.ingress.hosts, ...(webhooks.length ? ['*'] : [])];
   const { tls } = config.ingress;
   const http = { port: { number: INGRESS.port, name: 'http', protocol: 'HTTP' }, hosts };
@@ -94,7 +95,7 @@ export function ingress(config: PlatformConfig): KubeObject[] {
       spec: {
         hosts: [...config.ingress.hosts],
         gateways: [gatewayRef],
-        http: routes(config).map((r) => httpRoute(config, r)),
+        http: all.map((r) => httpRoute(config, r)),
       },
     }),
     ...(webhooks.length
