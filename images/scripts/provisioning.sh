@@ -57,8 +57,10 @@ if ! kubectl get namespace istio-system >/dev/null 2>&1; then
   istioctl install -y -f "$deployments/istio-operator.yaml"
 fi
 
-# kustomization.yaml lists the components in dependency order; each tier is rolled out before the next starts.
+# kustomization.yaml lists the components in dependency order; each tier is rolled out before the next starts,
+# and a file's Jobs (the topics) run again at every boot and complete before the apps that need them start.
 sed -n 's/^  - \(.*\.yaml\)$/\1/p' "$deployments/kustomization.yaml" | while read -r file; do
+  "$lifecycle" before-apply "$file"
   log "applying $file"
   kubectl apply -f "$deployments/$file"
   "$lifecycle" after-apply "$file"

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Builds the e2e base image offline: a minimal Debian (bookworm) with a kernel, GRUB, sshd, systemd-networkd DHCP,
-# and the vagrant user with Vagrant's insecure key and passwordless sudo, as a qcow2. It goes into the box build
-# through the same variable as a cloud image: airy-box build --base-image FILE.
+# Builds the e2e base image offline: a minimal Debian (bookworm) that behaves like the Ubuntu cloud image it stands
+# in for, where the box's first boot depends on it. Like the cloud image it has a kernel, GRUB, sshd, and
+# cloud-init with netplan as its network renderer (systemd-networkd underneath), and no user to log in with:
+# cloud-init makes the vagrant user from the build's NoCloud seed (the cidata CD), exactly as on Ubuntu, and
+# writes /etc/netplan/50-cloud-init.yaml matching the build VM's MAC. It also cleans /tmp at boot, as Ubuntu
+# does. So the offline build meets what the online build meets: a box that keeps the build's network
+# configuration gets no address under vagrant-libvirt's new MAC. It goes into the box build through the same
+# variable as a cloud image: airy-box build --base-image FILE.
 # Usage: base-image.sh OUT.qcow2   (as root; needs debootstrap, sfdisk, losetup, qemu-img)
 set -euo pipefail
 out=${1:?usage: base-image.sh OUT.qcow2}
 suite=bookworm
 size=3G
-pubkey=$(find /usr/share/rubygems-integration/all/gems /opt/vagrant/embedded/gems -path '*/keys/vagrant.pub' 2>/dev/null | head -n 1 || true)
-[ -n "$pubkey" ] || { echo "base-image: Vagrant's insecure key was not found: install vagrant" >&2; exit 3; }
 
 work=$(mktemp -d)
 raw="$work/disk.raw"
@@ -33,7 +36,7 @@ mkdir -p "$mnt"
 mount "$part" "$mnt"
 
 debootstrap --variant=minbase \
-  --include=linux-image-amd64,grub-pc,systemd-sysv,openssh-server,sudo,iproute2,ca-certificates \
+  --include=linux-image-amd64,grub-pc,systemd-sysv,openssh-server,sudo,iproute2,ca-certificates,cloud-init,netplan.io,cloud-guest-utils \
   "$suite" "$mnt" "${DEBIAN_MIRROR:-}" >"$work/debootstrap.log" 2>&1 || { tail -20 "$work/debootstrap.log" >&2; exit 1; }
 
 mount --bind /dev "$mnt/dev"
@@ -46,21 +49,21 @@ echo "UUID=$uuid / ext4 defaults 0 1" >"$mnt/etc/fstab"
 echo airy-base >"$mnt/etc/hostname"
 printf "127.0.0.1 localhost\n127.0.1.1 airy-base\n" >"$mnt/etc/hosts"
 : >"$mnt/etc/machine-id"
-cat >"$mnt/etc/systemd/network/80-dhcp.network" <<'NET'
-[Match]
-Name=en* eth*
-
-[Network]
-DHCP=yes
-NET
-chroot "$mnt" systemctl enable systemd-networkd ssh >/dev/null 2>&1
-chroot "$mnt" useradd -m -s /bin/bash vagrant
-echo 'vagrant ALL=(ALL) NOPASSWD:ALL' >"$mnt/etc/sudoers.d/vagrant"
-chmod 0440 "$mnt/etc/sudoers.d/vagrant"
-install -d -m 0700 -o 1000 -g 1000 "$mnt/home/vagrant/.ssh"
-install -m 0600 -o 1000 -g 1000 "$pubkey" "$mnt/home/vagrant/.ssh/authorized_keys"
+# cloud-init as the Ubuntu cloud image runs it: only the NoCloud seed (and None) as datasources, netplan as the
+# network renderer, so that its fallback network config is /etc/netplan/50-cloud-init.yaml with `match:
+# macaddress` and `set-name`. With no seed at a later boot, ds-identify disables cloud-init (its built-in policy
+# notfound=disabled, Ubuntu's too), so that file stays as the build left it.
+cat >"$mnt/etc/cloud/cloud.cfg.d/05-as-ubuntu.cfg" <<'CFG'
+datasource_list: [NoCloud, None]
+system_info:
+  network:
+    renderers: [netplan]
+CFG
+chroot "$mnt" systemctl enable systemd-networkd ssh cloud-init-local cloud-init cloud-config cloud-final >/dev/null 2>&1
+# No user of its own: the build logs in as the vagrant user that cloud-init makes from the seed.
+if chroot "$mnt" getent passwd vagrant >/dev/null; then echo "base-image: a vagrant user exists before cloud-init" >&2; exit 1; fi
 # A serial console and no waiting in the boot menu: the build VM has no screen.
-sed -i 's/^GRUB_TIMEOUT=.*/GRUB_TIMEOUT=0/; s/^GRUB_CMDLINE_LINUX=.*/GRUB_CMDLINE_LINUX="console=tty0 console=ttyS0,115200 net.ifnames=0"/' "$mnt/etc/default/grub"
+sed -i 's/^GRUB_TIMEOUT=.*/GRUB_TIMEOUT=0/; s/^GRUB_CMDLINE_LINUX=.*/GRUB_CMDLINE_LINUX="console=tty0 console=ttyS0,115200"/' "$mnt/etc/default/grub"
 # Vagrant-libvirt's VM may have no video device at all: GRUB talks to the serial port too.
 printf 'GRUB_TERMINAL="serial console"\nGRUB_SERIAL_COMMAND="serial --unit=0 --speed=115200"\n' >>"$mnt/etc/default/grub"
 chroot "$mnt" grub-install --target=i386-pc "$loop" >/dev/null 2>&1

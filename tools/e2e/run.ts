@@ -21,6 +21,8 @@ import { $, argv } from 'zx';
 import { S3RVER_CREDENTIALS, startS3 } from '../testing/s3.ts';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
+/** Every readiness probe bootstrap runs, by name: the platform's parts, the app tier and the API. */
+const PROBES = ['kafka', 'schema-registry', 'postgres', 'ingress', 'apps', 'api'];
 const dir = process.env.E2E_DIR ?? '/tmp/airy-e2e';
 const logs = join(dir, 'logs');
 mkdirSync(logs, { recursive: true });
@@ -210,13 +212,13 @@ try {
       // start waits for the platform; this offline box has none, so the wait runs out and names every component.
       const start = await $({ ...inVm, nothrow: true })`node ${bootstrap} start --dir ${instance} --force --wait 1 >>${log} 2>&1`;
       const said = readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('not ready after 1 min')).join('\n');
-      if (start.exitCode !== 1 || !['kafka', 'schema-registry', 'postgres', 'ingress'].every((c) => said.includes(c))) {
+      if (start.exitCode !== 1 || !PROBES.every((c) => said.includes(c))) {
         throw new Error(`start should fail (exit 1) naming each component not ready; exit ${start.exitCode}: ${said}`);
       }
       const started = await status(log);
       if (started.vm !== 'running') throw new Error(`after start, airy-bootstrap status says the VM is ${started.vm}`);
-      if (started.components.length !== 4 || started.components.some((c) => c.ready || !c.detail)) {
-        throw new Error(`status should list the four components, none ready, each with why: ${JSON.stringify(started.components)}`);
+      if (started.components.map((c) => c.name).join() !== PROBES.join() || started.components.some((c) => c.ready || !c.detail)) {
+        throw new Error(`status should list ${PROBES.join(', ')}, none ready, each with why: ${JSON.stringify(started.components)}`);
       }
       await ssh(log, 'test -f /home/vagrant/kept-across-stop');
     });

@@ -27,7 +27,17 @@ export const BOX_FACTS = {
   },
   "kafka": {
     "component": "kafka",
-    "port": 9092
+    "port": 9092,
+    "clientHeap": "-Xmx128m"
+  },
+  "apps": {
+    "selector": "core.airy.co/managed=true",
+    "api": {
+      "method": "POST",
+      "path": "/client.config",
+      "body": "{}",
+      "status": 200
+    }
   },
   "ngrok": {
     "secret": "ngrok",

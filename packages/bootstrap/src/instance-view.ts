@@ -38,16 +38,17 @@ export function currentTunnel(): Promise<TunnelState | undefined> {
 export function instanceRunner(dir: string): ProbeRunner {
   return {
     exec: (command) => sshExec(dir, command),
-    http: async (url, host) => {
+    http: async ({ url, host, method = 'GET', body }) => {
       const { request } = await import('node:http');
       return new Promise((resolve) => {
-        const req = request(url, { headers: { Host: host }, timeout: 5000 }, (res) => {
+        const headers = { Host: host, ...(body === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }) };
+        const req = request(url, { method, headers, timeout: 5000 }, (res) => {
           res.resume();
           resolve(res.statusCode);
         });
         req.on('error', () => resolve(undefined));
         req.on('timeout', () => req.destroy());
-        req.end();
+        req.end(body);
       });
     },
     now: () => Date.now(),

@@ -1,16 +1,29 @@
 /**
  * Readiness of the platform itself, not just the VM: the Kafka broker answers, the Schema Registry's /subjects
- * returns 200, PostgreSQL is ready, and the Istio ingress answers for airy.core. The probes are data (names and
- * commands come from the box's facts); running them goes through a narrow interface, so tests can drive time.
+ * returns 200, PostgreSQL is ready, the Istio ingress answers for airy.core, the release's app tier is rolled
+ * out, and its API answers through the ingress (`POST /client.config` is 200, which needs api-admin's Kafka
+ * Streams stores running). The probes are data (names and commands come from the box's facts); running them goes
+ * through a narrow interface, so tests can drive time.
  */
 import { BOX_FACTS } from './box-facts.js';
 
-const { kafka: KAFKA, postgres: POSTGRES, schemaRegistry: SCHEMA_REGISTRY } = BOX_FACTS;
+const { apps: APPS, kafka: KAFKA, postgres: POSTGRES, schemaRegistry: SCHEMA_REGISTRY } = BOX_FACTS;
 
-/** A check run inside the VM (via `vagrant ssh`), or an HTTP request from the host. */
+/** An HTTP request a probe makes from the host. */
+export interface ProbeRequest {
+  readonly url: string;
+  readonly host: string;
+  readonly method?: string;
+  readonly body?: string;
+}
+
+/**
+ * A check run inside the VM (via `vagrant ssh`), or an HTTP request from the host: `status` is the one answer
+ * that passes; without it any answer below 500 does (the gateway is up and routes the host).
+ */
 export type Probe =
   | { readonly name: string; readonly kind: 'exec'; readonly command: string; readonly expect?: string }
-  | { readonly name: string; readonly kind: 'http'; readonly url: string; readonly host: string };
+  | ({ readonly name: string; readonly kind: 'http'; readonly status?: number } & ProbeRequest);
 
 /** The platform's probes, in the order a user cares about them. */
 export function platformProbes(options: { namespace: string; database: string; ingressUrl: string; host: string }): Probe[] {
@@ -19,7 +32,8 @@ export function platformProbes(options: { namespace: string; database: string; i
     {
       name: 'kafka',
       kind: 'exec',
-      command: `kubectl -n ${ns} exec ${KAFKA.component}-0 -- kafka-broker-api-versions --bootstrap-server localhost:${KAFKA.port}`,
+      // With a heap of its own: the tool would otherwise take the broker's KAFKA_HEAP_OPTS in the same container.
+      command: `kubectl -n ${ns} exec ${KAFKA.component}-0 -- env KAFKA_HEAP_OPTS=${KAFKA.clientHeap} kafka-broker-api-versions --bootstrap-server localhost:${KAFKA.port}`,
     },
     {
       name: 'schema-registry',
@@ -33,13 +47,27 @@ export function platformProbes(options: { namespace: string; database: string; i
       command: `kubectl -n ${ns} exec ${POSTGRES.component}-0 -- pg_isready -h 127.0.0.1 -d ${options.database}`,
     },
     { name: 'ingress', kind: 'http', url: options.ingressUrl, host: options.host },
+    {
+      name: 'apps',
+      kind: 'exec',
+      command: `kubectl -n ${ns} wait --for=condition=Available deployment -l ${APPS.selector} --timeout=5s`,
+    },
+    {
+      name: 'api',
+      kind: 'http',
+      url: new URL(APPS.api.path, options.ingressUrl).href,
+      host: options.host,
+      method: APPS.api.method,
+      body: APPS.api.body,
+      status: APPS.api.status,
+    },
   ];
 }
 
 /** How probes are run: exec inside the VM, HTTP from the host. Both resolve to whether the probe passed. */
 export interface ProbeRunner {
   exec(command: string): Promise<{ ok: boolean; stdout: string; stderr?: string }>;
-  http(url: string, host: string): Promise<number | undefined>;
+  http(request: ProbeRequest): Promise<number | undefined>;
   /** Milliseconds since some fixed point. */
   now(): number;
   sleep(ms: number): Promise<void>;
@@ -55,9 +83,11 @@ export interface ProbeState {
 /** Runs one probe once. */
 export async function runProbe(probe: Probe, runner: ProbeRunner): Promise<ProbeState> {
   if (probe.kind === 'http') {
-    const status = await runner.http(probe.url, probe.host).catch(() => undefined);
-    // Any answer below 500 means the gateway is up and routes airy.core.
-    return { name: probe.name, ready: status !== undefined && status < 500, detail: status === undefined ? 'no answer' : `HTTP ${status}` };
+    const { name, kind: _kind, status: wanted, ...request } = probe;
+    const status = await runner.http(request).catch(() => undefined);
+    const ready = status !== undefined && (wanted === undefined ? status < 500 : status === wanted);
+    const what = `${request.method ?? 'GET'} ${new URL(request.url).pathname}`;
+    return { name, ready, detail: status === undefined ? `${what}: no answer` : ready ? `${what}: HTTP ${status}` : `${what}: HTTP ${status}${wanted ? `, not ${wanted}` : ''}` };
   }
   const out = await runner.exec(probe.command).catch(() => ({ ok: false, stdout: '', stderr: '' }));
   const ready = out.ok && (probe.expect === undefined || out.stdout.trim().endsWith(probe.expect));

@@ -62,6 +62,15 @@ export const CORE_CONFIG_MAPS = {
 /** The script the init containers run, from the `provisioning-scripts` ConfigMap. */
 export const WAIT_FOR_KAFKA_SCRIPT = 'wait-for-minimum-kafkas.sh';
 
+/** The label the release puts on every object of its components (its controller finds them by it). */
+export const CORE_MANAGED_LABEL = { key: 'core.airy.co/managed', value: 'true' } as const;
+
+/**
+ * The request that says the release's API is serving: api-admin's `POST /client.config`, which answers 200 only
+ * once its Kafka Streams stores run (before that the gateway answers 503 for minutes).
+ */
+export const CORE_API_READY = { method: 'POST', path: '/client.config', body: '{}', status: 200 } as const;
+
 /** The header the release's probes send, so the apps leave health checks out of their request metrics. */
 export const HEALTH_CHECK_HEADER = { name: 'Health-Check', value: 'health-check' } as const;
 

@@ -4,14 +4,15 @@
  * the platform model. Bootstrap compiles them in (so a laptop install needs no Kubernetes code), box-builder hands
  * them to Packer (variables) and to the provisioning scripts (an env file), so nothing is restated by hand.
  */
-import { CORE_COMPONENTS } from './airy-core.js';
+import { CORE_API_READY, CORE_COMPONENTS, CORE_MANAGED_LABEL } from './airy-core.js';
+import { KAFKA_CLIENT_HEAP } from './components/jvm.js';
 import { KAFKA } from './components/kafka.js';
 import { NGROK } from './components/ngrok.js';
 import { POSTGRES } from './components/postgres.js';
 import { SCHEMA_REGISTRY } from './components/schema-registry.js';
 import { resolveOptions } from './options.js';
 import { BOX_PLATFORM_OPTIONS, BOX_TUNNEL_OPTIONS, platformResources, renderPlatform, type ResourceTotals } from './platform.js';
-import { lifecycleTiers, tiersEnv } from './lifecycle.js';
+import { jobsEnv, lifecycleJobs, lifecycleTiers, tiersEnv } from './lifecycle.js';
 import { API_SERVER_PORTS, NODE_PORT_RANGE, PORT_CHAIN } from './port-chain.js';
 import { BOX_TUNNEL_FILE } from './render.js';
 import { LOCAL_VM, nodeBudget, systemReserved } from './sizing.js';
@@ -42,7 +43,16 @@ export interface BoxFacts {
     readonly userKey: string;
     readonly passwordKey: string;
   };
-  readonly kafka: { readonly component: string; readonly port: number };
+  /** `clientHeap`: the heap of Kafka's own tools run inside the broker's container (a probe), never the broker's. */
+  readonly kafka: { readonly component: string; readonly port: number; readonly clientHeap: string };
+  /**
+   * The release's app tier: `selector` finds its Deployments; `api` is the request through the ingress that
+   * answers `status` once the API serves.
+   */
+  readonly apps: {
+    readonly selector: string;
+    readonly api: { readonly method: string; readonly path: string; readonly body: string; readonly status: number };
+  };
   /**
    * The Secret the in-cluster ngrok agent reads its authtoken from, and the file in the VM (root's, 0600) that
    * bootstrap hands the token over in and the box makes the Secret from.
@@ -103,7 +113,8 @@ export function boxFacts(): BoxFacts {
       userKey: POSTGRES.userKey,
       passwordKey: POSTGRES.passwordKey,
     },
-    kafka: { component: KAFKA.component, port: KAFKA.port },
+    kafka: { component: KAFKA.component, port: KAFKA.port, clientHeap: KAFKA_CLIENT_HEAP },
+    apps: { selector: `${CORE_MANAGED_LABEL.key}=${CORE_MANAGED_LABEL.value}`, api: { ...CORE_API_READY } },
     ngrok: { secret: resolveOptions(BOX_TUNNEL_OPTIONS).ngrok.authtokenSecret, tokenKey: NGROK.tokenKey, tokenFile: '/etc/airy/ngrok-authtoken' },
     schemaRegistry: { component: SCHEMA_REGISTRY.component, port: SCHEMA_REGISTRY.port },
     ports: {
@@ -143,6 +154,7 @@ export function boxFactsEnv(facts: BoxFacts = boxFacts()): string {
     AIRY_TUNNEL_FILE: BOX_TUNNEL_FILE,
     AIRY_NGROK_TOKEN_FILE: facts.ngrok.tokenFile,
     AIRY_TIERS: tiersEnv(boxTiers()),
+    AIRY_JOBS: jobsEnv(lifecycleJobs(renderPlatform(BOX_PLATFORM_OPTIONS))),
     AIRY_LIFECYCLE: facts.lifecycle,
     AIRY_KUBERNETES_VERSION: facts.componentVersions.kubernetes as string,
     AIRY_VM_CPUS: facts.vm.cpus,

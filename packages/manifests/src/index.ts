@@ -9,15 +9,18 @@ export { app } from './components/apps.js';
 export { type BoxFacts, boxFacts, boxFactsEnv } from './box-facts.js';
 export { INGRESS, type Route, routes, webhookRoutes } from './components/ingress.js';
 export { coreImage } from './components/airy-core.js';
+export { KAFKA_CLIENT_HEAP, SPRING_MIN_OFF_HEAP_MIB, type SpringMemory, springJavaToolOptions, springMemory } from './components/jvm.js';
 export {
+  CORE_API_READY,
   CORE_COMPONENTS,
+  CORE_MANAGED_LABEL,
   type CoreComponent,
   type RouteRule,
   SOURCE_NAMES,
   type SourceName,
   sourceSecret,
 } from './airy-core.js';
-export { lifecycleTiers, type Tier, type TierWorkload, tiersEnv } from './lifecycle.js';
+export { jobsEnv, type LifecycleJob, lifecycleJobs, lifecycleTiers, type Tier, type TierWorkload, tiersEnv } from './lifecycle.js';
 export { API_SERVER_PORTS, type Hop, NODE_PORT_RANGE, PORT_CHAIN, PortChainError, walkIngress } from './port-chain.js';
 export { istioRequests, KUBE_SYSTEM_REQUESTS, LOCAL_VM, type NodeBudget, nodeBudget, systemReserved } from './sizing.js';
 export { KAFKA, kafkaBootstrap } from './components/kafka.js';

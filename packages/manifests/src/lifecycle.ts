@@ -55,3 +55,26 @@ export function lifecycleTiers(platform: Platform): Tier[] {
 export function tiersEnv(tiers: readonly Tier[]): string {
   return tiers.map((t) => t.workloads.map((w) => `${w.file}:${w.kind}/${w.name}:${w.component}`).join(',')).join(';');
 }
+
+/** A Job that must have completed before the files after its own are applied (the topics the apps read). */
+export interface LifecycleJob {
+  readonly file: string;
+  /** The Job's pods' and its own `app.kubernetes.io/name`. */
+  readonly component: string;
+}
+
+/**
+ * The platform's Jobs, each with its file. At every boot the box deletes a Job of the file before applying it, so
+ * it runs again (it is idempotent; whether its work exists after a restart is not left to its TTL), and waits for
+ * it to complete before the next file: Kafka Streams apps go to ERROR when a source topic is missing. Pure.
+ */
+export function lifecycleJobs(platform: Platform): LifecycleJob[] {
+  return platform.components.flatMap((c) =>
+    c.objects.filter((o) => o.kind === 'Job').map((o) => ({ file: c.file, component: o.metadata?.labels?.['app.kubernetes.io/name'] ?? '' })),
+  );
+}
+
+/** The Jobs as one shell word for the box's env file: `file:component`, separated by `,`. */
+export function jobsEnv(jobs: readonly LifecycleJob[]): string {
+  return jobs.map((j) => `${j.file}:${j.component}`).join(',');
+}

@@ -13,6 +13,7 @@ import { Service } from 'kubernetes-models/v1/Service';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import {
   CORE_CONFIG_MAPS,
+  CORE_MANAGED_LABEL,
   CORE_PORTS,
   type CoreComponent,
   type CoreEnv,
@@ -33,6 +34,7 @@ import {
   serviceHost,
   spread,
 } from './common.js';
+import { springJavaToolOptions } from './jvm.js';
 import { kafkaBootstrap } from './kafka.js';
 import { schemaRegistryUrl } from './schema-registry.js';
 import { ZOOKEEPER } from './zookeeper.js';
@@ -50,7 +52,7 @@ export function corePort(component: CoreComponent): number {
 /** The release's labels on a component's objects (`core.airy.co/*`), beside ours. */
 function releaseLabels(component: CoreComponent): Record<string, string> {
   return {
-    'core.airy.co/managed': 'true',
+    [CORE_MANAGED_LABEL.key]: CORE_MANAGED_LABEL.value,
     'core.airy.co/mandatory': String(component.mandatory),
     'core.airy.co/component': component.component,
   };
@@ -192,6 +194,9 @@ function probesOf(component: CoreComponent) {
   };
 }
 
+/** Whether a release component runs on the JVM: everything but the nginx frontends and the Go controller. */
+export const isJava = (component: CoreComponent) => component.kind === 'spring' || component.kind === 'router';
+
 /** The release's frontends are nginx started as root, binding :80 and switching to the `nginx` user. */
 const NGINX_CAPABILITIES = ['CHOWN', 'DAC_OVERRIDE', 'SETGID', 'SETUID', 'NET_BIND_SERVICE'];
 
@@ -212,6 +217,13 @@ function coreComponent(config: PlatformConfig, component: CoreComponent, first: 
   const mounts = [
     ...(component.kind === 'controller' ? [{ name: 'repositories', mountPath: '/repositories.json', subPath: 'repositories.json' }] : []),
     ...(component.serviceAccount === 'airy-admin' ? [{ name: 'catalog', mountPath: '/repo' }] : []),
+  ];
+  const resources = resourcesOf(config, component);
+  // The release's Java apps (Spring and the sources' Kafka Streams routers) get their JVM's sizes from their
+  // limits (see jvm.ts), after the release's own env.
+  const env = [
+    ...(component.env ? envOf(component, component.env) : []),
+    ...(isJava(component) ? [{ name: 'JAVA_TOOL_OPTIONS', value: springJavaToolOptions(resources) }] : []),
   ];
   const objects: KubeObject[] = [];
   if (first) {
@@ -261,9 +273,9 @@ function coreComponent(config: PlatformConfig, component: CoreComponent, first: 
                 image: coreImage(component),
                 ...(component.args ? { args: [...component.args] } : {}),
                 envFrom: component.envFrom.map((name) => ({ configMapRef: { name } })),
-                ...(component.env ? { env: envOf(component, component.env) } : {}),
+                ...(env.length ? { env } : {}),
                 ports: [{ name: 'http', containerPort: port }],
-                resources: resourcesOf(config, component),
+                resources,
                 ...probesOf(component),
                 ...(mounts.length ? { volumeMounts: mounts } : {}),
                 ...(frontend

@@ -8,7 +8,6 @@ import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { Service } from 'kubernetes-models/v1/Service';
 import type { PlatformConfig, ResourceSpec } from '../options.js';
-import { parseMemory } from '../quantity.js';
 
 type ObjectMeta = NonNullable<IDeployment['metadata']>;
 
@@ -104,12 +103,6 @@ export function disruptionBudget(config: PlatformConfig, component: string, repl
       spec: { maxUnavailable: 1, selector: { matchLabels: labels(component).selector } },
     }),
   ];
-}
-
-/** The JVM heap for a memory limit: half of it, so the JVM's other memory fits. `-Xms` equals `-Xmx`. */
-export function jvmHeap(resources: ResourceSpec): string {
-  const heap = Math.floor(parseMemory(resources.limits.memory) / 2 / 2 ** 20);
-  return `-Xms${heap}m -Xmx${heap}m`;
 }
 
 /** The cluster-local DNS name of a Service. */

@@ -6,8 +6,9 @@ import { Service } from 'kubernetes-models/v1/Service';
 import type { IIoK8sApiCoreV1EnvVar as EnvVar } from 'kubernetes-models/v1/EnvVar';
 import type { PlatformConfig, ResourceSpec } from '../options.js';
 import { IMAGES } from '../versions.js';
-import { jvmHeap, type KubeObject, labels, meta, serviceHost, statefulService } from './common.js';
+import { type KubeObject, labels, meta, serviceHost, statefulService } from './common.js';
 import { ZOOKEEPER } from './zookeeper.js';
+import { jvmHeap } from './jvm.js';
 
 /** Names and ports of the Kafka component. */
 export const KAFKA = {

@@ -5,7 +5,6 @@ import type { PlatformConfig } from '../options.js';
 import { IMAGES } from '../versions.js';
 import {
   disruptionBudget,
-  jvmHeap,
   type KubeObject,
   labels,
   meta,
@@ -15,6 +14,7 @@ import {
   spread,
 } from './common.js';
 import { kafkaBootstrap } from './kafka.js';
+import { jvmHeap } from './jvm.js';
 
 /** Names and ports of the Schema Registry component. */
 export const SCHEMA_REGISTRY = { component: 'schema-registry', service: 'schema-registry', port: 8081 } as const;

@@ -7,6 +7,7 @@ import { Job } from 'kubernetes-models/batch/v1/Job';
 import type { PlatformConfig } from '../options.js';
 import { IMAGES } from '../versions.js';
 import { type KubeObject, labels, meta, podSecurity, secureContainer } from './common.js';
+import { KAFKA_CLIENT_HEAP } from './jvm.js';
 import { kafkaBootstrap } from './kafka.js';
 
 /** The component name of the topics Job. */
@@ -55,7 +56,7 @@ export function topics(config: PlatformConfig): KubeObject[] {
                 name: 'create-topics',
                 image: IMAGES.kafka,
                 command: ['bash', '-c', script],
-                env: [{ name: 'KAFKA_HEAP_OPTS', value: '-Xmx128m' }],
+                env: [{ name: 'KAFKA_HEAP_OPTS', value: KAFKA_CLIENT_HEAP }],
                 resources: { requests: { cpu: '50m', memory: '256Mi' }, limits: { cpu: '500m', memory: '384Mi' } },
               }),
             ],

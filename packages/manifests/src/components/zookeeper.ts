@@ -1,7 +1,8 @@
 /** The ZooKeeper ensemble of Kafka's `zookeeper` mode: a StatefulSet, its headless Service and volumes. */
 import type { PlatformConfig } from '../options.js';
 import { IMAGES } from '../versions.js';
-import { jvmHeap, type KubeObject, serviceHost, statefulService } from './common.js';
+import { type KubeObject, serviceHost, statefulService } from './common.js';
+import { jvmHeap } from './jvm.js';
 
 /** Names and ports of the ZooKeeper component. */
 export const ZOOKEEPER = {
