@@ -5,6 +5,8 @@ set -euo pipefail
 
 packages=(
   shellcheck        # lint of the shell scripts
+  netplan.io        # box-builder: netplan renders what the box build leaves of the network config
+  jq                # box-builder: the image store check of images.sh, run with stand-ins
   ca-certificates
   git
   packer            # box-builder: packer validate and build (1.6.6, builders bundled)
@@ -14,6 +16,7 @@ packages=(
   qemu-system-x86   # the qemu builder
   awscli            # the upload benchmark's peer
   debootstrap       # e2e: the offline base image
+  cloud-guest-utils # box-builder: growpart, which the box's growroot runs, tried on a loop device
   fdisk             # e2e: sfdisk partitions it
   xorriso           # packer's cd_files (the cloud-init seed)
   libvirt-daemon-system  # e2e: libvirtd for vagrant-libvirt, run inside a network namespace

@@ -22,6 +22,7 @@ build {
       "ISTIO_VERSION=${var.istio_version}",
       "CRICTL_VERSION=${var.crictl_version}",
       "AIRY_ARCH=${var.architecture}",
+      "AIRY_REGISTRY_MIRROR=${var.registry_mirror}",
     ]
     scripts = [
       "${var.scripts_dir}/base.sh",

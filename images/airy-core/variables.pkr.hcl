@@ -93,6 +93,12 @@ variable "skip_downloads" {
   description = "Skip the provisioning steps that download (Minikube, kubectl, Istio, images): offline builds."
 }
 
+variable "registry_mirror" {
+  type        = string
+  default     = ""
+  description = "A Docker Hub mirror for the build's image pulls (airy-box build --registry-mirror, checked there); the box does not keep it."
+}
+
 variable "restrict_network" {
   type        = bool
   default     = false

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Base system: packages every later step needs, and no interactive apt.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
-. /tmp/airy-payload/scripts/lib.sh
+. "${AIRY_PAYLOAD:-/tmp/airy-payload}/scripts/lib.sh"
 export DEBIAN_FRONTEND=noninteractive
 if skipping_downloads; then
   log "base: offline build, no packages installed"

@@ -1,7 +1,63 @@
 #!/usr/bin/env bash
-# Makes the box small: apt caches and logs gone, free space zeroed so the disk compresses.
+# Makes the box a template that boots on any machine, then small.
+# - Identity and network: during the build cloud-init wrote /etc/netplan/50-cloud-init.yaml matching the build
+#   VM's MAC (`match: macaddress`, `set-name`), and the build's /etc/machine-id and instance state. Vagrant gives
+#   every VM a new MAC, so that file would leave the box without an address. cloud-init's own reset clears its
+#   state, logs and the machine-id; the MAC-pinned netplan goes, a netplan that takes DHCP on any NIC replaces it,
+#   and cloud-init is told never to write network configuration again.
+# - Size: apt caches and logs gone, free space zeroed so the disk compresses.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
-. /tmp/airy-payload/scripts/lib.sh
+. "${AIRY_PAYLOAD:-/tmp/airy-payload}/scripts/lib.sh"
+root=${AIRY_ROOT:-}
+
+if command -v cloud-init >/dev/null; then
+  cloud-init clean --logs --machine-id || cloud-init clean --logs
+fi
+# An empty machine-id (not a missing one) makes systemd generate a new one at the next boot: every VM of the box
+# gets its own, and with it its own DHCP client id.
+: >"$root/etc/machine-id"
+rm -f "$root/var/lib/dbus/machine-id"
+[ -d "$root/var/lib/dbus" ] && ln -s /etc/machine-id "$root/var/lib/dbus/machine-id"
+
+install -d -m 0755 "$root/etc/netplan" "$root/etc/cloud/cloud.cfg.d"
+# Every netplan file that pins an interface to a MAC was written for the build VM.
+for file in "$root"/etc/netplan/*.yaml "$root"/etc/netplan/*.yml; do
+  [ -e "$file" ] || continue
+  if grep -qiE '(macaddress|set-name)[[:space:]]*:' "$file" || [ "$(basename "$file")" = 50-cloud-init.yaml ]; then
+    log "cleanup: removing $(basename "$file") (written for the build VM)"
+    rm -f "$file"
+  fi
+done
+# DHCP on whatever NIC the VM has. The ids sort after interface names (ens5, eth1), so a static address Vagrant
+# writes for a private network (50-vagrant.yaml, by interface name) comes first in networkd's order and wins.
+# `optional`: a NIC without DHCP does not hold up the boot.
+(
+  umask 077
+  cat >"$root/etc/netplan/01-airy-dhcp.yaml" <<'NETPLAN'
+# Written by the Airy Core box build: DHCP on any NIC, whatever its MAC.
+network:
+  version: 2
+  renderer: networkd
+  ethernets:
+    nic-en:
+      match:
+        name: "en*"
+      dhcp4: true
+      optional: true
+    nic-eth:
+      match:
+        name: "eth*"
+      dhcp4: true
+      optional: true
+NETPLAN
+)
+cat >"$root/etc/cloud/cloud.cfg.d/99-airy-network.cfg" <<'CFG'
+# Written by the Airy Core box build: the network is the box's netplan, not a config cloud-init derives at boot.
+network: {config: disabled}
+CFG
+log "cleanup: cloud-init state, machine-id and the build VM's network config reset"
+
+[ -n "$root" ] && exit 0
 apt-get clean 2>/dev/null || true
 rm -rf /var/lib/apt/lists/* /tmp/airy-payload
 find /var/log -type f -exec truncate -s 0 {} +

@@ -3,7 +3,7 @@
 # CNI plugins from the distribution (containerd configured for the systemd cgroup driver, as the kubelet is), and
 # crictl at the pinned version, checked against its published SHA-256.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
-. /tmp/airy-payload/scripts/lib.sh
+. "${AIRY_PAYLOAD:-/tmp/airy-payload}/scripts/lib.sh"
 export DEBIAN_FRONTEND=noninteractive
 if skipping_downloads; then
   log "container runtime: skipped (offline build)"
@@ -12,7 +12,13 @@ fi
 : "${CRICTL_VERSION:?}" "${AIRY_ARCH:?}"
 apt-get install -y -qq --no-install-recommends containerd containernetworking-plugins
 install -d -m 0755 /etc/containerd
-containerd config default | sed 's/SystemdCgroup = false/SystemdCgroup = true/' >/etc/containerd/config.toml
+containerd config default | sed 's/SystemdCgroup = false/SystemdCgroup = true/; s|config_path = ""|config_path = "/etc/containerd/certs.d"|' >/etc/containerd/config.toml
+# The builder's registry mirror (airy-box build --registry-mirror, checked there to be a plain http(s) URL) for
+# Docker Hub, whose anonymous pull limit a second build on the same address meets; images.sh removes it again.
+if [ -n "${AIRY_REGISTRY_MIRROR:-}" ]; then
+  write_registry_mirror /etc/containerd/certs.d "$AIRY_REGISTRY_MIRROR"
+  log "container runtime: Docker Hub through the mirror $AIRY_REGISTRY_MIRROR"
+fi
 systemctl enable containerd
 systemctl restart containerd
 # Minikube looks for the CNI plugins in /opt/cni/bin; Debian and Ubuntu put them in /usr/lib/cni.

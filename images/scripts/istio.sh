@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # istioctl at the pinned version, checked against its published SHA-256.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
-. /tmp/airy-payload/scripts/lib.sh
+. "${AIRY_PAYLOAD:-/tmp/airy-payload}/scripts/lib.sh"
 if skipping_downloads; then
   log "istio: skipped (offline build)"
   exit 0

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Minikube and kubectl at the pinned versions, each checked against its published SHA-256.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
-. /tmp/airy-payload/scripts/lib.sh
+. "${AIRY_PAYLOAD:-/tmp/airy-payload}/scripts/lib.sh"
 if skipping_downloads; then
   log "kubernetes: skipped (offline build)"
   exit 0

@@ -3,7 +3,9 @@
 # the VM's ports) and applies the Airy Core manifests in dependency order. Runs at boot (airy-core.service) and is
 # safe to re-run: every step checks before it acts, and `kubectl apply` is idempotent.
 #   provisioning.sh          start Kubernetes, create the Secrets, install Istio, apply the platform
-#   provisioning.sh start    start Kubernetes only (the box build uses it to fill the image store)
+#   provisioning.sh start    start Kubernetes only
+# Minikube has one home, the box's fact AIRY_MINIKUBE_HOME, whoever runs this: the unit at boot (no HOME) and a
+# user with sudo (their HOME) reach the same cluster, never a second CA over the first.
 set -euo pipefail
 deployments=${AIRY_DEPLOYMENTS:-/opt/airy/deployments}
 user=${AIRY_USER:-vagrant}
@@ -15,13 +17,14 @@ set -a
 set +a
 : "${AIRY_NAMESPACE:?} ${AIRY_POSTGRES_SECRET:?} ${AIRY_POSTGRES_USER:?} ${AIRY_NODE_PORT_RANGE:?}"
 : "${AIRY_POSTGRES_USER_KEY:?} ${AIRY_POSTGRES_PASSWORD_KEY:?} ${AIRY_SYSTEM_RESERVED:?} ${AIRY_KUBERNETES_VERSION:?}"
-: "${AIRY_API_SERVER_PORT:?}"
+: "${AIRY_API_SERVER_PORT:?} ${AIRY_MINIKUBE_HOME:?}"
 : "${AIRY_NGROK_SECRET:?} ${AIRY_NGROK_TOKEN_KEY:?} ${AIRY_TUNNEL_FILE:?} ${AIRY_NGROK_TOKEN_FILE:?} ${AIRY_LIFECYCLE:?}"
 # Handed over by bootstrap when the user asks for the in-cluster tunnel; 0600, root's.
 token_file=$AIRY_NGROK_TOKEN_FILE
 lifecycle=$AIRY_LIFECYCLE
 log() { printf '[airy] %s\n' "$*"; }
 export KUBECONFIG=${KUBECONFIG:-/root/.kube/config}
+export MINIKUBE_HOME=$AIRY_MINIKUBE_HOME MINIKUBE_WANTUPDATENOTIFICATION=false MINIKUBE_IN_STYLE=false
 
 if ! command -v minikube >/dev/null; then
   log "minikube is not installed (an offline-built box): nothing to start"

@@ -36,13 +36,18 @@ mkdir -p "$mnt"
 mount "$part" "$mnt"
 
 debootstrap --variant=minbase \
-  --include=linux-image-amd64,grub-pc,systemd-sysv,openssh-server,sudo,iproute2,ca-certificates,cloud-init,netplan.io,cloud-guest-utils \
+  --include=linux-image-amd64,grub-pc,systemd-sysv,openssh-server,sudo,iproute2,ca-certificates \
   "$suite" "$mnt" "${DEBIAN_MIRROR:-}" >"$work/debootstrap.log" 2>&1 || { tail -20 "$work/debootstrap.log" >&2; exit 1; }
 
 mount --bind /dev "$mnt/dev"
 mount --bind /dev/pts "$mnt/dev/pts"
 mount -t proc proc "$mnt/proc"
 mount -t sysfs sys "$mnt/sys"
+# cloud-init and netplan as the cloud image has them (with growpart), installed by apt in the chroot: debootstrap's
+# own configure pass fails on their Python dependencies.
+chroot "$mnt" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >>"$work/debootstrap.log" 2>&1
+chroot "$mnt" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends cloud-init netplan.io cloud-guest-utils \
+  >>"$work/debootstrap.log" 2>&1 || { tail -20 "$work/debootstrap.log" >&2; exit 1; }
 
 uuid=$(blkid -s UUID -o value "$part")
 echo "UUID=$uuid / ext4 defaults 0 1" >"$mnt/etc/fstab"

@@ -132,6 +132,20 @@ try {
       // A symlink to an absolute path inside the box: look at the link itself.
       const wants = join(mnt, 'etc/systemd/system/multi-user.target.wants/airy-core.service');
       if (!lstatSync(wants, { throwIfNoEntry: false })?.isSymbolicLink()) throw new Error('airy-core.service is not enabled');
+      // The first boot on a new machine: cloud-init made the vagrant user from the build's seed (the base image
+      // has none), and nothing of the build VM's identity or network is left for the box to trip on.
+      if (!existsSync(join(mnt, 'home/vagrant/.ssh/authorized_keys'))) throw new Error('cloud-init did not make the vagrant user from the seed');
+      for (const f of readdirSync(join(mnt, 'etc/netplan'))) {
+        if (/macaddress|set-name/i.test(readFileSync(join(mnt, 'etc/netplan', f), 'utf8'))) throw new Error(`/etc/netplan/${f} matches the build VM's MAC`);
+      }
+      if (!existsSync(join(mnt, 'etc/netplan/01-airy-dhcp.yaml'))) throw new Error('the box has no netplan for any NIC');
+      if (statSync(join(mnt, 'etc/machine-id')).size !== 0) throw new Error('/etc/machine-id is not empty: every VM of the box would share it');
+      if (existsSync(join(mnt, 'var/lib/cloud/instance'))) throw new Error("cloud-init's instance state of the build is still there");
+      const volumes = boxFacts().volumes;
+      const unit = `${volumes.provisioner.slice(1).replaceAll('-', '\\x2d').replaceAll('/', '-')}.mount`;
+      if (!lstatSync(join(mnt, 'etc/systemd/system/multi-user.target.wants', unit), { throwIfNoEntry: false })?.isSymbolicLink()) {
+        throw new Error(`the volumes' bind mount ${unit} is not enabled`);
+      }
     } finally {
       // Released here, not at the end: a later step that fails must not leave the disk attached.
       await $`umount ${mnt}`.nothrow();
@@ -202,8 +216,20 @@ try {
       }
       if (existsSync(join(instance, 'kube.conf'))) throw new Error('a kube.conf was written');
     });
+    await step('network and volumes at first boot', async (log) => {
+      // vagrant up got an address for a NIC whose MAC the build never saw; the box's own machine-id is new.
+      const mac = await ssh(log, "cat /sys/class/net/$(ip -o route show default | awk '{print $5}')/address");
+      if (/^52:54:00:12:34:56$/i.test(mac)) throw new Error('the VM has the build VM’s MAC: the test would prove nothing');
+      if ((await ssh(log, 'cat /etc/machine-id')).length !== 32) throw new Error('the VM did not get a machine-id of its own');
+      const { persistent, provisioner } = boxFacts().volumes;
+      const mount = await ssh(log, `findmnt -n -o SOURCE,TARGET ${provisioner}`);
+      if (!mount.includes(`[${persistent}]`) || !mount.endsWith(provisioner)) throw new Error(`${provisioner} is not the disk's ${persistent}: ${mount}`);
+    });
     await step('stop and start', async (log) => {
       await ssh(log, 'touch /home/vagrant/kept-across-stop');
+      // A PersistentVolume's file, and one in /tmp beside it: the boot empties /tmp (as on Ubuntu), not the volumes.
+      const { provisioner } = boxFacts().volumes;
+      await ssh(log, `sudo sh -c 'echo kept > ${provisioner}/e2e-volume && touch /tmp/e2e-plain-tmp'`);
       await run(log, ['node', bootstrap, 'stop', '--dir', instance], vmEnv);
       // The Vagrantfile's trigger ran the box's ordered stop before the halt (this box runs no platform).
       if (!readFileSync(log, 'utf8').includes('[airy] stop: no platform is running')) throw new Error('the halt did not run airy-lifecycle stop first');
@@ -221,6 +247,8 @@ try {
         throw new Error(`status should list ${PROBES.join(', ')}, none ready, each with why: ${JSON.stringify(started.components)}`);
       }
       await ssh(log, 'test -f /home/vagrant/kept-across-stop');
+      if ((await ssh(log, `cat ${provisioner}/e2e-volume`)) !== 'kept') throw new Error('a PersistentVolume’s file did not survive stop and start');
+      if ((await ssh(log, 'test -e /tmp/e2e-plain-tmp && echo there || echo gone')) !== 'gone') throw new Error('/tmp was not emptied at boot: the volume test would prove nothing');
     });
     await publish(nextOut, `publish ${nextVersion}`);
     await step('upgrade', async (log) => {

@@ -61,7 +61,7 @@ export const BOX_FACTS = {
       "host": 16443,
       "vm": 8443
     },
-    "nodePortRange": "80-32767"
+    "nodePortRange": "80-2378"
   },
   "resources": {
     "requests": {
@@ -103,6 +103,11 @@ export const BOX_FACTS = {
     "inbox": "/inbox/"
   },
   "lifecycle": "/usr/local/bin/airy-lifecycle",
+  "minikubeHome": "/root/.minikube",
+  "volumes": {
+    "persistent": "/var/lib/airy/volumes",
+    "provisioner": "/tmp/hostpath-provisioner"
+  },
   "tiers": [
     {
       "name": "stores",

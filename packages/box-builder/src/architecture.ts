@@ -38,7 +38,11 @@ export function defaultBaseImage(
   };
 }
 
-/** Where a box of each provider and architecture runs: what the catalog entry promises. */
+/**
+ * Where a box of each provider and architecture runs: what the catalog entry promises. An arm64 box with the
+ * platform needs the release's images for arm64, which 0.54.0 does not publish (`imageArchitectures` in
+ * @airy/manifests; `buildBox` refuses such a build).
+ */
 export const RUNS_ON: Readonly<Record<Provider, Readonly<Record<Architecture, string>>>> = {
   libvirt: { amd64: 'Linux x86-64 with KVM', arm64: 'Linux arm64 with KVM (qemu-system-aarch64, UEFI)' },
   virtualbox: { amd64: 'VirtualBox on Windows, macOS (Intel) and Linux', arm64: 'VirtualBox 7.1 or newer on Apple Silicon Macs' },

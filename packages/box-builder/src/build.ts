@@ -5,7 +5,7 @@
 import { readFile, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type Architecture, type BoxContentManifest, boxFileName, type Provider, stringifyContentManifest } from '@airy/box-catalog';
-import { boxFactsEnv, COMPONENT_VERSIONS } from '@airy/manifests';
+import { boxFactsEnv, boxImages, COMPONENT_VERSIONS, imageArchitectures } from '@airy/manifests';
 import { CliError, ExitCode, writeFileAtomic } from '@airy/cli-kit';
 import { $ } from 'zx';
 import { boxManifestFiles, contentManifest } from './content.js';
@@ -36,6 +36,11 @@ export interface BuildOptions {
   readonly sshKey?: string;
   /** The folder with the Packer templates and scripts. @default the ones shipped with this package */
   readonly imagesDir?: string;
+  /**
+   * A registry mirror for Docker Hub during the build's image pulls (an http(s) URL); the box does not keep it.
+   * @default none: images come from their registries
+   */
+  readonly registryMirror?: string;
   /** Stop after preflight and `packer validate`: check the templates and options, build nothing. */
   readonly validateOnly?: boolean;
   readonly log: (line: string) => void;
@@ -80,6 +85,14 @@ async function baseImageVars(options: BuildOptions, architecture: Architecture):
 }
 
 /**
+ * Whether `url` may be handed to containerd as a registry mirror: http(s), a host name or address, an optional
+ * port and path, nothing that TOML or the shell would read as syntax, and no credentials.
+ */
+export function isRegistryMirror(url: string): boolean {
+  return /^https?:\/\/[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(:\d{1,5})?(\/[A-Za-z0-9._~/-]*)?$/.test(url);
+}
+
+/**
  * Builds the box: preflight, staging, `packer validate`, `packer build`, then the box file and its content manifest
  * in `outDir`. Throws {@link CliError} with the right exit code on every expected failure; an aborted `signal` stops
  * Packer and removes partial output.
@@ -104,6 +117,17 @@ export async function buildBox(options: BuildOptions, signal?: AbortSignal): Pro
   }
 
   const architecture = options.architecture ?? hostArchitecture();
+  // A box that pulls its images needs every one for its architecture: say so now, not after an hour in images.sh.
+  const unbuilt = options.skipDownloads ? [] : boxImages().filter((image) => !imageArchitectures(image).includes(architecture));
+  if (unbuilt.length > 0) {
+    throw new CliError(
+      `cannot build an ${architecture} box: ${unbuilt.length} images have no ${architecture} build: ${unbuilt.join(', ')}; build --architecture amd64 (it runs on Apple Silicon under emulation only), or wait for a release with ${architecture} images`,
+      ExitCode.usage,
+    );
+  }
+  if (options.registryMirror !== undefined && !isRegistryMirror(options.registryMirror)) {
+    throw new CliError(`--registry-mirror ${options.registryMirror}: not a plain http(s) URL of a registry (e.g. https://mirror.example.com)`, ExitCode.usage);
+  }
   if (architecture === 'arm64' && options.restrictNetwork) {
     throw new CliError('--restrict-network cannot build arm64: its seed comes over the build’s HTTP server', ExitCode.usage);
   }
@@ -170,6 +194,7 @@ export async function buildBox(options: BuildOptions, signal?: AbortSignal): Pro
       payload_dir: payload,
       scripts_dir: join(imagesDir, 'scripts'),
       skip_downloads: options.skipDownloads,
+      registry_mirror: options.registryMirror ?? '',
       restrict_network: options.restrictNetwork,
       ssh_private_key_file: sshKey,
       ...baseVars,

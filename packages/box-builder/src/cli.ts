@@ -90,6 +90,7 @@ program
   .option('--disk-size <size>', 'virtual disk size', '40960M')
   .option('--ssh-key <file>', "private key to log in with (default: Vagrant's insecure key)")
   .option('--images <dir>', 'Packer templates and scripts (default: the ones shipped with this package)')
+  .option('--registry-mirror <url>', 'a Docker Hub mirror for the build’s image pulls (the box does not keep it)')
   .option('--validate-only', 'stop after preflight and packer validate: check the templates and options, build nothing')
   .action(async (flags) => {
     const controller = new AbortController();
@@ -112,6 +113,7 @@ program
       diskSize: flags.diskSize,
       sshKey: flags.sshKey,
       imagesDir: flags.images,
+      ...(flags.registryMirror !== undefined ? { registryMirror: flags.registryMirror } : {}),
       log,
     };
     if (flags.validateOnly) {

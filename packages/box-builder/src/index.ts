@@ -11,7 +11,7 @@
  * ```
  * @packageDocumentation
  */
-export { type BuildOptions, type BuildResult, buildBox } from './build.js';
+export { type BuildOptions, type BuildResult, buildBox, isRegistryMirror } from './build.js';
 export { hashFile } from './hash.js';
 export { IMAGES_DIR } from './packer.js';
 export { type Check, type HostFacts, MIN_PACKER, preflight } from './preflight.js';

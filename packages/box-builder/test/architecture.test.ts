@@ -2,6 +2,8 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runBin } from '../../../tools/testing/cli.ts';
+import { existsSync } from 'node:fs';
+import { AIRY_CORE_RELEASE, boxImages, imageArchitectures } from '@airy/manifests';
 import { defaultBaseImage, hostArchitecture, qemuFor, RUNS_ON } from '../src/architecture.ts';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
@@ -22,7 +24,7 @@ test('the base image follows the architecture; VirtualBox on arm64 needs one of 
 });
 
 test('airy-box build --architecture: arm64 VirtualBox without a base image is one line, exit 2; a bad value too', () => {
-  const vbox = runBin(packageDir, ['build', '--version', '1.0.0', '--provider', 'virtualbox', '--architecture', 'arm64', '--validate-only', '--out', '/tmp/airy-never']);
+  const vbox = runBin(packageDir, ['build', '--version', '1.0.0', '--provider', 'virtualbox', '--architecture', 'arm64', '--skip-downloads', '--validate-only', '--out', '/tmp/airy-never']);
   assert.is(vbox.status, 2, vbox.stderr);
   assert.match(vbox.stderr, /Ubuntu publishes no arm64 OVA/);
   assert.is(vbox.stderr.trim().split('\n').length, 1);
@@ -32,6 +34,20 @@ test('airy-box build --architecture: arm64 VirtualBox without a base image is on
   const restricted = runBin(packageDir, ['build', '--version', '1.0.0', '--architecture', 'arm64', '--skip-downloads', '--restrict-network', '--validate-only']);
   assert.is(restricted.status, 2, restricted.stderr);
   assert.match(restricted.stderr, /--restrict-network cannot build arm64/);
+});
+
+test('airy-box build --architecture arm64 that pulls its images: exit 2 at once, in one line naming the images without an arm64 build', () => {
+  const out = runBin(packageDir, ['build', '--version', '1.0.0', '--architecture', 'arm64', '--out', '/tmp/airy-never']);
+  assert.is(out.status, 2, out.stderr);
+  const line = out.stderr.trim();
+  assert.is(line.split('\n').length, 1, line);
+  const named = boxImages().filter((i) => i.startsWith(`${AIRY_CORE_RELEASE.registry}/`));
+  assert.ok(named.length >= 7);
+  for (const image of named) assert.ok(line.includes(image), `${image} is not named`);
+  // Only the release's images: Confluent's, Istio's and Kubernetes' have arm64 builds.
+  assert.not.ok(line.includes('confluentinc') || line.includes('istio/') || line.includes('registry.k8s.io'), line);
+  assert.ok(!existsSync('/tmp/airy-never/.packer-libvirt'), 'nothing was started');
+  for (const image of boxImages()) assert.ok(imageArchitectures(image).includes('amd64'), `${image} has no amd64 build`);
 });
 
 test.run();

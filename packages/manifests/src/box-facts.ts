@@ -77,6 +77,18 @@ export interface BoxFacts {
   readonly tiers: readonly { readonly name: string; readonly workloads: readonly string[] }[];
   /** Where the release's frontends are mounted on the ingress, e.g. `/control-center/`; its API is at the root. */
   readonly paths: { readonly ui: string; readonly inbox: string };
+  /**
+   * Minikube's one home (its profile, certificates and binary cache), the same for the build and for the unit
+   * that starts it at boot: a unit without `User=` has no `HOME`, and `sudo -E` in the build keeps the vagrant
+   * user's, so without it the two would make two clusters' worth of certificates.
+   */
+  readonly minikubeHome: string;
+  /**
+   * Where PersistentVolumes live. Minikube's storage-provisioner writes them under `provisioner` (a path in `/tmp`,
+   * fixed in its code), which Ubuntu empties at boot; the box binds `persistent`, on the disk, over it before
+   * the kubelet starts.
+   */
+  readonly volumes: { readonly persistent: string; readonly provisioner: string };
 }
 
 /** The box's tiers, with its optional tunnel's agent among the apps (stopped first when it runs). */
@@ -128,6 +140,8 @@ export function boxFacts(): BoxFacts {
     webhooks: WEBHOOK_SOURCES.map((s) => ({ source: s.source, path: s.path })),
     paths: { ui: mountOf('frontend-control-center'), inbox: mountOf('frontend-inbox') },
     lifecycle: '/usr/local/bin/airy-lifecycle',
+    minikubeHome: '/root/.minikube',
+    volumes: { persistent: '/var/lib/airy/volumes', provisioner: '/tmp/hostpath-provisioner' },
     tiers: boxTiers().map((t) => ({ name: t.name, workloads: t.workloads.map((w) => `${w.kind}/${w.name}`) })),
   };
 }
@@ -157,6 +171,9 @@ export function boxFactsEnv(facts: BoxFacts = boxFacts()): string {
     AIRY_JOBS: jobsEnv(lifecycleJobs(renderPlatform(BOX_PLATFORM_OPTIONS))),
     AIRY_LIFECYCLE: facts.lifecycle,
     AIRY_KUBERNETES_VERSION: facts.componentVersions.kubernetes as string,
+    AIRY_MINIKUBE_HOME: facts.minikubeHome,
+    AIRY_VOLUMES_DIR: facts.volumes.persistent,
+    AIRY_PROVISIONER_DIR: facts.volumes.provisioner,
     AIRY_VM_CPUS: facts.vm.cpus,
     AIRY_VM_MEMORY_MIB: facts.vm.memoryMiB,
   };

@@ -21,7 +21,7 @@ export {
   sourceSecret,
 } from './airy-core.js';
 export { jobsEnv, type LifecycleJob, lifecycleJobs, lifecycleTiers, type Tier, type TierWorkload, tiersEnv } from './lifecycle.js';
-export { API_SERVER_PORTS, type Hop, NODE_PORT_RANGE, PORT_CHAIN, PortChainError, walkIngress } from './port-chain.js';
+export { API_SERVER_PORTS, type Hop, NODE_PORT_RANGE, PORT_CHAIN, PortChainError, VM_OWN_PORTS, walkIngress } from './port-chain.js';
 export { istioRequests, KUBE_SYSTEM_REQUESTS, LOCAL_VM, type NodeBudget, nodeBudget, systemReserved } from './sizing.js';
 export { KAFKA, kafkaBootstrap } from './components/kafka.js';
 export { POSTGRES } from './components/postgres.js';
@@ -65,7 +65,17 @@ export {
 } from './platform.js';
 export { BOX_TUNNEL_FILE, boxFiles, CERTIFICATE_FILE, GENERATED_HEADER, ISTIO_OPERATOR_FILE, renderFiles, renderStream, toYaml } from './render.js';
 export { formatProblem, type Problem, type SourceDocument, type ValidationReport, validateDocuments } from './validate.js';
-export { AIRY_CORE_RELEASE, COMPONENT_VERSIONS, CONFLUENT_PLATFORM, IMAGES, ISTIO_IMAGES, KUBERNETES_IMAGES } from './versions.js';
+export {
+  AIRY_CORE_RELEASE,
+  COMPONENT_VERSIONS,
+  CONFLUENT_PLATFORM,
+  IMAGE_ARCHITECTURES,
+  type ImageArchitecture,
+  IMAGES,
+  imageArchitectures,
+  ISTIO_IMAGES,
+  KUBERNETES_IMAGES,
+} from './versions.js';
 export {
   INGRESS_GATEWAY,
   ingressGatewayUrl,

@@ -22,8 +22,23 @@ export const PORT_CHAIN = {
  */
 export const API_SERVER_PORTS = { host: 16443, vm: 8443 } as const;
 
-/** The apiserver's NodePort range, so that the gateway may take ports 80 and 443. */
-export const NODE_PORT_RANGE = `${Math.min(PORT_CHAIN.http.nodePort, PORT_CHAIN.https.nodePort)}-32767`;
+/**
+ * The ports the VM itself listens on with Minikube's `none` driver: sshd, etcd, the apiserver, the kubelet,
+ * kube-proxy, the controller manager and the scheduler. A NodePort on one of them would be taken over by
+ * kube-proxy for traffic from outside the VM.
+ */
+export const VM_OWN_PORTS: readonly number[] = [22, 2379, 2380, API_SERVER_PORTS.vm, 10249, 10250, 10256, 10257, 10259];
+
+/**
+ * The apiserver's NodePort range: from the gateway's ports 80 and 443, up to just below the lowest of the VM's
+ * own ports above them (2379, etcd). Kubernetes allocates a NodePort nobody pinned (a user's Service) anywhere in
+ * the range, so a range up to 32767 could hand out 8443 or 10250.
+ */
+export const NODE_PORT_RANGE = (() => {
+  const low = Math.min(PORT_CHAIN.http.nodePort, PORT_CHAIN.https.nodePort);
+  const high = Math.min(...VM_OWN_PORTS.filter((p) => p > low)) - 1;
+  return `${low}-${high}`;
+})();
 
 /** One hop of a request's way in. */
 export interface Hop {

@@ -67,3 +67,27 @@ export const KUBERNETES_IMAGES: readonly string[] = [
   'registry.k8s.io/pause:3.10',
   'gcr.io/k8s-minikube/storage-provisioner:v5',
 ];
+
+/** A CPU architecture an image can be built for, as the box catalog names them. */
+export type ImageArchitecture = 'amd64' | 'arm64';
+
+/**
+ * The architectures each image registry path is published for, as facts: the first rule whose prefix matches an
+ * image decides. The Airy Core release's images (`ghcr.io/airyhq/*`) are amd64 only: its CI pushes them from
+ * x86-64 runners with rules_docker, with no platform set. Confluent's, Istio's, Postgres', busybox's, ngrok's and
+ * Kubernetes' own images are multi-arch manifests with arm64.
+ */
+export const IMAGE_ARCHITECTURES: readonly { readonly prefix: string; readonly architectures: readonly ImageArchitecture[] }[] = [
+  { prefix: `${AIRY_CORE_RELEASE.registry}/`, architectures: ['amd64'] },
+  { prefix: 'docker.io/confluentinc/', architectures: ['amd64', 'arm64'] },
+  { prefix: 'docker.io/istio/', architectures: ['amd64', 'arm64'] },
+  { prefix: 'docker.io/library/', architectures: ['amd64', 'arm64'] },
+  { prefix: 'docker.io/ngrok/', architectures: ['amd64', 'arm64'] },
+  { prefix: 'registry.k8s.io/', architectures: ['amd64', 'arm64'] },
+  { prefix: 'gcr.io/k8s-minikube/', architectures: ['amd64', 'arm64'] },
+];
+
+/** The architectures an image is published for; an image of no known registry path is taken as amd64 only. */
+export function imageArchitectures(image: string): readonly ImageArchitecture[] {
+  return IMAGE_ARCHITECTURES.find((r) => image.startsWith(r.prefix))?.architectures ?? ['amd64'];
+}

@@ -6,7 +6,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
+  API_SERVER_PORTS,
   BOX_PLATFORM_OPTIONS,
+  BOX_TUNNEL_OPTIONS,
+  NODE_PORT_RANGE,
+  PORT_CHAIN,
+  VM_OWN_PORTS,
   boxFacts,
   boxFactsEnv,
   CORE_API_READY,
@@ -92,6 +97,24 @@ test('topics: the box knows the topics Job’s file, so provisioning reruns it a
   assert.match(boxFactsEnv(), /^AIRY_JOBS='topics\.yaml:kafka-topics'$/m);
   const files = platform.components.map((c) => c.file);
   assert.ok(files.indexOf('topics.yaml') < files.indexOf('airy-core.yaml'), 'topics come before the apps');
+});
+
+test('node ports: every NodePort the box renders is pinned, inside the range, and the range holds none of the VM’s own ports', () => {
+  const platform = renderPlatform({ ...BOX_TUNNEL_OPTIONS, sources: ['facebook', 'google', 'twilio'] });
+  const services = (platformObjects(platform) as Any[]).filter((o) => o.kind === 'Service' && o.spec?.type && o.spec.type !== 'ClusterIP');
+  const gateway = (platform.istioOperator as Any).spec.components.ingressGateways.flatMap((g: Any) => g.k8s.service.ports);
+  const ports = [...services.flatMap((s) => s.spec.ports), ...gateway];
+  assert.ok(ports.length >= 2, 'the gateway’s NodePorts are found');
+  const [low, high] = NODE_PORT_RANGE.split('-').map(Number) as [number, number];
+  for (const p of ports) {
+    assert.type(p.nodePort, 'number', `${p.name} has no pinned nodePort: Kubernetes would pick one`);
+    assert.ok(p.nodePort >= low && p.nodePort <= high, `${p.name}: ${p.nodePort} outside ${NODE_PORT_RANGE}`);
+  }
+  assert.equal(gateway.map((p: Any) => p.nodePort).sort((a: number, b: number) => a - b), [PORT_CHAIN.http.nodePort, PORT_CHAIN.https.nodePort]);
+  // A Service a user adds gets any free port of the range: none may be one the VM itself listens on.
+  for (const own of VM_OWN_PORTS) assert.ok(own < low || own > high, `${own} is in ${NODE_PORT_RANGE}`);
+  assert.ok(VM_OWN_PORTS.includes(API_SERVER_PORTS.vm) && VM_OWN_PORTS.includes(10250) && VM_OWN_PORTS.includes(2379));
+  assert.is(boxFacts().ports.nodePortRange, NODE_PORT_RANGE);
 });
 
 test.run();
