@@ -23,6 +23,8 @@ const bootstrap = join(repo, 'packages/bootstrap/lib/cli.js');
 const instance = join(dir, 'instance');
 const version = '0.0.1';
 const started = Date.now();
+/** How long the first boot may take until every tier answers (kubeadm init, Istio, the platform, the apps' stores). */
+const READY_DEADLINE_MIN = 40;
 
 async function step(name: string, work: (log: string) => Promise<void>): Promise<void> {
   const log = join(logs, `${name.replaceAll(' ', '-')}.log`);
@@ -66,17 +68,47 @@ try {
     run(log, ['node', join(repo, 'packages/box-builder/lib/cli.js'), 'publish', '--from', out, '--to', pathToFileURL(store).href]),
   );
   rmSync(instance, { recursive: true, force: true });
-  await step('bootstrap up and readiness', (log) =>
-    run(log, [
+  let upAt = 0;
+  await step('bootstrap up', (log) => {
+    upAt = Date.now();
+    return run(log, [
       'node', bootstrap, '--catalog', pathToFileURL(join(store, 'metadata.json')).href, '--box-version', version, '--provider', 'libvirt',
-      '--dir', instance, '--cache', join(dir, 'cache'), '--yes', '--wait', '40',
-    ]),
-  );
+      '--dir', instance, '--cache', join(dir, 'cache'), '--yes', '--wait', '0',
+    ]);
+  });
+  await step('each tier ready', async (log) => {
+    // Polls bootstrap's own readiness (Kafka, Schema Registry, PostgreSQL, ingress, the app tier, the API) and
+    // notes when each first answered, in seconds from vagrant up; at the deadline it names what is not ready.
+    const deadline = Date.now() + READY_DEADLINE_MIN * 60_000;
+    const readyAt = new Map<string, number>();
+    let last: { name: string; ready: boolean; detail: string }[] = [];
+    while (Date.now() < deadline) {
+      const out = await $({ nothrow: true })`node ${bootstrap} status --json --dir ${instance} 2>>${log}`;
+      last = (JSON.parse(out.stdout || '{}').components ?? []) as typeof last;
+      for (const c of last) if (c.ready && !readyAt.has(c.name)) readyAt.set(c.name, Math.round((Date.now() - upAt) / 1000));
+      if (last.length > 0 && last.every((c) => c.ready)) break;
+      await new Promise((r) => setTimeout(r, 10_000));
+    }
+    process.stderr.write(`\n| tier | seconds from vagrant up |\n|---|---|\n${last.map((c) => `| ${c.name} | ${readyAt.get(c.name) ?? 'not ready'} |`).join('\n')}\n\n`);
+    const pending = last.filter((c) => !c.ready);
+    if (last.length === 0 || pending.length > 0) {
+      throw new Error(`not ready after ${READY_DEADLINE_MIN} min: ${pending.map((c) => `${c.name} (${c.detail})`).join(', ') || 'status said nothing'}`);
+    }
+  });
   await step('a request through the ingress to the API', async (log) => {
-    // api-admin's /client.config, through 127.0.0.1:8080 → the VM's port 80 → the gateway → the route → the app.
-    const res = await request(`http://127.0.0.1:${PORT_CHAIN.http.host}/client.config`, { method: 'POST', body: '{}', host: facts.host, headers: { 'content-type': 'application/json' } });
-    await $`echo ${JSON.stringify(res)} >> ${log}`;
-    if (res.status !== 200) throw new Error(`POST /client.config answered ${res.status} (server ${res.server})`);
+    // api-admin's /client.config, through 127.0.0.1:8080 → the VM's port 80 → the gateway → the route → the app,
+    // with retries up to a deadline: readiness saw it answer, a single 503 now is a hiccup, not the verdict.
+    const deadline = Date.now() + 120_000;
+    let res = { status: 0, server: '' };
+    while (Date.now() < deadline) {
+      res = await request(`http://127.0.0.1:${PORT_CHAIN.http.host}${facts.apps.api.path}`, {
+        method: facts.apps.api.method, body: facts.apps.api.body, host: facts.host, headers: { 'content-type': 'application/json' },
+      }).catch(() => ({ status: 0, server: '' }));
+      await $`echo ${JSON.stringify(res)} >> ${log}`;
+      if (res.status === facts.apps.api.status) return;
+      await new Promise((r) => setTimeout(r, 5000));
+    }
+    throw new Error(`POST ${facts.apps.api.path} answered ${res.status} (server ${res.server}) until the deadline`);
   });
   await step('kubeconfig on the host', async (log) => {
     const out = await $({ nothrow: true })`node ${bootstrap} kubeconfig --dir ${instance} 2>>${log}`;
