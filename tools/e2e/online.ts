@@ -113,7 +113,8 @@ try {
   await step('kubeconfig on the host', async (log) => {
     const out = await $({ nothrow: true })`node ${bootstrap} kubeconfig --dir ${instance} 2>>${log}`;
     if (out.exitCode !== 0) throw new Error('airy-bootstrap kubeconfig failed');
-    const file = out.stdout.trim().replace(/^export KUBECONFIG=/, '');
+    // The line is quoted for the shell; the shell reads it back.
+    const file = (await $`bash -c ${`${out.stdout.trim()}; printf %s "$KUBECONFIG"`}`).stdout;
     const nodes = await $({ nothrow: true })`kubectl --kubeconfig ${file} get nodes -o name 2>>${log}`;
     if (nodes.exitCode !== 0 || !nodes.stdout.includes('node/')) throw new Error('kubectl on the host with the written kubeconfig does not see the node');
   });

@@ -152,10 +152,11 @@ program
   .action(async (flags) => {
     const dir = resolve(flags.dir ?? defaultInstanceDir());
     await guard(() => requireInstance(dir));
-    const [{ writeKubeconfig }, { sshExec }] = await Promise.all([import('./kubeconfig.js'), import('./vagrant.js')]);
+    const [{ shellQuote, writeKubeconfig }, { sshExec }] = await Promise.all([import('./kubeconfig.js'), import('./vagrant.js')]);
     const file = await guard(() => writeKubeconfig(dir, sshExec));
     log(`kubeconfig: ${file} (0600; the API on 127.0.0.1:${BOX_FACTS.ports.apiServer.host}, forwarded from the VM)`);
-    process.stdout.write(`export KUBECONFIG=${file}\n`);
+    // Quoted for the shell: the README's `eval "$(airy-bootstrap kubeconfig)"` must run nothing a folder name holds.
+    process.stdout.write(`export KUBECONFIG=${shellQuote(file)}\n`);
   });
 
 program
