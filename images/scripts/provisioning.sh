@@ -72,9 +72,9 @@ done
 # The in-cluster tunnel runs only with the user's ngrok authtoken: its Secret is made from the file (never from
 # the command line), then the agent is applied.
 if [ -s "$token_file" ]; then
-  if ! kubectl -n "$AIRY_NAMESPACE" get secret "$AIRY_NGROK_SECRET" >/dev/null 2>&1; then
-    kubectl -n "$AIRY_NAMESPACE" create secret generic "$AIRY_NGROK_SECRET" --from-file="$AIRY_NGROK_TOKEN_KEY=$token_file"
-  fi
+  # Applied, not only created: a token handed over again (rotated) replaces the one in the Secret.
+  kubectl -n "$AIRY_NAMESPACE" create secret generic "$AIRY_NGROK_SECRET" --from-file="$AIRY_NGROK_TOKEN_KEY=$token_file" \
+    --dry-run=client -o yaml | kubectl apply -f - >/dev/null
   log "applying $AIRY_TUNNEL_FILE"
   kubectl apply -f "$deployments/$AIRY_TUNNEL_FILE"
 fi
