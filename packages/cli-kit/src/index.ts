@@ -36,7 +36,7 @@ export {
 	type ProgressOptions,
 	startProgress,
 } from "./progress.js";
-export { backoffMs, redact, SECRET_ENV } from "./redact.js";
+export { backoffMs, redact, SECRET_ENV, withoutCredentials } from "./redact.js";
 export {
 	defaultTunnelDir,
 	readTunnelState,

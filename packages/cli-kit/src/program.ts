@@ -125,9 +125,19 @@ function report(name: string, error: unknown, verbose: boolean): ExitCodeValue {
 export function onStopSignal(
 	handler: (signal: "SIGINT" | "SIGTERM") => void,
 ): void {
+	// Once: a second signal while the work stops (an impatient Ctrl-C, a supervisor's repeated SIGTERM) must not kill
+	// the process halfway through writing its state. It is noted, and the stop goes on.
+	let stopping = false;
 	for (const signal of ["SIGINT", "SIGTERM"] as const) {
 		process.removeAllListeners(signal);
-		process.once(signal, () => handler(signal));
+		process.on(signal, () => {
+			if (stopping) {
+				process.stderr.write(`${signal} again: already stopping\n`);
+				return;
+			}
+			stopping = true;
+			handler(signal);
+		});
 	}
 }
 

@@ -30,6 +30,22 @@ export function redact(
 }
 
 /**
+ * A URL as it may be shown or stored: without its user name and password (which may be sent, never written down).
+ * Text that is not a URL comes back as it is.
+ */
+export function withoutCredentials(url: string): string {
+	try {
+		const parsed = new URL(url);
+		if (!parsed.username && !parsed.password) return url;
+		parsed.username = "";
+		parsed.password = "";
+		return parsed.href;
+	} catch {
+		return url;
+	}
+}
+
+/**
  * Exponential backoff with full jitter, the retry policy every Airy CLI uses: attempt 0 waits up to `base` ms,
  * each attempt doubles that, up to `cap`.
  */

@@ -13,7 +13,8 @@ import {
 	tunnelFiles,
 	usageError,
 } from "@airy/cli-kit";
-import { findToken } from "./config.js";
+import { Option } from "commander";
+import { findToken, readSecretsFile } from "./config.js";
 import { TunnelError } from "./errors.js";
 import { formatEntry, RequestLog } from "./request-log.js";
 
@@ -83,14 +84,27 @@ program
 		port("--inspector-port"),
 	)
 	.option(
-		"--facebook-app-secret <secret>",
-		"check Facebook signatures (also FACEBOOK_APP_SECRET); never shown or stored",
+		"--secrets-file <file>",
+		"FACEBOOK_APP_SECRET=… and TWILIO_AUTH_TOKEN=… lines to check signatures with (or set them in the environment); never shown or stored",
 	)
 	.option(
-		"--twilio-auth-token <token>",
-		"check Twilio signatures (also TWILIO_AUTH_TOKEN); never shown or stored",
+		"--forward-all",
+		"forward every path to the platform, not only the webhook paths (the UI and the API become public)",
 	)
+	// Secrets on a command line are in /proc/PID/cmdline for every local user: these two are refused with the way
+	// that keeps them private.
+	.addOption(new Option("--facebook-app-secret <secret>").hideHelp())
+	.addOption(new Option("--twilio-auth-token <token>").hideHelp())
 	.action(async (flags) => {
+		for (const [flag, env] of [
+			["facebookAppSecret", "FACEBOOK_APP_SECRET"],
+			["twilioAuthToken", "TWILIO_AUTH_TOKEN"],
+		] as const) {
+			if (flags[flag] !== undefined)
+				throw usageError(
+					`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} would show the secret to every user of this machine (the process list): set ${env} in the environment, or put it in a file for --secrets-file`,
+				);
+		}
 		for (const [name, value] of [
 			["--to", flags.to],
 			["--public-url", flags.publicUrl],
@@ -127,6 +141,9 @@ program
 		});
 		const noNgrok = flags.ngrok === false;
 		const token = noNgrok ? undefined : await findToken();
+		const fromFile = flags.secretsFile
+			? await readSecretsFile(flags.secretsFile)
+			: {};
 		const kube =
 			flags.kubeContext || flags.namespace
 				? { context: flags.kubeContext, namespace: flags.namespace ?? "airy" }
@@ -140,10 +157,11 @@ program
 				inspectorPort: flags.inspectorPort,
 				secrets: {
 					facebookAppSecret:
-						flags.facebookAppSecret ?? process.env.FACEBOOK_APP_SECRET,
+						process.env.FACEBOOK_APP_SECRET ?? fromFile.FACEBOOK_APP_SECRET,
 					twilioAuthToken:
-						flags.twilioAuthToken ?? process.env.TWILIO_AUTH_TOKEN,
+						process.env.TWILIO_AUTH_TOKEN ?? fromFile.TWILIO_AUTH_TOKEN,
 				},
+				forwardAll: Boolean(flags.forwardAll),
 				domain: flags.domain,
 				region: flags.region,
 				token,

@@ -104,6 +104,10 @@ function detail(d) {
   const sig = el('p'); sig.append('signature: ', signatureCell(d), ' ', el('span', { className: 'muted' }, d.signature ? d.signature.reason : 'no secret for this source was given to airy-tunnel'));
   box.append(sig);
   const replay = el('button', { id: 'replay' }, 'Replay');
+  if (d.notReplayable) {
+    replay.disabled = true;
+    box.append(el('p', { className: 'muted', id: 'not-replayable' }, d.notReplayable));
+  }
   replay.addEventListener('click', async () => {
     const res = await fetch('/api/deliveries/' + d.id + '/replay', { method: 'POST', headers: { 'x-airy-inspector-token': token } });
     replay.textContent = res.ok ? 'Replayed' : 'Replay refused (' + res.status + ')';
@@ -112,7 +116,7 @@ function detail(d) {
   copy.addEventListener('click', async () => { await navigator.clipboard.writeText(curl(d)).catch(() => {}); copy.textContent = 'Copied'; });
   box.append(replay, ' ', copy);
   box.append(el('h3', {}, 'request headers'), el('pre', {}, JSON.stringify(d.requestHeaders, null, 2)));
-  box.append(el('h3', {}, 'body'), el('pre', {}, d.body !== undefined ? pretty(d.body, d.requestHeaders) : '(bodies are shown with airy-tunnel start --log-bodies)'));
+  box.append(el('h3', {}, 'body'), el('pre', {}, d.body !== undefined ? pretty(d.body, d.requestHeaders) : d.notReplayable ? '(not kept: ' + d.notReplayable + ')' : '(bodies are shown with airy-tunnel start --log-bodies)'));
   box.append(el('h3', {}, 'response headers'), el('pre', {}, JSON.stringify(d.responseHeaders, null, 2)));
   box.append(el('h3', {}, 'curl'), el('pre', { id: 'curl' }, curl(d)));
 }

@@ -20,6 +20,8 @@ import { inspectorPage } from "./inspector-page.js";
 export interface Inspector {
 	/** `http://127.0.0.1:PORT`. */
 	readonly address: string;
+	/** Event streams (open pages' live lists) being served now. */
+	streamCount(): number;
 	close(): Promise<void>;
 }
 
@@ -38,6 +40,11 @@ export interface InspectorOptions {
 export const TOKEN_HEADER = "x-airy-inspector-token";
 /** The port ngrok's own inspector uses, taken when free. */
 export const DEFAULT_INSPECTOR_PORT = 4040;
+
+/** What one event stream may hold unread before it is dropped. */
+export const MAX_STREAM_BUFFER = 1024 * 1024;
+/** Event streams open at once; past it a new one is refused. */
+const MAX_STREAMS = 32;
 
 const LOOPBACK_HOST = /^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/;
 
@@ -74,8 +81,17 @@ export async function startInspector(
 	let port = 0;
 	const streams = new Set<ServerResponse>();
 	const unsubscribe = options.deliveries.subscribe((d) => {
-		for (const res of streams)
-			res.write(`event: delivery\ndata: ${JSON.stringify(d)}\n\n`);
+		const event = `event: delivery\ndata: ${JSON.stringify(d)}\n\n`;
+		for (const res of streams) {
+			// A client that does not read must not make us buffer every delivery for it: past the bound it is dropped
+			// (a page that reconnects gets the list anew).
+			if (res.writableLength > MAX_STREAM_BUFFER) {
+				streams.delete(res);
+				res.destroy();
+				continue;
+			}
+			res.write(event);
+		}
 	});
 
 	const handle = async (req: IncomingMessage, res: ServerResponse) => {
@@ -99,6 +115,8 @@ export async function startInspector(
 		if (req.method === "GET" && url.pathname === "/api/deliveries")
 			return json(res, 200, options.deliveries.list());
 		if (req.method === "GET" && url.pathname === "/api/events") {
+			if (streams.size >= MAX_STREAMS)
+				return json(res, 503, { error: "too many open event streams" });
 			res.writeHead(200, {
 				"Content-Type": "text/event-stream",
 				"Cache-Control": "no-store",
@@ -136,6 +154,9 @@ export async function startInspector(
 				return json(res, 403, {
 					error: `a replay needs the page's token in ${TOKEN_HEADER}`,
 				});
+			const original = options.deliveries.get(Number(replay[1]));
+			if (original?.notReplayable)
+				return json(res, 409, { error: original.notReplayable });
 			const id = await options.replay(Number(replay[1]));
 			return id === undefined
 				? json(res, 404, { error: "no such delivery" })
@@ -156,6 +177,7 @@ export async function startInspector(
 	port = (server.address() as AddressInfo).port;
 	return {
 		address: `http://127.0.0.1:${port}`,
+		streamCount: () => streams.size,
 		close: () =>
 			new Promise<void>((resolve) => {
 				unsubscribe();

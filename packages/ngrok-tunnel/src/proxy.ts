@@ -1,6 +1,11 @@
 /**
  * The local proxy the tunnel forwards to: it passes each request to the upstream (the platform's ingress, with its
  * Host header, so Istio routes it) and records it in the request log. Also the upstream's health probe.
+ *
+ * The internet is not trusted: by default only the webhook sources' paths are forwarded (the UI and the API stay
+ * private), judged on the path with its dot segments resolved (`/facebook/../x` is `/x`, not Facebook), which is
+ * also the path the upstream is asked for; bodies and connections are bounded; and a caller is never told where
+ * the upstream is.
  */
 import {
 	createServer,
@@ -53,7 +58,35 @@ export interface Forwarded {
 }
 
 /** The most of a webhook's body that is forwarded (webhooks are small; a larger one is refused with 413). */
-const MAX_REQUEST = 10 * 2 ** 20;
+export const MAX_REQUEST = 4 * 2 ** 20;
+/** Connections the proxy serves at once (in flight at most MAX_REQUEST each); more wait in the kernel's backlog. */
+export const MAX_CONNECTIONS = 128;
+
+/**
+ * The path and query a request asks for, with dot segments resolved as a URL parser resolves them (`.`, `..`,
+ * and their percent-encoded forms): what is forwarded and what decides the source. Absolute-form gives its path;
+ * a path that looks like another origin (`//host/x`) stays a path. Pure.
+ */
+export function normalisePath(requestUrl: string): string {
+	let raw = requestUrl.startsWith("/") ? requestUrl : "/";
+	if (!requestUrl.startsWith("/")) {
+		try {
+			const absolute = new URL(requestUrl);
+			raw = `${absolute.pathname}${absolute.search}`;
+		} catch {
+			raw = "/";
+		}
+	}
+	// A fixed origin, and a leading "/." so that "//host" is never read as an authority.
+	const url = new URL(`/.${raw}`, "http://airy-tunnel.invalid");
+	return `${url.pathname}${url.search}`;
+}
+
+/** Credentials of a URL for HTTP Basic auth (`user:password`), if it has them. */
+function basicAuth(url: URL): string | undefined {
+	if (!url.username && !url.password) return undefined;
+	return `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+}
 
 /**
  * One request to the upstream: its origin is always the upstream's (see {@link upstreamPath}); the Host header is
@@ -73,9 +106,11 @@ export function forwardOnce(
 	const started = performance.now();
 	// The body is sent whole, with its length: a chunked encoding the request came with does not apply any more.
 	const { "transfer-encoding": _chunked, ...headers } = request.headers;
+	const auth = basicAuth(upstream);
 	return new Promise((resolve, reject) => {
 		const forward = send(
 			{
+				...(auth ? { auth } : {}),
 				protocol: upstream.protocol,
 				hostname: upstream.hostname.replace(/^\[|\]$/g, ""),
 				port: upstream.port || undefined,
@@ -114,8 +149,13 @@ export interface ProxyOptions {
 	readonly deliveries?: Deliveries;
 	/** Provider secrets to check signatures with. */
 	readonly secrets?: SignatureSecrets;
-	/** The public base URL providers call (Twilio signs it); defaults to the proxy's own address. */
-	readonly publicUrl?: string;
+	/**
+	 * The public base URL providers call (Twilio signs it), read at each delivery: under ngrok it is the URL of the
+	 * current session. Defaults to the proxy's own address.
+	 */
+	readonly publicUrl?: string | (() => string | undefined);
+	/** Forward every path, not only the webhook sources' (the UI and the API become public). @default false */
+	readonly forwardAll?: boolean;
 	/** A fixed port; 0 (the default) takes a free one. */
 	readonly port?: number;
 }
@@ -154,7 +194,7 @@ export async function startProxy(
 				return;
 			}
 			const raw = Buffer.concat(body);
-			const path = req.url ?? "/";
+			const path = normalisePath(req.url ?? "/");
 			const record = (
 				status: number,
 				latencyMs: number,
@@ -189,6 +229,15 @@ export async function startProxy(
 						address,
 					);
 			};
+			if (!options.forwardAll && !sourceOf(path.split("?")[0] ?? path)) {
+				res
+					.writeHead(404, { "Content-Type": "text/plain" })
+					.end(
+						"airy-tunnel: only the webhook paths are forwarded (airy-tunnel start --forward-all forwards every path)\n",
+					);
+				record(404, 0, {});
+				return;
+			}
 			forwardOnce(target, {
 				method: req.method ?? "GET",
 				url: path,
@@ -200,17 +249,19 @@ export async function startProxy(
 					res.end(up.body);
 					record(up.status, up.latencyMs, up.headers);
 				},
-				(error: NodeJS.ErrnoException) => {
+				() => {
+					// The caller is the internet: it learns that the platform did not answer, never where it is.
 					if (!res.headersSent)
 						res.writeHead(502, { "Content-Type": "text/plain" });
-					res.end(
-						`airy-tunnel: the upstream ${target} did not answer (${error.code ?? error.message})\n`,
-					);
+					res.end("airy-tunnel: the platform did not answer\n");
 					record(502, 0, {});
 				},
 			);
 		});
 	});
+	server.maxConnections = MAX_CONNECTIONS;
+	server.headersTimeout = 30_000;
+	server.requestTimeout = 60_000;
 	await new Promise<void>((resolve, reject) => {
 		server.once("error", reject);
 		server.listen(options.port ?? 0, "127.0.0.1", resolve);
@@ -245,7 +296,11 @@ function recordDelivery(
 ): StoredDelivery {
 	const pathOnly = d.path.split("?")[0] ?? d.path;
 	const source = sourceOf(pathOnly);
-	const base = (options.publicUrl ?? proxyAddress).replace(/\/+$/, "");
+	const publicUrl =
+		typeof options.publicUrl === "function"
+			? options.publicUrl()
+			: options.publicUrl;
+	const base = (publicUrl ?? proxyAddress).replace(/\/+$/, "");
 	const signature = checkSignature(source, options.secrets ?? {}, {
 		rawBody: d.raw,
 		headers: d.headers,

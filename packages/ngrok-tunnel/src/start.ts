@@ -8,6 +8,7 @@ import {
 	redact,
 	type TunnelState,
 	type TunnelStatus,
+	withoutCredentials,
 	writeTunnelState,
 } from "@airy/cli-kit";
 import { webhookUrls } from "@airy/manifests";
@@ -37,6 +38,8 @@ export interface StartOptions {
 	readonly files: { readonly state: string; readonly log: string };
 	readonly kube?: { readonly context?: string; readonly namespace: string };
 	readonly logBodies: boolean;
+	/** Forward every path of the upstream, not only the webhook sources'. @default false */
+	readonly forwardAll?: boolean;
 	/** Seconds between upstream health probes. @default 15 */
 	readonly healthEvery?: number;
 	readonly driver?: TunnelDriver;
@@ -57,8 +60,12 @@ export async function start(options: StartOptions): Promise<TunnelStatus> {
 		options.secrets?.twilioAuthToken,
 	];
 	const say = (line: string) => options.log(redact(line, secrets));
+	// What is shown and stored of the upstream and the public URL: never their credentials.
+	const shownTarget = withoutCredentials(options.target);
 	const first = await probeUpstream(options.target);
-	if (!first.ok) throw upstreamDown(options.target, first.detail);
+	if (!first.ok) throw upstreamDown(shownTarget, first.detail);
+	// The public URL providers call, for Twilio's signature: --public-url, or the ngrok session's, as it connects.
+	let publicUrl = options.publicUrl;
 
 	const requests = new RequestLog(options.files.log);
 	const deliveries = new Deliveries();
@@ -66,7 +73,8 @@ export async function start(options: StartOptions): Promise<TunnelStatus> {
 		logBodies: options.logBodies,
 		deliveries,
 		secrets: options.secrets,
-		...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
+		publicUrl: () => publicUrl,
+		forwardAll: options.forwardAll ?? false,
 		...(options.proxyPort !== undefined ? { port: options.proxyPort } : {}),
 	};
 	const proxy = await startProxy(options.target, requests, proxyOptions);
@@ -119,7 +127,7 @@ export async function start(options: StartOptions): Promise<TunnelStatus> {
 			await writeTunnelState(options.files.state, {
 				...current,
 				pid: process.pid,
-				target: options.target,
+				target: shownTarget,
 				webhooks,
 				upstream,
 				inspector: inspector.address,
@@ -132,7 +140,7 @@ export async function start(options: StartOptions): Promise<TunnelStatus> {
 			const probe = await probeUpstream(options.target);
 			if (probe.ok !== upstream?.healthy)
 				say(
-					`upstream ${options.target}: ${probe.ok ? "answering again" : `not answering (${probe.detail})`}`,
+					`upstream ${shownTarget}: ${probe.ok ? "answering again" : `not answering (${probe.detail})`}`,
 				);
 			upstream = {
 				healthy: probe.ok,
@@ -157,6 +165,7 @@ export async function start(options: StartOptions): Promise<TunnelStatus> {
 					current = status;
 					void save();
 					if (status.state === "online" && status.url) {
+						publicUrl = status.url;
 						if (status.url !== lastUrl) {
 							lastUrl = status.url;
 							options.print(`public URL: ${status.url}`);
@@ -209,7 +218,8 @@ async function runWithoutNgrok(
 	upstream: NonNullable<TunnelState["upstream"]>,
 	say: (line: string) => void,
 ): Promise<TunnelStatus> {
-	const url = options.publicUrl ?? proxyAddress;
+	const url = withoutCredentials(options.publicUrl ?? proxyAddress);
+	const target = withoutCredentials(options.target);
 	const status: TunnelStatus = {
 		state: "online",
 		url,
@@ -226,17 +236,13 @@ async function runWithoutNgrok(
 	await writeTunnelState(options.files.state, {
 		...status,
 		pid: process.pid,
-		target: options.target,
+		target,
 		webhooks,
 		upstream,
 		inspector: inspectorAddress,
 	});
 	if (options.kube && options.publicUrl) {
-		await applyConfigMap(
-			options.kube.context,
-			options.kube.namespace,
-			options.publicUrl,
-		).then(
+		await applyConfigMap(options.kube.context, options.kube.namespace, url).then(
 			() =>
 				say(
 					`wrote the public-urls ConfigMap in namespace ${options.kube?.namespace}`,
@@ -254,7 +260,7 @@ async function runWithoutNgrok(
 	await writeTunnelState(options.files.state, {
 		...stopped,
 		pid: process.pid,
-		target: options.target,
+		target,
 		webhooks,
 		upstream,
 		inspector: inspectorAddress,

@@ -147,9 +147,11 @@ test("the proxy only ever reaches its upstream: other hosts in the request line 
 	});
 	await new Promise<void>((r) => other.listen(0, "127.0.0.1", r));
 	const otherHost = `127.0.0.1:${(other.address() as AddressInfo).port}`;
+	// Every path is forwarded here (--forward-all), so that the origin, not the path filter, is what is tested.
 	const proxy = await startProxy(
 		target,
 		new RequestLog(join(dir, "ssrf.jsonl")),
+		{ forwardAll: true },
 	);
 	try {
 		seen.length = 0;
@@ -174,7 +176,8 @@ test("the proxy only ever reaches its upstream: other hosts in the request line 
 			seen.map((s) => s.path),
 			[
 				`//${otherHost}/x`,
-				`/\\${otherHost}/x`,
+				// A backslash is a slash to a URL parser: still a path on the upstream.
+				`//${otherHost}/x`,
 				"/x?y=1",
 				`/%2F%2F${otherHost}/x`,
 			],
