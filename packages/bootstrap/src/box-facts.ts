@@ -2,138 +2,144 @@
 
 /** The facts of the box (VM size, host, namespace, database, ports, requests, versions, webhook paths). */
 export const BOX_FACTS = {
-	vm: {
-		cpus: 4,
-		memoryMiB: 8192,
-		reserved: {
-			cpuMillicores: 500,
-			memoryBytes: 1073741824,
-		},
-		system: {
-			cpuMillicores: 950,
-			memoryBytes: 580911104,
-		},
-	},
-	host: "airy.core",
-	namespace: "airy",
-	postgres: {
-		component: "postgres",
-		port: 5432,
-		database: "airy_core",
-		user: "airy",
-		secret: "postgres-credentials",
-		userKey: "POSTGRES_USER",
-		passwordKey: "POSTGRES_PASSWORD",
-	},
-	kafka: {
-		component: "kafka",
-		port: 9092,
-		clientHeap: "-Xmx128m",
-	},
-	apps: {
-		selector: "core.airy.co/managed=true",
-		api: {
-			method: "POST",
-			path: "/client.config",
-			body: "{}",
-			status: 200,
-		},
-	},
-	ngrok: {
-		secret: "ngrok",
-		tokenKey: "authtoken",
-		tokenFile: "/etc/airy/ngrok-authtoken",
-	},
-	schemaRegistry: {
-		component: "schema-registry",
-		port: 8081,
-	},
-	ports: {
-		http: {
-			host: 8080,
-			vm: 80,
-		},
-		https: {
-			host: 8443,
-			vm: 443,
-		},
-		apiServer: {
-			host: 16443,
-			vm: 8443,
-		},
-		nodePortRange: "80-2378",
-	},
-	resources: {
-		requests: {
-			cpuMillicores: 1020,
-			memoryBytes: 3456106496,
-		},
-		limits: {
-			cpuMillicores: 7450,
-			memoryBytes: 6576668672,
-		},
-	},
-	componentVersions: {
-		confluentPlatform: "7.9.1",
-		kafka: "3.9.1",
-		postgres: "16.4",
-		istio: "1.24.3",
-		ngrokAgent: "3.19.1",
-		kubernetes: "v1.31.4",
-		minikube: "v1.35.0",
-		crictl: "v1.31.1",
-		airyCore: "0.54.0",
-	},
-	webhooks: [
-		{
-			source: "facebook",
-			path: "/facebook",
-		},
-		{
-			source: "google",
-			path: "/google",
-		},
-		{
-			source: "twilio",
-			path: "/twilio",
-		},
-	],
-	paths: {
-		ui: "/control-center/",
-		inbox: "/inbox/",
-	},
-	lifecycle: "/usr/local/bin/airy-lifecycle",
-	minikubeHome: "/root/.minikube",
-	volumes: {
-		persistent: "/var/lib/airy/volumes",
-		provisioner: "/tmp/hostpath-provisioner",
-	},
-	tiers: [
-		{
-			name: "stores",
-			workloads: ["statefulset/postgres"],
-		},
-		{
-			name: "kafka",
-			workloads: ["statefulset/kafka"],
-		},
-		{
-			name: "schema-registry",
-			workloads: ["deployment/schema-registry"],
-		},
-		{
-			name: "apps",
-			workloads: [
-				"deployment/ngrok",
-				"deployment/api-components-installer",
-				"deployment/api-admin",
-				"deployment/api-communication",
-				"deployment/unread-counter",
-				"deployment/api-websocket",
-				"deployment/frontend-control-center",
-				"deployment/frontend-inbox",
-				"deployment/airy-controller",
-			],
-		},
-	],
+  "vm": {
+    "cpus": 4,
+    "memoryMiB": 8192,
+    "reserved": {
+      "cpuMillicores": 500,
+      "memoryBytes": 1073741824
+    },
+    "system": {
+      "cpuMillicores": 950,
+      "memoryBytes": 580911104
+    }
+  },
+  "host": "airy.core",
+  "namespace": "airy",
+  "postgres": {
+    "component": "postgres",
+    "port": 5432,
+    "database": "airy_core",
+    "user": "airy",
+    "secret": "postgres-credentials",
+    "userKey": "POSTGRES_USER",
+    "passwordKey": "POSTGRES_PASSWORD"
+  },
+  "kafka": {
+    "component": "kafka",
+    "port": 9092,
+    "clientHeap": "-Xmx128m"
+  },
+  "apps": {
+    "selector": "core.airy.co/managed=true",
+    "api": {
+      "method": "POST",
+      "path": "/client.config",
+      "body": "{}",
+      "status": 200
+    }
+  },
+  "ngrok": {
+    "secret": "ngrok",
+    "tokenKey": "authtoken",
+    "tokenFile": "/etc/airy/ngrok-authtoken"
+  },
+  "schemaRegistry": {
+    "component": "schema-registry",
+    "port": 8081
+  },
+  "ports": {
+    "http": {
+      "host": 8080,
+      "vm": 80
+    },
+    "https": {
+      "host": 8443,
+      "vm": 443
+    },
+    "apiServer": {
+      "host": 16443,
+      "vm": 8443
+    },
+    "nodePortRange": "80-2378"
+  },
+  "resources": {
+    "requests": {
+      "cpuMillicores": 1020,
+      "memoryBytes": 3456106496
+    },
+    "limits": {
+      "cpuMillicores": 7450,
+      "memoryBytes": 6576668672
+    }
+  },
+  "componentVersions": {
+    "confluentPlatform": "7.9.1",
+    "kafka": "3.9.1",
+    "postgres": "16.4",
+    "istio": "1.24.3",
+    "ngrokAgent": "3.19.1",
+    "kubernetes": "v1.31.4",
+    "minikube": "v1.35.0",
+    "crictl": "v1.31.1",
+    "airyCore": "0.54.0"
+  },
+  "webhooks": [
+    {
+      "source": "facebook",
+      "path": "/facebook"
+    },
+    {
+      "source": "google",
+      "path": "/google"
+    },
+    {
+      "source": "twilio",
+      "path": "/twilio"
+    }
+  ],
+  "paths": {
+    "ui": "/control-center/",
+    "inbox": "/inbox/"
+  },
+  "lifecycle": "/usr/local/bin/airy-lifecycle",
+  "minikubeHome": "/root/.minikube",
+  "volumes": {
+    "persistent": "/var/lib/airy/volumes",
+    "provisioner": "/tmp/hostpath-provisioner"
+  },
+  "tiers": [
+    {
+      "name": "stores",
+      "workloads": [
+        "statefulset/postgres"
+      ]
+    },
+    {
+      "name": "kafka",
+      "workloads": [
+        "statefulset/kafka"
+      ]
+    },
+    {
+      "name": "schema-registry",
+      "workloads": [
+        "deployment/schema-registry"
+      ]
+    },
+    {
+      "name": "apps",
+      "workloads": [
+        "deployment/ngrok",
+        "deployment/api-components-installer",
+        "deployment/api-admin",
+        "deployment/api-communication",
+        "deployment/unread-counter",
+        "deployment/api-websocket",
+        "deployment/frontend-control-center",
+        "deployment/frontend-inbox",
+        "deployment/airy-controller"
+      ]
+    }
+  ]
 } as const;

@@ -36,7 +36,8 @@ import { Option } from "commander";
 import { type BuildOptions, buildBox } from "./build.js";
 import { hashFile } from "./hash.js";
 import { moveChannel, publishBox, VerificationError } from "./publish.js";
-import type { S3Settings } from "./s3-store.js";
+import { type S3Settings, StoreDeadlineError } from "./s3-store.js";
+import { StoreLinkError } from "./file-store.js";
 import { openReader, openStore } from "./sources.js";
 
 // We pin an SDK release that supports Node 20; its notice about later releases is noise on every run.
@@ -103,6 +104,9 @@ function toCliError(error: unknown): CliError | undefined {
 			ExitCode.failed,
 		);
 	}
+	if (error instanceof StoreDeadlineError)
+		return new CliError(`${error.message}: check the store and the network, then publish again`, ExitCode.failed);
+	if (error instanceof StoreLinkError) return new CliError(error.message, ExitCode.usage);
 	if (e.name === "AbortError")
 		return new CliError(
 			"interrupted: the upload was aborted, nothing was published",
@@ -273,10 +277,19 @@ program
 		4,
 	)
 	.action(async (flags) => {
+		// Ctrl-C and SIGTERM end every store call at once (each also has a deadline), and abort the upload's parts.
+		const controller = new AbortController();
+		let stoppedBy: "SIGINT" | "SIGTERM" | undefined;
+		onStopSignal((signal) => {
+			stoppedBy = signal;
+			log(`airy-box: ${signal}, stopping the publish…`);
+			controller.abort();
+		});
 		// The destination first: a bad --to fails at once, before a multi-gigabyte box is hashed.
 		const store = openStore(
 			flags.to ?? pathToFileURL(resolve("catalog")).href,
 			s3Settings(flags),
+			{ signal: controller.signal },
 		);
 		const from = resolve(flags.from);
 		const manifestText = await readFile(join(from, "box.json"), "utf8").catch(
@@ -304,8 +317,6 @@ program
 			);
 		}
 		const progress = startProgress({ label: "upload", total: actual.size });
-		const controller = new AbortController();
-		onStopSignal(() => controller.abort());
 		const result = await guard(() =>
 			publishBox(store, {
 				boxFile,
@@ -317,7 +328,15 @@ program
 				signal: controller.signal,
 				log,
 			}),
-		).finally(() => progress.stop());
+		)
+			.catch((error: unknown) => {
+				if (!stoppedBy) throw error;
+				throw new CliError(
+					`${stoppedBy === "SIGTERM" ? "terminated" : "interrupted"}: the publish stopped, no upload parts are left behind; run it again to finish`,
+					stoppedBy === "SIGTERM" ? ExitCode.terminated : ExitCode.interrupted,
+				);
+			})
+			.finally(() => progress.stop());
 		process.stdout.write(`${result.catalogUrl}\n`);
 		log(
 			`published ${manifest.version} (${manifest.provider}) to ${store.location}; channel ${result.channel.name} → ${result.channel.version}` +

@@ -1,10 +1,13 @@
 /**
  * The local-folder implementation of {@link ObjectStore} (`file:///dir`): a catalog a team file server or
  * bootstrap can read directly. Writes are atomic (temp file, then rename); conditional writes hold a lock file.
+ * The store is not trusted to be only folders and files: a symbolic link anywhere under its root is refused, so
+ * nothing is read or written through one (keys are checked lexically too).
  */
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import {
+	lstat,
 	mkdir,
 	open,
 	readdir,
@@ -31,6 +34,14 @@ const etagOf = (body: string) =>
 const tempName = (path: string) =>
 	`${path}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
 
+/** The file store holds a symbolic link where a key's folder or file is. */
+export class StoreLinkError extends Error {
+	constructor(readonly key: string, location: string) {
+		super(`${location} holds a symbolic link at ${key}: the store follows no links; replace it with a folder or file of its own`);
+		this.name = "StoreLinkError";
+	}
+}
+
 /** An {@link ObjectStore} on a local folder. */
 export class FileStore implements ObjectStore {
 	readonly location: string;
@@ -50,6 +61,20 @@ export class FileStore implements ObjectStore {
 		return path;
 	}
 
+	/** The path of `key` after checking that no part of it below the root is a symbolic link. */
+	private async safePath(key: string): Promise<string> {
+		const path = this.path(key);
+		let at = this.root;
+		for (const part of relative(this.root, path).split(sep)) {
+			at = join(at, part);
+			const info = await lstat(at).catch(() => undefined);
+			if (!info) break;
+			if (info.isSymbolicLink())
+				throw new StoreLinkError(relative(this.root, at).split(sep).join("/"), this.location);
+		}
+		return path;
+	}
+
 	url(key: string): string {
 		if (this.publicUrl) return `${this.publicUrl.replace(/\/+$/, "")}/${key}`;
 		return pathToFileURL(this.path(key)).href;
@@ -57,7 +82,7 @@ export class FileStore implements ObjectStore {
 
 	async get(key: string): Promise<StoredObject | undefined> {
 		try {
-			const body = await readFile(this.path(key), "utf8");
+			const body = await readFile(await this.safePath(key), "utf8");
 			return { body, etag: etagOf(body) };
 		} catch (error) {
 			if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
@@ -82,7 +107,7 @@ export class FileStore implements ObjectStore {
 		body: string,
 		condition: WriteCondition = {},
 	): Promise<void> {
-		const path = this.path(key);
+		const path = await this.safePath(key);
 		if (!condition.ifMatch && !condition.ifNoneMatch)
 			return this.writeAtomic(path, body);
 		await mkdir(dirname(path), { recursive: true });
@@ -109,7 +134,7 @@ export class FileStore implements ObjectStore {
 	}
 
 	async list(prefix: string): Promise<string[]> {
-		const dir = this.path(prefix.endsWith("/") ? prefix : dirname(prefix));
+		const dir = await this.safePath(prefix.endsWith("/") ? prefix : dirname(prefix));
 		let entries: string[];
 		try {
 			entries = (await readdir(dir, { recursive: true, withFileTypes: true }))
@@ -131,8 +156,9 @@ export class FileStore implements ObjectStore {
 		key: string,
 	): Promise<{ size: number; sha256?: string } | undefined> {
 		try {
-			const info = await stat(this.path(key));
-			const sha256 = await readFile(`${this.path(key)}.sha256`, "utf8").catch(
+			const path = await this.safePath(key);
+			const info = await stat(path);
+			const sha256 = await readFile(`${path}.sha256`, "utf8").catch(
 				() => undefined,
 			);
 			return { size: info.size, sha256: sha256?.trim() };
@@ -147,7 +173,7 @@ export class FileStore implements ObjectStore {
 		file: string,
 		options: UploadOptions,
 	): Promise<void> {
-		const path = this.path(key);
+		const path = await this.safePath(key);
 		await mkdir(dirname(path), { recursive: true });
 		const temp = tempName(path);
 		let sent = 0;

@@ -18,6 +18,7 @@ import {
 	isNewerVersion,
 	parseCatalog,
 	parseChannel,
+	parseReleaseRecord,
 	RELEASES_PREFIX,
 	releaseKeys,
 	stringifyCatalog,
@@ -30,12 +31,8 @@ import {
 	type UploadProgress,
 } from "./store.js";
 
-/** The immutable record of one published box file; the catalog is rebuilt from these. */
-export interface ReleaseRecord {
-	readonly version: string;
-	readonly provider: CatalogProvider;
-	readonly publishedAt: string;
-}
+export type { ReleaseRecord } from "@airy/box-catalog";
+import type { ReleaseRecord } from "@airy/box-catalog";
 
 /** What to publish and how. */
 export interface PublishRequest {
@@ -81,22 +78,8 @@ const pause = (attempt: number) =>
 		setTimeout(r, Math.min(1000, 20 * 2 ** attempt) * Math.random()),
 	);
 
-function parseRecord(text: string, key: string): ReleaseRecord {
-	try {
-		const record = JSON.parse(text) as ReleaseRecord;
-		if (
-			typeof record.version !== "string" ||
-			typeof record.provider?.checksum !== "string"
-		)
-			throw new Error("incomplete");
-		return record;
-	} catch (error) {
-		throw new CatalogError(
-			key,
-			`is not a release record (${(error as Error).message})`,
-		);
-	}
-}
+/** A release record read from the store: checked with the catalog's rules before anything uses it. */
+const parseRecord = (text: string, key: string): ReleaseRecord => parseReleaseRecord(text, key);
 
 /** Reads every release record under the store. */
 async function readRecords(store: ObjectStore): Promise<ReleaseRecord[]> {
@@ -121,8 +104,10 @@ async function readingTolerantly<T>(
 	try {
 		return await parse();
 	} catch (error) {
-		if (!(error instanceof CatalogError) || attempt + 1 >= attempts)
-			throw error;
+		// Only a text that is not JSON yet may be a write in progress; a record that breaks the catalog's rules is final.
+		const halfWritten =
+			error instanceof CatalogError && /not valid JSON/.test(error.message);
+		if (!halfWritten || attempt + 1 >= attempts) throw error;
 		await pause(attempt);
 		return undefined;
 	}
@@ -180,8 +165,12 @@ export async function moveChannel(
 	store: ObjectStore,
 	channel: string,
 	version: string,
-	options: { force?: boolean; attempts?: number } = {},
+	options: { force?: boolean; attempts?: number; catalog?: BoxCatalog } = {},
 ): Promise<{ version: string; moved: boolean }> {
+	// A pointer at a version the catalog does not hold (damaged, or written by hand) points nowhere: it is moved.
+	const known = (v: string | undefined) =>
+		v !== undefined &&
+		(!options.catalog || options.catalog.versions.some((x) => x.version === v));
 	const key = channelKey(channel);
 	let moved = false;
 	for (let attempt = 0; attempt < (options.attempts ?? 20); attempt++) {
@@ -199,7 +188,9 @@ export async function moveChannel(
 		const { pointer } = read;
 		const done = options.force
 			? moved && pointer?.version === version
-			: pointer && !isNewerVersion(version, pointer.version);
+			: pointer &&
+				known(pointer.version) &&
+				!isNewerVersion(version, pointer.version);
 		if (done && pointer) return { version: pointer.version, moved };
 		const body = stringifyChannel({
 			channel,
@@ -315,10 +306,11 @@ export async function publishBox(
 		);
 	}
 
-	await reconcileCatalog(store, request.attempts);
+	const catalog = await reconcileCatalog(store, request.attempts);
 	const channel = request.channel ?? "latest";
 	const moved = await moveChannel(store, channel, manifest.version, {
 		attempts: request.attempts,
+		catalog,
 	});
 	return {
 		catalogUrl: store.url(CATALOG_FILE),

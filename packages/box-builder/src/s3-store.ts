@@ -74,6 +74,29 @@ const status = (error: unknown) =>
 		? error.$metadata.httpStatusCode
 		: undefined;
 
+/** How long one store call (a get, list, head, put) may take before it is given up, by default. */
+export const STORE_CALL_DEADLINE_MS = 60_000;
+
+/** A store call did not finish within its deadline (a store that trickles, or hangs). */
+export class StoreDeadlineError extends Error {
+	constructor(what: string, seconds: number) {
+		super(`the store did not finish ${what} within ${seconds} s`);
+		this.name = "StoreDeadlineError";
+	}
+}
+
+/**
+ * When store calls give up: `signal` (the user's stop) ends every call at once, and each call has a deadline of
+ * its own, so a store that trickles can neither hang a publish nor outlive SIGTERM.
+ */
+export interface StoreLimits {
+	readonly signal?: AbortSignal;
+	/** @default {@link STORE_CALL_DEADLINE_MS} */
+	readonly deadlineMs?: number;
+	/** The deadline of one part of a multipart upload. @default 30 min */
+	readonly partDeadlineMs?: number;
+}
+
 /** An {@link ObjectStore} on an S3 bucket prefix. */
 export class S3Store implements ObjectStore {
 	readonly location: string;
@@ -83,6 +106,7 @@ export class S3Store implements ObjectStore {
 		private readonly client: S3Client,
 		private readonly where: S3Location,
 		settings: S3Settings,
+		private readonly limits: StoreLimits = {},
 	) {
 		this.location = `s3://${where.bucket}${where.prefix ? `/${where.prefix}` : ""}`;
 		const endpoint =
@@ -102,6 +126,32 @@ export class S3Store implements ObjectStore {
 		return this.where.prefix ? `${this.where.prefix}/${key}` : key;
 	}
 
+	/**
+	 * Sends a command with the stop signal and a deadline; a deadline that passes is a {@link StoreDeadlineError},
+	 * a stop the SDK's AbortError. `stoppable: false` for the clean-up that must run after a stop.
+	 */
+	private async send<T>(
+		what: string,
+		// biome-ignore lint/suspicious/noExplicitAny: every S3 command goes through here; each caller names its output type.
+		command: any,
+		options: { deadlineMs?: number; stoppable?: boolean; signal?: AbortSignal; read?: (out: T) => Promise<unknown> } = {},
+	): Promise<T> {
+		const deadlineMs = options.deadlineMs ?? this.limits.deadlineMs ?? STORE_CALL_DEADLINE_MS;
+		const deadline = AbortSignal.timeout(deadlineMs);
+		const stops = options.stoppable === false ? [] : [this.limits.signal, options.signal].filter((x): x is AbortSignal => x !== undefined);
+		const signals = [deadline, ...stops];
+		const abortSignal = AbortSignal.any(signals);
+		try {
+			const out = (await this.client.send(command, { abortSignal })) as T;
+			// A body is read under the same signal: a store that trickles it is cut off too.
+			if (options.read) await options.read(out);
+			return out;
+		} catch (error) {
+			if (deadline.aborted && !stops.some((x) => x.aborted)) throw new StoreDeadlineError(what, Math.round(deadlineMs / 1000));
+			throw error;
+		}
+	}
+
 	url(key: string): string {
 		return `${this.publicBase}/${this.key(key)}`;
 	}
@@ -110,18 +160,16 @@ export class S3Store implements ObjectStore {
 		// The SDK retries requests, but not a body cut off after the response began: retry that here.
 		for (let attempt = 0; ; attempt++) {
 			try {
-				const out = await this.client.send(
-					new GetObjectCommand({
-						Bucket: this.where.bucket,
-						Key: this.key(key),
-					}),
+				let body = "";
+				const out = await this.send<{ ETag?: string; Body?: { transformToString(e: string): Promise<string> } }>(
+					`reading ${key}`,
+					new GetObjectCommand({ Bucket: this.where.bucket, Key: this.key(key) }),
+					{ read: async (o) => (body = (await o.Body?.transformToString("utf8")) ?? "") },
 				);
-				return {
-					body: (await out.Body?.transformToString("utf8")) ?? "",
-					etag: out.ETag ?? "",
-				};
+				return { body, etag: out.ETag ?? "" };
 			} catch (error) {
 				if (status(error) === 404) return undefined;
+				if (error instanceof StoreDeadlineError || this.limits.signal?.aborted) throw error;
 				const cut =
 					(error as Error).message === "aborted" ||
 					(error as NodeJS.ErrnoException).code === "ECONNRESET";
@@ -137,7 +185,8 @@ export class S3Store implements ObjectStore {
 		condition: WriteCondition = {},
 	): Promise<void> {
 		try {
-			await this.client.send(
+			await this.send(
+				`writing ${key}`,
 				new PutObjectCommand({
 					Bucket: this.where.bucket,
 					Key: this.key(key),
@@ -161,7 +210,8 @@ export class S3Store implements ObjectStore {
 		const base = this.where.prefix ? `${this.where.prefix}/` : "";
 		let token: string | undefined;
 		do {
-			const out = await this.client.send(
+			const out = await this.send<{ Contents?: { Key?: string }[]; IsTruncated?: boolean; NextContinuationToken?: string }>(
+				`listing ${prefix}`,
 				new ListObjectsV2Command({
 					Bucket: this.where.bucket,
 					Prefix: base + prefix,
@@ -179,7 +229,8 @@ export class S3Store implements ObjectStore {
 		key: string,
 	): Promise<{ size: number; sha256?: string } | undefined> {
 		try {
-			const out = await this.client.send(
+			const out = await this.send<{ ContentLength?: number; Metadata?: Record<string, string> }>(
+				`checking ${key}`,
 				new HeadObjectCommand({
 					Bucket: this.where.bucket,
 					Key: this.key(key),
@@ -204,7 +255,8 @@ export class S3Store implements ObjectStore {
 	): Promise<void> {
 		const Bucket = this.where.bucket;
 		const Key = this.key(key);
-		const created = await this.client.send(
+		const created = await this.send<{ UploadId?: string }>(
+			`starting the upload of ${key}`,
 			new CreateMultipartUploadCommand({
 				Bucket,
 				Key,
@@ -236,7 +288,8 @@ export class S3Store implements ObjectStore {
 					Math.min(partSize, options.size - offset),
 					offset,
 				);
-				const out = await this.client.send(
+				const out = await this.send<{ ETag?: string }>(
+					`part ${index + 1} of ${key}`,
 					new UploadPartCommand({
 						Bucket,
 						Key,
@@ -244,8 +297,9 @@ export class S3Store implements ObjectStore {
 						PartNumber: index + 1,
 						Body: buffer.subarray(0, bytesRead),
 					}),
-					{ abortSignal: options.signal },
+					{ deadlineMs: this.limits.partDeadlineMs ?? 30 * 60_000, signal: options.signal },
 				);
+				if (options.signal?.aborted) throw abortError();
 				etags[index] = out.ETag as string;
 				sent += bytesRead;
 				options.onProgress?.(sent, options.size);
@@ -262,7 +316,8 @@ export class S3Store implements ObjectStore {
 			await Promise.all(workers);
 			if (failure !== undefined) throw failure;
 			if (options.signal?.aborted) throw abortError();
-			await this.client.send(
+			await this.send(
+				`completing the upload of ${key}`,
 				new CompleteMultipartUploadCommand({
 					Bucket,
 					Key,
@@ -273,9 +328,11 @@ export class S3Store implements ObjectStore {
 				}),
 			);
 		} catch (error) {
-			await this.client
-				.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }))
-				.catch(() => undefined);
+			// Runs after a stop too (never stoppable), with its own deadline: no parts are left behind.
+			await this.send(`aborting the upload of ${key}`, new AbortMultipartUploadCommand({ Bucket, Key, UploadId }), {
+				stoppable: false,
+				deadlineMs: 15_000,
+			}).catch(() => undefined);
 			throw error;
 		} finally {
 			await handle.close();

@@ -10,13 +10,13 @@ import {
 } from "@airy/box-catalog";
 import { usageError } from "@airy/cli-kit";
 import { FileStore } from "./file-store.js";
-import { parseS3Url, type S3Settings, S3Store, s3Client } from "./s3-store.js";
+import { parseS3Url, type S3Settings, S3Store, s3Client, type StoreLimits } from "./s3-store.js";
 import type { ObjectStore, StoredObject } from "./store.js";
 
 /** Opens a store to publish into. */
-export function openStore(url: string, settings: S3Settings): ObjectStore {
+export function openStore(url: string, settings: S3Settings, limits: StoreLimits = {}): ObjectStore {
 	const s3 = parseS3Url(url);
-	if (s3) return new S3Store(s3Client(settings), s3, settings);
+	if (s3) return new S3Store(s3Client(settings), s3, settings, limits);
 	if (url.startsWith("file://"))
 		return new FileStore(fileURLToPath(url), settings.publicUrl);
 	throw usageError(

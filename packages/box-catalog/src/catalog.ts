@@ -172,6 +172,40 @@ function checkProvider(p: unknown, where: string): CatalogProvider {
 	return { ...(p as unknown as CatalogProvider), architecture };
 }
 
+/** The immutable record of one published box file, under `releases/`; the catalog is rebuilt from these. */
+export interface ReleaseRecord {
+	readonly version: string;
+	readonly provider: CatalogProvider;
+	readonly publishedAt: string;
+}
+
+/**
+ * Parses and checks a release record with the catalog's own rules (version, provider, URL scheme, sha256,
+ * architecture, size), and that it is the record its key names (`releases/VERSION/PROVIDER-ARCH.json`), so that
+ * a damaged or hostile record in the store never reaches the catalog. Throws {@link CatalogError}.
+ */
+export function parseReleaseRecord(text: string, key: string): ReleaseRecord {
+	const data = parseJson(text, key);
+	if (!isObject(data)) throw new CatalogError(key, "is not a release record");
+	const version = data.version;
+	field(
+		typeof version === "string" && isVersion(version),
+		`${key}.version`,
+		"must be a semantic version",
+		0,
+	);
+	const provider = checkProvider(data.provider, `${key}.provider`);
+	const expected = `releases/${version}/${provider.name}-${provider.architecture}.json`;
+	field(
+		key.endsWith(expected),
+		key,
+		`holds ${version} ${provider.name}/${provider.architecture}, which belongs in ${expected}`,
+		0,
+	);
+	const publishedAt = typeof data.publishedAt === "string" ? data.publishedAt : "";
+	return { version: version as string, provider, publishedAt };
+}
+
 /** Parses and checks a catalog; throws {@link CatalogError} naming the source and the field. */
 export function parseCatalog(text: string, source: string): BoxCatalog {
 	const data = parseJson(text, source);

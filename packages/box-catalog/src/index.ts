@@ -24,6 +24,8 @@ export {
 	PROVIDERS,
 	type Provider,
 	parseCatalog,
+	parseReleaseRecord,
+	type ReleaseRecord,
 	parseChannel,
 	resolveRelease,
 	sortVersions,
