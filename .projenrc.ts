@@ -169,6 +169,10 @@ root.addTask('bench:download', {
   description: 'Benchmark the box downloader against curl and aws s3 cp, on loopback and an emulated WAN link',
   exec: 'nx run bootstrap:compile && tsx tools/bench/download.ts',
 });
+root.addTask('bench:tunnel', {
+  description: "Benchmark the tunnel's proxy under load (airy-tunnel start --no-ngrok) against a minimal Node reverse proxy",
+  exec: 'nx run ngrok-tunnel:compile && tsx tools/bench/tunnel.ts',
+});
 root.addTask('box-facts', {
   description: "Write bootstrap's compiled-in box facts from @airy/manifests (a test fails when stale)",
   exec: 'nx run manifests:compile && tsx tools/box-facts.ts',

@@ -8,131 +8,63 @@
  *
  * Usage: npx projen bench:footprint   (BENCH_RUNS=N changes the number of --help runs, default 5)
  */
-import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { workspacePackages } from "../release/packages.ts";
-import { medianMs, printTable } from "./table.ts";
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { workspacePackages } from '../release/packages.ts';
+import { medianMs, printTable } from './table.ts';
 
 const runs = Number(process.env.BENCH_RUNS ?? 5);
-const root = mkdtempSync(join(tmpdir(), "airy-footprint-"));
+const root = mkdtempSync(join(tmpdir(), 'airy-footprint-'));
 const GOAL = { packages: 20, bytes: 8 * 1000 * 1000 };
 
 function pack(): Map<string, string> {
-	const tarballs = new Map<string, string>();
-	const out = join(root, "tarballs");
-	mkdirSync(out);
-	for (const pkg of workspacePackages()) {
-		const [info] = JSON.parse(
-			execFileSync("npm", ["pack", "--json", "--pack-destination", out], {
-				cwd: pkg.dir,
-				encoding: "utf8",
-			}),
-		);
-		tarballs.set(pkg.name, join(out, info.filename));
-	}
-	return tarballs;
+  const tarballs = new Map<string, string>();
+  const out = join(root, 'tarballs');
+  mkdirSync(out);
+  for (const pkg of workspacePackages()) {
+    const [info] = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', out], { cwd: pkg.dir, encoding: 'utf8' }));
+    tarballs.set(pkg.name, join(out, info.filename));
+  }
+  return tarballs;
 }
 
 /** Installs `names` (from the tarballs) into an empty folder with an empty cache; returns its measurements. */
-async function measure(
-	label: string,
-	names: string[],
-	tarballs: Map<string, string>,
-) {
-	const dir = join(root, label);
-	mkdirSync(dir);
-	writeFileSync(
-		join(dir, "package.json"),
-		'{"name":"footprint","private":true}',
-	);
-	const files = names.map((n) => tarballs.get(n) as string);
-	execFileSync(
-		"npm",
-		[
-			"install",
-			"--no-audit",
-			"--no-fund",
-			"--omit=dev",
-			"--cache",
-			join(dir, ".cache"),
-			...files,
-		],
-		{ cwd: dir, stdio: "ignore" },
-	);
-	const list = execFileSync(
-		"npm",
-		["ls", "--all", "--parseable", "--omit=dev"],
-		{ cwd: dir, encoding: "utf8" },
-	)
-		.trim()
-		.split("\n");
-	const packages = list.length - 1; // the folder itself is the first line
-	const bytes = Number(
-		execFileSync("du", ["-sb", join(dir, "node_modules")], {
-			encoding: "utf8",
-		}).split("\t")[0],
-	);
-	const bin = join(dir, "node_modules", ".bin", "airy-bootstrap");
-	const help = await medianMs(runs, () => {
-		const run = spawnSync(bin, ["--help"], { encoding: "utf8" });
-		if (run.status !== 0)
-			throw new Error(`airy-bootstrap --help failed: ${run.stderr}`);
-	});
-	const kubernetes = list.some((p) => /kubernetes-models/.test(p));
-	return { packages, bytes, help, kubernetes };
+async function measure(label: string, names: string[], tarballs: Map<string, string>) {
+  const dir = join(root, label);
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'package.json'), '{"name":"footprint","private":true}');
+  const files = names.map((n) => tarballs.get(n) as string);
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--omit=dev', '--cache', join(dir, '.cache'), ...files], { cwd: dir, stdio: 'ignore' });
+  const list = execFileSync('npm', ['ls', '--all', '--parseable', '--omit=dev'], { cwd: dir, encoding: 'utf8' }).trim().split('\n');
+  const packages = list.length - 1; // the folder itself is the first line
+  const bytes = Number(execFileSync('du', ['-sb', join(dir, 'node_modules')], { encoding: 'utf8' }).split('\t')[0]);
+  const bin = join(dir, 'node_modules', '.bin', 'airy-bootstrap');
+  const help = await medianMs(runs, () => {
+    const run = spawnSync(bin, ['--help'], { encoding: 'utf8' });
+    if (run.status !== 0) throw new Error(`airy-bootstrap --help failed: ${run.stderr}`);
+  });
+  const kubernetes = list.some((p) => /kubernetes-models/.test(p));
+  return { packages, bytes, help, kubernetes };
 }
 
 try {
-	const tarballs = pack();
-	const bootstrapDeps = [
-		"@airy/bootstrap",
-		"@airy/cli-kit",
-		"@airy/box-catalog",
-	];
-	const ours = await measure("ours", bootstrapDeps, tarballs);
-	const before = await measure(
-		"with-manifests",
-		[...bootstrapDeps, "@airy/manifests"],
-		tarballs,
-	);
-	printTable(
-		"npx @airy/bootstrap: install footprint (from packed tarballs, empty folder and cache)",
-		"bootstrap + @airy/manifests (the former closure)",
-		[
-			{
-				task: "packages installed",
-				ours: ours.packages,
-				peer: before.packages,
-				unit: "",
-				lowerIsBetter: true,
-			},
-			{
-				task: "bytes on disk",
-				ours: ours.bytes / 1e6,
-				peer: before.bytes / 1e6,
-				unit: "MB",
-				lowerIsBetter: true,
-			},
-			{
-				task: "cold airy-bootstrap --help",
-				ours: ours.help,
-				peer: before.help,
-				unit: "ms",
-				lowerIsBetter: true,
-			},
-		],
-	);
-	const met =
-		ours.packages <= GOAL.packages &&
-		ours.bytes <= GOAL.bytes &&
-		!ours.kubernetes;
-	console.log(
-		`\ngoal: at most ${GOAL.packages} packages and ${GOAL.bytes / 1e6} MB, no kubernetes-models: ${met ? "met" : "NOT met"} ` +
-			`(${ours.packages} packages, ${(ours.bytes / 1e6).toFixed(1)} MB, kubernetes-models ${ours.kubernetes ? "present" : "absent"})`,
-	);
-	process.exitCode = met ? 0 : 1;
+  const tarballs = pack();
+  const bootstrapDeps = ['@airy/bootstrap', '@airy/cli-kit', '@airy/box-catalog'];
+  const ours = await measure('ours', bootstrapDeps, tarballs);
+  const before = await measure('with-manifests', [...bootstrapDeps, '@airy/manifests'], tarballs);
+  printTable('npx @airy/bootstrap: install footprint (from packed tarballs, empty folder and cache)', 'bootstrap + @airy/manifests (the former closure)', [
+    { task: 'packages installed', ours: ours.packages, peer: before.packages, unit: '', lowerIsBetter: true },
+    { task: 'bytes on disk', ours: ours.bytes / 1e6, peer: before.bytes / 1e6, unit: 'MB', lowerIsBetter: true },
+    { task: 'cold airy-bootstrap --help', ours: ours.help, peer: before.help, unit: 'ms', lowerIsBetter: true },
+  ]);
+  const met = ours.packages <= GOAL.packages && ours.bytes <= GOAL.bytes && !ours.kubernetes;
+  console.log(
+    `\ngoal: at most ${GOAL.packages} packages and ${GOAL.bytes / 1e6} MB, no kubernetes-models: ${met ? 'met' : 'NOT met'} ` +
+      `(${ours.packages} packages, ${(ours.bytes / 1e6).toFixed(1)} MB, kubernetes-models ${ours.kubernetes ? 'present' : 'absent'})`,
+  );
+  process.exitCode = met ? 0 : 1;
 } finally {
-	rmSync(root, { recursive: true, force: true });
+  rmSync(root, { recursive: true, force: true });
 }

@@ -6,235 +6,141 @@
  * request through the ingress to the API. With NGROK_AUTHTOKEN set, the in-cluster tunnel is started and a request
  * through ngrok's public URL must reach the Istio gateway. The VM is destroyed at the end, pass or fail.
  */
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { boxFacts, PORT_CHAIN } from "@airy/manifests";
-import { $ } from "zx";
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { boxFacts, PORT_CHAIN } from '@airy/manifests';
+import { $ } from 'zx';
 
-const repo = fileURLToPath(new URL("../..", import.meta.url));
-const dir = join(process.env.E2E_DIR ?? "/tmp/airy-e2e", "online");
-const logs = join(dir, "logs");
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+const dir = join(process.env.E2E_DIR ?? '/tmp/airy-e2e', 'online');
+const logs = join(dir, 'logs');
 mkdirSync(logs, { recursive: true });
 $.quiet = true;
 const facts = boxFacts();
-const bootstrap = join(repo, "packages/bootstrap/lib/cli.js");
-const instance = join(dir, "instance");
-const version = "0.0.1";
+const bootstrap = join(repo, 'packages/bootstrap/lib/cli.js');
+const instance = join(dir, 'instance');
+const version = '0.0.1';
 const started = Date.now();
 /** How long the first boot may take until every tier answers (kubeadm init, Istio, the platform, the apps' stores). */
 const READY_DEADLINE_MIN = 40;
 
-async function step(
-	name: string,
-	work: (log: string) => Promise<void>,
-): Promise<void> {
-	const log = join(logs, `${name.replaceAll(" ", "-")}.log`);
-	process.stderr.write(
-		`e2e online: ${name}… (${Math.round((Date.now() - started) / 60_000)} min in)\n`,
-	);
-	try {
-		await work(log);
-	} catch (error) {
-		const tail = readFileSync(log, { encoding: "utf8", flag: "a+" })
-			.trimEnd()
-			.split("\n")
-			.slice(-20)
-			.join("\n");
-		process.stderr.write(
-			`e2e online: step "${name}" failed: ${(error as Error).message}\n${tail}\nfull logs: ${logs}\n`,
-		);
-		throw error;
-	}
+async function step(name: string, work: (log: string) => Promise<void>): Promise<void> {
+  const log = join(logs, `${name.replaceAll(' ', '-')}.log`);
+  process.stderr.write(`e2e online: ${name}… (${Math.round((Date.now() - started) / 60_000)} min in)\n`);
+  try {
+    await work(log);
+  } catch (error) {
+    const tail = readFileSync(log, { encoding: 'utf8', flag: 'a+' }).trimEnd().split('\n').slice(-20).join('\n');
+    process.stderr.write(`e2e online: step "${name}" failed: ${(error as Error).message}\n${tail}\nfull logs: ${logs}\n`);
+    throw error;
+  }
 }
 
 const run = (log: string, command: string[], env: NodeJS.ProcessEnv = {}) =>
-	$({ env: { ...process.env, ...env } })`${command} >> ${log} 2>&1`.then(
-		() => undefined,
-		() => {
-			throw new Error(`${command.slice(0, 3).join(" ")} failed`);
-		},
-	);
+  $({ env: { ...process.env, ...env } })`${command} >> ${log} 2>&1`.then(
+    () => undefined,
+    () => {
+      throw new Error(`${command.slice(0, 3).join(' ')} failed`);
+    },
+  );
 
 /** An HTTP request from the host; resolves to the status and the `server` header. */
-async function request(
-	url: string,
-	init: RequestInit & { host?: string } = {},
-): Promise<{ status: number; server: string }> {
-	const headers = new Headers(init.headers);
-	if (init.host) headers.set("Host", init.host);
-	const res = await fetch(url, {
-		...init,
-		headers,
-		signal: AbortSignal.timeout(20_000),
-	});
-	await res.arrayBuffer();
-	return { status: res.status, server: res.headers.get("server") ?? "" };
+async function request(url: string, init: RequestInit & { host?: string } = {}): Promise<{ status: number; server: string }> {
+  const headers = new Headers(init.headers);
+  if (init.host) headers.set('Host', init.host);
+  const res = await fetch(url, { ...init, headers, signal: AbortSignal.timeout(20_000) });
+  await res.arrayBuffer();
+  return { status: res.status, server: res.headers.get('server') ?? '' };
 }
 
 let failed = false;
 try {
-	const out = join(dir, "build");
-	rmSync(out, { recursive: true, force: true });
-	await step("box build (every download)", (log) =>
-		run(log, [
-			"npx",
-			"nx",
-			"run",
-			"box-builder:build",
-			"--skip-nx-cache",
-			"--outputStyle=static",
-			"--",
-			"--provider",
-			"libvirt",
-			"--version",
-			version,
-			"--out",
-			out,
-		]),
-	);
-	const store = join(dir, "catalog");
-	rmSync(store, { recursive: true, force: true });
-	await step("publish to a file catalog", (log) =>
-		run(log, [
-			"node",
-			join(repo, "packages/box-builder/lib/cli.js"),
-			"publish",
-			"--from",
-			out,
-			"--to",
-			pathToFileURL(store).href,
-		]),
-	);
-	rmSync(instance, { recursive: true, force: true });
-	let upAt = 0;
-	await step("bootstrap up", (log) => {
-		upAt = Date.now();
-		return run(log, [
-			"node",
-			bootstrap,
-			"--catalog",
-			pathToFileURL(join(store, "metadata.json")).href,
-			"--box-version",
-			version,
-			"--provider",
-			"libvirt",
-			"--dir",
-			instance,
-			"--cache",
-			join(dir, "cache"),
-			"--yes",
-			"--wait",
-			"0",
-		]);
-	});
-	await step("each tier ready", async (log) => {
-		// Polls bootstrap's own readiness (Kafka, Schema Registry, PostgreSQL, ingress, the app tier, the API) and
-		// notes when each first answered, in seconds from vagrant up; at the deadline it names what is not ready.
-		const deadline = Date.now() + READY_DEADLINE_MIN * 60_000;
-		const readyAt = new Map<string, number>();
-		let last: { name: string; ready: boolean; detail: string }[] = [];
-		while (Date.now() < deadline) {
-			const out = await $({
-				nothrow: true,
-			})`node ${bootstrap} status --json --dir ${instance} 2>>${log}`;
-			last = (JSON.parse(out.stdout || "{}").components ?? []) as typeof last;
-			for (const c of last)
-				if (c.ready && !readyAt.has(c.name))
-					readyAt.set(c.name, Math.round((Date.now() - upAt) / 1000));
-			if (last.length > 0 && last.every((c) => c.ready)) break;
-			await new Promise((r) => setTimeout(r, 10_000));
-		}
-		process.stderr.write(
-			`\n| tier | seconds from vagrant up |\n|---|---|\n${last.map((c) => `| ${c.name} | ${readyAt.get(c.name) ?? "not ready"} |`).join("\n")}\n\n`,
-		);
-		const pending = last.filter((c) => !c.ready);
-		if (last.length === 0 || pending.length > 0) {
-			throw new Error(
-				`not ready after ${READY_DEADLINE_MIN} min: ${pending.map((c) => `${c.name} (${c.detail})`).join(", ") || "status said nothing"}`,
-			);
-		}
-	});
-	await step("a request through the ingress to the API", async (log) => {
-		// api-admin's /client.config, through 127.0.0.1:8080 → the VM's port 80 → the gateway → the route → the app,
-		// with retries up to a deadline: readiness saw it answer, a single 503 now is a hiccup, not the verdict.
-		const deadline = Date.now() + 120_000;
-		let res = { status: 0, server: "" };
-		while (Date.now() < deadline) {
-			res = await request(
-				`http://127.0.0.1:${PORT_CHAIN.http.host}${facts.apps.api.path}`,
-				{
-					method: facts.apps.api.method,
-					body: facts.apps.api.body,
-					host: facts.host,
-					headers: { "content-type": "application/json" },
-				},
-			).catch(() => ({ status: 0, server: "" }));
-			await $`echo ${JSON.stringify(res)} >> ${log}`;
-			if (res.status === facts.apps.api.status) return;
-			await new Promise((r) => setTimeout(r, 5000));
-		}
-		throw new Error(
-			`POST ${facts.apps.api.path} answered ${res.status} (server ${res.server}) until the deadline`,
-		);
-	});
-	await step("kubeconfig on the host", async (log) => {
-		const out = await $({
-			nothrow: true,
-		})`node ${bootstrap} kubeconfig --dir ${instance} 2>>${log}`;
-		if (out.exitCode !== 0) throw new Error("airy-bootstrap kubeconfig failed");
-		// The line is quoted for the shell; the shell reads it back.
-		const file = (
-			await $`bash -c ${`${out.stdout.trim()}; printf %s "$KUBECONFIG"`}`
-		).stdout;
-		const nodes = await $({
-			nothrow: true,
-		})`kubectl --kubeconfig ${file} get nodes -o name 2>>${log}`;
-		if (nodes.exitCode !== 0 || !nodes.stdout.includes("node/"))
-			throw new Error(
-				"kubectl on the host with the written kubeconfig does not see the node",
-			);
-	});
-	if (process.env.NGROK_AUTHTOKEN) {
-		await step("a webhook through the in-cluster tunnel", async (log) => {
-			await run(log, ["node", bootstrap, "cluster-tunnel", "--dir", instance]);
-			const inVm = $({ cwd: instance, nothrow: true });
-			let publicUrl = "";
-			for (let i = 0; i < 60 && !publicUrl; i++) {
-				const api =
-					await inVm`vagrant ssh -c ${`kubectl -n ${facts.namespace} exec deploy/ngrok -- wget -qO- http://127.0.0.1:4040/api/tunnels`}`;
-				publicUrl =
-					(JSON.parse(api.stdout || "{}").tunnels?.[0]?.public_url as
-						| string
-						| undefined) ?? "";
-				if (!publicUrl) await new Promise((r) => setTimeout(r, 5000));
-			}
-			if (!publicUrl)
-				throw new Error("the ngrok agent published no URL within 5 minutes");
-			const res = await request(
-				`${publicUrl}${facts.webhooks[0]?.path ?? "/facebook"}`,
-				{ method: "POST", body: "{}" },
-			);
-			await $`echo ${JSON.stringify({ publicUrl, ...res })} >> ${log}`;
-			// No source runs by default, so the gateway itself answers: the point is that ngrok reached it.
-			if (res.server !== "istio-envoy")
-				throw new Error(
-					`the webhook did not reach the Istio gateway (server: ${res.server}, status ${res.status})`,
-				);
-		});
-	} else {
-		process.stderr.write(
-			"e2e online: the tunnel step did not run: NGROK_AUTHTOKEN is not set\n",
-		);
-	}
+  const out = join(dir, 'build');
+  rmSync(out, { recursive: true, force: true });
+  await step('box build (every download)', (log) =>
+    run(log, ['npx', 'nx', 'run', 'box-builder:build', '--skip-nx-cache', '--outputStyle=static', '--', '--provider', 'libvirt', '--version', version, '--out', out]),
+  );
+  const store = join(dir, 'catalog');
+  rmSync(store, { recursive: true, force: true });
+  await step('publish to a file catalog', (log) =>
+    run(log, ['node', join(repo, 'packages/box-builder/lib/cli.js'), 'publish', '--from', out, '--to', pathToFileURL(store).href]),
+  );
+  rmSync(instance, { recursive: true, force: true });
+  let upAt = 0;
+  await step('bootstrap up', (log) => {
+    upAt = Date.now();
+    return run(log, [
+      'node', bootstrap, '--catalog', pathToFileURL(join(store, 'metadata.json')).href, '--box-version', version, '--provider', 'libvirt',
+      '--dir', instance, '--cache', join(dir, 'cache'), '--yes', '--wait', '0',
+    ]);
+  });
+  await step('each tier ready', async (log) => {
+    // Polls bootstrap's own readiness (Kafka, Schema Registry, PostgreSQL, ingress, the app tier, the API) and
+    // notes when each first answered, in seconds from vagrant up; at the deadline it names what is not ready.
+    const deadline = Date.now() + READY_DEADLINE_MIN * 60_000;
+    const readyAt = new Map<string, number>();
+    let last: { name: string; ready: boolean; detail: string }[] = [];
+    while (Date.now() < deadline) {
+      const out = await $({ nothrow: true })`node ${bootstrap} status --json --dir ${instance} 2>>${log}`;
+      last = (JSON.parse(out.stdout || '{}').components ?? []) as typeof last;
+      for (const c of last) if (c.ready && !readyAt.has(c.name)) readyAt.set(c.name, Math.round((Date.now() - upAt) / 1000));
+      if (last.length > 0 && last.every((c) => c.ready)) break;
+      await new Promise((r) => setTimeout(r, 10_000));
+    }
+    process.stderr.write(`\n| tier | seconds from vagrant up |\n|---|---|\n${last.map((c) => `| ${c.name} | ${readyAt.get(c.name) ?? 'not ready'} |`).join('\n')}\n\n`);
+    const pending = last.filter((c) => !c.ready);
+    if (last.length === 0 || pending.length > 0) {
+      throw new Error(`not ready after ${READY_DEADLINE_MIN} min: ${pending.map((c) => `${c.name} (${c.detail})`).join(', ') || 'status said nothing'}`);
+    }
+  });
+  await step('a request through the ingress to the API', async (log) => {
+    // api-admin's /client.config, through 127.0.0.1:8080 → the VM's port 80 → the gateway → the route → the app,
+    // with retries up to a deadline: readiness saw it answer, a single 503 now is a hiccup, not the verdict.
+    const deadline = Date.now() + 120_000;
+    let res = { status: 0, server: '' };
+    while (Date.now() < deadline) {
+      res = await request(`http://127.0.0.1:${PORT_CHAIN.http.host}${facts.apps.api.path}`, {
+        method: facts.apps.api.method, body: facts.apps.api.body, host: facts.host, headers: { 'content-type': 'application/json' },
+      }).catch(() => ({ status: 0, server: '' }));
+      await $`echo ${JSON.stringify(res)} >> ${log}`;
+      if (res.status === facts.apps.api.status) return;
+      await new Promise((r) => setTimeout(r, 5000));
+    }
+    throw new Error(`POST ${facts.apps.api.path} answered ${res.status} (server ${res.server}) until the deadline`);
+  });
+  await step('kubeconfig on the host', async (log) => {
+    const out = await $({ nothrow: true })`node ${bootstrap} kubeconfig --dir ${instance} 2>>${log}`;
+    if (out.exitCode !== 0) throw new Error('airy-bootstrap kubeconfig failed');
+    // The line is quoted for the shell; the shell reads it back.
+    const file = (await $`bash -c ${`${out.stdout.trim()}; printf %s "$KUBECONFIG"`}`).stdout;
+    const nodes = await $({ nothrow: true })`kubectl --kubeconfig ${file} get nodes -o name 2>>${log}`;
+    if (nodes.exitCode !== 0 || !nodes.stdout.includes('node/')) throw new Error('kubectl on the host with the written kubeconfig does not see the node');
+  });
+  if (process.env.NGROK_AUTHTOKEN) {
+    await step('a webhook through the in-cluster tunnel', async (log) => {
+      await run(log, ['node', bootstrap, 'cluster-tunnel', '--dir', instance]);
+      const inVm = $({ cwd: instance, nothrow: true });
+      let publicUrl = '';
+      for (let i = 0; i < 60 && !publicUrl; i++) {
+        const api = await inVm`vagrant ssh -c ${`kubectl -n ${facts.namespace} exec deploy/ngrok -- wget -qO- http://127.0.0.1:4040/api/tunnels`}`;
+        publicUrl = (JSON.parse(api.stdout || '{}').tunnels?.[0]?.public_url as string | undefined) ?? '';
+        if (!publicUrl) await new Promise((r) => setTimeout(r, 5000));
+      }
+      if (!publicUrl) throw new Error('the ngrok agent published no URL within 5 minutes');
+      const res = await request(`${publicUrl}${facts.webhooks[0]?.path ?? '/facebook'}`, { method: 'POST', body: '{}' });
+      await $`echo ${JSON.stringify({ publicUrl, ...res })} >> ${log}`;
+      // No source runs by default, so the gateway itself answers: the point is that ngrok reached it.
+      if (res.server !== 'istio-envoy') throw new Error(`the webhook did not reach the Istio gateway (server: ${res.server}, status ${res.status})`);
+    });
+  } else {
+    process.stderr.write('e2e online: the tunnel step did not run: NGROK_AUTHTOKEN is not set\n');
+  }
 } catch {
-	failed = true;
+  failed = true;
 } finally {
-	await $({
-		nothrow: true,
-	})`node ${bootstrap} destroy --prune --dir ${instance} >> ${join(logs, "destroy.log")} 2>&1`;
+  await $({ nothrow: true })`node ${bootstrap} destroy --prune --dir ${instance} >> ${join(logs, 'destroy.log')} 2>&1`;
 }
-process.stderr.write(
-	`e2e online: ${failed ? "failed" : "passed"} after ${Math.round((Date.now() - started) / 60_000)} min\n`,
-);
+process.stderr.write(`e2e online: ${failed ? 'failed' : 'passed'} after ${Math.round((Date.now() - started) / 60_000)} min\n`);
 process.exit(failed ? 1 : 0);

@@ -1,21 +1,21 @@
 /** Test helpers shared by every package's tests: running a package's real, compiled bin. */
-import { spawn, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { test } from "uvu";
-import * as assert from "uvu/assert";
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
 
 /** The outcome of one run of a bin. */
 export interface BinRun {
-	readonly status: number | null;
-	readonly stdout: string;
-	readonly stderr: string;
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
 }
 
 interface PackageJson {
-	readonly name: string;
-	readonly version: string;
-	readonly bin: Record<string, string>;
+  readonly name: string;
+  readonly version: string;
+  readonly bin: Record<string, string>;
 }
 
 /**
@@ -23,40 +23,30 @@ interface PackageJson {
  * warns on stderr when both are set, which is not the CLI's output).
  */
 function binEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-	const { FORCE_COLOR: _ignored, ...env } = process.env;
-	return { ...env, NO_COLOR: "1", ...extra };
+  const { FORCE_COLOR: _ignored, ...env } = process.env;
+  return { ...env, NO_COLOR: '1', ...extra };
 }
 
 /** Reads a package's package.json. */
 export function packageJson(packageDir: string): PackageJson {
-	return JSON.parse(
-		readFileSync(join(packageDir, "package.json"), "utf8"),
-	) as PackageJson;
+  return JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as PackageJson;
 }
 
 /** Runs the package's single bin (the compiled `lib/cli.js`) with `args`. */
 export function runBin(
-	packageDir: string,
-	args: readonly string[],
-	options: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {},
+  packageDir: string,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {},
 ): BinRun {
-	const [file] = Object.values(packageJson(packageDir).bin);
-	if (!file) throw new Error(`${packageDir} has no bin`);
-	const result = spawnSync(
-		process.execPath,
-		[join(packageDir, file), ...args],
-		{
-			encoding: "utf8",
-			env: binEnv(options.env),
-			input: options.input,
-			cwd: options.cwd,
-		},
-	);
-	return {
-		status: result.status,
-		stdout: result.stdout,
-		stderr: result.stderr,
-	};
+  const [file] = Object.values(packageJson(packageDir).bin);
+  if (!file) throw new Error(`${packageDir} has no bin`);
+  const result = spawnSync(process.execPath, [join(packageDir, file), ...args], {
+    encoding: 'utf8',
+    env: binEnv(options.env),
+    input: options.input,
+    cwd: options.cwd,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 /**
@@ -64,33 +54,30 @@ export function runBin(
  * an unknown flag exits 2 with a single line that names the flag.
  */
 export function cliConventionTests(packageDir: string): void {
-	const pkg = packageJson(packageDir);
-	const [binName] = Object.keys(pkg.bin);
+  const pkg = packageJson(packageDir);
+  const [binName] = Object.keys(pkg.bin);
 
-	test(`${binName} --help prints usage and exits 0`, () => {
-		const run = runBin(packageDir, ["--help"]);
-		assert.is(run.status, 0, run.stderr);
-		assert.match(run.stdout, new RegExp(`^Usage: ${binName} `));
-		assert.match(run.stdout, /--version/);
-	});
+  test(`${binName} --help prints usage and exits 0`, () => {
+    const run = runBin(packageDir, ['--help']);
+    assert.is(run.status, 0, run.stderr);
+    assert.match(run.stdout, new RegExp(`^Usage: ${binName} `));
+    assert.match(run.stdout, /--version/);
+  });
 
-	test(`${binName} --version prints the package version and exits 0`, () => {
-		const run = runBin(packageDir, ["--version"]);
-		assert.is(run.status, 0, run.stderr);
-		assert.is(run.stdout.trim(), pkg.version);
-	});
+  test(`${binName} --version prints the package version and exits 0`, () => {
+    const run = runBin(packageDir, ['--version']);
+    assert.is(run.status, 0, run.stderr);
+    assert.is(run.stdout.trim(), pkg.version);
+  });
 
-	test(`${binName} rejects an unknown flag with exit 2 and one line`, () => {
-		const run = runBin(packageDir, ["--no-such-flag"]);
-		assert.is(run.status, 2);
-		assert.is(run.stdout, "");
-		const lines = run.stderr.trimEnd().split("\n");
-		assert.is(lines.length, 1, run.stderr);
-		assert.match(
-			lines[0] ?? "",
-			new RegExp(`^${binName}: .*--no-such-flag.*--help`),
-		);
-	});
+  test(`${binName} rejects an unknown flag with exit 2 and one line`, () => {
+    const run = runBin(packageDir, ['--no-such-flag']);
+    assert.is(run.status, 2);
+    assert.is(run.stdout, '');
+    const lines = run.stderr.trimEnd().split('\n');
+    assert.is(lines.length, 1, run.stderr);
+    assert.match(lines[0] ?? '', new RegExp(`^${binName}: .*--no-such-flag.*--help`));
+  });
 }
 
 /**
@@ -98,42 +85,37 @@ export function cliConventionTests(packageDir: string): void {
  * itself, which a synchronous child would deadlock.
  */
 export function runBinAsync(
-	packageDir: string,
-	args: readonly string[],
-	options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  packageDir: string,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): Promise<BinRun> {
-	const [file] = Object.values(packageJson(packageDir).bin);
-	if (!file) throw new Error(`${packageDir} has no bin`);
-	const child = spawn(process.execPath, [join(packageDir, file), ...args], {
-		env: binEnv(options.env),
-		cwd: options.cwd,
-		stdio: ["ignore", "pipe", "pipe"],
-	});
-	let stdout = "";
-	let stderr = "";
-	child.stdout.on("data", (d: Buffer) => {
-		stdout += d;
-	});
-	child.stderr.on("data", (d: Buffer) => {
-		stderr += d;
-	});
-	return new Promise((resolve) =>
-		child.on("close", (status) => resolve({ status, stdout, stderr })),
-	);
+  const [file] = Object.values(packageJson(packageDir).bin);
+  if (!file) throw new Error(`${packageDir} has no bin`);
+  const child = spawn(process.execPath, [join(packageDir, file), ...args], {
+    env: binEnv(options.env),
+    cwd: options.cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d;
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d;
+  });
+  return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
 }
 
 /** Registers one test per case: the bin exits 2 with a single stderr line matching `pattern` (no stack trace). */
-export function badInputTests(
-	packageDir: string,
-	cases: readonly (readonly [readonly string[], RegExp])[],
-): void {
-	for (const [args, pattern] of cases) {
-		test(`bad input exits 2 with one line: ${args.join(" ")}`, () => {
-			const run = runBin(packageDir, [...args]);
-			assert.is(run.status, 2, run.stderr);
-			assert.is(run.stderr.trimEnd().split("\n").length, 1, run.stderr);
-			assert.match(run.stderr, pattern);
-			assert.not.match(run.stderr, /\n\s+at /);
-		});
-	}
+export function badInputTests(packageDir: string, cases: readonly (readonly [readonly string[], RegExp])[]): void {
+  for (const [args, pattern] of cases) {
+    test(`bad input exits 2 with one line: ${args.join(' ')}`, () => {
+      const run = runBin(packageDir, [...args]);
+      assert.is(run.status, 2, run.stderr);
+      assert.is(run.stderr.trimEnd().split('\n').length, 1, run.stderr);
+      assert.match(run.stderr, pattern);
+      assert.not.match(run.stderr, /\n\s+at /);
+    });
+  }
 }

@@ -1,563 +1,312 @@
 #!/usr/bin/env node
-import { resolve } from "node:path";
+import { resolve } from 'node:path';
+import { ARCHITECTURES, type Architecture, CatalogError, isVersion, PROVIDERS, type Provider } from '@airy/box-catalog';
 import {
-	ARCHITECTURES,
-	type Architecture,
-	CatalogError,
-	isVersion,
-	PROVIDERS,
-	type Provider,
-} from "@airy/box-catalog";
-import {
-	CliError,
-	createProgram,
-	ExitCode,
-	formatBytes,
-	guarded,
-	isVerbose,
-	LockedError,
-	packageVersion,
-	positive,
-	runCli,
-	startProgress,
-	usageError,
-	wholeNumber,
-} from "@airy/cli-kit";
-import { type Command, Option } from "commander";
-import { vagrantArchitecture } from "./arch.js";
-import { BOX_FACTS } from "./box-facts.js";
-import {
-	ChecksumError,
-	DiskFullError,
-	DownloadError,
-	download,
-	OutputPathError,
-} from "./download.js";
-import {
-	DamagedInstanceError,
-	instanceOptions,
-	requireInstance,
-} from "./instance.js";
-import {
-	DEFAULT_CATALOG,
-	defaultCacheDir,
-	defaultInstanceDir,
-} from "./paths.js";
-import {
-	CatalogUnreachableError,
-	chooseRelease,
-	loadCatalog,
-} from "./source.js";
-import type { NetworkLimits, UpOptions } from "./up.js";
-import { VagrantfileValueError } from "./vagrantfile.js";
+  CliError,
+  createProgram,
+  ExitCode,
+  formatBytes,
+  guarded,
+  isVerbose,
+  LockedError,
+  packageVersion,
+  positive,
+  runCli,
+  startProgress,
+  usageError,
+  wholeNumber,
+} from '@airy/cli-kit';
+import { type Command, Option } from 'commander';
+import { ChecksumError, DiskFullError, download, DownloadError, OutputPathError } from './download.js';
+import { BOX_FACTS } from './box-facts.js';
+import { DEFAULT_CATALOG, defaultCacheDir, defaultInstanceDir } from './paths.js';
+import { vagrantArchitecture } from './arch.js';
+import { CatalogUnreachableError, chooseRelease, loadCatalog } from './source.js';
+import { DamagedInstanceError, instanceOptions, requireInstance } from './instance.js';
+import type { NetworkLimits, UpOptions } from './up.js';
+import { VagrantfileValueError } from './vagrantfile.js';
 
 // The instance commands load Vagrant and zx; `download` needs none of them, so they are
 // imported when used, which keeps the downloader's memory small.
-const manage = () => import("./manage.js");
-const upModule = () => import("./up.js");
+const manage = () => import('./manage.js');
+const upModule = () => import('./up.js');
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 const program = createProgram({
-	name: "airy-bootstrap",
-	description:
-		"Take a clean laptop to a running, verified Airy Core: preflight, Vagrant, the box, vagrant up, readiness.",
-	version: packageVersion(import.meta.url),
+  name: 'airy-bootstrap',
+  description: 'Take a clean laptop to a running, verified Airy Core: preflight, Vagrant, the box, vagrant up, readiness.',
+  version: packageVersion(import.meta.url),
 });
 
 const boxVersion = (name: string) => (value: string) => {
-	if (value !== "latest" && !isVersion(value))
-		throw usageError(`${name} ${value}: use latest or a version such as 1.4.0`);
-	return value;
+  if (value !== 'latest' && !isVersion(value)) throw usageError(`${name} ${value}: use latest or a version such as 1.4.0`);
+  return value;
 };
 
 /** The library's expected failures as one-line errors with their exit codes. */
 function toCliError(error: unknown): CliError | undefined {
-	if (error instanceof CatalogError)
-		return new CliError(
-			`the box catalog is malformed: ${error.message}`,
-			ExitCode.usage,
-		);
-	if (error instanceof VagrantfileValueError)
-		return new CliError(
-			`refusing to write the Vagrantfile: ${error.message}`,
-			ExitCode.usage,
-		);
-	if (error instanceof OutputPathError || error instanceof DamagedInstanceError)
-		return new CliError(error.message, ExitCode.usage);
-	const failed = [
-		LockedError,
-		CatalogUnreachableError,
-		ChecksumError,
-		DiskFullError,
-		DownloadError,
-	];
-	if (failed.some((kind) => error instanceof kind))
-		return new CliError((error as Error).message, ExitCode.failed);
-	return undefined;
+  if (error instanceof CatalogError) return new CliError(`the box catalog is malformed: ${error.message}`, ExitCode.usage);
+  if (error instanceof VagrantfileValueError) return new CliError(`refusing to write the Vagrantfile: ${error.message}`, ExitCode.usage);
+  if (error instanceof OutputPathError || error instanceof DamagedInstanceError) return new CliError(error.message, ExitCode.usage);
+  const failed = [LockedError, CatalogUnreachableError, ChecksumError, DiskFullError, DownloadError];
+  if (failed.some((kind) => error instanceof kind)) return new CliError((error as Error).message, ExitCode.failed);
+  return undefined;
 }
 const guard = <T>(work: () => Promise<T> | T) => guarded(work, toCliError);
 
 /** The slow-server limits of the flags (see {@link networkOptions}). */
 function networkLimits(flags: Record<string, unknown>): NetworkLimits {
-	return {
-		lowSpeed: {
-			bytesPerSecond: flags.speedLimit as number,
-			seconds: flags.speedTime as number,
-		},
-		attempts: flags.retries as number,
-		catalogTimeoutMs: (flags.catalogTimeout as number) * 1000,
-	};
+  return {
+    lowSpeed: { bytesPerSecond: flags.speedLimit as number, seconds: flags.speedTime as number },
+    attempts: flags.retries as number,
+    catalogTimeoutMs: (flags.catalogTimeout as number) * 1000,
+  };
 }
 
 /** --speed-limit, --speed-time, --retries and --catalog-timeout, on every command that reads from the network. */
 function networkOptions(command: Command): Command {
-	return command
-		.option(
-			"--speed-limit <bytes>",
-			"a connection slower than this many bytes/s for --speed-time is retried",
-			positive("--speed-limit"),
-			1024,
-		)
-		.option(
-			"--speed-time <seconds>",
-			"see --speed-limit",
-			positive("--speed-time"),
-			30,
-		)
-		.option(
-			"--retries <n>",
-			"tries of each download request before giving up",
-			positive("--retries"),
-			6,
-		)
-		.option(
-			"--catalog-timeout <seconds>",
-			"the most a catalog read may take",
-			positive("--catalog-timeout"),
-			20,
-		);
+  return command
+    .option('--speed-limit <bytes>', 'a connection slower than this many bytes/s for --speed-time is retried', positive('--speed-limit'), 1024)
+    .option('--speed-time <seconds>', 'see --speed-limit', positive('--speed-time'), 30)
+    .option('--retries <n>', 'tries of each download request before giving up', positive('--retries'), 6)
+    .option('--catalog-timeout <seconds>', 'the most a catalog read may take', positive('--catalog-timeout'), 20);
 }
 
 /** With --verbose, each change of the download's connection count and why. */
-function verboseParallelism():
-	| ((d: { target: number; reason: string }) => void)
-	| undefined {
-	return isVerbose()
-		? (d) => log(`connections: ${d.target} (${d.reason})`)
-		: undefined;
+function verboseParallelism(): ((d: { target: number; reason: string }) => void) | undefined {
+  return isVerbose() ? (d) => log(`connections: ${d.target} (${d.reason})`) : undefined;
 }
 
 function upOptions(flags: Record<string, unknown>): UpOptions {
-	return {
-		catalog:
-			(flags.catalog as string | undefined) ??
-			process.env.AIRY_BOX_CATALOG ??
-			DEFAULT_CATALOG,
-		version: (flags.boxVersion as string | undefined) ?? "latest",
-		provider: flags.provider as Provider | undefined,
-		dir: resolve((flags.dir as string | undefined) ?? defaultInstanceDir()),
-		cacheDir: resolve((flags.cache as string | undefined) ?? defaultCacheDir()),
-		cpus: flags.cpus as number,
-		memoryMiB: flags.memory as number,
-		connections: flags.connections as number | undefined,
-		onParallelism: verboseParallelism(),
-		force: Boolean(flags.force),
-		yes: Boolean(flags.yes),
-		libvirtDriver: flags.libvirtDriver as "kvm" | "qemu" | undefined,
-		privateNetwork: flags.privateNetwork !== false,
-		// start and upgrade have no --no-hosts: they keep what the default command did.
-		hosts: flags.hosts !== false,
-		waitMinutes: flags.wait as number,
-		limits: networkLimits(flags),
-		log,
-		ensureVagrant: async (host) =>
-			(await import("./vagrant-install.js")).ensureVagrant(
-				host,
-				Boolean(flags.yes),
-				log,
-			),
-		ensureProvider: async (host, provider) =>
-			(await import("./vagrant-install.js")).ensureProvider(host, {
-				provider,
-				yes: Boolean(flags.yes),
-				log,
-				cacheDir: resolve(
-					(flags.cache as string | undefined) ?? defaultCacheDir(),
-				),
-			}),
-	};
+  return {
+    catalog: (flags.catalog as string | undefined) ?? process.env.AIRY_BOX_CATALOG ?? DEFAULT_CATALOG,
+    version: (flags.boxVersion as string | undefined) ?? 'latest',
+    provider: flags.provider as Provider | undefined,
+    dir: resolve((flags.dir as string | undefined) ?? defaultInstanceDir()),
+    cacheDir: resolve((flags.cache as string | undefined) ?? defaultCacheDir()),
+    cpus: flags.cpus as number,
+    memoryMiB: flags.memory as number,
+    connections: flags.connections as number | undefined,
+    onParallelism: verboseParallelism(),
+    force: Boolean(flags.force),
+    yes: Boolean(flags.yes),
+    libvirtDriver: flags.libvirtDriver as 'kvm' | 'qemu' | undefined,
+    privateNetwork: flags.privateNetwork !== false,
+    // start and upgrade have no --no-hosts: they keep what the default command did.
+    hosts: flags.hosts !== false,
+    waitMinutes: flags.wait as number,
+    limits: networkLimits(flags),
+    log,
+    ensureVagrant: async (host) => (await import('./vagrant-install.js')).ensureVagrant(host, Boolean(flags.yes), log),
+    ensureProvider: async (host, provider) =>
+      (await import('./vagrant-install.js')).ensureProvider(host, {
+        provider,
+        yes: Boolean(flags.yes),
+        log,
+        cacheDir: resolve((flags.cache as string | undefined) ?? defaultCacheDir()),
+      }),
+  };
 }
 
-const dirOption = () =>
-	new Option("--dir <folder>", "instance folder (default: ~/.airy/core)");
+const dirOption = () => new Option('--dir <folder>', 'instance folder (default: ~/.airy/core)');
 
 program
-	.option(
-		"--catalog <url>",
-		"box catalog: https, http or file URL (default: AIRY_BOX_CATALOG, then the public catalog)",
-	)
-	.option(
-		"--box-version <version>",
-		"latest, or an exact box version",
-		boxVersion("--box-version"),
-		"latest",
-	)
-	.addOption(
-		new Option(
-			"--provider <provider>",
-			"Vagrant provider (default: virtualbox if installed, else libvirt on Linux)",
-		).choices(PROVIDERS),
-	)
-	.addOption(dirOption())
-	.option("--cache <folder>", "verified box cache (default: ~/.airy/cache)")
-	.option("--cpus <n>", "CPUs of the VM", positive("--cpus"), BOX_FACTS.vm.cpus)
-	.option(
-		"--memory <mib>",
-		"MiB of memory of the VM",
-		positive("--memory"),
-		BOX_FACTS.vm.memoryMiB,
-	)
-	.option(
-		"--connections <n>",
-		"pin the number of parallel download connections (default: adaptive, 8 to 32)",
-		positive("--connections"),
-	)
-	.option(
-		"--wait <minutes>",
-		"how long to wait for the platform to be ready (0: do not wait)",
-		wholeNumber("--wait"),
-		20,
-	)
-	.addOption(
-		new Option(
-			"--libvirt-driver <driver>",
-			"libvirt: kvm, or qemu without KVM",
-		).choices(["kvm", "qemu"]),
-	)
-	.option(
-		"--no-private-network",
-		"no private network; reach the VM through forwarded ports only",
-	)
-	.option("--force", "go on even when preflight checks fail")
-	.option("--yes", "do not ask before installing Vagrant or recreating the VM")
-	.option(
-		"--in-cluster-tunnel",
-		"also start the ngrok agent inside the cluster, with NGROK_AUTHTOKEN",
-	)
-	.option(
-		"--no-hosts",
-		"do not offer the hosts-file line for airy.core (add it yourself)",
-	);
+  .option('--catalog <url>', 'box catalog: https, http or file URL (default: AIRY_BOX_CATALOG, then the public catalog)')
+  .option('--box-version <version>', 'latest, or an exact box version', boxVersion('--box-version'), 'latest')
+  .addOption(new Option('--provider <provider>', 'Vagrant provider (default: virtualbox if installed, else libvirt on Linux)').choices(PROVIDERS))
+  .addOption(dirOption())
+  .option('--cache <folder>', 'verified box cache (default: ~/.airy/cache)')
+  .option('--cpus <n>', 'CPUs of the VM', positive('--cpus'), BOX_FACTS.vm.cpus)
+  .option('--memory <mib>', 'MiB of memory of the VM', positive('--memory'), BOX_FACTS.vm.memoryMiB)
+  .option('--connections <n>', 'pin the number of parallel download connections (default: adaptive, 8 to 32)', positive('--connections'))
+  .option('--wait <minutes>', 'how long to wait for the platform to be ready (0: do not wait)', wholeNumber('--wait'), 20)
+  .addOption(new Option('--libvirt-driver <driver>', 'libvirt: kvm, or qemu without KVM').choices(['kvm', 'qemu']))
+  .option('--no-private-network', 'no private network; reach the VM through forwarded ports only')
+  .option('--force', 'go on even when preflight checks fail')
+  .option('--yes', 'do not ask before installing Vagrant or recreating the VM')
+  .option('--in-cluster-tunnel', 'also start the ngrok agent inside the cluster, with NGROK_AUTHTOKEN')
+  .option('--no-hosts', 'do not offer the hosts-file line for airy.core (add it yourself)');
 networkOptions(program).action(async () => {
-	const { up } = await upModule();
-	const flags = program.opts();
-	// Checked before the long part, so a missing token fails in a second, not after the boot.
-	const token = flags.inClusterTunnel
-		? await guard(async () => (await clusterTunnel()).tunnelToken())
-		: undefined;
-	await guard(() => up(upOptions(flags)));
-	if (token)
-		await startClusterTunnel(resolve(flags.dir ?? defaultInstanceDir()), token);
-});
+    const { up } = await upModule();
+    const flags = program.opts();
+    // Checked before the long part, so a missing token fails in a second, not after the boot.
+    const token = flags.inClusterTunnel ? await guard(async () => (await clusterTunnel()).tunnelToken()) : undefined;
+    await guard(() => up(upOptions(flags)));
+    if (token) await startClusterTunnel(resolve(flags.dir ?? defaultInstanceDir()), token);
+  });
 
-const clusterTunnel = () => import("./cluster-tunnel.js");
+const clusterTunnel = () => import('./cluster-tunnel.js');
 
 /** Hands the token to the VM, which starts the agent. */
 async function startClusterTunnel(dir: string, token: string): Promise<void> {
-	const [{ handOverToken }, { sshStream }] = await Promise.all([
-		clusterTunnel(),
-		import("./vagrant.js"),
-	]);
-	await guard(() => handOverToken(dir, token, sshStream));
-	log(
-		"in-cluster tunnel: the authtoken is in the VM (root only); the box starts the ngrok agent",
-	);
+  const [{ handOverToken }, { sshStream }] = await Promise.all([clusterTunnel(), import('./vagrant.js')]);
+  await guard(() => handOverToken(dir, token, sshStream));
+  log('in-cluster tunnel: the authtoken is in the VM (root only); the box starts the ngrok agent');
 }
 
 program
-	.command("kubeconfig")
-	.description(
-		"write the VM cluster's kubeconfig into the instance folder and print the export line for kubectl",
-	)
-	.addOption(dirOption())
-	.action(async (flags) => {
-		const dir = resolve(flags.dir ?? defaultInstanceDir());
-		await guard(() => requireInstance(dir));
-		const [{ shellQuote, writeKubeconfig }, { sshExec }] = await Promise.all([
-			import("./kubeconfig.js"),
-			import("./vagrant.js"),
-		]);
-		const file = await guard(() => writeKubeconfig(dir, sshExec));
-		log(
-			`kubeconfig: ${file} (0600; the API on 127.0.0.1:${BOX_FACTS.ports.apiServer.host}, forwarded from the VM)`,
-		);
-		// Quoted for the shell: the README's `eval "$(airy-bootstrap kubeconfig)"` must run nothing a folder name holds.
-		process.stdout.write(`export KUBECONFIG=${shellQuote(file)}\n`);
-	});
+  .command('kubeconfig')
+  .description("write the VM cluster's kubeconfig into the instance folder and print the export line for kubectl")
+  .addOption(dirOption())
+  .action(async (flags) => {
+    const dir = resolve(flags.dir ?? defaultInstanceDir());
+    await guard(() => requireInstance(dir));
+    const [{ shellQuote, writeKubeconfig }, { sshExec }] = await Promise.all([import('./kubeconfig.js'), import('./vagrant.js')]);
+    const file = await guard(() => writeKubeconfig(dir, sshExec));
+    log(`kubeconfig: ${file} (0600; the API on 127.0.0.1:${BOX_FACTS.ports.apiServer.host}, forwarded from the VM)`);
+    // Quoted for the shell: the README's `eval "$(airy-bootstrap kubeconfig)"` must run nothing a folder name holds.
+    process.stdout.write(`export KUBECONFIG=${shellQuote(file)}\n`);
+  });
 
 program
-	.command("cluster-tunnel")
-	.description(
-		"start the ngrok agent inside the cluster, with the authtoken from NGROK_AUTHTOKEN",
-	)
-	.addOption(dirOption())
-	.action(async (flags) => {
-		const dir = resolve(flags.dir ?? defaultInstanceDir());
-		const token = await guard(async () =>
-			(await clusterTunnel()).tunnelToken(),
-		);
-		await guard(() => requireInstance(dir));
-		await startClusterTunnel(dir, token);
-	});
+  .command('cluster-tunnel')
+  .description('start the ngrok agent inside the cluster, with the authtoken from NGROK_AUTHTOKEN')
+  .addOption(dirOption())
+  .action(async (flags) => {
+    const dir = resolve(flags.dir ?? defaultInstanceDir());
+    const token = await guard(async () => (await clusterTunnel()).tunnelToken());
+    await guard(() => requireInstance(dir));
+    await startClusterTunnel(dir, token);
+  });
 
 const downloadCommand = program
-	.command("download")
-	.description(
-		"download and verify a box alone: parallel, resumable, checksummed",
-	)
-	.requiredOption("--catalog <url>", "box catalog URL")
-	.option(
-		"--version <version>",
-		"latest, or an exact box version",
-		boxVersion("--version"),
-		"latest",
-	)
-	.addOption(
-		new Option("--provider <provider>", "Vagrant provider")
-			.choices(PROVIDERS)
-			.default("libvirt"),
-	)
-	.addOption(
-		new Option(
-			"--architecture <arch>",
-			"box architecture (default: this machine's)",
-		).choices(ARCHITECTURES),
-	)
-	.requiredOption("--out <file>", "where the verified box goes")
-	.option(
-		"--connections <n>",
-		"pin the number of parallel connections (default: adaptive, 8 to 32)",
-		positive("--connections"),
-	);
+  .command('download')
+  .description('download and verify a box alone: parallel, resumable, checksummed')
+  .requiredOption('--catalog <url>', 'box catalog URL')
+  .option('--version <version>', 'latest, or an exact box version', boxVersion('--version'), 'latest')
+  .addOption(new Option('--provider <provider>', 'Vagrant provider').choices(PROVIDERS).default('libvirt'))
+  .addOption(new Option('--architecture <arch>', 'box architecture (default: this machine\'s)').choices(ARCHITECTURES))
+  .requiredOption('--out <file>', 'where the verified box goes')
+  .option('--connections <n>', 'pin the number of parallel connections (default: adaptive, 8 to 32)', positive('--connections'));
 networkOptions(downloadCommand).action(async (flags) => {
-	const architecture =
-		(flags.architecture as Architecture | undefined) ??
-		vagrantArchitecture(process.arch) ??
-		"amd64";
-	const limits = networkLimits(flags);
-	const loaded = await guard(() =>
-		loadCatalog(flags.catalog, { timeoutMs: limits.catalogTimeoutMs }),
-	);
-	const { version, file } = await guard(async () =>
-		chooseRelease(loaded, flags.version, flags.provider, architecture),
-	);
-	let progress: ReturnType<typeof startProgress> | undefined;
-	const controller = new AbortController();
-	const result = await guard(() =>
-		download({
-			url: file.url,
-			sha256: file.checksum,
-			out: resolve(flags.out),
-			connections: flags.connections,
-			onParallelism: verboseParallelism(),
-			lowSpeed: limits.lowSpeed,
-			attempts: limits.attempts,
-			signal: controller.signal,
-			onStart: (info) => {
-				progress = startProgress({
-					label: `download ${version.version}`,
-					total: info.size,
-				});
-				if (info.resumedBytes)
-					log(`resuming: ${formatBytes(info.resumedBytes)} already here`);
-				if (!info.ranged) log("the server does not support ranges: one stream");
-			},
-			onProgress: (done) => progress?.update(done),
-		}),
-	).finally(() => progress?.stop());
-	log(
-		result.cached
-			? `already verified: ${result.path}`
-			: `verified ${result.path} (${formatBytes(result.size)}, sha256 ${file.checksum})`,
-	);
-	process.stdout.write(`${result.path}\n`);
-});
+    const architecture = (flags.architecture as Architecture | undefined) ?? vagrantArchitecture(process.arch) ?? 'amd64';
+    const limits = networkLimits(flags);
+    const loaded = await guard(() => loadCatalog(flags.catalog, { timeoutMs: limits.catalogTimeoutMs }));
+    const { version, file } = await guard(async () => chooseRelease(loaded, flags.version, flags.provider, architecture));
+    let progress: ReturnType<typeof startProgress> | undefined;
+    const controller = new AbortController();
+    const result = await guard(() =>
+      download({
+        url: file.url,
+        sha256: file.checksum,
+        out: resolve(flags.out),
+        connections: flags.connections,
+        onParallelism: verboseParallelism(),
+        lowSpeed: limits.lowSpeed,
+        attempts: limits.attempts,
+        signal: controller.signal,
+        onStart: (info) => {
+          progress = startProgress({ label: `download ${version.version}`, total: info.size });
+          if (info.resumedBytes) log(`resuming: ${formatBytes(info.resumedBytes)} already here`);
+          if (!info.ranged) log('the server does not support ranges: one stream');
+        },
+        onProgress: (done) => progress?.update(done),
+      }),
+    ).finally(() => progress?.stop());
+    log(result.cached ? `already verified: ${result.path}` : `verified ${result.path} (${formatBytes(result.size)}, sha256 ${file.checksum})`);
+    process.stdout.write(`${result.path}\n`);
+  });
 
 program
-	.command("status")
-	.description("the VM and each component of the platform")
-	.addOption(dirOption())
-	.option("--json", "print JSON")
-	.action(async (flags) => {
-		const { status } = await manage();
-		const s = await guard(() =>
-			status(resolve(flags.dir ?? defaultInstanceDir())),
-		);
-		if (flags.json) {
-			process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
-			return;
-		}
-		process.stdout.write(
-			`instance ${s.dir}: Airy Core ${s.version} (${s.provider}), VM ${s.vm}\n`,
-		);
-		for (const c of s.components)
-			process.stdout.write(
-				`  ${c.name.padEnd(16)} ${c.ready ? "ready" : c.detail}\n`,
-			);
-		process.stdout.write(
-			`tunnel: ${s.tunnel}${s.urls.tunnel === "online" ? "" : " (webhooks stay local; airy-tunnel start makes them public)"}\n`,
-		);
-		for (const [source, url] of Object.entries(s.urls.webhooks))
-			process.stdout.write(`  ${source.padEnd(16)} ${url}\n`);
-		if (s.vm !== "running")
-			process.stdout.write("start it with: airy-bootstrap start\n");
-	});
+  .command('status')
+  .description('the VM and each component of the platform')
+  .addOption(dirOption())
+  .option('--json', 'print JSON')
+  .action(async (flags) => {
+    const { status } = await manage();
+    const s = await guard(() => status(resolve(flags.dir ?? defaultInstanceDir())));
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+      return;
+    }
+    process.stdout.write(`instance ${s.dir}: Airy Core ${s.version} (${s.provider}), VM ${s.vm}\n`);
+    for (const c of s.components) process.stdout.write(`  ${c.name.padEnd(16)} ${c.ready ? 'ready' : c.detail}\n`);
+    process.stdout.write(`tunnel: ${s.tunnel}${s.urls.tunnel === 'online' ? '' : ' (webhooks stay local; airy-tunnel start makes them public)'}\n`);
+    for (const [source, url] of Object.entries(s.urls.webhooks)) process.stdout.write(`  ${source.padEnd(16)} ${url}\n`);
+    if (s.vm !== 'running') process.stdout.write('start it with: airy-bootstrap start\n');
+  });
 
 program
-	.command("stop")
-	.description("halt the VM, keeping its disk")
-	.addOption(dirOption())
-	.action(async (flags) => {
-		const { stop } = await manage();
-		await guard(() => stop(resolve(flags.dir ?? defaultInstanceDir()), log));
-	});
+  .command('stop')
+  .description('halt the VM, keeping its disk')
+  .addOption(dirOption())
+  .action(async (flags) => {
+    const { stop } = await manage();
+    await guard(() => stop(resolve(flags.dir ?? defaultInstanceDir()), log));
+  });
 
 program
-	.command("start")
-	.description(
-		"start a stopped instance, made as it was, and wait for the platform",
-	)
-	.addOption(dirOption())
-	.option(
-		"--wait <minutes>",
-		"how long to wait for readiness (0: do not wait)",
-		wholeNumber("--wait"),
-		20,
-	)
-	.option("--force", "go on even when preflight checks fail")
-	.action(async (flags) => {
-		const dir = resolve(flags.dir ?? defaultInstanceDir());
-		const { up } = await upModule();
-		const state = await guard(() => requireInstance(dir));
-		await guard(() =>
-			up({
-				...upOptions({
-					...program.opts(),
-					dir,
-					wait: flags.wait,
-					force: flags.force,
-				}),
-				...instanceOptions(state),
-			}),
-		);
-	});
+  .command('start')
+  .description('start a stopped instance, made as it was, and wait for the platform')
+  .addOption(dirOption())
+  .option('--wait <minutes>', 'how long to wait for readiness (0: do not wait)', wholeNumber('--wait'), 20)
+  .option('--force', 'go on even when preflight checks fail')
+  .action(async (flags) => {
+    const dir = resolve(flags.dir ?? defaultInstanceDir());
+    const { up } = await upModule();
+    const state = await guard(() => requireInstance(dir));
+    await guard(() => up({ ...upOptions({ ...program.opts(), dir, wait: flags.wait, force: flags.force }), ...instanceOptions(state) }));
+  });
 
 program
-	.command("destroy")
-	.description(
-		"remove the VM (and with --prune the box and its cached download)",
-	)
-	.addOption(dirOption())
-	.option("--prune", "also remove the box from Vagrant and the download cache")
-	.option(
-		"--cache <folder>",
-		"verified box cache (default: the one the instance was made from)",
-	)
-	.action(async (flags) => {
-		const { destroy } = await manage();
-		const cache = flags.cache === undefined ? undefined : resolve(flags.cache);
-		await guard(() =>
-			destroy(
-				resolve(flags.dir ?? defaultInstanceDir()),
-				cache,
-				Boolean(flags.prune),
-				log,
-			),
-		);
-	});
+  .command('destroy')
+  .description('remove the VM (and with --prune the box and its cached download)')
+  .addOption(dirOption())
+  .option('--prune', 'also remove the box from Vagrant and the download cache')
+  .option('--cache <folder>', 'verified box cache (default: the one the instance was made from)')
+  .action(async (flags) => {
+    const { destroy } = await manage();
+    const cache = flags.cache === undefined ? undefined : resolve(flags.cache);
+    await guard(() => destroy(resolve(flags.dir ?? defaultInstanceDir()), cache, Boolean(flags.prune), log));
+  });
 
 program
-	.command("upgrade")
-	.description(
-		"move to the newest version in the catalog (the VM is recreated; the old box is removed)",
-	)
-	.addOption(dirOption())
-	.option(
-		"--wait <minutes>",
-		"how long to wait for readiness (0: do not wait)",
-		wholeNumber("--wait"),
-		20,
-	)
-	.option("--force", "go on even when preflight checks fail")
-	.option("--yes", "do not ask")
-	.action(async (flags) => {
-		const { upgrade } = await manage();
-		await guard(() =>
-			upgrade(
-				upOptions({
-					...program.opts(),
-					dir: flags.dir,
-					yes: flags.yes,
-					wait: flags.wait,
-					force: flags.force,
-				}),
-			),
-		);
-	});
+  .command('upgrade')
+  .description('move to the newest version in the catalog (the VM is recreated; the old box is removed)')
+  .addOption(dirOption())
+  .option('--wait <minutes>', 'how long to wait for readiness (0: do not wait)', wholeNumber('--wait'), 20)
+  .option('--force', 'go on even when preflight checks fail')
+  .option('--yes', 'do not ask')
+  .action(async (flags) => {
+    const { upgrade } = await manage();
+    await guard(() => upgrade(upOptions({ ...program.opts(), dir: flags.dir, yes: flags.yes, wait: flags.wait, force: flags.force })));
+  });
 
 program
-	.command("backup")
-	.description(
-		"save the platform's database from the running VM into a file (kept private: mode 0600)",
-	)
-	.addOption(dirOption())
-	.requiredOption("--out <file>", "where the dump goes")
-	.action(async (flags) => {
-		const { backup } = await manage();
-		const out = resolve(flags.out);
-		await guard(() => backup(resolve(flags.dir ?? defaultInstanceDir()), out));
-		log(`saved the database to ${out}`);
-	});
+  .command('backup')
+  .description("save the platform's database from the running VM into a file (kept private: mode 0600)")
+  .addOption(dirOption())
+  .requiredOption('--out <file>', 'where the dump goes')
+  .action(async (flags) => {
+    const { backup } = await manage();
+    const out = resolve(flags.out);
+    await guard(() => backup(resolve(flags.dir ?? defaultInstanceDir()), out));
+    log(`saved the database to ${out}`);
+  });
 
 program
-	.command("restore")
-	.description(
-		"load a file from backup (or from an upgrade) into the running platform's database",
-	)
-	.addOption(dirOption())
-	.requiredOption("--from <file>", "a dump made by backup or upgrade")
-	.action(async (flags) => {
-		const { restore } = await manage();
-		const from = resolve(flags.from);
-		await guard(() =>
-			restore(resolve(flags.dir ?? defaultInstanceDir()), from),
-		);
-		log(`restored the database from ${from}`);
-	});
+  .command('restore')
+  .description("load a file from backup (or from an upgrade) into the running platform's database")
+  .addOption(dirOption())
+  .requiredOption('--from <file>', 'a dump made by backup or upgrade')
+  .action(async (flags) => {
+    const { restore } = await manage();
+    const from = resolve(flags.from);
+    await guard(() => restore(resolve(flags.dir ?? defaultInstanceDir()), from));
+    log(`restored the database from ${from}`);
+  });
 
 program
-	.command("doctor")
-	.description(
-		"every preflight check and the tool versions, as a report to paste into a bug",
-	)
-	.addOption(dirOption())
-	.option("--cpus <n>", "CPUs of the VM", positive("--cpus"), BOX_FACTS.vm.cpus)
-	.option(
-		"--memory <mib>",
-		"MiB of memory of the VM",
-		positive("--memory"),
-		BOX_FACTS.vm.memoryMiB,
-	)
-	.action(async (flags) => {
-		const { doctor } = await manage();
-		const report = await doctor({
-			cacheDir: defaultCacheDir(),
-			cpus: flags.cpus,
-			memoryMiB: flags.memory,
-			dir: resolve(flags.dir ?? defaultInstanceDir()),
-		});
-		process.stdout.write(report);
-	});
+  .command('doctor')
+  .description('every preflight check and the tool versions, as a report to paste into a bug')
+  .addOption(dirOption())
+  .option('--cpus <n>', 'CPUs of the VM', positive('--cpus'), BOX_FACTS.vm.cpus)
+  .option('--memory <mib>', 'MiB of memory of the VM', positive('--memory'), BOX_FACTS.vm.memoryMiB)
+  .action(async (flags) => {
+    const { doctor } = await manage();
+    const report = await doctor({ cacheDir: defaultCacheDir(), cpus: flags.cpus, memoryMiB: flags.memory, dir: resolve(flags.dir ?? defaultInstanceDir()) });
+    process.stdout.write(report);
+  });
 
 await runCli(program);

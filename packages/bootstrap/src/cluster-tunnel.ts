@@ -4,69 +4,48 @@
  * copy), into a root-only file in the VM, and restarts the box's provisioning, which makes the Secret from the
  * file and applies the agent.
  */
-import { randomBytes } from "node:crypto";
-import { rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { CliError, ExitCode, usageError } from "@airy/cli-kit";
-import { BOX_FACTS } from "./box-facts.js";
+import { randomBytes } from 'node:crypto';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CliError, ExitCode, usageError } from '@airy/cli-kit';
+import { BOX_FACTS } from './box-facts.js';
 
 /** ngrok authtokens are letters, digits and `_`/`-`; anything else is refused before it reaches a shell. */
 const TOKEN = /^[A-Za-z0-9_-]{20,200}$/;
 
 /** The token from the environment, checked; its value is never part of a message. */
 export function tunnelToken(env: NodeJS.ProcessEnv = process.env): string {
-	const token = env.NGROK_AUTHTOKEN?.trim();
-	if (!token)
-		throw usageError(
-			"the in-cluster tunnel needs your ngrok authtoken: set NGROK_AUTHTOKEN (dashboard.ngrok.com → Your Authtoken)",
-		);
-	if (!TOKEN.test(token))
-		throw usageError(
-			"NGROK_AUTHTOKEN does not look like an ngrok authtoken (letters, digits, _ and -): copy it again",
-		);
-	return token;
+  const token = env.NGROK_AUTHTOKEN?.trim();
+  if (!token) throw usageError('the in-cluster tunnel needs your ngrok authtoken: set NGROK_AUTHTOKEN (dashboard.ngrok.com → Your Authtoken)');
+  if (!TOKEN.test(token)) throw usageError('NGROK_AUTHTOKEN does not look like an ngrok authtoken (letters, digits, _ and -): copy it again');
+  return token;
 }
 
 /** The command run in the VM: the token from stdin into the root-only file, then the box's provisioning again. Pure. */
-export function handOverCommand(
-	tokenFile: string = BOX_FACTS.ngrok.tokenFile,
-): string {
-	if (!/^\/[A-Za-z0-9._/-]+$/.test(tokenFile))
-		throw new Error(`unsafe token file path ${tokenFile}`);
-	const dir = tokenFile.slice(0, tokenFile.lastIndexOf("/")) || "/";
-	return [
-		`sudo install -d -m 0700 ${dir}`,
-		`sudo sh -c 'umask 077 && cat > ${tokenFile}.part && mv ${tokenFile}.part ${tokenFile}'`,
-		"sudo systemctl restart --no-block airy-core.service",
-	].join(" && ");
+export function handOverCommand(tokenFile: string = BOX_FACTS.ngrok.tokenFile): string {
+  if (!/^\/[A-Za-z0-9._/-]+$/.test(tokenFile)) throw new Error(`unsafe token file path ${tokenFile}`);
+  const dir = tokenFile.slice(0, tokenFile.lastIndexOf('/')) || '/';
+  return [
+    `sudo install -d -m 0700 ${dir}`,
+    `sudo sh -c 'umask 077 && cat > ${tokenFile}.part && mv ${tokenFile}.part ${tokenFile}'`,
+    'sudo systemctl restart --no-block airy-core.service',
+  ].join(' && ');
 }
 
 /** How the token reaches the VM: `vagrant ssh -c COMMAND` with stdin from a file (`sshStream`). */
-export type Streamer = (
-	dir: string,
-	command: string,
-	files: { input: string },
-) => Promise<{ ok: boolean; reason: string }>;
+export type Streamer = (dir: string, command: string, files: { input: string }) => Promise<{ ok: boolean; reason: string }>;
 
 /**
  * Hands `token` to the instance in `dir`: a 0600 file beside the instance for the copy, removed whatever happens.
  * Throws {@link CliError} (exit 1) with ssh's reason, which never holds the token.
  */
-export async function handOverToken(
-	dir: string,
-	token: string,
-	stream: Streamer,
-): Promise<void> {
-	const file = join(dir, `.ngrok-token-${randomBytes(6).toString("hex")}`);
-	await writeFile(file, token, { mode: 0o600, flag: "wx" });
-	try {
-		const out = await stream(dir, handOverCommand(), { input: file });
-		if (!out.ok)
-			throw new CliError(
-				`could not hand the ngrok authtoken to the VM: ${out.reason.replaceAll(token, "***")}`,
-				ExitCode.failed,
-			);
-	} finally {
-		await rm(file, { force: true });
-	}
+export async function handOverToken(dir: string, token: string, stream: Streamer): Promise<void> {
+  const file = join(dir, `.ngrok-token-${randomBytes(6).toString('hex')}`);
+  await writeFile(file, token, { mode: 0o600, flag: 'wx' });
+  try {
+    const out = await stream(dir, handOverCommand(), { input: file });
+    if (!out.ok) throw new CliError(`could not hand the ngrok authtoken to the VM: ${out.reason.replaceAll(token, '***')}`, ExitCode.failed);
+  } finally {
+    await rm(file, { force: true });
+  }
 }

@@ -11,75 +11,24 @@
  * ```
  * @packageDocumentation
  */
-export { vagrantArchitecture } from "./arch.js";
+export { vagrantArchitecture } from './arch.js';
 export {
-	ChecksumError,
-	DiskFullError,
-	DownloadError,
-	type DownloadRequest,
-	type DownloadResult,
-	download,
-	isVerified,
-	OutputPathError,
-} from "./download.js";
-export {
-	DamagedInstanceError,
-	type InstanceState,
-	instanceOptions,
-	type MachineSpec,
-	machineOf,
-	parseInstance,
-	readInstance,
-} from "./instance.js";
-export { instanceUrls, welcomeText } from "./instance-view.js";
-export {
-	backup,
-	destroy,
-	doctor,
-	restore,
-	status,
-	stop,
-	upgrade,
-} from "./manage.js";
-export {
-	DEFAULT_CATALOG,
-	defaultCacheDir,
-	defaultInstanceDir,
-} from "./paths.js";
-export {
-	DISK_FACTOR,
-	defaultProvider,
-	type HostView,
-	type PreflightCheck,
-	type PreflightInput,
-	preflight,
-} from "./preflight.js";
-export {
-	type Probe,
-	type ProbeRunner,
-	type ProbeState,
-	platformProbes,
-	runProbe,
-	waitReady,
-} from "./readiness.js";
-export {
-	CatalogUnreachableError,
-	catalogUrlOf,
-	chooseRelease,
-	loadCatalog,
-} from "./source.js";
-export { type NetworkLimits, type UpOptions, up } from "./up.js";
-export {
-	ensureProvider,
-	ensureVagrant,
-	type InstallPlan,
-	installPlan,
-	type OsInfo,
-	providerPlan,
-} from "./vagrant-install.js";
-export {
-	renderVagrantfile,
-	rubyString,
-	type VagrantfileOptions,
-	VagrantfileValueError,
-} from "./vagrantfile.js";
+  ChecksumError,
+  DiskFullError,
+  DownloadError,
+  OutputPathError,
+  type DownloadRequest,
+  type DownloadResult,
+  download,
+  isVerified,
+} from './download.js';
+export { backup, destroy, doctor, restore, status, stop, upgrade } from './manage.js';
+export { DEFAULT_CATALOG, defaultCacheDir, defaultInstanceDir } from './paths.js';
+export { DISK_FACTOR, defaultProvider, type HostView, type PreflightCheck, type PreflightInput, preflight } from './preflight.js';
+export { type Probe, type ProbeRunner, type ProbeState, platformProbes, runProbe, waitReady } from './readiness.js';
+export { CatalogUnreachableError, catalogUrlOf, chooseRelease, loadCatalog } from './source.js';
+export { DamagedInstanceError, type InstanceState, instanceOptions, type MachineSpec, machineOf, parseInstance, readInstance } from './instance.js';
+export { instanceUrls, welcomeText } from './instance-view.js';
+export { type NetworkLimits, type UpOptions, up } from './up.js';
+export { ensureProvider, ensureVagrant, type InstallPlan, installPlan, type OsInfo, providerPlan } from './vagrant-install.js';
+export { renderVagrantfile, rubyString, type VagrantfileOptions, VagrantfileValueError } from './vagrantfile.js';

@@ -3,63 +3,58 @@
  * free disk for the box, a usable hypervisor, known conflicts. Pure: the machine is a {@link HostView}, gathered in
  * host.ts or injected by tests. Reason codes follow minikube's style, so a report can be searched for.
  */
-import type { Architecture, Provider } from "@airy/box-catalog";
-import { vagrantArchitecture } from "./arch.js";
-import { BOX_FACTS } from "./box-facts.js";
+import type { Architecture, Provider } from '@airy/box-catalog';
+import { BOX_FACTS } from './box-facts.js';
+import { vagrantArchitecture } from './arch.js';
 
 /** What preflight needs to know about the machine. */
 export interface HostView {
-	readonly platform: NodeJS.Platform;
-	/** Node's `process.arch`: x64, arm64, … */
-	readonly arch: string;
-	readonly cpus: number;
-	readonly memoryBytes: number;
-	/** Free bytes where the box is downloaded and unpacked. */
-	readonly freeBytes: number;
-	readonly vagrantVersion?: string;
-	readonly vboxmanageVersion?: string;
-	readonly virshVersion?: string;
-	/** /dev/kvm exists and is usable. */
-	readonly kvm: boolean;
-	/** Installed Vagrant plugins. */
-	readonly vagrantPlugins: readonly string[];
-	/** Windows with Hyper-V on, which keeps VirtualBox from using VT-x. */
-	readonly hyperV: boolean;
+  readonly platform: NodeJS.Platform;
+  /** Node's `process.arch`: x64, arm64, … */
+  readonly arch: string;
+  readonly cpus: number;
+  readonly memoryBytes: number;
+  /** Free bytes where the box is downloaded and unpacked. */
+  readonly freeBytes: number;
+  readonly vagrantVersion?: string;
+  readonly vboxmanageVersion?: string;
+  readonly virshVersion?: string;
+  /** /dev/kvm exists and is usable. */
+  readonly kvm: boolean;
+  /** Installed Vagrant plugins. */
+  readonly vagrantPlugins: readonly string[];
+  /** Windows with Hyper-V on, which keeps VirtualBox from using VT-x. */
+  readonly hyperV: boolean;
 }
 
 /** What the user asked for. */
 export interface PreflightInput {
-	readonly provider: Provider;
-	readonly cpus: number;
-	readonly memoryMiB: number;
-	/** The box's size in bytes, when known (from the catalog). */
-	readonly boxSize?: number;
-	/** The box's architecture, when known. */
-	readonly boxArchitecture?: Architecture;
-	/** What the platform requests (the box's own, {@link BOX_FACTS}, unless a test says otherwise). */
-	readonly resources?: {
-		readonly requests: {
-			readonly cpuMillicores: number;
-			readonly memoryBytes: number;
-		};
-	};
+  readonly provider: Provider;
+  readonly cpus: number;
+  readonly memoryMiB: number;
+  /** The box's size in bytes, when known (from the catalog). */
+  readonly boxSize?: number;
+  /** The box's architecture, when known. */
+  readonly boxArchitecture?: Architecture;
+  /** What the platform requests (the box's own, {@link BOX_FACTS}, unless a test says otherwise). */
+  readonly resources?: { readonly requests: { readonly cpuMillicores: number; readonly memoryBytes: number } };
 }
 
 /** One check's outcome. `code` names a failure, e.g. RSRC_INSUFFICIENT_CORES. */
 export interface PreflightCheck {
-	readonly name: string;
-	readonly ok: boolean;
-	readonly detail: string;
-	readonly code?: string;
-	readonly fix?: string;
-	/** What fails here bootstrap can install (the provider), after asking: not a reason to stop before trying. */
-	readonly installable?: boolean;
+  readonly name: string;
+  readonly ok: boolean;
+  readonly detail: string;
+  readonly code?: string;
+  readonly fix?: string;
+  /** What fails here bootstrap can install (the provider), after asking: not a reason to stop before trying. */
+  readonly installable?: boolean;
 }
 
 /** The provider to use when none is given: VirtualBox where it is installed (the seed's), libvirt on Linux. */
 export function defaultProvider(host: HostView): Provider {
-	if (host.vboxmanageVersion) return "virtualbox";
-	return host.platform === "linux" ? "libvirt" : "virtualbox";
+  if (host.vboxmanageVersion) return 'virtualbox';
+  return host.platform === 'linux' ? 'libvirt' : 'virtualbox';
 }
 
 const MiB = 2 ** 20;
@@ -69,187 +64,103 @@ export const DISK_FACTOR = 2.5;
 const HOST_RESERVE = { cpus: 1, memoryMiB: 2048 };
 
 /** Every check; the run stops unless all pass (or `--force`). */
-export function preflight(
-	host: HostView,
-	input: PreflightInput,
-): PreflightCheck[] {
-	const checks: PreflightCheck[] = [];
-	const add = (c: PreflightCheck) => checks.push(c);
+export function preflight(host: HostView, input: PreflightInput): PreflightCheck[] {
+  const checks: PreflightCheck[] = [];
+  const add = (c: PreflightCheck) => checks.push(c);
 
-	add(
-		["linux", "darwin", "win32"].includes(host.platform)
-			? { name: "os", ok: true, detail: host.platform }
-			: {
-					name: "os",
-					ok: false,
-					code: "HOST_UNSUPPORTED_OS",
-					detail: `${host.platform} is not supported`,
-					fix: "use Linux, macOS or Windows",
-				},
-	);
-	const arch = vagrantArchitecture(host.arch);
-	add(
-		!arch
-			? {
-					name: "architecture",
-					ok: false,
-					code: "HOST_UNSUPPORTED_ARCH",
-					detail: `${host.arch} is not supported`,
-					fix: "use an x64 or arm64 machine",
-				}
-			: input.boxArchitecture && input.boxArchitecture !== arch
-				? {
-						name: "architecture",
-						ok: false,
-						code: "BOX_ARCH_MISMATCH",
-						detail: `the box is ${input.boxArchitecture}, this machine is ${arch}`,
-						fix: `pick a version published for ${arch} (airy-box catalog list), or use an ${input.boxArchitecture} machine`,
-					}
-				: { name: "architecture", ok: true, detail: arch },
-	);
+  add(
+    ['linux', 'darwin', 'win32'].includes(host.platform)
+      ? { name: 'os', ok: true, detail: host.platform }
+      : { name: 'os', ok: false, code: 'HOST_UNSUPPORTED_OS', detail: `${host.platform} is not supported`, fix: 'use Linux, macOS or Windows' },
+  );
+  const arch = vagrantArchitecture(host.arch);
+  add(
+    !arch
+      ? { name: 'architecture', ok: false, code: 'HOST_UNSUPPORTED_ARCH', detail: `${host.arch} is not supported`, fix: 'use an x64 or arm64 machine' }
+      : input.boxArchitecture && input.boxArchitecture !== arch
+        ? {
+            name: 'architecture',
+            ok: false,
+            code: 'BOX_ARCH_MISMATCH',
+            detail: `the box is ${input.boxArchitecture}, this machine is ${arch}`,
+            fix: `pick a version published for ${arch} (airy-box catalog list), or use an ${input.boxArchitecture} machine`,
+          }
+        : { name: 'architecture', ok: true, detail: arch },
+  );
 
-	// The node (the VM less what the kubelet keeps for the OS) must hold the platform's requests plus what Kubernetes
-	// and Istio request; the host must hold the VM plus itself.
-	const resources = input.resources ?? BOX_FACTS.resources;
-	const { reserved, system } = BOX_FACTS.vm;
-	const needCpus = Math.ceil(
-		(resources.requests.cpuMillicores +
-			system.cpuMillicores +
-			reserved.cpuMillicores) /
-			1000,
-	);
-	const needMiB = Math.ceil(
-		(resources.requests.memoryBytes +
-			system.memoryBytes +
-			reserved.memoryBytes) /
-			MiB,
-	);
-	add(
-		input.cpus < needCpus
-			? {
-					name: "vm cpus",
-					ok: false,
-					code: "RSRC_INSUFFICIENT_VM_CPUS",
-					detail: `--cpus ${input.cpus} is below the platform's ${needCpus}`,
-					fix: `pass --cpus ${needCpus} or more`,
-				}
-			: {
-					name: "vm cpus",
-					ok: true,
-					detail: `${input.cpus} (the platform requests ${needCpus})`,
-				},
-	);
-	add(
-		input.memoryMiB < needMiB
-			? {
-					name: "vm memory",
-					ok: false,
-					code: "RSRC_INSUFFICIENT_VM_MEMORY",
-					detail: `--memory ${input.memoryMiB} is below the platform's ${needMiB} MiB`,
-					fix: `pass --memory ${needMiB} or more`,
-				}
-			: {
-					name: "vm memory",
-					ok: true,
-					detail: `${input.memoryMiB} MiB (the platform, Kubernetes and Istio request ${needMiB} MiB with the OS's share)`,
-				},
-	);
-	add(
-		host.cpus < input.cpus + HOST_RESERVE.cpus
-			? {
-					name: "host cpus",
-					ok: false,
-					code: "RSRC_INSUFFICIENT_CORES",
-					detail: `${host.cpus} CPUs, the VM takes ${input.cpus} and the host needs ${HOST_RESERVE.cpus}`,
-					fix: `pass a smaller --cpus (at least ${needCpus}), or use a larger machine`,
-				}
-			: { name: "host cpus", ok: true, detail: `${host.cpus}` },
-	);
-	const hostMiB = Math.floor(host.memoryBytes / MiB);
-	add(
-		hostMiB < input.memoryMiB + HOST_RESERVE.memoryMiB
-			? {
-					name: "host memory",
-					ok: false,
-					code: "RSRC_INSUFFICIENT_MEMORY",
-					detail: `${hostMiB} MiB, the VM takes ${input.memoryMiB} MiB and the host needs ${HOST_RESERVE.memoryMiB} MiB`,
-					fix: "close other programs, pass a smaller --memory, or use a larger machine",
-				}
-			: { name: "host memory", ok: true, detail: `${hostMiB} MiB` },
-	);
-	if (input.boxSize !== undefined) {
-		const need = Math.ceil(input.boxSize * DISK_FACTOR);
-		add(
-			host.freeBytes < need
-				? {
-						name: "disk",
-						ok: false,
-						code: "RSRC_INSUFFICIENT_STORAGE",
-						detail: `${Math.floor(host.freeBytes / MiB)} MiB free, ${Math.ceil(need / MiB)} MiB needed (2.5× the box)`,
-						fix: "free some disk, or pass --cache on a larger disk",
-					}
-				: {
-						name: "disk",
-						ok: true,
-						detail: `${Math.floor(host.freeBytes / MiB)} MiB free`,
-					},
-		);
-	}
+  // The node (the VM less what the kubelet keeps for the OS) must hold the platform's requests plus what Kubernetes
+  // and Istio request; the host must hold the VM plus itself.
+  const resources = input.resources ?? BOX_FACTS.resources;
+  const { reserved, system } = BOX_FACTS.vm;
+  const needCpus = Math.ceil((resources.requests.cpuMillicores + system.cpuMillicores + reserved.cpuMillicores) / 1000);
+  const needMiB = Math.ceil((resources.requests.memoryBytes + system.memoryBytes + reserved.memoryBytes) / MiB);
+  add(
+    input.cpus < needCpus
+      ? { name: 'vm cpus', ok: false, code: 'RSRC_INSUFFICIENT_VM_CPUS', detail: `--cpus ${input.cpus} is below the platform's ${needCpus}`, fix: `pass --cpus ${needCpus} or more` }
+      : { name: 'vm cpus', ok: true, detail: `${input.cpus} (the platform requests ${needCpus})` },
+  );
+  add(
+    input.memoryMiB < needMiB
+      ? { name: 'vm memory', ok: false, code: 'RSRC_INSUFFICIENT_VM_MEMORY', detail: `--memory ${input.memoryMiB} is below the platform's ${needMiB} MiB`, fix: `pass --memory ${needMiB} or more` }
+      : { name: 'vm memory', ok: true, detail: `${input.memoryMiB} MiB (the platform, Kubernetes and Istio request ${needMiB} MiB with the OS's share)` },
+  );
+  add(
+    host.cpus < input.cpus + HOST_RESERVE.cpus
+      ? { name: 'host cpus', ok: false, code: 'RSRC_INSUFFICIENT_CORES', detail: `${host.cpus} CPUs, the VM takes ${input.cpus} and the host needs ${HOST_RESERVE.cpus}`, fix: `pass a smaller --cpus (at least ${needCpus}), or use a larger machine` }
+      : { name: 'host cpus', ok: true, detail: `${host.cpus}` },
+  );
+  const hostMiB = Math.floor(host.memoryBytes / MiB);
+  add(
+    hostMiB < input.memoryMiB + HOST_RESERVE.memoryMiB
+      ? { name: 'host memory', ok: false, code: 'RSRC_INSUFFICIENT_MEMORY', detail: `${hostMiB} MiB, the VM takes ${input.memoryMiB} MiB and the host needs ${HOST_RESERVE.memoryMiB} MiB`, fix: 'close other programs, pass a smaller --memory, or use a larger machine' }
+      : { name: 'host memory', ok: true, detail: `${hostMiB} MiB` },
+  );
+  if (input.boxSize !== undefined) {
+    const need = Math.ceil(input.boxSize * DISK_FACTOR);
+    add(
+      host.freeBytes < need
+        ? { name: 'disk', ok: false, code: 'RSRC_INSUFFICIENT_STORAGE', detail: `${Math.floor(host.freeBytes / MiB)} MiB free, ${Math.ceil(need / MiB)} MiB needed (2.5× the box)`, fix: 'free some disk, or pass --cache on a larger disk' }
+        : { name: 'disk', ok: true, detail: `${Math.floor(host.freeBytes / MiB)} MiB free` },
+    );
+  }
 
-	if (input.provider === "virtualbox") {
-		add(
-			host.vboxmanageVersion
-				? {
-						name: "hypervisor",
-						ok: true,
-						detail: `VirtualBox ${host.vboxmanageVersion}`,
-					}
-				: {
-						name: "hypervisor",
-						ok: false,
-						code: "PROVIDER_VIRTUALBOX_NOT_FOUND",
-						detail: "VBoxManage is not installed",
-						fix: "install VirtualBox from virtualbox.org, or pass --provider libvirt on Linux",
-						installable:
-							host.platform === "darwin" || host.platform === "win32",
-					},
-		);
-		if (host.platform === "win32" && host.hyperV) {
-			add({
-				name: "conflicts",
-				ok: false,
-				code: "HOST_HYPERV_CONFLICT",
-				detail: "Hyper-V is on and blocks VirtualBox",
-				fix: "turn Hyper-V off: bcdedit /set hypervisorlaunchtype off, then reboot",
-			});
-		}
-	} else {
-		// Without Vagrant its plugins cannot be listed: the plugin counts as missing, to be installed with Vagrant.
-		const missing = [
-			...(host.platform === "linux" ? [] : ["Linux"]),
-			...(host.virshVersion ? [] : ["libvirt (virsh)"]),
-			...(host.kvm ? [] : ["/dev/kvm"]),
-			...(host.vagrantPlugins.includes("vagrant-libvirt")
-				? []
-				: ["the vagrant-libvirt plugin"]),
-		];
-		add(
-			missing.length === 0
-				? {
-						name: "hypervisor",
-						ok: true,
-						detail: `libvirt ${host.virshVersion}, KVM`,
-					}
-				: {
-						name: "hypervisor",
-						ok: false,
-						code: "PROVIDER_LIBVIRT_NOT_USABLE",
-						detail: `missing: ${missing.join(", ")}`,
-						fix: "apt-get install libvirt-daemon-system and vagrant plugin install vagrant-libvirt, enable KVM, or pass --provider virtualbox",
-						// Linux and KVM are the machine's; libvirt and the plugin bootstrap can install.
-						installable: host.platform === "linux" && host.kvm,
-					},
-		);
-	}
-	return checks;
+  if (input.provider === 'virtualbox') {
+    add(
+      host.vboxmanageVersion
+        ? { name: 'hypervisor', ok: true, detail: `VirtualBox ${host.vboxmanageVersion}` }
+        : {
+            name: 'hypervisor',
+            ok: false,
+            code: 'PROVIDER_VIRTUALBOX_NOT_FOUND',
+            detail: 'VBoxManage is not installed',
+            fix: 'install VirtualBox from virtualbox.org, or pass --provider libvirt on Linux',
+            installable: host.platform === 'darwin' || host.platform === 'win32',
+          },
+    );
+    if (host.platform === 'win32' && host.hyperV) {
+      add({ name: 'conflicts', ok: false, code: 'HOST_HYPERV_CONFLICT', detail: 'Hyper-V is on and blocks VirtualBox', fix: 'turn Hyper-V off: bcdedit /set hypervisorlaunchtype off, then reboot' });
+    }
+  } else {
+    // Without Vagrant its plugins cannot be listed: the plugin counts as missing, to be installed with Vagrant.
+    const missing = [
+      ...(host.platform === 'linux' ? [] : ['Linux']),
+      ...(host.virshVersion ? [] : ['libvirt (virsh)']),
+      ...(host.kvm ? [] : ['/dev/kvm']),
+      ...(host.vagrantPlugins.includes('vagrant-libvirt') ? [] : ['the vagrant-libvirt plugin']),
+    ];
+    add(
+      missing.length === 0
+        ? { name: 'hypervisor', ok: true, detail: `libvirt ${host.virshVersion}, KVM` }
+        : {
+            name: 'hypervisor',
+            ok: false,
+            code: 'PROVIDER_LIBVIRT_NOT_USABLE',
+            detail: `missing: ${missing.join(', ')}`,
+            fix: 'apt-get install libvirt-daemon-system and vagrant plugin install vagrant-libvirt, enable KVM, or pass --provider virtualbox',
+            // Linux and KVM are the machine's; libvirt and the plugin bootstrap can install.
+            installable: host.platform === 'linux' && host.kvm,
+          },
+    );
+  }
+  return checks;
 }

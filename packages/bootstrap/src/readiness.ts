@@ -5,21 +5,16 @@
  * Streams stores running). The probes are data (names and commands come from the box's facts); running them goes
  * through a narrow interface, so tests can drive time.
  */
-import { BOX_FACTS } from "./box-facts.js";
+import { BOX_FACTS } from './box-facts.js';
 
-const {
-	apps: APPS,
-	kafka: KAFKA,
-	postgres: POSTGRES,
-	schemaRegistry: SCHEMA_REGISTRY,
-} = BOX_FACTS;
+const { apps: APPS, kafka: KAFKA, postgres: POSTGRES, schemaRegistry: SCHEMA_REGISTRY } = BOX_FACTS;
 
 /** An HTTP request a probe makes from the host. */
 export interface ProbeRequest {
-	readonly url: string;
-	readonly host: string;
-	readonly method?: string;
-	readonly body?: string;
+  readonly url: string;
+  readonly host: string;
+  readonly method?: string;
+  readonly body?: string;
 }
 
 /**
@@ -27,156 +22,99 @@ export interface ProbeRequest {
  * that passes; without it any answer below 500 does (the gateway is up and routes the host).
  */
 export type Probe =
-	| {
-			readonly name: string;
-			readonly kind: "exec";
-			readonly command: string;
-			readonly expect?: string;
-	  }
-	| ({
-			readonly name: string;
-			readonly kind: "http";
-			readonly status?: number;
-	  } & ProbeRequest);
+  | { readonly name: string; readonly kind: 'exec'; readonly command: string; readonly expect?: string }
+  | ({ readonly name: string; readonly kind: 'http'; readonly status?: number } & ProbeRequest);
 
 /** The platform's probes, in the order a user cares about them. */
-export function platformProbes(options: {
-	namespace: string;
-	database: string;
-	ingressUrl: string;
-	host: string;
-}): Probe[] {
-	const ns = options.namespace;
-	return [
-		{
-			name: "kafka",
-			kind: "exec",
-			// With a heap of its own: the tool would otherwise take the broker's KAFKA_HEAP_OPTS in the same container.
-			command: `kubectl -n ${ns} exec ${KAFKA.component}-0 -- env KAFKA_HEAP_OPTS=${KAFKA.clientHeap} kafka-broker-api-versions --bootstrap-server localhost:${KAFKA.port}`,
-		},
-		{
-			name: "schema-registry",
-			kind: "exec",
-			command: `kubectl -n ${ns} exec deploy/${SCHEMA_REGISTRY.component} -- curl -s -o /dev/null -w '%{http_code}' http://localhost:${SCHEMA_REGISTRY.port}/subjects`,
-			expect: "200",
-		},
-		{
-			name: "postgres",
-			kind: "exec",
-			command: `kubectl -n ${ns} exec ${POSTGRES.component}-0 -- pg_isready -h 127.0.0.1 -d ${options.database}`,
-		},
-		{
-			name: "ingress",
-			kind: "http",
-			url: options.ingressUrl,
-			host: options.host,
-		},
-		{
-			name: "apps",
-			kind: "exec",
-			command: `kubectl -n ${ns} wait --for=condition=Available deployment -l ${APPS.selector} --timeout=5s`,
-		},
-		{
-			name: "api",
-			kind: "http",
-			url: new URL(APPS.api.path, options.ingressUrl).href,
-			host: options.host,
-			method: APPS.api.method,
-			body: APPS.api.body,
-			status: APPS.api.status,
-		},
-	];
+export function platformProbes(options: { namespace: string; database: string; ingressUrl: string; host: string }): Probe[] {
+  const ns = options.namespace;
+  return [
+    {
+      name: 'kafka',
+      kind: 'exec',
+      // With a heap of its own: the tool would otherwise take the broker's KAFKA_HEAP_OPTS in the same container.
+      command: `kubectl -n ${ns} exec ${KAFKA.component}-0 -- env KAFKA_HEAP_OPTS=${KAFKA.clientHeap} kafka-broker-api-versions --bootstrap-server localhost:${KAFKA.port}`,
+    },
+    {
+      name: 'schema-registry',
+      kind: 'exec',
+      command: `kubectl -n ${ns} exec deploy/${SCHEMA_REGISTRY.component} -- curl -s -o /dev/null -w '%{http_code}' http://localhost:${SCHEMA_REGISTRY.port}/subjects`,
+      expect: '200',
+    },
+    {
+      name: 'postgres',
+      kind: 'exec',
+      command: `kubectl -n ${ns} exec ${POSTGRES.component}-0 -- pg_isready -h 127.0.0.1 -d ${options.database}`,
+    },
+    { name: 'ingress', kind: 'http', url: options.ingressUrl, host: options.host },
+    {
+      name: 'apps',
+      kind: 'exec',
+      command: `kubectl -n ${ns} wait --for=condition=Available deployment -l ${APPS.selector} --timeout=5s`,
+    },
+    {
+      name: 'api',
+      kind: 'http',
+      url: new URL(APPS.api.path, options.ingressUrl).href,
+      host: options.host,
+      method: APPS.api.method,
+      body: APPS.api.body,
+      status: APPS.api.status,
+    },
+  ];
 }
 
 /** How probes are run: exec inside the VM, HTTP from the host. Both resolve to whether the probe passed. */
 export interface ProbeRunner {
-	exec(
-		command: string,
-	): Promise<{ ok: boolean; stdout: string; stderr?: string }>;
-	http(request: ProbeRequest): Promise<number | undefined>;
-	/** Milliseconds since some fixed point. */
-	now(): number;
-	sleep(ms: number): Promise<void>;
+  exec(command: string): Promise<{ ok: boolean; stdout: string; stderr?: string }>;
+  http(request: ProbeRequest): Promise<number | undefined>;
+  /** Milliseconds since some fixed point. */
+  now(): number;
+  sleep(ms: number): Promise<void>;
 }
 
 /** One probe's state. */
 export interface ProbeState {
-	readonly name: string;
-	readonly ready: boolean;
-	readonly detail: string;
+  readonly name: string;
+  readonly ready: boolean;
+  readonly detail: string;
 }
 
 /** Runs one probe once. */
-export async function runProbe(
-	probe: Probe,
-	runner: ProbeRunner,
-): Promise<ProbeState> {
-	if (probe.kind === "http") {
-		const { name, kind: _kind, status: wanted, ...request } = probe;
-		const status = await runner.http(request).catch(() => undefined);
-		const ready =
-			status !== undefined &&
-			(wanted === undefined ? status < 500 : status === wanted);
-		const what = `${request.method ?? "GET"} ${new URL(request.url).pathname}`;
-		return {
-			name,
-			ready,
-			detail:
-				status === undefined
-					? `${what}: no answer`
-					: ready
-						? `${what}: HTTP ${status}`
-						: `${what}: HTTP ${status}${wanted ? `, not ${wanted}` : ""}`,
-		};
-	}
-	const out = await runner
-		.exec(probe.command)
-		.catch(() => ({ ok: false, stdout: "", stderr: "" }));
-	const ready =
-		out.ok &&
-		(probe.expect === undefined || out.stdout.trim().endsWith(probe.expect));
-	// Why not: the command's last word on it, from stdout or else stderr (e.g. "pod airy/kafka-0 not found").
-	const last = (text = "") => text.trim().split("\n").at(-1)?.trim();
-	return {
-		name: probe.name,
-		ready,
-		detail: ready
-			? "ready"
-			: last(out.stdout) || last(out.stderr) || "not ready",
-	};
+export async function runProbe(probe: Probe, runner: ProbeRunner): Promise<ProbeState> {
+  if (probe.kind === 'http') {
+    const { name, kind: _kind, status: wanted, ...request } = probe;
+    const status = await runner.http(request).catch(() => undefined);
+    const ready = status !== undefined && (wanted === undefined ? status < 500 : status === wanted);
+    const what = `${request.method ?? 'GET'} ${new URL(request.url).pathname}`;
+    return { name, ready, detail: status === undefined ? `${what}: no answer` : ready ? `${what}: HTTP ${status}` : `${what}: HTTP ${status}${wanted ? `, not ${wanted}` : ''}` };
+  }
+  const out = await runner.exec(probe.command).catch(() => ({ ok: false, stdout: '', stderr: '' }));
+  const ready = out.ok && (probe.expect === undefined || out.stdout.trim().endsWith(probe.expect));
+  // Why not: the command's last word on it, from stdout or else stderr (e.g. "pod airy/kafka-0 not found").
+  const last = (text = '') => text.trim().split('\n').at(-1)?.trim();
+  return { name: probe.name, ready, detail: ready ? 'ready' : last(out.stdout) || last(out.stderr) || 'not ready' };
 }
 
 /** Polls every probe until all are ready or `timeoutMs` passes; `onChange` sees each state change. */
 export async function waitReady(
-	probes: readonly Probe[],
-	runner: ProbeRunner,
-	options: {
-		timeoutMs: number;
-		intervalMs: number;
-		onChange?: (state: ProbeState) => void;
-	},
+  probes: readonly Probe[],
+  runner: ProbeRunner,
+  options: { timeoutMs: number; intervalMs: number; onChange?: (state: ProbeState) => void },
 ): Promise<{ ready: boolean; states: ProbeState[] }> {
-	const deadline = runner.now() + options.timeoutMs;
-	const states = new Map<string, ProbeState>(
-		probes.map((p) => [
-			p.name,
-			{ name: p.name, ready: false, detail: "waiting" },
-		]),
-	);
-	for (;;) {
-		const pending = probes.filter((p) => !states.get(p.name)?.ready);
-		const results = await Promise.all(pending.map((p) => runProbe(p, runner)));
-		for (const r of results) {
-			const before = states.get(r.name);
-			states.set(r.name, r);
-			if (before?.ready !== r.ready || before?.detail !== r.detail)
-				options.onChange?.(r);
-		}
-		const all = [...states.values()];
-		if (all.every((s) => s.ready)) return { ready: true, states: all };
-		if (runner.now() >= deadline) return { ready: false, states: all };
-		await runner.sleep(
-			Math.min(options.intervalMs, Math.max(0, deadline - runner.now())),
-		);
-	}
+  const deadline = runner.now() + options.timeoutMs;
+  const states = new Map<string, ProbeState>(probes.map((p) => [p.name, { name: p.name, ready: false, detail: 'waiting' }]));
+  for (;;) {
+    const pending = probes.filter((p) => !states.get(p.name)?.ready);
+    const results = await Promise.all(pending.map((p) => runProbe(p, runner)));
+    for (const r of results) {
+      const before = states.get(r.name);
+      states.set(r.name, r);
+      if (before?.ready !== r.ready || before?.detail !== r.detail) options.onChange?.(r);
+    }
+    const all = [...states.values()];
+    if (all.every((s) => s.ready)) return { ready: true, states: all };
+    if (runner.now() >= deadline) return { ready: false, states: all };
+    await runner.sleep(Math.min(options.intervalMs, Math.max(0, deadline - runner.now())));
+  }
 }

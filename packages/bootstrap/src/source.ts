@@ -1,40 +1,26 @@
 /** Reading the box catalog for bootstrap: @airy/box-catalog's reader, with errors that say what to check. */
-import {
-	CatalogFetchError,
-	displayUrl,
-	type FetchLimits,
-	type LoadedCatalog,
-	readCatalog,
-	urlSource,
-} from "@airy/box-catalog";
+import { CatalogFetchError, displayUrl, type FetchLimits, type LoadedCatalog, readCatalog, urlSource } from '@airy/box-catalog';
 
-export { catalogUrlOf, chooseRelease } from "@airy/box-catalog";
+export { catalogUrlOf, chooseRelease } from '@airy/box-catalog';
 
 /** The catalog could not be read: what and how to fix it. */
 export class CatalogUnreachableError extends Error {
-	constructor(url: string, reason: string) {
-		super(
-			`cannot read the box catalog ${displayUrl(url)} (${reason}): check the URL (--catalog, AIRY_BOX_CATALOG) and the network`,
-		);
-		this.name = "CatalogUnreachableError";
-	}
+  constructor(url: string, reason: string) {
+    super(`cannot read the box catalog ${displayUrl(url)} (${reason}): check the URL (--catalog, AIRY_BOX_CATALOG) and the network`);
+    this.name = 'CatalogUnreachableError';
+  }
 }
 
 /** Loads the catalog at `url` (a catalog URL or its base) and its `latest` channel pointer. */
-export async function loadCatalog(
-	url: string,
-	limits: FetchLimits = {},
-): Promise<LoadedCatalog> {
-	const source = urlSource(url, limits);
-	let loaded: LoadedCatalog | undefined;
-	try {
-		loaded = await readCatalog(source.get, source.catalogUrl);
-	} catch (error) {
-		if (error instanceof CatalogFetchError)
-			throw new CatalogUnreachableError(source.catalogUrl, error.reason);
-		throw error;
-	}
-	if (!loaded)
-		throw new CatalogUnreachableError(source.catalogUrl, "not found");
-	return loaded;
+export async function loadCatalog(url: string, limits: FetchLimits = {}): Promise<LoadedCatalog> {
+  const source = urlSource(url, limits);
+  let loaded: LoadedCatalog | undefined;
+  try {
+    loaded = await readCatalog(source.get, source.catalogUrl);
+  } catch (error) {
+    if (error instanceof CatalogFetchError) throw new CatalogUnreachableError(source.catalogUrl, error.reason);
+    throw error;
+  }
+  if (!loaded) throw new CatalogUnreachableError(source.catalogUrl, 'not found');
+  return loaded;
 }

@@ -2,309 +2,188 @@
  * The default command: preflight, Vagrant, catalog, verified download, box add, Vagrantfile, `vagrant up`,
  * readiness, and where everything is. Safe to re-run: a healthy instance only prints its status and URLs.
  */
-import { mkdir, readFile } from "node:fs/promises";
-import type { LoadedCatalog, Provider } from "@airy/box-catalog";
-import {
-	acquireLock,
-	CliError,
-	ExitCode,
-	formatBytes,
-	startProgress,
-	writeFileAtomic,
-} from "@airy/cli-kit";
-import { vagrantArchitecture } from "./arch.js";
-import { download } from "./download.js";
-import { gatherHost } from "./host.js";
-import { ensureHostsEntry, hasHostsEntry, hostsFile } from "./hosts.js";
-import {
-	type InstanceState,
-	type MachineSpec,
-	readInstance,
-} from "./instance.js";
-import {
-	currentTunnel,
-	instanceProbes,
-	instanceRunner,
-	welcomeText,
-} from "./instance-view.js";
-import type { ParallelismDecision } from "./parallelism.js";
-import { cachedBox, instanceFiles } from "./paths.js";
-import { defaultProvider, type HostView, preflight } from "./preflight.js";
-import { waitReady } from "./readiness.js";
-import { chooseRelease, loadCatalog } from "./source.js";
-import { startSpinners } from "./spinners.js";
-import {
-	boxAdd,
-	boxList,
-	installVagrantfile,
-	machineState,
-	vagrant,
-} from "./vagrant.js";
-import { DEFAULT_IP, HOST_NAME, renderVagrantfile } from "./vagrantfile.js";
+import { mkdir, readFile } from 'node:fs/promises';
+import type { LoadedCatalog, Provider } from '@airy/box-catalog';
+import { CliError, ExitCode, formatBytes, startProgress, writeFileAtomic } from '@airy/cli-kit';
+import { download } from './download.js';
+import type { ParallelismDecision } from './parallelism.js';
+import { gatherHost } from './host.js';
+import { type InstanceState, type MachineSpec, readInstance } from './instance.js';
+import { acquireLock } from '@airy/cli-kit';
+import { cachedBox, instanceFiles } from './paths.js';
+import { vagrantArchitecture } from './arch.js';
+import { defaultProvider, type HostView, preflight } from './preflight.js';
+import { currentTunnel, instanceProbes, instanceRunner, welcomeText } from './instance-view.js';
+import { ensureHostsEntry, hasHostsEntry, hostsFile } from './hosts.js';
+import { waitReady } from './readiness.js';
+import { chooseRelease, loadCatalog } from './source.js';
+import { startSpinners } from './spinners.js';
+import { boxAdd, boxList, installVagrantfile, machineState, vagrant } from './vagrant.js';
+import { DEFAULT_IP, HOST_NAME, renderVagrantfile } from './vagrantfile.js';
 
 /** How long a slow server is waited for (curl's --speed-limit/--speed-time, and a catalog's whole read). */
 export interface NetworkLimits {
-	readonly lowSpeed?: {
-		readonly bytesPerSecond: number;
-		readonly seconds: number;
-	};
-	/** Tries of each request before the download gives up. @default 6 */
-	readonly attempts?: number;
-	readonly catalogTimeoutMs?: number;
+  readonly lowSpeed?: { readonly bytesPerSecond: number; readonly seconds: number };
+  /** Tries of each request before the download gives up. @default 6 */
+  readonly attempts?: number;
+  readonly catalogTimeoutMs?: number;
 }
 
 /**
  * Options of the default command (and of start/upgrade): the box to run, the VM's {@link MachineSpec} (the provider
  * is chosen from the host when not given), and how to go about it.
  */
-export interface UpOptions extends Omit<MachineSpec, "provider"> {
-	readonly catalog: string;
-	readonly version: string;
-	readonly provider?: Provider;
-	/** The catalog as already read (by upgrade), so it is read once. */
-	readonly loaded?: LoadedCatalog;
-	readonly dir: string;
-	readonly cacheDir: string;
-	/** Pins the download's connections; adaptive without it. */
-	readonly connections?: number;
-	/** Each change of the download's connection count (--verbose). */
-	readonly onParallelism?: (decision: ParallelismDecision) => void;
-	readonly force: boolean;
-	readonly yes: boolean;
-	readonly waitMinutes: number;
-	/** Limits of the network reads: see {@link NetworkLimits}. */
-	readonly limits?: NetworkLimits;
-	readonly log: (line: string) => void;
-	/** Installs Vagrant when it is missing (asks first); see vagrant-install.ts. */
-	readonly ensureVagrant: (host: HostView) => Promise<void>;
-	/** Installs the provider when preflight says it is missing but installable (asks first); the host afterwards. */
-	readonly ensureProvider: (
-		host: HostView,
-		provider: Provider,
-	) => Promise<HostView>;
-	/** Offer the hosts-file line for the host name (hosts.ts); `false` leaves the hosts file alone. @default true */
-	readonly hosts?: boolean;
+export interface UpOptions extends Omit<MachineSpec, 'provider'> {
+  readonly catalog: string;
+  readonly version: string;
+  readonly provider?: Provider;
+  /** The catalog as already read (by upgrade), so it is read once. */
+  readonly loaded?: LoadedCatalog;
+  readonly dir: string;
+  readonly cacheDir: string;
+  /** Pins the download's connections; adaptive without it. */
+  readonly connections?: number;
+  /** Each change of the download's connection count (--verbose). */
+  readonly onParallelism?: (decision: ParallelismDecision) => void;
+  readonly force: boolean;
+  readonly yes: boolean;
+  readonly waitMinutes: number;
+  /** Limits of the network reads: see {@link NetworkLimits}. */
+  readonly limits?: NetworkLimits;
+  readonly log: (line: string) => void;
+  /** Installs Vagrant when it is missing (asks first); see vagrant-install.ts. */
+  readonly ensureVagrant: (host: HostView) => Promise<void>;
+  /** Installs the provider when preflight says it is missing but installable (asks first); the host afterwards. */
+  readonly ensureProvider: (host: HostView, provider: Provider) => Promise<HostView>;
+  /** Offer the hosts-file line for the host name (hosts.ts); `false` leaves the hosts file alone. @default true */
+  readonly hosts?: boolean;
 }
 
 async function printWelcome(state: InstanceState, dir: string): Promise<void> {
-	const hosts = await readFile(hostsFile(), "utf8").catch(() => "");
-	process.stdout.write(
-		welcomeText(
-			state,
-			dir,
-			await currentTunnel(),
-			hasHostsEntry(hosts, DEFAULT_IP, HOST_NAME),
-		),
-	);
+  const hosts = await readFile(hostsFile(), 'utf8').catch(() => '');
+  process.stdout.write(welcomeText(state, dir, await currentTunnel(), hasHostsEntry(hosts, DEFAULT_IP, HOST_NAME)));
 }
 
 /** Runs the default command. */
 export async function up(options: UpOptions): Promise<void> {
-	const files = instanceFiles(options.dir);
-	await mkdir(options.dir, { recursive: true });
-	const release = await acquireLock(files.lock);
-	try {
-		const existing = await readInstance(options.dir);
-		// Each of these waits on a process or the network: they run at once, so a re-run reaches `vagrant up` quickly.
-		const catalog = options.loaded
-			? Promise.resolve(options.loaded)
-			: loadCatalog(options.catalog, {
-					timeoutMs: options.limits?.catalogTimeoutMs,
-				});
-		catalog.catch(() => undefined); // awaited below, unless the instance is already running
-		const [vm, host, boxes] = await Promise.all([
-			existing ? machineState(options.dir) : "not_created",
-			gatherHost(options.cacheDir),
-			boxList(options.dir),
-		]);
-		if (existing && vm === "running") {
-			options.log(
-				"the instance is already running; checking the platform once",
-			);
-			const result = await waitReady(
-				instanceProbes(existing.privateNetwork),
-				instanceRunner(options.dir),
-				{ timeoutMs: 0, intervalMs: 0 },
-			);
-			for (const s of result.states)
-				options.log(`  ${s.name}: ${s.ready ? "ready" : s.detail}`);
-			await printWelcome(existing, options.dir);
-			return;
-		}
+  const files = instanceFiles(options.dir);
+  await mkdir(options.dir, { recursive: true });
+  const release = await acquireLock(files.lock);
+  try {
+    const existing = await readInstance(options.dir);
+    // Each of these waits on a process or the network: they run at once, so a re-run reaches `vagrant up` quickly.
+    const catalog = options.loaded ? Promise.resolve(options.loaded) : loadCatalog(options.catalog, { timeoutMs: options.limits?.catalogTimeoutMs });
+    catalog.catch(() => undefined); // awaited below, unless the instance is already running
+    const [vm, host, boxes] = await Promise.all([
+      existing ? machineState(options.dir) : 'not_created',
+      gatherHost(options.cacheDir),
+      boxList(options.dir),
+    ]);
+    if (existing && vm === 'running') {
+      options.log('the instance is already running; checking the platform once');
+      const result = await waitReady(instanceProbes(existing.privateNetwork), instanceRunner(options.dir), { timeoutMs: 0, intervalMs: 0 });
+      for (const s of result.states) options.log(`  ${s.name}: ${s.ready ? 'ready' : s.detail}`);
+      await printWelcome(existing, options.dir);
+      return;
+    }
 
-		const provider =
-			options.provider ?? existing?.provider ?? defaultProvider(host);
-		const machine: MachineSpec = {
-			provider,
-			cpus: options.cpus,
-			memoryMiB: options.memoryMiB,
-			privateNetwork: options.privateNetwork,
-			...(options.libvirtDriver
-				? { libvirtDriver: options.libvirtDriver }
-				: {}),
-		};
-		const architecture = vagrantArchitecture(host.arch);
-		const loaded = await catalog;
-		const chosen = architecture
-			? chooseRelease(loaded, options.version, provider, architecture)
-			: undefined;
-		const checks = preflight(host, {
-			provider,
-			cpus: options.cpus,
-			memoryMiB: options.memoryMiB,
-			boxSize: chosen?.file.size,
-			boxArchitecture: chosen?.file.architecture,
-		});
-		for (const c of checks)
-			options.log(
-				`preflight: ${c.ok ? "ok  " : "FAIL"} ${c.name}: ${c.detail}${c.fix ? ` (${c.code}: ${c.fix})` : ""}`,
-			);
-		// A missing provider that can be installed is installed below, after asking, then checked again.
-		const failed = checks.filter((c) => !c.ok && !c.installable);
-		if (failed.length && !options.force) {
-			throw new CliError(
-				`preflight failed: ${failed.map((c) => `${c.code}: ${c.fix}`).join("; ")} (or pass --force)`,
-				ExitCode.preflight,
-			);
-		}
-		if (!chosen)
-			throw new CliError(
-				`unsupported architecture ${host.arch}`,
-				ExitCode.preflight,
-			);
-		await options.ensureVagrant(host);
-		if (checks.some((c) => !c.ok && c.installable) && !options.force) {
-			// After a Vagrant install its plugins can be listed: the host is looked at again first.
-			const now = host.vagrantVersion
-				? host
-				: await gatherHost(options.cacheDir);
-			await options.ensureProvider(now, provider);
-		}
+    const provider = options.provider ?? existing?.provider ?? defaultProvider(host);
+    const machine: MachineSpec = {
+      provider,
+      cpus: options.cpus,
+      memoryMiB: options.memoryMiB,
+      privateNetwork: options.privateNetwork,
+      ...(options.libvirtDriver ? { libvirtDriver: options.libvirtDriver } : {}),
+    };
+    const architecture = vagrantArchitecture(host.arch);
+    const loaded = await catalog;
+    const chosen = architecture ? chooseRelease(loaded, options.version, provider, architecture) : undefined;
+    const checks = preflight(host, {
+      provider,
+      cpus: options.cpus,
+      memoryMiB: options.memoryMiB,
+      boxSize: chosen?.file.size,
+      boxArchitecture: chosen?.file.architecture,
+    });
+    for (const c of checks) options.log(`preflight: ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}${c.fix ? ` (${c.code}: ${c.fix})` : ''}`);
+    // A missing provider that can be installed is installed below, after asking, then checked again.
+    const failed = checks.filter((c) => !c.ok && !c.installable);
+    if (failed.length && !options.force) {
+      throw new CliError(`preflight failed: ${failed.map((c) => `${c.code}: ${c.fix}`).join('; ')} (or pass --force)`, ExitCode.preflight);
+    }
+    if (!chosen) throw new CliError(`unsupported architecture ${host.arch}`, ExitCode.preflight);
+    await options.ensureVagrant(host);
+    if (checks.some((c) => !c.ok && c.installable) && !options.force) {
+      // After a Vagrant install its plugins can be listed: the host is looked at again first.
+      const now = host.vagrantVersion ? host : await gatherHost(options.cacheDir);
+      await options.ensureProvider(now, provider);
+    }
 
-		const { version, file } = chosen;
-		const boxPath = cachedBox(options.cacheDir, file.checksum);
-		let progress: ReturnType<typeof startProgress> | undefined;
-		const got = await download({
-			url: file.url,
-			sha256: file.checksum,
-			out: boxPath,
-			connections: options.connections,
-			onParallelism: options.onParallelism,
-			lowSpeed: options.limits?.lowSpeed,
-			attempts: options.limits?.attempts,
-			onStart: (info) => {
-				progress = startProgress({
-					label: `download ${version.version}`,
-					total: info.size,
-				});
-				if (info.resumedBytes)
-					options.log(
-						`resuming: ${formatBytes(info.resumedBytes)} already here`,
-					);
-			},
-			onProgress: (done) => progress?.update(done),
-		}).finally(() => progress?.stop());
-		options.log(
-			got.cached
-				? `box ${version.version}: verified copy in the cache`
-				: `box ${version.version}: downloaded and verified (${formatBytes(got.size)})`,
-		);
+    const { version, file } = chosen;
+    const boxPath = cachedBox(options.cacheDir, file.checksum);
+    let progress: ReturnType<typeof startProgress> | undefined;
+    const got = await download({
+      url: file.url,
+      sha256: file.checksum,
+      out: boxPath,
+      connections: options.connections,
+      onParallelism: options.onParallelism,
+      lowSpeed: options.limits?.lowSpeed,
+      attempts: options.limits?.attempts,
+      onStart: (info) => {
+        progress = startProgress({ label: `download ${version.version}`, total: info.size });
+        if (info.resumedBytes) options.log(`resuming: ${formatBytes(info.resumedBytes)} already here`);
+      },
+      onProgress: (done) => progress?.update(done),
+    }).finally(() => progress?.stop());
+    options.log(got.cached ? `box ${version.version}: verified copy in the cache` : `box ${version.version}: downloaded and verified (${formatBytes(got.size)})`);
 
-		const state: InstanceState = {
-			catalog: loaded.url,
-			boxName: loaded.catalog.name,
-			version: version.version,
-			sha256: file.checksum,
-			...machine,
-			cacheDir: options.cacheDir,
-		};
-		// Listed before Vagrant was perhaps installed: then it is empty, and the box is added, as it must be.
-		if (
-			!boxes.some(
-				(b) =>
-					b.name === state.boxName &&
-					b.version === state.version &&
-					b.provider === provider,
-			)
-		) {
-			const added = await boxAdd(
-				boxPath,
-				{
-					name: state.boxName,
-					version: state.version,
-					provider,
-					architecture: file.architecture,
-					sha256: file.checksum,
-					catalogUrl: loaded.url,
-				},
-				options.dir,
-				(l) => options.log(`vagrant | ${l}`),
-			);
-			if (added.code !== 0)
-				throw new CliError(
-					`vagrant box add failed: ${added.tail.at(-1) ?? ""}`,
-					ExitCode.failed,
-				);
-		}
+    const state: InstanceState = {
+      catalog: loaded.url,
+      boxName: loaded.catalog.name,
+      version: version.version,
+      sha256: file.checksum,
+      ...machine,
+      cacheDir: options.cacheDir,
+    };
+    // Listed before Vagrant was perhaps installed: then it is empty, and the box is added, as it must be.
+    if (!boxes.some((b) => b.name === state.boxName && b.version === state.version && b.provider === provider)) {
+      const added = await boxAdd(boxPath, { name: state.boxName, version: state.version, provider, architecture: file.architecture, sha256: file.checksum, catalogUrl: loaded.url }, options.dir, (l) => options.log(`vagrant | ${l}`));
+      if (added.code !== 0) throw new CliError(`vagrant box add failed: ${added.tail.at(-1) ?? ''}`, ExitCode.failed);
+    }
 
-		const installed = await installVagrantfile(
-			options.dir,
-			renderVagrantfile({
-				boxName: state.boxName,
-				boxVersion: state.version,
-				...machine,
-			}),
-		);
-		if (!installed.ok)
-			throw new CliError(
-				`the Vagrantfile does not validate: ${installed.reason}`,
-				ExitCode.failed,
-			);
-		await writeFileAtomic(files.state, `${JSON.stringify(state, null, 2)}\n`);
+    const installed = await installVagrantfile(
+      options.dir,
+      renderVagrantfile({ boxName: state.boxName, boxVersion: state.version, ...machine }),
+    );
+    if (!installed.ok) throw new CliError(`the Vagrantfile does not validate: ${installed.reason}`, ExitCode.failed);
+    await writeFileAtomic(files.state, `${JSON.stringify(state, null, 2)}\n`);
 
-		const upRun = await vagrant(
-			["up", "--provider", provider],
-			options.dir,
-			(l) => options.log(`vagrant | ${l}`),
-		);
-		if (upRun.code !== 0)
-			throw new CliError(
-				`vagrant up failed: ${upRun.tail.filter(Boolean).at(-1) ?? ""} (see the output above)`,
-				ExitCode.failed,
-			);
-		// The URLs name the VM's private address by host name; without the private network they are the forwarded ports.
-		if (options.hosts !== false && machine.privateNetwork) {
-			await ensureHostsEntry(DEFAULT_IP, HOST_NAME, {
-				yes: options.yes,
-				log: options.log,
-			});
-		}
+    const upRun = await vagrant(['up', '--provider', provider], options.dir, (l) => options.log(`vagrant | ${l}`));
+    if (upRun.code !== 0) throw new CliError(`vagrant up failed: ${upRun.tail.filter(Boolean).at(-1) ?? ''} (see the output above)`, ExitCode.failed);
+    // The URLs name the VM's private address by host name; without the private network they are the forwarded ports.
+    if (options.hosts !== false && machine.privateNetwork) {
+      await ensureHostsEntry(DEFAULT_IP, HOST_NAME, { yes: options.yes, log: options.log });
+    }
 
-		if (options.waitMinutes === 0) {
-			options.log(
-				"readiness: not waited for (--wait 0); see airy-bootstrap status",
-			);
-			await printWelcome(state, options.dir);
-			return;
-		}
-		const probes = instanceProbes(options.privateNetwork);
-		const spinners = startSpinners(probes.map((p) => p.name));
-		const result = await waitReady(probes, instanceRunner(options.dir), {
-			timeoutMs: options.waitMinutes * 60_000,
-			intervalMs: 5000,
-			onChange: (s) => spinners.update(s),
-		}).finally(() => spinners.stop());
-		if (!result.ready) {
-			const pending = result.states
-				.filter((s) => !s.ready)
-				.map((s) => `${s.name} (${s.detail})`);
-			throw new CliError(
-				`not ready after ${options.waitMinutes} min: ${pending.join(", ")}; see airy-bootstrap status`,
-				ExitCode.failed,
-			);
-		}
-		await printWelcome(state, options.dir);
-	} finally {
-		await release();
-	}
+    if (options.waitMinutes === 0) {
+      options.log('readiness: not waited for (--wait 0); see airy-bootstrap status');
+      await printWelcome(state, options.dir);
+      return;
+    }
+    const probes = instanceProbes(options.privateNetwork);
+    const spinners = startSpinners(probes.map((p) => p.name));
+    const result = await waitReady(probes, instanceRunner(options.dir), {
+      timeoutMs: options.waitMinutes * 60_000,
+      intervalMs: 5000,
+      onChange: (s) => spinners.update(s),
+    }).finally(() => spinners.stop());
+    if (!result.ready) {
+      const pending = result.states.filter((s) => !s.ready).map((s) => `${s.name} (${s.detail})`);
+      throw new CliError(`not ready after ${options.waitMinutes} min: ${pending.join(', ')}; see airy-bootstrap status`, ExitCode.failed);
+    }
+    await printWelcome(state, options.dir);
+  } finally {
+    await release();
+  }
 }

@@ -1,28 +1,17 @@
-import { spawn, spawnSync } from "node:child_process";
-import {
-	existsSync,
-	mkdtempSync,
-	readFileSync,
-	rmSync,
-	writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { LockedError } from "@airy/cli-kit";
-import { test } from "uvu";
-import * as assert from "uvu/assert";
-import { runBinAsync } from "../../../tools/testing/cli.ts";
-import { startHttp, type TestHttp } from "../../../tools/testing/http.ts";
-import {
-	ChecksumError,
-	DiskFullError,
-	DownloadError,
-	download,
-} from "../src/download.ts";
-import { servedBox } from "./helpers.ts";
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { runBinAsync } from '../../../tools/testing/cli.ts';
+import { startHttp, type TestHttp } from '../../../tools/testing/http.ts';
+import { ChecksumError, DiskFullError, download, DownloadError } from '../src/download.ts';
+import { LockedError } from '@airy/cli-kit';
+import { servedBox } from './helpers.ts';
 
-const packageDir = fileURLToPath(new URL("..", import.meta.url));
+const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const MiB = 2 ** 20;
 const SIZE = 256 * MiB;
 const CHUNK = 8 * MiB;
@@ -32,282 +21,177 @@ const served = servedBox(SIZE, () => http.url);
 http = await startHttp(served.root);
 served.writeCatalog();
 const url = () => `${http.url}/boxes/box.box`;
-const work = mkdtempSync(join(tmpdir(), "airy-download-"));
-const fresh = (name: string) => join(work, name, "box.box");
-const rangesOf = (requests: string[]) =>
-	requests
-		.filter((r) => r.includes("/boxes/box.box") && /bytes=\d+-\d+$/.test(r))
-		.map((r) => r.split(" ").at(-1) as string);
+const work = mkdtempSync(join(tmpdir(), 'airy-download-'));
+const fresh = (name: string) => join(work, name, 'box.box');
+const rangesOf = (requests: string[]) => requests.filter((r) => r.includes('/boxes/box.box') && /bytes=\d+-\d+$/.test(r)).map((r) => r.split(' ').at(-1) as string);
 
 test.before.each(() => {
-	http.requests.length = 0;
-	http.fault = undefined;
-	http.noRanges = false;
+  http.requests.length = 0;
+  http.fault = undefined;
+  http.noRanges = false;
 });
 
-test("a parallel ranged download is verified, and a re-run uses the verified file", async () => {
-	const out = fresh("basic");
-	const result = await download({
-		url: url(),
-		sha256: served.sha256,
-		out,
-		connections: 8,
-		chunkSize: CHUNK,
-	});
-	assert.is(result.size, SIZE);
-	assert.ok(result.ranged);
-	assert.not.ok(result.cached);
-	// One request per chunk and the probe, plus a request per tail handed over from a slower connection.
-	assert.is(
-		rangesOf(http.requests).length,
-		SIZE / CHUNK + 1 + (result.connections?.handedOver ?? 0),
-		"nothing fetched twice",
-	);
-	assert.ok(existsSync(`${out}.verified`));
-	assert.not.ok(
-		existsSync(`${out}.part`) || existsSync(`${out}.download.json`),
-	);
+test('a parallel ranged download is verified, and a re-run uses the verified file', async () => {
+  const out = fresh('basic');
+  const result = await download({ url: url(), sha256: served.sha256, out, connections: 8, chunkSize: CHUNK });
+  assert.is(result.size, SIZE);
+  assert.ok(result.ranged);
+  assert.not.ok(result.cached);
+  // One request per chunk and the probe, plus a request per tail handed over from a slower connection.
+  assert.is(rangesOf(http.requests).length, SIZE / CHUNK + 1 + (result.connections?.handedOver ?? 0), 'nothing fetched twice');
+  assert.ok(existsSync(`${out}.verified`));
+  assert.not.ok(existsSync(`${out}.part`) || existsSync(`${out}.download.json`));
 
-	http.requests.length = 0;
-	const again = await download({ url: url(), sha256: served.sha256, out });
-	assert.ok(again.cached);
-	assert.equal(http.requests, [], "nothing was fetched again");
+  http.requests.length = 0;
+  const again = await download({ url: url(), sha256: served.sha256, out });
+  assert.ok(again.cached);
+  assert.equal(http.requests, [], 'nothing was fetched again');
 });
 
-test("killed mid-download and restarted: it resumes, completed ranges are not fetched again", async () => {
-	const out = fresh("resume");
-	const child = spawn(
-		process.execPath,
-		[
-			join(packageDir, "lib/cli.js"),
-			"download",
-			"--catalog",
-			`${http.url}/metadata.json`,
-			"--out",
-			out,
-			"--connections",
-			"2",
-		],
-		{
-			stdio: "ignore",
-		},
-	);
-	const statePath = `${out}.download.json`;
-	let before: number[] = [];
-	for (let i = 0; i < 600; i++) {
-		await new Promise((r) => setTimeout(r, 20));
-		try {
-			before = (
-				JSON.parse(readFileSync(statePath, "utf8")) as { done: number[] }
-			).done;
-		} catch {
-			// not written yet
-		}
-		if (before.length >= 4) break;
-	}
-	child.kill("SIGKILL");
-	await new Promise((r) => child.on("close", r));
-	assert.ok(
-		before.length >= 4 && before.length < SIZE / CHUNK,
-		`killed mid-way (${before.length} chunks done)`,
-	);
-	const done = (
-		JSON.parse(readFileSync(statePath, "utf8")) as { done: number[] }
-	).done;
+test('killed mid-download and restarted: it resumes, completed ranges are not fetched again', async () => {
+  const out = fresh('resume');
+  const child = spawn(process.execPath, [join(packageDir, 'lib/cli.js'), 'download', '--catalog', `${http.url}/metadata.json`, '--out', out, '--connections', '2'], {
+    stdio: 'ignore',
+  });
+  const statePath = `${out}.download.json`;
+  let before: number[] = [];
+  for (let i = 0; i < 600; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    try {
+      before = (JSON.parse(readFileSync(statePath, 'utf8')) as { done: number[] }).done;
+    } catch {
+      // not written yet
+    }
+    if (before.length >= 4) break;
+  }
+  child.kill('SIGKILL');
+  await new Promise((r) => child.on('close', r));
+  assert.ok(before.length >= 4 && before.length < SIZE / CHUNK, `killed mid-way (${before.length} chunks done)`);
+  const done = (JSON.parse(readFileSync(statePath, 'utf8')) as { done: number[] }).done;
 
-	http.requests.length = 0;
-	const run = await runBinAsync(packageDir, [
-		"download",
-		"--catalog",
-		`${http.url}/metadata.json`,
-		"--out",
-		out,
-	]);
-	assert.is(run.status, 0, run.stderr);
-	assert.match(run.stderr, /resuming: /);
-	const fetched = rangesOf(http.requests)
-		.filter((r) => r !== "bytes=0-0") // the probe
-		.map((r) => Number(/^bytes=(\d+)-/.exec(r)?.[1]));
-	for (const index of done) {
-		const inside = fetched.filter(
-			(start) => start >= index * CHUNK && start < (index + 1) * CHUNK,
-		);
-		assert.equal(inside, [], `chunk ${index} was fetched again`);
-	}
-	const missing = SIZE / CHUNK - done.length;
-	const chunkStarts = fetched.filter(
-		(start) => start % CHUNK === 0 && start > 0,
-	);
-	assert.ok(
-		chunkStarts.length <= missing,
-		"each missing chunk fetched once (plus handed-over tails inside them)",
-	);
-	assert.ok(existsSync(`${out}.verified`));
+  http.requests.length = 0;
+  const run = await runBinAsync(packageDir, ['download', '--catalog', `${http.url}/metadata.json`, '--out', out]);
+  assert.is(run.status, 0, run.stderr);
+  assert.match(run.stderr, /resuming: /);
+  const fetched = rangesOf(http.requests)
+    .filter((r) => r !== 'bytes=0-0') // the probe
+    .map((r) => Number(/^bytes=(\d+)-/.exec(r)?.[1]));
+  for (const index of done) {
+    const inside = fetched.filter((start) => start >= index * CHUNK && start < (index + 1) * CHUNK);
+    assert.equal(inside, [], `chunk ${index} was fetched again`);
+  }
+  const missing = SIZE / CHUNK - done.length;
+  const chunkStarts = fetched.filter((start) => start % CHUNK === 0 && start > 0);
+  assert.ok(chunkStarts.length <= missing, 'each missing chunk fetched once (plus handed-over tails inside them)');
+  assert.ok(existsSync(`${out}.verified`));
 });
 
-test("500s and connection resets are retried", async () => {
-	const out = fresh("faults");
-	let failures = 0;
-	http.fault = (req, res) => {
-		if (
-			!req.headers.range ||
-			req.headers.range === "bytes=0-0" ||
-			failures >= 12
-		)
-			return undefined;
-		failures++;
-		if (failures % 2) {
-			res.writeHead(500).end("injected");
-		} else {
-			res.writeHead(206, { "Content-Length": CHUNK });
-			res.write(Buffer.alloc(1024));
-			setTimeout(() => res.socket?.destroy(), 5);
-		}
-		return "handled";
-	};
-	const result = await download({
-		url: url(),
-		sha256: served.sha256,
-		out,
-		connections: 4,
-		chunkSize: CHUNK,
-	});
-	assert.is(failures, 12);
-	assert.is(result.size, SIZE);
+test('500s and connection resets are retried', async () => {
+  const out = fresh('faults');
+  let failures = 0;
+  http.fault = (req, res) => {
+    if (!req.headers.range || req.headers.range === 'bytes=0-0' || failures >= 12) return undefined;
+    failures++;
+    if (failures % 2) {
+      res.writeHead(500).end('injected');
+    } else {
+      res.writeHead(206, { 'Content-Length': CHUNK });
+      res.write(Buffer.alloc(1024));
+      setTimeout(() => res.socket?.destroy(), 5);
+    }
+    return 'handled';
+  };
+  const result = await download({ url: url(), sha256: served.sha256, out, connections: 4, chunkSize: CHUNK });
+  assert.is(failures, 12);
+  assert.is(result.size, SIZE);
 });
 
-test("a corrupted byte is a checksum error, and nothing is marked verified", async () => {
-	const out = fresh("corrupt");
-	const original = readFileSync(served.boxPath).subarray(1000, 1001);
-	const fd = readFileSync(served.boxPath);
-	fd[1000] = (original[0] ?? 0) ^ 0xff;
-	writeFileSync(served.boxPath, fd);
-	try {
-		await download({
-			url: url(),
-			sha256: served.sha256,
-			out,
-			chunkSize: CHUNK,
-		}).then(
-			() => assert.unreachable("should fail"),
-			(e: Error) => {
-				assert.ok(e instanceof ChecksumError);
-				assert.match(
-					e.message,
-					/downloaded with sha256 [0-9a-f]{64}, but the catalog says/,
-				);
-			},
-		);
-		for (const leftover of [out, `${out}.part`, `${out}.verified`])
-			assert.not.ok(existsSync(leftover), leftover);
-	} finally {
-		fd[1000] = original[0] ?? 0;
-		writeFileSync(served.boxPath, fd);
-	}
+test('a corrupted byte is a checksum error, and nothing is marked verified', async () => {
+  const out = fresh('corrupt');
+  const original = readFileSync(served.boxPath).subarray(1000, 1001);
+  const fd = readFileSync(served.boxPath);
+  fd[1000] = (original[0] ?? 0) ^ 0xff;
+  writeFileSync(served.boxPath, fd);
+  try {
+    await download({ url: url(), sha256: served.sha256, out, chunkSize: CHUNK }).then(
+      () => assert.unreachable('should fail'),
+      (e: Error) => {
+        assert.ok(e instanceof ChecksumError);
+        assert.match(e.message, /downloaded with sha256 [0-9a-f]{64}, but the catalog says/);
+      },
+    );
+    for (const leftover of [out, `${out}.part`, `${out}.verified`]) assert.not.ok(existsSync(leftover), leftover);
+  } finally {
+    fd[1000] = original[0] ?? 0;
+    writeFileSync(served.boxPath, fd);
+  }
 });
 
-test("a server without ranges: one stream", async () => {
-	const out = fresh("noranges");
-	http.noRanges = true;
-	const result = await download({
-		url: url(),
-		sha256: served.sha256,
-		out,
-		chunkSize: CHUNK,
-	});
-	assert.not.ok(result.ranged);
-	assert.is(
-		rangesOf(http.requests).length,
-		1,
-		"only the probe asked for a range",
-	);
-	assert.ok(existsSync(`${out}.verified`));
+test('a server without ranges: one stream', async () => {
+  const out = fresh('noranges');
+  http.noRanges = true;
+  const result = await download({ url: url(), sha256: served.sha256, out, chunkSize: CHUNK });
+  assert.not.ok(result.ranged);
+  assert.is(rangesOf(http.requests).length, 1, 'only the probe asked for a range');
+  assert.ok(existsSync(`${out}.verified`));
 });
 
-test("a 404 is final, with a clear message", async () => {
-	await download({
-		url: `${http.url}/boxes/missing.box`,
-		sha256: served.sha256,
-		out: fresh("404"),
-	}).then(
-		() => assert.unreachable("should fail"),
-		(e: Error) => {
-			assert.ok(e instanceof DownloadError);
-			assert.match(e.message, /not found \(HTTP 404\)/);
-		},
-	);
+test('a 404 is final, with a clear message', async () => {
+  await download({ url: `${http.url}/boxes/missing.box`, sha256: served.sha256, out: fresh('404') }).then(
+    () => assert.unreachable('should fail'),
+    (e: Error) => {
+      assert.ok(e instanceof DownloadError);
+      assert.match(e.message, /not found \(HTTP 404\)/);
+    },
+  );
 });
 
-const tmpfs = join(work, "small-disk");
-spawnSync("mkdir", ["-p", tmpfs]);
-const mounted =
-	spawnSync("mount", ["-t", "tmpfs", "-o", "size=64m", "tmpfs", tmpfs])
-		.status === 0;
-if (!mounted)
-	console.log(
-		"skip: cannot mount a small tmpfs here (needs root); the disk-full check is skipped",
-	);
-(mounted ? test : test.skip)(
-	"a disk that fills up gives a clear error",
-	async () => {
-		await download({
-			url: url(),
-			sha256: served.sha256,
-			out: join(tmpfs, "box.box"),
-			chunkSize: CHUNK,
-		}).then(
-			() => assert.unreachable("should fail"),
-			(e: Error) => {
-				assert.ok(e instanceof DiskFullError, e.message);
-				assert.match(e.message, /no space left in .*small-disk.*--cache/);
-			},
-		);
-	},
-);
-
-test("two concurrent runs on one file: the second is refused by the lock", async () => {
-	const out = fresh("lock");
-	const first = download({
-		url: url(),
-		sha256: served.sha256,
-		out,
-		chunkSize: CHUNK,
-	});
-	await new Promise((r) => setTimeout(r, 50));
-	await download({ url: url(), sha256: served.sha256, out }).then(
-		() => assert.unreachable("the second run should be refused"),
-		(e: Error) => {
-			assert.ok(e instanceof LockedError);
-			assert.match(e.message, /locked by process \d+/);
-		},
-	);
-	assert.is((await first).size, SIZE);
+const tmpfs = join(work, 'small-disk');
+spawnSync('mkdir', ['-p', tmpfs]);
+const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', tmpfs]).status === 0;
+if (!mounted) console.log('skip: cannot mount a small tmpfs here (needs root); the disk-full check is skipped');
+(mounted ? test : test.skip)('a disk that fills up gives a clear error', async () => {
+  await download({ url: url(), sha256: served.sha256, out: join(tmpfs, 'box.box'), chunkSize: CHUNK }).then(
+    () => assert.unreachable('should fail'),
+    (e: Error) => {
+      assert.ok(e instanceof DiskFullError, e.message);
+      assert.match(e.message, /no space left in .*small-disk.*--cache/);
+    },
+  );
 });
 
-test("CLI: a wrong checksum in the catalog exits 1 with one line", async () => {
-	served.writeCatalog("0".repeat(64));
-	try {
-		const out = fresh("cli-bad");
-		const run = await runBinAsync(packageDir, [
-			"download",
-			"--catalog",
-			`${http.url}/metadata.json`,
-			"--out",
-			out,
-		]);
-		assert.is(run.status, 1);
-		assert.match(run.stderr, /airy-bootstrap: .*but the catalog says 0{64}/);
-		assert.not.ok(existsSync(out));
-	} finally {
-		served.writeCatalog();
-	}
+test('two concurrent runs on one file: the second is refused by the lock', async () => {
+  const out = fresh('lock');
+  const first = download({ url: url(), sha256: served.sha256, out, chunkSize: CHUNK });
+  await new Promise((r) => setTimeout(r, 50));
+  await download({ url: url(), sha256: served.sha256, out }).then(
+    () => assert.unreachable('the second run should be refused'),
+    (e: Error) => {
+      assert.ok(e instanceof LockedError);
+      assert.match(e.message, /locked by process \d+/);
+    },
+  );
+  assert.is((await first).size, SIZE);
+});
+
+test('CLI: a wrong checksum in the catalog exits 1 with one line', async () => {
+  served.writeCatalog('0'.repeat(64));
+  try {
+    const out = fresh('cli-bad');
+    const run = await runBinAsync(packageDir, ['download', '--catalog', `${http.url}/metadata.json`, '--out', out]);
+    assert.is(run.status, 1);
+    assert.match(run.stderr, /airy-bootstrap: .*but the catalog says 0{64}/);
+    assert.not.ok(existsSync(out));
+  } finally {
+    served.writeCatalog();
+  }
 });
 
 test.after(async () => {
-	await http.stop();
-	if (mounted) spawnSync("umount", [tmpfs]);
-	rmSync(work, { recursive: true, force: true });
-	rmSync(served.root, { recursive: true, force: true });
+  await http.stop();
+  if (mounted) spawnSync('umount', [tmpfs]);
+  rmSync(work, { recursive: true, force: true });
+  rmSync(served.root, { recursive: true, force: true });
 });
 
 test.run();

@@ -1,97 +1,50 @@
-import { BOX_PLATFORM_OPTIONS, platformResources } from "@airy/manifests";
-import { test } from "uvu";
-import * as assert from "uvu/assert";
-import { doctorReport } from "../src/manage.ts";
-import {
-	defaultProvider,
-	type HostView,
-	type PreflightInput,
-	preflight,
-} from "../src/preflight.ts";
+import { BOX_PLATFORM_OPTIONS, platformResources } from '@airy/manifests';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { doctorReport } from '../src/manage.ts';
+import { defaultProvider, type HostView, preflight, type PreflightInput } from '../src/preflight.ts';
 
 const GiB = 2 ** 30;
 const host: HostView = {
-	platform: "linux",
-	arch: "x64",
-	cpus: 8,
-	memoryBytes: 32 * GiB,
-	freeBytes: 100 * GiB,
-	vagrantVersion: "2.4.1",
-	virshVersion: "9.0.0",
-	kvm: true,
-	vagrantPlugins: ["vagrant-libvirt"],
-	hyperV: false,
+  platform: 'linux',
+  arch: 'x64',
+  cpus: 8,
+  memoryBytes: 32 * GiB,
+  freeBytes: 100 * GiB,
+  vagrantVersion: '2.4.1',
+  virshVersion: '9.0.0',
+  kvm: true,
+  vagrantPlugins: ['vagrant-libvirt'],
+  hyperV: false,
 };
-const input: PreflightInput = {
-	provider: "libvirt",
-	cpus: 4,
-	memoryMiB: 8192,
-	boxSize: 2 * GiB,
-	boxArchitecture: "amd64",
-	resources: platformResources(BOX_PLATFORM_OPTIONS),
-};
+const input: PreflightInput = { provider: 'libvirt', cpus: 4, memoryMiB: 8192, boxSize: 2 * GiB, boxArchitecture: 'amd64', resources: platformResources(BOX_PLATFORM_OPTIONS) };
 const failures = (h: Partial<HostView>, i: Partial<PreflightInput> = {}) =>
-	preflight({ ...host, ...h }, { ...input, ...i })
-		.filter((c) => !c.ok)
-		.map((c) => c.code);
-test("preflight: a ready machine passes; each shortfall has its own code", () => {
-	assert.equal(failures({}), []);
-	assert.equal(failures({ cpus: 4 }), ["RSRC_INSUFFICIENT_CORES"]);
-	assert.equal(failures({ memoryBytes: 8 * GiB }), [
-		"RSRC_INSUFFICIENT_MEMORY",
-	]);
-	assert.equal(
-		failures({ freeBytes: 4 * GiB }),
-		["RSRC_INSUFFICIENT_STORAGE"],
-		"2.5 × 2 GiB is needed",
-	);
-	assert.equal(failures({ arch: "ia32" }), ["HOST_UNSUPPORTED_ARCH"]);
-	assert.equal(
-		failures({ arch: "arm64" }),
-		["BOX_ARCH_MISMATCH"],
-		"an amd64 box is refused on arm64 before downloading",
-	);
-	assert.equal(failures({ platform: "aix" as NodeJS.Platform }), [
-		"HOST_UNSUPPORTED_OS",
-		"PROVIDER_LIBVIRT_NOT_USABLE",
-	]);
-	assert.equal(failures({ kvm: false }), ["PROVIDER_LIBVIRT_NOT_USABLE"]);
-	assert.equal(failures({ vagrantPlugins: [] }), [
-		"PROVIDER_LIBVIRT_NOT_USABLE",
-	]);
-	assert.equal(failures({}, { cpus: 1 }), ["RSRC_INSUFFICIENT_VM_CPUS"]);
-	assert.equal(failures({}, { memoryMiB: 2048 }), [
-		"RSRC_INSUFFICIENT_VM_MEMORY",
-	]);
-	assert.equal(
-		failures(
-			{ platform: "win32", hyperV: true, vboxmanageVersion: "7.0.14" },
-			{ provider: "virtualbox" },
-		),
-		["HOST_HYPERV_CONFLICT"],
-	);
-	assert.equal(failures({}, { provider: "virtualbox" }), [
-		"PROVIDER_VIRTUALBOX_NOT_FOUND",
-	]);
-	assert.is(defaultProvider(host), "libvirt");
-	assert.is(
-		defaultProvider({ ...host, vboxmanageVersion: "7.0.14" }),
-		"virtualbox",
-	);
+  preflight({ ...host, ...h }, { ...input, ...i })
+    .filter((c) => !c.ok)
+    .map((c) => c.code);
+test('preflight: a ready machine passes; each shortfall has its own code', () => {
+  assert.equal(failures({}), []);
+  assert.equal(failures({ cpus: 4 }), ['RSRC_INSUFFICIENT_CORES']);
+  assert.equal(failures({ memoryBytes: 8 * GiB }), ['RSRC_INSUFFICIENT_MEMORY']);
+  assert.equal(failures({ freeBytes: 4 * GiB }), ['RSRC_INSUFFICIENT_STORAGE'], '2.5 × 2 GiB is needed');
+  assert.equal(failures({ arch: 'ia32' }), ['HOST_UNSUPPORTED_ARCH']);
+  assert.equal(failures({ arch: 'arm64' }), ['BOX_ARCH_MISMATCH'], 'an amd64 box is refused on arm64 before downloading');
+  assert.equal(failures({ platform: 'aix' as NodeJS.Platform }), ['HOST_UNSUPPORTED_OS', 'PROVIDER_LIBVIRT_NOT_USABLE']);
+  assert.equal(failures({ kvm: false }), ['PROVIDER_LIBVIRT_NOT_USABLE']);
+  assert.equal(failures({ vagrantPlugins: [] }), ['PROVIDER_LIBVIRT_NOT_USABLE']);
+  assert.equal(failures({}, { cpus: 1 }), ['RSRC_INSUFFICIENT_VM_CPUS']);
+  assert.equal(failures({}, { memoryMiB: 2048 }), ['RSRC_INSUFFICIENT_VM_MEMORY']);
+  assert.equal(failures({ platform: 'win32', hyperV: true, vboxmanageVersion: '7.0.14' }, { provider: 'virtualbox' }), ['HOST_HYPERV_CONFLICT']);
+  assert.equal(failures({}, { provider: 'virtualbox' }), ['PROVIDER_VIRTUALBOX_NOT_FOUND']);
+  assert.is(defaultProvider(host), 'libvirt');
+  assert.is(defaultProvider({ ...host, vboxmanageVersion: '7.0.14' }), 'virtualbox');
 });
 
-test("doctor: the report lists tools, versions and every check with its code", () => {
-	const report = doctorReport(
-		{ ...host, cpus: 2 },
-		preflight({ ...host, cpus: 2 }, input),
-		{ provider: "libvirt", node: "v20.0.0" },
-	);
-	assert.match(report, /vagrant: 2\.4\.1 \(plugins: vagrant-libvirt\)/);
-	assert.match(
-		report,
-		/FAIL host cpus: .* \[RSRC_INSUFFICIENT_CORES\] pass a smaller --cpus/,
-	);
-	assert.match(report, /platform: .*istio 1\.24\.3/);
+test('doctor: the report lists tools, versions and every check with its code', () => {
+  const report = doctorReport({ ...host, cpus: 2 }, preflight({ ...host, cpus: 2 }, input), { provider: 'libvirt', node: 'v20.0.0' });
+  assert.match(report, /vagrant: 2\.4\.1 \(plugins: vagrant-libvirt\)/);
+  assert.match(report, /FAIL host cpus: .* \[RSRC_INSUFFICIENT_CORES\] pass a smaller --cpus/);
+  assert.match(report, /platform: .*istio 1\.24\.3/);
 });
 
 test.run();

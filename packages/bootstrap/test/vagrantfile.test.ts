@@ -1,216 +1,114 @@
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { test } from "uvu";
-import * as assert from "uvu/assert";
-import { runBinAsync } from "../../../tools/testing/cli.ts";
-import { runVagrant, vagrantReady } from "../../../tools/testing/vagrant.ts";
-import {
-	renderVagrantfile,
-	rubyString,
-	VagrantfileValueError,
-} from "../src/vagrantfile.ts";
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { runBinAsync } from '../../../tools/testing/cli.ts';
+import { runVagrant, vagrantReady } from '../../../tools/testing/vagrant.ts';
+import { renderVagrantfile, rubyString, VagrantfileValueError } from '../src/vagrantfile.ts';
 
-const packageDir = fileURLToPath(new URL("..", import.meta.url));
-const root = mkdtempSync(join(tmpdir(), "airy-vagrantfile-"));
-const pwned = join(root, "pwned");
+const packageDir = fileURLToPath(new URL('..', import.meta.url));
+const root = mkdtempSync(join(tmpdir(), 'airy-vagrantfile-'));
+const pwned = join(root, 'pwned');
 const { ready, reason } = vagrantReady();
-const rubyReady = spawnSync("ruby", ["--version"]).status === 0;
-if (!ready)
-	console.log(
-		`skip: ${reason}; the vagrant validate checks of hostile values are skipped`,
-	);
-if (!rubyReady)
-	console.log(
-		"skip: ruby is not installed; the Ruby literal round trip is skipped",
-	);
+const rubyReady = spawnSync('ruby', ['--version']).status === 0;
+if (!ready) console.log(`skip: ${reason}; the vagrant validate checks of hostile values are skipped`);
+if (!rubyReady) console.log('skip: ruby is not installed; the Ruby literal round trip is skipped');
 
 // Every way a string could end a Ruby literal early or interpolate.
 const hostile = [
-	`airy/#{system('touch ${pwned}')}`,
-	`x"; system("touch ${pwned}"); "`,
-	`x'; system('touch ${pwned}'); '`,
-	`\\'; system('touch ${pwned}'); #`,
-	`back\\slash\\`,
-	`#{%x(touch ${pwned})}`,
-	"line\nbreak",
-	"",
+  `airy/#{system('touch ${pwned}')}`,
+  `x"; system("touch ${pwned}"); "`,
+  `x'; system('touch ${pwned}'); '`,
+  `\\'; system('touch ${pwned}'); #`,
+  `back\\slash\\`,
+  `#{%x(touch ${pwned})}`,
+  'line\nbreak',
+  '',
 ];
 
-(rubyReady ? test : test.skip)(
-	"a Ruby literal reads back as exactly the string, and runs nothing",
-	() => {
-		for (const value of hostile) {
-			const file = join(root, "literal.rb");
-			writeFileSync(file, rubyString(value));
-			const read = spawnSync(
-				"ruby",
-				["-e", "print(eval(File.read(ARGV[0])))", file],
-				{ encoding: "utf8" },
-			);
-			assert.is(read.status, 0, read.stderr);
-			assert.is(read.stdout, value);
-			assert.not.ok(existsSync(pwned), `${JSON.stringify(value)} ran code`);
-		}
-	},
-);
-
-test("a box name or version that is not what it must be never reaches a Vagrantfile", () => {
-	const base = {
-		boxName: "airy/core",
-		boxVersion: "1.0.0",
-		provider: "libvirt",
-		cpus: 2,
-		memoryMiB: 2048,
-	} as const;
-	const bad = [
-		{ ...base, boxName: `airy/#{system('touch ${pwned}')}` },
-		{ ...base, boxName: "airy core" },
-		{ ...base, boxName: "airy" },
-		{ ...base, boxVersion: '1.0.0"; system("id"); "' },
-		{ ...base, ip: '10.0.0.1"; system("id")' },
-		{ ...base, cpus: Number.NaN },
-		{ ...base, ports: { http: 70000, https: 8443 } },
-	];
-	for (const options of bad)
-		assert.throws(
-			() => renderVagrantfile(options),
-			(e: unknown) => e instanceof VagrantfileValueError,
-		);
-	assert.match(renderVagrantfile(base), /config\.vm\.box = 'airy\/core'/);
+(rubyReady ? test : test.skip)('a Ruby literal reads back as exactly the string, and runs nothing', () => {
+  for (const value of hostile) {
+    const file = join(root, 'literal.rb');
+    writeFileSync(file, rubyString(value));
+    const read = spawnSync('ruby', ['-e', 'print(eval(File.read(ARGV[0])))', file], { encoding: 'utf8' });
+    assert.is(read.status, 0, read.stderr);
+    assert.is(read.stdout, value);
+    assert.not.ok(existsSync(pwned), `${JSON.stringify(value)} ran code`);
+  }
 });
 
-test("every halt first stops the platform tier by tier in the VM, and a failure there does not block the halt", () => {
-	const text = renderVagrantfile({
-		boxName: "airy/core",
-		boxVersion: "1.0.0",
-		provider: "libvirt",
-		cpus: 2,
-		memoryMiB: 2048,
-	});
-	const trigger =
-		/ {2}config\.trigger\.before :halt do \|t\|\n([\s\S]*?)\n {2}end\n/.exec(
-			text,
-		)?.[1] ?? "";
-	assert.match(
-		trigger,
-		"t.run_remote = { inline: 'sudo /usr/local/bin/airy-lifecycle stop' }",
-	);
-	assert.match(trigger, "t.on_error = :continue");
-	// The ports forwarded are the port chain's: host 8080/8443 to the VM's 80/443.
-	assert.match(
-		text,
-		'forwarded_port", guest: 80, host: 8080, host_ip: "127.0.0.1"',
-	);
-	assert.match(
-		text,
-		'forwarded_port", guest: 443, host: 8443, host_ip: "127.0.0.1"',
-	);
+test('a box name or version that is not what it must be never reaches a Vagrantfile', () => {
+  const base = { boxName: 'airy/core', boxVersion: '1.0.0', provider: 'libvirt', cpus: 2, memoryMiB: 2048 } as const;
+  const bad = [
+    { ...base, boxName: `airy/#{system('touch ${pwned}')}` },
+    { ...base, boxName: 'airy core' },
+    { ...base, boxName: 'airy' },
+    { ...base, boxVersion: '1.0.0"; system("id"); "' },
+    { ...base, ip: '10.0.0.1"; system("id")' },
+    { ...base, cpus: Number.NaN },
+    { ...base, ports: { http: 70000, https: 8443 } },
+  ];
+  for (const options of bad) assert.throws(() => renderVagrantfile(options), (e: unknown) => e instanceof VagrantfileValueError);
+  assert.match(renderVagrantfile(base), /config\.vm\.box = 'airy\/core'/);
 });
 
-(ready ? test : test.skip)(
-	"vagrant validate reads a hostile string written as a literal as plain text, and runs nothing",
-	async () => {
-		const dir = mkdtempSync(join(root, "literal-"));
-		const good = renderVagrantfile({
-			boxName: "airy/core",
-			boxVersion: "1.0.0",
-			provider: "libvirt",
-			cpus: 2,
-			memoryMiB: 2048,
-		});
-		// The checks refuse such a name; this puts it in by hand to prove the literal itself is inert.
-		writeFileSync(
-			join(dir, "Vagrantfile"),
-			good.replace(
-				"config.vm.box = 'airy/core'",
-				`config.vm.box = ${rubyString(hostile[0] ?? "")}`,
-			),
-		);
-		const run = await runVagrant(join(root, "home"), ["validate"], dir);
-		assert.is(run.status, 0, run.output);
-		assert.not.ok(
-			existsSync(pwned),
-			"vagrant validate ran code from the box name",
-		);
-	},
-);
+test('every halt first stops the platform tier by tier in the VM, and a failure there does not block the halt', () => {
+  const text = renderVagrantfile({ boxName: 'airy/core', boxVersion: '1.0.0', provider: 'libvirt', cpus: 2, memoryMiB: 2048 });
+  const trigger = / {2}config\.trigger\.before :halt do \|t\|\n([\s\S]*?)\n {2}end\n/.exec(text)?.[1] ?? '';
+  assert.match(trigger, "t.run_remote = { inline: 'sudo /usr/local/bin/airy-lifecycle stop' }");
+  assert.match(trigger, 't.on_error = :continue');
+  // The ports forwarded are the port chain's: host 8080/8443 to the VM's 80/443.
+  assert.match(text, 'forwarded_port", guest: 80, host: 8080, host_ip: "127.0.0.1"');
+  assert.match(text, 'forwarded_port", guest: 443, host: 8443, host_ip: "127.0.0.1"');
+});
 
-(ready ? test : test.skip)(
-	"a catalog whose box name holds Ruby code is refused before anything is written or run",
-	async () => {
-		const catalog = join(root, "metadata.json");
-		const name = `airy/#{system('touch ${pwned}')}`;
-		const provider = {
-			name: "libvirt",
-			url: `file://${root}/box.box`,
-			checksum_type: "sha256",
-			checksum: "a".repeat(64),
-			architecture: "amd64",
-		};
-		writeFileSync(
-			catalog,
-			JSON.stringify({
-				name,
-				versions: [{ version: "1.0.0", providers: [provider] }],
-			}),
-		);
-		const instance = join(root, "instance");
-		const env = { VAGRANT_HOME: join(root, "home") };
-		const cache = join(root, "cache");
-		for (const args of [
-			["--force", "--yes", "--wait", "0", "--dir", instance, "--cache", cache],
-			["download", "--out", join(root, "box.box")],
-		]) {
-			const run = await runBinAsync(
-				packageDir,
-				[...args, "--catalog", `file://${catalog}`],
-				{ env },
-			);
-			assert.is(run.status, 2, run.stderr);
-			assert.match(
-				run.stderr,
-				/the box catalog is malformed: .*metadata\.json: name: must be a box name org\/name/,
-			);
-			assert.is(run.stderr.trim().split("\n").length, 1, run.stderr);
-		}
-		assert.not.ok(existsSync(join(instance, "Vagrantfile")));
-		assert.not.ok(existsSync(pwned));
-	},
-);
+(ready ? test : test.skip)('vagrant validate reads a hostile string written as a literal as plain text, and runs nothing', async () => {
+  const dir = mkdtempSync(join(root, 'literal-'));
+  const good = renderVagrantfile({ boxName: 'airy/core', boxVersion: '1.0.0', provider: 'libvirt', cpus: 2, memoryMiB: 2048 });
+  // The checks refuse such a name; this puts it in by hand to prove the literal itself is inert.
+  writeFileSync(join(dir, 'Vagrantfile'), good.replace("config.vm.box = 'airy/core'", `config.vm.box = ${rubyString(hostile[0] ?? '')}`));
+  const run = await runVagrant(join(root, 'home'), ['validate'], dir);
+  assert.is(run.status, 0, run.output);
+  assert.not.ok(existsSync(pwned), 'vagrant validate ran code from the box name');
+});
 
-test("the Vagrantfile sets box, version, size, provider, network and ports", () => {
-	const text = renderVagrantfile({
-		boxName: "airy/core",
-		boxVersion: "1.2.0",
-		provider: "libvirt",
-		cpus: 6,
-		memoryMiB: 10240,
-		libvirtDriver: "qemu",
-	});
-	for (const line of [
-		"config.vm.box = 'airy/core'",
-		"config.vm.box_version = '1.2.0'",
-		`config.vm.network "private_network", ip: '192.168.56.10'`,
-		'config.vm.network "forwarded_port", guest: 80, host: 8080, host_ip: "127.0.0.1"',
-		"lv.driver = 'qemu'",
-		"lv.cpus = 6",
-		"lv.memory = 10240",
-	]) {
-		assert.ok(text.includes(line), line);
-	}
-	const vbox = renderVagrantfile({
-		boxName: "airy/core",
-		boxVersion: "1.2.0",
-		provider: "virtualbox",
-		cpus: 4,
-		memoryMiB: 8192,
-		privateNetwork: false,
-	});
-	assert.ok(vbox.includes("vb.memory = 8192"));
-	assert.not.ok(vbox.includes("private_network"));
+(ready ? test : test.skip)('a catalog whose box name holds Ruby code is refused before anything is written or run', async () => {
+  const catalog = join(root, 'metadata.json');
+  const name = `airy/#{system('touch ${pwned}')}`;
+  const provider = { name: 'libvirt', url: `file://${root}/box.box`, checksum_type: 'sha256', checksum: 'a'.repeat(64), architecture: 'amd64' };
+  writeFileSync(catalog, JSON.stringify({ name, versions: [{ version: '1.0.0', providers: [provider] }] }));
+  const instance = join(root, 'instance');
+  const env = { VAGRANT_HOME: join(root, 'home') };
+  const cache = join(root, 'cache');
+  for (const args of [['--force', '--yes', '--wait', '0', '--dir', instance, '--cache', cache], ['download', '--out', join(root, 'box.box')]]) {
+    const run = await runBinAsync(packageDir, [...args, '--catalog', `file://${catalog}`], { env });
+    assert.is(run.status, 2, run.stderr);
+    assert.match(run.stderr, /the box catalog is malformed: .*metadata\.json: name: must be a box name org\/name/);
+    assert.is(run.stderr.trim().split('\n').length, 1, run.stderr);
+  }
+  assert.not.ok(existsSync(join(instance, 'Vagrantfile')));
+  assert.not.ok(existsSync(pwned));
+});
+
+test('the Vagrantfile sets box, version, size, provider, network and ports', () => {
+  const text = renderVagrantfile({ boxName: 'airy/core', boxVersion: '1.2.0', provider: 'libvirt', cpus: 6, memoryMiB: 10240, libvirtDriver: 'qemu' });
+  for (const line of [
+    "config.vm.box = 'airy/core'",
+    "config.vm.box_version = '1.2.0'",
+    `config.vm.network "private_network", ip: '192.168.56.10'`,
+    'config.vm.network "forwarded_port", guest: 80, host: 8080, host_ip: "127.0.0.1"',
+    "lv.driver = 'qemu'",
+    'lv.cpus = 6',
+    'lv.memory = 10240',
+  ]) {
+    assert.ok(text.includes(line), line);
+  }
+  const vbox = renderVagrantfile({ boxName: 'airy/core', boxVersion: '1.2.0', provider: 'virtualbox', cpus: 4, memoryMiB: 8192, privateNetwork: false });
+  assert.ok(vbox.includes('vb.memory = 8192'));
+  assert.not.ok(vbox.includes('private_network'));
 });
 
 test.after(() => rmSync(root, { recursive: true, force: true }));

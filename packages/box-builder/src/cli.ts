@@ -1,447 +1,253 @@
 #!/usr/bin/env node
-import { readFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import {
-	ARCHITECTURES,
-	type Architecture,
-	boxFileName,
-	CATALOG_FILE,
-	CatalogError,
-	CatalogFetchError,
-	ImmutableVersionError,
-	isChannel,
-	isVersion,
-	PROVIDERS,
-	type Provider,
-	parseCatalog,
-	parseContentManifest,
-	readCatalog,
-} from "@airy/box-catalog";
-import {
-	CliError,
-	createProgram,
-	ExitCode,
-	formatBytes,
-	guarded,
-	onStopSignal,
-	packageVersion,
-	positive,
-	runCli,
-	startProgress,
-	usageError,
-} from "@airy/cli-kit";
-import { boxFacts } from "@airy/manifests";
-import { Option } from "commander";
-import { type BuildOptions, buildBox } from "./build.js";
-import { hashFile } from "./hash.js";
-import { moveChannel, publishBox, VerificationError } from "./publish.js";
-import { type S3Settings, StoreDeadlineError } from "./s3-store.js";
-import { StoreLinkError } from "./file-store.js";
-import { openReader, openStore } from "./sources.js";
+  ARCHITECTURES,
+  type Architecture,
+  boxFileName,
+  CATALOG_FILE,
+  CatalogError,
+  CatalogFetchError,
+  ImmutableVersionError,
+  isChannel,
+  isVersion,
+  PROVIDERS,
+  type Provider,
+  parseCatalog,
+  parseContentManifest,
+  readCatalog,
+} from '@airy/box-catalog';
+import { CliError, createProgram, ExitCode, formatBytes, guarded, onStopSignal, packageVersion, positive, runCli, startProgress, usageError } from '@airy/cli-kit';
+import { boxFacts } from '@airy/manifests';
+import { Option } from 'commander';
+import { type BuildOptions, buildBox } from './build.js';
+import { hashFile } from './hash.js';
+import { moveChannel, publishBox, VerificationError } from './publish.js';
+import { type S3Settings, StoreDeadlineError } from './s3-store.js';
+import { StoreLinkError } from './file-store.js';
+import { openReader, openStore } from './sources.js';
 
 // We pin an SDK release that supports Node 20; its notice about later releases is noise on every run.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const BOX_FACTS = boxFacts();
 
 const program = createProgram({
-	name: "airy-box",
-	description:
-		"Build the Airy Core Vagrant box with Packer and publish it to S3 as a versioned catalog.",
-	version: packageVersion(import.meta.url),
+  name: 'airy-box',
+  description: 'Build the Airy Core Vagrant box with Packer and publish it to S3 as a versioned catalog.',
+  version: packageVersion(import.meta.url),
 });
 
 const semverArg = (value: string) => {
-	if (!isVersion(value))
-		throw usageError(`--version ${value}: not a semantic version (e.g. 1.4.0)`);
-	return value;
+  if (!isVersion(value)) throw usageError(`--version ${value}: not a semantic version (e.g. 1.4.0)`);
+  return value;
 };
 const channelArg = (value: string) => {
-	if (!isChannel(value))
-		throw usageError(
-			`--channel ${value}: use lowercase letters, digits and dashes`,
-		);
-	return value;
+  if (!isChannel(value)) throw usageError(`--channel ${value}: use lowercase letters, digits and dashes`);
+  return value;
 };
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 /** Library and AWS SDK errors as one-line CLI errors. */
 function toCliError(error: unknown): CliError | undefined {
-	if (error instanceof CatalogError)
-		return new CliError(`malformed catalog: ${error.message}`, ExitCode.usage);
-	if (error instanceof CatalogFetchError)
-		return new CliError(
-			`${error.message}: check --from and the network`,
-			ExitCode.failed,
-		);
-	if (
-		error instanceof ImmutableVersionError ||
-		error instanceof VerificationError
-	)
-		return new CliError(error.message, ExitCode.failed);
-	const e = error as Error & { code?: string; name?: string };
-	const code = e.code ?? (e as { cause?: { code?: string } }).cause?.code;
-	if (code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "ETIMEDOUT") {
-		return new CliError(
-			`cannot reach the store (${code}): check --endpoint, AWS_ENDPOINT_URL_S3 and the network`,
-			ExitCode.failed,
-		);
-	}
-	if (e.name === "CredentialsProviderError") {
-		return new CliError(
-			"no AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
-			ExitCode.failed,
-		);
-	}
-	if (
-		e.name === "AccessDenied" ||
-		e.name === "InvalidAccessKeyId" ||
-		e.name === "SignatureDoesNotMatch"
-	) {
-		return new CliError(
-			`the store refused our credentials (${e.name}): check AWS_PROFILE or the keys`,
-			ExitCode.failed,
-		);
-	}
-	if (error instanceof StoreDeadlineError)
-		return new CliError(`${error.message}: check the store and the network, then publish again`, ExitCode.failed);
-	if (error instanceof StoreLinkError) return new CliError(error.message, ExitCode.usage);
-	if (e.name === "AbortError")
-		return new CliError(
-			"interrupted: the upload was aborted, nothing was published",
-			ExitCode.interrupted,
-		);
-	return undefined;
+  if (error instanceof CatalogError) return new CliError(`malformed catalog: ${error.message}`, ExitCode.usage);
+  if (error instanceof CatalogFetchError) return new CliError(`${error.message}: check --from and the network`, ExitCode.failed);
+  if (error instanceof ImmutableVersionError || error instanceof VerificationError) return new CliError(error.message, ExitCode.failed);
+  const e = error as Error & { code?: string; name?: string };
+  const code = e.code ?? (e as { cause?: { code?: string } }).cause?.code;
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT') {
+    return new CliError(`cannot reach the store (${code}): check --endpoint, AWS_ENDPOINT_URL_S3 and the network`, ExitCode.failed);
+  }
+  if (e.name === 'CredentialsProviderError') {
+    return new CliError('no AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY', ExitCode.failed);
+  }
+  if (e.name === 'AccessDenied' || e.name === 'InvalidAccessKeyId' || e.name === 'SignatureDoesNotMatch') {
+    return new CliError(`the store refused our credentials (${e.name}): check AWS_PROFILE or the keys`, ExitCode.failed);
+  }
+  if (error instanceof StoreDeadlineError)
+    return new CliError(`${error.message}: check the store and the network, then publish again`, ExitCode.failed);
+  if (error instanceof StoreLinkError) return new CliError(error.message, ExitCode.usage);
+  if (e.name === 'AbortError') return new CliError('interrupted: the upload was aborted, nothing was published', ExitCode.interrupted);
+  return undefined;
 }
 const guard = <T>(work: () => Promise<T> | T) => guarded(work, toCliError);
 
-function s3Settings(flags: {
-	endpoint?: string;
-	region?: string;
-	publicUrl?: string;
-}): S3Settings {
-	return {
-		endpoint: flags.endpoint,
-		region: flags.region,
-		publicUrl: flags.publicUrl,
-	};
+function s3Settings(flags: { endpoint?: string; region?: string; publicUrl?: string }): S3Settings {
+  return { endpoint: flags.endpoint, region: flags.region, publicUrl: flags.publicUrl };
 }
 
 program
-	.command("build")
-	.description(
-		"build the box with Packer: DIR/airy-core-<version>-<provider>.box and DIR/box.json",
-	)
-	.addOption(
-		new Option("--provider <provider>", "Vagrant provider")
-			.choices(PROVIDERS)
-			.default("libvirt"),
-	)
-	.requiredOption("--version <semver>", "box version", semverArg)
-	.option("--out <dir>", "output folder", "dist")
-	.addOption(
-		new Option(
-			"--architecture <arch>",
-			"the box's architecture (default: this machine's)",
-		).choices(ARCHITECTURES),
-	)
-	.addOption(
-		new Option("--accelerator <accel>", "qemu acceleration (libvirt)")
-			.choices(["auto", "kvm", "tcg"])
-			.default("auto"),
-	)
-	.option(
-		"--base-image <file-or-url>",
-		"base image instead of the Ubuntu cloud image (air-gapped builds)",
-	)
-	.option(
-		"--base-image-checksum <sum>",
-		"sha256:HEX or file:URL (computed for a local --base-image)",
-	)
-	.option(
-		"--skip-downloads",
-		"skip provisioning steps that download (Minikube, Istio, images); recorded in box.json",
-	)
-	.option(
-		"--restrict-network",
-		"cut the build VM off every network (with --skip-downloads)",
-	)
-	.option(
-		"--cpus <n>",
-		"CPUs of the build VM",
-		positive("--cpus"),
-		BOX_FACTS.vm.cpus,
-	)
-	.option(
-		"--memory <mib>",
-		"MiB of memory of the build VM",
-		positive("--memory"),
-		BOX_FACTS.vm.memoryMiB,
-	)
-	.option("--disk-size <size>", "virtual disk size", "40960M")
-	.option(
-		"--ssh-key <file>",
-		"private key to log in with (default: Vagrant's insecure key)",
-	)
-	.option(
-		"--images <dir>",
-		"Packer templates and scripts (default: the ones shipped with this package)",
-	)
-	.option(
-		"--registry-mirror <url>",
-		"a Docker Hub mirror for the build’s image pulls (the box does not keep it)",
-	)
-	.option(
-		"--validate-only",
-		"stop after preflight and packer validate: check the templates and options, build nothing",
-	)
-	.action(async (flags) => {
-		const controller = new AbortController();
-		onStopSignal(() => {
-			log("airy-box: stopping Packer and removing partial output…");
-			controller.abort();
-		});
-		const options: BuildOptions = {
-			provider: flags.provider as Provider,
-			...(flags.architecture
-				? { architecture: flags.architecture as Architecture }
-				: {}),
-			version: flags.version,
-			outDir: flags.out,
-			accelerator: flags.accelerator,
-			baseImage: flags.baseImage,
-			baseImageChecksum: flags.baseImageChecksum,
-			skipDownloads: Boolean(flags.skipDownloads),
-			restrictNetwork: Boolean(flags.restrictNetwork),
-			cpus: flags.cpus,
-			memory: flags.memory,
-			diskSize: flags.diskSize,
-			sshKey: flags.sshKey,
-			imagesDir: flags.images,
-			...(flags.registryMirror !== undefined
-				? { registryMirror: flags.registryMirror }
-				: {}),
-			log,
-		};
-		if (flags.validateOnly) {
-			await guard(() =>
-				buildBox({ ...options, validateOnly: true }, controller.signal),
-			);
-			return;
-		}
-		const result = await guard(() =>
-			buildBox({ ...options, validateOnly: false }, controller.signal),
-		);
-		process.stdout.write(`${result.boxFile}\n`);
-		log(
-			`built ${result.boxFile} (${formatBytes(result.manifest.size ?? 0)}, sha256 ${result.manifest.sha256}) in ${result.seconds}s`,
-		);
-	});
+  .command('build')
+  .description('build the box with Packer: DIR/airy-core-<version>-<provider>.box and DIR/box.json')
+  .addOption(new Option('--provider <provider>', 'Vagrant provider').choices(PROVIDERS).default('libvirt'))
+  .requiredOption('--version <semver>', 'box version', semverArg)
+  .option('--out <dir>', 'output folder', 'dist')
+  .addOption(new Option('--architecture <arch>', "the box's architecture (default: this machine's)").choices(ARCHITECTURES))
+  .addOption(new Option('--accelerator <accel>', 'qemu acceleration (libvirt)').choices(['auto', 'kvm', 'tcg']).default('auto'))
+  .option('--base-image <file-or-url>', 'base image instead of the Ubuntu cloud image (air-gapped builds)')
+  .option('--base-image-checksum <sum>', 'sha256:HEX or file:URL (computed for a local --base-image)')
+  .option('--skip-downloads', 'skip provisioning steps that download (Minikube, Istio, images); recorded in box.json')
+  .option('--restrict-network', 'cut the build VM off every network (with --skip-downloads)')
+  .option('--cpus <n>', 'CPUs of the build VM', positive('--cpus'), BOX_FACTS.vm.cpus)
+  .option('--memory <mib>', 'MiB of memory of the build VM', positive('--memory'), BOX_FACTS.vm.memoryMiB)
+  .option('--disk-size <size>', 'virtual disk size', '40960M')
+  .option('--ssh-key <file>', "private key to log in with (default: Vagrant's insecure key)")
+  .option('--images <dir>', 'Packer templates and scripts (default: the ones shipped with this package)')
+  .option('--registry-mirror <url>', 'a Docker Hub mirror for the build’s image pulls (the box does not keep it)')
+  .option('--validate-only', 'stop after preflight and packer validate: check the templates and options, build nothing')
+  .action(async (flags) => {
+    const controller = new AbortController();
+    onStopSignal(() => {
+      log('airy-box: stopping Packer and removing partial output…');
+      controller.abort();
+    });
+    const options: BuildOptions = {
+      provider: flags.provider as Provider,
+      ...(flags.architecture ? { architecture: flags.architecture as Architecture } : {}),
+      version: flags.version,
+      outDir: flags.out,
+      accelerator: flags.accelerator,
+      baseImage: flags.baseImage,
+      baseImageChecksum: flags.baseImageChecksum,
+      skipDownloads: Boolean(flags.skipDownloads),
+      restrictNetwork: Boolean(flags.restrictNetwork),
+      cpus: flags.cpus,
+      memory: flags.memory,
+      diskSize: flags.diskSize,
+      sshKey: flags.sshKey,
+      imagesDir: flags.images,
+      ...(flags.registryMirror !== undefined ? { registryMirror: flags.registryMirror } : {}),
+      log,
+    };
+    if (flags.validateOnly) {
+      await guard(() => buildBox({ ...options, validateOnly: true }, controller.signal));
+      return;
+    }
+    const result = await guard(() => buildBox({ ...options, validateOnly: false }, controller.signal));
+    process.stdout.write(`${result.boxFile}\n`);
+    log(`built ${result.boxFile} (${formatBytes(result.manifest.size ?? 0)}, sha256 ${result.manifest.sha256}) in ${result.seconds}s`);
+  });
 
 program
-	.command("publish")
-	.description(
-		"upload a built box, verify it, add it to the catalog and move the channel",
-	)
-	.option("--from <dir>", "folder with box.json and the box", "dist")
-	.option(
-		"--to <url>",
-		"s3://bucket/prefix or file:///folder (default: file://<cwd>/catalog)",
-	)
-	.option(
-		"--endpoint <url>",
-		"S3-compatible endpoint (MinIO, R2); also AWS_ENDPOINT_URL_S3",
-	)
-	.option("--region <region>", "AWS region; also AWS_REGION")
-	.option(
-		"--public-url <url>",
-		"base URL downloaders use for the bucket (e.g. a CDN)",
-	)
-	.option(
-		"--channel <name>",
-		"channel to move to this version when newer",
-		channelArg,
-		"latest",
-	)
-	.option(
-		"--part-size <mib>",
-		"multipart part size in MiB",
-		positive("--part-size"),
-		16,
-	)
-	.option(
-		"--concurrency <n>",
-		"parts uploaded at once",
-		positive("--concurrency"),
-		4,
-	)
-	.action(async (flags) => {
-		// Ctrl-C and SIGTERM end every store call at once (each also has a deadline), and abort the upload's parts.
-		const controller = new AbortController();
-		let stoppedBy: "SIGINT" | "SIGTERM" | undefined;
-		onStopSignal((signal) => {
-			stoppedBy = signal;
-			log(`airy-box: ${signal}, stopping the publish…`);
-			controller.abort();
-		});
-		// The destination first: a bad --to fails at once, before a multi-gigabyte box is hashed.
-		const store = openStore(
-			flags.to ?? pathToFileURL(resolve("catalog")).href,
-			s3Settings(flags),
-			{ signal: controller.signal },
-		);
-		const from = resolve(flags.from);
-		const manifestText = await readFile(join(from, "box.json"), "utf8").catch(
-			() => {
-				throw usageError(
-					`cannot read ${join(from, "box.json")}: build first, or pass --from DIR`,
-				);
-			},
-		);
-		const manifest = await guard(async () =>
-			parseContentManifest(manifestText, join(from, "box.json")),
-		);
-		const boxFile = join(
-			from,
-			boxFileName(manifest.version, manifest.provider),
-		);
-		const actual = await hashFile(boxFile).catch(() => {
-			throw usageError(
-				`cannot read the box ${boxFile}: build first, or pass --from DIR`,
-			);
-		});
-		if (actual.sha256 !== manifest.sha256 || actual.size !== manifest.size) {
-			throw usageError(
-				`${boxFile} does not match box.json (sha256 ${actual.sha256}): the box is corrupt or was changed, rebuild it`,
-			);
-		}
-		const progress = startProgress({ label: "upload", total: actual.size });
-		const result = await guard(() =>
-			publishBox(store, {
-				boxFile,
-				manifest,
-				channel: flags.channel,
-				partSize: flags.partSize * 2 ** 20,
-				concurrency: flags.concurrency,
-				onProgress: (sent) => progress.update(sent),
-				signal: controller.signal,
-				log,
-			}),
-		)
-			.catch((error: unknown) => {
-				if (!stoppedBy) throw error;
-				throw new CliError(
-					`${stoppedBy === "SIGTERM" ? "terminated" : "interrupted"}: the publish stopped, no upload parts are left behind; run it again to finish`,
-					stoppedBy === "SIGTERM" ? ExitCode.terminated : ExitCode.interrupted,
-				);
-			})
-			.finally(() => progress.stop());
-		process.stdout.write(`${result.catalogUrl}\n`);
-		log(
-			`published ${manifest.version} (${manifest.provider}) to ${store.location}; channel ${result.channel.name} → ${result.channel.version}` +
-				`${result.uploaded ? "" : " (the box was already there)"}\nadd it with: vagrant box add ${result.catalogUrl}`,
-		);
-	});
+  .command('publish')
+  .description('upload a built box, verify it, add it to the catalog and move the channel')
+  .option('--from <dir>', 'folder with box.json and the box', 'dist')
+  .option('--to <url>', 's3://bucket/prefix or file:///folder (default: file://<cwd>/catalog)')
+  .option('--endpoint <url>', 'S3-compatible endpoint (MinIO, R2); also AWS_ENDPOINT_URL_S3')
+  .option('--region <region>', 'AWS region; also AWS_REGION')
+  .option('--public-url <url>', 'base URL downloaders use for the bucket (e.g. a CDN)')
+  .option('--channel <name>', 'channel to move to this version when newer', channelArg, 'latest')
+  .option('--part-size <mib>', 'multipart part size in MiB', positive('--part-size'), 16)
+  .option('--concurrency <n>', 'parts uploaded at once', positive('--concurrency'), 4)
+  .action(async (flags) => {
+    // Ctrl-C and SIGTERM end every store call at once (each also has a deadline), and abort the upload's parts.
+    const controller = new AbortController();
+    let stoppedBy: 'SIGINT' | 'SIGTERM' | undefined;
+    onStopSignal((signal) => {
+      stoppedBy = signal;
+      log(`airy-box: ${signal}, stopping the publish…`);
+      controller.abort();
+    });
+    // The destination first: a bad --to fails at once, before a multi-gigabyte box is hashed.
+    const store = openStore(flags.to ?? pathToFileURL(resolve('catalog')).href, s3Settings(flags), { signal: controller.signal });
+    const from = resolve(flags.from);
+    const manifestText = await readFile(join(from, 'box.json'), 'utf8').catch(() => {
+      throw usageError(`cannot read ${join(from, 'box.json')}: build first, or pass --from DIR`);
+    });
+    const manifest = await guard(async () => parseContentManifest(manifestText, join(from, 'box.json')));
+    const boxFile = join(from, boxFileName(manifest.version, manifest.provider));
+    const actual = await hashFile(boxFile).catch(() => {
+      throw usageError(`cannot read the box ${boxFile}: build first, or pass --from DIR`);
+    });
+    if (actual.sha256 !== manifest.sha256 || actual.size !== manifest.size) {
+      throw usageError(`${boxFile} does not match box.json (sha256 ${actual.sha256}): the box is corrupt or was changed, rebuild it`);
+    }
+    const progress = startProgress({ label: 'upload', total: actual.size });
+    const result = await guard(() =>
+      publishBox(store, {
+        boxFile,
+        manifest,
+        channel: flags.channel,
+        partSize: flags.partSize * 2 ** 20,
+        concurrency: flags.concurrency,
+        onProgress: (sent) => progress.update(sent),
+        signal: controller.signal,
+        log,
+      }),
+    )
+      .catch((error: unknown) => {
+        if (!stoppedBy) throw error;
+        throw new CliError(
+          `${stoppedBy === 'SIGTERM' ? 'terminated' : 'interrupted'}: the publish stopped, no upload parts are left behind; run it again to finish`,
+          stoppedBy === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted,
+        );
+      })
+      .finally(() => progress.stop());
+    process.stdout.write(`${result.catalogUrl}\n`);
+    log(
+      `published ${manifest.version} (${manifest.provider}) to ${store.location}; channel ${result.channel.name} → ${result.channel.version}` +
+        `${result.uploaded ? '' : ' (the box was already there)'}\nadd it with: vagrant box add ${result.catalogUrl}`,
+    );
+  });
 
-const catalog = program
-	.command("catalog")
-	.description("read and manage a published catalog");
+const catalog = program.command('catalog').description('read and manage a published catalog');
 const from = (cmd: ReturnType<typeof catalog.command>) =>
-	cmd
-		.option(
-			"--from <url>",
-			"s3://bucket/prefix, file:///folder or http(s)://…/metadata.json",
-			pathToFileURL(resolve("catalog")).href,
-		)
-		.option("--endpoint <url>", "S3-compatible endpoint")
-		.option("--region <region>", "AWS region");
+  cmd
+    .option('--from <url>', 's3://bucket/prefix, file:///folder or http(s)://…/metadata.json', pathToFileURL(resolve('catalog')).href)
+    .option('--endpoint <url>', 'S3-compatible endpoint')
+    .option('--region <region>', 'AWS region');
 
-async function loadCatalog(flags: {
-	from: string;
-	endpoint?: string;
-	region?: string;
-}) {
-	const reader = openReader(flags.from, s3Settings(flags));
-	const url = `${reader.location}/${CATALOG_FILE}`;
-	const loaded = await guard(() =>
-		readCatalog(async (key) => (await reader.get(key))?.body, url),
-	);
-	if (!loaded)
-		throw usageError(`no catalog at ${url}: publish first, or check --from`);
-	return { catalog: loaded.catalog, latest: loaded.latest?.version };
+async function loadCatalog(flags: { from: string; endpoint?: string; region?: string }) {
+  const reader = openReader(flags.from, s3Settings(flags));
+  const url = `${reader.location}/${CATALOG_FILE}`;
+  const loaded = await guard(() => readCatalog(async (key) => (await reader.get(key))?.body, url));
+  if (!loaded) throw usageError(`no catalog at ${url}: publish first, or check --from`);
+  return { catalog: loaded.catalog, latest: loaded.latest?.version };
 }
 
-from(
-	catalog
-		.command("list")
-		.description("versions, providers, sizes and checksums, newest first"),
-)
-	.option("--json", "print JSON")
-	.action(async (flags) => {
-		const { catalog: c, latest } = await loadCatalog(flags);
-		const rows = c.versions.flatMap((v) =>
-			v.providers.map((p) => ({
-				version: v.version,
-				provider: p.name,
-				architecture: p.architecture,
-				size: p.size,
-				sha256: p.checksum,
-				latest: v.version === latest,
-			})),
-		);
-		if (flags.json) {
-			process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-			return;
-		}
-		process.stdout.write(`${c.name}: ${c.versions.length} version(s)\n`);
-		for (const r of rows) {
-			process.stdout.write(
-				`${r.version}${r.latest ? " (latest)" : ""}\t${r.provider}/${r.architecture}\t${r.size === undefined ? "?" : formatBytes(r.size)}\tsha256:${r.sha256}\n`,
-			);
-		}
-	});
+from(catalog.command('list').description('versions, providers, sizes and checksums, newest first'))
+  .option('--json', 'print JSON')
+  .action(async (flags) => {
+    const { catalog: c, latest } = await loadCatalog(flags);
+    const rows = c.versions.flatMap((v) =>
+      v.providers.map((p) => ({ version: v.version, provider: p.name, architecture: p.architecture, size: p.size, sha256: p.checksum, latest: v.version === latest })),
+    );
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+      return;
+    }
+    process.stdout.write(`${c.name}: ${c.versions.length} version(s)\n`);
+    for (const r of rows) {
+      process.stdout.write(`${r.version}${r.latest ? ' (latest)' : ''}\t${r.provider}/${r.architecture}\t${r.size === undefined ? '?' : formatBytes(r.size)}\tsha256:${r.sha256}\n`);
+    }
+  });
 
-from(
-	catalog
-		.command("show")
-		.description("print the catalog (or one version) as JSON"),
-)
-	.argument("[version]", "one version only")
-	.action(async (version: string | undefined, flags) => {
-		const { catalog: c } = await loadCatalog(flags);
-		const out = version ? c.versions.find((v) => v.version === version) : c;
-		if (!out) throw usageError(`the catalog has no version ${version}`);
-		process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
-	});
+from(catalog.command('show').description('print the catalog (or one version) as JSON'))
+  .argument('[version]', 'one version only')
+  .action(async (version: string | undefined, flags) => {
+    const { catalog: c } = await loadCatalog(flags);
+    const out = version ? c.versions.find((v) => v.version === version) : c;
+    if (!out) throw usageError(`the catalog has no version ${version}`);
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  });
 
 catalog
-	.command("promote")
-	.description(
-		"point a channel at a published version (a rollback moves latest back)",
-	)
-	.requiredOption("--version <semver>", "the version", semverArg)
-	.option("--channel <name>", "channel", channelArg, "latest")
-	.option(
-		"--to <url>",
-		"s3://bucket/prefix or file:///folder",
-		pathToFileURL(resolve("catalog")).href,
-	)
-	.option("--endpoint <url>", "S3-compatible endpoint")
-	.option("--region <region>", "AWS region")
-	.action(async (flags) => {
-		const store = openStore(flags.to, s3Settings(flags));
-		const text = await guard(() => store.get(CATALOG_FILE));
-		if (!text) throw usageError(`no catalog at ${store.location}`);
-		const c = await guard(async () =>
-			parseCatalog(text.body, store.url(CATALOG_FILE)),
-		);
-		if (!c.versions.some((v) => v.version === flags.version))
-			throw usageError(`the catalog has no version ${flags.version}`);
-		await guard(() =>
-			moveChannel(store, flags.channel, flags.version, { force: true }),
-		);
-		log(`channel ${flags.channel} → ${flags.version}`);
-	});
+  .command('promote')
+  .description('point a channel at a published version (a rollback moves latest back)')
+  .requiredOption('--version <semver>', 'the version', semverArg)
+  .option('--channel <name>', 'channel', channelArg, 'latest')
+  .option('--to <url>', 's3://bucket/prefix or file:///folder', pathToFileURL(resolve('catalog')).href)
+  .option('--endpoint <url>', 'S3-compatible endpoint')
+  .option('--region <region>', 'AWS region')
+  .action(async (flags) => {
+    const store = openStore(flags.to, s3Settings(flags));
+    const text = await guard(() => store.get(CATALOG_FILE));
+    if (!text) throw usageError(`no catalog at ${store.location}`);
+    const c = await guard(async () => parseCatalog(text.body, store.url(CATALOG_FILE)));
+    if (!c.versions.some((v) => v.version === flags.version)) throw usageError(`the catalog has no version ${flags.version}`);
+    await guard(() => moveChannel(store, flags.channel, flags.version, { force: true }));
+    log(`channel ${flags.channel} → ${flags.version}`);
+  });
 
 await runCli(program);

@@ -11,36 +11,19 @@
  * ```
  * @packageDocumentation
  */
+export { type BuildOptions, type BuildResult, buildBox, isRegistryMirror } from './build.js';
+export { hashFile } from './hash.js';
+export { IMAGES_DIR } from './packer.js';
+export { type Check, type HostFacts, MIN_PACKER, preflight } from './preflight.js';
 export {
-	type BuildOptions,
-	type BuildResult,
-	buildBox,
-	isRegistryMirror,
-} from "./build.js";
-export { hashFile } from "./hash.js";
-export { IMAGES_DIR } from "./packer.js";
-export {
-	type Check,
-	type HostFacts,
-	MIN_PACKER,
-	preflight,
-} from "./preflight.js";
-export {
-	moveChannel,
-	type PublishRequest,
-	type PublishResult,
-	publishBox,
-	type ReleaseRecord,
-	reconcileCatalog,
-	VerificationError,
-} from "./publish.js";
-export type { S3Settings } from "./s3-store.js";
-export { type CatalogReader, openReader, openStore } from "./sources.js";
-export {
-	type ObjectStore,
-	PreconditionFailedError,
-	type StoredObject,
-	type UploadOptions,
-	type UploadProgress,
-	type WriteCondition,
-} from "./store.js";
+  moveChannel,
+  type PublishRequest,
+  type PublishResult,
+  publishBox,
+  reconcileCatalog,
+  type ReleaseRecord,
+  VerificationError,
+} from './publish.js';
+export type { S3Settings } from './s3-store.js';
+export { type CatalogReader, openReader, openStore } from './sources.js';
+export { type ObjectStore, PreconditionFailedError, type StoredObject, type UploadOptions, type UploadProgress, type WriteCondition } from './store.js';

@@ -4,113 +4,93 @@
  * failure leaves the catalog as it was.
  */
 import {
-	addRelease,
-	BOX_DESCRIPTION,
-	BOX_NAME,
-	type BoxCatalog,
-	type BoxContentManifest,
-	CATALOG_FILE,
-	CatalogError,
-	type CatalogProvider,
-	channelKey,
-	emptyCatalog,
-	ImmutableVersionError,
-	isNewerVersion,
-	parseCatalog,
-	parseChannel,
-	parseReleaseRecord,
-	RELEASES_PREFIX,
-	releaseKeys,
-	stringifyCatalog,
-	stringifyChannel,
-	stringifyContentManifest,
-} from "@airy/box-catalog";
-import {
-	type ObjectStore,
-	PreconditionFailedError,
-	type UploadProgress,
-} from "./store.js";
+  addRelease,
+  BOX_DESCRIPTION,
+  BOX_NAME,
+  type BoxCatalog,
+  type BoxContentManifest,
+  CATALOG_FILE,
+  CatalogError,
+  type CatalogProvider,
+  channelKey,
+  emptyCatalog,
+  ImmutableVersionError,
+  isNewerVersion,
+  parseCatalog,
+  parseChannel,
+  parseReleaseRecord,
+  RELEASES_PREFIX,
+  releaseKeys,
+  stringifyCatalog,
+  stringifyChannel,
+  stringifyContentManifest,
+} from '@airy/box-catalog';
+import { type ObjectStore, PreconditionFailedError, type UploadProgress } from './store.js';
 
-export type { ReleaseRecord } from "@airy/box-catalog";
-import type { ReleaseRecord } from "@airy/box-catalog";
+export type { ReleaseRecord } from '@airy/box-catalog';
+import type { ReleaseRecord } from '@airy/box-catalog';
 
 /** What to publish and how. */
 export interface PublishRequest {
-	/** The box file, already hashed. */
-	readonly boxFile: string;
-	/** Its content manifest; `sha256` and `size` must be set. */
-	readonly manifest: BoxContentManifest;
-	/** The channel to move to this version, if it is newer than the channel's current one. @default "latest" */
-	readonly channel?: string;
-	readonly partSize: number;
-	readonly concurrency: number;
-	readonly onProgress?: UploadProgress;
-	readonly signal?: AbortSignal;
-	readonly log?: (line: string) => void;
-	/** Tries of each read-modify-write before giving up. @default 20 */
-	readonly attempts?: number;
+  /** The box file, already hashed. */
+  readonly boxFile: string;
+  /** Its content manifest; `sha256` and `size` must be set. */
+  readonly manifest: BoxContentManifest;
+  /** The channel to move to this version, if it is newer than the channel's current one. @default "latest" */
+  readonly channel?: string;
+  readonly partSize: number;
+  readonly concurrency: number;
+  readonly onProgress?: UploadProgress;
+  readonly signal?: AbortSignal;
+  readonly log?: (line: string) => void;
+  /** Tries of each read-modify-write before giving up. @default 20 */
+  readonly attempts?: number;
 }
 
 /** What publishing did. */
 export interface PublishResult {
-	readonly catalogUrl: string;
-	readonly boxUrl: string;
-	/** `false` when this exact box was already published (nothing uploaded). */
-	readonly uploaded: boolean;
-	/** The channel and the version it points at now. */
-	readonly channel: {
-		readonly name: string;
-		readonly version: string;
-		readonly moved: boolean;
-	};
+  readonly catalogUrl: string;
+  readonly boxUrl: string;
+  /** `false` when this exact box was already published (nothing uploaded). */
+  readonly uploaded: boolean;
+  /** The channel and the version it points at now. */
+  readonly channel: { readonly name: string; readonly version: string; readonly moved: boolean };
 }
 
 /** The uploaded object is not what we sent; the catalog was not touched. */
 export class VerificationError extends Error {
-	constructor(message: string) {
-		super(message);
-		this.name = "VerificationError";
-	}
+  constructor(message: string) {
+    super(message);
+    this.name = 'VerificationError';
+  }
 }
 
-const pause = (attempt: number) =>
-	new Promise((r) =>
-		setTimeout(r, Math.min(1000, 20 * 2 ** attempt) * Math.random()),
-	);
+const pause = (attempt: number) => new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt) * Math.random()));
 
 /** A release record read from the store: checked with the catalog's rules before anything uses it. */
 const parseRecord = (text: string, key: string): ReleaseRecord => parseReleaseRecord(text, key);
 
 /** Reads every release record under the store. */
 async function readRecords(store: ObjectStore): Promise<ReleaseRecord[]> {
-	const keys = (await store.list(RELEASES_PREFIX)).filter((k) =>
-		k.endsWith(".json"),
-	);
-	const records = await Promise.all(
-		keys.map(async (k) => ({ k, o: await store.get(k) })),
-	);
-	return records.flatMap(({ k, o }) => (o ? [parseRecord(o.body, k)] : []));
+  const keys = (await store.list(RELEASES_PREFIX)).filter((k) => k.endsWith('.json'));
+  const records = await Promise.all(keys.map(async (k) => ({ k, o: await store.get(k) })));
+  return records.flatMap(({ k, o }) => (o ? [parseRecord(o.body, k)] : []));
 }
 
 /**
  * Parses what was read; on a store whose writes are not atomic a reader can catch an object half-written, so a
  * parse failure is retried after a pause (returning undefined) until the last attempt, where it is final.
  */
-async function readingTolerantly<T>(
-	attempt: number,
-	attempts: number,
-	parse: () => T | Promise<T>,
-): Promise<T | undefined> {
-	try {
-		return await parse();
-	} catch (error) {
-		// Only a text that is not JSON yet may be a write in progress; a record that breaks the catalog's rules is final.
-		const halfWritten =
-			error instanceof CatalogError && /not valid JSON/.test(error.message);
-		if (!halfWritten || attempt + 1 >= attempts) throw error;
-		await pause(attempt);
-		return undefined;
-	}
+async function readingTolerantly<T>(attempt: number, attempts: number, parse: () => T | Promise<T>): Promise<T | undefined> {
+  try {
+    return await parse();
+  } catch (error) {
+    // Only a text that is not JSON yet may be a write in progress; a record that breaks the catalog's rules is final.
+    const halfWritten = error instanceof CatalogError && /not valid JSON/.test(error.message);
+    if (!halfWritten || attempt + 1 >= attempts) throw error;
+    await pause(attempt);
+    return undefined;
+  }
 }
 
 /**
@@ -119,41 +99,30 @@ async function readingTolerantly<T>(
  * writes, a publisher stops only after reading a catalog that holds every record it can list, so concurrent
  * publishers cannot lose each other's versions.
  */
-export async function reconcileCatalog(
-	store: ObjectStore,
-	attempts = 20,
-): Promise<BoxCatalog> {
-	for (let attempt = 0; attempt < attempts; attempt++) {
-		const current = await store.get(CATALOG_FILE);
-		const read = await readingTolerantly(attempt, attempts, async () => ({
-			catalog: current
-				? parseCatalog(current.body, store.url(CATALOG_FILE))
-				: emptyCatalog(BOX_NAME, BOX_DESCRIPTION),
-			records: await readRecords(store),
-		}));
-		if (!read) continue;
-		let { catalog } = read;
-		let changed = false;
-		for (const record of read.records) {
-			const result = addRelease(catalog, record.version, record.provider);
-			catalog = result.catalog;
-			changed ||= !result.unchanged;
-		}
-		if (!changed && current) return catalog;
-		try {
-			await store.put(
-				CATALOG_FILE,
-				stringifyCatalog(catalog),
-				current ? { ifMatch: current.etag } : { ifNoneMatch: true },
-			);
-		} catch (error) {
-			if (!(error instanceof PreconditionFailedError)) throw error;
-			await pause(attempt);
-		}
-	}
-	throw new Error(
-		`${CATALOG_FILE} kept changing under us: another publisher is busy; try again`,
-	);
+export async function reconcileCatalog(store: ObjectStore, attempts = 20): Promise<BoxCatalog> {
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const current = await store.get(CATALOG_FILE);
+    const read = await readingTolerantly(attempt, attempts, async () => ({
+      catalog: current ? parseCatalog(current.body, store.url(CATALOG_FILE)) : emptyCatalog(BOX_NAME, BOX_DESCRIPTION),
+      records: await readRecords(store),
+    }));
+    if (!read) continue;
+    let { catalog } = read;
+    let changed = false;
+    for (const record of read.records) {
+      const result = addRelease(catalog, record.version, record.provider);
+      catalog = result.catalog;
+      changed ||= !result.unchanged;
+    }
+    if (!changed && current) return catalog;
+    try {
+      await store.put(CATALOG_FILE, stringifyCatalog(catalog), current ? { ifMatch: current.etag } : { ifNoneMatch: true });
+    } catch (error) {
+      if (!(error instanceof PreconditionFailedError)) throw error;
+      await pause(attempt);
+    }
+  }
+  throw new Error(`${CATALOG_FILE} kept changing under us: another publisher is busy; try again`);
 }
 
 /**
@@ -162,160 +131,107 @@ export async function reconcileCatalog(
  * several publishers race, the channel ends on the newest of their versions.
  */
 export async function moveChannel(
-	store: ObjectStore,
-	channel: string,
-	version: string,
-	options: { force?: boolean; attempts?: number; catalog?: BoxCatalog } = {},
+  store: ObjectStore,
+  channel: string,
+  version: string,
+  options: { force?: boolean; attempts?: number; catalog?: BoxCatalog } = {},
 ): Promise<{ version: string; moved: boolean }> {
-	// A pointer at a version the catalog does not hold (damaged, or written by hand) points nowhere: it is moved.
-	const known = (v: string | undefined) =>
-		v !== undefined &&
-		(!options.catalog || options.catalog.versions.some((x) => x.version === v));
-	const key = channelKey(channel);
-	let moved = false;
-	for (let attempt = 0; attempt < (options.attempts ?? 20); attempt++) {
-		const current = await store.get(key);
-		const read = await readingTolerantly(
-			attempt,
-			options.attempts ?? 20,
-			() => ({
-				pointer: current
-					? parseChannel(current.body, store.url(key))
-					: undefined,
-			}),
-		);
-		if (!read) continue;
-		const { pointer } = read;
-		const done = options.force
-			? moved && pointer?.version === version
-			: pointer &&
-				known(pointer.version) &&
-				!isNewerVersion(version, pointer.version);
-		if (done && pointer) return { version: pointer.version, moved };
-		const body = stringifyChannel({
-			channel,
-			version,
-			updatedAt: new Date().toISOString(),
-		});
-		try {
-			await store.put(
-				key,
-				body,
-				current ? { ifMatch: current.etag } : { ifNoneMatch: true },
-			);
-			moved = true;
-		} catch (error) {
-			if (!(error instanceof PreconditionFailedError)) throw error;
-			await pause(attempt);
-		}
-	}
-	throw new Error(`channel ${channel} kept changing under us; try again`);
+  // A pointer at a version the catalog does not hold (damaged, or written by hand) points nowhere: it is moved.
+  const known = (v: string | undefined) => v !== undefined && (!options.catalog || options.catalog.versions.some((x) => x.version === v));
+  const key = channelKey(channel);
+  let moved = false;
+  for (let attempt = 0; attempt < (options.attempts ?? 20); attempt++) {
+    const current = await store.get(key);
+    const read = await readingTolerantly(attempt, options.attempts ?? 20, () => ({
+      pointer: current ? parseChannel(current.body, store.url(key)) : undefined,
+    }));
+    if (!read) continue;
+    const { pointer } = read;
+    const done = options.force
+      ? moved && pointer?.version === version
+      : pointer && known(pointer.version) && !isNewerVersion(version, pointer.version);
+    if (done && pointer) return { version: pointer.version, moved };
+    const body = stringifyChannel({ channel, version, updatedAt: new Date().toISOString() });
+    try {
+      await store.put(key, body, current ? { ifMatch: current.etag } : { ifNoneMatch: true });
+      moved = true;
+    } catch (error) {
+      if (!(error instanceof PreconditionFailedError)) throw error;
+      await pause(attempt);
+    }
+  }
+  throw new Error(`channel ${channel} kept changing under us; try again`);
 }
 
 /** Publishes one box: see the module comment for the order of steps. */
-export async function publishBox(
-	store: ObjectStore,
-	request: PublishRequest,
-): Promise<PublishResult> {
-	const { manifest } = request;
-	const log = request.log ?? (() => undefined);
-	if (!manifest.sha256 || manifest.size === undefined)
-		throw new Error("the content manifest has no sha256 or size");
-	const keys = releaseKeys(
-		manifest.version,
-		manifest.provider,
-		manifest.architecture,
-	);
-	const entry: CatalogProvider = {
-		name: manifest.provider,
-		url: store.url(keys.box),
-		checksum_type: "sha256",
-		checksum: manifest.sha256,
-		architecture: manifest.architecture,
-		default_architecture: manifest.architecture === "amd64",
-		size: manifest.size,
-	};
+export async function publishBox(store: ObjectStore, request: PublishRequest): Promise<PublishResult> {
+  const { manifest } = request;
+  const log = request.log ?? (() => undefined);
+  if (!manifest.sha256 || manifest.size === undefined) throw new Error('the content manifest has no sha256 or size');
+  const keys = releaseKeys(manifest.version, manifest.provider, manifest.architecture);
+  const entry: CatalogProvider = {
+    name: manifest.provider,
+    url: store.url(keys.box),
+    checksum_type: 'sha256',
+    checksum: manifest.sha256,
+    architecture: manifest.architecture,
+    default_architecture: manifest.architecture === 'amd64',
+    size: manifest.size,
+  };
 
-	// Immutable versions: refuse before uploading a byte.
-	const existing = await store.get(keys.record);
-	const recorded = existing
-		? parseRecord(existing.body, keys.record)
-		: undefined;
-	if (recorded && recorded.provider.checksum !== manifest.sha256) {
-		throw new ImmutableVersionError(
-			manifest.version,
-			manifest.provider,
-			manifest.architecture,
-		);
-	}
+  // Immutable versions: refuse before uploading a byte.
+  const existing = await store.get(keys.record);
+  const recorded = existing ? parseRecord(existing.body, keys.record) : undefined;
+  if (recorded && recorded.provider.checksum !== manifest.sha256) {
+    throw new ImmutableVersionError(manifest.version, manifest.provider, manifest.architecture);
+  }
 
-	let uploaded = false;
-	if (!recorded) {
-		log(`uploading ${keys.box} (${manifest.size} bytes) to ${store.location}`);
-		await store.upload(keys.box, request.boxFile, {
-			size: manifest.size,
-			sha256: manifest.sha256,
-			partSize: request.partSize,
-			concurrency: request.concurrency,
-			onProgress: request.onProgress,
-			signal: request.signal,
-		});
-		const head = await store.head(keys.box);
-		if (
-			!head ||
-			head.size !== manifest.size ||
-			head.sha256 !== manifest.sha256
-		) {
-			throw new VerificationError(
-				`${keys.box} on ${store.location} is ${head?.size ?? "missing"} bytes with sha256 ${head?.sha256 ?? "none"}, ` +
-					`expected ${manifest.size} bytes with ${manifest.sha256}: the catalog was not changed, publish again`,
-			);
-		}
-		uploaded = true;
-		await store.put(keys.contentManifest, stringifyContentManifest(manifest));
-		const record: ReleaseRecord = {
-			version: manifest.version,
-			provider: entry,
-			publishedAt: new Date().toISOString(),
-		};
-		try {
-			await store.put(keys.record, `${JSON.stringify(record, null, 2)}\n`, {
-				ifNoneMatch: true,
-			});
-		} catch (error) {
-			if (!(error instanceof PreconditionFailedError)) throw error;
-		}
-		// Whoever won the race to create the record, it must be this box.
-		const now = await store.get(keys.record);
-		if (
-			!now ||
-			parseRecord(now.body, keys.record).provider.checksum !== manifest.sha256
-		) {
-			throw new ImmutableVersionError(
-				manifest.version,
-				manifest.provider,
-				manifest.architecture,
-			);
-		}
-		log(
-			`verified ${keys.box}: ${manifest.size} bytes, sha256 ${manifest.sha256}`,
-		);
-	} else {
-		log(
-			`${manifest.version} (${manifest.provider}, ${manifest.architecture}) is already published with this checksum`,
-		);
-	}
+  let uploaded = false;
+  if (!recorded) {
+    log(`uploading ${keys.box} (${manifest.size} bytes) to ${store.location}`);
+    await store.upload(keys.box, request.boxFile, {
+      size: manifest.size,
+      sha256: manifest.sha256,
+      partSize: request.partSize,
+      concurrency: request.concurrency,
+      onProgress: request.onProgress,
+      signal: request.signal,
+    });
+    const head = await store.head(keys.box);
+    if (!head || head.size !== manifest.size || head.sha256 !== manifest.sha256) {
+      throw new VerificationError(
+        `${keys.box} on ${store.location} is ${head?.size ?? 'missing'} bytes with sha256 ${head?.sha256 ?? 'none'}, ` +
+          `expected ${manifest.size} bytes with ${manifest.sha256}: the catalog was not changed, publish again`,
+      );
+    }
+    uploaded = true;
+    await store.put(keys.contentManifest, stringifyContentManifest(manifest));
+    const record: ReleaseRecord = { version: manifest.version, provider: entry, publishedAt: new Date().toISOString() };
+    try {
+      await store.put(keys.record, `${JSON.stringify(record, null, 2)}\n`, { ifNoneMatch: true });
+    } catch (error) {
+      if (!(error instanceof PreconditionFailedError)) throw error;
+    }
+    // Whoever won the race to create the record, it must be this box.
+    const now = await store.get(keys.record);
+    if (!now || parseRecord(now.body, keys.record).provider.checksum !== manifest.sha256) {
+      throw new ImmutableVersionError(manifest.version, manifest.provider, manifest.architecture);
+    }
+    log(`verified ${keys.box}: ${manifest.size} bytes, sha256 ${manifest.sha256}`);
+  } else {
+    log(`${manifest.version} (${manifest.provider}, ${manifest.architecture}) is already published with this checksum`);
+  }
 
-	const catalog = await reconcileCatalog(store, request.attempts);
-	const channel = request.channel ?? "latest";
-	const moved = await moveChannel(store, channel, manifest.version, {
-		attempts: request.attempts,
-		catalog,
-	});
-	return {
-		catalogUrl: store.url(CATALOG_FILE),
-		boxUrl: entry.url,
-		uploaded,
-		channel: { name: channel, version: moved.version, moved: moved.moved },
-	};
+  const catalog = await reconcileCatalog(store, request.attempts);
+  const channel = request.channel ?? 'latest';
+  const moved = await moveChannel(store, channel, manifest.version, {
+    attempts: request.attempts,
+    catalog,
+  });
+  return {
+    catalogUrl: store.url(CATALOG_FILE),
+    boxUrl: entry.url,
+    uploaded,
+    channel: { name: channel, version: moved.version, moved: moved.moved },
+  };
 }

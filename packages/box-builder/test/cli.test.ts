@@ -1,106 +1,45 @@
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
-import { fileURLToPath } from "node:url";
-import { test } from "uvu";
-import * as assert from "uvu/assert";
-import {
-	badInputTests,
-	cliConventionTests,
-	runBinAsync,
-} from "../../../tools/testing/cli.ts";
-import { startHostile } from "../../../tools/testing/hostile.ts";
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { badInputTests, cliConventionTests, runBinAsync } from '../../../tools/testing/cli.ts';
+import { startHostile } from '../../../tools/testing/hostile.ts';
 
-const packageDir = fileURLToPath(new URL("..", import.meta.url));
+const packageDir = fileURLToPath(new URL('..', import.meta.url));
 
 cliConventionTests(packageDir);
 
 badInputTests(packageDir, [
-	[["build", "--version", "1.0"], /--version 1.0: not a semantic version/],
-	[
-		["build", "--version", "1.0.0", "--provider", "hyperv"],
-		/'hyperv' is invalid. Allowed choices are virtualbox, libvirt/,
-	],
-	[
-		[
-			"build",
-			"--version",
-			"1.0.0",
-			"--restrict-network",
-			"--out",
-			"/tmp/airy-never",
-		],
-		/--restrict-network needs --skip-downloads/,
-	],
-	[
-		[
-			"build",
-			"--version",
-			"1.0.0",
-			"--images",
-			"/nonexistent",
-			"--out",
-			"/tmp/airy-never",
-		],
-		/the Packer templates are not in \/nonexistent \(missing airy-core\/\*\.pkr\.hcl, scripts\/, files\/\): pass --images/,
-	],
-	[
-		["publish", "--from", "/nonexistent"],
-		/cannot read \/nonexistent\/box.json: build first/,
-	],
-	[
-		["publish", "--to", "ftp://x", "--from", "/nonexistent"],
-		/--to ftp:\/\/x: use s3:\/\/bucket\/prefix or file:\/\/\/absolute\/folder/,
-	],
-	[
-		["catalog", "list", "--from", "file:///nonexistent-catalog"],
-		/no catalog at file:\/\/\/nonexistent-catalog\/metadata.json/,
-	],
-	[
-		["catalog", "promote", "--version", "latest"],
-		/--version latest: not a semantic version/,
-	],
+  [['build', '--version', '1.0'], /--version 1.0: not a semantic version/],
+  [['build', '--version', '1.0.0', '--provider', 'hyperv'], /'hyperv' is invalid. Allowed choices are virtualbox, libvirt/],
+  [['build', '--version', '1.0.0', '--restrict-network', '--out', '/tmp/airy-never'], /--restrict-network needs --skip-downloads/],
+  [['build', '--version', '1.0.0', '--images', '/nonexistent', '--out', '/tmp/airy-never'], /the Packer templates are not in \/nonexistent \(missing airy-core\/\*\.pkr\.hcl, scripts\/, files\/\): pass --images/],
+  [['publish', '--from', '/nonexistent'], /cannot read \/nonexistent\/box.json: build first/],
+  [['publish', '--to', 'ftp://x', '--from', '/nonexistent'], /--to ftp:\/\/x: use s3:\/\/bucket\/prefix or file:\/\/\/absolute\/folder/],
+  [['catalog', 'list', '--from', 'file:///nonexistent-catalog'], /no catalog at file:\/\/\/nonexistent-catalog\/metadata.json/],
+  [['catalog', 'promote', '--version', 'latest'], /--version latest: not a semantic version/],
 ]);
 
-test("catalog list from a hostile server: a huge catalog is refused quickly, a password in the URL is never shown", async () => {
-	const hostile = await startHostile({
-		body: Buffer.alloc(16),
-		hugeBytes: 64 * 2 ** 20,
-	});
-	try {
-		const huge = await runBinAsync(packageDir, [
-			"catalog",
-			"list",
-			"--from",
-			`${hostile.url}/huge/metadata.json`,
-		]);
-		assert.is(huge.status, 1, huge.stderr);
-		assert.match(
-			huge.stderr,
-			/^airy-box: cannot read .*\/huge\/metadata\.json \(more than a catalog's 4194304 bytes\): check --from/,
-		);
-		assert.is(huge.stderr.trimEnd().split("\n").length, 1);
-		// A port that was just free: nothing listens there.
-		const closed = createServer();
-		await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
-		const { port } = closed.address() as AddressInfo;
-		await new Promise((r) => closed.close(r));
-		const secret = await runBinAsync(packageDir, [
-			"catalog",
-			"list",
-			"--from",
-			`http://reader:s3cret-pw@127.0.0.1:${port}/metadata.json`,
-		]);
-		assert.is(secret.status, 1, secret.stderr);
-		assert.not.match(secret.stderr, /s3cret-pw/);
-		assert.match(
-			secret.stderr,
-			new RegExp(
-				`reader:\\*\\*\\*@127\\.0\\.0\\.1:${port}/metadata\\.json \\(ECONNREFUSED\\)`,
-			),
-		);
-	} finally {
-		await hostile.stop();
-	}
+test('catalog list from a hostile server: a huge catalog is refused quickly, a password in the URL is never shown', async () => {
+  const hostile = await startHostile({ body: Buffer.alloc(16), hugeBytes: 64 * 2 ** 20 });
+  try {
+    const huge = await runBinAsync(packageDir, ['catalog', 'list', '--from', `${hostile.url}/huge/metadata.json`]);
+    assert.is(huge.status, 1, huge.stderr);
+    assert.match(huge.stderr, /^airy-box: cannot read .*\/huge\/metadata\.json \(more than a catalog's 4194304 bytes\): check --from/);
+    assert.is(huge.stderr.trimEnd().split('\n').length, 1);
+    // A port that was just free: nothing listens there.
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((r) => closed.close(r));
+    const secret = await runBinAsync(packageDir, ['catalog', 'list', '--from', `http://reader:s3cret-pw@127.0.0.1:${port}/metadata.json`]);
+    assert.is(secret.status, 1, secret.stderr);
+    assert.not.match(secret.stderr, /s3cret-pw/);
+    assert.match(secret.stderr, new RegExp(`reader:\\*\\*\\*@127\\.0\\.0\\.1:${port}/metadata\\.json \\(ECONNREFUSED\\)`));
+  } finally {
+    await hostile.stop();
+  }
 });
 
 test.run();

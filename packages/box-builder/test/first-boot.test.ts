@@ -3,62 +3,41 @@
  * cannot run here (cloud-init, Minikube, crictl) stood in by scripts that record what they are asked, and
  * netplan itself (Debian's netplan.io) reading what cleanup leaves. The offline e2e boots the same scripts in a VM.
  */
-import { spawnSync } from "node:child_process";
-import {
-	chmodSync,
-	copyFileSync,
-	existsSync,
-	mkdirSync,
-	mkdtempSync,
-	readdirSync,
-	readFileSync,
-	rmSync,
-	statSync,
-	writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { boxFacts, boxFactsEnv } from "@airy/manifests";
-import { test } from "uvu";
-import * as assert from "uvu/assert";
-import { isRegistryMirror } from "../src/index.ts";
+import { spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { boxFacts, boxFactsEnv } from '@airy/manifests';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { isRegistryMirror } from '../src/index.ts';
 
-const repo = fileURLToPath(new URL("../../..", import.meta.url));
-const scripts = join(repo, "images", "scripts");
-const work = mkdtempSync(join(tmpdir(), "airy-first-boot-"));
-const calls = join(work, "calls");
+const repo = fileURLToPath(new URL('../../..', import.meta.url));
+const scripts = join(repo, 'images', 'scripts');
+const work = mkdtempSync(join(tmpdir(), 'airy-first-boot-'));
+const calls = join(work, 'calls');
 const facts = boxFacts();
 // The payload as Packer uploads it: scripts/ and airy.env under AIRY_PAYLOAD.
-const payload = join(work, "payload");
-mkdirSync(join(payload, "scripts"), { recursive: true });
-copyFileSync(join(scripts, "lib.sh"), join(payload, "scripts", "lib.sh"));
-writeFileSync(join(payload, "airy.env"), boxFactsEnv(facts));
+const payload = join(work, 'payload');
+mkdirSync(join(payload, 'scripts'), { recursive: true });
+copyFileSync(join(scripts, 'lib.sh'), join(payload, 'scripts', 'lib.sh'));
+writeFileSync(join(payload, 'airy.env'), boxFactsEnv(facts));
 
 /** A folder of stand-ins: each records `NAME $*` (and the env vars named) and then runs its body. */
-function standIns(
-	tools: Record<string, string>,
-	record: string[] = [],
-): string {
-	const bin = mkdtempSync(join(work, "bin-"));
-	for (const [tool, body] of Object.entries(tools)) {
-		const env = record.map((v) => ` ${v}=\${${v}-unset}`).join("");
-		writeFileSync(
-			join(bin, tool),
-			`#!/bin/bash\necho "${tool} $*${env}" >> '${calls}'\n${body}\n`,
-		);
-		chmodSync(join(bin, tool), 0o755);
-	}
-	return bin;
+function standIns(tools: Record<string, string>, record: string[] = []): string {
+  const bin = mkdtempSync(join(work, 'bin-'));
+  for (const [tool, body] of Object.entries(tools)) {
+    const env = record.map((v) => ` ${v}=\${${v}-unset}`).join('');
+    writeFileSync(join(bin, tool), `#!/bin/bash\necho "${tool} $*${env}" >> '${calls}'\n${body}\n`);
+    chmodSync(join(bin, tool), 0o755);
+  }
+  return bin;
 }
-const recorded = () =>
-	existsSync(calls) ? readFileSync(calls, "utf8").trim().split("\n") : [];
+const recorded = () => (existsSync(calls) ? readFileSync(calls, 'utf8').trim().split('\n') : []);
 const run = (script: string, args: string[], env: NodeJS.ProcessEnv) => {
-	rmSync(calls, { force: true });
-	return spawnSync("bash", [join(scripts, script), ...args], {
-		env,
-		encoding: "utf8",
-	});
+  rmSync(calls, { force: true });
+  return spawnSync('bash', [join(scripts, script), ...args], { env, encoding: 'utf8' });
 };
 
 // What cloud-init 22.4's netplan renderer writes for its fallback config on the build VM (Ubuntu's and the
@@ -78,377 +57,196 @@ network:
     version: 2
 `;
 
-test("cleanup: cloud-init is reset, the MAC-pinned netplan replaced by DHCP on any NIC, and never written again", () => {
-	const root = join(work, "root");
-	mkdirSync(join(root, "etc/netplan"), { recursive: true });
-	mkdirSync(join(root, "var/lib/dbus"), { recursive: true });
-	writeFileSync(
-		join(root, "etc/netplan/50-cloud-init.yaml"),
-		CLOUD_INIT_NETPLAN,
-	);
-	writeFileSync(
-		join(root, "etc/netplan/60-pinned.yaml"),
-		'network:\n  version: 2\n  ethernets:\n    lan:\n      match: {macaddress: "52:54:00:aa:bb:cc"}\n',
-	);
-	writeFileSync(
-		join(root, "etc/netplan/70-keep.yaml"),
-		"network:\n  version: 2\n  ethernets:\n    ens9:\n      addresses: [192.168.56.10/24]\n",
-	);
-	writeFileSync(
-		join(root, "etc/machine-id"),
-		"0123456789abcdef0123456789abcdef\n",
-	);
-	writeFileSync(
-		join(root, "var/lib/dbus/machine-id"),
-		"0123456789abcdef0123456789abcdef\n",
-	);
-	const bin = standIns({ "cloud-init": "exit 0" });
-	const out = run("cleanup.sh", [], {
-		...process.env,
-		PATH: `${bin}:${process.env.PATH}`,
-		AIRY_PAYLOAD: payload,
-		AIRY_ROOT: root,
-	});
-	assert.is(out.status, 0, out.stdout + out.stderr);
-	assert.equal(recorded(), ["cloud-init clean --logs --machine-id"]);
-	const left = readdirSync(join(root, "etc/netplan")).sort();
-	assert.equal(left, ["01-airy-dhcp.yaml", "70-keep.yaml"]);
-	for (const f of left)
-		assert.not.match(
-			readFileSync(join(root, "etc/netplan", f), "utf8"),
-			/macaddress|set-name/,
-		);
-	assert.is(
-		statSync(join(root, "etc/netplan/01-airy-dhcp.yaml")).mode & 0o777,
-		0o600,
-		"netplan wants its files private",
-	);
-	assert.is(
-		readFileSync(join(root, "etc/machine-id"), "utf8"),
-		"",
-		"an empty machine-id: a new one at the next boot",
-	);
-	assert.match(
-		readFileSync(
-			join(root, "etc/cloud/cloud.cfg.d/99-airy-network.cfg"),
-			"utf8",
-		),
-		/^network: \{config: disabled\}$/m,
-	);
-	assert.match(out.stdout, /removing 50-cloud-init\.yaml/);
+test('cleanup: cloud-init is reset, the MAC-pinned netplan replaced by DHCP on any NIC, and never written again', () => {
+  const root = join(work, 'root');
+  mkdirSync(join(root, 'etc/netplan'), { recursive: true });
+  mkdirSync(join(root, 'var/lib/dbus'), { recursive: true });
+  writeFileSync(join(root, 'etc/netplan/50-cloud-init.yaml'), CLOUD_INIT_NETPLAN);
+  writeFileSync(join(root, 'etc/netplan/60-pinned.yaml'), 'network:\n  version: 2\n  ethernets:\n    lan:\n      match: {macaddress: "52:54:00:aa:bb:cc"}\n');
+  writeFileSync(join(root, 'etc/netplan/70-keep.yaml'), 'network:\n  version: 2\n  ethernets:\n    ens9:\n      addresses: [192.168.56.10/24]\n');
+  writeFileSync(join(root, 'etc/machine-id'), '0123456789abcdef0123456789abcdef\n');
+  writeFileSync(join(root, 'var/lib/dbus/machine-id'), '0123456789abcdef0123456789abcdef\n');
+  const bin = standIns({ 'cloud-init': 'exit 0' });
+  const out = run('cleanup.sh', [], { ...process.env, PATH: `${bin}:${process.env.PATH}`, AIRY_PAYLOAD: payload, AIRY_ROOT: root });
+  assert.is(out.status, 0, out.stdout + out.stderr);
+  assert.equal(recorded(), ['cloud-init clean --logs --machine-id']);
+  const left = readdirSync(join(root, 'etc/netplan')).sort();
+  assert.equal(left, ['01-airy-dhcp.yaml', '70-keep.yaml']);
+  for (const f of left) assert.not.match(readFileSync(join(root, 'etc/netplan', f), 'utf8'), /macaddress|set-name/);
+  assert.is(statSync(join(root, 'etc/netplan/01-airy-dhcp.yaml')).mode & 0o777, 0o600, 'netplan wants its files private');
+  assert.is(readFileSync(join(root, 'etc/machine-id'), 'utf8'), '', 'an empty machine-id: a new one at the next boot');
+  assert.match(readFileSync(join(root, 'etc/cloud/cloud.cfg.d/99-airy-network.cfg'), 'utf8'), /^network: \{config: disabled\}$/m);
+  assert.match(out.stdout, /removing 50-cloud-init\.yaml/);
 });
 
-const netplan =
-	spawnSync("netplan", ["--help"], { encoding: "utf8" }).status === 0;
-test("cleanup: netplan itself renders what cleanup leaves into networkd files that match any NIC by name, none by MAC", () => {
-	if (!netplan) {
-		console.log(
-			"  skipped: netplan is not installed (bash tools/setup.sh installs netplan.io)",
-		);
-		return;
-	}
-	const root = join(work, "root");
-	const generated = spawnSync("netplan", ["generate", "--root-dir", root], {
-		encoding: "utf8",
-	});
-	assert.is(generated.status, 0, generated.stderr);
-	const dir = join(root, "run/systemd/network");
-	const files = readdirSync(dir).sort();
-	const ours = files.filter((f) => f.includes("nic-"));
-	assert.equal(ours, [
-		"10-netplan-nic-en.network",
-		"10-netplan-nic-eth.network",
-	]);
-	assert.match(
-		readFileSync(join(dir, "10-netplan-nic-en.network"), "utf8"),
-		/\[Match\]\nName=en\*/,
-	);
-	for (const f of files)
-		assert.not.match(readFileSync(join(dir, f), "utf8"), /MACAddress=/, f);
-	// A static address Vagrant writes by interface name sorts first in networkd's order, so it wins for its NIC.
-	assert.ok(
-		files.indexOf("10-netplan-ens9.network") <
-			files.indexOf("10-netplan-nic-en.network"),
-		files.join(" "),
-	);
-	// No udev rename rule for the build VM's NIC survives.
-	const udev = join(root, "run/udev/rules.d");
-	assert.ok(
-		!existsSync(udev) ||
-			readdirSync(udev).every(
-				(f) =>
-					!readFileSync(join(udev, f), "utf8").includes("52:54:00:12:34:56"),
-			),
-	);
+const netplan = spawnSync('netplan', ['--help'], { encoding: 'utf8' }).status === 0;
+test('cleanup: netplan itself renders what cleanup leaves into networkd files that match any NIC by name, none by MAC', () => {
+  if (!netplan) {
+    console.log('  skipped: netplan is not installed (bash tools/setup.sh installs netplan.io)');
+    return;
+  }
+  const root = join(work, 'root');
+  const generated = spawnSync('netplan', ['generate', '--root-dir', root], { encoding: 'utf8' });
+  assert.is(generated.status, 0, generated.stderr);
+  const dir = join(root, 'run/systemd/network');
+  const files = readdirSync(dir).sort();
+  const ours = files.filter((f) => f.includes('nic-'));
+  assert.equal(ours, ['10-netplan-nic-en.network', '10-netplan-nic-eth.network']);
+  assert.match(readFileSync(join(dir, '10-netplan-nic-en.network'), 'utf8'), /\[Match\]\nName=en\*/);
+  for (const f of files) assert.not.match(readFileSync(join(dir, f), 'utf8'), /MACAddress=/, f);
+  // A static address Vagrant writes by interface name sorts first in networkd's order, so it wins for its NIC.
+  assert.ok(files.indexOf('10-netplan-ens9.network') < files.indexOf('10-netplan-nic-en.network'), files.join(' '));
+  // No udev rename rule for the build VM's NIC survives.
+  const udev = join(root, 'run/udev/rules.d');
+  assert.ok(!existsSync(udev) || readdirSync(udev).every((f) => !readFileSync(join(udev, f), 'utf8').includes('52:54:00:12:34:56')));
 });
 
-test("images: the build never starts Kubernetes; it caches Minikube’s binaries in the box’s one Minikube home and pulls with retries", () => {
-	const list = join(work, "images.txt");
-	writeFileSync(
-		list,
-		"docker.io/library/busybox:1.37.0\nregistry.k8s.io/pause:3.10\n",
-	);
-	const held = JSON.stringify({
-		images: [
-			{ repoTags: ["docker.io/library/busybox:1.37.0"] },
-			{ repoTags: ["registry.k8s.io/pause:3.10"] },
-		],
-	});
-	const failures = join(work, "failures");
-	writeFileSync(failures, "2");
-	const bin = standIns(
-		{
-			minikube: "exit 0",
-			// busybox fails twice (a registry hiccup), then is pulled.
-			crictl: `if [ "$1" = images ]; then echo '${held}'; exit 0; fi
+test('images: the build never starts Kubernetes; it caches Minikube’s binaries in the box’s one Minikube home and pulls with retries', () => {
+  const list = join(work, 'images.txt');
+  writeFileSync(list, 'docker.io/library/busybox:1.37.0\nregistry.k8s.io/pause:3.10\n');
+  const held = JSON.stringify({ images: [{ repoTags: ['docker.io/library/busybox:1.37.0'] }, { repoTags: ['registry.k8s.io/pause:3.10'] }] });
+  const failures = join(work, 'failures');
+  writeFileSync(failures, '2');
+  const bin = standIns(
+    {
+      minikube: 'exit 0',
+      // busybox fails twice (a registry hiccup), then is pulled.
+      crictl: `if [ "$1" = images ]; then echo '${held}'; exit 0; fi
 if [ "$2" = docker.io/library/busybox:1.37.0 ] && [ "$(cat '${failures}')" -gt 0 ]; then echo $(( $(cat '${failures}') - 1 )) > '${failures}'; exit 1; fi
 exit 0`,
-			sleep: "exit 0",
-		},
-		["MINIKUBE_HOME"],
-	);
-	const env = {
-		...process.env,
-		PATH: `${bin}:${process.env.PATH}`,
-		AIRY_PAYLOAD: payload,
-		AIRY_IMAGES: list,
-		AIRY_SKIP_DOWNLOADS: "false",
-		HOME: "/home/vagrant",
-		AIRY_ROOT: join(work, "root"),
-	};
-	const out = run("images.sh", [], env);
-	assert.is(out.status, 0, out.stdout + out.stderr);
-	const minikube = recorded().filter((c) => c.startsWith("minikube"));
-	assert.equal(minikube, [
-		`minikube start --download-only --driver=none --container-runtime=containerd --kubernetes-version=${facts.componentVersions.kubernetes} MINIKUBE_HOME=${facts.minikubeHome}`,
-	]);
-	const pulls = recorded()
-		.filter((c) => c.startsWith("crictl pull"))
-		.map((c) => c.split(" ")[2]);
-	assert.equal(pulls, [
-		"docker.io/library/busybox:1.37.0",
-		"docker.io/library/busybox:1.37.0",
-		"docker.io/library/busybox:1.37.0",
-		"registry.k8s.io/pause:3.10",
-	]);
-	// Backoff: 5 s, then 10 s.
-	assert.equal(
-		recorded()
-			.filter((c) => c.startsWith("sleep"))
-			.map((c) => c.split(" ")[1]),
-		["5", "10"],
-	);
+      sleep: 'exit 0',
+    },
+    ['MINIKUBE_HOME'],
+  );
+  const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, AIRY_PAYLOAD: payload, AIRY_IMAGES: list, AIRY_SKIP_DOWNLOADS: 'false', HOME: '/home/vagrant', AIRY_ROOT: join(work, 'root') };
+  const out = run('images.sh', [], env);
+  assert.is(out.status, 0, out.stdout + out.stderr);
+  const minikube = recorded().filter((c) => c.startsWith('minikube'));
+  assert.equal(minikube, [
+    `minikube start --download-only --driver=none --container-runtime=containerd --kubernetes-version=${facts.componentVersions.kubernetes} MINIKUBE_HOME=${facts.minikubeHome}`,
+  ]);
+  const pulls = recorded().filter((c) => c.startsWith('crictl pull')).map((c) => c.split(' ')[2]);
+  assert.equal(pulls, ['docker.io/library/busybox:1.37.0', 'docker.io/library/busybox:1.37.0', 'docker.io/library/busybox:1.37.0', 'registry.k8s.io/pause:3.10']);
+  // Backoff: 5 s, then 10 s.
+  assert.equal(recorded().filter((c) => c.startsWith('sleep')).map((c) => c.split(' ')[1]), ['5', '10']);
 
-	// A store that lacks an image fails the build, naming it.
-	writeFileSync(
-		list,
-		"docker.io/library/busybox:1.37.0\ndocker.io/library/postgres:16.4\n",
-	);
-	const lacking = run("images.sh", [], env);
-	assert.is(lacking.status, 1);
-	assert.match(
-		lacking.stdout,
-		/the store lacks: docker\.io\/library\/postgres:16\.4/,
-	);
+  // A store that lacks an image fails the build, naming it.
+  writeFileSync(list, 'docker.io/library/busybox:1.37.0\ndocker.io/library/postgres:16.4\n');
+  const lacking = run('images.sh', [], env);
+  assert.is(lacking.status, 1);
+  assert.match(lacking.stdout, /the store lacks: docker\.io\/library\/postgres:16\.4/);
 });
 
-test("provisioning: Minikube has the same home whoever runs it (the unit at boot has no HOME, a user’s sudo keeps theirs)", () => {
-	const bin = standIns(
-		{
-			minikube: '[ "$1" = status ] && exit 1; exit 0',
-			kubectl: "exit 0",
-			istioctl: "exit 0",
-			openssl: "echo x",
-		},
-		["MINIKUBE_HOME"],
-	);
-	const factsFile = join(work, "airy-with-lifecycle.env");
-	const lifecycle = join(work, "airy-lifecycle");
-	copyFileSync(join(scripts, "lifecycle.sh"), lifecycle);
-	chmodSync(lifecycle, 0o755);
-	writeFileSync(factsFile, boxFactsEnv({ ...facts, lifecycle }));
-	const homes: string[] = [];
-	for (const home of [undefined, "/home/vagrant"]) {
-		const { HOME: _home, ...rest } = process.env;
-		const env = {
-			...rest,
-			...(home ? { HOME: home } : {}),
-			PATH: `${bin}:${process.env.PATH}`,
-			AIRY_FACTS: factsFile,
-			AIRY_USER: "airy-no-such-user",
-			KUBECONFIG: join(work, "kc"),
-		};
-		const out = run("provisioning.sh", ["start"], env);
-		assert.is(out.status, 0, out.stdout + out.stderr);
-		const start = recorded().find((c) => c.startsWith("minikube start"));
-		assert.ok(start, "minikube start is run when no cluster answers");
-		homes.push(/MINIKUBE_HOME=(\S+)/.exec(start as string)?.[1] ?? "");
-	}
-	assert.equal(homes, [facts.minikubeHome, facts.minikubeHome]);
+test('provisioning: Minikube has the same home whoever runs it (the unit at boot has no HOME, a user’s sudo keeps theirs)', () => {
+  const bin = standIns({ minikube: '[ "$1" = status ] && exit 1; exit 0', kubectl: 'exit 0', istioctl: 'exit 0', openssl: 'echo x' }, ['MINIKUBE_HOME']);
+  const factsFile = join(work, 'airy-with-lifecycle.env');
+  const lifecycle = join(work, 'airy-lifecycle');
+  copyFileSync(join(scripts, 'lifecycle.sh'), lifecycle);
+  chmodSync(lifecycle, 0o755);
+  writeFileSync(factsFile, boxFactsEnv({ ...facts, lifecycle }));
+  const homes: string[] = [];
+  for (const home of [undefined, '/home/vagrant']) {
+    const { HOME: _home, ...rest } = process.env;
+    const env = { ...rest, ...(home ? { HOME: home } : {}), PATH: `${bin}:${process.env.PATH}`, AIRY_FACTS: factsFile, AIRY_USER: 'airy-no-such-user', KUBECONFIG: join(work, 'kc') };
+    const out = run('provisioning.sh', ['start'], env);
+    assert.is(out.status, 0, out.stdout + out.stderr);
+    const start = recorded().find((c) => c.startsWith('minikube start'));
+    assert.ok(start, 'minikube start is run when no cluster answers');
+    homes.push(/MINIKUBE_HOME=(\S+)/.exec(start as string)?.[1] ?? '');
+  }
+  assert.equal(homes, [facts.minikubeHome, facts.minikubeHome]);
 });
 
-test("provisioning: a rotated ngrok token replaces the one in the Secret (applied, not only created when absent)", () => {
-	// kubectl says yes to everything, so the Secret "exists" already: the old script kept the old token then.
-	const bin = standIns({
-		minikube: "exit 0",
-		kubectl: "cat >/dev/null 2>&1 || true; exit 0",
-		istioctl: "exit 0",
-		openssl: "echo x",
-	});
-	const token = join(work, "ngrok-authtoken");
-	writeFileSync(token, "rotated-token", { mode: 0o600 });
-	const lifecycle = join(work, "airy-lifecycle");
-	copyFileSync(join(scripts, "lifecycle.sh"), lifecycle);
-	chmodSync(lifecycle, 0o755);
-	const factsFile = join(work, "airy-with-token.env");
-	writeFileSync(
-		factsFile,
-		boxFactsEnv({
-			...facts,
-			lifecycle,
-			ngrok: { ...facts.ngrok, tokenFile: token },
-		}),
-	);
-	const env = {
-		...process.env,
-		PATH: `${bin}:${process.env.PATH}`,
-		AIRY_FACTS: factsFile,
-		AIRY_DEPLOYMENTS: join(repo, "infrastructure", "deployments"),
-		AIRY_USER: "airy-no-such-user",
-		KUBECONFIG: join(work, "kc"),
-	};
-	const out = run("provisioning.sh", [], env);
-	assert.is(out.status, 0, out.stdout + out.stderr);
-	const calls = recorded();
-	const create = calls.findIndex((c) =>
-		c.startsWith(
-			`kubectl -n ${facts.namespace} create secret generic ${facts.ngrok.secret} --from-file=${facts.ngrok.tokenKey}=${token} --dry-run=client -o yaml`,
-		),
-	);
-	assert.ok(create >= 0, calls.join("\n"));
-	// The two sides of the pipe start together, so their records come in either order.
-	assert.ok(
-		calls.includes("kubectl apply -f -"),
-		"the Secret is applied from the dry run",
-	);
-	assert.not.ok(
-		calls.some((c) => c.includes(`get secret ${facts.ngrok.secret}`)),
-		"whether it exists decides nothing",
-	);
-	assert.not.ok(
-		out.stdout.includes("rotated-token") ||
-			calls.some((c) => c.includes("rotated-token")),
-		"the token is never on a command line",
-	);
+test('provisioning: a rotated ngrok token replaces the one in the Secret (applied, not only created when absent)', () => {
+  // kubectl says yes to everything, so the Secret "exists" already: the old script kept the old token then.
+  const bin = standIns({
+    minikube: 'exit 0',
+    kubectl: 'cat >/dev/null 2>&1 || true; exit 0',
+    istioctl: 'exit 0',
+    openssl: 'echo x',
+  });
+  const token = join(work, 'ngrok-authtoken');
+  writeFileSync(token, 'rotated-token', { mode: 0o600 });
+  const lifecycle = join(work, 'airy-lifecycle');
+  copyFileSync(join(scripts, 'lifecycle.sh'), lifecycle);
+  chmodSync(lifecycle, 0o755);
+  const factsFile = join(work, 'airy-with-token.env');
+  writeFileSync(
+    factsFile,
+    boxFactsEnv({
+      ...facts,
+      lifecycle,
+      ngrok: { ...facts.ngrok, tokenFile: token },
+    }),
+  );
+  const env = {
+    ...process.env,
+    PATH: `${bin}:${process.env.PATH}`,
+    AIRY_FACTS: factsFile,
+    AIRY_DEPLOYMENTS: join(repo, 'infrastructure', 'deployments'),
+    AIRY_USER: 'airy-no-such-user',
+    KUBECONFIG: join(work, 'kc'),
+  };
+  const out = run('provisioning.sh', [], env);
+  assert.is(out.status, 0, out.stdout + out.stderr);
+  const calls = recorded();
+  const create = calls.findIndex((c) =>
+    c.startsWith(
+      `kubectl -n ${facts.namespace} create secret generic ${facts.ngrok.secret} --from-file=${facts.ngrok.tokenKey}=${token} --dry-run=client -o yaml`,
+    ),
+  );
+  assert.ok(create >= 0, calls.join('\n'));
+  // The two sides of the pipe start together, so their records come in either order.
+  assert.ok(calls.includes('kubectl apply -f -'), 'the Secret is applied from the dry run');
+  assert.not.ok(
+    calls.some((c) => c.includes(`get secret ${facts.ngrok.secret}`)),
+    'whether it exists decides nothing',
+  );
+  assert.not.ok(out.stdout.includes('rotated-token') || calls.some((c) => c.includes('rotated-token')), 'the token is never on a command line');
 });
 
-test("registry mirror: only a plain http(s) URL gets to containerd, and its hosts.toml is TOML containerd reads", () => {
-	for (const good of [
-		"https://mirror.gcr.io",
-		"http://10.0.0.5:5000",
-		"https://registry.example.com/v2/proxy",
-	])
-		assert.ok(isRegistryMirror(good), good);
-	for (const bad of [
-		"ftp://x",
-		"https://user:pw@mirror",
-		'https://m"]\n[x',
-		"https://m/$(id)",
-		"mirror.example.com",
-		"https://",
-		"https://a b",
-	]) {
-		assert.not.ok(isRegistryMirror(bad), bad);
-	}
-	const dir = join(work, "certs.d");
-	const out = spawnSync(
-		"bash",
-		[
-			"-c",
-			`. '${join(scripts, "lib.sh")}' && write_registry_mirror '${dir}' https://mirror.example.com:5000`,
-		],
-		{ encoding: "utf8" },
-	);
-	assert.is(out.status, 0, out.stderr);
-	const parsed = spawnSync(
-		"python3",
-		[
-			"-c",
-			'import json,sys,tomllib; print(json.dumps(tomllib.load(open(sys.argv[1],"rb"))))',
-			join(dir, "docker.io/hosts.toml"),
-		],
-		{ encoding: "utf8" },
-	);
-	assert.is(parsed.status, 0, parsed.stderr);
-	assert.equal(JSON.parse(parsed.stdout), {
-		server: "https://registry-1.docker.io",
-		host: {
-			"https://mirror.example.com:5000": { capabilities: ["pull", "resolve"] },
-		},
-	});
-	const hostile = spawnSync(
-		"bash",
-		[
-			"-c",
-			`. '${join(scripts, "lib.sh")}' && write_registry_mirror '${dir}' 'https://m"]'`,
-		],
-		{ encoding: "utf8" },
-	);
-	assert.is(hostile.status, 2);
+test('registry mirror: only a plain http(s) URL gets to containerd, and its hosts.toml is TOML containerd reads', () => {
+  for (const good of ['https://mirror.gcr.io', 'http://10.0.0.5:5000', 'https://registry.example.com/v2/proxy']) assert.ok(isRegistryMirror(good), good);
+  for (const bad of ['ftp://x', 'https://user:pw@mirror', 'https://m"]\n[x', 'https://m/$(id)', 'mirror.example.com', 'https://', 'https://a b']) {
+    assert.not.ok(isRegistryMirror(bad), bad);
+  }
+  const dir = join(work, 'certs.d');
+  const out = spawnSync('bash', ['-c', `. '${join(scripts, 'lib.sh')}' && write_registry_mirror '${dir}' https://mirror.example.com:5000`], { encoding: 'utf8' });
+  assert.is(out.status, 0, out.stderr);
+  const parsed = spawnSync('python3', ['-c', 'import json,sys,tomllib; print(json.dumps(tomllib.load(open(sys.argv[1],"rb"))))', join(dir, 'docker.io/hosts.toml')], { encoding: 'utf8' });
+  assert.is(parsed.status, 0, parsed.stderr);
+  assert.equal(JSON.parse(parsed.stdout), { server: 'https://registry-1.docker.io', host: { 'https://mirror.example.com:5000': { capabilities: ['pull', 'resolve'] } } });
+  const hostile = spawnSync('bash', ['-c', `. '${join(scripts, 'lib.sh')}' && write_registry_mirror '${dir}' 'https://m"]'`], { encoding: 'utf8' });
+  assert.is(hostile.status, 2);
 });
 
-const canLoop =
-	process.getuid?.() === 0 &&
-	existsSync("/dev/loop-control") &&
-	["growpart", "resize2fs", "sfdisk", "losetup"].every(
-		(t) => spawnSync("which", [t]).status === 0,
-	);
-test("growroot: a disk bigger than the box’s gets its root partition and filesystem grown at boot, and a second run changes nothing", () => {
-	if (!canLoop) {
-		console.log(
-			"  skipped: needs root, loop devices, growpart (cloud-guest-utils), resize2fs and sfdisk",
-		);
-		return;
-	}
-	// A 64 MiB partition with ext4 on a disk later grown to 160 MiB, as a VirtualBox or libvirt resize leaves it.
-	const disk = join(work, "disk.raw");
-	const sh = (command: string) =>
-		spawnSync("bash", ["-c", command], { encoding: "utf8" });
-	assert.is(
-		sh(
-			`truncate -s 80M '${disk}' && echo 'size=64M, type=83' | sfdisk -q '${disk}' && truncate -s 160M '${disk}'`,
-		).status,
-		0,
-	);
-	const loop = sh(`losetup -f --show -P '${disk}'`).stdout.trim();
-	try {
-		sh(`partx -a ${loop} 2>/dev/null`);
-		const part = `${loop}p1`;
-		assert.is(sh(`mkfs.ext4 -q ${part}`).status, 0);
-		const blocks = () =>
-			Number(
-				sh(
-					`dumpe2fs -h ${part} 2>/dev/null | awk -F: '/^Block count/ {print $2}'`,
-				).stdout.trim(),
-			);
-		const before = blocks();
-		const grown = spawnSync("bash", [join(scripts, "growroot.sh"), part], {
-			encoding: "utf8",
-		});
-		assert.is(grown.status, 0, grown.stdout + grown.stderr);
-		assert.match(grown.stdout, /grown to the end of/);
-		assert.ok(
-			blocks() > before * 2,
-			`the filesystem grew from ${before} blocks to ${blocks()}`,
-		);
-		const again = spawnSync("bash", [join(scripts, "growroot.sh"), part], {
-			encoding: "utf8",
-		});
-		assert.is(again.status, 0, again.stderr);
-		assert.match(again.stdout, /already fills/);
-	} finally {
-		sh(`losetup -d ${loop}`);
-	}
+const canLoop = process.getuid?.() === 0 && existsSync('/dev/loop-control') && ['growpart', 'resize2fs', 'sfdisk', 'losetup'].every((t) => spawnSync('which', [t]).status === 0);
+test('growroot: a disk bigger than the box’s gets its root partition and filesystem grown at boot, and a second run changes nothing', () => {
+  if (!canLoop) {
+    console.log('  skipped: needs root, loop devices, growpart (cloud-guest-utils), resize2fs and sfdisk');
+    return;
+  }
+  // A 64 MiB partition with ext4 on a disk later grown to 160 MiB, as a VirtualBox or libvirt resize leaves it.
+  const disk = join(work, 'disk.raw');
+  const sh = (command: string) => spawnSync('bash', ['-c', command], { encoding: 'utf8' });
+  assert.is(sh(`truncate -s 80M '${disk}' && echo 'size=64M, type=83' | sfdisk -q '${disk}' && truncate -s 160M '${disk}'`).status, 0);
+  const loop = sh(`losetup -f --show -P '${disk}'`).stdout.trim();
+  try {
+    sh(`partx -a ${loop} 2>/dev/null`);
+    const part = `${loop}p1`;
+    assert.is(sh(`mkfs.ext4 -q ${part}`).status, 0);
+    const blocks = () => Number(sh(`dumpe2fs -h ${part} 2>/dev/null | awk -F: '/^Block count/ {print $2}'`).stdout.trim());
+    const before = blocks();
+    const grown = spawnSync('bash', [join(scripts, 'growroot.sh'), part], { encoding: 'utf8' });
+    assert.is(grown.status, 0, grown.stdout + grown.stderr);
+    assert.match(grown.stdout, /grown to the end of/);
+    assert.ok(blocks() > before * 2, `the filesystem grew from ${before} blocks to ${blocks()}`);
+    const again = spawnSync('bash', [join(scripts, 'growroot.sh'), part], { encoding: 'utf8' });
+    assert.is(again.status, 0, again.stderr);
+    assert.match(again.stdout, /already fills/);
+  } finally {
+    sh(`losetup -d ${loop}`);
+  }
 });
 
 test.after(() => rmSync(work, { recursive: true, force: true }));

@@ -3,151 +3,169 @@
  * pointer to a version the catalog lacks is moved, every S3 call has a deadline and the stop signal, and the file
  * store follows no links. Through the CLI, against files in temp folders and servers on loopback.
  */
-import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { pathToFileURL } from "node:url";
-import { CATALOG_FILE, channelKey, parseChannel } from "@airy/box-catalog";
-import { test } from "uvu";
-import * as assert from "uvu/assert";
-import { packageJson, runBinAsync } from "../../../tools/testing/cli.ts";
-import { S3RVER_CREDENTIALS } from "../../../tools/testing/s3.ts";
-import { FileStore, StoreLinkError } from "../src/file-store.ts";
-import { S3Store, StoreDeadlineError, s3Client } from "../src/s3-store.ts";
-import { fakeBuild } from "./helpers.ts";
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { CATALOG_FILE, channelKey, parseChannel } from '@airy/box-catalog';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { packageJson, runBinAsync } from '../../../tools/testing/cli.ts';
+import { S3RVER_CREDENTIALS } from '../../../tools/testing/s3.ts';
+import { FileStore, StoreLinkError } from '../src/file-store.ts';
+import { S3Store, StoreDeadlineError, s3Client } from '../src/s3-store.ts';
+import { fakeBuild } from './helpers.ts';
 
-const packageDir = new URL("..", import.meta.url).pathname;
-const work = mkdtempSync(join(tmpdir(), "airy-store-trust-"));
-const sha = "a".repeat(64);
+const packageDir = new URL('..', import.meta.url).pathname;
+const work = mkdtempSync(join(tmpdir(), 'airy-store-trust-'));
+const sha = 'a'.repeat(64);
 const record = (over: Record<string, unknown> = {}, provider: Record<string, unknown> = {}) =>
-	JSON.stringify({
-		version: "9.9.9",
-		publishedAt: "2026-01-01T00:00:00Z",
-		provider: { name: "libvirt", url: "https://boxes.example.com/9.9.9.box", checksum_type: "sha256", checksum: sha, architecture: "amd64", size: 1, ...provider },
-		...over,
-	});
+  JSON.stringify({
+    version: '9.9.9',
+    publishedAt: '2026-01-01T00:00:00Z',
+    provider: {
+      name: 'libvirt',
+      url: 'https://boxes.example.com/9.9.9.box',
+      checksum_type: 'sha256',
+      checksum: sha,
+      architecture: 'amd64',
+      size: 1,
+      ...provider,
+    },
+    ...over,
+  });
 
 async function publishedStore(name: string) {
-	const root = join(work, name);
-	const built = await fakeBuild("1.0.0");
-	const first = await runBinAsync(packageDir, ["publish", "--from", built.dir, "--to", pathToFileURL(root).href]);
-	assert.is(first.status, 0, first.stderr);
-	return { root, built };
+  const root = join(work, name);
+  const built = await fakeBuild('1.0.0');
+  const first = await runBinAsync(packageDir, ['publish', '--from', built.dir, '--to', pathToFileURL(root).href]);
+  assert.is(first.status, 0, first.stderr);
+  return { root, built };
 }
 
-test("a hostile or damaged release record in the store is refused in one line, and the catalog stays as it was", async () => {
-	const cases: [string, string, RegExp][] = [
-		["javascript URL", record({}, { url: "javascript:alert(1)" }), /provider\.url: must be an http/],
-		["md5", record({}, { checksum_type: "md5" }), /provider\.checksum_type: must be sha256/],
-		["sparc", record({}, { architecture: "sparc" }), /provider\.architecture: unknown architecture/],
-		["not a version", record({ version: "latest" }), /version: must be a semantic version/],
-		["in the wrong place", record({ version: "9.9.8" }), /belongs in releases\/9\.9\.8\/libvirt-amd64\.json/],
-	];
-	for (const [name, text, why] of cases) {
-		const { root } = await publishedStore(`records-${name.replaceAll(" ", "-")}`);
-		const before = readFileSync(join(root, CATALOG_FILE), "utf8");
-		mkdirSync(join(root, "releases/9.9.9"), { recursive: true });
-		writeFileSync(join(root, "releases/9.9.9/libvirt-amd64.json"), text);
-		const next = await fakeBuild("1.0.1");
-		const out = await runBinAsync(packageDir, ["publish", "--from", next.dir, "--to", pathToFileURL(root).href]);
-		assert.is(out.status, 2, `${name}: ${out.stderr}`);
-		const line = out.stderr.trim().split("\n").at(-1) ?? "";
-		assert.match(line, /releases\/9\.9\.9\/libvirt-amd64\.json/, name);
-		assert.match(line, why, name);
-		assert.not.match(out.stderr, /\n\s+at /);
-		assert.is(readFileSync(join(root, CATALOG_FILE), "utf8"), before, `${name}: the catalog changed`);
-	}
+test('a hostile or damaged release record in the store is refused in one line, and the catalog stays as it was', async () => {
+  const cases: [string, string, RegExp][] = [
+    ['javascript URL', record({}, { url: 'javascript:alert(1)' }), /provider\.url: must be an http/],
+    ['md5', record({}, { checksum_type: 'md5' }), /provider\.checksum_type: must be sha256/],
+    ['sparc', record({}, { architecture: 'sparc' }), /provider\.architecture: unknown architecture/],
+    ['not a version', record({ version: 'latest' }), /version: must be a semantic version/],
+    ['in the wrong place', record({ version: '9.9.8' }), /belongs in releases\/9\.9\.8\/libvirt-amd64\.json/],
+  ];
+  for (const [name, text, why] of cases) {
+    const { root } = await publishedStore(`records-${name.replaceAll(' ', '-')}`);
+    const before = readFileSync(join(root, CATALOG_FILE), 'utf8');
+    mkdirSync(join(root, 'releases/9.9.9'), { recursive: true });
+    writeFileSync(join(root, 'releases/9.9.9/libvirt-amd64.json'), text);
+    const next = await fakeBuild('1.0.1');
+    const out = await runBinAsync(packageDir, ['publish', '--from', next.dir, '--to', pathToFileURL(root).href]);
+    assert.is(out.status, 2, `${name}: ${out.stderr}`);
+    const line = out.stderr.trim().split('\n').at(-1) ?? '';
+    assert.match(line, /releases\/9\.9\.9\/libvirt-amd64\.json/, name);
+    assert.match(line, why, name);
+    assert.not.match(out.stderr, /\n\s+at /);
+    assert.is(readFileSync(join(root, CATALOG_FILE), 'utf8'), before, `${name}: the catalog changed`);
+  }
 });
 
 test("a channel pointer to a version the catalog does not have is moved, not reported as the channel's version", async () => {
-	const { root } = await publishedStore("pointer");
-	writeFileSync(join(root, channelKey("latest")), JSON.stringify({ channel: "latest", version: "9.9.9", updatedAt: "2026-01-01T00:00:00Z" }));
-	const next = await fakeBuild("1.0.1");
-	const out = await runBinAsync(packageDir, ["publish", "--from", next.dir, "--to", pathToFileURL(root).href]);
-	assert.is(out.status, 0, out.stderr);
-	assert.match(out.stderr, /channel latest → 1\.0\.1/);
-	assert.is(parseChannel(readFileSync(join(root, channelKey("latest")), "utf8"), "latest").version, "1.0.1");
+  const { root } = await publishedStore('pointer');
+  writeFileSync(join(root, channelKey('latest')), JSON.stringify({ channel: 'latest', version: '9.9.9', updatedAt: '2026-01-01T00:00:00Z' }));
+  const next = await fakeBuild('1.0.1');
+  const out = await runBinAsync(packageDir, ['publish', '--from', next.dir, '--to', pathToFileURL(root).href]);
+  assert.is(out.status, 0, out.stderr);
+  assert.match(out.stderr, /channel latest → 1\.0\.1/);
+  assert.is(parseChannel(readFileSync(join(root, channelKey('latest')), 'utf8'), 'latest').version, '1.0.1');
 });
 
-test("the file store follows no links under its root: a linked folder is refused in one line, nothing is written through it", async () => {
-	const { root } = await publishedStore("links");
-	const elsewhere = join(work, "elsewhere");
-	mkdirSync(elsewhere);
-	rmSync(join(root, "boxes"), { recursive: true, force: true });
-	symlinkSync(elsewhere, join(root, "boxes"));
-	const next = await fakeBuild("1.0.1");
-	const out = await runBinAsync(packageDir, ["publish", "--from", next.dir, "--to", pathToFileURL(root).href]);
-	assert.is(out.status, 2, out.stderr);
-	assert.match(out.stderr.trim().split("\n").at(-1) ?? "", /holds a symbolic link at boxes: the store follows no links/);
-	assert.equal(readdirSync(elsewhere), [], "nothing was written through the link");
-	const store = new FileStore(root);
-	await store.get("boxes/1.0.0/x").then(
-		() => assert.unreachable(),
-		(e: unknown) => assert.ok(e instanceof StoreLinkError),
-	);
+test('the file store follows no links under its root: a linked folder is refused in one line, nothing is written through it', async () => {
+  const { root } = await publishedStore('links');
+  const elsewhere = join(work, 'elsewhere');
+  mkdirSync(elsewhere);
+  rmSync(join(root, 'boxes'), { recursive: true, force: true });
+  symlinkSync(elsewhere, join(root, 'boxes'));
+  const next = await fakeBuild('1.0.1');
+  const out = await runBinAsync(packageDir, ['publish', '--from', next.dir, '--to', pathToFileURL(root).href]);
+  assert.is(out.status, 2, out.stderr);
+  assert.match(out.stderr.trim().split('\n').at(-1) ?? '', /holds a symbolic link at boxes: the store follows no links/);
+  assert.equal(readdirSync(elsewhere), [], 'nothing was written through the link');
+  const store = new FileStore(root);
+  await store.get('boxes/1.0.0/x').then(
+    () => assert.unreachable(),
+    (e: unknown) => assert.ok(e instanceof StoreLinkError),
+  );
 });
 
 /** An S3 endpoint that accepts every request and answers one byte a second, forever. */
 async function tricklingStore(): Promise<{ endpoint: string; stop(): Promise<void> }> {
-	const sockets = new Set<Socket>();
-	const timers = new Set<NodeJS.Timeout>();
-	const server: Server = createServer((req, res) => {
-		req.resume();
-		res.writeHead(200, { "Content-Type": "application/xml", "Content-Length": "100000" });
-		const timer = setInterval(() => res.write(" "), 1000);
-		timers.add(timer);
-	});
-	server.on("connection", (s) => {
-		sockets.add(s);
-		s.on("close", () => sockets.delete(s));
-	});
-	await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-	return {
-		endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-		stop: async () => {
-			for (const t of timers) clearInterval(t);
-			for (const s of sockets) s.destroy();
-			await new Promise((r) => server.close(r));
-		},
-	};
+  const sockets = new Set<Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+  const server: Server = createServer((req, res) => {
+    req.resume();
+    res.writeHead(200, { 'Content-Type': 'application/xml', 'Content-Length': '100000' });
+    const timer = setInterval(() => res.write(' '), 1000);
+    timers.add(timer);
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    stop: async () => {
+      for (const t of timers) clearInterval(t);
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => server.close(r));
+    },
+  };
 }
 
-test("a store that trickles: each call ends at its deadline, and SIGTERM ends publish with 143 within seconds", async () => {
-	const store = await tricklingStore();
-	process.env.AWS_EC2_METADATA_DISABLED = "true";
-	try {
-		const settings = { endpoint: store.endpoint, region: "us-east-1" };
-		const client = s3Client(settings);
-		client.config.credentials = async () => ({ accessKeyId: S3RVER_CREDENTIALS.accessKeyId, secretAccessKey: S3RVER_CREDENTIALS.secretAccessKey });
-		const s3 = new S3Store(client, { bucket: "boxes", prefix: "airy" }, settings, { deadlineMs: 1500 });
-		const started = Date.now();
-		await s3.get(CATALOG_FILE).then(
-			() => assert.unreachable(),
-			(e: unknown) => assert.ok(e instanceof StoreDeadlineError, String(e)),
-		);
-		assert.ok(Date.now() - started < 15_000, "the deadline ended the call");
+test('a store that trickles: each call ends at its deadline, and SIGTERM ends publish with 143 within seconds', async () => {
+  const store = await tricklingStore();
+  process.env.AWS_EC2_METADATA_DISABLED = 'true';
+  try {
+    const settings = { endpoint: store.endpoint, region: 'us-east-1' };
+    const client = s3Client(settings);
+    client.config.credentials = async () => ({ accessKeyId: S3RVER_CREDENTIALS.accessKeyId, secretAccessKey: S3RVER_CREDENTIALS.secretAccessKey });
+    const s3 = new S3Store(client, { bucket: 'boxes', prefix: 'airy' }, settings, { deadlineMs: 1500 });
+    const started = Date.now();
+    await s3.get(CATALOG_FILE).then(
+      () => assert.unreachable(),
+      (e: unknown) => assert.ok(e instanceof StoreDeadlineError, String(e)),
+    );
+    assert.ok(Date.now() - started < 15_000, 'the deadline ended the call');
 
-		const built = await fakeBuild("1.0.0");
-		const [bin] = Object.values(packageJson(packageDir).bin);
-		const child = spawn(process.execPath, [join(packageDir, bin as string), "publish", "--from", built.dir, "--to", "s3://boxes/airy", "--endpoint", store.endpoint], {
-			env: { ...process.env, AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey, AWS_REGION: "us-east-1", AWS_EC2_METADATA_DISABLED: "true" },
-			stdio: ["ignore", "pipe", "pipe"],
-		});
-		let stderr = "";
-		child.stderr.on("data", (d) => (stderr += d));
-		await new Promise((r) => setTimeout(r, 2000));
-		const signalled = Date.now();
-		child.kill("SIGTERM");
-		const code = await new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
-		assert.is(code, 143, stderr);
-		assert.ok(Date.now() - signalled < 10_000, `publish took ${Date.now() - signalled} ms after SIGTERM`);
-		assert.match(stderr, /terminated: the publish stopped/);
-	} finally {
-		await store.stop();
-	}
+    const built = await fakeBuild('1.0.0');
+    const [bin] = Object.values(packageJson(packageDir).bin);
+    const child = spawn(
+      process.execPath,
+      [join(packageDir, bin as string), 'publish', '--from', built.dir, '--to', 's3://boxes/airy', '--endpoint', store.endpoint],
+      {
+        env: {
+          ...process.env,
+          AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+          AWS_REGION: 'us-east-1',
+          AWS_EC2_METADATA_DISABLED: 'true',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    await new Promise((r) => setTimeout(r, 2000));
+    const signalled = Date.now();
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    assert.is(code, 143, stderr);
+    assert.ok(Date.now() - signalled < 10_000, `publish took ${Date.now() - signalled} ms after SIGTERM`);
+    assert.match(stderr, /terminated: the publish stopped/);
+  } finally {
+    await store.stop();
+  }
 });
 
 test.after(() => rmSync(work, { recursive: true, force: true }));

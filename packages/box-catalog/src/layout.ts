@@ -2,55 +2,48 @@
  * Where everything of a published box lives, relative to the catalog's base (an S3 prefix, a folder or a URL).
  * One home, so the publisher and every reader agree.
  */
-import type { Architecture, Provider } from "./catalog.js";
+import type { Architecture, Provider } from './catalog.js';
 
 /** The box's name in Vagrant (`vagrant box list`). */
-export const BOX_NAME = "airy/core";
+export const BOX_NAME = 'airy/core';
 
 /** The catalog's description. */
-export const BOX_DESCRIPTION =
-	"Airy Core Platform: Minikube with Kafka, Schema Registry, PostgreSQL and Istio preloaded";
+export const BOX_DESCRIPTION = 'Airy Core Platform: Minikube with Kafka, Schema Registry, PostgreSQL and Istio preloaded';
 
 /** The catalog file, which Vagrant reads. */
-export const CATALOG_FILE = "metadata.json";
+export const CATALOG_FILE = 'metadata.json';
 
 /** The box file's name for a version and provider. */
 export function boxFileName(version: string, provider: Provider): string {
-	return `airy-core-${version}-${provider}.box`;
+  return `airy-core-${version}-${provider}.box`;
 }
 
 /** Relative keys of one release's objects. */
-export function releaseKeys(
-	version: string,
-	provider: Provider,
-	architecture: Architecture,
-) {
-	const dir = `boxes/${version}`;
-	return {
-		box: `${dir}/${boxFileName(version, provider)}`,
-		/** The box's content manifest (box.json), beside it. */
-		contentManifest: `${dir}/${provider}-${architecture}.box.json`,
-		/** The immutable record of this release; the catalog is rebuilt from these. */
-		record: `releases/${version}/${provider}-${architecture}.json`,
-	};
+export function releaseKeys(version: string, provider: Provider, architecture: Architecture) {
+  const dir = `boxes/${version}`;
+  return {
+    box: `${dir}/${boxFileName(version, provider)}`,
+    /** The box's content manifest (box.json), beside it. */
+    contentManifest: `${dir}/${provider}-${architecture}.box.json`,
+    /** The immutable record of this release; the catalog is rebuilt from these. */
+    record: `releases/${version}/${provider}-${architecture}.json`,
+  };
 }
 
 /** The prefix under which every release record lives. */
-export const RELEASES_PREFIX = "releases/";
+export const RELEASES_PREFIX = 'releases/';
 
 /** The key of a channel pointer. */
 export function channelKey(channel: string): string {
-	return `channels/${channel}.json`;
+  return `channels/${channel}.json`;
 }
 
 /** Joins a base URL (ending in `/` or not) and a relative key. */
 export function joinUrl(base: string, key: string): string {
-	return `${base.replace(/\/+$/, "")}/${key}`;
+  return `${base.replace(/\/+$/, '')}/${key}`;
 }
 
 /** The base URL of a catalog URL (`…/metadata.json` → `…`). */
 export function catalogBase(catalogUrl: string): string {
-	return catalogUrl.endsWith(`/${CATALOG_FILE}`)
-		? catalogUrl.slice(0, -CATALOG_FILE.length - 1)
-		: catalogUrl.replace(/\/+$/, "");
+  return catalogUrl.endsWith(`/${CATALOG_FILE}`) ? catalogUrl.slice(0, -CATALOG_FILE.length - 1) : catalogUrl.replace(/\/+$/, '');
 }

@@ -1,57 +1,52 @@
 /** The expected failures of a CLI: one line, an exit code, detail only with --verbose; and asking before acting. */
-import { createInterface } from "node:readline/promises";
-import { ExitCode, type ExitCodeValue } from "./exit-codes.js";
+import { createInterface } from 'node:readline/promises';
+import { ExitCode, type ExitCodeValue } from './exit-codes.js';
 
 /**
  * An expected failure: printed as one line (`what failed: how to fix it`) and mapped to an exit code.
  * `detail` is shown only with `--verbose`.
  */
 export class CliError extends Error {
-	constructor(
-		message: string,
-		readonly exitCode: ExitCodeValue = ExitCode.failed,
-		readonly detail?: string,
-	) {
-		super(message);
-		this.name = "CliError";
-	}
+  constructor(
+    message: string,
+    readonly exitCode: ExitCodeValue = ExitCode.failed,
+    readonly detail?: string,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
 }
 
 /** A usage error (exit 2) naming the option and what it accepts. */
 export function usageError(message: string): CliError {
-	return new CliError(message, ExitCode.usage);
+  return new CliError(message, ExitCode.usage);
 }
 
 /** Option parsers for commander: a whole number of at least 1, named in the error. */
 export const positive = (name: string) => (value: string) => {
-	const n = Number(value);
-	if (!Number.isInteger(n) || n < 1)
-		throw usageError(`${name} ${value}: must be a whole number of at least 1`);
-	return n;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw usageError(`${name} ${value}: must be a whole number of at least 1`);
+  return n;
 };
 
 /** Option parsers for commander: a whole number of at least 0, named in the error. */
 export const wholeNumber = (name: string) => (value: string) => {
-	const n = Number(value);
-	if (!Number.isInteger(n) || n < 0)
-		throw usageError(`${name} ${value}: must be a whole number`);
-	return n;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw usageError(`${name} ${value}: must be a whole number`);
+  return n;
 };
 
 /**
  * Runs `work`, turning the library errors `map` knows into {@link CliError}s; anything else is rethrown (and
  * reported by `runCli` as unexpected). Each CLI passes its own map.
  */
-export async function guarded<T>(
-	work: () => Promise<T> | T,
-	map: (error: unknown) => CliError | undefined,
-): Promise<T> {
-	try {
-		return await work();
-	} catch (error) {
-		if (error instanceof CliError) throw error;
-		throw map(error) ?? error;
-	}
+export async function guarded<T>(work: () => Promise<T> | T, map: (error: unknown) => CliError | undefined): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw map(error) ?? error;
+  }
 }
 
 /**
@@ -59,14 +54,9 @@ export async function guarded<T>(
  * 1). Without a terminal it cannot ask, so it stops with a usage error that names `--yes`.
  */
 export async function confirm(question: string): Promise<void> {
-	if (!process.stdin.isTTY)
-		throw new CliError(
-			`${question} needs an answer: pass --yes to go on without asking`,
-			ExitCode.usage,
-		);
-	const rl = createInterface({ input: process.stdin, output: process.stderr });
-	const answer = await rl.question(`${question} [y/N] `);
-	rl.close();
-	if (!/^y(es)?$/i.test(answer.trim()))
-		throw new CliError("stopped: nothing was changed", ExitCode.failed);
+  if (!process.stdin.isTTY) throw new CliError(`${question} needs an answer: pass --yes to go on without asking`, ExitCode.usage);
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const answer = await rl.question(`${question} [y/N] `);
+  rl.close();
+  if (!/^y(es)?$/i.test(answer.trim())) throw new CliError('stopped: nothing was changed', ExitCode.failed);
 }

@@ -5,43 +5,12 @@
  * on nothing of ours.
  * @packageDocumentation
  */
-export {
-	CliError,
-	confirm,
-	guarded,
-	positive,
-	usageError,
-	wholeNumber,
-} from "./errors.js";
-export {
-	EXIT_CODE_MEANINGS,
-	ExitCode,
-	type ExitCodeValue,
-	exitCodeTable,
-} from "./exit-codes.js";
-export { isAlive, writeFileAtomic } from "./files.js";
-export { lineSplitter, lineTail } from "./lines.js";
-export { acquireLock, LockedError } from "./lock.js";
-export {
-	createProgram,
-	isVerbose,
-	onStopSignal,
-	type ProgramOptions,
-	packageVersion,
-	runCli,
-} from "./program.js";
-export {
-	formatBytes,
-	type Progress,
-	type ProgressOptions,
-	startProgress,
-} from "./progress.js";
-export { backoffMs, redact, SECRET_ENV, withoutCredentials } from "./redact.js";
-export {
-	defaultTunnelDir,
-	readTunnelState,
-	type TunnelState,
-	type TunnelStatus,
-	tunnelFiles,
-	writeTunnelState,
-} from "./tunnel-state.js";
+export { CliError, confirm, guarded, positive, usageError, wholeNumber } from './errors.js';
+export { EXIT_CODE_MEANINGS, ExitCode, type ExitCodeValue, exitCodeTable } from './exit-codes.js';
+export { isAlive, writeFileAtomic } from './files.js';
+export { lineSplitter, lineTail } from './lines.js';
+export { acquireLock, LockedError } from './lock.js';
+export { createProgram, isVerbose, onStopSignal, packageVersion, type ProgramOptions, runCli } from './program.js';
+export { formatBytes, type Progress, type ProgressOptions, startProgress } from './progress.js';
+export { backoffMs, redact, SECRET_ENV, withoutCredentials } from './redact.js';
+export { defaultTunnelDir, readTunnelState, type TunnelState, type TunnelStatus, tunnelFiles, writeTunnelState } from './tunnel-state.js';

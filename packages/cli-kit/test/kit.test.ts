@@ -1,172 +1,114 @@
-import { spawnSync } from "node:child_process";
+import { spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { staleReadmes } from '../../../tools/exit-codes.ts';
 import {
-	existsSync,
-	lstatSync,
-	mkdtempSync,
-	readFileSync,
-	rmSync,
-	statSync,
-	symlinkSync,
-	writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { test } from "uvu";
-import * as assert from "uvu/assert";
-import { staleReadmes } from "../../../tools/exit-codes.ts";
-import {
-	acquireLock,
-	EXIT_CODE_MEANINGS,
-	ExitCode,
-	exitCodeTable,
-	isAlive,
-	LockedError,
-	lineSplitter,
-	lineTail,
-	readTunnelState,
-	redact,
-	startProgress,
-	writeFileAtomic,
-	writeTunnelState,
-} from "../src/index.ts";
+  acquireLock,
+  EXIT_CODE_MEANINGS,
+  ExitCode,
+  exitCodeTable,
+  isAlive,
+  lineSplitter,
+  lineTail,
+  LockedError,
+  readTunnelState,
+  redact,
+  startProgress,
+  writeFileAtomic,
+  writeTunnelState,
+} from '../src/index.ts';
 
-const dir = mkdtempSync(join(tmpdir(), "airy-cli-kit-"));
-const repo = fileURLToPath(new URL("../../..", import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'airy-cli-kit-'));
+const repo = fileURLToPath(new URL('../../..', import.meta.url));
 
-test("one registry: every code has one meaning, and every README table is generated from it", () => {
-	const codes = Object.values(ExitCode);
-	assert.equal(new Set(codes).size, codes.length, "no code is used twice");
-	assert.equal(
-		EXIT_CODE_MEANINGS.map((e) => e.code).sort((a, b) => a - b),
-		[...codes].sort((a, b) => a - b),
-	);
-	assert.match(
-		exitCodeTable("airy-tunnel"),
-		/\| 12 \| ngrok cannot be reached \|/,
-	);
-	assert.not.match(exitCodeTable("airy-manifests"), /\| 12 \|/);
-	assert.equal(staleReadmes(), [], "run npx projen docs:exit-codes");
+test('one registry: every code has one meaning, and every README table is generated from it', () => {
+  const codes = Object.values(ExitCode);
+  assert.equal(new Set(codes).size, codes.length, 'no code is used twice');
+  assert.equal(EXIT_CODE_MEANINGS.map((e) => e.code).sort((a, b) => a - b), [...codes].sort((a, b) => a - b));
+  assert.match(exitCodeTable('airy-tunnel'), /\| 12 \| ngrok cannot be reached \|/);
+  assert.not.match(exitCodeTable('airy-manifests'), /\| 12 \|/);
+  assert.equal(staleReadmes(), [], 'run npx projen docs:exit-codes');
 });
 
 test("bootstrap.sh exits only with the registry's codes, meaning what the registry says", () => {
-	const script = readFileSync(
-		join(repo, "infrastructure/scripts/bootstrap.sh"),
-		"utf8",
-	);
-	const exits = [...script.matchAll(/exit (\d+)/g)].map((m) => Number(m[1]));
-	assert.ok(exits.length > 0);
-	for (const code of exits)
-		assert.ok(
-			(Object.values(ExitCode) as number[]).includes(code),
-			`exit ${code} is not in the registry`,
-		);
-	// Its exits are all "Node.js is missing or too old": a preflight failure.
-	assert.ok(exits.every((c) => c === ExitCode.preflight));
+  const script = readFileSync(join(repo, 'infrastructure/scripts/bootstrap.sh'), 'utf8');
+  const exits = [...script.matchAll(/exit (\d+)/g)].map((m) => Number(m[1]));
+  assert.ok(exits.length > 0);
+  for (const code of exits) assert.ok((Object.values(ExitCode) as number[]).includes(code), `exit ${code} is not in the registry`);
+  // Its exits are all "Node.js is missing or too old": a preflight failure.
+  assert.ok(exits.every((c) => c === ExitCode.preflight));
 });
 
-test("redact: secret env values, extra values and URL passwords", () => {
-	process.env.NGROK_AUTHTOKEN = "tok-123456789";
-	assert.is(
-		redact("token tok-123456789 and x-secret-x", ["x-secret-x"]),
-		"token *** and ***",
-	);
-	assert.is(
-		redact("GET https://user:p4ss@host.test/a and s3://k:v@b/c"),
-		"GET https://user:***@host.test/a and s3://k:***@b/c",
-	);
-	assert.is(
-		redact("https://host.test/a?b=c@d"),
-		"https://host.test/a?b=c@d",
-		"an @ in the query is no password",
-	);
-	delete process.env.NGROK_AUTHTOKEN;
+test('redact: secret env values, extra values and URL passwords', () => {
+  process.env.NGROK_AUTHTOKEN = 'tok-123456789';
+  assert.is(redact('token tok-123456789 and x-secret-x', ['x-secret-x']), 'token *** and ***');
+  assert.is(redact('GET https://user:p4ss@host.test/a and s3://k:v@b/c'), 'GET https://user:***@host.test/a and s3://k:***@b/c');
+  assert.is(redact('https://host.test/a?b=c@d'), 'https://host.test/a?b=c@d', 'an @ in the query is no password');
+  delete process.env.NGROK_AUTHTOKEN;
 });
 
-test("writeFileAtomic: the mode from the start, the whole text, and a link at the path is replaced, not followed", async () => {
-	const victim = join(dir, "victim");
-	writeFileSync(victim, "keep");
-	const path = join(dir, "secret.json");
-	symlinkSync(victim, path);
-	await writeFileAtomic(path, '{"a":1}', { mode: 0o600 });
-	assert.is(readFileSync(victim, "utf8"), "keep");
-	assert.not.ok(lstatSync(path).isSymbolicLink());
-	assert.is(statSync(path).mode & 0o777, 0o600);
-	assert.is(readFileSync(path, "utf8"), '{"a":1}');
+test('writeFileAtomic: the mode from the start, the whole text, and a link at the path is replaced, not followed', async () => {
+  const victim = join(dir, 'victim');
+  writeFileSync(victim, 'keep');
+  const path = join(dir, 'secret.json');
+  symlinkSync(victim, path);
+  await writeFileAtomic(path, '{"a":1}', { mode: 0o600 });
+  assert.is(readFileSync(victim, 'utf8'), 'keep');
+  assert.not.ok(lstatSync(path).isSymbolicLink());
+  assert.is(statSync(path).mode & 0o777, 0o600);
+  assert.is(readFileSync(path, 'utf8'), '{"a":1}');
 });
 
-test("the lock: held, refused to a second holder, stale taken over, released without leaking exit hooks", async () => {
-	const path = join(dir, "x.lock");
-	const before = process.listenerCount("exit");
-	const release = await acquireLock(path);
-	await acquireLock(path).then(
-		() => assert.unreachable("a second holder got the lock"),
-		(e) => assert.instance(e, LockedError),
-	);
-	await release();
-	assert.not.ok(existsSync(path));
-	assert.is(process.listenerCount("exit"), before);
-	const gone = Number(
-		spawnSync(process.execPath, ["-e", "console.log(process.pid)"], {
-			encoding: "utf8",
-		}).stdout.trim(),
-	);
-	assert.not.ok(isAlive(gone));
-	writeFileSync(path, `${gone}\n`);
-	const again = await acquireLock(path);
-	await again();
+test('the lock: held, refused to a second holder, stale taken over, released without leaking exit hooks', async () => {
+  const path = join(dir, 'x.lock');
+  const before = process.listenerCount('exit');
+  const release = await acquireLock(path);
+  await acquireLock(path).then(
+    () => assert.unreachable('a second holder got the lock'),
+    (e) => assert.instance(e, LockedError),
+  );
+  await release();
+  assert.not.ok(existsSync(path));
+  assert.is(process.listenerCount('exit'), before);
+  const gone = Number(spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' }).stdout.trim());
+  assert.not.ok(isAlive(gone));
+  writeFileSync(path, `${gone}\n`);
+  const again = await acquireLock(path);
+  await again();
 });
 
-test("the tunnel state file: private, and a dead process reads as stopped", async () => {
-	const path = join(dir, "tunnel", "state.json");
-	const gone = Number(
-		spawnSync(process.execPath, ["-e", "console.log(process.pid)"], {
-			encoding: "utf8",
-		}).stdout.trim(),
-	);
-	await writeTunnelState(path, {
-		state: "online",
-		pid: gone,
-		target: "http://u:p@x",
-		webhooks: {},
-		startedAt: 1,
-		reconnects: 0,
-	});
-	assert.is(statSync(path).mode & 0o777, 0o600);
-	assert.is((await readTunnelState(path))?.state, "stopped");
+test('the tunnel state file: private, and a dead process reads as stopped', async () => {
+  const path = join(dir, 'tunnel', 'state.json');
+  const gone = Number(spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' }).stdout.trim());
+  await writeTunnelState(path, { state: 'online', pid: gone, target: 'http://u:p@x', webhooks: {}, startedAt: 1, reconnects: 0 });
+  assert.is(statSync(path).mode & 0o777, 0o600);
+  assert.is((await readTunnelState(path))?.state, 'stopped');
 });
 
-test("progress without a known total prints bytes and speed, never a percentage", () => {
-	const lines: string[] = [];
-	const stream = {
-		isTTY: false,
-		write: (l: string) => lines.push(l),
-	} as unknown as NodeJS.WriteStream;
-	const progress = startProgress({
-		label: "download",
-		total: -1,
-		stream,
-		interval: 0,
-	});
-	progress.update(5 * 2 ** 20);
-	progress.stop();
-	assert.match(
-		lines[0] ?? "",
-		/^download: 5\.0 MiB of an unknown size, .*\/s\n$/,
-	);
-	assert.not.match(lines.join(""), /%/);
+test('progress without a known total prints bytes and speed, never a percentage', () => {
+  const lines: string[] = [];
+  const stream = { isTTY: false, write: (l: string) => lines.push(l) } as unknown as NodeJS.WriteStream;
+  const progress = startProgress({ label: 'download', total: -1, stream, interval: 0 });
+  progress.update(5 * 2 ** 20);
+  progress.stop();
+  assert.match(lines[0] ?? '', /^download: 5\.0 MiB of an unknown size, .*\/s\n$/);
+  assert.not.match(lines.join(''), /%/);
 });
 
-test("lines: split from chunks, a last line without newline kept; the tail keeps the last N and passes each on", () => {
-	const seen: string[] = [];
-	const tail = lineTail(2, (l) => seen.push(l));
-	const split = lineSplitter(tail.push);
-	split.write("a\nb");
-	split.write("c\nd\n");
-	split.write(Buffer.from("e"));
-	split.end();
-	assert.equal(seen, ["a", "bc", "d", "e"]);
-	assert.equal(tail.lines, ["d", "e"]);
+test('lines: split from chunks, a last line without newline kept; the tail keeps the last N and passes each on', () => {
+  const seen: string[] = [];
+  const tail = lineTail(2, (l) => seen.push(l));
+  const split = lineSplitter(tail.push);
+  split.write('a\nb');
+  split.write('c\nd\n');
+  split.write(Buffer.from('e'));
+  split.end();
+  assert.equal(seen, ['a', 'bc', 'd', 'e']);
+  assert.equal(tail.lines, ['d', 'e']);
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,326 +1,199 @@
 #!/usr/bin/env node
-import { randomBytes } from "node:crypto";
-import {
-	createProgram,
-	ExitCode,
-	packageVersion,
-	runCli,
-	usageError,
-} from "@airy/cli-kit";
-import { Option } from "commander";
-import {
-	readManifests,
-	readOptionsFile,
-	renderedPassword,
-	UnreadablePathError,
-	UnwritablePathError,
-	writeRendered,
-} from "./files.js";
-import {
-	KAFKA_MODES,
-	type KafkaMode,
-	OptionError,
-	type PlatformOptions,
-	PROFILES,
-	resolveOptions,
-} from "./options.js";
-import {
-	formatTotals,
-	platformImages,
-	platformResources,
-	type ResourceTotals,
-	renderPlatform,
-} from "./platform.js";
-import { renderFiles, renderStream } from "./render.js";
-import { nodeBudget } from "./sizing.js";
-import { formatProblem, validateDocuments } from "./validate.js";
+import { randomBytes } from 'node:crypto';
+import { Option } from 'commander';
+import { createProgram, ExitCode, packageVersion, runCli, usageError } from '@airy/cli-kit';
+import { readManifests, readOptionsFile, renderedPassword, UnreadablePathError, UnwritablePathError, writeRendered } from './files.js';
+import { KAFKA_MODES, type KafkaMode, OptionError, type PlatformOptions, PROFILES, resolveOptions } from './options.js';
+import { formatTotals, platformImages, platformResources, renderPlatform, type ResourceTotals } from './platform.js';
+import { nodeBudget } from './sizing.js';
+import { renderFiles, renderStream } from './render.js';
+import { formatProblem, validateDocuments } from './validate.js';
 
 interface PlatformFlags {
-	profile?: string;
-	kafkaMode?: string;
-	config?: string;
-	namespace?: string;
-	storageClass?: string;
-	host?: string[];
-	ngrok?: boolean;
-	ngrokDomain?: string;
-	postgresSecret?: string;
-	tlsSecret?: string;
-	certManagerIssuer?: string;
+  profile?: string;
+  kafkaMode?: string;
+  config?: string;
+  namespace?: string;
+  storageClass?: string;
+  host?: string[];
+  ngrok?: boolean;
+  ngrokDomain?: string;
+  postgresSecret?: string;
+  tlsSecret?: string;
+  certManagerIssuer?: string;
 }
 
 /** Options from the config file, overridden by flags. Bad input becomes a usage error (exit 2). */
 async function platformOptions(flags: PlatformFlags): Promise<PlatformOptions> {
-	const file = flags.config ? await readOptionsFile(flags.config) : {};
-	return {
-		...file,
-		...(flags.profile
-			? { profile: flags.profile as PlatformOptions["profile"] }
-			: {}),
-		...(flags.namespace ? { namespace: flags.namespace } : {}),
-		...(flags.storageClass ? { storageClass: flags.storageClass } : {}),
-		kafka: {
-			...file.kafka,
-			...(flags.kafkaMode ? { mode: flags.kafkaMode as KafkaMode } : {}),
-		},
-		ingress: {
-			...file.ingress,
-			...(flags.host?.length ? { hosts: flags.host } : {}),
-			...(flags.tlsSecret || flags.certManagerIssuer
-				? {
-						tls: {
-							...file.ingress?.tls,
-							...(flags.tlsSecret ? { secret: flags.tlsSecret } : {}),
-							...(flags.certManagerIssuer
-								? { certManagerIssuer: flags.certManagerIssuer }
-								: {}),
-						},
-					}
-				: {}),
-		},
-		ngrok: {
-			...file.ngrok,
-			...(flags.ngrok !== undefined ? { enabled: flags.ngrok } : {}),
-			...(flags.ngrokDomain ? { domain: flags.ngrokDomain } : {}),
-		},
-		postgres: {
-			...file.postgres,
-			...(flags.postgresSecret ? { existingSecret: flags.postgresSecret } : {}),
-		},
-	};
+  const file = flags.config ? await readOptionsFile(flags.config) : {};
+  return {
+    ...file,
+    ...(flags.profile ? { profile: flags.profile as PlatformOptions['profile'] } : {}),
+    ...(flags.namespace ? { namespace: flags.namespace } : {}),
+    ...(flags.storageClass ? { storageClass: flags.storageClass } : {}),
+    kafka: { ...file.kafka, ...(flags.kafkaMode ? { mode: flags.kafkaMode as KafkaMode } : {}) },
+    ingress: {
+      ...file.ingress,
+      ...(flags.host?.length ? { hosts: flags.host } : {}),
+      ...(flags.tlsSecret || flags.certManagerIssuer
+        ? {
+            tls: {
+              ...file.ingress?.tls,
+              ...(flags.tlsSecret ? { secret: flags.tlsSecret } : {}),
+              ...(flags.certManagerIssuer ? { certManagerIssuer: flags.certManagerIssuer } : {}),
+            },
+          }
+        : {}),
+    },
+    ngrok: {
+      ...file.ngrok,
+      ...(flags.ngrok !== undefined ? { enabled: flags.ngrok } : {}),
+      ...(flags.ngrokDomain ? { domain: flags.ngrokDomain } : {}),
+    },
+    postgres: { ...file.postgres, ...(flags.postgresSecret ? { existingSecret: flags.postgresSecret } : {}) },
+  };
 }
 
 /** Runs `work`, turning bad options and unreadable files into usage errors. */
 async function withInput<T>(work: () => Promise<T> | T): Promise<T> {
-	try {
-		return await work();
-	} catch (error) {
-		if (error instanceof OptionError)
-			throw usageError(`invalid option ${error.message}`);
-		if (
-			error instanceof UnreadablePathError ||
-			error instanceof UnwritablePathError
-		)
-			throw usageError(error.message);
-		throw error;
-	}
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof OptionError) throw usageError(`invalid option ${error.message}`);
+    if (error instanceof UnreadablePathError || error instanceof UnwritablePathError) throw usageError(error.message);
+    throw error;
+  }
 }
 
 const program = createProgram({
-	name: "airy-manifests",
-	description:
-		"Render, validate and inspect the Kubernetes manifests of the Airy Core Platform.",
-	version: packageVersion(import.meta.url),
+  name: 'airy-manifests',
+  description: 'Render, validate and inspect the Kubernetes manifests of the Airy Core Platform.',
+  version: packageVersion(import.meta.url),
 });
 
 /** The options every command that renders the platform takes. */
 function platformCommand(name: string, description: string) {
-	return (
-		program
-			.command(name)
-			.description(description)
-			// No commander default: a config file's profile must win over an unset flag (the default is applied later).
-			.addOption(
-				new Option(
-					"--profile <profile>",
-					"sizing and topology (default: the config file's, else local)",
-				).choices(PROFILES),
-			)
-			.addOption(
-				new Option(
-					"--kafka-mode <mode>",
-					"how Kafka keeps its metadata",
-				).choices(KAFKA_MODES),
-			)
-			.option(
-				"--config <file>",
-				"YAML file of platform options (apps, topics, sizes); flags override it",
-			)
-			.option("--namespace <name>", "namespace of every object (default: airy)")
-			.option(
-				"--storage-class <name>",
-				"StorageClass of every volume (default: the cluster default)",
-			)
-			.option(
-				"--host <name...>",
-				"host names of the ingress (default: airy.core)",
-			)
-			.option(
-				"--tls-secret <name>",
-				"serve HTTPS on 443 with this certificate Secret in istio-system; 80 redirects",
-			)
-			.option(
-				"--cert-manager-issuer <name>",
-				"with HTTPS: have cert-manager issue the certificate (a ClusterIssuer)",
-			)
-			.option(
-				"--ngrok",
-				"render the in-cluster ngrok agent (default in the local profile)",
-			)
-			.option("--no-ngrok", "leave the ngrok agent out (default in production)")
-			.option("--ngrok-domain <domain>", "static ngrok domain for the agent")
-	);
+  return program
+    .command(name)
+    .description(description)
+    // No commander default: a config file's profile must win over an unset flag (the default is applied later).
+    .addOption(new Option('--profile <profile>', 'sizing and topology (default: the config file\'s, else local)').choices(PROFILES))
+    .addOption(new Option('--kafka-mode <mode>', 'how Kafka keeps its metadata').choices(KAFKA_MODES))
+    .option('--config <file>', 'YAML file of platform options (apps, topics, sizes); flags override it')
+    .option('--namespace <name>', 'namespace of every object (default: airy)')
+    .option('--storage-class <name>', 'StorageClass of every volume (default: the cluster default)')
+    .option('--host <name...>', 'host names of the ingress (default: airy.core)')
+    .option('--tls-secret <name>', 'serve HTTPS on 443 with this certificate Secret in istio-system; 80 redirects')
+    .option('--cert-manager-issuer <name>', 'with HTTPS: have cert-manager issue the certificate (a ClusterIssuer)')
+    .option('--ngrok', 'render the in-cluster ngrok agent (default in the local profile)')
+    .option('--no-ngrok', 'leave the ngrok agent out (default in production)')
+    .option('--ngrok-domain <domain>', 'static ngrok domain for the agent');
 }
 
-platformCommand(
-	"render",
-	"write one YAML file per component plus kustomization.yaml (kubectl apply -k DIR)",
-)
-	.option("--out <dir>", "folder to write into")
-	.option(
-		"--stdout",
-		"print every object as one YAML stream instead (kubectl apply -f -)",
-	)
-	.option(
-		"--postgres-secret <name>",
-		"read database credentials from this existing Secret instead of a generated password",
-	)
-	.addHelpText(
-		"after",
-		"\nThe database password: with --postgres-secret, your Secret is referenced and no password is rendered;\n" +
-			"otherwise AIRY_POSTGRES_PASSWORD is used, or a strong password is generated into the rendered Secret.",
-	)
-	.action(async (flags: PlatformFlags & { out?: string; stdout?: boolean }) => {
-		if (!flags.out === !flags.stdout)
-			throw usageError("render needs exactly one of --out DIR or --stdout");
-		const options = await withInput(() => platformOptions(flags));
-		const external = options.postgres?.existingSecret;
-		let passwordSource = "your Secret";
-		let password = options.postgres?.password;
-		if (!external && password === undefined) {
-			// A re-render keeps the password of the earlier render: a new one would rotate the Secret under a running
-			// PostgreSQL, which keeps the old one.
-			const earlier = flags.out
-				? await withInput(() => renderedPassword(flags.out as string))
-				: undefined;
-			password =
-				process.env.AIRY_POSTGRES_PASSWORD ||
-				earlier ||
-				randomBytes(24).toString("base64url");
-			passwordSource = process.env.AIRY_POSTGRES_PASSWORD
-				? "AIRY_POSTGRES_PASSWORD"
-				: earlier
-					? `the password of the earlier render in ${flags.out} (kept)`
-					: "a newly generated password";
-		}
-		const platform = await withInput(() =>
-			renderPlatform({
-				...options,
-				postgres: { ...options.postgres, password },
-			}),
-		);
-		const secret = `${platform.config.namespace}/${platform.config.postgres.secret.name}`;
-		if (flags.stdout) process.stdout.write(renderStream(platform));
-		else {
-			const files = renderFiles(platform);
-			// Files holding a Secret are created 0600 from the start.
-			const secretFiles = platform.components
-				.filter((c) => c.objects.some((o) => o.kind === "Secret"))
-				.map((c) => c.file);
-			await withInput(() =>
-				writeRendered(flags.out as string, files, {
-					privateFiles: secretFiles,
-				}),
-			);
-			process.stderr.write(
-				`wrote ${files.size} files to ${flags.out} (apply with: kubectl apply -k ${flags.out})\n`,
-			);
-		}
-		process.stderr.write(
-			external
-				? `postgres: credentials come from your existing Secret ${secret} (keys POSTGRES_USER, POSTGRES_PASSWORD); create it before applying\n`
-				: `postgres: Secret ${secret} holds ${passwordSource}; the rendered postgres Secret is sensitive, keep it out of git\n`,
-		);
-	});
+platformCommand('render', 'write one YAML file per component plus kustomization.yaml (kubectl apply -k DIR)')
+  .option('--out <dir>', 'folder to write into')
+  .option('--stdout', 'print every object as one YAML stream instead (kubectl apply -f -)')
+  .option('--postgres-secret <name>', 'read database credentials from this existing Secret instead of a generated password')
+  .addHelpText(
+    'after',
+    '\nThe database password: with --postgres-secret, your Secret is referenced and no password is rendered;\n' +
+      'otherwise AIRY_POSTGRES_PASSWORD is used, or a strong password is generated into the rendered Secret.',
+  )
+  .action(async (flags: PlatformFlags & { out?: string; stdout?: boolean }) => {
+    if (!flags.out === !flags.stdout) throw usageError('render needs exactly one of --out DIR or --stdout');
+    const options = await withInput(() => platformOptions(flags));
+    const external = options.postgres?.existingSecret;
+    let passwordSource = 'your Secret';
+    let password = options.postgres?.password;
+    if (!external && password === undefined) {
+      // A re-render keeps the password of the earlier render: a new one would rotate the Secret under a running
+      // PostgreSQL, which keeps the old one.
+      const earlier = flags.out ? await withInput(() => renderedPassword(flags.out as string)) : undefined;
+      password = process.env.AIRY_POSTGRES_PASSWORD || earlier || randomBytes(24).toString('base64url');
+      passwordSource = process.env.AIRY_POSTGRES_PASSWORD
+        ? 'AIRY_POSTGRES_PASSWORD'
+        : earlier
+          ? `the password of the earlier render in ${flags.out} (kept)`
+          : 'a newly generated password';
+    }
+    const platform = await withInput(() => renderPlatform({ ...options, postgres: { ...options.postgres, password } }));
+    const secret = `${platform.config.namespace}/${platform.config.postgres.secret.name}`;
+    if (flags.stdout) process.stdout.write(renderStream(platform));
+    else {
+      const files = renderFiles(platform);
+      // Files holding a Secret are created 0600 from the start.
+      const secretFiles = platform.components.filter((c) => c.objects.some((o) => o.kind === 'Secret')).map((c) => c.file);
+      await withInput(() => writeRendered(flags.out as string, files, { privateFiles: secretFiles }));
+      process.stderr.write(`wrote ${files.size} files to ${flags.out} (apply with: kubectl apply -k ${flags.out})\n`);
+    }
+    process.stderr.write(
+      external
+        ? `postgres: credentials come from your existing Secret ${secret} (keys POSTGRES_USER, POSTGRES_PASSWORD); create it before applying\n`
+        : `postgres: Secret ${secret} holds ${passwordSource}; the rendered postgres Secret is sensitive, keep it out of git\n`,
+    );
+  });
 
 program
-	.command("validate")
-	.description(
-		"check manifests against the Kubernetes and Istio schemas and across resources",
-	)
-	.argument("<path...>", "YAML files, or folders searched for *.yaml and *.yml")
-	.action(async (paths: string[]) => {
-		const { documents, problems: syntax } = await withInput(() =>
-			readManifests(paths),
-		);
-		const report = await validateDocuments(documents);
-		// Stable: within one document, problems keep the order the checks found them in.
-		const problems = [...syntax, ...report.problems].sort(
-			(a, b) => a.file.localeCompare(b.file) || a.index - b.index,
-		);
-		for (const note of report.notes) process.stderr.write(`note: ${note}\n`);
-		for (const p of problems) process.stdout.write(`${formatProblem(p)}\n`);
-		process.stderr.write(
-			`${problems.length} problem${problems.length === 1 ? "" : "s"} in ${documents.length} documents\n`,
-		);
-		if (problems.length > 0) process.exitCode = ExitCode.failed;
-	});
+  .command('validate')
+  .description('check manifests against the Kubernetes and Istio schemas and across resources')
+  .argument('<path...>', 'YAML files, or folders searched for *.yaml and *.yml')
+  .action(async (paths: string[]) => {
+    const { documents, problems: syntax } = await withInput(() => readManifests(paths));
+    const report = await validateDocuments(documents);
+    // Stable: within one document, problems keep the order the checks found them in.
+    const problems = [...syntax, ...report.problems].sort((a, b) => a.file.localeCompare(b.file) || a.index - b.index);
+    for (const note of report.notes) process.stderr.write(`note: ${note}\n`);
+    for (const p of problems) process.stdout.write(`${formatProblem(p)}\n`);
+    process.stderr.write(`${problems.length} problem${problems.length === 1 ? '' : 's'} in ${documents.length} documents\n`);
+    if (problems.length > 0) process.exitCode = ExitCode.failed;
+  });
 
-platformCommand(
-	"images",
-	"list every image the platform runs, one per line (the box pre-pulls exactly these)",
-).action(async (flags: PlatformFlags) => {
-	const options = await withInput(() => platformOptions(flags));
-	const images = await withInput(() => platformImages(options));
-	process.stdout.write(`${images.join("\n")}\n`);
-});
+platformCommand('images', 'list every image the platform runs, one per line (the box pre-pulls exactly these)').action(
+  async (flags: PlatformFlags) => {
+    const options = await withInput(() => platformOptions(flags));
+    const images = await withInput(() => platformImages(options));
+    process.stdout.write(`${images.join('\n')}\n`);
+  },
+);
 
-platformCommand(
-	"resources",
-	"sum the CPU and memory requests and limits of the platform",
-)
-	.option("--json", "print JSON")
-	.action(async (flags: PlatformFlags & { json?: boolean }) => {
-		const options = await withInput(() => platformOptions(flags));
-		const totals = await withInput(() => platformResources(options));
-		if (flags.json) {
-			process.stdout.write(`${JSON.stringify(totals, null, 2)}\n`);
-			return;
-		}
-		const rows = [
-			[
-				"component",
-				"cpu requests",
-				"memory requests",
-				"cpu limits",
-				"memory limits",
-			],
-			...Object.entries(totals.components).map(([name, t]) => [
-				name,
-				formatTotals(t.requests).cpu,
-				formatTotals(t.requests).memory,
-				formatTotals(t.limits).cpu,
-				formatTotals(t.limits).memory,
-			]),
-			[
-				"total",
-				formatTotals(totals.requests).cpu,
-				formatTotals(totals.requests).memory,
-				formatTotals(totals.limits).cpu,
-				formatTotals(totals.limits).memory,
-			],
-		];
-		const widths =
-			rows[0]?.map((_, i) =>
-				Math.max(...rows.map((r) => (r[i] ?? "").length)),
-			) ?? [];
-		for (const r of rows)
-			process.stdout.write(
-				`${r
-					.map((c, i) => c.padEnd(widths[i] ?? 0))
-					.join("  ")
-					.trimEnd()}\n`,
-			);
-		if (resolveOptions(options).profile === "local") {
-			const b = nodeBudget(options);
-			const f = (t: ResourceTotals) => formatTotals(t);
-			process.stdout.write(
-				`node of the ${b.vm.cpus}-CPU, ${b.vm.memoryMiB}Mi VM: ${f(b.allocatable).cpu} CPU and ${f(b.allocatable).memory} allocatable; ` +
-					`requested with Istio (${f(b.requests.istio).cpu}, ${f(b.requests.istio).memory}) and Kubernetes ` +
-					`(${f(b.requests.kubeSystem).cpu}, ${f(b.requests.kubeSystem).memory}): ${f(b.requests.total).cpu} CPU, ` +
-					`${f(b.requests.total).memory}${b.fits ? "" : " (does not fit)"}\n`,
-			);
-		}
-	});
+platformCommand('resources', 'sum the CPU and memory requests and limits of the platform')
+  .option('--json', 'print JSON')
+  .action(async (flags: PlatformFlags & { json?: boolean }) => {
+    const options = await withInput(() => platformOptions(flags));
+    const totals = await withInput(() => platformResources(options));
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify(totals, null, 2)}\n`);
+      return;
+    }
+    const rows = [
+      ['component', 'cpu requests', 'memory requests', 'cpu limits', 'memory limits'],
+      ...Object.entries(totals.components).map(([name, t]) => [
+        name,
+        formatTotals(t.requests).cpu,
+        formatTotals(t.requests).memory,
+        formatTotals(t.limits).cpu,
+        formatTotals(t.limits).memory,
+      ]),
+      [
+        'total',
+        formatTotals(totals.requests).cpu,
+        formatTotals(totals.requests).memory,
+        formatTotals(totals.limits).cpu,
+        formatTotals(totals.limits).memory,
+      ],
+    ];
+    const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+    for (const r of rows) process.stdout.write(`${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()}\n`);
+    if (resolveOptions(options).profile === 'local') {
+      const b = nodeBudget(options);
+      const f = (t: ResourceTotals) => formatTotals(t);
+      process.stdout.write(
+        `node of the ${b.vm.cpus}-CPU, ${b.vm.memoryMiB}Mi VM: ${f(b.allocatable).cpu} CPU and ${f(b.allocatable).memory} allocatable; ` +
+          `requested with Istio (${f(b.requests.istio).cpu}, ${f(b.requests.istio).memory}) and Kubernetes ` +
+          `(${f(b.requests.kubeSystem).cpu}, ${f(b.requests.kubeSystem).memory}): ${f(b.requests.total).cpu} CPU, ` +
+          `${f(b.requests.total).memory}${b.fits ? '' : ' (does not fit)'}\n`,
+      );
+    }
+  });
 
 await runCli(program);

@@ -1,44 +1,35 @@
 /** The package's disk effects: reading manifests to validate, and writing a render atomically. */
-import { randomBytes } from "node:crypto";
-import { constants } from "node:fs";
-import {
-	lstat,
-	mkdir,
-	open,
-	readdir,
-	rename,
-	rm,
-	stat,
-	writeFile,
-} from "node:fs/promises";
-import { join, relative, resolve } from "node:path";
-import { parse, parseAllDocuments } from "yaml";
-import type { KubeObject } from "./components/common.js";
-import { POSTGRES } from "./components/postgres.js";
-import type { PlatformOptions } from "./options.js";
-import { GENERATED_HEADER } from "./render.js";
-import type { Problem, SourceDocument } from "./validate.js";
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { lstat, mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { parse, parseAllDocuments } from 'yaml';
+import type { KubeObject } from './components/common.js';
+import { POSTGRES } from './components/postgres.js';
+import type { PlatformOptions } from './options.js';
+import { GENERATED_HEADER } from './render.js';
+import type { Problem, SourceDocument } from './validate.js';
 
 /** A path that cannot be read. The CLI reports it as bad input (exit 2). */
 export class UnreadablePathError extends Error {
-	constructor(
-		readonly path: string,
-		reason: string,
-	) {
-		super(`cannot read ${path}: ${reason}`);
-		this.name = "UnreadablePathError";
-	}
+  constructor(
+    readonly path: string,
+    reason: string,
+  ) {
+    super(`cannot read ${path}: ${reason}`);
+    this.name = 'UnreadablePathError';
+  }
 }
 
 /** A folder or file that may not be written: the message says why and what to do. */
 export class UnwritablePathError extends Error {
-	constructor(
-		readonly path: string,
-		reason: string,
-	) {
-		super(`will not write ${path}: ${reason}`);
-		this.name = "UnwritablePathError";
-	}
+  constructor(
+    readonly path: string,
+    reason: string,
+  ) {
+    super(`will not write ${path}: ${reason}`);
+    this.name = 'UnwritablePathError';
+  }
 }
 
 /** The largest YAML file read (a platform is well under 1 MiB); larger ones are refused, not parsed. */
@@ -50,117 +41,84 @@ export const MAX_DOCUMENTS = 5000;
  * Reads a plain file of at most `max` bytes. Anything else (a FIFO that would block, a device, a huge file) is
  * refused without reading it.
  */
-async function readBounded(
-	path: string,
-	max = MAX_YAML_BYTES,
-): Promise<string> {
-	let handle: Awaited<ReturnType<typeof open>>;
-	try {
-		handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
-	} catch (error) {
-		const code = (error as NodeJS.ErrnoException).code;
-		throw new UnreadablePathError(
-			path,
-			code === "ENOENT" ? "no such file" : (code ?? (error as Error).message),
-		);
-	}
-	try {
-		const info = await handle.stat();
-		if (!info.isFile()) throw new UnreadablePathError(path, "not a plain file");
-		if (info.size > max)
-			throw new UnreadablePathError(
-				path,
-				`${info.size} bytes, more than the ${max} a manifest file may have`,
-			);
-		return await handle.readFile("utf8");
-	} finally {
-		await handle.close();
-	}
+async function readBounded(path: string, max = MAX_YAML_BYTES): Promise<string> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UnreadablePathError(path, code === 'ENOENT' ? 'no such file' : (code ?? (error as Error).message));
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) throw new UnreadablePathError(path, 'not a plain file');
+    if (info.size > max) throw new UnreadablePathError(path, `${info.size} bytes, more than the ${max} a manifest file may have`);
+    return await handle.readFile('utf8');
+  } finally {
+    await handle.close();
+  }
 }
 
 async function yamlFilesUnder(path: string): Promise<string[]> {
-	let info: Awaited<ReturnType<typeof stat>>;
-	try {
-		info = await stat(path);
-	} catch (error) {
-		throw new UnreadablePathError(
-			path,
-			(error as NodeJS.ErrnoException).code === "ENOENT"
-				? "no such file or folder"
-				: (error as Error).message,
-		);
-	}
-	if (!info.isDirectory()) return [path];
-	const entries = await readdir(path, { withFileTypes: true, recursive: true });
-	return entries
-		.filter((e) => e.isFile() && /\.ya?ml$/.test(e.name))
-		.map((e) => join(e.parentPath, e.name))
-		.sort();
+  let info: Awaited<ReturnType<typeof stat>>;
+  try {
+    info = await stat(path);
+  } catch (error) {
+    throw new UnreadablePathError(path, (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or folder' : (error as Error).message);
+  }
+  if (!info.isDirectory()) return [path];
+  const entries = await readdir(path, { withFileTypes: true, recursive: true });
+  return entries
+    .filter((e) => e.isFile() && /\.ya?ml$/.test(e.name))
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
 }
 
 /** Every YAML document in `paths` (files, or folders searched for *.yaml and *.yml), plus YAML syntax problems. */
-export async function readManifests(
-	paths: readonly string[],
-): Promise<{ documents: SourceDocument[]; problems: Problem[] }> {
-	const documents: SourceDocument[] = [];
-	const problems: Problem[] = [];
-	for (const root of paths) {
-		for (const file of await yamlFilesUnder(root)) {
-			const text = await readBounded(file);
-			const near = relative(process.cwd(), file);
-			const shown = near && !near.startsWith("..") ? near : file;
-			const parsed = parseAllDocuments(text);
-			const all = Array.isArray(parsed) ? parsed : [parsed];
-			if (documents.length + all.length > MAX_DOCUMENTS) {
-				throw new UnreadablePathError(
-					file,
-					`more than ${MAX_DOCUMENTS} YAML documents in all: validate fewer files at a time`,
-				);
-			}
-			all.forEach((doc, index) => {
-				if (doc.errors.length > 0) {
-					const e = doc.errors[0];
-					problems.push({
-						file: shown,
-						index,
-						path: "$",
-						message: `YAML: ${e?.message.split("\n")[0]?.replace(/:$/, "")}`,
-					});
-					return;
-				}
-				let object: KubeObject | null;
-				try {
-					// Aliases are bounded (yaml's maxAliasCount): an alias bomb is a problem of its document, not a hang.
-					object = doc.toJS({ maxAliasCount: 100 }) as KubeObject | null;
-				} catch (error) {
-					problems.push({
-						file: shown,
-						index,
-						path: "$",
-						message: `YAML: ${(error as Error).message.split("\n")[0]}`,
-					});
-					return;
-				}
-				if (object === null) return; // an empty document
-				documents.push({ file: shown, index, object });
-			});
-		}
-	}
-	return { documents, problems };
+export async function readManifests(paths: readonly string[]): Promise<{ documents: SourceDocument[]; problems: Problem[] }> {
+  const documents: SourceDocument[] = [];
+  const problems: Problem[] = [];
+  for (const root of paths) {
+    for (const file of await yamlFilesUnder(root)) {
+      const text = await readBounded(file);
+      const near = relative(process.cwd(), file);
+      const shown = near && !near.startsWith('..') ? near : file;
+      const parsed = parseAllDocuments(text);
+      const all = Array.isArray(parsed) ? parsed : [parsed];
+      if (documents.length + all.length > MAX_DOCUMENTS) {
+        throw new UnreadablePathError(file, `more than ${MAX_DOCUMENTS} YAML documents in all: validate fewer files at a time`);
+      }
+      all.forEach((doc, index) => {
+        if (doc.errors.length > 0) {
+          const e = doc.errors[0];
+          problems.push({ file: shown, index, path: '$', message: `YAML: ${e?.message.split('\n')[0]?.replace(/:$/, '')}` });
+          return;
+        }
+        let object: KubeObject | null;
+        try {
+          // Aliases are bounded (yaml's maxAliasCount): an alias bomb is a problem of its document, not a hang.
+          object = doc.toJS({ maxAliasCount: 100 }) as KubeObject | null;
+        } catch (error) {
+          problems.push({ file: shown, index, path: '$', message: `YAML: ${(error as Error).message.split('\n')[0]}` });
+          return;
+        }
+        if (object === null) return; // an empty document
+        documents.push({ file: shown, index, object });
+      });
+    }
+  }
+  return { documents, problems };
 }
 
 /** What {@link writeRendered} may be told. */
 export interface WriteOptions {
-	/** Files created with mode 0600 (from the start, never chmod-ed after): those holding a Secret. */
-	readonly privateFiles?: readonly string[];
+  /** Files created with mode 0600 (from the start, never chmod-ed after): those holding a Secret. */
+  readonly privateFiles?: readonly string[];
 }
 
 /** Whether `dir` is a folder an earlier render wrote (its kustomization.yaml carries our header). */
 async function isOurRender(dir: string): Promise<boolean> {
-	return readBounded(join(dir, "kustomization.yaml")).then(
-		(t) => t.startsWith(GENERATED_HEADER),
-		() => false,
-	);
+  return readBounded(join(dir, 'kustomization.yaml')).then((t) => t.startsWith(GENERATED_HEADER), () => false);
 }
 
 /**
@@ -169,110 +127,71 @@ async function isOurRender(dir: string): Promise<boolean> {
  * Refused, before anything is written: `/`, a folder that is not empty and holds no earlier render, and a target
  * name taken by anything but a plain file (a folder, a FIFO, a symbolic link).
  */
-export async function writeRendered(
-	dir: string,
-	files: Map<string, string>,
-	options: WriteOptions = {},
-): Promise<void> {
-	const target = resolve(dir);
-	if (target === resolve("/"))
-		throw new UnwritablePathError(
-			dir,
-			"it is the root folder: render into a folder of its own",
-		);
-	const info = await lstat(target).catch(() => undefined);
-	if (info && !info.isDirectory())
-		throw new UnwritablePathError(dir, "it is not a folder");
-	if (
-		info &&
-		(await readdir(target)).length > 0 &&
-		!(await isOurRender(target))
-	) {
-		throw new UnwritablePathError(
-			dir,
-			"it is not empty and holds no earlier render: use a new or empty folder",
-		);
-	}
-	for (const name of files.keys()) {
-		const existing = await lstat(join(target, name)).catch(() => undefined);
-		if (existing && !existing.isFile())
-			throw new UnwritablePathError(
-				join(dir, name),
-				"it is not a plain file: remove it first",
-			);
-	}
-	await mkdir(target, { recursive: true });
-	const privateFiles = new Set(options.privateFiles ?? []);
-	const suffix = `.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
-	const temps: string[] = [];
-	try {
-		for (const [name, text] of files) {
-			const temp = join(target, name + suffix);
-			temps.push(temp);
-			await writeFile(temp, text, {
-				flag: "wx",
-				mode: privateFiles.has(name) ? 0o600 : 0o644,
-			});
-		}
-		for (const name of files.keys())
-			await rename(join(target, name + suffix), join(target, name));
-	} catch (error) {
-		await Promise.all(temps.map((t) => rm(t, { force: true })));
-		throw error;
-	}
-	for (const entry of await readdir(target)) {
-		if (files.has(entry) || !/\.ya?ml$/.test(entry)) continue;
-		const text = await readBounded(join(target, entry)).catch(() => "");
-		if (text.startsWith(GENERATED_HEADER)) await rm(join(target, entry));
-	}
+export async function writeRendered(dir: string, files: Map<string, string>, options: WriteOptions = {}): Promise<void> {
+  const target = resolve(dir);
+  if (target === resolve('/')) throw new UnwritablePathError(dir, 'it is the root folder: render into a folder of its own');
+  const info = await lstat(target).catch(() => undefined);
+  if (info && !info.isDirectory()) throw new UnwritablePathError(dir, 'it is not a folder');
+  if (info && (await readdir(target)).length > 0 && !(await isOurRender(target))) {
+    throw new UnwritablePathError(dir, 'it is not empty and holds no earlier render: use a new or empty folder');
+  }
+  for (const name of files.keys()) {
+    const existing = await lstat(join(target, name)).catch(() => undefined);
+    if (existing && !existing.isFile()) throw new UnwritablePathError(join(dir, name), 'it is not a plain file: remove it first');
+  }
+  await mkdir(target, { recursive: true });
+  const privateFiles = new Set(options.privateFiles ?? []);
+  const suffix = `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const temps: string[] = [];
+  try {
+    for (const [name, text] of files) {
+      const temp = join(target, name + suffix);
+      temps.push(temp);
+      await writeFile(temp, text, { flag: 'wx', mode: privateFiles.has(name) ? 0o600 : 0o644 });
+    }
+    for (const name of files.keys()) await rename(join(target, name + suffix), join(target, name));
+  } catch (error) {
+    await Promise.all(temps.map((t) => rm(t, { force: true })));
+    throw error;
+  }
+  for (const entry of await readdir(target)) {
+    if (files.has(entry) || !/\.ya?ml$/.test(entry)) continue;
+    const text = await readBounded(join(target, entry)).catch(() => '');
+    if (text.startsWith(GENERATED_HEADER)) await rm(join(target, entry));
+  }
 }
 
 /**
  * The database password of an earlier render in `dir`, if there is one: the rendered Secret's password key. A
  * re-render keeps it, so re-applying does not rotate it under a running PostgreSQL.
  */
-export async function renderedPassword(
-	dir: string,
-): Promise<string | undefined> {
-	if (!(await isOurRender(dir))) return undefined;
-	for (const entry of await readdir(dir).catch(() => [] as string[])) {
-		if (!/\.ya?ml$/.test(entry)) continue;
-		const text = await readBounded(join(dir, entry)).catch(() => "");
-		if (!text.startsWith(GENERATED_HEADER)) continue;
-		const docs = parseAllDocuments(text);
-		for (const doc of Array.isArray(docs) ? docs : []) {
-			const object = doc.toJS({ maxAliasCount: 100 }) as {
-				kind?: string;
-				stringData?: Record<string, string>;
-			} | null;
-			const password =
-				object?.kind === "Secret"
-					? object.stringData?.[POSTGRES.passwordKey]
-					: undefined;
-			if (typeof password === "string" && password.length >= 16)
-				return password;
-		}
-	}
-	return undefined;
+export async function renderedPassword(dir: string): Promise<string | undefined> {
+  if (!(await isOurRender(dir))) return undefined;
+  for (const entry of await readdir(dir).catch(() => [] as string[])) {
+    if (!/\.ya?ml$/.test(entry)) continue;
+    const text = await readBounded(join(dir, entry)).catch(() => '');
+    if (!text.startsWith(GENERATED_HEADER)) continue;
+    const docs = parseAllDocuments(text);
+    for (const doc of Array.isArray(docs) ? docs : []) {
+      const object = doc.toJS({ maxAliasCount: 100 }) as { kind?: string; stringData?: Record<string, string> } | null;
+      const password = object?.kind === 'Secret' ? object.stringData?.[POSTGRES.passwordKey] : undefined;
+      if (typeof password === 'string' && password.length >= 16) return password;
+    }
+  }
+  return undefined;
 }
 
 /** Reads a YAML file of {@link PlatformOptions}; bad YAML or a non-mapping is bad input. */
 export async function readOptionsFile(path: string): Promise<PlatformOptions> {
-	const text = await readBounded(path, 2 ** 20);
-	let value: unknown;
-	try {
-		value = parse(text, { maxAliasCount: 100 });
-	} catch (error) {
-		throw new UnreadablePathError(
-			path,
-			`not valid YAML: ${(error as Error).message.split("\n")[0]}`,
-		);
-	}
-	if (value === null || typeof value !== "object" || Array.isArray(value)) {
-		throw new UnreadablePathError(
-			path,
-			"must be a YAML mapping of platform options (profile, kafka, apps, topics, …)",
-		);
-	}
-	return value as PlatformOptions;
+  const text = await readBounded(path, 2 ** 20);
+  let value: unknown;
+  try {
+    value = parse(text, { maxAliasCount: 100 });
+  } catch (error) {
+    throw new UnreadablePathError(path, `not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new UnreadablePathError(path, 'must be a YAML mapping of platform options (profile, kafka, apps, topics, …)');
+  }
+  return value as PlatformOptions;
 }

@@ -5,79 +5,68 @@
 
 /** A platform that sends webhooks to Airy Core. */
 export interface WebhookSource {
-	/** `facebook`, `google` or `twilio`. */
-	readonly source: string;
-	/** The path on the ingress, e.g. `/facebook`. */
-	readonly path: string;
-	/** The Service of the connector that receives them. */
-	readonly service: string;
+  /** `facebook`, `google` or `twilio`. */
+  readonly source: string;
+  /** The path on the ingress, e.g. `/facebook`. */
+  readonly path: string;
+  /** The Service of the connector that receives them. */
+  readonly service: string;
 }
 
 /** The webhook sources of Airy Core, in a stable order. */
-export const WEBHOOK_SOURCES: readonly WebhookSource[] = [
-	"facebook",
-	"google",
-	"twilio",
-].map((source) => ({
-	source,
-	path: `/${source}`,
-	service: `sources-${source}-connector`,
+export const WEBHOOK_SOURCES: readonly WebhookSource[] = ['facebook', 'google', 'twilio'].map((source) => ({
+  source,
+  path: `/${source}`,
+  service: `sources-${source}-connector`,
 }));
 
 /** The Istio ingress gateway Service, where a tunnel forwards to from inside the cluster. */
 export const INGRESS_GATEWAY = {
-	namespace: "istio-system",
-	service: "istio-ingressgateway",
-	/** The label Gateways select it by. */
-	selector: { istio: "ingressgateway" },
-	httpPort: 80,
-	httpsPort: 443,
-	/** Where the gateway's proxy listens inside its pod (Istio's defaults). */
-	httpTargetPort: 8080,
-	httpsTargetPort: 8443,
+  namespace: 'istio-system',
+  service: 'istio-ingressgateway',
+  /** The label Gateways select it by. */
+  selector: { istio: 'ingressgateway' },
+  httpPort: 80,
+  httpsPort: 443,
+  /** Where the gateway's proxy listens inside its pod (Istio's defaults). */
+  httpTargetPort: 8080,
+  httpsTargetPort: 8443,
 } as const;
 
 /** What a tunnel needs: where it forwards to, an optional static domain, and the sources it serves. */
 export interface TunnelSpec {
-	/** Upstream URL, e.g. `http://airy.core` from a laptop or the gateway's cluster address in-cluster. */
-	readonly target: string;
-	/** A static ngrok domain, so webhook URLs survive restarts. */
-	readonly domain?: string;
-	/** @default WEBHOOK_SOURCES */
-	readonly sources?: readonly WebhookSource[];
+  /** Upstream URL, e.g. `http://airy.core` from a laptop or the gateway's cluster address in-cluster. */
+  readonly target: string;
+  /** A static ngrok domain, so webhook URLs survive restarts. */
+  readonly domain?: string;
+  /** @default WEBHOOK_SOURCES */
+  readonly sources?: readonly WebhookSource[];
 }
 
 /** The public webhook URL of each source, once the tunnel's public URL is known. */
-export function webhookUrls(
-	publicUrl: string,
-	sources: readonly WebhookSource[] = WEBHOOK_SOURCES,
-): Record<string, string> {
-	const base = publicUrl.replace(/\/+$/, "");
-	return Object.fromEntries(sources.map((s) => [s.source, `${base}${s.path}`]));
+export function webhookUrls(publicUrl: string, sources: readonly WebhookSource[] = WEBHOOK_SOURCES): Record<string, string> {
+  const base = publicUrl.replace(/\/+$/, '');
+  return Object.fromEntries(sources.map((s) => [s.source, `${base}${s.path}`]));
 }
 
 /** The in-cluster upstream of the ingress gateway. */
 export function ingressGatewayUrl(): string {
-	return `http://${INGRESS_GATEWAY.service}.${INGRESS_GATEWAY.namespace}.svc.cluster.local:${INGRESS_GATEWAY.httpPort}`;
+  return `http://${INGRESS_GATEWAY.service}.${INGRESS_GATEWAY.namespace}.svc.cluster.local:${INGRESS_GATEWAY.httpPort}`;
 }
 
 /** The ngrok agent configuration file (version 3) that forwards `spec`'s traffic. */
 export function ngrokAgentConfig(spec: TunnelSpec): Record<string, unknown> {
-	return {
-		version: "3",
-		agent: {
-			web_addr: `0.0.0.0:${NGROK_WEB_PORT}`,
-			log: "stdout",
-			log_format: "json",
-		},
-		endpoints: [
-			{
-				name: "airy-core",
-				...(spec.domain ? { url: `https://${spec.domain}` } : {}),
-				upstream: { url: spec.target },
-			},
-		],
-	};
+  return {
+    version: '3',
+    agent: { web_addr: `0.0.0.0:${NGROK_WEB_PORT}`, log: 'stdout', log_format: 'json' },
+    endpoints: [
+      {
+        name: 'airy-core',
+        ...(spec.domain ? { url: `https://${spec.domain}` } : {}),
+        upstream: { url: spec.target },
+      },
+    ],
+  };
 }
 
 /** The agent's local API port (`/api/tunnels`), used for its health probes. */

@@ -3,197 +3,118 @@
  * with a heap of their own, the request that says the API serves, the topics before the apps, and every NodePort
  * the box renders pinned.
  */
-import { test } from "uvu";
-import * as assert from "uvu/assert";
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
 import {
-	API_SERVER_PORTS,
-	BOX_PLATFORM_OPTIONS,
-	BOX_TUNNEL_OPTIONS,
-	boxFacts,
-	boxFactsEnv,
-	CORE_API_READY,
-	CORE_COMPONENTS,
-	CORE_MANAGED_LABEL,
-	KAFKA_CLIENT_HEAP,
-	lifecycleJobs,
-	NODE_PORT_RANGE,
-	type PlatformOptions,
-	PORT_CHAIN,
-	platformObjects,
-	renderPlatform,
-	resolveOptions,
-	routes,
-	SPRING_MIN_OFF_HEAP_MIB,
-	springMemory,
-	VM_OWN_PORTS,
-} from "../src/index.ts";
-import { parseMemory } from "../src/quantity.ts";
+  API_SERVER_PORTS,
+  BOX_PLATFORM_OPTIONS,
+  BOX_TUNNEL_OPTIONS,
+  NODE_PORT_RANGE,
+  PORT_CHAIN,
+  VM_OWN_PORTS,
+  boxFacts,
+  boxFactsEnv,
+  CORE_API_READY,
+  CORE_COMPONENTS,
+  CORE_MANAGED_LABEL,
+  KAFKA_CLIENT_HEAP,
+  lifecycleJobs,
+  type PlatformOptions,
+  platformObjects,
+  renderPlatform,
+  resolveOptions,
+  routes,
+  SPRING_MIN_OFF_HEAP_MIB,
+  springMemory,
+} from '../src/index.ts';
+import { parseMemory } from '../src/quantity.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read deep into rendered objects.
 type Any = any;
-const everything: PlatformOptions = {
-	...BOX_PLATFORM_OPTIONS,
-	sources: ["facebook", "google", "twilio"],
-};
+const everything: PlatformOptions = { ...BOX_PLATFORM_OPTIONS, sources: ['facebook', 'google', 'twilio'] };
 const profiles: [string, PlatformOptions][] = [
-	["local", everything],
-	["production", { ...everything, profile: "production" }],
+  ['local', everything],
+  ['production', { ...everything, profile: 'production' }],
 ];
 const MiB = 2 ** 20;
-const env = (container: Any, name: string): string | undefined =>
-	container.env?.find((e: Any) => e.name === name)?.value;
-const option = (options: string, flag: string) =>
-	Number(new RegExp(`${flag.replace(/[+]/g, "\\+")}(\\d+)`).exec(options)?.[1]);
+const env = (container: Any, name: string): string | undefined => container.env?.find((e: Any) => e.name === name)?.value;
+const option = (options: string, flag: string) => Number(new RegExp(`${flag.replace(/[+]/g, '\\+')}(\\d+)`).exec(options)?.[1]);
 
 for (const [profile, options] of profiles) {
-	test(`jvm (${profile}): every release Java app has explicit JVM sizes that fit its limit with room off the heap`, () => {
-		const deployments = (
-			platformObjects(renderPlatform(options)) as Any[]
-		).filter(
-			(o) =>
-				o.kind === "Deployment" && o.metadata.labels?.[CORE_MANAGED_LABEL.key],
-		);
-		const java = new Set(
-			CORE_COMPONENTS.filter((c) => c.kind === "spring").map((c) => c.name),
-		);
-		let seen = 0;
-		for (const d of deployments) {
-			const app = d.spec.template.spec.containers.find(
-				(c: Any) => c.name === "app",
-			);
-			const tool = env(app, "JAVA_TOOL_OPTIONS");
-			const isJava =
-				java.has(d.metadata.name) ||
-				/-(connector|events-router)$/.test(d.metadata.name);
-			if (!isJava) {
-				assert.is(tool, undefined, `${d.metadata.name} is not a JVM`);
-				continue;
-			}
-			seen++;
-			assert.ok(tool, `${d.metadata.name} has no JAVA_TOOL_OPTIONS`);
-			const limitMiB = parseMemory(app.resources.limits.memory) / MiB;
-			const plan = springMemory(app.resources);
-			const heap = option(tool as string, "-Xmx");
-			assert.is(heap, plan.heapMiB, d.metadata.name);
-			// Every region the JVM can cap is capped, and what it cannot (RocksDB, stacks, GC) keeps its room.
-			const capped =
-				heap +
-				option(tool as string, "-XX:MaxMetaspaceSize=") +
-				option(tool as string, "-XX:ReservedCodeCacheSize=") +
-				option(tool as string, "-XX:MaxDirectMemorySize=");
-			assert.ok(
-				capped + SPRING_MIN_OFF_HEAP_MIB <= limitMiB,
-				`${d.metadata.name}: ${capped} MiB capped + ${SPRING_MIN_OFF_HEAP_MIB} off-heap > ${limitMiB} MiB`,
-			);
-			assert.ok(
-				heap < limitMiB * 0.6,
-				`${d.metadata.name}: a heap of ${heap} of ${limitMiB} MiB leaves too little for RocksDB`,
-			);
-			// The JVM cannot read the CPU limit either (cgroup v2, OpenJDK 11.0.9).
-			assert.is(
-				option(tool as string, "-XX:ActiveProcessorCount="),
-				Math.max(1, Math.ceil(Number.parseFloat(app.resources.limits.cpu))),
-			);
-			assert.ok((tool as string).includes("-XX:+ExitOnOutOfMemoryError"));
-		}
-		assert.is(
-			seen,
-			CORE_COMPONENTS.filter((c) => c.kind === "spring").length + 6,
-			"the five mandatory Spring apps and both Deployments of the three sources",
-		);
-	});
+  test(`jvm (${profile}): every release Java app has explicit JVM sizes that fit its limit with room off the heap`, () => {
+    const deployments = (platformObjects(renderPlatform(options)) as Any[]).filter((o) => o.kind === 'Deployment' && o.metadata.labels?.[CORE_MANAGED_LABEL.key]);
+    const java = new Set(CORE_COMPONENTS.filter((c) => c.kind === 'spring').map((c) => c.name));
+    let seen = 0;
+    for (const d of deployments) {
+      const app = d.spec.template.spec.containers.find((c: Any) => c.name === 'app');
+      const tool = env(app, 'JAVA_TOOL_OPTIONS');
+      const isJava = java.has(d.metadata.name) || /-(connector|events-router)$/.test(d.metadata.name);
+      if (!isJava) {
+        assert.is(tool, undefined, `${d.metadata.name} is not a JVM`);
+        continue;
+      }
+      seen++;
+      assert.ok(tool, `${d.metadata.name} has no JAVA_TOOL_OPTIONS`);
+      const limitMiB = parseMemory(app.resources.limits.memory) / MiB;
+      const plan = springMemory(app.resources);
+      const heap = option(tool as string, '-Xmx');
+      assert.is(heap, plan.heapMiB, d.metadata.name);
+      // Every region the JVM can cap is capped, and what it cannot (RocksDB, stacks, GC) keeps its room.
+      const capped = heap + option(tool as string, '-XX:MaxMetaspaceSize=') + option(tool as string, '-XX:ReservedCodeCacheSize=') + option(tool as string, '-XX:MaxDirectMemorySize=');
+      assert.ok(capped + SPRING_MIN_OFF_HEAP_MIB <= limitMiB, `${d.metadata.name}: ${capped} MiB capped + ${SPRING_MIN_OFF_HEAP_MIB} off-heap > ${limitMiB} MiB`);
+      assert.ok(heap < limitMiB * 0.6, `${d.metadata.name}: a heap of ${heap} of ${limitMiB} MiB leaves too little for RocksDB`);
+      // The JVM cannot read the CPU limit either (cgroup v2, OpenJDK 11.0.9).
+      assert.is(option(tool as string, '-XX:ActiveProcessorCount='), Math.max(1, Math.ceil(Number.parseFloat(app.resources.limits.cpu))));
+      assert.ok((tool as string).includes('-XX:+ExitOnOutOfMemoryError'));
+    }
+    assert.is(seen, CORE_COMPONENTS.filter((c) => c.kind === 'spring').length + 6, 'the five mandatory Spring apps and both Deployments of the three sources');
+  });
 }
 
-test("jvm: Kafka’s tools beside a broker (the topics Job, readiness) run with their own small heap, which fits beside the broker’s", () => {
-	const objects = platformObjects(
-		renderPlatform(BOX_PLATFORM_OPTIONS),
-	) as Any[];
-	const job = objects.find((o) => o.kind === "Job");
-	assert.is(
-		env(job.spec.template.spec.containers[0], "KAFKA_HEAP_OPTS"),
-		KAFKA_CLIENT_HEAP,
-	);
-	assert.is(boxFacts().kafka.clientHeap, KAFKA_CLIENT_HEAP);
-	const broker = objects.find(
-		(o) => o.kind === "StatefulSet" && o.metadata.name === "kafka",
-	).spec.template.spec.containers[0];
-	const brokerHeap = option(env(broker, "KAFKA_HEAP_OPTS") as string, "-Xmx");
-	const limitMiB = parseMemory(broker.resources.limits.memory) / MiB;
-	assert.ok(
-		brokerHeap + option(KAFKA_CLIENT_HEAP, "-Xmx") <= limitMiB * 0.75,
-		"the broker and a probe fit in the broker’s container",
-	);
-	// No shell syntax: the probe passes it through `kubectl exec -- env KAFKA_HEAP_OPTS=…`.
-	assert.match(KAFKA_CLIENT_HEAP, /^[-A-Za-z0-9]+$/);
+test('jvm: Kafka’s tools beside a broker (the topics Job, readiness) run with their own small heap, which fits beside the broker’s', () => {
+  const objects = platformObjects(renderPlatform(BOX_PLATFORM_OPTIONS)) as Any[];
+  const job = objects.find((o) => o.kind === 'Job');
+  assert.is(env(job.spec.template.spec.containers[0], 'KAFKA_HEAP_OPTS'), KAFKA_CLIENT_HEAP);
+  assert.is(boxFacts().kafka.clientHeap, KAFKA_CLIENT_HEAP);
+  const broker = objects.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'kafka').spec.template.spec.containers[0];
+  const brokerHeap = option(env(broker, 'KAFKA_HEAP_OPTS') as string, '-Xmx');
+  const limitMiB = parseMemory(broker.resources.limits.memory) / MiB;
+  assert.ok(brokerHeap + option(KAFKA_CLIENT_HEAP, '-Xmx') <= limitMiB * 0.75, 'the broker and a probe fit in the broker’s container');
+  // No shell syntax: the probe passes it through `kubectl exec -- env KAFKA_HEAP_OPTS=…`.
+  assert.match(KAFKA_CLIENT_HEAP, /^[-A-Za-z0-9]+$/);
 });
 
-test("apps: the API readiness request is a route of the release’s api-admin, and the app tier is found by the release’s label", () => {
-	const route = routes(resolveOptions(BOX_PLATFORM_OPTIONS)).find(
-		(r: Any) =>
-			r.path === CORE_API_READY.path || CORE_API_READY.path.startsWith(r.path),
-	);
-	assert.ok(route, `${CORE_API_READY.path} is routed`);
-	assert.is((route as Any).service, "api-admin");
-	assert.equal(boxFacts().apps, {
-		selector: "core.airy.co/managed=true",
-		api: { method: "POST", path: "/client.config", body: "{}", status: 200 },
-	});
+test('apps: the API readiness request is a route of the release’s api-admin, and the app tier is found by the release’s label', () => {
+  const route = routes(resolveOptions(BOX_PLATFORM_OPTIONS)).find((r: Any) => r.path === CORE_API_READY.path || CORE_API_READY.path.startsWith(r.path));
+  assert.ok(route, `${CORE_API_READY.path} is routed`);
+  assert.is((route as Any).service, 'api-admin');
+  assert.equal(boxFacts().apps, { selector: 'core.airy.co/managed=true', api: { method: 'POST', path: '/client.config', body: '{}', status: 200 } });
 });
 
-test("topics: the box knows the topics Job’s file, so provisioning reruns it and waits for it before the apps", () => {
-	const platform = renderPlatform(BOX_PLATFORM_OPTIONS);
-	assert.equal(lifecycleJobs(platform), [
-		{ file: "topics.yaml", component: "kafka-topics" },
-	]);
-	assert.match(boxFactsEnv(), /^AIRY_JOBS='topics\.yaml:kafka-topics'$/m);
-	const files = platform.components.map((c) => c.file);
-	assert.ok(
-		files.indexOf("topics.yaml") < files.indexOf("airy-core.yaml"),
-		"topics come before the apps",
-	);
+test('topics: the box knows the topics Job’s file, so provisioning reruns it and waits for it before the apps', () => {
+  const platform = renderPlatform(BOX_PLATFORM_OPTIONS);
+  assert.equal(lifecycleJobs(platform), [{ file: 'topics.yaml', component: 'kafka-topics' }]);
+  assert.match(boxFactsEnv(), /^AIRY_JOBS='topics\.yaml:kafka-topics'$/m);
+  const files = platform.components.map((c) => c.file);
+  assert.ok(files.indexOf('topics.yaml') < files.indexOf('airy-core.yaml'), 'topics come before the apps');
 });
 
-test("node ports: every NodePort the box renders is pinned, inside the range, and the range holds none of the VM’s own ports", () => {
-	const platform = renderPlatform({
-		...BOX_TUNNEL_OPTIONS,
-		sources: ["facebook", "google", "twilio"],
-	});
-	const services = (platformObjects(platform) as Any[]).filter(
-		(o) => o.kind === "Service" && o.spec?.type && o.spec.type !== "ClusterIP",
-	);
-	const gateway = (
-		platform.istioOperator as Any
-	).spec.components.ingressGateways.flatMap((g: Any) => g.k8s.service.ports);
-	const ports = [...services.flatMap((s) => s.spec.ports), ...gateway];
-	assert.ok(ports.length >= 2, "the gateway’s NodePorts are found");
-	const [low, high] = NODE_PORT_RANGE.split("-").map(Number) as [
-		number,
-		number,
-	];
-	for (const p of ports) {
-		assert.type(
-			p.nodePort,
-			"number",
-			`${p.name} has no pinned nodePort: Kubernetes would pick one`,
-		);
-		assert.ok(
-			p.nodePort >= low && p.nodePort <= high,
-			`${p.name}: ${p.nodePort} outside ${NODE_PORT_RANGE}`,
-		);
-	}
-	assert.equal(
-		gateway.map((p: Any) => p.nodePort).sort((a: number, b: number) => a - b),
-		[PORT_CHAIN.http.nodePort, PORT_CHAIN.https.nodePort],
-	);
-	// A Service a user adds gets any free port of the range: none may be one the VM itself listens on.
-	for (const own of VM_OWN_PORTS)
-		assert.ok(own < low || own > high, `${own} is in ${NODE_PORT_RANGE}`);
-	assert.ok(
-		VM_OWN_PORTS.includes(API_SERVER_PORTS.vm) &&
-			VM_OWN_PORTS.includes(10250) &&
-			VM_OWN_PORTS.includes(2379),
-	);
-	assert.is(boxFacts().ports.nodePortRange, NODE_PORT_RANGE);
+test('node ports: every NodePort the box renders is pinned, inside the range, and the range holds none of the VM’s own ports', () => {
+  const platform = renderPlatform({ ...BOX_TUNNEL_OPTIONS, sources: ['facebook', 'google', 'twilio'] });
+  const services = (platformObjects(platform) as Any[]).filter((o) => o.kind === 'Service' && o.spec?.type && o.spec.type !== 'ClusterIP');
+  const gateway = (platform.istioOperator as Any).spec.components.ingressGateways.flatMap((g: Any) => g.k8s.service.ports);
+  const ports = [...services.flatMap((s) => s.spec.ports), ...gateway];
+  assert.ok(ports.length >= 2, 'the gateway’s NodePorts are found');
+  const [low, high] = NODE_PORT_RANGE.split('-').map(Number) as [number, number];
+  for (const p of ports) {
+    assert.type(p.nodePort, 'number', `${p.name} has no pinned nodePort: Kubernetes would pick one`);
+    assert.ok(p.nodePort >= low && p.nodePort <= high, `${p.name}: ${p.nodePort} outside ${NODE_PORT_RANGE}`);
+  }
+  assert.equal(gateway.map((p: Any) => p.nodePort).sort((a: number, b: number) => a - b), [PORT_CHAIN.http.nodePort, PORT_CHAIN.https.nodePort]);
+  // A Service a user adds gets any free port of the range: none may be one the VM itself listens on.
+  for (const own of VM_OWN_PORTS) assert.ok(own < low || own > high, `${own} is in ${NODE_PORT_RANGE}`);
+  assert.ok(VM_OWN_PORTS.includes(API_SERVER_PORTS.vm) && VM_OWN_PORTS.includes(10250) && VM_OWN_PORTS.includes(2379));
+  assert.is(boxFacts().ports.nodePortRange, NODE_PORT_RANGE);
 });
 
 test.run();

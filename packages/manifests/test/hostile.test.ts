@@ -2,281 +2,154 @@
  * Hostile files and folders, through the CLI as a user runs it: each ends in one line with exit 2 (or a problem
  * naming the file, exit 1, for validate), quickly, and writes nothing it should not.
  */
-import { spawnSync } from "node:child_process";
-import {
-	existsSync,
-	mkdirSync,
-	mkdtempSync,
-	readdirSync,
-	readFileSync,
-	rmSync,
-	statSync,
-	writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { test } from "uvu";
-import * as assert from "uvu/assert";
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
 
-const packageDir = fileURLToPath(new URL("..", import.meta.url));
-const root = mkdtempSync(join(tmpdir(), "airy-manifests-hostile-"));
+const packageDir = fileURLToPath(new URL('..', import.meta.url));
+const root = mkdtempSync(join(tmpdir(), 'airy-manifests-hostile-'));
 let n = 0;
 const file = (text: string, name = `f-${n++}.yaml`) => {
-	const path = join(root, name);
-	writeFileSync(path, text);
-	return path;
+  const path = join(root, name);
+  writeFileSync(path, text);
+  return path;
 };
 // `timeout` so a regression that hangs (a FIFO read) fails instead of blocking the suite.
 const run = (args: string[], env: NodeJS.ProcessEnv = {}) => {
-	const result = spawnSync(
-		"timeout",
-		[
-			"60",
-			process.execPath,
-			join(packageDir, "bin/airy-manifests.js"),
-			...args,
-		],
-		{
-			encoding: "utf8",
-			env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: undefined, ...env },
-		},
-	);
-	return {
-		status: result.status,
-		stdout: result.stdout,
-		stderr: result.stderr,
-	};
+  const result = spawnSync('timeout', ['60', process.execPath, join(packageDir, 'bin/airy-manifests.js'), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, ...env },
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 };
 function oneLine(stderr: string): string {
-	const lines = stderr.trimEnd().split("\n");
-	assert.is(lines.length, 1, stderr);
-	assert.not.match(stderr, /unexpected error|\n\s+at /);
-	return lines[0] as string;
+  const lines = stderr.trimEnd().split('\n');
+  assert.is(lines.length, 1, stderr);
+  assert.not.match(stderr, /unexpected error|\n\s+at /);
+  return lines[0] as string;
 }
 
 test("a config file's profile is used when --profile is not given; an unknown one is refused", () => {
-	// One password for all three renders, so they differ only by what the options say.
-	const env = { AIRY_POSTGRES_PASSWORD: "one-password-for-these-renders" };
-	const production = run(
-		["render", "--stdout", "--config", file("profile: production\n")],
-		env,
-	);
-	assert.is(production.status, 0, production.stderr);
-	const local = run(["render", "--stdout"], env);
-	assert.is.not(
-		production.stdout,
-		local.stdout,
-		"the file chose the production profile",
-	);
-	assert.equal(
-		run(["render", "--stdout", "--profile", "production"], env).stdout,
-		production.stdout,
-	);
-	const unknown = run([
-		"render",
-		"--stdout",
-		"--config",
-		file("profile: staging\n"),
-	]);
-	assert.is(unknown.status, 2);
-	assert.match(
-		oneLine(unknown.stderr),
-		/invalid option profile: unknown value "staging"/,
-	);
+  // One password for all three renders, so they differ only by what the options say.
+  const env = { AIRY_POSTGRES_PASSWORD: 'one-password-for-these-renders' };
+  const production = run(['render', '--stdout', '--config', file('profile: production\n')], env);
+  assert.is(production.status, 0, production.stderr);
+  const local = run(['render', '--stdout'], env);
+  assert.is.not(production.stdout, local.stdout, 'the file chose the production profile');
+  assert.equal(run(['render', '--stdout', '--profile', 'production'], env).stdout, production.stdout);
+  const unknown = run(['render', '--stdout', '--config', file('profile: staging\n')]);
+  assert.is(unknown.status, 2);
+  assert.match(oneLine(unknown.stderr), /invalid option profile: unknown value "staging"/);
 });
 
 test("a config file's values are checked like flags: wrong types are one line, exit 2", () => {
-	const cases: [string, RegExp][] = [
-		[
-			"ingress:\n  hosts: [42]\n",
-			/ingress\.hosts\[0\]: must be a string, got 42/,
-		],
-		[
-			'ingress:\n  hosts: ["bad host"]\n',
-			/ingress\.hosts\[0\]: "bad host" is not a host name/,
-		],
-		[
-			"apps:\n  - name: x\n    image: 5\n    port: 80\n",
-			/apps\[0\]\.image: must be a string, got 5/,
-		],
-		["namespace: 7\n", /namespace: must be a string, got 7/],
-		["topics:\n  - name: [a]\n", /topics\[0\]\.name: must be a string/],
-		["storageClass: {a: 1}\n", /storageClass: must be a string/],
-	];
-	for (const [text, pattern] of cases) {
-		const result = run(["render", "--stdout", "--config", file(text)]);
-		assert.is(result.status, 2, `${text}\n${result.stderr}`);
-		assert.match(oneLine(result.stderr), pattern);
-	}
-	const env = run([
-		"render",
-		"--stdout",
-		"--config",
-		file(
-			"apps:\n  - name: x\n    image: a/b:1\n    port: 80\n    env: {RETRIES: 5}\n",
-		),
-	]);
-	assert.is(env.status, 0, env.stderr);
-	assert.match(env.stdout, /name: RETRIES\n\s+value: "5"/);
+  const cases: [string, RegExp][] = [
+    ['ingress:\n  hosts: [42]\n', /ingress\.hosts\[0\]: must be a string, got 42/],
+    ['ingress:\n  hosts: ["bad host"]\n', /ingress\.hosts\[0\]: "bad host" is not a host name/],
+    ['apps:\n  - name: x\n    image: 5\n    port: 80\n', /apps\[0\]\.image: must be a string, got 5/],
+    ['namespace: 7\n', /namespace: must be a string, got 7/],
+    ['topics:\n  - name: [a]\n', /topics\[0\]\.name: must be a string/],
+    ['storageClass: {a: 1}\n', /storageClass: must be a string/],
+  ];
+  for (const [text, pattern] of cases) {
+    const result = run(['render', '--stdout', '--config', file(text)]);
+    assert.is(result.status, 2, `${text}\n${result.stderr}`);
+    assert.match(oneLine(result.stderr), pattern);
+  }
+  const env = run(['render', '--stdout', '--config', file('apps:\n  - name: x\n    image: a/b:1\n    port: 80\n    env: {RETRIES: 5}\n')]);
+  assert.is(env.status, 0, env.stderr);
+  assert.match(env.stdout, /name: RETRIES\n\s+value: "5"/);
 });
 
-test("--ngrok-domain and --storage-class take a name of their language only: newlines, paths and YAML are one line, exit 2", () => {
-	const env = { AIRY_POSTGRES_PASSWORD: "one-password-for-these-renders" };
-	for (const [flag, value, why] of [
-		[
-			"--ngrok-domain",
-			"airy.ngrok.app\n  evil: true",
-			/ngrok\.domain: .* is not a host name/,
-		],
-		[
-			"--ngrok-domain",
-			"../../etc/passwd",
-			/ngrok\.domain: .* is not a host name/,
-		],
-		["--ngrok-domain", "localhost", /ngrok\.domain: .* is not a host name/],
-		[
-			"--storage-class",
-			"fast\nkind: Secret",
-			/storageClass: .* is not a Kubernetes name/,
-		],
-		[
-			"--storage-class",
-			"/dev/sda",
-			/storageClass: .* is not a Kubernetes name/,
-		],
-		[
-			"--storage-class",
-			"Fast_SSD",
-			/storageClass: .* is not a Kubernetes name/,
-		],
-	] as const) {
-		const out = run(["render", "--stdout", flag, value], env);
-		assert.is(out.status, 2, `${flag} ${JSON.stringify(value)}: ${out.stderr}`);
-		assert.match(oneLine(out.stderr), why);
-		assert.is(out.stdout, "");
-	}
-	const good = run(
-		[
-			"render",
-			"--stdout",
-			"--ngrok-domain",
-			"airy-demo.ngrok.app",
-			"--storage-class",
-			"fast-ssd.example.com",
-		],
-		env,
-	);
-	assert.is(good.status, 0, good.stderr);
-	assert.match(good.stdout, /storageClassName: fast-ssd\.example\.com/);
-	assert.match(good.stdout, /airy-demo\.ngrok\.app/);
+test('--ngrok-domain and --storage-class take a name of their language only: newlines, paths and YAML are one line, exit 2', () => {
+  const env = { AIRY_POSTGRES_PASSWORD: 'one-password-for-these-renders' };
+  for (const [flag, value, why] of [
+    ['--ngrok-domain', 'airy.ngrok.app\n  evil: true', /ngrok\.domain: .* is not a host name/],
+    ['--ngrok-domain', '../../etc/passwd', /ngrok\.domain: .* is not a host name/],
+    ['--ngrok-domain', 'localhost', /ngrok\.domain: .* is not a host name/],
+    ['--storage-class', 'fast\nkind: Secret', /storageClass: .* is not a Kubernetes name/],
+    ['--storage-class', '/dev/sda', /storageClass: .* is not a Kubernetes name/],
+    ['--storage-class', 'Fast_SSD', /storageClass: .* is not a Kubernetes name/],
+  ] as const) {
+    const out = run(['render', '--stdout', flag, value], env);
+    assert.is(out.status, 2, `${flag} ${JSON.stringify(value)}: ${out.stderr}`);
+    assert.match(oneLine(out.stderr), why);
+    assert.is(out.stdout, '');
+  }
+  const good = run(['render', '--stdout', '--ngrok-domain', 'airy-demo.ngrok.app', '--storage-class', 'fast-ssd.example.com'], env);
+  assert.is(good.status, 0, good.stderr);
+  assert.match(good.stdout, /storageClassName: fast-ssd\.example\.com/);
+  assert.match(good.stdout, /airy-demo\.ngrok\.app/);
 });
 
-test("a YAML alias bomb is refused quickly, naming the file", () => {
-	const bomb = [
-		'a: &a ["x","x","x","x","x","x","x","x","x"]',
-		...Array.from(
-			{ length: 8 },
-			(_, i) =>
-				`${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)}]`,
-		),
-	].join("\n");
-	const path = file(`${bomb}\n`, "bomb.yaml");
-	const config = run(["render", "--stdout", "--config", path]);
-	assert.is(config.status, 2, config.stderr);
-	assert.match(oneLine(config.stderr), /bomb\.yaml: not valid YAML: .*alias/i);
-	const validate = run(["validate", path]);
-	assert.is(validate.status, 1, validate.stderr);
-	assert.match(validate.stdout, /bomb\.yaml:0:\$: YAML: .*alias/i);
-	assert.not.match(validate.stderr, /unexpected error/);
+test('a YAML alias bomb is refused quickly, naming the file', () => {
+  const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]', ...Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)}]`)].join('\n');
+  const path = file(`${bomb}\n`, 'bomb.yaml');
+  const config = run(['render', '--stdout', '--config', path]);
+  assert.is(config.status, 2, config.stderr);
+  assert.match(oneLine(config.stderr), /bomb\.yaml: not valid YAML: .*alias/i);
+  const validate = run(['validate', path]);
+  assert.is(validate.status, 1, validate.stderr);
+  assert.match(validate.stdout, /bomb\.yaml:0:\$: YAML: .*alias/i);
+  assert.not.match(validate.stderr, /unexpected error/);
 });
 
-test("validate refuses a file larger than any manifest without parsing it", () => {
-	const path = join(root, "huge.yaml");
-	writeFileSync(path, Buffer.alloc(9 * 2 ** 20, "a: b\n"));
-	const result = run(["validate", path]);
-	assert.is(result.status, 2, result.stderr);
-	assert.match(
-		oneLine(result.stderr),
-		/huge\.yaml: 9437184 bytes, more than the 8388608 a manifest file may have/,
-	);
+test('validate refuses a file larger than any manifest without parsing it', () => {
+  const path = join(root, 'huge.yaml');
+  writeFileSync(path, Buffer.alloc(9 * 2 ** 20, 'a: b\n'));
+  const result = run(['validate', path]);
+  assert.is(result.status, 2, result.stderr);
+  assert.match(oneLine(result.stderr), /huge\.yaml: 9437184 bytes, more than the 8388608 a manifest file may have/);
 });
 
-test("render refuses / , a foreign non-empty folder, and a FIFO or folder where one of its files goes", () => {
-	assert.match(
-		oneLine(run(["render", "--out", "/"]).stderr),
-		/will not write \/: it is the root folder/,
-	);
-	const foreign = join(root, "foreign");
-	mkdirSync(foreign);
-	writeFileSync(join(foreign, "notes.txt"), "mine");
-	const refused = run(["render", "--out", foreign]);
-	assert.is(refused.status, 2);
-	assert.match(
-		oneLine(refused.stderr),
-		/it is not empty and holds no earlier render/,
-	);
-	assert.equal(readdirSync(foreign), ["notes.txt"]);
+test('render refuses / , a foreign non-empty folder, and a FIFO or folder where one of its files goes', () => {
+  assert.match(oneLine(run(['render', '--out', '/']).stderr), /will not write \/: it is the root folder/);
+  const foreign = join(root, 'foreign');
+  mkdirSync(foreign);
+  writeFileSync(join(foreign, 'notes.txt'), 'mine');
+  const refused = run(['render', '--out', foreign]);
+  assert.is(refused.status, 2);
+  assert.match(oneLine(refused.stderr), /it is not empty and holds no earlier render/);
+  assert.equal(readdirSync(foreign), ['notes.txt']);
 
-	const out = join(root, "render");
-	assert.is(run(["render", "--out", out]).status, 0);
-	rmSync(join(out, "kafka.yaml"));
-	spawnSync("mkfifo", [join(out, "kafka.yaml")]);
-	const fifo = run(["render", "--out", out]);
-	assert.is(fifo.status, 2, fifo.stderr);
-	assert.match(
-		oneLine(fifo.stderr),
-		/kafka\.yaml: it is not a plain file: remove it first/,
-	);
-	rmSync(join(out, "kafka.yaml"));
-	mkdirSync(join(out, "kafka.yaml"));
-	assert.match(
-		oneLine(run(["render", "--out", out]).stderr),
-		/kafka\.yaml: it is not a plain file/,
-	);
-	spawnSync("mkfifo", [join(root, "fifo.yaml")]);
-	assert.match(
-		oneLine(run(["validate", join(root, "fifo.yaml")]).stderr),
-		/fifo\.yaml: not a plain file/,
-	);
+  const out = join(root, 'render');
+  assert.is(run(['render', '--out', out]).status, 0);
+  rmSync(join(out, 'kafka.yaml'));
+  spawnSync('mkfifo', [join(out, 'kafka.yaml')]);
+  const fifo = run(['render', '--out', out]);
+  assert.is(fifo.status, 2, fifo.stderr);
+  assert.match(oneLine(fifo.stderr), /kafka\.yaml: it is not a plain file: remove it first/);
+  rmSync(join(out, 'kafka.yaml'));
+  mkdirSync(join(out, 'kafka.yaml'));
+  assert.match(oneLine(run(['render', '--out', out]).stderr), /kafka\.yaml: it is not a plain file/);
+  spawnSync('mkfifo', [join(root, 'fifo.yaml')]);
+  assert.match(oneLine(run(['validate', join(root, 'fifo.yaml')]).stderr), /fifo\.yaml: not a plain file/);
 });
 
-test("the Secret file is created 0600; a re-render keeps the password; it is never printed", () => {
-	const out = join(root, "secret");
-	const first = run(["render", "--out", out]);
-	assert.is(first.status, 0, first.stderr);
-	assert.match(first.stderr, /holds a newly generated password/);
-	const secretFile = readdirSync(out).find((f) =>
-		readFileSync(join(out, f), "utf8").includes("kind: Secret"),
-	) as string;
-	assert.ok(secretFile);
-	assert.is(statSync(join(out, secretFile)).mode & 0o777, 0o600);
-	assert.is(statSync(join(out, "kustomization.yaml")).mode & 0o777, 0o644);
-	const password = /POSTGRES_PASSWORD: (\S+)/.exec(
-		readFileSync(join(out, secretFile), "utf8"),
-	)?.[1] as string;
-	assert.ok(password && password.length >= 16);
+test('the Secret file is created 0600; a re-render keeps the password; it is never printed', () => {
+  const out = join(root, 'secret');
+  const first = run(['render', '--out', out]);
+  assert.is(first.status, 0, first.stderr);
+  assert.match(first.stderr, /holds a newly generated password/);
+  const secretFile = readdirSync(out).find((f) => readFileSync(join(out, f), 'utf8').includes('kind: Secret')) as string;
+  assert.ok(secretFile);
+  assert.is(statSync(join(out, secretFile)).mode & 0o777, 0o600);
+  assert.is(statSync(join(out, 'kustomization.yaml')).mode & 0o777, 0o644);
+  const password = /POSTGRES_PASSWORD: (\S+)/.exec(readFileSync(join(out, secretFile), 'utf8'))?.[1] as string;
+  assert.ok(password && password.length >= 16);
 
-	const second = run(["render", "--out", out]);
-	assert.is(second.status, 0, second.stderr);
-	assert.match(
-		second.stderr,
-		/holds the password of the earlier render in .* \(kept\)/,
-	);
-	assert.match(
-		readFileSync(join(out, secretFile), "utf8"),
-		new RegExp(`POSTGRES_PASSWORD: ${password}`),
-	);
-	const given = run(["render", "--out", out], {
-		AIRY_POSTGRES_PASSWORD: "a-password-given-by-env-1234",
-	});
-	assert.match(given.stderr, /holds AIRY_POSTGRES_PASSWORD/);
-	for (const r of [first, second, given])
-		assert.not.ok(
-			`${r.stdout}${r.stderr}`.includes(password) ||
-				`${r.stderr}`.includes("a-password-given-by-env-1234"),
-		);
-	assert.not.ok(existsSync(join(out, `${secretFile}.tmp`)));
+  const second = run(['render', '--out', out]);
+  assert.is(second.status, 0, second.stderr);
+  assert.match(second.stderr, /holds the password of the earlier render in .* \(kept\)/);
+  assert.match(readFileSync(join(out, secretFile), 'utf8'), new RegExp(`POSTGRES_PASSWORD: ${password}`));
+  const given = run(['render', '--out', out], { AIRY_POSTGRES_PASSWORD: 'a-password-given-by-env-1234' });
+  assert.match(given.stderr, /holds AIRY_POSTGRES_PASSWORD/);
+  for (const r of [first, second, given]) assert.not.ok(`${r.stdout}${r.stderr}`.includes(password) || `${r.stderr}`.includes('a-password-given-by-env-1234'));
+  assert.not.ok(existsSync(join(out, `${secretFile}.tmp`)));
 });
 
 test.after(() => rmSync(root, { recursive: true, force: true }));

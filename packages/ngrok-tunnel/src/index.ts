@@ -3,66 +3,16 @@
  * URLs. The tunnel model (sources, paths, agent config) is @airy/manifests', shared with the in-cluster agent.
  * @packageDocumentation
  */
-
-export {
-	defaultTunnelDir,
-	readTunnelState,
-	type TunnelState,
-	type TunnelStatus,
-	tunnelFiles,
-} from "@airy/cli-kit";
-export {
-	ngrokAgentConfig,
-	type TunnelSpec,
-	WEBHOOK_SOURCES,
-	webhookUrls,
-} from "@airy/manifests";
-export { findToken, tokenFiles } from "./config.js";
-export { Deliveries, type Delivery } from "./deliveries.js";
-export { classify, type FailureKind, TunnelError } from "./errors.js";
-export {
-	DEFAULT_INSPECTOR_PORT,
-	type Inspector,
-	type InspectorOptions,
-	startInspector,
-	TOKEN_HEADER,
-} from "./inspector.js";
-export { ngrokDriver } from "./ngrok-driver.js";
-export {
-	type Forwarded,
-	forwardOnce,
-	type Proxy,
-	type ProxyOptions,
-	probeUpstream,
-	replay,
-	sourceOf,
-	startProxy,
-} from "./proxy.js";
-export {
-	applyConfigMap,
-	PUBLIC_URLS_CONFIGMAP,
-	publicUrlsConfigMap,
-} from "./publish-urls.js";
-export {
-	formatEntry,
-	type RequestEntry,
-	RequestLog,
-	redactHeaders,
-	redactPath,
-} from "./request-log.js";
-export {
-	checkFacebook,
-	checkSignature,
-	checkTwilio,
-	type SignatureCheck,
-	type SignatureSecrets,
-} from "./signatures.js";
-export { type StartOptions, start } from "./start.js";
-export {
-	type Clock,
-	type OpenTunnel,
-	type SupervisorOptions,
-	supervise,
-	systemClock,
-	type TunnelDriver,
-} from "./supervisor.js";
+export { findToken, tokenFiles } from './config.js';
+export { classify, type FailureKind, TunnelError } from './errors.js';
+export { type Delivery, Deliveries } from './deliveries.js';
+export { DEFAULT_INSPECTOR_PORT, type Inspector, type InspectorOptions, startInspector, TOKEN_HEADER } from './inspector.js';
+export { ngrokDriver } from './ngrok-driver.js';
+export { type Forwarded, forwardOnce, type Proxy, type ProxyOptions, probeUpstream, replay, sourceOf, startProxy } from './proxy.js';
+export { checkFacebook, checkSignature, checkTwilio, type SignatureCheck, type SignatureSecrets } from './signatures.js';
+export { applyConfigMap, PUBLIC_URLS_CONFIGMAP, publicUrlsConfigMap } from './publish-urls.js';
+export { formatEntry, type RequestEntry, RequestLog, redactHeaders, redactPath } from './request-log.js';
+export { type StartOptions, start } from './start.js';
+export { type Clock, type OpenTunnel, supervise, type SupervisorOptions, systemClock, type TunnelDriver } from './supervisor.js';
+export { defaultTunnelDir, readTunnelState, type TunnelState, type TunnelStatus, tunnelFiles } from '@airy/cli-kit';
+export { ngrokAgentConfig, type TunnelSpec, WEBHOOK_SOURCES, webhookUrls } from '@airy/manifests';

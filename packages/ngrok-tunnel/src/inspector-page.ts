@@ -6,7 +6,7 @@
 
 /** The page, with the replay token embedded (only a page from this server has it) and the proxy's address for curl. */
 export function inspectorPage(token: string, proxyAddress: string): string {
-	return `<!doctype html>
+  return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">

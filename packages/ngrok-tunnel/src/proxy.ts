@@ -7,24 +7,19 @@
  * also the path the upstream is asked for; bodies and connections are bounded; and a caller is never told where
  * the upstream is.
  */
-import {
-	createServer,
-	request as httpRequest,
-	type IncomingMessage,
-	type Server,
-} from "node:http";
-import { request as httpsRequest } from "node:https";
-import type { AddressInfo } from "node:net";
-import { WEBHOOK_SOURCES } from "@airy/manifests";
-import type { Deliveries, StoredDelivery } from "./deliveries.js";
-import { type RequestLog, redactHeaders, redactPath } from "./request-log.js";
-import { checkSignature, type SignatureSecrets } from "./signatures.js";
+import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { WEBHOOK_SOURCES } from '@airy/manifests';
+import type { Deliveries, StoredDelivery } from './deliveries.js';
+import { type RequestLog, redactHeaders, redactPath } from './request-log.js';
+import { checkSignature, type SignatureSecrets } from './signatures.js';
 
 /** A running proxy. */
 export interface Proxy {
-	/** `http://127.0.0.1:PORT`, what the tunnel forwards to. */
-	readonly address: string;
-	close(): Promise<void>;
+  /** `http://127.0.0.1:PORT`, what the tunnel forwards to. */
+  readonly address: string;
+  close(): Promise<void>;
 }
 
 const MAX_BODY = 64 * 1024;
@@ -36,25 +31,25 @@ const MAX_BODY = 64 * 1024;
  * upstream URL comes first.
  */
 export function upstreamPath(upstream: URL, requestUrl: string): string {
-	let path = requestUrl.startsWith("/") ? requestUrl : "/";
-	if (!requestUrl.startsWith("/")) {
-		try {
-			const absolute = new URL(requestUrl);
-			path = `${absolute.pathname}${absolute.search}`;
-		} catch {
-			path = "/";
-		}
-	}
-	const base = upstream.pathname.replace(/\/+$/, "");
-	return `${base}${path}`;
+  let path = requestUrl.startsWith('/') ? requestUrl : '/';
+  if (!requestUrl.startsWith('/')) {
+    try {
+      const absolute = new URL(requestUrl);
+      path = `${absolute.pathname}${absolute.search}`;
+    } catch {
+      path = '/';
+    }
+  }
+  const base = upstream.pathname.replace(/\/+$/, '');
+  return `${base}${path}`;
 }
 
 /** What a forward brought back. */
 export interface Forwarded {
-	readonly status: number;
-	readonly headers: Record<string, string | string[] | undefined>;
-	readonly body: Buffer;
-	readonly latencyMs: number;
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: Buffer;
+  readonly latencyMs: number;
 }
 
 /** The most of a webhook's body that is forwarded (webhooks are small; a larger one is refused with 413). */
@@ -68,24 +63,24 @@ export const MAX_CONNECTIONS = 128;
  * a path that looks like another origin (`//host/x`) stays a path. Pure.
  */
 export function normalisePath(requestUrl: string): string {
-	let raw = requestUrl.startsWith("/") ? requestUrl : "/";
-	if (!requestUrl.startsWith("/")) {
-		try {
-			const absolute = new URL(requestUrl);
-			raw = `${absolute.pathname}${absolute.search}`;
-		} catch {
-			raw = "/";
-		}
-	}
-	// A fixed origin, and a leading "/." so that "//host" is never read as an authority.
-	const url = new URL(`/.${raw}`, "http://airy-tunnel.invalid");
-	return `${url.pathname}${url.search}`;
+  let raw = requestUrl.startsWith('/') ? requestUrl : '/';
+  if (!requestUrl.startsWith('/')) {
+    try {
+      const absolute = new URL(requestUrl);
+      raw = `${absolute.pathname}${absolute.search}`;
+    } catch {
+      raw = '/';
+    }
+  }
+  // A fixed origin, and a leading "/." so that "//host" is never read as an authority.
+  const url = new URL(`/.${raw}`, 'http://airy-tunnel.invalid');
+  return `${url.pathname}${url.search}`;
 }
 
 /** Credentials of a URL for HTTP Basic auth (`user:password`), if it has them. */
 function basicAuth(url: URL): string | undefined {
-	if (!url.username && !url.password) return undefined;
-	return `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  if (!url.username && !url.password) return undefined;
+  return `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
 }
 
 /**
@@ -93,295 +88,209 @@ function basicAuth(url: URL): string | undefined {
  * the upstream's, so its ingress routes it. Used for live deliveries and for replays.
  */
 export function forwardOnce(
-	target: string,
-	request: {
-		method: string;
-		url: string;
-		headers: Record<string, string | string[] | undefined>;
-		body: Buffer;
-	},
+  target: string,
+  request: { method: string; url: string; headers: Record<string, string | string[] | undefined>; body: Buffer },
 ): Promise<Forwarded> {
-	const upstream = new URL(target);
-	const send = upstream.protocol === "https:" ? httpsRequest : httpRequest;
-	const started = performance.now();
-	// The body is sent whole, with its length: a chunked encoding the request came with does not apply any more.
-	const { "transfer-encoding": _chunked, ...headers } = request.headers;
-	const auth = basicAuth(upstream);
-	return new Promise((resolve, reject) => {
-		const forward = send(
-			{
-				...(auth ? { auth } : {}),
-				protocol: upstream.protocol,
-				hostname: upstream.hostname.replace(/^\[|\]$/g, ""),
-				port: upstream.port || undefined,
-				path: upstreamPath(upstream, request.url),
-				method: request.method,
-				headers: {
-					...headers,
-					host: upstream.host,
-					"content-length": String(request.body.length),
-				},
-			},
-			(up: IncomingMessage) => {
-				const parts: Buffer[] = [];
-				up.on("data", (d: Buffer) => parts.push(d));
-				up.on("end", () =>
-					resolve({
-						status: up.statusCode ?? 502,
-						headers: up.headers,
-						body: Buffer.concat(parts),
-						latencyMs: Math.round(performance.now() - started),
-					}),
-				);
-				up.on("error", reject);
-			},
-		);
-		forward.on("error", reject);
-		forward.end(request.body);
-	});
+  const upstream = new URL(target);
+  const send = upstream.protocol === 'https:' ? httpsRequest : httpRequest;
+  const started = performance.now();
+  // The body is sent whole, with its length: a chunked encoding the request came with does not apply any more.
+  const { 'transfer-encoding': _chunked, ...headers } = request.headers;
+  const auth = basicAuth(upstream);
+  return new Promise((resolve, reject) => {
+    const forward = send(
+      {
+        ...(auth ? { auth } : {}),
+        protocol: upstream.protocol,
+        hostname: upstream.hostname.replace(/^\[|\]$/g, ''),
+        port: upstream.port || undefined,
+        path: upstreamPath(upstream, request.url),
+        method: request.method,
+        headers: { ...headers, host: upstream.host, 'content-length': String(request.body.length) },
+      },
+      (up: IncomingMessage) => {
+        const parts: Buffer[] = [];
+        up.on('data', (d: Buffer) => parts.push(d));
+        up.on('end', () => resolve({ status: up.statusCode ?? 502, headers: up.headers, body: Buffer.concat(parts), latencyMs: Math.round(performance.now() - started) }));
+        up.on('error', reject);
+      },
+    );
+    forward.on('error', reject);
+    forward.end(request.body);
+  });
 }
 
 /** What the proxy records, besides the request log. */
 export interface ProxyOptions {
-	/** Record bodies in the log and show them in the inspector. */
-	readonly logBodies?: boolean;
-	/** Where the inspector's deliveries go. */
-	readonly deliveries?: Deliveries;
-	/** Provider secrets to check signatures with. */
-	readonly secrets?: SignatureSecrets;
-	/**
-	 * The public base URL providers call (Twilio signs it), read at each delivery: under ngrok it is the URL of the
-	 * current session. Defaults to the proxy's own address.
-	 */
-	readonly publicUrl?: string | (() => string | undefined);
-	/** Forward every path, not only the webhook sources' (the UI and the API become public). @default false */
-	readonly forwardAll?: boolean;
-	/** A fixed port; 0 (the default) takes a free one. */
-	readonly port?: number;
+  /** Record bodies in the log and show them in the inspector. */
+  readonly logBodies?: boolean;
+  /** Where the inspector's deliveries go. */
+  readonly deliveries?: Deliveries;
+  /** Provider secrets to check signatures with. */
+  readonly secrets?: SignatureSecrets;
+  /**
+   * The public base URL providers call (Twilio signs it), read at each delivery: under ngrok it is the URL of the
+   * current session. Defaults to the proxy's own address.
+   */
+  readonly publicUrl?: string | (() => string | undefined);
+  /** Forward every path, not only the webhook sources' (the UI and the API become public). @default false */
+  readonly forwardAll?: boolean;
+  /** A fixed port; 0 (the default) takes a free one. */
+  readonly port?: number;
 }
 
 /** The webhook source a path belongs to, from WEBHOOK_SOURCES. */
 export function sourceOf(path: string): string | undefined {
-	return WEBHOOK_SOURCES.find(
-		(s) =>
-			path === s.path ||
-			path.startsWith(`${s.path}/`) ||
-			path.startsWith(`${s.path}?`),
-	)?.source;
+  return WEBHOOK_SOURCES.find((s) => path === s.path || path.startsWith(`${s.path}/`) || path.startsWith(`${s.path}?`))?.source;
 }
 
 /** Starts the proxy on 127.0.0.1 (a free port unless `options.port`). */
-export async function startProxy(
-	target: string,
-	log: RequestLog,
-	options: ProxyOptions = {},
-): Promise<Proxy> {
-	let address = "";
-	const server: Server = createServer((req, res) => {
-		const body: Buffer[] = [];
-		let size = 0;
-		req.on("data", (d: Buffer) => {
-			size += d.length;
-			if (size <= MAX_REQUEST) body.push(d);
-		});
-		req.on("end", () => {
-			if (size > MAX_REQUEST) {
-				res
-					.writeHead(413, { "Content-Type": "text/plain" })
-					.end(
-						`airy-tunnel: a webhook body over ${MAX_REQUEST} bytes is not forwarded\n`,
-					);
-				return;
-			}
-			const raw = Buffer.concat(body);
-			const path = normalisePath(req.url ?? "/");
-			const record = (
-				status: number,
-				latencyMs: number,
-				responseHeaders: Record<string, string | string[] | undefined>,
-			) => {
-				void log
-					.record({
-						time: new Date().toISOString(),
-						method: req.method ?? "GET",
-						path: redactPath(path),
-						status,
-						latencyMs,
-						headers: redactHeaders(req.headers),
-						...(options.logBodies
-							? { body: raw.subarray(0, MAX_BODY).toString("utf8") }
-							: {}),
-					})
-					.catch(() => undefined);
-				if (options.deliveries)
-					recordDelivery(
-						options.deliveries,
-						{
-							method: req.method ?? "GET",
-							headers: req.headers,
-							path,
-							raw,
-							status,
-							latencyMs,
-							responseHeaders,
-						},
-						options,
-						address,
-					);
-			};
-			if (!options.forwardAll && !sourceOf(path.split("?")[0] ?? path)) {
-				res
-					.writeHead(404, { "Content-Type": "text/plain" })
-					.end(
-						"airy-tunnel: only the webhook paths are forwarded (airy-tunnel start --forward-all forwards every path)\n",
-					);
-				record(404, 0, {});
-				return;
-			}
-			forwardOnce(target, {
-				method: req.method ?? "GET",
-				url: path,
-				headers: req.headers,
-				body: raw,
-			}).then(
-				(up) => {
-					res.writeHead(up.status, up.headers);
-					res.end(up.body);
-					record(up.status, up.latencyMs, up.headers);
-				},
-				() => {
-					// The caller is the internet: it learns that the platform did not answer, never where it is.
-					if (!res.headersSent)
-						res.writeHead(502, { "Content-Type": "text/plain" });
-					res.end("airy-tunnel: the platform did not answer\n");
-					record(502, 0, {});
-				},
-			);
-		});
-	});
-	server.maxConnections = MAX_CONNECTIONS;
-	server.headersTimeout = 30_000;
-	server.requestTimeout = 60_000;
-	await new Promise<void>((resolve, reject) => {
-		server.once("error", reject);
-		server.listen(options.port ?? 0, "127.0.0.1", resolve);
-	});
-	const { port } = server.address() as AddressInfo;
-	address = `http://127.0.0.1:${port}`;
-	return {
-		address,
-		close: () =>
-			new Promise<void>((resolve) => {
-				server.closeAllConnections();
-				server.close(() => resolve());
-			}),
-	};
+export async function startProxy(target: string, log: RequestLog, options: ProxyOptions = {}): Promise<Proxy> {
+  let address = '';
+  const server: Server = createServer((req, res) => {
+    const body: Buffer[] = [];
+    let size = 0;
+    req.on('data', (d: Buffer) => {
+      size += d.length;
+      if (size <= MAX_REQUEST) body.push(d);
+    });
+    req.on('end', () => {
+      if (size > MAX_REQUEST) {
+        res.writeHead(413, { 'Content-Type': 'text/plain' }).end(`airy-tunnel: a webhook body over ${MAX_REQUEST} bytes is not forwarded\n`);
+        return;
+      }
+      const raw = Buffer.concat(body);
+      const path = normalisePath(req.url ?? '/');
+      const record = (status: number, latencyMs: number, responseHeaders: Record<string, string | string[] | undefined>) => {
+        void log
+          .record({
+            time: new Date().toISOString(),
+            method: req.method ?? 'GET',
+            path: redactPath(path),
+            status,
+            latencyMs,
+            headers: redactHeaders(req.headers),
+            ...(options.logBodies ? { body: raw.subarray(0, MAX_BODY).toString('utf8') } : {}),
+          })
+          .catch(() => undefined);
+        if (options.deliveries) recordDelivery(options.deliveries, { method: req.method ?? 'GET', headers: req.headers, path, raw, status, latencyMs, responseHeaders }, options, address);
+      };
+      if (!options.forwardAll && !sourceOf(path.split('?')[0] ?? path)) {
+        res
+          .writeHead(404, { 'Content-Type': 'text/plain' })
+          .end('airy-tunnel: only the webhook paths are forwarded (airy-tunnel start --forward-all forwards every path)\n');
+        record(404, 0, {});
+        return;
+      }
+      forwardOnce(target, {
+        method: req.method ?? 'GET',
+        url: path,
+        headers: req.headers,
+        body: raw,
+      }).then(
+        (up) => {
+          res.writeHead(up.status, up.headers);
+          res.end(up.body);
+          record(up.status, up.latencyMs, up.headers);
+        },
+        () => {
+          // The caller is the internet: it learns that the platform did not answer, never where it is.
+          if (!res.headersSent) res.writeHead(502, { 'Content-Type': 'text/plain' });
+          res.end('airy-tunnel: the platform did not answer\n');
+          record(502, 0, {});
+        },
+      );
+    });
+  });
+  server.maxConnections = MAX_CONNECTIONS;
+  server.headersTimeout = 30_000;
+  server.requestTimeout = 60_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  address = `http://127.0.0.1:${port}`;
+  return {
+    address,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 /** Adds one forwarded request to the inspector's deliveries, with its signature check. */
 function recordDelivery(
-	deliveries: Deliveries,
-	d: {
-		method: string;
-		headers: Record<string, string | string[] | undefined>;
-		path: string;
-		raw: Buffer;
-		status: number;
-		latencyMs: number;
-		responseHeaders: Record<string, string | string[] | undefined>;
-	},
-	options: ProxyOptions,
-	proxyAddress: string,
-	replayOf?: number,
+  deliveries: Deliveries,
+  d: {
+    method: string;
+    headers: Record<string, string | string[] | undefined>;
+    path: string;
+    raw: Buffer;
+    status: number;
+    latencyMs: number;
+    responseHeaders: Record<string, string | string[] | undefined>;
+  },
+  options: ProxyOptions,
+  proxyAddress: string,
+  replayOf?: number,
 ): StoredDelivery {
-	const pathOnly = d.path.split("?")[0] ?? d.path;
-	const source = sourceOf(pathOnly);
-	const publicUrl =
-		typeof options.publicUrl === "function"
-			? options.publicUrl()
-			: options.publicUrl;
-	const base = (publicUrl ?? proxyAddress).replace(/\/+$/, "");
-	const signature = checkSignature(source, options.secrets ?? {}, {
-		rawBody: d.raw,
-		headers: d.headers,
-		publicUrl: `${base}${d.path}`,
-		contentType: d.headers["content-type"] as string | undefined,
-	});
-	return deliveries.add({
-		time: new Date().toISOString(),
-		...(source ? { source } : {}),
-		method: d.method,
-		path: redactPath(d.path),
-		status: d.status,
-		latencyMs: d.latencyMs,
-		requestHeaders: redactHeaders(d.headers),
-		responseHeaders: redactHeaders(d.responseHeaders),
-		...(options.logBodies
-			? { body: d.raw.subarray(0, MAX_BODY).toString("utf8") }
-			: {}),
-		...(signature ? { signature } : {}),
-		...(replayOf ? { replayOf } : {}),
-		raw: { path: d.path, headers: { ...d.headers }, body: d.raw },
-	});
+  const pathOnly = d.path.split('?')[0] ?? d.path;
+  const source = sourceOf(pathOnly);
+  const publicUrl = typeof options.publicUrl === 'function' ? options.publicUrl() : options.publicUrl;
+  const base = (publicUrl ?? proxyAddress).replace(/\/+$/, '');
+  const signature = checkSignature(source, options.secrets ?? {}, {
+    rawBody: d.raw,
+    headers: d.headers,
+    publicUrl: `${base}${d.path}`,
+    contentType: d.headers['content-type'] as string | undefined,
+  });
+  return deliveries.add({
+    time: new Date().toISOString(),
+    ...(source ? { source } : {}),
+    method: d.method,
+    path: redactPath(d.path),
+    status: d.status,
+    latencyMs: d.latencyMs,
+    requestHeaders: redactHeaders(d.headers),
+    responseHeaders: redactHeaders(d.responseHeaders),
+    ...(options.logBodies ? { body: d.raw.subarray(0, MAX_BODY).toString('utf8') } : {}),
+    ...(signature ? { signature } : {}),
+    ...(replayOf ? { replayOf } : {}),
+    raw: { path: d.path, headers: { ...d.headers }, body: d.raw },
+  });
 }
 
 /**
  * Sends a recorded delivery to the upstream again, exactly as it came in (method, path, headers, body), and records
  * the answer as a new delivery marked "replay of #N". Only ever to `target`.
  */
-export async function replay(
-	target: string,
-	deliveries: Deliveries,
-	id: number,
-	options: ProxyOptions,
-	proxyAddress: string,
-): Promise<number | undefined> {
-	const original = deliveries.get(id);
-	if (!original) return undefined;
-	const path = original.raw.path;
-	const up = await forwardOnce(target, {
-		method: original.method,
-		url: path,
-		headers: original.raw.headers,
-		body: original.raw.body,
-	}).catch((error: NodeJS.ErrnoException) => ({
-		status: 502,
-		headers: {},
-		body: Buffer.from(error.code ?? error.message),
-		latencyMs: 0,
-	}));
-	const headers = original.raw.headers;
-	const delivery = {
-		method: original.method,
-		headers,
-		path,
-		raw: original.raw.body,
-		status: up.status,
-		latencyMs: up.latencyMs,
-		responseHeaders: up.headers,
-	};
-	return recordDelivery(deliveries, delivery, options, proxyAddress, id).id;
+export async function replay(target: string, deliveries: Deliveries, id: number, options: ProxyOptions, proxyAddress: string): Promise<number | undefined> {
+  const original = deliveries.get(id);
+  if (!original) return undefined;
+  const path = original.raw.path;
+  const up = await forwardOnce(target, { method: original.method, url: path, headers: original.raw.headers, body: original.raw.body }).catch(
+    (error: NodeJS.ErrnoException) => ({ status: 502, headers: {}, body: Buffer.from(error.code ?? error.message), latencyMs: 0 }),
+  );
+  const headers = original.raw.headers;
+  const delivery = { method: original.method, headers, path, raw: original.raw.body, status: up.status, latencyMs: up.latencyMs, responseHeaders: up.headers };
+  return recordDelivery(deliveries, delivery, options, proxyAddress, id).id;
 }
 
 /** One GET of the upstream: its HTTP status, or the reason it did not answer. */
-export function probeUpstream(
-	target: string,
-	timeoutMs = 5000,
-): Promise<{ ok: boolean; detail: string }> {
-	const url = new URL(target);
-	const send = url.protocol === "https:" ? httpsRequest : httpRequest;
-	return new Promise((resolve) => {
-		const req = send(url, { method: "GET", timeout: timeoutMs }, (res) => {
-			res.resume();
-			const status = res.statusCode ?? 0;
-			resolve({ ok: status > 0 && status < 500, detail: `HTTP ${status}` });
-		});
-		req.on("timeout", () =>
-			req.destroy(Object.assign(new Error("timed out"), { code: "ETIMEDOUT" })),
-		);
-		req.on("error", (e: NodeJS.ErrnoException) =>
-			resolve({ ok: false, detail: e.code ?? e.message }),
-		);
-		req.end();
-	});
+export function probeUpstream(target: string, timeoutMs = 5000): Promise<{ ok: boolean; detail: string }> {
+  const url = new URL(target);
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve) => {
+    const req = send(url, { method: 'GET', timeout: timeoutMs }, (res) => {
+      res.resume();
+      const status = res.statusCode ?? 0;
+      resolve({ ok: status > 0 && status < 500, detail: `HTTP ${status}` });
+    });
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+    req.on('error', (e: NodeJS.ErrnoException) => resolve({ ok: false, detail: e.code ?? e.message }));
+    req.end();
+  });
 }

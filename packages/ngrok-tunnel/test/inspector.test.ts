@@ -1,316 +1,153 @@
-import { spawn } from "node:child_process";
-import { createHmac } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer, request } from "node:http";
-import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { tunnelFiles } from "@airy/cli-kit";
-import { test } from "uvu";
-import * as assert from "uvu/assert";
-import { checkFacebook, checkTwilio } from "../src/signatures.ts";
-import { start } from "../src/start.ts";
-import { systemClock } from "../src/supervisor.ts";
+import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { tunnelFiles } from '@airy/cli-kit';
+import { checkFacebook, checkTwilio } from '../src/signatures.ts';
+import { start } from '../src/start.ts';
+import { systemClock } from '../src/supervisor.ts';
 
-const packageDir = fileURLToPath(new URL("..", import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), "airy-inspector-"));
-const FB_SECRET = "fb-app-secret-for-tests";
-const TWILIO_TOKEN = "twilio-auth-token-for-tests";
-const PUBLIC = "https://hooks.example.test";
+const packageDir = fileURLToPath(new URL('..', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'airy-inspector-'));
+const FB_SECRET = 'fb-app-secret-for-tests';
+const TWILIO_TOKEN = 'twilio-auth-token-for-tests';
+const PUBLIC = 'https://hooks.example.test';
 
 const upstreamSeen: { path: string; body: string }[] = [];
 const upstream = createServer((req, res) => {
-	let body = "";
-	req.on("data", (d) => {
-		body += d;
-	});
-	req.on("end", () => {
-		upstreamSeen.push({ path: req.url ?? "", body });
-		res
-			.writeHead(200, { "Content-Type": "application/json" })
-			.end('{"ok":true}');
-	});
+  let body = '';
+  req.on('data', (d) => {
+    body += d;
+  });
+  req.on('end', () => {
+    upstreamSeen.push({ path: req.url ?? '', body });
+    res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"ok":true}');
+  });
 });
-await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
+await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
 const target = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
 
 /** One HTTP request; `host` overrides the Host header. */
-function send(
-	url: string,
-	options: {
-		method?: string;
-		headers?: Record<string, string>;
-		body?: string;
-	} = {},
-): Promise<{ status: number; body: string }> {
-	return new Promise((resolve, reject) => {
-		const req = request(
-			url,
-			{ method: options.method ?? "GET", headers: options.headers },
-			(res) => {
-				let body = "";
-				res.on("data", (d) => {
-					body += d;
-				});
-				res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-			},
-		);
-		req.on("error", reject);
-		req.end(options.body);
-	});
+function send(url: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: options.method ?? 'GET', headers: options.headers }, (res) => {
+      let body = '';
+      res.on('data', (d) => {
+        body += d;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end(options.body);
+  });
 }
 
 const controller = new AbortController();
 const printed: string[] = [];
-const files = tunnelFiles(join(dir, "state"));
+const files = tunnelFiles(join(dir, 'state'));
 const running = start({
-	target,
-	noNgrok: true,
-	publicUrl: PUBLIC,
-	secrets: { facebookAppSecret: FB_SECRET, twilioAuthToken: TWILIO_TOKEN },
-	token: undefined,
-	files,
-	logBodies: true,
-	clock: systemClock,
-	signal: controller.signal,
-	print: (l) => printed.push(l),
-	log: (l) => printed.push(l),
+  target,
+  noNgrok: true,
+  publicUrl: PUBLIC,
+  secrets: { facebookAppSecret: FB_SECRET, twilioAuthToken: TWILIO_TOKEN },
+  token: undefined,
+  files,
+  logBodies: true,
+  clock: systemClock,
+  signal: controller.signal,
+  print: (l) => printed.push(l),
+  log: (l) => printed.push(l),
 });
-for (
-	let i = 0;
-	i < 100 && !printed.some((l) => l.startsWith("inspector: "));
-	i++
-)
-	await new Promise((r) => setTimeout(r, 20));
-const proxy = (printed.find((l) => l.startsWith("proxy: ")) ?? "").slice(
-	"proxy: ".length,
-);
-const inspector = (
-	printed.find((l) => l.startsWith("inspector: ")) ?? ""
-).slice("inspector: ".length);
-const deliveries = async () =>
-	JSON.parse((await send(`${inspector}/api/deliveries`)).body) as {
-		id: number;
-		source?: string;
-		status: number;
-		signature?: { valid: boolean; reason: string };
-		replayOf?: number;
-	}[];
+for (let i = 0; i < 100 && !printed.some((l) => l.startsWith('inspector: ')); i++) await new Promise((r) => setTimeout(r, 20));
+const proxy = (printed.find((l) => l.startsWith('proxy: ')) ?? '').slice('proxy: '.length);
+const inspector = (printed.find((l) => l.startsWith('inspector: ')) ?? '').slice('inspector: '.length);
+const deliveries = async () => JSON.parse((await send(`${inspector}/api/deliveries`)).body) as { id: number; source?: string; status: number; signature?: { valid: boolean; reason: string }; replayOf?: number }[];
 
-test("without ngrok: the proxy and the inspector print their addresses; the state file names the public URLs and the inspector", () => {
-	assert.match(proxy, /^http:\/\/127\.0\.0\.1:\d+$/);
-	assert.match(inspector, /^http:\/\/127\.0\.0\.1:\d+$/);
-	assert.ok(
-		printed.includes(`  facebook  ${PUBLIC}/facebook`),
-		printed.join("\n"),
-	);
-	const state = JSON.parse(readFileSync(files.state, "utf8"));
-	assert.is(state.webhooks.twilio, `${PUBLIC}/twilio`);
-	assert.is(state.inspector, inspector);
-	assert.not.ok(
-		readFileSync(files.state, "utf8").includes(FB_SECRET),
-		"secrets are never stored",
-	);
+test('without ngrok: the proxy and the inspector print their addresses; the state file names the public URLs and the inspector', () => {
+  assert.match(proxy, /^http:\/\/127\.0\.0\.1:\d+$/);
+  assert.match(inspector, /^http:\/\/127\.0\.0\.1:\d+$/);
+  assert.ok(printed.includes(`  facebook  ${PUBLIC}/facebook`), printed.join('\n'));
+  const state = JSON.parse(readFileSync(files.state, 'utf8'));
+  assert.is(state.webhooks.twilio, `${PUBLIC}/twilio`);
+  assert.is(state.inspector, inspector);
+  assert.not.ok(readFileSync(files.state, 'utf8').includes(FB_SECRET), 'secrets are never stored');
 });
 
-test("signatures: a Facebook delivery with a valid and with an invalid X-Hub-Signature-256, and a signed Twilio form", async () => {
-	const body = '{"object":"page","entry":[]}';
-	const good = `sha256=${createHmac("sha256", FB_SECRET).update(body).digest("hex")}`;
-	assert.is(
-		(
-			await send(`${proxy}/facebook`, {
-				method: "POST",
-				headers: {
-					"Content-Type": "application/json",
-					"X-Hub-Signature-256": good,
-				},
-				body,
-			})
-		).status,
-		200,
-	);
-	assert.is(
-		(
-			await send(`${proxy}/facebook`, {
-				method: "POST",
-				headers: {
-					"Content-Type": "application/json",
-					"X-Hub-Signature-256": `sha256=${"0".repeat(64)}`,
-				},
-				body,
-			})
-		).status,
-		200,
-	);
-	const form = new URLSearchParams({
-		From: "+15550001",
-		Body: "hello",
-		To: "+15550002",
-	});
-	const signed = createHmac("sha1", TWILIO_TOKEN)
-		.update(
-			`${PUBLIC}/twilio${[...form.entries()]
-				.sort(([a], [b]) => (a < b ? -1 : 1))
-				.map(([k, v]) => k + v)
-				.join("")}`,
-		)
-		.digest("base64");
-	await send(`${proxy}/twilio`, {
-		method: "POST",
-		headers: {
-			"Content-Type": "application/x-www-form-urlencoded",
-			"X-Twilio-Signature": signed,
-		},
-		body: form.toString(),
-	});
-	const list = await deliveries();
-	assert.equal(
-		list.slice(-3).map((d) => [d.source, d.signature?.valid]),
-		[
-			["facebook", true],
-			["facebook", false],
-			["twilio", true],
-		],
-	);
-	assert.match(list.at(-2)?.signature?.reason ?? "", /does not match/);
-	const page = (await send(`${inspector}/`)).body;
-	assert.not.ok(
-		page.includes(FB_SECRET) ||
-			page.includes(TWILIO_TOKEN) ||
-			JSON.stringify(list).includes(FB_SECRET),
-		"secrets are never shown",
-	);
+test('signatures: a Facebook delivery with a valid and with an invalid X-Hub-Signature-256, and a signed Twilio form', async () => {
+  const body = '{"object":"page","entry":[]}';
+  const good = `sha256=${createHmac('sha256', FB_SECRET).update(body).digest('hex')}`;
+  assert.is((await send(`${proxy}/facebook`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Hub-Signature-256': good }, body })).status, 200);
+  assert.is((await send(`${proxy}/facebook`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Hub-Signature-256': `sha256=${'0'.repeat(64)}` }, body })).status, 200);
+  const form = new URLSearchParams({ From: '+15550001', Body: 'hello', To: '+15550002' });
+  const signed = createHmac('sha1', TWILIO_TOKEN)
+    .update(`${PUBLIC}/twilio${[...form.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => k + v).join('')}`)
+    .digest('base64');
+  await send(`${proxy}/twilio`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': signed }, body: form.toString() });
+  const list = await deliveries();
+  assert.equal(list.slice(-3).map((d) => [d.source, d.signature?.valid]), [['facebook', true], ['facebook', false], ['twilio', true]]);
+  assert.match(list.at(-2)?.signature?.reason ?? '', /does not match/);
+  const page = (await send(`${inspector}/`)).body;
+  assert.not.ok(page.includes(FB_SECRET) || page.includes(TWILIO_TOKEN) || JSON.stringify(list).includes(FB_SECRET), 'secrets are never shown');
 });
 
-test("replay: with the page token it reaches the upstream again and is listed as a replay; without it, or cross-origin, or rebound, nothing happens", async () => {
-	const [first] = await deliveries();
-	const page = (await send(`${inspector}/`)).body;
-	const token = /name="airy-inspector-token" content="([^"]+)"/.exec(
-		page,
-	)?.[1] as string;
-	const before = upstreamSeen.length;
-	const url = `${inspector}/api/deliveries/${first?.id}/replay`;
-	const { port } = new URL(inspector);
-	assert.is((await send(url, { method: "POST" })).status, 403);
-	assert.is(
-		(
-			await send(url, {
-				method: "POST",
-				headers: { "x-airy-inspector-token": "wrong" },
-			})
-		).status,
-		403,
-	);
-	assert.is(
-		(
-			await send(url, {
-				method: "POST",
-				headers: {
-					"x-airy-inspector-token": token,
-					Origin: "http://evil.test",
-				},
-			})
-		).status,
-		403,
-	);
-	assert.is(
-		(
-			await send(url, {
-				method: "POST",
-				headers: { "x-airy-inspector-token": token, Host: `evil.test:${port}` },
-			})
-		).status,
-		403,
-	);
-	assert.is(
-		(
-			await send(`${inspector}/api/deliveries`, {
-				headers: { Host: "rebound.evil.test" },
-			})
-		).status,
-		403,
-		"DNS rebinding: a foreign Host gets nothing",
-	);
-	assert.is(
-		upstreamSeen.length,
-		before,
-		"no refused replay reached the upstream",
-	);
-	const ok = await send(url, {
-		method: "POST",
-		headers: {
-			"x-airy-inspector-token": token,
-			Origin: `http://localhost:${port}`,
-		},
-	});
-	assert.is(ok.status, 201, ok.body);
-	assert.is(upstreamSeen.length, before + 1);
-	assert.is(
-		upstreamSeen.at(-1)?.body,
-		'{"object":"page","entry":[]}',
-		"the same body again",
-	);
-	const replayed = (await deliveries()).at(-1);
-	assert.is(replayed?.replayOf, first?.id);
-	assert.is(
-		replayed?.signature?.valid,
-		true,
-		"a replay carries the original signature",
-	);
+test('replay: with the page token it reaches the upstream again and is listed as a replay; without it, or cross-origin, or rebound, nothing happens', async () => {
+  const [first] = await deliveries();
+  const page = (await send(`${inspector}/`)).body;
+  const token = /name="airy-inspector-token" content="([^"]+)"/.exec(page)?.[1] as string;
+  const before = upstreamSeen.length;
+  const url = `${inspector}/api/deliveries/${first?.id}/replay`;
+  const { port } = new URL(inspector);
+  assert.is((await send(url, { method: 'POST' })).status, 403);
+  assert.is((await send(url, { method: 'POST', headers: { 'x-airy-inspector-token': 'wrong' } })).status, 403);
+  assert.is((await send(url, { method: 'POST', headers: { 'x-airy-inspector-token': token, Origin: 'http://evil.test' } })).status, 403);
+  assert.is((await send(url, { method: 'POST', headers: { 'x-airy-inspector-token': token, Host: `evil.test:${port}` } })).status, 403);
+  assert.is((await send(`${inspector}/api/deliveries`, { headers: { Host: 'rebound.evil.test' } })).status, 403, 'DNS rebinding: a foreign Host gets nothing');
+  assert.is(upstreamSeen.length, before, 'no refused replay reached the upstream');
+  const ok = await send(url, { method: 'POST', headers: { 'x-airy-inspector-token': token, Origin: `http://localhost:${port}` } });
+  assert.is(ok.status, 201, ok.body);
+  assert.is(upstreamSeen.length, before + 1);
+  assert.is(upstreamSeen.at(-1)?.body, '{"object":"page","entry":[]}', 'the same body again');
+  const replayed = (await deliveries()).at(-1);
+  assert.is(replayed?.replayOf, first?.id);
+  assert.is(replayed?.signature?.valid, true, 'a replay carries the original signature');
 });
 
-test("the signature checks on their own", () => {
-	assert.is(checkFacebook("s", Buffer.from("x"), undefined).valid, false);
-	assert.match(
-		checkFacebook("s", Buffer.from("x"), "md5=abc").reason,
-		/not sha256=/,
-	);
-	assert.is(checkTwilio("t", "https://a/b", undefined, "nope").valid, false);
+test('the signature checks on their own', () => {
+  assert.is(checkFacebook('s', Buffer.from('x'), undefined).valid, false);
+  assert.match(checkFacebook('s', Buffer.from('x'), 'md5=abc').reason, /not sha256=/);
+  assert.is(checkTwilio('t', 'https://a/b', undefined, 'nope').valid, false);
 });
 
-test("airy-tunnel start --no-ngrok --to URL prints the proxy and inspector addresses, and stops on SIGTERM", async () => {
-	const child = spawn(
-		process.execPath,
-		[
-			join(packageDir, "bin/airy-tunnel.js"),
-			"start",
-			"--no-ngrok",
-			"--to",
-			target,
-			"--state-dir",
-			join(dir, "cli"),
-			"--inspector-port",
-			"0",
-		],
-		{
-			stdio: ["ignore", "pipe", "pipe"],
-			env: { ...process.env, NGROK_AUTHTOKEN: "" },
-		},
-	);
-	let out = "";
-	child.stdout.on("data", (d) => {
-		out += d;
-	});
-	const closed = new Promise((r) => child.on("close", r));
-	for (let i = 0; i < 200 && !/inspector: /.test(out); i++)
-		await new Promise((r) => setTimeout(r, 25));
-	child.kill("SIGTERM");
-	const code = await closed;
-	assert.match(out, /^proxy: http:\/\/127\.0\.0\.1:\d+$/m);
-	assert.match(out, /^inspector: http:\/\/127\.0\.0\.1:\d+$/m);
-	assert.match(
-		out,
-		/local URL \(no public tunnel\): http:\/\/127\.0\.0\.1:\d+/,
-	);
-	assert.is(code, 0);
+test('airy-tunnel start --no-ngrok --to URL prints the proxy and inspector addresses, and stops on SIGTERM', async () => {
+  const child = spawn(process.execPath, [join(packageDir, 'bin/airy-tunnel.js'), 'start', '--no-ngrok', '--to', target, '--state-dir', join(dir, 'cli'), '--inspector-port', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NGROK_AUTHTOKEN: '' },
+  });
+  let out = '';
+  child.stdout.on('data', (d) => {
+    out += d;
+  });
+  const closed = new Promise((r) => child.on('close', r));
+  for (let i = 0; i < 200 && !/inspector: /.test(out); i++) await new Promise((r) => setTimeout(r, 25));
+  child.kill('SIGTERM');
+  const code = await closed;
+  assert.match(out, /^proxy: http:\/\/127\.0\.0\.1:\d+$/m);
+  assert.match(out, /^inspector: http:\/\/127\.0\.0\.1:\d+$/m);
+  assert.match(out, /local URL \(no public tunnel\): http:\/\/127\.0\.0\.1:\d+/);
+  assert.is(code, 0);
 });
 
 test.after(async () => {
-	controller.abort();
-	await running;
-	await new Promise((r) => upstream.close(r));
-	rmSync(dir, { recursive: true, force: true });
+  controller.abort();
+  await running;
+  await new Promise((r) => upstream.close(r));
+  rmSync(dir, { recursive: true, force: true });
 });
 
 test.run();

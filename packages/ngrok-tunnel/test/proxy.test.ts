@@ -1,273 +1,179 @@
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import { createServer, request } from "node:http";
-import { type AddressInfo, connect } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { readTunnelState, writeTunnelState } from "@airy/cli-kit";
-import { validateDocuments } from "@airy/manifests";
-import { test } from "uvu";
-import * as assert from "uvu/assert";
-import { parse, stringify } from "yaml";
-import { startProxy, upstreamPath } from "../src/proxy.ts";
-import { publicUrlsConfigMap } from "../src/publish-urls.ts";
-import { RequestLog } from "../src/request-log.ts";
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer, request } from 'node:http';
+import { type AddressInfo, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readTunnelState, writeTunnelState } from '@airy/cli-kit';
+import { validateDocuments } from '@airy/manifests';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parse, stringify } from 'yaml';
+import { startProxy, upstreamPath } from '../src/proxy.ts';
+import { publicUrlsConfigMap } from '../src/publish-urls.ts';
+import { RequestLog } from '../src/request-log.ts';
 
-const dir = mkdtempSync(join(tmpdir(), "airy-tunnel-"));
+const dir = mkdtempSync(join(tmpdir(), 'airy-tunnel-'));
 const seen: { host?: string; path?: string; signature?: string }[] = [];
 const upstream = createServer((req, res) => {
-	seen.push({
-		host: req.headers.host,
-		path: req.url,
-		signature: req.headers["x-hub-signature-256"] as string,
-	});
-	req.resume();
-	req.on("end", () =>
-		res
-			.writeHead(req.url?.startsWith("/twilio") ? 500 : 200, {
-				"Content-Type": "text/plain",
-			})
-			.end("ok"),
-	);
+  seen.push({ host: req.headers.host, path: req.url, signature: req.headers['x-hub-signature-256'] as string });
+  req.resume();
+  req.on('end', () => res.writeHead(req.url?.startsWith('/twilio') ? 500 : 200, { 'Content-Type': 'text/plain' }).end('ok'));
 });
-await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
+await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
 const target = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
 
-function post(
-	url: string,
-	path: string,
-	body: string,
-	headers: Record<string, string> = {},
-): Promise<number> {
-	return new Promise((resolve, reject) => {
-		const req = request(
-			`${url}${path}`,
-			{
-				method: "POST",
-				headers: { "Content-Type": "application/json", ...headers },
-			},
-			(res) => {
-				res.resume();
-				res.on("end", () => resolve(res.statusCode ?? 0));
-			},
-		);
-		req.on("error", reject);
-		req.end(body);
-	});
+function post(url: string, path: string, body: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
-test("the proxy forwards to the upstream and logs method, path, status and latency; secrets are redacted", async () => {
-	const log = new RequestLog(join(dir, "a.jsonl"));
-	const proxy = await startProxy(target, log);
-	try {
-		assert.is(
-			await post(
-				proxy.address,
-				"/facebook?hub.verify_token=s3cret&hub.mode=subscribe",
-				'{"a":1}',
-				{ "X-Hub-Signature-256": "sha256=abcdef", Authorization: "Bearer xyz" },
-			),
-			200,
-		);
-		assert.is(await post(proxy.address, "/twilio", "Body=hi"), 500);
-		await new Promise((r) => setTimeout(r, 50));
-		const [first, second] = await log.read();
-		assert.is(first?.method, "POST");
-		assert.is(
-			first?.path,
-			"/facebook?hub.verify_token=[redacted]&hub.mode=subscribe",
-		);
-		assert.is(first?.status, 200);
-		assert.ok((first?.latencyMs ?? -1) >= 0);
-		assert.is(first?.headers["x-hub-signature-256"], "[redacted]");
-		assert.is(first?.headers.authorization, "[redacted]");
-		assert.is(first?.body, undefined, "bodies are not recorded unless asked");
-		assert.is(second?.status, 500);
-		// The upstream got the original request, signature included: only the log is redacted.
-		assert.is(seen[0]?.signature, "sha256=abcdef");
-		assert.is(seen[0]?.host, new URL(target).host);
-		assert.is(
-			statSync(log.path).mode & 0o777,
-			0o600,
-			"the request log is private",
-		);
-		const text = readFileSync(log.path, "utf8");
-		assert.not.ok(
-			text.includes("s3cret") ||
-				text.includes("abcdef") ||
-				text.includes("xyz"),
-		);
-	} finally {
-		await proxy.close();
-	}
+test('the proxy forwards to the upstream and logs method, path, status and latency; secrets are redacted', async () => {
+  const log = new RequestLog(join(dir, 'a.jsonl'));
+  const proxy = await startProxy(target, log);
+  try {
+    assert.is(await post(proxy.address, '/facebook?hub.verify_token=s3cret&hub.mode=subscribe', '{"a":1}', { 'X-Hub-Signature-256': 'sha256=abcdef', Authorization: 'Bearer xyz' }), 200);
+    assert.is(await post(proxy.address, '/twilio', 'Body=hi'), 500);
+    await new Promise((r) => setTimeout(r, 50));
+    const [first, second] = await log.read();
+    assert.is(first?.method, 'POST');
+    assert.is(first?.path, '/facebook?hub.verify_token=[redacted]&hub.mode=subscribe');
+    assert.is(first?.status, 200);
+    assert.ok((first?.latencyMs ?? -1) >= 0);
+    assert.is(first?.headers['x-hub-signature-256'], '[redacted]');
+    assert.is(first?.headers.authorization, '[redacted]');
+    assert.is(first?.body, undefined, 'bodies are not recorded unless asked');
+    assert.is(second?.status, 500);
+    // The upstream got the original request, signature included: only the log is redacted.
+    assert.is(seen[0]?.signature, 'sha256=abcdef');
+    assert.is(seen[0]?.host, new URL(target).host);
+    assert.is(statSync(log.path).mode & 0o777, 0o600, 'the request log is private');
+    const text = readFileSync(log.path, 'utf8');
+    assert.not.ok(text.includes('s3cret') || text.includes('abcdef') || text.includes('xyz'));
+  } finally {
+    await proxy.close();
+  }
 });
 
-test("bodies are recorded when asked; an upstream that does not answer gives 502, logged", async () => {
-	const log = new RequestLog(join(dir, "b.jsonl"));
-	const proxy = await startProxy(target, log, { logBodies: true });
-	const dead = await startProxy("http://127.0.0.1:1", log);
-	try {
-		await post(proxy.address, "/google", '{"message":"hello"}');
-		assert.is(await post(dead.address, "/google", "{}"), 502);
-		await new Promise((r) => setTimeout(r, 50));
-		const entries = await log.read();
-		assert.is(entries[0]?.body, '{"message":"hello"}');
-		assert.is(entries[1]?.status, 502);
-	} finally {
-		await proxy.close();
-		await dead.close();
-	}
+test('bodies are recorded when asked; an upstream that does not answer gives 502, logged', async () => {
+  const log = new RequestLog(join(dir, 'b.jsonl'));
+  const proxy = await startProxy(target, log, { logBodies: true });
+  const dead = await startProxy('http://127.0.0.1:1', log);
+  try {
+    await post(proxy.address, '/google', '{"message":"hello"}');
+    assert.is(await post(dead.address, '/google', '{}'), 502);
+    await new Promise((r) => setTimeout(r, 50));
+    const entries = await log.read();
+    assert.is(entries[0]?.body, '{"message":"hello"}');
+    assert.is(entries[1]?.status, 502);
+  } finally {
+    await proxy.close();
+    await dead.close();
+  }
 });
 
 /** Sends one raw HTTP/1.1 request line, as a hostile client would, and returns the status code. */
 function rawRequest(address: string, requestTarget: string): Promise<number> {
-	const { port } = new URL(address);
-	return new Promise((resolve, reject) => {
-		const socket = connect(Number(port), "127.0.0.1", () =>
-			socket.write(
-				`GET ${requestTarget} HTTP/1.1\r\nHost: example.test\r\nConnection: close\r\n\r\n`,
-			),
-		);
-		let answer = "";
-		socket.on("data", (d) => {
-			answer += d;
-		});
-		socket.on("end", () =>
-			resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0)),
-		);
-		socket.on("error", reject);
-	});
+  const { port } = new URL(address);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1', () => socket.write(`GET ${requestTarget} HTTP/1.1\r\nHost: example.test\r\nConnection: close\r\n\r\n`));
+    let answer = '';
+    socket.on('data', (d) => {
+      answer += d;
+    });
+    socket.on('end', () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0)));
+    socket.on('error', reject);
+  });
 }
 
-test("the proxy only ever reaches its upstream: other hosts in the request line or path are never contacted", async () => {
-	const elsewhere: string[] = [];
-	const other = createServer((req, res) => {
-		elsewhere.push(req.url ?? "");
-		res.end("other");
-	});
-	await new Promise<void>((r) => other.listen(0, "127.0.0.1", r));
-	const otherHost = `127.0.0.1:${(other.address() as AddressInfo).port}`;
-	// Every path is forwarded here (--forward-all), so that the origin, not the path filter, is what is tested.
-	const proxy = await startProxy(
-		target,
-		new RequestLog(join(dir, "ssrf.jsonl")),
-		{ forwardAll: true },
-	);
-	try {
-		seen.length = 0;
-		const targets = [
-			`//${otherHost}/x`,
-			`/\\${otherHost}/x`,
-			`http://${otherHost}/x?y=1`,
-			`/%2F%2F${otherHost}/x`,
-		];
-		for (const requestTarget of targets)
-			assert.is(
-				await rawRequest(proxy.address, requestTarget),
-				200,
-				requestTarget,
-			);
-		// Node's parser refuses a request target that is neither a path nor a URL.
-		assert.is(await rawRequest(proxy.address, `@${otherHost}/x`), 400);
-		assert.equal(elsewhere, [], "the other server was reached");
-		assert.is(seen.length, targets.length);
-		for (const s of seen) assert.is(s.host, new URL(target).host);
-		assert.equal(
-			seen.map((s) => s.path),
-			[
-				`//${otherHost}/x`,
-				// A backslash is a slash to a URL parser: still a path on the upstream.
-				`//${otherHost}/x`,
-				"/x?y=1",
-				`/%2F%2F${otherHost}/x`,
-			],
-		);
-	} finally {
-		await proxy.close();
-		await new Promise((r) => other.close(r));
-	}
+test('the proxy only ever reaches its upstream: other hosts in the request line or path are never contacted', async () => {
+  const elsewhere: string[] = [];
+  const other = createServer((req, res) => {
+    elsewhere.push(req.url ?? '');
+    res.end('other');
+  });
+  await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+  const otherHost = `127.0.0.1:${(other.address() as AddressInfo).port}`;
+  // Every path is forwarded here (--forward-all), so that the origin, not the path filter, is what is tested.
+  const proxy = await startProxy(target, new RequestLog(join(dir, 'ssrf.jsonl')), { forwardAll: true });
+  try {
+    seen.length = 0;
+    const targets = [`//${otherHost}/x`, `/\\${otherHost}/x`, `http://${otherHost}/x?y=1`, `/%2F%2F${otherHost}/x`];
+    for (const requestTarget of targets) assert.is(await rawRequest(proxy.address, requestTarget), 200, requestTarget);
+    // Node's parser refuses a request target that is neither a path nor a URL.
+    assert.is(await rawRequest(proxy.address, `@${otherHost}/x`), 400);
+    assert.equal(elsewhere, [], 'the other server was reached');
+    assert.is(seen.length, targets.length);
+    for (const s of seen) assert.is(s.host, new URL(target).host);
+    assert.equal(
+      seen.map((s) => s.path),
+      [
+        `//${otherHost}/x`,
+        // A backslash is a slash to a URL parser: still a path on the upstream.
+        `//${otherHost}/x`,
+        '/x?y=1',
+        `/%2F%2F${otherHost}/x`,
+      ],
+    );
+  } finally {
+    await proxy.close();
+    await new Promise((r) => other.close(r));
+  }
 });
 
-test("an upstream with a base path keeps it; only path and query come from the request", () => {
-	assert.is(
-		upstreamPath(new URL("http://127.0.0.1:8080/api/"), "/facebook?x=1"),
-		"/api/facebook?x=1",
-	);
-	assert.is(
-		upstreamPath(new URL("http://127.0.0.1:8080"), "http://evil.test:1/a?b"),
-		"/a?b",
-	);
+test('an upstream with a base path keeps it; only path and query come from the request', () => {
+  assert.is(upstreamPath(new URL('http://127.0.0.1:8080/api/'), '/facebook?x=1'), '/api/facebook?x=1');
+  assert.is(upstreamPath(new URL('http://127.0.0.1:8080'), 'http://evil.test:1/a?b'), '/a?b');
 });
 
-test("the request log is bounded", async () => {
-	const log = new RequestLog(join(dir, "c.jsonl"), 10);
-	for (let i = 0; i < 45; i++) {
-		await log.record({
-			time: String(i),
-			method: "POST",
-			path: `/p${i}`,
-			status: 200,
-			latencyMs: 1,
-			headers: {},
-		});
-	}
-	const entries = await log.read();
-	assert.ok(entries.length <= 20, `${entries.length} entries kept`);
-	assert.is(entries.at(-1)?.path, "/p44", "the newest are kept");
+test('the request log is bounded', async () => {
+  const log = new RequestLog(join(dir, 'c.jsonl'), 10);
+  for (let i = 0; i < 45; i++) {
+    await log.record({ time: String(i), method: 'POST', path: `/p${i}`, status: 200, latencyMs: 1, headers: {} });
+  }
+  const entries = await log.read();
+  assert.ok(entries.length <= 20, `${entries.length} entries kept`);
+  assert.is(entries.at(-1)?.path, '/p44', 'the newest are kept');
 });
 
-test("the public-urls ConfigMap names every webhook URL", () => {
-	const cm = publicUrlsConfigMap("airy", "https://abc.ngrok.app/");
-	assert.equal(cm.data, {
-		PUBLIC_URL: "https://abc.ngrok.app/",
-		WEBHOOK_FACEBOOK_URL: "https://abc.ngrok.app/facebook",
-		WEBHOOK_GOOGLE_URL: "https://abc.ngrok.app/google",
-		WEBHOOK_TWILIO_URL: "https://abc.ngrok.app/twilio",
-	});
-	assert.is(cm.metadata.namespace, "airy");
+test('the public-urls ConfigMap names every webhook URL', () => {
+  const cm = publicUrlsConfigMap('airy', 'https://abc.ngrok.app/');
+  assert.equal(cm.data, {
+    PUBLIC_URL: 'https://abc.ngrok.app/',
+    WEBHOOK_FACEBOOK_URL: 'https://abc.ngrok.app/facebook',
+    WEBHOOK_GOOGLE_URL: 'https://abc.ngrok.app/google',
+    WEBHOOK_TWILIO_URL: 'https://abc.ngrok.app/twilio',
+  });
+  assert.is(cm.metadata.namespace, 'airy');
 });
 
-test("the ConfigMap passes the Kubernetes schema (airy-manifests validate)", async () => {
-	const object = parse(
-		stringify(publicUrlsConfigMap("airy", "https://abc.ngrok.app")),
-	);
-	const report = await validateDocuments([
-		{ file: "public-urls.yaml", index: 0, object },
-	]);
-	assert.equal(report.problems, []);
-	assert.equal(report.notes, []);
+test('the ConfigMap passes the Kubernetes schema (airy-manifests validate)', async () => {
+  const object = parse(stringify(publicUrlsConfigMap('airy', 'https://abc.ngrok.app')));
+  const report = await validateDocuments([{ file: 'public-urls.yaml', index: 0, object }]);
+  assert.equal(report.problems, []);
+  assert.equal(report.notes, []);
 });
 
-test("the state file: written atomically, and a dead process reads as stopped", async () => {
-	const path = join(dir, "state.json");
-	const base = {
-		startedAt: 1,
-		reconnects: 2,
-		target,
-		webhooks: { facebook: "https://x/facebook" },
-		url: "https://x",
-	};
-	await writeTunnelState(path, { ...base, state: "online", pid: process.pid });
-	assert.is((await readTunnelState(path))?.state, "online");
-	assert.is(
-		statSync(path).mode & 0o777,
-		0o600,
-		"the state file (its target may carry credentials) is private",
-	);
-	const gone = spawnSync(process.execPath, ["-e", "console.log(process.pid)"], {
-		encoding: "utf8",
-	});
-	await writeTunnelState(path, {
-		...base,
-		state: "online",
-		pid: Number(gone.stdout.trim()),
-	});
-	assert.is((await readTunnelState(path))?.state, "stopped");
+test('the state file: written atomically, and a dead process reads as stopped', async () => {
+  const path = join(dir, 'state.json');
+  const base = { startedAt: 1, reconnects: 2, target, webhooks: { facebook: 'https://x/facebook' }, url: 'https://x' };
+  await writeTunnelState(path, { ...base, state: 'online', pid: process.pid });
+  assert.is((await readTunnelState(path))?.state, 'online');
+  assert.is(statSync(path).mode & 0o777, 0o600, 'the state file (its target may carry credentials) is private');
+  const gone = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });
+  await writeTunnelState(path, { ...base, state: 'online', pid: Number(gone.stdout.trim()) });
+  assert.is((await readTunnelState(path))?.state, 'stopped');
 });
 
 test.after(async () => {
-	await new Promise((r) => upstream.close(r));
-	rmSync(dir, { recursive: true, force: true });
+  await new Promise((r) => upstream.close(r));
+  rmSync(dir, { recursive: true, force: true });
 });
 
 test.run();

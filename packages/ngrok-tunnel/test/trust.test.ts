@@ -3,251 +3,294 @@
  * the caller never learns where the upstream is, secrets never reach a command line, the Twilio check sees the
  * session's public URL, and a second SIGTERM leaves a consistent state. Real servers on loopback, the real CLI.
  */
-import { spawn } from "node:child_process";
-import { createHmac } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, request } from "node:http";
-import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { test } from "uvu";
-import * as assert from "uvu/assert";
-import { runBin } from "../../../tools/testing/cli.ts";
-import { parseSecrets } from "../src/config.ts";
-import { Deliveries } from "../src/deliveries.ts";
-import { MAX_STREAM_BUFFER, startInspector, TOKEN_HEADER } from "../src/inspector.ts";
-import { normalisePath, startProxy } from "../src/proxy.ts";
-import { RequestLog } from "../src/request-log.ts";
-import type { Clock, TunnelDriver } from "../src/supervisor.ts";
+import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { runBin } from '../../../tools/testing/cli.ts';
+import { parseSecrets } from '../src/config.ts';
+import { Deliveries } from '../src/deliveries.ts';
+import { MAX_STREAM_BUFFER, startInspector, TOKEN_HEADER } from '../src/inspector.ts';
+import { normalisePath, startProxy } from '../src/proxy.ts';
+import { RequestLog } from '../src/request-log.ts';
+import type { Clock, TunnelDriver } from '../src/supervisor.ts';
 
-const packageDir = fileURLToPath(new URL("..", import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), "airy-tunnel-trust-"));
+const packageDir = fileURLToPath(new URL('..', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'airy-tunnel-trust-'));
 const seen: { path?: string; auth?: string }[] = [];
 const upstream = createServer((req, res) => {
-	seen.push({ path: req.url, auth: req.headers.authorization });
-	req.resume();
-	req.on("end", () => res.writeHead(200, { "Content-Type": "text/plain" }).end("ok"));
+  seen.push({ path: req.url, auth: req.headers.authorization });
+  req.resume();
+  req.on('end', () => res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok'));
 });
-await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
+await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
 const upstreamPort = (upstream.address() as AddressInfo).port;
 const target = `http://127.0.0.1:${upstreamPort}`;
 
-function send(url: string, init: { method?: string; body?: string | Buffer; headers?: Record<string, string> } = {}): Promise<{ status: number; body: string }> {
-	return new Promise((resolve, reject) => {
-		const req = request(url, { method: init.method ?? "POST", headers: init.headers }, (res) => {
-			const parts: Buffer[] = [];
-			res.on("data", (d: Buffer) => parts.push(d));
-			res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString() }));
-		});
-		req.on("error", reject);
-		req.end(init.body);
-	});
+function send(
+  url: string,
+  init: { method?: string; body?: string | Buffer; headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: init.method ?? 'POST', headers: init.headers }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (d: Buffer) => parts.push(d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString() }));
+    });
+    req.on('error', reject);
+    req.end(init.body);
+  });
 }
 
-test("only the webhook paths are forwarded by default, judged on the path with its dot segments resolved", async () => {
-	const deliveries = new Deliveries();
-	const proxy = await startProxy(target, new RequestLog(join(dir, "paths.jsonl")), { deliveries });
-	try {
-		seen.length = 0;
-		for (const path of ["/control-center/", "/client.config", "/facebook/../client.config", "/facebook/%2e%2e/users.list", "/twilio/./../x", "/"]) {
-			const res = await send(`${proxy.address}${path}`);
-			assert.is(res.status, 404, path);
-			assert.match(res.body, /only the webhook paths are forwarded/);
-		}
-		assert.equal(seen, [], "the UI and the API were never reached");
-		assert.is((await send(`${proxy.address}/facebook`)).status, 200);
-		assert.is((await send(`${proxy.address}/google/./events?x=1`)).status, 200);
-		assert.equal(seen.map((s) => s.path), ["/facebook", "/google/events?x=1"]);
-		// Labels follow the resolved path: /facebook/../client.config is not Facebook.
-		const labels = deliveries.list().map((d) => [d.path, d.source ?? "-", d.status]);
-		assert.equal(labels[2], ["/client.config", "-", 404]);
-		assert.equal(labels.at(-1), ["/google/events?x=1", "google", 200]);
-		assert.is(normalisePath("http://elsewhere/facebook/../x?y"), "/x?y");
-		assert.is(normalisePath("//host/x"), "//host/x");
-	} finally {
-		await proxy.close();
-	}
-	const open = await startProxy(target, new RequestLog(join(dir, "all.jsonl")), { forwardAll: true });
-	try {
-		assert.is((await send(`${open.address}/client.config`)).status, 200, "--forward-all opens the rest");
-	} finally {
-		await open.close();
-	}
+test('only the webhook paths are forwarded by default, judged on the path with its dot segments resolved', async () => {
+  const deliveries = new Deliveries();
+  const proxy = await startProxy(target, new RequestLog(join(dir, 'paths.jsonl')), { deliveries });
+  try {
+    seen.length = 0;
+    for (const path of ['/control-center/', '/client.config', '/facebook/../client.config', '/facebook/%2e%2e/users.list', '/twilio/./../x', '/']) {
+      const res = await send(`${proxy.address}${path}`);
+      assert.is(res.status, 404, path);
+      assert.match(res.body, /only the webhook paths are forwarded/);
+    }
+    assert.equal(seen, [], 'the UI and the API were never reached');
+    assert.is((await send(`${proxy.address}/facebook`)).status, 200);
+    assert.is((await send(`${proxy.address}/google/./events?x=1`)).status, 200);
+    assert.equal(
+      seen.map((s) => s.path),
+      ['/facebook', '/google/events?x=1'],
+    );
+    // Labels follow the resolved path: /facebook/../client.config is not Facebook.
+    const labels = deliveries.list().map((d) => [d.path, d.source ?? '-', d.status]);
+    assert.equal(labels[2], ['/client.config', '-', 404]);
+    assert.equal(labels.at(-1), ['/google/events?x=1', 'google', 200]);
+    assert.is(normalisePath('http://elsewhere/facebook/../x?y'), '/x?y');
+    assert.is(normalisePath('//host/x'), '//host/x');
+  } finally {
+    await proxy.close();
+  }
+  const open = await startProxy(target, new RequestLog(join(dir, 'all.jsonl')), { forwardAll: true });
+  try {
+    assert.is((await send(`${open.address}/client.config`)).status, 200, '--forward-all opens the rest');
+  } finally {
+    await open.close();
+  }
 });
 
-test("a failed forward never tells the caller where the upstream is; credentials in --to are sent, never shown", async () => {
-	const closed = createServer();
-	await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
-	const port = (closed.address() as AddressInfo).port;
-	await new Promise((r) => closed.close(r));
-	const down = await startProxy(`http://admin:secret@127.0.0.1:${port}`, new RequestLog(join(dir, "down.jsonl")));
-	try {
-		const res = await send(`${down.address}/facebook`);
-		assert.is(res.status, 502);
-		assert.is(res.body, "airy-tunnel: the platform did not answer\n");
-		assert.not.match(res.body, /secret|admin|127\.0\.0\.1|ECONNREFUSED/);
-	} finally {
-		await down.close();
-	}
-	const withAuth = await startProxy(`http://admin:s%40cret@127.0.0.1:${upstreamPort}`, new RequestLog(join(dir, "auth.jsonl")));
-	try {
-		seen.length = 0;
-		assert.is((await send(`${withAuth.address}/facebook`)).status, 200);
-		assert.is(seen[0]?.auth, `Basic ${Buffer.from("admin:s@cret").toString("base64")}`);
-	} finally {
-		await withAuth.close();
-	}
+test('a failed forward never tells the caller where the upstream is; credentials in --to are sent, never shown', async () => {
+  const closed = createServer();
+  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+  const port = (closed.address() as AddressInfo).port;
+  await new Promise((r) => closed.close(r));
+  const down = await startProxy(`http://admin:secret@127.0.0.1:${port}`, new RequestLog(join(dir, 'down.jsonl')));
+  try {
+    const res = await send(`${down.address}/facebook`);
+    assert.is(res.status, 502);
+    assert.is(res.body, 'airy-tunnel: the platform did not answer\n');
+    assert.not.match(res.body, /secret|admin|127\.0\.0\.1|ECONNREFUSED/);
+  } finally {
+    await down.close();
+  }
+  const withAuth = await startProxy(`http://admin:s%40cret@127.0.0.1:${upstreamPort}`, new RequestLog(join(dir, 'auth.jsonl')));
+  try {
+    seen.length = 0;
+    assert.is((await send(`${withAuth.address}/facebook`)).status, 200);
+    assert.is(seen[0]?.auth, `Basic ${Buffer.from('admin:s@cret').toString('base64')}`);
+  } finally {
+    await withAuth.close();
+  }
 });
 
-test("what the public may post is bounded: bodies kept by bytes, each and in all; a body too large to keep says so", async () => {
-	const deliveries = new Deliveries({ bodyBytes: 64 * 1024, totalBytes: 512 * 1024 });
-	const proxy = await startProxy(target, new RequestLog(join(dir, "bounded.jsonl")), { deliveries });
-	try {
-		const big = Buffer.alloc(100 * 1024, 0x61);
-		const small = Buffer.alloc(40 * 1024, 0x62);
-		assert.is((await send(`${proxy.address}/facebook`, { body: big })).status, 200, "a large webhook is still forwarded");
-		for (let i = 0; i < 40; i++) await send(`${proxy.address}/facebook`, { body: small });
-		assert.ok(deliveries.heldBytes <= 512 * 1024, `${deliveries.heldBytes} bytes held`);
-		const [first] = deliveries.list();
-		assert.match(first?.notReplayable ?? "", /too large to replay: 102400 bytes/);
-		assert.ok(deliveries.list().some((d) => /dropped to keep the inspector's memory bounded/.test(d.notReplayable ?? "")));
-		assert.not.ok(deliveries.list().at(-1)?.notReplayable, "the newest is kept");
-		// The inspector refuses the replay of a delivery it kept no body of, saying why.
-		const inspector = await startInspector({ deliveries, replay: async () => 0, proxyAddress: proxy.address, port: 0 });
-		try {
-			const page = await send(`${inspector.address}/`, { method: "GET" });
-			const token = /name="airy-inspector-token" content="([^"]+)"/.exec(page.body)?.[1] ?? "";
-			assert.ok(token, "the page carries its token");
-			const refused = await send(`${inspector.address}/api/deliveries/${first?.id}/replay`, { headers: { [TOKEN_HEADER]: token } });
-			assert.is(refused.status, 409);
-			assert.match(refused.body, /too large to replay/);
-		} finally {
-			await inspector.close();
-		}
-		const over = await send(`${proxy.address}/facebook`, { body: Buffer.alloc(4 * 2 ** 20 + 1) });
-		assert.is(over.status, 413);
-	} finally {
-		await proxy.close();
-	}
+test('what the public may post is bounded: bodies kept by bytes, each and in all; a body too large to keep says so', async () => {
+  const deliveries = new Deliveries({ bodyBytes: 64 * 1024, totalBytes: 512 * 1024 });
+  const proxy = await startProxy(target, new RequestLog(join(dir, 'bounded.jsonl')), { deliveries });
+  try {
+    const big = Buffer.alloc(100 * 1024, 0x61);
+    const small = Buffer.alloc(40 * 1024, 0x62);
+    assert.is((await send(`${proxy.address}/facebook`, { body: big })).status, 200, 'a large webhook is still forwarded');
+    for (let i = 0; i < 40; i++) await send(`${proxy.address}/facebook`, { body: small });
+    assert.ok(deliveries.heldBytes <= 512 * 1024, `${deliveries.heldBytes} bytes held`);
+    const [first] = deliveries.list();
+    assert.match(first?.notReplayable ?? '', /too large to replay: 102400 bytes/);
+    assert.ok(deliveries.list().some((d) => /dropped to keep the inspector's memory bounded/.test(d.notReplayable ?? '')));
+    assert.not.ok(deliveries.list().at(-1)?.notReplayable, 'the newest is kept');
+    // The inspector refuses the replay of a delivery it kept no body of, saying why.
+    const inspector = await startInspector({ deliveries, replay: async () => 0, proxyAddress: proxy.address, port: 0 });
+    try {
+      const page = await send(`${inspector.address}/`, { method: 'GET' });
+      const token = /name="airy-inspector-token" content="([^"]+)"/.exec(page.body)?.[1] ?? '';
+      assert.ok(token, 'the page carries its token');
+      const refused = await send(`${inspector.address}/api/deliveries/${first?.id}/replay`, { headers: { [TOKEN_HEADER]: token } });
+      assert.is(refused.status, 409);
+      assert.match(refused.body, /too large to replay/);
+    } finally {
+      await inspector.close();
+    }
+    const over = await send(`${proxy.address}/facebook`, { body: Buffer.alloc(4 * 2 ** 20 + 1) });
+    assert.is(over.status, 413);
+  } finally {
+    await proxy.close();
+  }
 });
 
-test("an event stream that is never read is dropped once its buffer is full, not grown without bound", async () => {
-	const deliveries = new Deliveries({ bodyBytes: 0 });
-	const inspector = await startInspector({ deliveries, replay: async () => undefined, proxyAddress: "http://127.0.0.1:1", port: 0 });
-	try {
-		const req = request(`${inspector.address}/api/events`, { headers: { Host: "127.0.0.1" } }, (res) => {
-			// Never read: pause, and let the socket's buffers fill.
-			res.pause();
-		});
-		req.on("error", () => undefined);
-		req.end();
-		for (let i = 0; i < 50 && inspector.streamCount() === 0; i++) await new Promise((r) => setTimeout(r, 20));
-		assert.is(inspector.streamCount(), 1);
-		const closedByServer = () => inspector.streamCount() === 0;
-		const headers = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`x-h${i}`, "v".repeat(400)]));
-		const delivery = { time: new Date().toISOString(), method: "POST", path: "/facebook", status: 200, latencyMs: 1, requestHeaders: headers, responseHeaders: {}, raw: { path: "/facebook", headers: {}, body: Buffer.alloc(0) } };
-		// About 16 KiB an event, up to 64 MiB: past the bound and past what the kernel's socket buffers hold (loopback
-		// autotuning takes several MiB before Node has to keep any of it).
-		const events = Math.ceil((MAX_STREAM_BUFFER * 64) / 16_000);
-		for (let i = 0; i < events && !closedByServer(); i++) {
-			deliveries.add(delivery);
-			if (i % 50 === 0) await new Promise((r) => setTimeout(r, 5));
-		}
-		assert.ok(closedByServer(), "the stalled stream was dropped");
-		req.destroy();
-	} finally {
-		await inspector.close();
-	}
+test('an event stream that is never read is dropped once its buffer is full, not grown without bound', async () => {
+  const deliveries = new Deliveries({ bodyBytes: 0 });
+  const inspector = await startInspector({ deliveries, replay: async () => undefined, proxyAddress: 'http://127.0.0.1:1', port: 0 });
+  try {
+    const req = request(`${inspector.address}/api/events`, { headers: { Host: '127.0.0.1' } }, (res) => {
+      // Never read: pause, and let the socket's buffers fill.
+      res.pause();
+    });
+    req.on('error', () => undefined);
+    req.end();
+    for (let i = 0; i < 50 && inspector.streamCount() === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.is(inspector.streamCount(), 1);
+    const closedByServer = () => inspector.streamCount() === 0;
+    const headers = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`x-h${i}`, 'v'.repeat(400)]));
+    const delivery = {
+      time: new Date().toISOString(),
+      method: 'POST',
+      path: '/facebook',
+      status: 200,
+      latencyMs: 1,
+      requestHeaders: headers,
+      responseHeaders: {},
+      raw: { path: '/facebook', headers: {}, body: Buffer.alloc(0) },
+    };
+    // About 16 KiB an event, up to 64 MiB: past the bound and past what the kernel's socket buffers hold (loopback
+    // autotuning takes several MiB before Node has to keep any of it).
+    const events = Math.ceil((MAX_STREAM_BUFFER * 64) / 16_000);
+    for (let i = 0; i < events && !closedByServer(); i++) {
+      deliveries.add(delivery);
+      if (i % 50 === 0) await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.ok(closedByServer(), 'the stalled stream was dropped');
+    req.destroy();
+  } finally {
+    await inspector.close();
+  }
 });
 
-test("secrets never reach the command line: the flags are refused in one line without echoing the secret; env and --secrets-file work", () => {
-	for (const flag of ["--facebook-app-secret", "--twilio-auth-token"]) {
-		const run = runBin(packageDir, ["start", "--no-ngrok", flag, "s3cr3t-value", "--state-dir", join(dir, "refused")]);
-		assert.is(run.status, 2, run.stderr);
-		const line = run.stderr.trim();
-		assert.is(line.split("\n").length, 1, line);
-		assert.match(line, /would show the secret to every user of this machine .*--secrets-file/);
-		assert.not.match(line + run.stdout, /s3cr3t-value/);
-	}
-	assert.equal(parseSecrets("# mine\nFACEBOOK_APP_SECRET=abc\nTWILIO_AUTH_TOKEN='t0k'\n\n"), { FACEBOOK_APP_SECRET: "abc", TWILIO_AUTH_TOKEN: "t0k" });
-	assert.throws(() => parseSecrets("FACEBOOK_APP_SECRET=abc\nAWS_SECRET=do-not-show\n"), (e: Error) => /^line 2 is not/.test(e.message) && !e.message.includes("do-not-show"));
-	const file = join(dir, "secrets");
-	writeFileSync(file, "OTHER=leak-me\n", { mode: 0o600 });
-	const bad = runBin(packageDir, ["start", "--no-ngrok", "--secrets-file", file, "--state-dir", join(dir, "refused")]);
-	assert.is(bad.status, 2, bad.stderr);
-	assert.match(bad.stderr, /--secrets-file .*: line 1 is not FACEBOOK_APP_SECRET=… or TWILIO_AUTH_TOKEN=…/);
-	assert.not.match(bad.stderr, /leak-me/);
+test('secrets never reach the command line: the flags are refused in one line without echoing the secret; env and --secrets-file work', () => {
+  for (const flag of ['--facebook-app-secret', '--twilio-auth-token']) {
+    const run = runBin(packageDir, ['start', '--no-ngrok', flag, 's3cr3t-value', '--state-dir', join(dir, 'refused')]);
+    assert.is(run.status, 2, run.stderr);
+    const line = run.stderr.trim();
+    assert.is(line.split('\n').length, 1, line);
+    assert.match(line, /would show the secret to every user of this machine .*--secrets-file/);
+    assert.not.match(line + run.stdout, /s3cr3t-value/);
+  }
+  assert.equal(parseSecrets("# mine\nFACEBOOK_APP_SECRET=abc\nTWILIO_AUTH_TOKEN='t0k'\n\n"), {
+    FACEBOOK_APP_SECRET: 'abc',
+    TWILIO_AUTH_TOKEN: 't0k',
+  });
+  assert.throws(
+    () => parseSecrets('FACEBOOK_APP_SECRET=abc\nAWS_SECRET=do-not-show\n'),
+    (e: Error) => /^line 2 is not/.test(e.message) && !e.message.includes('do-not-show'),
+  );
+  const file = join(dir, 'secrets');
+  writeFileSync(file, 'OTHER=leak-me\n', { mode: 0o600 });
+  const bad = runBin(packageDir, ['start', '--no-ngrok', '--secrets-file', file, '--state-dir', join(dir, 'refused')]);
+  assert.is(bad.status, 2, bad.stderr);
+  assert.match(bad.stderr, /--secrets-file .*: line 1 is not FACEBOOK_APP_SECRET=… or TWILIO_AUTH_TOKEN=…/);
+  assert.not.match(bad.stderr, /leak-me/);
 });
 
 test("under ngrok, the Twilio check is given the session's public URL on each connect", async () => {
-	const { start } = await import("../src/start.ts");
-	const authToken = "twilio-auth-token-for-tests";
-	let forwardTo = "";
-	const controller = new AbortController();
-	const driver: TunnelDriver = {
-		async open(options) {
-			forwardTo = options.forwardTo;
-			return { url: "https://abc123.ngrok.app", close: async () => undefined };
-		},
-	};
-	const clock: Clock = { now: () => Date.now(), random: () => 0.5, sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 10))) };
-	const printed: string[] = [];
-	const running = start({
-		target,
-		token: "tok_for_tests_0123456789",
-		files: { state: join(dir, "twilio.json"), log: join(dir, "twilio.jsonl") },
-		logBodies: false,
-		secrets: { twilioAuthToken: authToken },
-		driver,
-		clock,
-		signal: controller.signal,
-		print: (l) => printed.push(l),
-		log: () => undefined,
-		inspectorPort: 0,
-	});
-	try {
-		for (let i = 0; i < 100 && !printed.some((l) => l.startsWith("public URL")); i++) await new Promise((r) => setTimeout(r, 20));
-		const inspector = printed.find((l) => l.startsWith("inspector: "))?.slice("inspector: ".length) ?? "";
-		// Twilio signs the URL it called, the public one, with the form's parameters sorted.
-		const form = "Body=hello&From=%2B15551234567";
-		const url = "https://abc123.ngrok.app/twilio";
-		const data = `${url}Body${"hello"}From${"+15551234567"}`;
-		const signature = createHmac("sha1", authToken).update(data).digest("base64");
-		const res = await send(`${forwardTo}/twilio`, { body: form, headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": signature } });
-		assert.is(res.status, 200);
-		const listed = JSON.parse((await send(`${inspector}/api/deliveries`, { method: "GET" })).body);
-		assert.is(listed.at(-1).source, "twilio");
-		assert.is(listed.at(-1).signature.valid, true, listed.at(-1).signature.reason);
-	} finally {
-		controller.abort();
-		await running;
-	}
+  const { start } = await import('../src/start.ts');
+  const authToken = 'twilio-auth-token-for-tests';
+  let forwardTo = '';
+  const controller = new AbortController();
+  const driver: TunnelDriver = {
+    async open(options) {
+      forwardTo = options.forwardTo;
+      return { url: 'https://abc123.ngrok.app', close: async () => undefined };
+    },
+  };
+  const clock: Clock = { now: () => Date.now(), random: () => 0.5, sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 10))) };
+  const printed: string[] = [];
+  const running = start({
+    target,
+    token: 'tok_for_tests_0123456789',
+    files: { state: join(dir, 'twilio.json'), log: join(dir, 'twilio.jsonl') },
+    logBodies: false,
+    secrets: { twilioAuthToken: authToken },
+    driver,
+    clock,
+    signal: controller.signal,
+    print: (l) => printed.push(l),
+    log: () => undefined,
+    inspectorPort: 0,
+  });
+  try {
+    for (let i = 0; i < 100 && !printed.some((l) => l.startsWith('public URL')); i++) await new Promise((r) => setTimeout(r, 20));
+    const inspector = printed.find((l) => l.startsWith('inspector: '))?.slice('inspector: '.length) ?? '';
+    // Twilio signs the URL it called, the public one, with the form's parameters sorted.
+    const form = 'Body=hello&From=%2B15551234567';
+    const url = 'https://abc123.ngrok.app/twilio';
+    const data = `${url}Body${'hello'}From${'+15551234567'}`;
+    const signature = createHmac('sha1', authToken).update(data).digest('base64');
+    const res = await send(`${forwardTo}/twilio`, {
+      body: form,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
+    });
+    assert.is(res.status, 200);
+    const listed = JSON.parse((await send(`${inspector}/api/deliveries`, { method: 'GET' })).body);
+    assert.is(listed.at(-1).source, 'twilio');
+    assert.is(listed.at(-1).signature.valid, true, listed.at(-1).signature.reason);
+  } finally {
+    controller.abort();
+    await running;
+  }
 });
 
-test("a second SIGTERM during shutdown leaves state.json saying stopped and no temporary file; credentials are not in it", async () => {
-	const stateDir = join(dir, "twice");
-	const child = spawn(process.execPath, [join(packageDir, "bin/airy-tunnel.js"), "start", "--no-ngrok", "--to", `http://admin:secret@127.0.0.1:${upstreamPort}`, "--public-url", "https://me:pw@tunnel.example.com", "--state-dir", stateDir, "--inspector-port", "0"], { stdio: ["ignore", "pipe", "pipe"] });
-	let stderr = "";
-	child.stderr.on("data", (d) => (stderr += d));
-	const stateFile = join(stateDir, "state.json");
-	for (let i = 0; i < 200 && !existsSync(stateFile); i++) await new Promise((r) => setTimeout(r, 25));
-	const online = JSON.parse(readFileSync(stateFile, "utf8"));
-	assert.is(online.state, "online");
-	assert.not.match(JSON.stringify(online), /secret|:pw@|admin/);
-	const status = runBin(packageDir, ["status", "--state-dir", stateDir]);
-	assert.not.match(status.stdout, /secret|:pw@|admin/);
-	const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
-	child.kill("SIGTERM");
-	child.kill("SIGTERM");
-	await exited;
-	const after = JSON.parse(readFileSync(stateFile, "utf8"));
-	assert.is(after.state, "stopped", stderr);
-	assert.equal(readdirSync(stateDir).filter((f) => f.includes(".tmp-")), []);
+test('a second SIGTERM during shutdown leaves state.json saying stopped and no temporary file; credentials are not in it', async () => {
+  const stateDir = join(dir, 'twice');
+  const child = spawn(
+    process.execPath,
+    [
+      join(packageDir, 'bin/airy-tunnel.js'),
+      'start',
+      '--no-ngrok',
+      '--to',
+      `http://admin:secret@127.0.0.1:${upstreamPort}`,
+      '--public-url',
+      'https://me:pw@tunnel.example.com',
+      '--state-dir',
+      stateDir,
+      '--inspector-port',
+      '0',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const stateFile = join(stateDir, 'state.json');
+  for (let i = 0; i < 200 && !existsSync(stateFile); i++) await new Promise((r) => setTimeout(r, 25));
+  const online = JSON.parse(readFileSync(stateFile, 'utf8'));
+  assert.is(online.state, 'online');
+  assert.not.match(JSON.stringify(online), /secret|:pw@|admin/);
+  const status = runBin(packageDir, ['status', '--state-dir', stateDir]);
+  assert.not.match(status.stdout, /secret|:pw@|admin/);
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  child.kill('SIGTERM');
+  child.kill('SIGTERM');
+  await exited;
+  const after = JSON.parse(readFileSync(stateFile, 'utf8'));
+  assert.is(after.state, 'stopped', stderr);
+  assert.equal(
+    readdirSync(stateDir).filter((f) => f.includes('.tmp-')),
+    [],
+  );
 });
 
 test.after(async () => {
-	await new Promise((r) => upstream.close(r));
-	rmSync(dir, { recursive: true, force: true });
+  await new Promise((r) => upstream.close(r));
+  rmSync(dir, { recursive: true, force: true });
 });
 test.run();

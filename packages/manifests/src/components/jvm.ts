@@ -5,38 +5,38 @@
  * comes after `-jar` in the image's CMD, so the JVM ignores it: each one would size its heap from the whole VM.
  * `JAVA_TOOL_OPTIONS` is read by every JVM whatever the CMD says, so the sizes go there.
  */
-import type { ResourceSpec } from "../options.js";
-import { parseCpu, parseMemory } from "../quantity.js";
+import type { ResourceSpec } from '../options.js';
+import { parseCpu, parseMemory } from '../quantity.js';
 
 const MiB = 2 ** 20;
 
 /** The heap for a Confluent image's `*_HEAP_OPTS`: half the memory limit, so the JVM's other memory fits. */
 export function jvmHeap(resources: ResourceSpec): string {
-	const heap = Math.floor(parseMemory(resources.limits.memory) / 2 / MiB);
-	return `-Xms${heap}m -Xmx${heap}m`;
+  const heap = Math.floor(parseMemory(resources.limits.memory) / 2 / MiB);
+  return `-Xms${heap}m -Xmx${heap}m`;
 }
 
 /**
  * The heap of a JVM client run beside a broker in its container (the topics Job, bootstrap's readiness probe):
  * Kafka's tools otherwise inherit the broker's `KAFKA_HEAP_OPTS` and would double the container's heap.
  */
-export const KAFKA_CLIENT_HEAP = "-Xmx128m";
+export const KAFKA_CLIENT_HEAP = '-Xmx128m';
 
 /** How a Spring app's memory limit is shared out, in MiB (thread stacks in KiB each). */
 export interface SpringMemory {
-	readonly limitMiB: number;
-	readonly heapMiB: number;
-	readonly metaspaceMiB: number;
-	readonly codeCacheMiB: number;
-	readonly directMiB: number;
-	readonly stackKiB: number;
-	/**
-	 * What is left for memory the JVM does not cap: Kafka Streams' RocksDB stores (block cache and memtables,
-	 * off-heap), thread stacks, GC structures and the C library.
-	 */
-	readonly offHeapMiB: number;
-	/** CPUs the JVM sizes its thread pools and GC by (it cannot read the CPU limit either). */
-	readonly cpus: number;
+  readonly limitMiB: number;
+  readonly heapMiB: number;
+  readonly metaspaceMiB: number;
+  readonly codeCacheMiB: number;
+  readonly directMiB: number;
+  readonly stackKiB: number;
+  /**
+   * What is left for memory the JVM does not cap: Kafka Streams' RocksDB stores (block cache and memtables,
+   * off-heap), thread stacks, GC structures and the C library.
+   */
+  readonly offHeapMiB: number;
+  /** CPUs the JVM sizes its thread pools and GC by (it cannot read the CPU limit either). */
+  readonly cpus: number;
 }
 
 /** The least a Kafka Streams app's RocksDB and native memory need beside the capped regions. */
@@ -44,34 +44,34 @@ export const SPRING_MIN_OFF_HEAP_MIB = 160;
 
 /** The memory plan of a release Spring app for its resources: heap 45% of the limit, the rest capped or kept. */
 export function springMemory(resources: ResourceSpec): SpringMemory {
-	const limitMiB = Math.floor(parseMemory(resources.limits.memory) / MiB);
-	const metaspaceMiB = 128;
-	const codeCacheMiB = 48;
-	const directMiB = 32;
-	const heapMiB = Math.floor(limitMiB * 0.45);
-	return {
-		limitMiB,
-		heapMiB,
-		metaspaceMiB,
-		codeCacheMiB,
-		directMiB,
-		stackKiB: 512,
-		offHeapMiB: limitMiB - heapMiB - metaspaceMiB - codeCacheMiB - directMiB,
-		cpus: Math.max(1, Math.ceil(parseCpu(resources.limits.cpu) / 1000)),
-	};
+  const limitMiB = Math.floor(parseMemory(resources.limits.memory) / MiB);
+  const metaspaceMiB = 128;
+  const codeCacheMiB = 48;
+  const directMiB = 32;
+  const heapMiB = Math.floor(limitMiB * 0.45);
+  return {
+    limitMiB,
+    heapMiB,
+    metaspaceMiB,
+    codeCacheMiB,
+    directMiB,
+    stackKiB: 512,
+    offHeapMiB: limitMiB - heapMiB - metaspaceMiB - codeCacheMiB - directMiB,
+    cpus: Math.max(1, Math.ceil(parseCpu(resources.limits.cpu) / 1000)),
+  };
 }
 
 /** The `JAVA_TOOL_OPTIONS` of a release Spring app: every JVM memory region it can cap, and its CPUs. */
 export function springJavaToolOptions(resources: ResourceSpec): string {
-	const m = springMemory(resources);
-	return [
-		`-Xms${m.heapMiB}m`,
-		`-Xmx${m.heapMiB}m`,
-		`-XX:MaxMetaspaceSize=${m.metaspaceMiB}m`,
-		`-XX:ReservedCodeCacheSize=${m.codeCacheMiB}m`,
-		`-XX:MaxDirectMemorySize=${m.directMiB}m`,
-		`-Xss${m.stackKiB}k`,
-		`-XX:ActiveProcessorCount=${m.cpus}`,
-		"-XX:+ExitOnOutOfMemoryError",
-	].join(" ");
+  const m = springMemory(resources);
+  return [
+    `-Xms${m.heapMiB}m`,
+    `-Xmx${m.heapMiB}m`,
+    `-XX:MaxMetaspaceSize=${m.metaspaceMiB}m`,
+    `-XX:ReservedCodeCacheSize=${m.codeCacheMiB}m`,
+    `-XX:MaxDirectMemorySize=${m.directMiB}m`,
+    `-Xss${m.stackKiB}k`,
+    `-XX:ActiveProcessorCount=${m.cpus}`,
+    '-XX:+ExitOnOutOfMemoryError',
+  ].join(' ');
 }

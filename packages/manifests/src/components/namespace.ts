@@ -1,46 +1,40 @@
 /** The platform's namespace, and NetworkPolicies so that only pods of that namespace reach its data stores. */
-import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
-import { Namespace } from "kubernetes-models/v1/Namespace";
-import type { PlatformConfig } from "../options.js";
-import { type KubeObject, labels, meta } from "./common.js";
-import { KAFKA } from "./kafka.js";
-import { POSTGRES } from "./postgres.js";
-import { SCHEMA_REGISTRY } from "./schema-registry.js";
-import { ZOOKEEPER } from "./zookeeper.js";
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import { Namespace } from 'kubernetes-models/v1/Namespace';
+import type { PlatformConfig } from '../options.js';
+import { type KubeObject, labels, meta } from './common.js';
+import { KAFKA } from './kafka.js';
+import { POSTGRES } from './postgres.js';
+import { SCHEMA_REGISTRY } from './schema-registry.js';
+import { ZOOKEEPER } from './zookeeper.js';
 
 /** The namespace every platform object lives in. */
 export function namespace(config: PlatformConfig): KubeObject[] {
-	return [
-		new Namespace({
-			metadata: { name: config.namespace, labels: labels("namespace").all },
-		}),
-	];
+  return [new Namespace({ metadata: { name: config.namespace, labels: labels('namespace').all } })];
 }
 
 /** Components only the namespace's own pods may reach. */
 export function protectedComponents(config: PlatformConfig): string[] {
-	return [
-		KAFKA.component,
-		...(config.kafka.mode === "kraft" && config.kafka.controllers === "separate"
-			? [KAFKA.controller]
-			: []),
-		...(config.kafka.mode === "zookeeper" ? [ZOOKEEPER.component] : []),
-		SCHEMA_REGISTRY.component,
-		POSTGRES.component,
-	];
+  return [
+    KAFKA.component,
+    ...(config.kafka.mode === 'kraft' && config.kafka.controllers === 'separate' ? [KAFKA.controller] : []),
+    ...(config.kafka.mode === 'zookeeper' ? [ZOOKEEPER.component] : []),
+    SCHEMA_REGISTRY.component,
+    POSTGRES.component,
+  ];
 }
 
 /** One NetworkPolicy per protected component: ingress only from pods in the same namespace. */
 export function networkPolicies(config: PlatformConfig): KubeObject[] {
-	return protectedComponents(config).map(
-		(component) =>
-			new NetworkPolicy({
-				metadata: meta(config, `${component}-namespace-only`, component),
-				spec: {
-					podSelector: { matchLabels: labels(component).selector },
-					policyTypes: ["Ingress"],
-					ingress: [{ from: [{ podSelector: {} }] }],
-				},
-			}),
-	);
+  return protectedComponents(config).map(
+    (component) =>
+      new NetworkPolicy({
+        metadata: meta(config, `${component}-namespace-only`, component),
+        spec: {
+          podSelector: { matchLabels: labels(component).selector },
+          policyTypes: ['Ingress'],
+          ingress: [{ from: [{ podSelector: {} }] }],
+        },
+      }),
+  );
 }

@@ -3,109 +3,64 @@
  * config (from the shared tunnel model) in a ConfigMap, and the authtoken read from a Secret you create.
  * Rendered only when enabled.
  */
-
-import { Deployment } from "kubernetes-models/apps/v1/Deployment";
-import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
-import { stringify } from "yaml";
-import type { PlatformConfig } from "../options.js";
-import { IMAGES } from "../versions.js";
-import {
-	ingressGatewayUrl,
-	NGROK_WEB_PORT,
-	ngrokAgentConfig,
-} from "../webhooks.js";
-import {
-	EXTERNAL_SECRETS_ANNOTATION,
-	type KubeObject,
-	labels,
-	meta,
-	podSecurity,
-	secureContainer,
-} from "./common.js";
+import { stringify } from 'yaml';
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import type { PlatformConfig } from '../options.js';
+import { IMAGES } from '../versions.js';
+import { ingressGatewayUrl, NGROK_WEB_PORT, ngrokAgentConfig } from '../webhooks.js';
+import { EXTERNAL_SECRETS_ANNOTATION, type KubeObject, labels, meta, podSecurity, secureContainer } from './common.js';
 
 /** Names of the ngrok component. */
-export const NGROK = {
-	component: "ngrok",
-	configMap: "ngrok-config",
-	configKey: "ngrok.yml",
-	tokenKey: "authtoken",
-} as const;
+export const NGROK = { component: 'ngrok', configMap: 'ngrok-config', configKey: 'ngrok.yml', tokenKey: 'authtoken' } as const;
 
 /** The agent's Deployment and ConfigMap; nothing when the agent is disabled. */
 export function ngrok(config: PlatformConfig): KubeObject[] {
-	if (!config.ngrok.enabled) return [];
-	const sel = labels(NGROK.component).selector;
-	const agentConfig = ngrokAgentConfig({
-		target: ingressGatewayUrl(),
-		domain: config.ngrok.domain,
-	});
-	const probe = { httpGet: { path: "/api/tunnels", port: "web" } };
-	return [
-		new ConfigMap({
-			metadata: meta(config, NGROK.configMap, NGROK.component),
-			data: { [NGROK.configKey]: stringify(agentConfig) },
-		}),
-		new Deployment({
-			metadata: meta(config, NGROK.component, NGROK.component),
-			spec: {
-				replicas: 1,
-				selector: { matchLabels: sel },
-				template: {
-					metadata: {
-						labels: labels(NGROK.component).all,
-						annotations: {
-							[EXTERNAL_SECRETS_ANNOTATION]: config.ngrok.authtokenSecret,
-						},
-					},
-					spec: {
-						securityContext: podSecurity(),
-						enableServiceLinks: false,
-						containers: [
-							secureContainer({
-								name: "ngrok",
-								image: IMAGES.ngrok,
-								args: [
-									"start",
-									"--all",
-									"--config",
-									`/etc/ngrok/${NGROK.configKey}`,
-								],
-								env: [
-									{
-										name: "NGROK_AUTHTOKEN",
-										valueFrom: {
-											secretKeyRef: {
-												name: config.ngrok.authtokenSecret,
-												key: NGROK.tokenKey,
-											},
-										},
-									},
-								],
-								ports: [{ name: "web", containerPort: NGROK_WEB_PORT }],
-								resources: {
-									requests: { cpu: "20m", memory: "32Mi" },
-									limits: { cpu: "200m", memory: "128Mi" },
-								},
-								readinessProbe: {
-									...probe,
-									initialDelaySeconds: 5,
-									periodSeconds: 10,
-								},
-								livenessProbe: {
-									...probe,
-									initialDelaySeconds: 15,
-									periodSeconds: 30,
-								},
-								securityContext: { readOnlyRootFilesystem: true },
-								volumeMounts: [
-									{ name: "config", mountPath: "/etc/ngrok", readOnly: true },
-								],
-							}),
-						],
-						volumes: [{ name: "config", configMap: { name: NGROK.configMap } }],
-					},
-				},
-			},
-		}),
-	];
+  if (!config.ngrok.enabled) return [];
+  const sel = labels(NGROK.component).selector;
+  const agentConfig = ngrokAgentConfig({ target: ingressGatewayUrl(), domain: config.ngrok.domain });
+  const probe = { httpGet: { path: '/api/tunnels', port: 'web' } };
+  return [
+    new ConfigMap({
+      metadata: meta(config, NGROK.configMap, NGROK.component),
+      data: { [NGROK.configKey]: stringify(agentConfig) },
+    }),
+    new Deployment({
+      metadata: meta(config, NGROK.component, NGROK.component),
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: sel },
+        template: {
+          metadata: {
+            labels: labels(NGROK.component).all,
+            annotations: { [EXTERNAL_SECRETS_ANNOTATION]: config.ngrok.authtokenSecret },
+          },
+          spec: {
+            securityContext: podSecurity(),
+            enableServiceLinks: false,
+            containers: [
+              secureContainer({
+                name: 'ngrok',
+                image: IMAGES.ngrok,
+                args: ['start', '--all', '--config', `/etc/ngrok/${NGROK.configKey}`],
+                env: [
+                  {
+                    name: 'NGROK_AUTHTOKEN',
+                    valueFrom: { secretKeyRef: { name: config.ngrok.authtokenSecret, key: NGROK.tokenKey } },
+                  },
+                ],
+                ports: [{ name: 'web', containerPort: NGROK_WEB_PORT }],
+                resources: { requests: { cpu: '20m', memory: '32Mi' }, limits: { cpu: '200m', memory: '128Mi' } },
+                readinessProbe: { ...probe, initialDelaySeconds: 5, periodSeconds: 10 },
+                livenessProbe: { ...probe, initialDelaySeconds: 15, periodSeconds: 30 },
+                securityContext: { readOnlyRootFilesystem: true },
+                volumeMounts: [{ name: 'config', mountPath: '/etc/ngrok', readOnly: true }],
+              }),
+            ],
+            volumes: [{ name: 'config', configMap: { name: NGROK.configMap } }],
+          },
+        },
+      },
+    }),
+  ];
 }
