@@ -117,4 +117,14 @@ test('node ports: every NodePort the box renders is pinned, inside the range, an
   assert.is(boxFacts().ports.nodePortRange, NODE_PORT_RANGE);
 });
 
+test('minikube home and volumes: one home Minikube takes as is, PersistentVolumes on the disk over the provisioner’s /tmp folder', () => {
+  const facts = boxFacts();
+  // Minikube uses MINIKUBE_HOME itself when its last element is ".minikube", else MINIKUBE_HOME/.minikube.
+  assert.match(facts.minikubeHome, /^\/root\/\.minikube$/);
+  assert.is(facts.volumes.provisioner, '/tmp/hostpath-provisioner', 'where minikube’s storage-provisioner writes (fixed in its code)');
+  assert.match(facts.volumes.persistent, /^\/var\/lib\//, 'on the disk, not emptied at boot');
+  const env = boxFactsEnv();
+  for (const line of ["AIRY_MINIKUBE_HOME='/root/.minikube'", "AIRY_VOLUMES_DIR='/var/lib/airy/volumes'", "AIRY_PROVISIONER_DIR='/tmp/hostpath-provisioner'"]) assert.ok(env.includes(line), line);
+});
+
 test.run();
