@@ -59,8 +59,9 @@ printf "127.0.0.1 localhost\n127.0.1.1 airy-base\n" >"$mnt/etc/hosts"
 # besides None, as Ubuntu lists, so that ds-identify searches them: with no seed at a later boot it finds none and
 # disables cloud-init (its built-in policy, notfound=disabled), and that file stays as the build left it. (With a
 # single datasource ds-identify would skip the search and enable cloud-init at every boot, unlike Ubuntu.)
-# Two modules that do nothing for the box and only cost minutes under TCG are left out: the locale (Ubuntu's image
-# has its locale already) and host keys other than ed25519.
+# What does nothing for the box and only costs minutes under TCG is left out: the locale (Ubuntu's image has its
+# locale already), host keys other than ed25519, and cloud-init's config and final stages (the seed asks them for
+# nothing; the network, the user and the SSH keys are the local and init stages', which run as on Ubuntu).
 cat >"$mnt/etc/cloud/cloud.cfg.d/05-as-ubuntu.cfg" <<'CFG'
 datasource_list: [NoCloud, ConfigDrive, None]
 system_info:
@@ -69,7 +70,8 @@ system_info:
 locale: false
 ssh_genkeytypes: [ed25519]
 CFG
-chroot "$mnt" systemctl enable systemd-networkd ssh cloud-init-local cloud-init cloud-config cloud-final >/dev/null 2>&1
+chroot "$mnt" systemctl enable systemd-networkd ssh cloud-init-local cloud-init >/dev/null 2>&1
+chroot "$mnt" systemctl mask cloud-config.service cloud-final.service >/dev/null 2>&1
 # No user of its own: the build logs in as the vagrant user that cloud-init makes from the seed.
 if chroot "$mnt" getent passwd vagrant >/dev/null; then echo "base-image: a vagrant user exists before cloud-init" >&2; exit 1; fi
 # A serial console and no waiting in the boot menu: the build VM has no screen.
