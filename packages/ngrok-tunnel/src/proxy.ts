@@ -24,26 +24,6 @@ export interface Proxy {
 
 const MAX_BODY = 64 * 1024;
 
-/**
- * The path and query to ask the upstream for. Only these come from the request: the scheme, host and port are
- * always the upstream's. An absolute-form request line (`GET http://other/x`) gives its path alone, and a path that
- * looks like another origin (`//host:port/x`, `/\\host/x`) stays a path on the upstream. A base path of the
- * upstream URL comes first.
- */
-export function upstreamPath(upstream: URL, requestUrl: string): string {
-  let path = requestUrl.startsWith('/') ? requestUrl : '/';
-  if (!requestUrl.startsWith('/')) {
-    try {
-      const absolute = new URL(requestUrl);
-      path = `${absolute.pathname}${absolute.search}`;
-    } catch {
-      path = '/';
-    }
-  }
-  const base = upstream.pathname.replace(/\/+$/, '');
-  return `${base}${path}`;
-}
-
 /** What a forward brought back. */
 export interface Forwarded {
   readonly status: number;
@@ -75,6 +55,16 @@ export function normalisePath(requestUrl: string): string {
   // A fixed origin, and a leading "/." so that "//host" is never read as an authority.
   const url = new URL(`/.${raw}`, 'http://airy-tunnel.invalid');
   return `${url.pathname}${url.search}`;
+}
+
+/**
+ * The path and query to ask the upstream for. Only these come from the request: the scheme, host and port are
+ * always the upstream's. The request's path is taken as {@link normalisePath} takes it (an absolute-form request
+ * line gives its path alone; `//host:port/x` or `/\\host/x` stay paths on the upstream), after a base path of the
+ * upstream URL.
+ */
+export function upstreamPath(upstream: URL, requestUrl: string): string {
+  return `${upstream.pathname.replace(/\/+$/, '')}${normalisePath(requestUrl)}`;
 }
 
 /** Credentials of a URL for HTTP Basic auth (`user:password`), if it has them. */
