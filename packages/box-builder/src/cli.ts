@@ -5,18 +5,18 @@ import { pathToFileURL } from 'node:url';
 import {
   ARCHITECTURES,
   type Architecture,
-  boxFileName,
   CATALOG_FILE,
   CatalogError,
   CatalogFetchError,
   ImmutableVersionError,
   isChannel,
   isVersion,
-  PROVIDERS,
-  type Provider,
   parseCatalog,
   parseContentManifest,
   readCatalog,
+  PROVIDERS,
+  type Provider,
+  boxFileName,
 } from '@airy/box-catalog';
 import { CliError, createProgram, ExitCode, formatBytes, guarded, onStopSignal, packageVersion, positive, runCli, startProgress, usageError } from '@airy/cli-kit';
 import { boxFacts } from '@airy/manifests';

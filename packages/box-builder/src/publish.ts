@@ -19,6 +19,7 @@ import {
   parseCatalog,
   parseChannel,
   parseReleaseRecord,
+  type ReleaseRecord,
   RELEASES_PREFIX,
   releaseKeys,
   stringifyCatalog,
@@ -28,7 +29,6 @@ import {
 import { type ObjectStore, PreconditionFailedError, type UploadProgress } from './store.js';
 
 export type { ReleaseRecord } from '@airy/box-catalog';
-import type { ReleaseRecord } from '@airy/box-catalog';
 
 /** What to publish and how. */
 export interface PublishRequest {
@@ -67,14 +67,11 @@ export class VerificationError extends Error {
 
 const pause = (attempt: number) => new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt) * Math.random()));
 
-/** A release record read from the store: checked with the catalog's rules before anything uses it. */
-const parseRecord = (text: string, key: string): ReleaseRecord => parseReleaseRecord(text, key);
-
 /** Reads every release record under the store. */
 async function readRecords(store: ObjectStore): Promise<ReleaseRecord[]> {
   const keys = (await store.list(RELEASES_PREFIX)).filter((k) => k.endsWith('.json'));
   const records = await Promise.all(keys.map(async (k) => ({ k, o: await store.get(k) })));
-  return records.flatMap(({ k, o }) => (o ? [parseRecord(o.body, k)] : []));
+  return records.flatMap(({ k, o }) => (o ? [parseReleaseRecord(o.body, k)] : []));
 }
 
 /**
@@ -181,7 +178,7 @@ export async function publishBox(store: ObjectStore, request: PublishRequest): P
 
   // Immutable versions: refuse before uploading a byte.
   const existing = await store.get(keys.record);
-  const recorded = existing ? parseRecord(existing.body, keys.record) : undefined;
+  const recorded = existing ? parseReleaseRecord(existing.body, keys.record) : undefined;
   if (recorded && recorded.provider.checksum !== manifest.sha256) {
     throw new ImmutableVersionError(manifest.version, manifest.provider, manifest.architecture);
   }
@@ -214,7 +211,7 @@ export async function publishBox(store: ObjectStore, request: PublishRequest): P
     }
     // Whoever won the race to create the record, it must be this box.
     const now = await store.get(keys.record);
-    if (!now || parseRecord(now.body, keys.record).provider.checksum !== manifest.sha256) {
+    if (!now || parseReleaseRecord(now.body, keys.record).provider.checksum !== manifest.sha256) {
       throw new ImmutableVersionError(manifest.version, manifest.provider, manifest.architecture);
     }
     log(`verified ${keys.box}: ${manifest.size} bytes, sha256 ${manifest.sha256}`);

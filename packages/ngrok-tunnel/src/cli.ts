@@ -1,18 +1,8 @@
 #!/usr/bin/env node
 import { watch } from 'node:fs';
 import { resolve } from 'node:path';
-import {
-  CliError,
-  createProgram,
-  defaultTunnelDir,
-  ExitCode,
-  onStopSignal,
-  packageVersion,
-  readTunnelState,
-  runCli,
-  tunnelFiles,
-  usageError,
-} from '@airy/cli-kit';
+import { CliError, createProgram, ExitCode, onStopSignal, packageVersion, runCli, usageError } from '@airy/cli-kit';
+import { defaultTunnelDir, readTunnelState, tunnelFiles } from '@airy/cli-kit';
 import { Option } from 'commander';
 import { findToken, readSecretsFile } from './config.js';
 import { TunnelError } from './errors.js';
@@ -55,19 +45,15 @@ program
   .addOption(new Option('--facebook-app-secret <secret>').hideHelp())
   .addOption(new Option('--twilio-auth-token <token>').hideHelp())
   .action(async (flags) => {
-    for (const [flag, env] of [
-      ['facebookAppSecret', 'FACEBOOK_APP_SECRET'],
-      ['twilioAuthToken', 'TWILIO_AUTH_TOKEN'],
+    for (const [flag, value, env] of [
+      ['--facebook-app-secret', flags.facebookAppSecret, 'FACEBOOK_APP_SECRET'],
+      ['--twilio-auth-token', flags.twilioAuthToken, 'TWILIO_AUTH_TOKEN'],
     ] as const) {
-      if (flags[flag] !== undefined)
-        throw usageError(
-          `--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} would show the secret to every user of this machine (the process list): set ${env} in the environment, or put it in a file for --secrets-file`,
-        );
+      if (value !== undefined) {
+        throw usageError(`${flag} would show the secret to every user of this machine (the process list): set ${env} in the environment, or put it in a file for --secrets-file`);
+      }
     }
-    for (const [name, value] of [
-      ['--to', flags.to],
-      ['--public-url', flags.publicUrl],
-    ] as const) {
+    for (const [name, value] of [['--to', flags.to], ['--public-url', flags.publicUrl]] as const) {
       if (value === undefined) continue;
       let url: URL | undefined;
       try {

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { usageError } from '@airy/cli-kit';
 
 
 /** Config files searched for `authtoken`, in order: ours, then the ngrok agent's own. */
@@ -49,7 +50,6 @@ export function parseSecrets(text: string): Partial<Record<(typeof SECRET_KEYS)[
 
 /** Reads `--secrets-file`; a usage error (exit 2) in one line when it cannot, naming the file but no secret. */
 export async function readSecretsFile(file: string): Promise<ReturnType<typeof parseSecrets>> {
-  const { usageError } = await import('@airy/cli-kit');
   const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
     throw usageError(`--secrets-file ${file}: cannot read it (${error.code ?? error.message})`);
   });

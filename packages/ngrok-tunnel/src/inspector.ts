@@ -97,11 +97,7 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     if (req.method === 'GET' && url.pathname === '/api/deliveries') return json(res, 200, options.deliveries.list());
     if (req.method === 'GET' && url.pathname === '/api/events') {
       if (streams.size >= MAX_STREAMS) return json(res, 503, { error: 'too many open event streams' });
-      res.writeHead(200, {
-        'Content-Type': 'text/event-stream',
-        'Cache-Control': 'no-store',
-        Connection: 'keep-alive',
-      });
+      res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
       res.write(': connected\n\n');
       streams.add(res);
       req.on('close', () => streams.delete(res));
@@ -116,14 +112,8 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     if (replay) {
       if (req.method !== 'POST') return json(res, 405, { error: 'replay is a POST' });
       // CSRF: another site's page may send a POST here, but never with our Origin nor with the token.
-      if (req.headers.origin !== undefined && !sameOrigin(req.headers.origin, port))
-        return json(res, 403, {
-          error: 'a replay from another origin is refused',
-        });
-      if (req.headers[TOKEN_HEADER] !== token)
-        return json(res, 403, {
-          error: `a replay needs the page's token in ${TOKEN_HEADER}`,
-        });
+      if (req.headers.origin !== undefined && !sameOrigin(req.headers.origin, port)) return json(res, 403, { error: 'a replay from another origin is refused' });
+      if (req.headers[TOKEN_HEADER] !== token) return json(res, 403, { error: `a replay needs the page's token in ${TOKEN_HEADER}` });
       const original = options.deliveries.get(Number(replay[1]));
       if (original?.notReplayable) return json(res, 409, { error: original.notReplayable });
       const id = await options.replay(Number(replay[1]));

@@ -172,12 +172,7 @@ export async function startProxy(target: string, log: RequestLog, options: Proxy
         record(404, 0, {});
         return;
       }
-      forwardOnce(target, {
-        method: req.method ?? 'GET',
-        url: path,
-        headers: req.headers,
-        body: raw,
-      }).then(
+      forwardOnce(target, { method: req.method ?? 'GET', url: path, headers: req.headers, body: raw }).then(
         (up) => {
           res.writeHead(up.status, up.headers);
           res.end(up.body);

@@ -3,16 +3,15 @@
  * ngrok session; on every connect it prints the webhook URLs, writes them to the state file and (if asked) into
  * the cluster as the `public-urls` ConfigMap. SIGINT and SIGTERM stop it gracefully.
  */
-
-import { redact, type TunnelState, type TunnelStatus, withoutCredentials, writeTunnelState } from '@airy/cli-kit';
 import { webhookUrls } from '@airy/manifests';
-import { Deliveries } from './deliveries.js';
 import { missingToken, upstreamDown } from './errors.js';
+import { Deliveries } from './deliveries.js';
 import { startInspector } from './inspector.js';
 import { probeUpstream, replay, startProxy } from './proxy.js';
+import type { SignatureSecrets } from './signatures.js';
+import { redact, type TunnelState, type TunnelStatus, withoutCredentials, writeTunnelState } from '@airy/cli-kit';
 import { applyConfigMap } from './publish-urls.js';
 import { RequestLog } from './request-log.js';
-import type { SignatureSecrets } from './signatures.js';
 import { type Clock, supervise, type TunnelDriver } from './supervisor.js';
 
 /** Options of `start`. */
@@ -81,7 +80,7 @@ export async function start(options: StartOptions): Promise<TunnelStatus> {
   options.print(`inspector: ${inspector.address}`);
   if (options.noNgrok) {
     try {
-      return await runWithoutNgrok(options, proxy.address, inspector.address, { healthy: true, detail: first.detail, checkedAt: new Date().toISOString() }, say);
+      return await runWithoutNgrok(options, shownTarget, proxy.address, inspector.address, { healthy: true, detail: first.detail, checkedAt: new Date().toISOString() }, say);
     } finally {
       await inspector.close();
       await proxy.close();
@@ -97,30 +96,18 @@ export async function start(options: StartOptions): Promise<TunnelStatus> {
     saving = saving.then(async () => {
       if (!current) return;
       const webhooks = current.url ? webhookUrls(current.url) : {};
-      await writeTunnelState(options.files.state, {
-        ...current,
-        pid: process.pid,
-        target: shownTarget,
-        webhooks,
-        upstream,
-        inspector: inspector.address,
-      }).catch(() => undefined);
+      await writeTunnelState(options.files.state, { ...current, pid: process.pid, target: shownTarget, webhooks, upstream, inspector: inspector.address }).catch(
+        () => undefined,
+      );
     });
     return saving;
   };
-  const health = setInterval(
-    async () => {
-      const probe = await probeUpstream(options.target);
-      if (probe.ok !== upstream?.healthy) say(`upstream ${shownTarget}: ${probe.ok ? 'answering again' : `not answering (${probe.detail})`}`);
-      upstream = {
-        healthy: probe.ok,
-        detail: probe.detail,
-        checkedAt: new Date().toISOString(),
-      };
-      await save();
-    },
-    (options.healthEvery ?? 15) * 1000,
-  );
+  const health = setInterval(async () => {
+    const probe = await probeUpstream(options.target);
+    if (probe.ok !== upstream?.healthy) say(`upstream ${shownTarget}: ${probe.ok ? 'answering again' : `not answering (${probe.detail})`}`);
+    upstream = { healthy: probe.ok, detail: probe.detail, checkedAt: new Date().toISOString() };
+    await save();
+  }, (options.healthEvery ?? 15) * 1000);
   let lastUrl: string | undefined;
   try {
     return await supervise(
@@ -167,31 +154,19 @@ export async function start(options: StartOptions): Promise<TunnelStatus> {
  */
 async function runWithoutNgrok(
   options: StartOptions,
+  /** The upstream as shown and stored (no credentials). */
+  target: string,
   proxyAddress: string,
   inspectorAddress: string,
   upstream: NonNullable<TunnelState['upstream']>,
   say: (line: string) => void,
 ): Promise<TunnelStatus> {
   const url = withoutCredentials(options.publicUrl ?? proxyAddress);
-  const target = withoutCredentials(options.target);
-  const status: TunnelStatus = {
-    state: 'online',
-    url,
-    startedAt: options.clock.now(),
-    onlineSince: options.clock.now(),
-    reconnects: 0,
-  };
+  const status: TunnelStatus = { state: 'online', url, startedAt: options.clock.now(), onlineSince: options.clock.now(), reconnects: 0 };
   const webhooks = webhookUrls(url);
   options.print(`${options.publicUrl ? 'public URL (your tunnel)' : 'local URL (no public tunnel)'}: ${url}`);
   for (const [source, webhook] of Object.entries(webhooks)) options.print(`  ${source.padEnd(9)} ${webhook}`);
-  await writeTunnelState(options.files.state, {
-    ...status,
-    pid: process.pid,
-    target,
-    webhooks,
-    upstream,
-    inspector: inspectorAddress,
-  });
+  await writeTunnelState(options.files.state, { ...status, pid: process.pid, target, webhooks, upstream, inspector: inspectorAddress });
   if (options.kube && options.publicUrl) {
     await applyConfigMap(options.kube.context, options.kube.namespace, url).then(
       () => say(`wrote the public-urls ConfigMap in namespace ${options.kube?.namespace}`),
@@ -203,13 +178,6 @@ async function runWithoutNgrok(
     else options.signal.addEventListener('abort', () => resolve(), { once: true });
   });
   const stopped: TunnelStatus = { ...status, state: 'stopped' };
-  await writeTunnelState(options.files.state, {
-    ...stopped,
-    pid: process.pid,
-    target,
-    webhooks,
-    upstream,
-    inspector: inspectorAddress,
-  });
+  await writeTunnelState(options.files.state, { ...stopped, pid: process.pid, target, webhooks, upstream, inspector: inspectorAddress });
   return stopped;
 }
