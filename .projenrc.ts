@@ -1,7 +1,7 @@
 import { JsonFile, javascript, typescript } from 'projen';
 import { AiryPackage } from './projenrc/airy-package';
 import { nxWorkspace } from './projenrc/nx';
-import { RELEASE, TOOLING } from './projenrc/versions';
+import { RELEASE, SCOPE, TOOLING } from './projenrc/versions';
 
 // The workspace root: holds the shared dev tooling and runs Nx; it compiles nothing itself.
 const root = new typescript.TypeScriptProject({
@@ -48,6 +48,11 @@ root.package.addField('private', true);
 root.package.addField('type', 'module');
 root.package.addField('workspaces', ['packages/*']);
 root.package.addField('engines', { node: TOOLING.node });
+// npm refuses to install the workspace on an older Node, in one line, instead of warning once per package.
+root.package.file.addOverride('devEngines.runtime', { name: 'node', version: TOOLING.node, onFail: 'error' });
+// Install scripts, reviewed (npm runs only these): esbuild's checks that its platform binary came with its optional
+// dependency; Nx's only updates the Nx Cloud client, which this workspace does not use.
+root.package.addField('allowScripts', { esbuild: true, nx: false });
 // Verdaccio 6.8 (the release test's registry on loopback) runs on Node 20 only with this node-fetch.
 root.package.addField('overrides', { 'node-fetch': '2.7.0' });
 nxWorkspace(root);
@@ -57,7 +62,12 @@ const cliKit = new AiryPackage(root, {
   name: 'cli-kit',
   description: 'What every Airy Core CLI shares: exit codes, one-line errors, redaction, progress, locks, atomic writes',
   keywords: ['cli'],
-  deps: [`commander@${TOOLING.commander}`, `cli-progress@${TOOLING.cliProgress}`],
+  deps: [
+    `commander@${TOOLING.commander}`,
+    `cli-progress@${TOOLING.cliProgress}`,
+    `@bomb.sh/tab@${TOOLING.tab}`,
+    `fastest-levenshtein@${TOOLING.levenshtein}`,
+  ],
   devDeps: [`@types/cli-progress@${TOOLING.typesCliProgress}`],
 });
 const manifests = new AiryPackage(root, {
@@ -98,7 +108,7 @@ new AiryPackage(root, {
   // options, so an unchanged box is not built again). `compile` is the TypeScript, as in every package.
   extraTargets: {
     build: {
-      command: `node bin/airy-box.js build --version ${RELEASE.version}`,
+      command: `node bin/airy-box.js build --box-version ${RELEASE.version}`,
       description: 'airy-box build: the local Vagrant box with Packer, into packages/box-builder/dist (options after --)',
       inputs: ['production', '^production', '{workspaceRoot}/images/**/*'],
       outputs: ['{projectRoot}/dist'],
@@ -206,9 +216,11 @@ root.addTask('test:fresh-clone', {
   description: "Clone the repository into an empty folder and run the README's main command with an empty npm cache",
   exec: 'tsx tools/release/fresh-clone-test.ts',
 });
-root.addTask('test:node22', {
-  description: 'Every package test again on Node 22 (the lowest major the published packages declare)',
-  exec: 'bash tools/with-node.sh 22 tsx tools/test.ts --skip-nx-cache',
+// The light packages (bootstrap and what it pulls in) declare an older Node than the workspace runs on.
+const light = root.subprojects.filter((p) => p instanceof AiryPackage && p.light).map((p) => p.name.replace(`${SCOPE}/`, ''));
+root.addTask('test:node20', {
+  description: `The tests of the packages that declare node ${RELEASE.node.light} (${light.join(', ')}) again on Node 20`,
+  exec: `bash tools/with-node.sh 20 tsx tools/test.ts --skip-nx-cache --projects ${light.join(',')}`,
 });
 // The root is no package of its own: it only holds the workspace.
 for (const field of ['main', 'types', 'publishConfig']) root.package.file.addDeletionOverride(field);

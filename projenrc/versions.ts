@@ -3,10 +3,13 @@
  * Runtime versions of the platform (Kafka, Istio, …) live in @airy/manifests, not here.
  */
 export const TOOLING = {
-  /** What the workspace itself (this repository's scripts and tests) runs on. */
-  node: '>=20',
+  /**
+   * What the workspace itself (this repository's scripts, tests and CLIs in development) runs on: the highest Node a
+   * published package needs. The README's commands bring it through `tools/with-node.sh 22+` on an older machine.
+   */
+  node: '>=22',
   typescript: '5.9.3',
-  typesNode: '^20',
+  typesNode: '^22',
   tsx: '4.23.15',
   uvu: '0.5.6',
   zx: '8.8.5',
@@ -17,6 +20,9 @@ export const TOOLING = {
   typesSemver: '7.8.0',
   awsSdk: '3.1175.0',
   cliProgress: '3.12.0',
+  /** Shell completion of every CLI (bash, zsh, fish, PowerShell), from the commander program itself. */
+  tab: '0.0.22',
+  levenshtein: '1.0.16',
   typesCliProgress: '3.11.6',
   s3rver: '3.7.1',
   ngrok: '1.7.0',
@@ -33,10 +39,12 @@ export const RELEASE = {
   /**
    * The Node.js versions a published package supports: the range its runtime dependencies declare. Packages with
    * Kubernetes schema code (kubernetes-models 5 and @kubernetes-models/* say >=22) need 22; the laptop ones
-   * (bootstrap and what it pulls in) run on 20. CI runs the tests on Node 20 and on Node 22.
+   * (bootstrap and what it pulls in) run on 20. CI runs every test on Node 22 and the light packages' tests again
+   * on Node 20 (`npx projen test:node20`).
    */
   node: { withSchemas: '>=22', light: '>=20' },
-  repository: 'https://github.com/airyhq/airy-infrastructure.git',
+  // The form npm writes itself at publish (it warns when it has to normalise another one).
+  repository: 'git+https://github.com/airyhq/airy-infrastructure.git',
   homepage: 'https://github.com/airyhq/airy-infrastructure#readme',
   bugs: 'https://github.com/airyhq/airy-infrastructure/issues',
 } as const;

@@ -7,6 +7,7 @@ packages=(
   shellcheck        # lint of the shell scripts
   netplan.io        # box-builder: netplan renders what the box build leaves of the network config
   jq                # box-builder: the image store check of images.sh, run with stand-ins
+  bash-completion   # every CLI: its `completion bash` script is sourced and run in a real bash
   ca-certificates
   git
   packer            # box-builder: packer validate and build (1.6.6, builders bundled)

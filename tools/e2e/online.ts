@@ -60,7 +60,7 @@ try {
   const out = join(dir, 'build');
   rmSync(out, { recursive: true, force: true });
   await step('box build (every download)', (log) =>
-    run(log, ['npx', 'nx', 'run', 'box-builder:build', '--skip-nx-cache', '--outputStyle=static', '--', '--provider', 'libvirt', '--version', version, '--out', out]),
+    run(log, ['npx', 'nx', 'run', 'box-builder:build', '--skip-nx-cache', '--outputStyle=static', '--', '--provider', 'libvirt', '--box-version', version, '--out', out]),
   );
   const store = join(dir, 'catalog');
   rmSync(store, { recursive: true, force: true });

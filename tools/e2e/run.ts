@@ -70,7 +70,7 @@ try {
   if (argv['base-only']) process.exit(0);
 
   const buildArgs = (version: string, out: string) => [
-    '--provider', 'libvirt', '--version', version, '--out', out,
+    '--provider', 'libvirt', '--box-version', version, '--out', out,
     '--base-image', base, '--skip-downloads', '--restrict-network', '--accelerator', 'tcg', '--cpus', '2', '--memory', '2048', '--disk-size', '3G',
   ];
   // Through the design card's entry point, `nx run box-builder:build`, with the e2e's options (not cached: the
@@ -117,7 +117,7 @@ try {
   const downloaded = join(dir, 'download', 'box.box');
   rmSync(join(dir, 'download'), { recursive: true, force: true });
   await step('bootstrap download', (log) =>
-    run(log, ['node', join(repo, 'packages/bootstrap/lib/cli.js'), 'download', '--catalog', catalogUrl, '--version', version, '--provider', 'libvirt', '--out', downloaded]),
+    run(log, ['node', join(repo, 'packages/bootstrap/lib/cli.js'), 'download', '--catalog', catalogUrl, '--box-version', version, '--provider', 'libvirt', '--out', downloaded]),
   );
 
   const home = join(dir, 'vagrant-home');

@@ -225,7 +225,7 @@ try {
     if (packer.exitCode !== 0) return 'packer validate skipped: packer is not installed (bash tools/setup.sh)';
     writeFileSync(join(dir, 'base.qcow2'), randomBytes(4096));
     const validate = expectOk(
-      await $box`npx airy-box build --validate-only --version ${version} --provider libvirt --accelerator tcg --base-image base.qcow2 --skip-downloads --out out`,
+      await $box`npx airy-box build --validate-only --box-version ${version} --provider libvirt --accelerator tcg --base-image base.qcow2 --skip-downloads --out out`,
       'airy-box build --validate-only',
     );
     if (!/packer validate: the templates and options are valid/.test(validate.stderr)) throw new Error(`no validation line:\n${tail(validate)}`);

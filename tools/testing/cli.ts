@@ -1,6 +1,7 @@
 /** Test helpers shared by every package's tests: running a package's real, compiled bin. */
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -49,13 +50,78 @@ export function runBin(
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** Debian's bash-completion, which the completion scripts of bash use (as on every desktop Linux and Homebrew). */
+const BASH_COMPLETION = '/usr/share/bash-completion/bash_completion';
+
 /**
- * Registers the checks every Airy CLI must pass: `--help` and `--version` exit 0,
- * an unknown flag exits 2 with a single line that names the flag.
+ * What bash offers after `words` (the last one is the word being completed): the bin's own `completion bash` script,
+ * sourced into a real bash with bash-completion, its function called as the shell calls it on Tab.
  */
-export function cliConventionTests(packageDir: string): void {
+export function bashCompletes(packageDir: string, words: readonly string[]): string[] {
+  const pkg = packageJson(packageDir);
+  const [[binName, file] = []] = Object.entries(pkg.bin);
+  if (!binName || !file) throw new Error(`${packageDir} has no bin`);
+  // The script asks the program by its name, as a user's installed bin: put one on PATH.
+  const bin = mkdtempSync(join(tmpdir(), 'airy-completion-'));
+  try {
+    writeFileSync(join(bin, binName), `#!/bin/sh\nexec '${process.execPath}' '${join(packageDir, file)}' "$@"\n`, { mode: 0o755 });
+    const line = [binName, ...words].join(' ');
+    const script = [
+      `source ${BASH_COMPLETION}`,
+      `source <(${binName} completion bash) || exit 9`,
+      `spec=$(complete -p ${binName}) || exit 8`,
+      'fn=${spec#*-F }; fn=${fn%% *}',
+      `COMP_WORDS=(${[binName, ...words].map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length}`,
+      `COMP_LINE='${line}'; COMP_POINT=${line.length}`,
+      '"$fn" && printf "%s\\n" "${COMPREPLY[@]}"',
+    ].join('\n');
+    const run = spawnSync('bash', ['-c', script], { encoding: 'utf8', env: binEnv({ PATH: `${bin}:${process.env.PATH}` }) });
+    if (run.status !== 0) throw new Error(`bash completion of ${line} failed (exit ${run.status}): ${run.stderr}`);
+    return run.stdout.split('\n').filter(Boolean).map((w) => w.trim());
+  } finally {
+    rmSync(bin, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Registers the checks every Airy CLI must pass: `--help` and `--version` exit 0 (after a subcommand too), `help
+ * COMMAND`, an unknown flag or a mistyped command exits 2 with a single line (naming the nearest command), and
+ * `completion bash` is a script bash sources and completes the commands with.
+ */
+export function cliConventionTests(packageDir: string, commands: { typo: string; meant: string }): void {
   const pkg = packageJson(packageDir);
   const [binName] = Object.keys(pkg.bin);
+
+  test(`${binName} ${commands.meant} --version prints the program's version too`, () => {
+    const run = runBin(packageDir, [commands.meant, '--version']);
+    assert.is(run.status, 0, run.stderr);
+    assert.is(run.stdout.trim(), pkg.version);
+  });
+
+  test(`${binName} help ${commands.meant} shows that command's help and exits 0`, () => {
+    const run = runBin(packageDir, ['help', commands.meant]);
+    assert.is(run.status, 0, run.stderr);
+    assert.match(run.stdout, new RegExp(`^Usage: ${binName} ${commands.meant} `));
+  });
+
+  test(`${binName} ${commands.typo}: unknown command, did you mean ${commands.meant}? in one line, exit 2`, () => {
+    const run = runBin(packageDir, [commands.typo]);
+    assert.is(run.status, 2, run.stderr);
+    assert.is(run.stderr.trimEnd().split('\n').length, 1, run.stderr);
+    assert.match(run.stderr, new RegExp(`unknown command '${commands.typo}' \\(did you mean ${commands.meant}\\?\\)`));
+  });
+
+  test(`${binName} completion bash: bash sources it and completes the commands`, () => {
+    if (!existsSync(BASH_COMPLETION)) throw new Error(`${BASH_COMPLETION} is missing: bash tools/setup.sh installs bash-completion`);
+    const offered = bashCompletes(packageDir, [commands.meant.slice(0, 2)]);
+    assert.ok(offered.includes(commands.meant), `offered: ${offered.join(' ')}`);
+    assert.ok(offered.every((w) => w.startsWith(commands.meant.slice(0, 2))), `offered: ${offered.join(' ')}`);
+    for (const shell of ['zsh', 'fish']) {
+      const run = runBin(packageDir, ['completion', shell]);
+      assert.is(run.status, 0, run.stderr);
+      assert.match(run.stdout, new RegExp(`${binName} complete --`));
+    }
+  });
 
   test(`${binName} --help prints usage and exits 0`, () => {
     const run = runBin(packageDir, ['--help']);

@@ -174,7 +174,7 @@ const downloadCommand = program
   .command('download')
   .description('download and verify a box alone: parallel, resumable, checksummed')
   .requiredOption('--catalog <url>', 'box catalog URL')
-  .option('--version <version>', 'latest, or an exact box version', boxVersion('--version'), 'latest')
+  .option('--box-version <version>', 'latest, or an exact box version', boxVersion('--box-version'), 'latest')
   .addOption(new Option('--provider <provider>', 'Vagrant provider').choices(PROVIDERS).default('libvirt'))
   .addOption(new Option('--architecture <arch>', 'box architecture (default: this machine\'s)').choices(ARCHITECTURES))
   .requiredOption('--out <file>', 'where the verified box goes')
@@ -183,7 +183,7 @@ networkOptions(downloadCommand).action(async (flags) => {
     const architecture = (flags.architecture as Architecture | undefined) ?? vagrantArchitecture(process.arch) ?? 'amd64';
     const limits = networkLimits(flags);
     const loaded = await guard(() => loadCatalog(flags.catalog, { timeoutMs: limits.catalogTimeoutMs }));
-    const { version, file } = await guard(async () => chooseRelease(loaded, flags.version, flags.provider, architecture));
+    const { version, file } = await guard(async () => chooseRelease(loaded, flags.boxVersion, flags.provider, architecture));
     let progress: ReturnType<typeof startProgress> | undefined;
     const controller = new AbortController();
     const result = await guard(() =>

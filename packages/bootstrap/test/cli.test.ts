@@ -8,7 +8,7 @@ import { badInputTests, cliConventionTests, runBin } from '../../../tools/testin
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 
-cliConventionTests(packageDir);
+cliConventionTests(packageDir, { typo: 'stauts', meant: 'status' });
 
 badInputTests(packageDir, [
   [['--cpus', 'four'], /--cpus four: must be a whole number/],

@@ -39,8 +39,8 @@ const program = createProgram({
   version: packageVersion(import.meta.url),
 });
 
-const semverArg = (value: string) => {
-  if (!isVersion(value)) throw usageError(`--version ${value}: not a semantic version (e.g. 1.4.0)`);
+const semverArg = (flag: string) => (value: string) => {
+  if (!isVersion(value)) throw usageError(`${flag} ${value}: not a semantic version (e.g. 1.4.0)`);
   return value;
 };
 const channelArg = (value: string) => {
@@ -81,7 +81,7 @@ program
   .command('build')
   .description('build the box with Packer: DIR/airy-core-<version>-<provider>.box and DIR/box.json')
   .addOption(new Option('--provider <provider>', 'Vagrant provider').choices(PROVIDERS).default('libvirt'))
-  .requiredOption('--version <semver>', 'box version', semverArg)
+  .requiredOption('--box-version <semver>', 'the box version', semverArg('--box-version'))
   .option('--out <dir>', 'output folder', 'dist')
   .addOption(new Option('--architecture <arch>', "the box's architecture (default: this machine's)").choices(ARCHITECTURES))
   .addOption(new Option('--accelerator <accel>', 'qemu acceleration (libvirt)').choices(['auto', 'kvm', 'tcg']).default('auto'))
@@ -105,7 +105,7 @@ program
     const options: BuildOptions = {
       provider: flags.provider as Provider,
       ...(flags.architecture ? { architecture: flags.architecture as Architecture } : {}),
-      version: flags.version,
+      version: flags.boxVersion,
       outDir: flags.out,
       accelerator: flags.accelerator,
       baseImage: flags.baseImage,
@@ -235,7 +235,7 @@ from(catalog.command('show').description('print the catalog (or one version) as 
 catalog
   .command('promote')
   .description('point a channel at a published version (a rollback moves latest back)')
-  .requiredOption('--version <semver>', 'the version', semverArg)
+  .requiredOption('--box-version <semver>', 'the box version', semverArg('--box-version'))
   .option('--channel <name>', 'channel', channelArg, 'latest')
   .option('--to <url>', 's3://bucket/prefix or file:///folder', pathToFileURL(resolve('catalog')).href)
   .option('--endpoint <url>', 'S3-compatible endpoint')
@@ -245,9 +245,9 @@ catalog
     const text = await guard(() => store.get(CATALOG_FILE));
     if (!text) throw usageError(`no catalog at ${store.location}`);
     const c = await guard(async () => parseCatalog(text.body, store.url(CATALOG_FILE)));
-    if (!c.versions.some((v) => v.version === flags.version)) throw usageError(`the catalog has no version ${flags.version}`);
-    await guard(() => moveChannel(store, flags.channel, flags.version, { force: true }));
-    log(`channel ${flags.channel} → ${flags.version}`);
+    if (!c.versions.some((v) => v.version === flags.boxVersion)) throw usageError(`the catalog has no version ${flags.boxVersion}`);
+    await guard(() => moveChannel(store, flags.channel, flags.boxVersion, { force: true }));
+    log(`channel ${flags.channel} → ${flags.boxVersion}`);
   });
 
 await runCli(program);

@@ -24,20 +24,20 @@ test('the base image follows the architecture; VirtualBox on arm64 needs one of 
 });
 
 test('airy-box build --architecture: arm64 VirtualBox without a base image is one line, exit 2; a bad value too', () => {
-  const vbox = runBin(packageDir, ['build', '--version', '1.0.0', '--provider', 'virtualbox', '--architecture', 'arm64', '--skip-downloads', '--validate-only', '--out', '/tmp/airy-never']);
+  const vbox = runBin(packageDir, ['build', '--box-version', '1.0.0', '--provider', 'virtualbox', '--architecture', 'arm64', '--skip-downloads', '--validate-only', '--out', '/tmp/airy-never']);
   assert.is(vbox.status, 2, vbox.stderr);
   assert.match(vbox.stderr, /Ubuntu publishes no arm64 OVA/);
   assert.is(vbox.stderr.trim().split('\n').length, 1);
-  const bad = runBin(packageDir, ['build', '--version', '1.0.0', '--architecture', 'sparc']);
+  const bad = runBin(packageDir, ['build', '--box-version', '1.0.0', '--architecture', 'sparc']);
   assert.is(bad.status, 2);
   assert.match(bad.stderr, /sparc/);
-  const restricted = runBin(packageDir, ['build', '--version', '1.0.0', '--architecture', 'arm64', '--skip-downloads', '--restrict-network', '--validate-only']);
+  const restricted = runBin(packageDir, ['build', '--box-version', '1.0.0', '--architecture', 'arm64', '--skip-downloads', '--restrict-network', '--validate-only']);
   assert.is(restricted.status, 2, restricted.stderr);
   assert.match(restricted.stderr, /--restrict-network cannot build arm64/);
 });
 
 test('airy-box build --architecture arm64 that pulls its images: exit 2 at once, in one line naming the images without an arm64 build', () => {
-  const out = runBin(packageDir, ['build', '--version', '1.0.0', '--architecture', 'arm64', '--out', '/tmp/airy-never']);
+  const out = runBin(packageDir, ['build', '--box-version', '1.0.0', '--architecture', 'arm64', '--out', '/tmp/airy-never']);
   assert.is(out.status, 2, out.stderr);
   const line = out.stderr.trim();
   assert.is(line.split('\n').length, 1, line);

@@ -8,17 +8,17 @@ import { startHostile } from '../../../tools/testing/hostile.ts';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 
-cliConventionTests(packageDir);
+cliConventionTests(packageDir, { typo: 'biuld', meant: 'build' });
 
 badInputTests(packageDir, [
-  [['build', '--version', '1.0'], /--version 1.0: not a semantic version/],
-  [['build', '--version', '1.0.0', '--provider', 'hyperv'], /'hyperv' is invalid. Allowed choices are virtualbox, libvirt/],
-  [['build', '--version', '1.0.0', '--restrict-network', '--out', '/tmp/airy-never'], /--restrict-network needs --skip-downloads/],
-  [['build', '--version', '1.0.0', '--images', '/nonexistent', '--out', '/tmp/airy-never'], /the Packer templates are not in \/nonexistent \(missing airy-core\/\*\.pkr\.hcl, scripts\/, files\/\): pass --images/],
+  [['build', '--box-version', '1.0'], /--box-version 1.0: not a semantic version/],
+  [['build', '--box-version', '1.0.0', '--provider', 'hyperv'], /'hyperv' is invalid. Allowed choices are virtualbox, libvirt/],
+  [['build', '--box-version', '1.0.0', '--restrict-network', '--out', '/tmp/airy-never'], /--restrict-network needs --skip-downloads/],
+  [['build', '--box-version', '1.0.0', '--images', '/nonexistent', '--out', '/tmp/airy-never'], /the Packer templates are not in \/nonexistent \(missing airy-core\/\*\.pkr\.hcl, scripts\/, files\/\): pass --images/],
   [['publish', '--from', '/nonexistent'], /cannot read \/nonexistent\/box.json: build first/],
   [['publish', '--to', 'ftp://x', '--from', '/nonexistent'], /--to ftp:\/\/x: use s3:\/\/bucket\/prefix or file:\/\/\/absolute\/folder/],
   [['catalog', 'list', '--from', 'file:///nonexistent-catalog'], /no catalog at file:\/\/\/nonexistent-catalog\/metadata.json/],
-  [['catalog', 'promote', '--version', 'latest'], /--version latest: not a semantic version/],
+  [['catalog', 'promote', '--box-version', 'latest'], /--box-version latest: not a semantic version/],
 ]);
 
 test('catalog list from a hostile server: a huge catalog is refused quickly, a password in the URL is never shown', async () => {

@@ -1,6 +1,11 @@
-/** A CLI's program: `--help`, `--version`, `--verbose`, one-line errors with their exit codes, and signals. */
+/**
+ * A CLI's program: `--help`, `help COMMAND`, `--version`, `--verbose`, `completion bash|zsh|fish`, one-line errors
+ * with their exit codes (as JSON on stdout too under `--json`), a suggestion for a mistyped command, and signals.
+ */
 import { readFileSync } from 'node:fs';
+import tab from '@bomb.sh/tab/commander';
 import { Command, CommanderError } from 'commander';
+import { closest, distance } from 'fastest-levenshtein';
 import { CliError } from './errors.js';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
 import { redact } from './redact.js';
@@ -31,6 +36,7 @@ export function createProgram(options: ProgramOptions): Command {
     .version(options.version, '-V, --version', 'print the version and exit')
     .option('--verbose', 'show details of errors')
     .helpOption('-h, --help', 'show this help and exit')
+    .helpCommand('help [command]', 'show the help of a command')
     .showSuggestionAfterError(true)
     // Options of the program come before a subcommand, so a subcommand may have its own --version.
     .enablePositionalOptions();
@@ -39,16 +45,56 @@ export function createProgram(options: ProgramOptions): Command {
 }
 
 /**
- * Applies the shared error handling to a (sub)command, and gives every subcommand `--verbose` too (so it may come
- * after the subcommand's name); `runCli` applies it to subcommands added later.
+ * Applies the shared error handling to a (sub)command, and gives every subcommand `--verbose` and the program's
+ * `--version` too (so they may come after the subcommand's name); `runCli` applies it to subcommands added later.
  */
-function configure(command: Command): void {
+function configure(command: Command, version = command.version()): void {
   command.exitOverride();
   command.configureOutput({ outputError: () => undefined });
   for (const sub of command.commands) {
     if (!sub.options.some((o) => o.long === '--verbose')) sub.option('--verbose', 'show details of errors and decisions');
-    configure(sub);
+    if (version && !sub.options.some((o) => o.long === '--version')) sub.version(version, '-V, --version', 'print the version and exit');
+    configure(sub, version);
   }
+}
+
+/** The subcommands a completion script and the shell hand to the program itself. */
+const COMPLETION = ['completion', 'complete'];
+
+/**
+ * `completion bash|zsh|fish|powershell` prints a script that asks the program itself (`PROGRAM complete -- WORDS`)
+ * for what may come next, so the completions always match the installed version.
+ */
+function addCompletion(program: Command): void {
+  if (program.commands.some((c) => c.name() === 'completion')) return;
+  tab(program, { completionCommandName: 'completion' });
+  program.commands.find((c) => c.name() === 'completion')?.description('print the shell completion script: source <(PROGRAM completion bash)'.replace('PROGRAM', program.name()));
+}
+
+/**
+ * A first word that names no command, for a program whose own action takes no words: commander would call it
+ * "too many arguments" (the program runs a default action) or say it in two lines. One line, with the nearest name.
+ */
+function unknownCommand(program: Command, argv: readonly string[]): string | undefined {
+  const word = argv[2];
+  if (word === undefined || word.startsWith('-') || program.registeredArguments.length > 0) return undefined;
+  const names = program.commands.flatMap((c) => [c.name(), ...c.aliases()]);
+  if (names.length === 0 || names.includes(word) || word === 'help') return undefined;
+  const visible = program.commands.filter((c) => !COMPLETION.includes(c.name()) || c.name() === 'completion').map((c) => c.name());
+  const hint = didYouMean(word, visible);
+  return `unknown command '${word}'${hint ? ` (did you mean ${hint}?)` : ` (commands: ${visible.join(', ')})`}`;
+}
+
+/**
+ * The candidate nearest to `word` when it is near enough to be a typo (two edits, a swap of two letters counts as
+ * two, or a third of its letters for a longer word; never all of them), for "did you mean …?" in commands, config
+ * keys and choices.
+ */
+export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
+  if (candidates.length === 0) return undefined;
+  const best = closest(word, [...candidates]);
+  const edits = distance(word, best);
+  return edits < word.length && edits <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
 }
 
 /** Whether `--verbose` was given, before or after the subcommand. */
@@ -64,6 +110,9 @@ const INFORMATIONAL = new Set(['commander.helpDisplayed', 'commander.version']);
  * Never prints a stack trace for an expected failure; `--verbose` adds the detail.
  */
 export async function runCli(program: Command, argv: readonly string[] = process.argv): Promise<never> {
+  // Configured before the completion is made, so it offers the options every subcommand gets.
+  configure(program);
+  addCompletion(program);
   configure(program);
   process.once('SIGINT', () => {
     process.stderr.write(`\n${program.name()}: interrupted\n`);
@@ -74,34 +123,43 @@ export async function runCli(program: Command, argv: readonly string[] = process
     process.exit(ExitCode.terminated);
   });
   const verbose = isVerbose(argv);
+  const json = argv.includes('--json');
   try {
+    const unknown = unknownCommand(program, argv);
+    if (unknown) throw new CommanderError(ExitCode.usage, 'commander.unknownCommand', unknown);
     await program.parseAsync(argv as string[]);
     // An action reports a failure without throwing by setting process.exitCode (e.g. validation problems).
     return process.exit(typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok);
   } catch (error) {
-    return process.exit(report(program.name(), error, verbose));
+    const failure = report(program.name(), error, verbose);
+    // Under --json a failure is JSON on stdout too, so a script reading stdout never has to parse a human line.
+    if (json && failure.message !== undefined) {
+      process.stdout.write(`${JSON.stringify({ ok: false, error: redact(failure.message), exitCode: failure.code })}\n`);
+    }
+    return process.exit(failure.code);
   }
 }
 
-/** Prints `error` as one line on stderr and returns the exit code it maps to. */
-function report(name: string, error: unknown, verbose: boolean): ExitCodeValue {
+/** Prints `error` as one line on stderr; returns the exit code it maps to, and the line (none for help or version). */
+function report(name: string, error: unknown, verbose: boolean): { code: ExitCodeValue; message?: string } {
   if (error instanceof CommanderError) {
-    if (INFORMATIONAL.has(error.code)) return ExitCode.ok;
-    // Help shown because no subcommand was given: that is a usage error.
-    if (error.code === 'commander.help') return ExitCode.usage;
-    const message = error.message.replace(/^error: /, '');
-    process.stderr.write(redact(`${name}: ${message} (see ${name} --help)\n`));
-    return ExitCode.usage;
+    if (INFORMATIONAL.has(error.code)) return { code: ExitCode.ok };
+    // `help COMMAND` asked for it (exit code 0); shown because no subcommand was given, it is a usage error.
+    if (error.code === 'commander.help') return { code: error.exitCode === 0 ? ExitCode.ok : ExitCode.usage };
+    // Commander's suggestion comes on a line of its own: one line, as every other error.
+    const message = `${error.message.replace(/^error: /, '').replace(/\s*\(Did you mean (.+)\?\)\s*$/s, ' (did you mean $1?)')} (see ${name} --help)`;
+    process.stderr.write(redact(`${name}: ${message}\n`));
+    return { code: ExitCode.usage, message };
   }
   if (error instanceof CliError) {
     process.stderr.write(redact(`${name}: ${error.message}\n`));
     if (verbose && error.detail) process.stderr.write(redact(`${error.detail}\n`));
-    return error.exitCode;
+    return { code: error.exitCode, message: error.message };
   }
-  const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(redact(`${name}: unexpected error: ${firstLine(message)} (run with --verbose for details)\n`));
+  const message = `unexpected error: ${firstLine(error instanceof Error ? error.message : String(error))} (run with --verbose for details)`;
+  process.stderr.write(redact(`${name}: ${message}\n`));
   if (verbose && error instanceof Error && error.stack) process.stderr.write(redact(`${error.stack}\n`));
-  return ExitCode.failed;
+  return { code: ExitCode.failed, message };
 }
 
 /**

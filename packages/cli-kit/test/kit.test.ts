@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert';
 import { staleReadmes } from '../../../tools/exit-codes.ts';
 import {
   acquireLock,
+  didYouMean,
   EXIT_CODE_MEANINGS,
   ExitCode,
   exitCodeTable,
@@ -109,6 +110,39 @@ test('lines: split from chunks, a last line without newline kept; the tail keeps
   split.end();
   assert.equal(seen, ['a', 'bc', 'd', 'e']);
   assert.equal(tail.lines, ['d', 'e']);
+});
+
+test('didYouMean: a typo (letters swapped, one missing) is near; an unrelated word or a short one is not', () => {
+  const commands = ['status', 'stop', 'start', 'destroy', 'upgrade'];
+  assert.is(didYouMean('stauts', commands), 'status');
+  assert.is(didYouMean('destory', commands), 'destroy');
+  assert.is(didYouMean('upgrad', commands), 'upgrade');
+  assert.is(didYouMean('profle', ['profile', 'domain', 'namespace']), 'profile');
+  assert.is(didYouMean('xyzzy', commands), undefined);
+  assert.is(didYouMean('ab', ['cd']), undefined);
+  assert.is(didYouMean('stauts', []), undefined);
+});
+
+test('runCli under --json: a failure is one JSON object on stdout and one line on stderr, with its exit code', () => {
+  // A program of its own, in a child (runCli ends the process): it fails with a CliError of exit code 3.
+  const script = join(dir, 'json-failure.mts');
+  writeFileSync(
+    script,
+    [
+      `import { createProgram, runCli, CliError } from ${JSON.stringify(join(repo, 'packages/cli-kit/src/index.ts'))};`,
+      "const program = createProgram({ name: 'demo', description: 'a demo', version: '1.2.3' });",
+      "program.command('check').option('--json', 'print JSON').action(() => { throw new CliError('the host is too small', 3); });",
+      'await runCli(program);',
+    ].join('\n'),
+  );
+  const tsx = join(repo, 'node_modules/.bin/tsx');
+  const run = spawnSync(tsx, [script, 'check', '--json'], { encoding: 'utf8' });
+  assert.is(run.status, 3, run.stderr);
+  assert.equal(JSON.parse(run.stdout), { ok: false, error: 'the host is too small', exitCode: 3 });
+  assert.is(run.stderr, 'demo: the host is too small\n');
+  const plain = spawnSync(tsx, [script, 'check'], { encoding: 'utf8' });
+  assert.is(plain.status, 3);
+  assert.is(plain.stdout, '');
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));

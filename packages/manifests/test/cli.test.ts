@@ -10,7 +10,7 @@ import { boxFiles, IMAGES } from '../src/index.ts';
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const deployments = fileURLToPath(new URL('../../../infrastructure/deployments', import.meta.url));
 
-cliConventionTests(packageDir);
+cliConventionTests(packageDir, { typo: 'rendr', meant: 'render' });
 
 badInputTests(packageDir, [
   [['render', '--profile', 'staging', '--stdout'], /--profile.*staging.*local, production/],

@@ -19,7 +19,7 @@ const target = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
 // No token from this machine's own ngrok config may leak into the tests.
 const noConfig = { HOME: dir, NGROK_AUTHTOKEN: '' };
 
-cliConventionTests(packageDir);
+cliConventionTests(packageDir, { typo: 'strat', meant: 'start' });
 
 test('start without a token: one line saying where to put it, exit 10', () => {
   const run = runBin(packageDir, ['start', '--to', target, '--state-dir', join(dir, 's0')], { env: noConfig });
