@@ -132,8 +132,8 @@ export class AiryPackage extends typescript.TypeScriptProject {
       ...(options.bin ? ['bin/*.js'] : []),
       ...shipped.map((dir) => `${dir}/**`),
     ]);
-    // ESM only. `default` (not only `import`) lets Node answer require() with its own words: ERR_REQUIRE_ESM on
-    // Node 20, and require(esm) works on Node 22.12 and later.
+    // ESM only. `default` (not only `import`) lets Node answer require() with its own words: require(esm) works on
+    // Node 20.19 and 22.12 and later, ERR_REQUIRE_ESM before.
     this.package.addField('exports', { '.': { types: './lib/index.d.ts', default: './lib/index.js' } });
     if (options.bin) {
       // A committed entry, so npm links the bin at `npm ci`, before anything is built (npm links a workspace bin

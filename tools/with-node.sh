@@ -22,4 +22,5 @@ fi
 version=$("$bin/node" --version)
 case "$version" in "v$major."*) ;; *) echo "with-node: the node package gave $version, not Node.js $major" >&2; exit 1 ;; esac
 echo "with-node: Node.js $version" >&2
-PATH="$bin:$PATH" exec "$@"
+# Named for children that must see the machine's own Node again (the fresh-clone test).
+AIRY_WITH_NODE_BIN="$bin" PATH="$bin:$PATH" exec "$@"

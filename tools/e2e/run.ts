@@ -1,7 +1,9 @@
 #!/usr/bin/env tsx
 /**
- * End to end with the real tools, offline: a debootstrapped base image → the real `airy-box build` (Packer's qemu
- * builder under TCG, downloads skipped, no network) → `airy-box publish` to s3rver on loopback →
+ * End to end with the real tools, offline: a debootstrapped base image → the README's quick start, its commands read
+ * from README.md with the e2e's offline flags added: the real `airy-box build` (Packer's qemu builder under TCG,
+ * downloads skipped, no network), `airy-box publish` to a file catalog, and (with --vm) `airy-bootstrap` from it →
+ * `airy-box publish` to s3rver on loopback →
  * `airy-bootstrap download` (verified) → the real `vagrant box add` → the box's disk opened and checked: the
  * manifests, the provisioning unit, and the content manifest against the catalog entry. With --vm (inside the
  * network namespace ci.sh makes, with its own libvirtd): `airy-bootstrap` boots the box with vagrant-libvirt,
@@ -47,9 +49,28 @@ async function step<T>(name: string, work: (log: string) => Promise<T>): Promise
   }
 }
 
+/**
+ * The README's quick start as the e2e runs it: its three `npx` commands (build, publish to a folder, bootstrap),
+ * found by what they start with, so the README cannot drift from what works.
+ */
+function quickStart(): { build: string; publish: string; bootstrap: string } {
+  const readme = readFileSync(join(repo, 'README.md'), 'utf8');
+  const block = /<!-- quick-start -->\n```sh\n([\s\S]*?)\n```/.exec(readme)?.[1];
+  if (!block) throw new Error('README.md has no quick start after <!-- quick-start -->');
+  const line = (start: string) => {
+    const found = block.split('\n').find((l) => l.startsWith(start));
+    if (!found) throw new Error(`the README's quick start has no line starting with ${start}`);
+    return found;
+  };
+  return { build: line('npx nx run box-builder:build'), publish: line('npx airy-box publish '), bootstrap: line('npx airy-bootstrap ') };
+}
+
+/** Shell words, single-quoted (paths and flags of the e2e's own). */
+const words = (args: readonly string[]) => args.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+
 /** Runs a command with its output into `log`. */
 const run = (log: string, command: string[], env: NodeJS.ProcessEnv = {}) =>
-  $({ env: { ...process.env, ...env } })`${command} > ${log} 2>&1`.then(
+  $({ env: { ...process.env, ...env }, cwd: repo })`${command} > ${log} 2>&1`.then(
     () => undefined,
     async () => {
       throw new Error(`${command.slice(0, 3).join(' ')} failed`);
@@ -69,23 +90,22 @@ try {
   // The base image needs Debian's packages: ci.sh makes it outside the network namespace (--base-only) first.
   if (argv['base-only']) process.exit(0);
 
-  const buildArgs = (version: string, out: string) => [
-    '--provider', 'libvirt', '--box-version', version, '--out', out,
+  const readme = quickStart();
+  const buildArgs = (version: string) => [
+    '--provider', 'libvirt', '--box-version', version,
     '--base-image', base, '--skip-downloads', '--restrict-network', '--accelerator', 'tcg', '--cpus', '2', '--memory', '2048', '--disk-size', '3G',
   ];
-  // Through the design card's entry point, `nx run box-builder:build`, with the e2e's options (not cached: the
-  // output lies outside the workspace).
-  const buildBox = (version: string, out: string) => {
+  // The first box through the README's command (`nx run box-builder:build`, the design card's entry point) into
+  // its default folder, not cached (NX_SKIP_NX_CACHE: the box is no output to keep in Nx's cache).
+  const out = join(repo, 'packages/box-builder/dist');
+  const buildBox = (version: string) => {
     rmSync(out, { recursive: true, force: true });
-    return step(`box build ${version}`, (log) =>
-      run(log, ['npx', 'nx', 'run', 'box-builder:build', '--skip-nx-cache', '--outputStyle=static', '--', ...buildArgs(version, out)]),
-    );
+    return step(`box build ${version}`, (log) => run(log, ['bash', '-c', `${readme.build} --outputStyle=static -- ${words(buildArgs(version))}`], { NX_SKIP_NX_CACHE: 'true' }));
   };
-  const out = join(dir, 'build');
   const version = '0.0.1';
   const nextOut = join(dir, 'build-next');
   const nextVersion = '0.0.2';
-  const first = buildBox(version, out);
+  const first = buildBox(version);
   if (argv.vm) {
     // The upgrade target, built beside the first (both are emulated VMs that wait on each other's CPU less than on
     // their own), by airy-box itself once the first has passed Nx's compile: two Nx runs would compile at once.
@@ -99,7 +119,7 @@ try {
     await compiled();
     rmSync(nextOut, { recursive: true, force: true });
     const next = step(`box build ${nextVersion} (beside ${version})`, (log) =>
-      run(log, ['node', join(repo, 'packages/box-builder/lib/cli.js'), 'build', ...buildArgs(nextVersion, nextOut)]),
+      run(log, ['node', join(repo, 'packages/box-builder/lib/cli.js'), 'build', ...buildArgs(nextVersion), '--out', nextOut]),
     );
     await Promise.all([first, next]);
   } else await first;
@@ -113,6 +133,10 @@ try {
       run(log, ['node', join(repo, 'packages/box-builder/lib/cli.js'), 'publish', '--from', from, '--to', `s3://${s3.bucket}/e2e`, '--endpoint', s3.endpoint], s3env),
     );
   await publish(out, 'publish');
+  // The README's folder catalog, which the quick start boots from.
+  rmSync(join(repo, 'out/boxes'), { recursive: true, force: true });
+  const publishToFolder = (from: string, name: string) => step(name, (log) => run(log, ['bash', '-c', `${readme.publish} --from ${words([from])}`]));
+  await publishToFolder(out, 'publish to a folder');
 
   const downloaded = join(dir, 'download', 'box.box');
   rmSync(join(dir, 'download'), { recursive: true, force: true });
@@ -177,9 +201,10 @@ try {
     rmSync(instance, { recursive: true, force: true });
     rmSync(vmEnv.VAGRANT_HOME, { recursive: true, force: true });
     const common = ['--dir', instance, '--cache', join(dir, 'cache-vm')];
-    await step('bootstrap up', (log) =>
-      run(log, ['node', bootstrap, '--catalog', catalogUrl, '--box-version', version, '--provider', 'libvirt', '--libvirt-driver', 'qemu', '--no-private-network', '--cpus', '2', '--memory', '2048', '--force', '--yes', '--wait', '0', ...common], vmEnv),
-    );
+    // The README's command, on the folder catalog, with the e2e's flags: no KVM here, no private network in the
+    // namespace, a smaller VM, and no wait for a platform this offline box does not have.
+    const upFlags = ['--box-version', version, '--libvirt-driver', 'qemu', '--no-private-network', '--cpus', '2', '--memory', '2048', '--force', '--yes', '--wait', '0', ...common];
+    await step('bootstrap up', (log) => run(log, ['bash', '-c', `${readme.bootstrap} ${words(upFlags)}`], vmEnv));
     const inVm = { cwd: instance, env: { ...process.env, ...vmEnv } };
     const ssh = async (log: string, command: string) => (await $(inVm)`vagrant ssh -c ${command} 2>>${log}`).stdout.trim();
     const status = async (log: string) =>
@@ -271,7 +296,7 @@ try {
       if ((await ssh(log, `cat ${provisioner}/e2e-volume`)) !== 'kept') throw new Error('a PersistentVolume’s file did not survive stop and start');
       if ((await ssh(log, 'test -e /tmp/e2e-plain-tmp && echo there || echo gone')) !== 'gone') throw new Error('/tmp was not emptied at boot: the volume test would prove nothing');
     });
-    await publish(nextOut, `publish ${nextVersion}`);
+    await publishToFolder(nextOut, `publish ${nextVersion} to the folder`);
     await step('upgrade', async (log) => {
       await run(log, ['node', bootstrap, 'upgrade', '--dir', instance, '--yes', '--force', '--wait', '0'], vmEnv);
       // This box has no platform, so there is no database to carry over, and the upgrade says so before it starts.
@@ -304,7 +329,10 @@ try {
   process.exitCode = 1;
 } finally {
   for (const c of cleanups) await c().catch(() => undefined);
-  if (!argv.keep) rmSync(join(dir, 'unpacked'), { recursive: true, force: true });
+  if (!argv.keep) {
+    // The boxes the README's commands left in the workspace (hundreds of MiB each) go with the rest.
+    for (const left of [join(dir, 'unpacked'), join(repo, 'packages/box-builder/dist'), join(repo, 'out/boxes')]) rmSync(left, { recursive: true, force: true });
+  }
   console.log('\n| step | seconds |\n|---|---|');
   for (const [name, s] of timings) console.log(`| ${name} | ${s.toFixed(1)} |`);
   // Wall time, not the sum: the two box builds overlap.

@@ -1,11 +1,13 @@
 #!/usr/bin/env tsx
 /**
  * First contact: clones the repository (its committed HEAD) into an empty folder and runs the README's main command
- * there, exactly as written, with an empty npm cache. Then checks that every CLI was linked from the workspace (so
- * `npx <cli>` can never fall back to a registry package of the same name) and that the command's output is there.
+ * there, exactly as written, with an empty npm cache, as an unprivileged user (the main command needs no root; when
+ * this runs as root, the command runs as `nobody` through setpriv). Then checks that npm warned of nothing (engines,
+ * install scripts), that every CLI was linked from the workspace (so `npx <cli>` can never fall back to a registry
+ * package of the same name) and that the command's output is there.
  * Ends with `N passed, N failed`.
  */
-import { lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { $ } from 'zx';
@@ -27,15 +29,37 @@ try {
   if (!main) throw new Error('README.md has no main command after <!-- main-command -->');
   await $`git clone --quiet ${repo} ${join(dir, 'repo')}`;
   const clone = join(dir, 'repo');
+  const home = join(dir, 'home');
+  mkdirSync(home);
+  // Root: the folder becomes nobody's, and the command runs as nobody, with no groups.
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) {
+    chmodSync(dir, 0o755);
+    await $`chown -R 65534:65534 ${clone} ${home}`;
+  }
+  const user = asRoot ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'] : [];
   const started = Date.now();
   const run = await $({
     cwd: clone,
     nothrow: true,
-    env: { ...process.env, npm_config_cache: join(dir, 'npm-cache'), NX_DAEMON: 'false', NX_NO_CLOUD: 'true' },
-  })`bash -c ${main}`;
+    env: {
+      ...process.env,
+      // The machine's own Node, not the one tools/with-node.sh put first for CI: the command must bring its own.
+      PATH: (process.env.PATH ?? '').split(':').filter((p) => p !== process.env.AIRY_WITH_NODE_BIN).join(':'),
+      HOME: home,
+      npm_config_cache: join(home, 'npm-cache'),
+      // A Node that tools/with-node.sh brings lands in the user's own folder, as on a new machine.
+      AIRY_NODE_CACHE: join(home, 'node'),
+      NX_DAEMON: 'false',
+      NX_NO_CLOUD: 'true',
+    },
+  })`${user} bash -c ${main}`;
   const seconds = ((Date.now() - started) / 1000).toFixed(0);
-  report(run.exitCode === 0, `the README's main command in a fresh clone with an empty npm cache (${seconds} s): exit ${run.exitCode}`);
+  const who = asRoot ? 'as nobody (no root)' : `as uid ${process.getuid?.()}`;
+  report(run.exitCode === 0, `the README's main command in a fresh clone with an empty npm cache, ${who} (${seconds} s): exit ${run.exitCode}`);
   if (run.exitCode !== 0) console.log(`${run.stdout}\n${run.stderr}`.trim().split('\n').slice(-15).join('\n'));
+  const warnings = `${run.stdout}\n${run.stderr}`.split('\n').filter((l) => /^npm warn/i.test(l));
+  report(warnings.length === 0, `npm warned of nothing${warnings.length ? `: ${warnings.slice(0, 3).join(' | ')}` : ''}`);
   const registryAsked = /404|E404|Need to install the following packages/.test(run.stderr);
   report(!registryAsked, 'npx never asked a registry for a workspace CLI');
   for (const pkg of workspacePackages()) {
