@@ -24,7 +24,7 @@ try {
     if (report.problems.length) throw new Error('the production platform did not validate');
   });
   const viaCli = await medianMs(RUNS, () => {
-    execFileSync(process.execPath, [cli, 'render', '--profile', 'production', '--out', dir], { stdio: 'ignore' });
+    execFileSync(process.execPath, [cli, 'render', '--profile', 'production', '--plain-http', '--out', dir], { stdio: 'ignore' });
     execFileSync(process.execPath, [cli, 'validate', dir], { stdio: 'ignore' });
   });
   await writeRendered(dir, renderFiles(renderPlatform(production)));

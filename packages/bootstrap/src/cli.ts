@@ -1,6 +1,8 @@
 #!/usr/bin/env node
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ARCHITECTURES, type Architecture, CatalogError, isVersion, PROVIDERS, type Provider } from '@airy/box-catalog';
+import { pathToFileURL } from 'node:url';
+import { ARCHITECTURES, type Architecture, CatalogError, isVersion, PROVIDERS, type Provider, ReleaseNotFoundError } from '@airy/box-catalog';
 import {
   CliError,
   createProgram,
@@ -44,8 +46,26 @@ const boxVersion = (name: string) => (value: string) => {
   return value;
 };
 
+/**
+ * `--catalog`: an https, http or file URL, or the path of a catalog file or folder that exists (made a file URL).
+ * Anything else is a usage error here, before any network: it is not the network's fault.
+ */
+const catalogArg = (value: string) => {
+  if (/^(https?|file):\/\//i.test(value)) {
+    if (!URL.canParse(value)) throw usageError(`--catalog ${value}: not a valid URL`);
+    return value;
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) throw usageError(`--catalog ${value}: use an https, http or file URL`);
+  if (!existsSync(value)) {
+    throw usageError(`--catalog ${value}: not an https, http or file URL, and no such file or folder (e.g. --catalog file:///home/me/boxes/metadata.json)`);
+  }
+  return pathToFileURL(resolve(value)).href;
+};
+
 /** The library's expected failures as one-line errors with their exit codes. */
 function toCliError(error: unknown): CliError | undefined {
+  // A sound catalog without what was asked for: the request (--box-version, --provider) is what to change.
+  if (error instanceof ReleaseNotFoundError) return new CliError(`the box catalog ${error.message}`, ExitCode.usage);
   if (error instanceof CatalogError) return new CliError(`the box catalog is malformed: ${error.message}`, ExitCode.usage);
   if (error instanceof VagrantfileValueError) return new CliError(`refusing to write the Vagrantfile: ${error.message}`, ExitCode.usage);
   if (error instanceof OutputPathError || error instanceof DamagedInstanceError) return new CliError(error.message, ExitCode.usage);
@@ -112,7 +132,7 @@ function upOptions(flags: Record<string, unknown>): UpOptions {
 const dirOption = () => new Option('--dir <folder>', 'instance folder (default: ~/.airy/core)');
 
 program
-  .option('--catalog <url>', 'box catalog: https, http or file URL (default: AIRY_BOX_CATALOG, then the public catalog)')
+  .option('--catalog <url>', 'box catalog: https, http or file URL, or a path (default: AIRY_BOX_CATALOG, then the public catalog)', catalogArg)
   .option('--box-version <version>', 'latest, or an exact box version', boxVersion('--box-version'), 'latest')
   .addOption(new Option('--provider <provider>', 'Vagrant provider (default: virtualbox if installed, else libvirt on Linux)').choices(PROVIDERS))
   .addOption(dirOption())
@@ -173,7 +193,7 @@ program
 const downloadCommand = program
   .command('download')
   .description('download and verify a box alone: parallel, resumable, checksummed')
-  .requiredOption('--catalog <url>', 'box catalog URL')
+  .requiredOption('--catalog <url>', 'box catalog: https, http or file URL, or a path', catalogArg)
   .option('--box-version <version>', 'latest, or an exact box version', boxVersion('--box-version'), 'latest')
   .addOption(new Option('--provider <provider>', 'Vagrant provider').choices(PROVIDERS).default('libvirt'))
   .addOption(new Option('--architecture <arch>', 'box architecture (default: this machine\'s)').choices(ARCHITECTURES))
@@ -199,7 +219,8 @@ networkOptions(downloadCommand).action(async (flags) => {
         onStart: (info) => {
           progress = startProgress({ label: `download ${version.version}`, total: info.size });
           if (info.resumedBytes) log(`resuming: ${formatBytes(info.resumedBytes)} already here`);
-          if (!info.ranged) log('the server does not support ranges: one stream');
+          // A file: box is copied, not fetched: there is no server to blame.
+          if (!info.ranged && !file.url.startsWith('file:')) log('the server does not support ranges: one stream');
         },
         onProgress: (done) => progress?.update(done),
       }),

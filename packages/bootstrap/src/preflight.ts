@@ -92,27 +92,53 @@ export function preflight(host: HostView, input: PreflightInput): PreflightCheck
   // and Istio request; the host must hold the VM plus itself.
   const resources = input.resources ?? BOX_FACTS.resources;
   const { reserved, system } = BOX_FACTS.vm;
-  const needCpus = Math.ceil((resources.requests.cpuMillicores + system.cpuMillicores + reserved.cpuMillicores) / 1000);
-  const needMiB = Math.ceil((resources.requests.memoryBytes + system.memoryBytes + reserved.memoryBytes) / MiB);
+  // One budget, said the way `airy-manifests resources` says it: what pods request, plus what the kubelet keeps.
+  const requestedMilli = resources.requests.cpuMillicores + system.cpuMillicores;
+  const needCpus = Math.ceil((requestedMilli + reserved.cpuMillicores) / 1000);
+  const requestedMiB = Math.ceil((resources.requests.memoryBytes + system.memoryBytes) / MiB);
+  const needMiB = Math.ceil(requestedMiB + reserved.memoryBytes / MiB);
+  const cpuBudget = `the pods request ${requestedMilli}m and the OS keeps ${reserved.cpuMillicores}m: ${needCpus} CPUs`;
+  const memoryBudget = `the pods request ${requestedMiB} MiB and the OS keeps ${Math.ceil(reserved.memoryBytes / MiB)} MiB: ${needMiB} MiB`;
   add(
     input.cpus < needCpus
-      ? { name: 'vm cpus', ok: false, code: 'RSRC_INSUFFICIENT_VM_CPUS', detail: `--cpus ${input.cpus} is below the platform's ${needCpus}`, fix: `pass --cpus ${needCpus} or more` }
-      : { name: 'vm cpus', ok: true, detail: `${input.cpus} (the platform requests ${needCpus})` },
+      ? { name: 'vm cpus', ok: false, code: 'RSRC_INSUFFICIENT_VM_CPUS', detail: `--cpus ${input.cpus} is too few (${cpuBudget})`, fix: `pass --cpus ${needCpus} or more` }
+      : { name: 'vm cpus', ok: true, detail: `${input.cpus} (${cpuBudget})` },
   );
   add(
     input.memoryMiB < needMiB
-      ? { name: 'vm memory', ok: false, code: 'RSRC_INSUFFICIENT_VM_MEMORY', detail: `--memory ${input.memoryMiB} is below the platform's ${needMiB} MiB`, fix: `pass --memory ${needMiB} or more` }
-      : { name: 'vm memory', ok: true, detail: `${input.memoryMiB} MiB (the platform, Kubernetes and Istio request ${needMiB} MiB with the OS's share)` },
+      ? { name: 'vm memory', ok: false, code: 'RSRC_INSUFFICIENT_VM_MEMORY', detail: `--memory ${input.memoryMiB} is too little (${memoryBudget})`, fix: `pass --memory ${needMiB} or more` }
+      : { name: 'vm memory', ok: true, detail: `${input.memoryMiB} MiB (${memoryBudget})` },
   );
+  // Advice a user can follow: a smaller VM only when one that still holds the platform fits on this host.
+  const spareCpus = host.cpus - HOST_RESERVE.cpus;
   add(
     host.cpus < input.cpus + HOST_RESERVE.cpus
-      ? { name: 'host cpus', ok: false, code: 'RSRC_INSUFFICIENT_CORES', detail: `${host.cpus} CPUs, the VM takes ${input.cpus} and the host needs ${HOST_RESERVE.cpus}`, fix: `pass a smaller --cpus (at least ${needCpus}), or use a larger machine` }
+      ? {
+          name: 'host cpus',
+          ok: false,
+          code: 'RSRC_INSUFFICIENT_CORES',
+          detail: `${host.cpus} CPUs, the VM takes ${input.cpus} and the host keeps ${HOST_RESERVE.cpus}`,
+          fix:
+            spareCpus >= needCpus
+              ? `pass --cpus ${spareCpus === needCpus ? needCpus : `${needCpus} to ${spareCpus}`}`
+              : `this machine is too small: the platform needs a host of ${needCpus + HOST_RESERVE.cpus} CPUs or more (a VM of ${needCpus} and ${HOST_RESERVE.cpus} for the host)`,
+        }
       : { name: 'host cpus', ok: true, detail: `${host.cpus}` },
   );
   const hostMiB = Math.floor(host.memoryBytes / MiB);
+  const spareMiB = hostMiB - HOST_RESERVE.memoryMiB;
   add(
     hostMiB < input.memoryMiB + HOST_RESERVE.memoryMiB
-      ? { name: 'host memory', ok: false, code: 'RSRC_INSUFFICIENT_MEMORY', detail: `${hostMiB} MiB, the VM takes ${input.memoryMiB} MiB and the host needs ${HOST_RESERVE.memoryMiB} MiB`, fix: 'close other programs, pass a smaller --memory, or use a larger machine' }
+      ? {
+          name: 'host memory',
+          ok: false,
+          code: 'RSRC_INSUFFICIENT_MEMORY',
+          detail: `${hostMiB} MiB, the VM takes ${input.memoryMiB} MiB and the host keeps ${HOST_RESERVE.memoryMiB} MiB`,
+          fix:
+            spareMiB >= needMiB
+              ? `close other programs, or pass --memory ${needMiB} to ${spareMiB}`
+              : `this machine is too small: the platform needs a host of ${needMiB + HOST_RESERVE.memoryMiB} MiB or more (a VM of ${needMiB} MiB and ${HOST_RESERVE.memoryMiB} MiB for the host)`,
+        }
       : { name: 'host memory', ok: true, detail: `${hostMiB} MiB` },
   );
   if (input.boxSize !== undefined) {

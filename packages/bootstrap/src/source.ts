@@ -6,7 +6,9 @@ export { catalogUrlOf, chooseRelease } from '@airy/box-catalog';
 /** The catalog could not be read: what and how to fix it. */
 export class CatalogUnreachableError extends Error {
   constructor(url: string, reason: string) {
-    super(`cannot read the box catalog ${displayUrl(url)} (${reason}): check the URL (--catalog, AIRY_BOX_CATALOG) and the network`);
+    // A file: catalog has no network to blame.
+    const check = url.startsWith('file:') ? 'check the path' : 'check the URL';
+    super(`cannot read the box catalog ${displayUrl(url)} (${reason}): ${check} (--catalog, AIRY_BOX_CATALOG)${url.startsWith('file:') ? '' : ' and the network'}`);
     this.name = 'CatalogUnreachableError';
   }
 }

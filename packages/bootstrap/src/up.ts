@@ -96,8 +96,17 @@ export async function up(options: UpOptions): Promise<void> {
       ...(options.libvirtDriver ? { libvirtDriver: options.libvirtDriver } : {}),
     };
     const architecture = vagrantArchitecture(host.arch);
-    const loaded = await catalog;
-    const chosen = architecture ? chooseRelease(loaded, options.version, provider, architecture) : undefined;
+    // A catalog that cannot be read (or lacks the release) must not hide what preflight finds: the host's problems
+    // are checked without the box's size and reported first, with the catalog's as well.
+    let loaded: LoadedCatalog | undefined;
+    let chosen: ReturnType<typeof chooseRelease> | undefined;
+    let catalogError: unknown;
+    try {
+      loaded = await catalog;
+      chosen = architecture ? chooseRelease(loaded, options.version, provider, architecture) : undefined;
+    } catch (error) {
+      catalogError = error;
+    }
     const checks = preflight(host, {
       provider,
       cpus: options.cpus,
@@ -109,9 +118,11 @@ export async function up(options: UpOptions): Promise<void> {
     // A missing provider that can be installed is installed below, after asking, then checked again.
     const failed = checks.filter((c) => !c.ok && !c.installable);
     if (failed.length && !options.force) {
-      throw new CliError(`preflight failed: ${failed.map((c) => `${c.code}: ${c.fix}`).join('; ')} (or pass --force)`, ExitCode.preflight);
+      const also = catalogError ? `; and ${catalogError instanceof Error ? catalogError.message : String(catalogError)}` : '';
+      throw new CliError(`preflight failed: ${failed.map((c) => `${c.code}: ${c.fix}`).join('; ')} (or pass --force)${also}`, ExitCode.preflight);
     }
-    if (!chosen) throw new CliError(`unsupported architecture ${host.arch}`, ExitCode.preflight);
+    if (catalogError) throw catalogError;
+    if (!chosen || !loaded) throw new CliError(`unsupported architecture ${host.arch}`, ExitCode.preflight);
     await options.ensureVagrant(host);
     if (checks.some((c) => !c.ok && c.installable) && !options.force) {
       // After a Vagrant install its plugins can be listed: the host is looked at again first.

@@ -40,10 +40,24 @@ test('preflight: a ready machine passes; each shortfall has its own code', () =>
   assert.is(defaultProvider({ ...host, vboxmanageVersion: '7.0.14' }), 'virtualbox');
 });
 
+test('preflight advice a user can follow: a smaller VM only when one that holds the platform fits, else the size needed', () => {
+  const fix = (h: Partial<HostView>, i: Partial<PreflightInput> = {}, name = 'host cpus') =>
+    preflight({ ...host, ...h }, { ...input, ...i }).find((c) => c.name === name && !c.ok)?.fix;
+  // The platform's node needs 3 CPUs (2490m with the OS's share) and the host keeps 1.
+  assert.is(fix({ cpus: 4 }, { cpus: 4 }), 'pass --cpus 3');
+  assert.is(fix({ cpus: 6 }, { cpus: 6 }), 'pass --cpus 3 to 5');
+  assert.is(fix({ cpus: 2 }), 'this machine is too small: the platform needs a host of 4 CPUs or more (a VM of 3 and 1 for the host)');
+  assert.match(fix({ memoryBytes: 8 * GiB }, {}, 'host memory') ?? '', /^close other programs, or pass --memory \d+ to 6144$/);
+  assert.match(fix({ memoryBytes: 4 * GiB }, {}, 'host memory') ?? '', /^this machine is too small: the platform needs a host of \d+ MiB or more/);
+  // One budget, in the numbers `airy-manifests resources` prints: the pods' requests, then the OS's share.
+  const vm = preflight(host, input).find((c) => c.name === 'vm cpus');
+  assert.match(vm?.detail ?? '', /^4 \(the pods request \d+m and the OS keeps 500m: 3 CPUs\)$/);
+});
+
 test('doctor: the report lists tools, versions and every check with its code', () => {
   const report = doctorReport({ ...host, cpus: 2 }, preflight({ ...host, cpus: 2 }, input), { provider: 'libvirt', node: 'v20.0.0' });
   assert.match(report, /vagrant: 2\.4\.1 \(plugins: vagrant-libvirt\)/);
-  assert.match(report, /FAIL host cpus: .* \[RSRC_INSUFFICIENT_CORES\] pass a smaller --cpus/);
+  assert.match(report, /FAIL host cpus: .* \[RSRC_INSUFFICIENT_CORES\] this machine is too small: the platform needs a host of 4 CPUs or more/);
   assert.match(report, /platform: .*istio 1\.24\.3/);
 });
 

@@ -60,6 +60,17 @@ export class CatalogError extends Error {
   }
 }
 
+/**
+ * A sound catalog without the release asked for (no such version, or no box for the provider and architecture):
+ * the request is what to change, not the catalog.
+ */
+export class ReleaseNotFoundError extends CatalogError {
+  constructor(where: string, message: string) {
+    super(where, message);
+    this.name = 'ReleaseNotFoundError';
+  }
+}
+
 /** Refused: the version is already published with other content. Versions are immutable. */
 export class ImmutableVersionError extends Error {
   constructor(
@@ -260,19 +271,19 @@ export function resolveRelease(
     version = catalog.versions.find((v) => v.version === request.version);
     if (!version) {
       const known = catalog.versions.map((v) => v.version).join(', ') || 'none';
-      throw new CatalogError(catalog.name, `has no version ${request.version} (published: ${known})`);
+      throw new ReleaseNotFoundError(catalog.name, `has no version ${request.version} (published: ${known})`);
     }
   } else if (pointer && pointer.channel === request.channel) {
     version = catalog.versions.find((v) => v.version === pointer.version);
     if (!version) throw new CatalogError(catalog.name, `channel ${request.channel} points at ${pointer.version}, which is not in the catalog`);
   } else {
     version = sortVersions(catalog.versions).find((v) => v.providers.some((p) => p.name === provider && p.architecture === architecture));
-    if (!version) throw new CatalogError(catalog.name, `has no version for ${provider} on ${architecture}`);
+    if (!version) throw new ReleaseNotFoundError(catalog.name, `has no version for ${provider} on ${architecture}`);
   }
   const file = version.providers.find((p) => p.name === provider && p.architecture === architecture);
   if (!file) {
     const offered = version.providers.map((p) => `${p.name}/${p.architecture}`).join(', ');
-    throw new CatalogError(catalog.name, `version ${version.version} has no box for ${provider} on ${architecture} (it has: ${offered})`);
+    throw new ReleaseNotFoundError(catalog.name, `version ${version.version} has no box for ${provider} on ${architecture} (it has: ${offered})`);
   }
   return { version, file };
 }

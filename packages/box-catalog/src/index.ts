@@ -26,6 +26,7 @@ export {
   parseCatalog,
   parseReleaseRecord,
   type ReleaseRecord,
+  ReleaseNotFoundError,
   parseChannel,
   resolveRelease,
   sortVersions,

@@ -6,6 +6,7 @@ import { readManifests, readOptionsFile, renderedPassword, UnreadablePathError, 
 import { KAFKA_MODES, type KafkaMode, OptionError, type PlatformOptions, PROFILES, resolveOptions } from './options.js';
 import { formatTotals, platformImages, platformResources, renderPlatform, type ResourceTotals } from './platform.js';
 import { nodeBudget } from './sizing.js';
+import { applySteps } from './apply-steps.js';
 import { renderFiles, renderStream } from './render.js';
 import { formatProblem, validateDocuments } from './validate.js';
 
@@ -21,6 +22,7 @@ interface PlatformFlags {
   postgresSecret?: string;
   tlsSecret?: string;
   certManagerIssuer?: string;
+  plainHttp?: boolean;
 }
 
 /** Options from the config file, overridden by flags. Bad input becomes a usage error (exit 2). */
@@ -44,6 +46,7 @@ async function platformOptions(flags: PlatformFlags): Promise<PlatformOptions> {
             },
           }
         : {}),
+      ...(flags.plainHttp ? { plainHttp: true } : {}),
     },
     ngrok: {
       ...file.ngrok,
@@ -85,6 +88,7 @@ function platformCommand(name: string, description: string) {
     .option('--host <name...>', 'host names of the ingress (default: airy.core)')
     .option('--tls-secret <name>', 'serve HTTPS on 443 with this certificate Secret in istio-system; 80 redirects')
     .option('--cert-manager-issuer <name>', 'with HTTPS: have cert-manager issue the certificate (a ClusterIssuer)')
+    .option('--plain-http', 'serve plain HTTP only (production needs this or a certificate source: --tls-secret, --cert-manager-issuer)')
     .option('--ngrok', 'render the in-cluster ngrok agent (default in the local profile)')
     .option('--no-ngrok', 'leave the ngrok agent out (default in production)')
     .option('--ngrok-domain <domain>', 'static ngrok domain for the agent');
@@ -117,14 +121,18 @@ platformCommand('render', 'write one YAML file per component plus kustomization.
           : 'a newly generated password';
     }
     const platform = await withInput(() => renderPlatform({ ...options, postgres: { ...options.postgres, password } }));
+    const { ingress, profile } = platform.config;
+    // Production serves real users: plain HTTP only when asked for, never because a certificate was forgotten.
+    if (profile === 'production' && !ingress.tls && !ingress.plainHttp) {
+      throw usageError('the production profile needs a certificate source: --tls-secret NAME, --cert-manager-issuer NAME, or --plain-http to serve HTTP only');
+    }
     const secret = `${platform.config.namespace}/${platform.config.postgres.secret.name}`;
     if (flags.stdout) process.stdout.write(renderStream(platform));
     else {
       const files = renderFiles(platform);
-      // Files holding a Secret are created 0600 from the start.
-      const secretFiles = platform.components.filter((c) => c.objects.some((o) => o.kind === 'Secret')).map((c) => c.file);
-      await withInput(() => writeRendered(flags.out as string, files, { privateFiles: secretFiles }));
-      process.stderr.write(`wrote ${files.size} files to ${flags.out} (apply with: kubectl apply -k ${flags.out})\n`);
+      await withInput(() => writeRendered(flags.out as string, files));
+      process.stderr.write(`wrote ${files.size} files to ${flags.out}; to apply them to a cluster of your own, in this order:\n`);
+      for (const [i, step] of applySteps(platform, flags.out as string).entries()) process.stderr.write(`  ${i + 1}. ${step.command}   # ${step.why}\n`);
     }
     process.stderr.write(
       external
@@ -133,18 +141,21 @@ platformCommand('render', 'write one YAML file per component plus kustomization.
     );
   });
 
+/** `1 problem`, `3 problems`. */
+const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 program
   .command('validate')
   .description('check manifests against the Kubernetes and Istio schemas and across resources')
   .argument('<path...>', 'YAML files, or folders searched for *.yaml and *.yml')
   .action(async (paths: string[]) => {
-    const { documents, problems: syntax } = await withInput(() => readManifests(paths));
+    const { documents, problems: syntax, files } = await withInput(() => readManifests(paths));
     const report = await validateDocuments(documents);
     // Stable: within one document, problems keep the order the checks found them in.
     const problems = [...syntax, ...report.problems].sort((a, b) => a.file.localeCompare(b.file) || a.index - b.index);
     for (const note of report.notes) process.stderr.write(`note: ${note}\n`);
     for (const p of problems) process.stdout.write(`${formatProblem(p)}\n`);
-    process.stderr.write(`${problems.length} problem${problems.length === 1 ? '' : 's'} in ${documents.length} documents\n`);
+    process.stderr.write(`${count(problems.length, 'problem')} in ${count(files, 'file')} (${count(documents.length, 'document')})\n`);
     if (problems.length > 0) process.exitCode = ExitCode.failed;
   });
 
@@ -191,7 +202,9 @@ platformCommand('resources', 'sum the CPU and memory requests and limits of the 
         `node of the ${b.vm.cpus}-CPU, ${b.vm.memoryMiB}Mi VM: ${f(b.allocatable).cpu} CPU and ${f(b.allocatable).memory} allocatable; ` +
           `requested with Istio (${f(b.requests.istio).cpu}, ${f(b.requests.istio).memory}) and Kubernetes ` +
           `(${f(b.requests.kubeSystem).cpu}, ${f(b.requests.kubeSystem).memory}): ${f(b.requests.total).cpu} CPU, ` +
-          `${f(b.requests.total).memory}${b.fits ? '' : ' (does not fit)'}\n`,
+          `${f(b.requests.total).memory}${b.fits ? '' : ' (does not fit)'}; with the OS's share (${f(b.reserved).cpu}, ` +
+          `${f(b.reserved).memory}) the smallest VM has ${Math.ceil((b.requests.total.cpuMillicores + b.reserved.cpuMillicores) / 1000)} CPUs and ` +
+          `${Math.ceil((b.requests.total.memoryBytes + b.reserved.memoryBytes) / 2 ** 20)} MiB\n`,
       );
     }
   });

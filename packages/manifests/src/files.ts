@@ -68,18 +68,23 @@ async function yamlFilesUnder(path: string): Promise<string[]> {
   }
   if (!info.isDirectory()) return [path];
   const entries = await readdir(path, { withFileTypes: true, recursive: true });
-  return entries
+  const files = entries
     .filter((e) => e.isFile() && /\.ya?ml$/.test(e.name))
     .map((e) => join(e.parentPath, e.name))
     .sort();
+  // A folder with nothing to check is a mistake (a wrong path, a render that did not run), never "0 problems".
+  if (files.length === 0) throw new UnreadablePathError(path, 'a folder with no *.yaml or *.yml files');
+  return files;
 }
 
 /** Every YAML document in `paths` (files, or folders searched for *.yaml and *.yml), plus YAML syntax problems. */
-export async function readManifests(paths: readonly string[]): Promise<{ documents: SourceDocument[]; problems: Problem[] }> {
+export async function readManifests(paths: readonly string[]): Promise<{ documents: SourceDocument[]; problems: Problem[]; files: number }> {
   const documents: SourceDocument[] = [];
   const problems: Problem[] = [];
+  let files = 0;
   for (const root of paths) {
     for (const file of await yamlFilesUnder(root)) {
+      files++;
       const text = await readBounded(file);
       const near = relative(process.cwd(), file);
       const shown = near && !near.startsWith('..') ? near : file;
@@ -107,13 +112,30 @@ export async function readManifests(paths: readonly string[]): Promise<{ documen
       });
     }
   }
-  return { documents, problems };
+  return { documents, problems, files };
 }
 
 /** What {@link writeRendered} may be told. */
 export interface WriteOptions {
-  /** Files created with mode 0600 (from the start, never chmod-ed after): those holding a Secret. */
+  /**
+   * More files to create with mode 0600 (from the start, never chmod-ed after). A file holding a Secret always is,
+   * whether named here or not.
+   */
   readonly privateFiles?: readonly string[];
+}
+
+/** Whether a YAML text holds a Secret (in any of its documents). Pure. */
+export function holdsSecret(text: string): boolean {
+  const docs = parseAllDocuments(text);
+  return (Array.isArray(docs) ? docs : [docs]).some((doc) => {
+    try {
+      const object = doc.toJS({ maxAliasCount: 100 }) as { kind?: unknown } | null;
+      return object?.kind === 'Secret';
+    } catch {
+      // Unreadable YAML may hold anything: kept private.
+      return true;
+    }
+  });
 }
 
 /** Whether `dir` is a folder an earlier render wrote (its kustomization.yaml carries our header). */
@@ -147,7 +169,7 @@ export async function writeRendered(dir: string, files: Map<string, string>, opt
     for (const [name, text] of files) {
       const temp = join(target, name + suffix);
       temps.push(temp);
-      await writeFile(temp, text, { flag: 'wx', mode: privateFiles.has(name) ? 0o600 : 0o644 });
+      await writeFile(temp, text, { flag: 'wx', mode: privateFiles.has(name) || holdsSecret(text) ? 0o600 : 0o644 });
     }
     for (const name of files.keys()) await rename(join(target, name + suffix), join(target, name));
   } catch (error) {

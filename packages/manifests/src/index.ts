@@ -3,6 +3,7 @@
  * validation. `renderPlatform`, `platformImages` and `platformResources` are the entry points.
  * @packageDocumentation
  */
+export { type ApplyStep, applySteps } from './apply-steps.js';
 export type { KubeObject } from './components/common.js';
 export { EXTERNAL_SECRETS_ANNOTATION } from './components/common.js';
 export { app } from './components/apps.js';

@@ -2,6 +2,7 @@
  * The platform's options (what users set) and their resolution into a complete configuration
  * (what the components render). Defaults come from the profile.
  */
+import { didYouMean } from '@airy/cli-kit';
 import { CORE_COMPONENTS, type CoreComponent, PLATFORM_TOPICS, SOURCE_NAMES, type SourceName, sourceComponents } from './airy-core.js';
 
 /** The two profiles: one machine (Minikube in the box), or a real multi-node cluster. */
@@ -109,6 +110,11 @@ export interface IngressProps {
   readonly hosts?: readonly string[];
   /** Serve HTTPS on 443 and redirect 80 to it. @default off */
   readonly tls?: TlsProps;
+  /**
+   * Serve plain HTTP only, said on purpose (e.g. behind a load balancer that ends TLS): `airy-manifests render
+   * --profile production` refuses to render without `tls` or this. @default false
+   */
+  readonly plainHttp?: boolean;
 }
 
 /** Options of the in-cluster ngrok agent. */
@@ -181,6 +187,54 @@ export class OptionError extends Error {
   }
 }
 
+/**
+ * The keys an options object may have, level by level: `true` for a value (or a free-form map such as `env`), a
+ * nested shape for an object, `[shape]` for a list of objects. Typed against each interface, so a key added to one
+ * and not here does not compile.
+ */
+type Shape<T> = { readonly [K in keyof Required<T>]: true | Shape<NonNullable<T[K]>> | readonly [Shape<ItemOf<NonNullable<T[K]>>>] };
+type ItemOf<T> = T extends readonly (infer I)[] ? I : never;
+// biome-ignore lint/suspicious/noExplicitAny: a shape is walked without its interface.
+type AnyShape = { readonly [key: string]: true | AnyShape | readonly [AnyShape] | any };
+
+const RESOURCES: Shape<ResourceSpec> = { requests: { cpu: true, memory: true }, limits: { cpu: true, memory: true } };
+const OPTION_KEYS: Shape<PlatformOptions> = {
+  profile: true,
+  namespace: true,
+  storageClass: true,
+  kafka: { mode: true, brokers: true, controllers: true, controllerCount: true, storage: true, resources: RESOURCES, clusterId: true },
+  zookeeper: { servers: true, storage: true, resources: RESOURCES },
+  schemaRegistry: { replicas: true, resources: RESOURCES },
+  postgres: { database: true, user: true, password: true, existingSecret: true, storage: true, resources: RESOURCES },
+  topics: [{ name: true, partitions: true, config: true }],
+  ingress: { hosts: true, tls: { secret: true, certManagerIssuer: true, certManagerIssuerKind: true }, plainHttp: true },
+  ngrok: { enabled: true, domain: true, authtokenSecret: true },
+  apps: [{ name: true, image: true, port: true, env: true, routes: true, database: true, healthPath: true, replicas: true, resources: RESOURCES }],
+  replaceCoreApps: true,
+  sources: true,
+};
+
+/**
+ * Refuses a key no option has (`profle: production` would otherwise render the local profile without a word),
+ * naming it and the nearest known key at its level.
+ */
+function checkKeys(value: unknown, shape: AnyShape, path: string): void {
+  if (value === null || typeof value !== 'object') return;
+  if (Array.isArray(value)) return;
+  for (const [key, inner] of Object.entries(value)) {
+    const where = path ? `${path}.${key}` : key;
+    const known = shape[key];
+    if (known === undefined) {
+      const near = didYouMean(key, Object.keys(shape));
+      throw new OptionError(where, `not an option${near ? ` (did you mean ${path ? `${path}.` : ''}${near}?)` : ` (options here: ${Object.keys(shape).join(', ')})`}`);
+    }
+    if (known === true) continue;
+    if (Array.isArray(known)) {
+      if (Array.isArray(inner)) inner.forEach((item, i) => checkKeys(item, known[0] as AnyShape, `${where}[${i}]`));
+    } else checkKeys(inner, known as AnyShape, where);
+  }
+}
+
 type Resolved<T> = { readonly [K in keyof T]-?: Exclude<T[K], undefined> };
 
 /** The configuration the components render: every option resolved. */
@@ -192,7 +246,11 @@ export interface PlatformConfig {
   readonly zookeeper: Resolved<ZookeeperProps>;
   readonly schemaRegistry: Resolved<SchemaRegistryProps>;
   readonly postgres: Resolved<Omit<PostgresProps, 'password' | 'existingSecret'>> & {
-    readonly secret: { readonly name: string; readonly password?: string };
+    /**
+     * The credentials' Secret: rendered with `password`; else `external` (a Secret of the user's, `existingSecret`)
+     * or neither, which validation reports as missing: the pods could not start.
+     */
+    readonly secret: { readonly name: string; readonly password?: string; readonly external: boolean };
   };
   readonly topics: readonly Required<TopicSpec>[];
   readonly ingress: {
@@ -200,6 +258,8 @@ export interface PlatformConfig {
     readonly tls:
       | { readonly secret: string; readonly certManager?: { readonly issuer: string; readonly kind: 'ClusterIssuer' | 'Issuer' } }
       | undefined;
+    /** Plain HTTP chosen on purpose (see {@link IngressProps.plainHttp}). */
+    readonly plainHttp: boolean;
   };
   readonly ngrok: Resolved<Omit<NgrokProps, 'domain'>> & { readonly domain: string | undefined };
   readonly apps: readonly Resolved<AppSpec>[];
@@ -363,6 +423,7 @@ function clusterIdFor(namespace: string): string {
 
 /** Fills in every default from the profile and checks every value; throws {@link OptionError}. */
 export function resolveOptions(options: PlatformOptions = {}): PlatformConfig {
+  checkKeys(options, OPTION_KEYS, '');
   const profile = oneOf('profile', options.profile, PROFILES, 'local');
   const d = PROFILE_DEFAULTS[profile];
   const namespace = name('namespace', options.namespace, 'airy');
@@ -451,6 +512,9 @@ export function resolveOptions(options: PlatformOptions = {}): PlatformConfig {
           : {}),
       }
     : undefined;
+  const plainHttp = options.ingress?.plainHttp ?? false;
+  if (typeof plainHttp !== 'boolean') throw new OptionError('ingress.plainHttp', 'must be true or false');
+  if (tls && plainHttp) throw new OptionError('ingress.plainHttp', 'cannot be true with ingress.tls: choose one');
   if (tls?.certManager && hosts.some((h) => h.startsWith('*.'))) {
     throw new OptionError('ingress.hosts', 'cert-manager cannot issue a wildcard host through HTTP-01: give exact host names, or your own --tls-secret');
   }
@@ -484,10 +548,10 @@ export function resolveOptions(options: PlatformOptions = {}): PlatformConfig {
       user: pg.user ?? 'airy',
       storage: size('postgres.storage', pg.storage, d.storage.postgres),
       resources: pg.resources ?? d.resources.postgres,
-      secret: { name: secretName, password: pg.password },
+      secret: { name: secretName, password: pg.password, external: pg.existingSecret !== undefined },
     },
     topics,
-    ingress: { hosts, tls },
+    ingress: { hosts, tls, plainHttp },
     ngrok: {
       enabled: options.ngrok?.enabled ?? d.ngrok,
       domain: options.ngrok?.domain === undefined ? undefined : hostName('ngrok.domain', options.ngrok.domain),

@@ -1,11 +1,11 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { badInputTests, cliConventionTests, runBin } from '../../../tools/testing/cli.ts';
-import { boxFiles, IMAGES } from '../src/index.ts';
+import { boxFiles, IMAGES, renderFiles, renderPlatform, validateDocuments, writeRendered } from '../src/index.ts';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const deployments = fileURLToPath(new URL('../../../infrastructure/deployments', import.meta.url));
@@ -41,7 +41,7 @@ test('a config file with a bad value names the option and exits 2', () => {
 test('render --out writes one file per component plus kustomization.yaml, and says where the password is', () => {
   const dir = mkdtempSync(join(tmpdir(), 'airy-render-'));
   try {
-    const run = runBin(packageDir, ['render', '--profile', 'production', '--out', dir]);
+    const run = runBin(packageDir, ['render', '--profile', 'production', '--plain-http', '--out', dir]);
     assert.is(run.status, 0, run.stderr);
     const files = readdirSync(dir).sort();
     for (const f of ['kafka.yaml', 'schema-registry.yaml', 'postgres.yaml', 'topics.yaml', 'ingress.yaml', 'kustomization.yaml']) {
@@ -54,10 +54,72 @@ test('render --out writes one file per component plus kustomization.yaml, and sa
     assert.not.ok(run.stderr.includes(password) || run.stdout.includes(password), 'the password is never printed');
 
     // Re-rendering in the other mode removes the files that no longer belong.
-    const again = runBin(packageDir, ['render', '--profile', 'production', '--postgres-secret', 'db', '--out', dir]);
+    const again = runBin(packageDir, ['render', '--profile', 'production', '--plain-http', '--postgres-secret', 'db', '--out', dir]);
     assert.is(again.status, 0, again.stderr);
     assert.match(again.stderr, /credentials come from your existing Secret airy\/db/);
     assert.not.match(readFileSync(join(dir, 'postgres.yaml'), 'utf8'), /POSTGRES_PASSWORD: /);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('render --out prints the whole order for a cluster of your own: Istio first, the Secrets, then apply -k, then the wait', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'airy-render-'));
+  try {
+    const run = runBin(packageDir, ['render', '--profile', 'local', '--out', join(dir, 'local')]);
+    assert.is(run.status, 0, run.stderr);
+    const steps = run.stderr.split('\n').filter((l) => /^ {2}\d+\. /.test(l));
+    const at = (pattern: RegExp) => steps.findIndex((l) => pattern.test(l));
+    assert.ok(at(/istioctl install -y -f \S+\/istio-operator\.yaml/) === 0, steps.join('\n'));
+    assert.ok(at(/create secret generic ngrok --from-literal=authtoken="\$NGROK_AUTHTOKEN"/) > 0, 'the agent waits for its Secret');
+    assert.ok(at(/kubectl apply -k /) > at(/create secret generic ngrok/));
+    assert.ok(at(/kubectl -n airy wait --for=condition=Available/) === steps.length - 1);
+    const own = runBin(packageDir, ['render', '--profile', 'local', '--no-ngrok', '--postgres-secret', 'mydb', '--out', join(dir, 'own')]);
+    assert.ok(own.stderr.includes('create secret generic mydb --from-literal=POSTGRES_USER=airy'), own.stderr);
+    assert.not.match(own.stderr, /NGROK_AUTHTOKEN/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('writeRendered: a file holding a Secret is 0600 without being told, the others 0644', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'airy-write-'));
+  try {
+    await writeRendered(join(dir, 'out'), renderFiles(renderPlatform({ profile: 'local', postgres: { password: 'a-password-of-the-test-1234' } })));
+    const mode = (f: string) => statSync(join(dir, 'out', f)).mode & 0o777;
+    assert.is(mode('postgres.yaml'), 0o600);
+    assert.is(mode('kafka.yaml'), 0o644);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a platform whose pods cannot start is not "0 problems": no password and no existing Secret is reported', async () => {
+  const validated = async (postgres: { password?: string; existingSecret?: string }) => {
+    const platform = renderPlatform({ profile: 'local', postgres });
+    const documents = platform.components.flatMap((c) => c.objects.map((object, index) => ({ file: c.file, index, object })));
+    return (await validateDocuments(documents)).problems.map((p) => p.message);
+  };
+  const missing = await validated({});
+  assert.ok(missing.some((m) => /Secret airy\/postgres-credentials does not exist/.test(m)), missing.join('\n'));
+  assert.equal(await validated({ existingSecret: 'postgres-credentials' }), [], 'said to exist: fine');
+  assert.equal(await validated({ password: 'a-password-of-the-test-1234' }), [], 'rendered: fine');
+});
+
+test('validate: a folder without YAML is bad input, and the summary counts files and documents', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'airy-validate-'));
+  try {
+    mkdirSync(join(dir, 'empty'));
+    const empty = runBin(packageDir, ['validate', join(dir, 'empty')]);
+    assert.is(empty.status, 2);
+    assert.match(empty.stderr, /a folder with no \*\.yaml or \*\.yml files/);
+    writeFileSync(join(dir, 'broken.yaml'), 'kind: [\n');
+    const broken = runBin(packageDir, ['validate', join(dir, 'broken.yaml')]);
+    assert.is(broken.status, 1);
+    assert.match(broken.stderr, /^1 problem in 1 file \(0 documents\)$/m);
+    const ok = runBin(packageDir, ['validate', deployments]);
+    assert.is(ok.status, 0, ok.stdout);
+    assert.match(ok.stderr, /^0 problems in \d+ files \(\d+ documents\)$/m);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -105,7 +167,7 @@ test('resources prints the sums, and JSON with --json', () => {
   assert.is(table.status, 0, table.stderr);
   assert.match(table.stdout, /^component\s+cpu requests/);
   assert.match(table.stdout, /\ntotal\s+\S+/);
-  assert.match(table.stdout, /node of the 4-CPU, 8192Mi VM: 3500m CPU and 7Gi allocatable; requested with Istio \(200m, 384Mi\) .*: \S+ CPU, \S+\n/);
+  assert.match(table.stdout, /node of the 4-CPU, 8192Mi VM: 3500m CPU and 7Gi allocatable; requested with Istio \(200m, 384Mi\) .*: \S+ CPU, \S+; with the OS's share \(500m, 1Gi\) the smallest VM has \d+ CPUs and \d+ MiB\n/);
   const json = JSON.parse(runBin(packageDir, ['resources', '--profile', 'production', '--json']).stdout);
   assert.ok(json.requests.cpuMillicores > 0 && json.limits.memoryBytes > 0);
 });

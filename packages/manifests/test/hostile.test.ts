@@ -36,14 +36,46 @@ function oneLine(stderr: string): string {
 test("a config file's profile is used when --profile is not given; an unknown one is refused", () => {
   // One password for all three renders, so they differ only by what the options say.
   const env = { AIRY_POSTGRES_PASSWORD: 'one-password-for-these-renders' };
-  const production = run(['render', '--stdout', '--config', file('profile: production\n')], env);
+  const production = run(['render', '--stdout', '--config', file('profile: production\ningress:\n  plainHttp: true\n')], env);
   assert.is(production.status, 0, production.stderr);
   const local = run(['render', '--stdout'], env);
   assert.is.not(production.stdout, local.stdout, 'the file chose the production profile');
-  assert.equal(run(['render', '--stdout', '--profile', 'production'], env).stdout, production.stdout);
+  assert.equal(run(['render', '--stdout', '--profile', 'production', '--plain-http'], env).stdout, production.stdout);
   const unknown = run(['render', '--stdout', '--config', file('profile: staging\n')]);
   assert.is(unknown.status, 2);
   assert.match(oneLine(unknown.stderr), /invalid option profile: unknown value "staging"/);
+});
+
+test('a key no option has is refused in one line with the nearest one, at any depth: never silently the defaults', () => {
+  const cases: [string, RegExp][] = [
+    ['profle: production\n', /invalid option profle: not an option \(did you mean profile\?\)/],
+    ['kafka:\n  broker: 3\n', /invalid option kafka.broker: not an option \(did you mean kafka.brokers\?\)/],
+    ['apps:\n  - name: billing\n    image: example/billing:1.0.0\n    port: 9000\n    replica: 2\n', /invalid option apps\[0\].replica: not an option \(did you mean apps\[0\].replicas\?\)/],
+    ['ingress:\n  tls:\n    secrt: x\n', /invalid option ingress.tls.secrt: not an option \(did you mean ingress.tls.secret\?\)/],
+    ['frobnicate: 1\n', /invalid option frobnicate: not an option \(options here: profile, namespace/],
+  ];
+  for (const [yaml, pattern] of cases) {
+    const r = run(['render', '--stdout', '--config', file(yaml)]);
+    assert.is(r.status, 2, yaml);
+    assert.match(oneLine(r.stderr), pattern);
+  }
+});
+
+test('production: no plain HTTP by omission; --tls-secret, --cert-manager-issuer or --plain-http says which', () => {
+  const env = { AIRY_POSTGRES_PASSWORD: 'one-password-for-these-renders' };
+  const none = run(['render', '--stdout', '--profile', 'production'], env);
+  assert.is(none.status, 2);
+  assert.match(oneLine(none.stderr), /the production profile needs a certificate source: --tls-secret NAME, --cert-manager-issuer NAME, or --plain-http/);
+  assert.is(none.stdout, '', 'nothing rendered');
+  for (const choice of [['--tls-secret', 'airy-tls'], ['--cert-manager-issuer', 'letsencrypt'], ['--plain-http']]) {
+    const r = run(['render', '--stdout', '--profile', 'production', '--host', 'airy.example.com', ...choice], env);
+    assert.is(r.status, 0, r.stderr);
+  }
+  const both = run(['render', '--stdout', '--profile', 'production', '--tls-secret', 'airy-tls', '--plain-http'], env);
+  assert.is(both.status, 2);
+  assert.match(oneLine(both.stderr), /ingress.plainHttp: cannot be true with ingress.tls/);
+  // The local profile keeps its plain HTTP default: one machine, reached through airy.core.
+  assert.is(run(['render', '--stdout', '--profile', 'local'], env).status, 0);
 });
 
 test("a config file's values are checked like flags: wrong types are one line, exit 2", () => {

@@ -39,11 +39,12 @@ export function postgresCredentialEnv(config: PlatformConfig, names = { user: 'P
   ];
 }
 
-/** Pod annotations of a workload reading the credentials from a Secret the platform does not render. */
+/**
+ * Pod annotations of a workload reading the credentials from a Secret the user said exists (`existingSecret`).
+ * Without a password and without that, nothing is declared, so validation reports the Secret missing.
+ */
 export function postgresSecretAnnotations(config: PlatformConfig): Record<string, string> | undefined {
-  return config.postgres.secret.password === undefined
-    ? { [EXTERNAL_SECRETS_ANNOTATION]: config.postgres.secret.name }
-    : undefined;
+  return config.postgres.secret.external ? { [EXTERNAL_SECRETS_ANNOTATION]: config.postgres.secret.name } : undefined;
 }
 
 /** The host name of the database Service. */
