@@ -133,11 +133,13 @@ new AiryPackage(root, {
   description: 'A supervised ngrok tunnel that brings webhooks to a local Airy Core',
   bin: 'airy-tunnel',
   keywords: ['ngrok', 'webhooks', 'tunnel'],
-  kubernetesSchemas: true,
   deps: [`commander@${TOOLING.commander}`, `@ngrok/ngrok@${TOOLING.ngrok}`, 'yaml@2.9.1', `zx@${TOOLING.zx}`],
   // The inspector's browser test drives Debian's chromium (never a downloaded browser).
   devDeps: [`playwright-core@${TOOLING.playwrightCore}`],
-  airyDeps: [cliKit, manifests],
+  // It runs on the laptop like bootstrap: the webhook model is cli-kit's, so no Kubernetes code comes with it;
+  // manifests is only for a test that validates the ConfigMap it writes.
+  airyDeps: [cliKit],
+  airyDevDeps: [manifests],
 });
 
 // The root's own tasks drive Nx; the test task prints the `N passed, N failed` summary.

@@ -324,10 +324,13 @@ program
   .addOption(dirOption())
   .option('--cpus <n>', 'CPUs of the VM', positive('--cpus'), BOX_FACTS.vm.cpus)
   .option('--memory <mib>', 'MiB of memory of the VM', positive('--memory'), BOX_FACTS.vm.memoryMiB)
+  .option('--json', 'print JSON')
   .action(async (flags) => {
     const { doctor } = await manage();
-    const report = await doctor({ cacheDir: defaultCacheDir(), cpus: flags.cpus, memoryMiB: flags.memory, dir: resolve(flags.dir ?? defaultInstanceDir()) });
-    process.stdout.write(report);
+    const found = await doctor({ cacheDir: defaultCacheDir(), cpus: flags.cpus, memoryMiB: flags.memory, dir: resolve(flags.dir ?? defaultInstanceDir()) });
+    process.stdout.write(flags.json ? `${JSON.stringify(found.data, null, 2)}\n` : found.report);
+    // A report with a FAIL line is a failed check, as preflight's: scripts can tell a healthy host from its code.
+    if (!found.data.ok) process.exitCode = ExitCode.preflight;
   });
 
 await runCli(program);

@@ -22,7 +22,7 @@ export {
   download,
   isVerified,
 } from './download.js';
-export { backup, destroy, doctor, restore, status, stop, upgrade } from './manage.js';
+export { backup, type DoctorResult, destroy, doctor, restore, status, stop, upgrade } from './manage.js';
 export { DEFAULT_CATALOG, defaultCacheDir, defaultInstanceDir } from './paths.js';
 export { DISK_FACTOR, defaultProvider, type HostView, type PreflightCheck, type PreflightInput, preflight } from './preflight.js';
 export { type Probe, type ProbeRunner, type ProbeState, platformProbes, runProbe, waitReady } from './readiness.js';

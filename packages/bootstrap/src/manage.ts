@@ -164,12 +164,31 @@ async function requireRunning(dir: string): Promise<void> {
 }
 
 /** `doctor`: every preflight check and the versions of the tools and components, as a report to paste. */
-export async function doctor(options: { cacheDir: string; cpus: number; memoryMiB: number; dir: string }): Promise<string> {
+export async function doctor(options: { cacheDir: string; cpus: number; memoryMiB: number; dir: string }): Promise<DoctorResult> {
   const host = await gatherHost(options.cacheDir);
   const state = await readInstance(options.dir);
   const provider = state?.provider ?? defaultProvider(host);
   const checks = preflight(host, { provider, cpus: options.cpus, memoryMiB: options.memoryMiB });
-  return doctorReport(host, checks, { provider, instance: state?.version, node: process.version });
+  const extra = { provider, instance: state?.version, node: process.version };
+  return {
+    report: doctorReport(host, checks, extra),
+    data: { ok: checks.every((c) => c.ok), host, ...extra, platform: BOX_FACTS.componentVersions, checks },
+  };
+}
+
+/** What `doctor` found: the report to paste into a bug, and the same as data (`doctor --json`). */
+export interface DoctorResult {
+  readonly report: string;
+  readonly data: {
+    /** Whether every check passed. */
+    readonly ok: boolean;
+    readonly host: HostView;
+    readonly provider: string;
+    readonly instance?: string;
+    readonly node: string;
+    readonly platform: Readonly<Record<string, string>>;
+    readonly checks: ReturnType<typeof preflight>;
+  };
 }
 
 /** The doctor report's text. Pure. */

@@ -1,8 +1,8 @@
 /**
  * @airy/cli-kit: what every Airy CLI shares. The exit-code registry, one-line errors, the commander program with
- * `--help`/`--version`/`--verbose` and signal handling, redaction of secrets, backoff, progress bars, atomic and
- * private file writes, the PID-alive check and the lock, and the tunnel's state file (read by two CLIs). It depends
- * on nothing of ours.
+ * `--help`/`--version`/`--verbose`, completion and signal handling, redaction of secrets, backoff, progress bars,
+ * atomic and private file writes, the PID-alive check and the lock, the tunnel's state file (read by two CLIs) and
+ * the webhook sources' model (the manifests, the tunnel and bootstrap's URLs). It depends on nothing of ours.
  * @packageDocumentation
  */
 export { CliError, confirm, guarded, positive, usageError, wholeNumber } from './errors.js';
@@ -13,4 +13,14 @@ export { acquireLock, LockedError } from './lock.js';
 export { createProgram, didYouMean, isVerbose, onStopSignal, packageVersion, type ProgramOptions, runCli } from './program.js';
 export { formatBytes, type Progress, type ProgressOptions, startProgress } from './progress.js';
 export { backoffMs, redact, SECRET_ENV, withoutCredentials } from './redact.js';
+export {
+  INGRESS_GATEWAY,
+  ingressGatewayUrl,
+  NGROK_WEB_PORT,
+  ngrokAgentConfig,
+  type TunnelSpec,
+  WEBHOOK_SOURCES,
+  type WebhookSource,
+  webhookUrls,
+} from './webhooks.js';
 export { defaultTunnelDir, readTunnelState, type TunnelState, type TunnelStatus, tunnelFiles, writeTunnelState } from './tunnel-state.js';

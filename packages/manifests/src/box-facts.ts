@@ -17,7 +17,7 @@ import { API_SERVER_PORTS, NODE_PORT_RANGE, PORT_CHAIN } from './port-chain.js';
 import { BOX_TUNNEL_FILE } from './render.js';
 import { LOCAL_VM, nodeBudget, systemReserved } from './sizing.js';
 import { COMPONENT_VERSIONS } from './versions.js';
-import { WEBHOOK_SOURCES } from './webhooks.js';
+import { WEBHOOK_SOURCES } from '@airy/cli-kit';
 
 /** The box's facts; see the module comment. */
 export interface BoxFacts {

@@ -86,4 +86,4 @@ export {
   WEBHOOK_SOURCES,
   type WebhookSource,
   webhookUrls,
-} from './webhooks.js';
+} from '@airy/cli-kit';

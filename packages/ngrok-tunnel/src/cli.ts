@@ -68,7 +68,9 @@ program
     const [{ start }, { systemClock }] = await Promise.all([import('./start.js'), import('./supervisor.js')]);
     const driver = flags.ngrok === false ? undefined : (await import('./ngrok-driver.js')).ngrokDriver;
     const controller = new AbortController();
+    let stoppedBy: 'SIGINT' | 'SIGTERM' | undefined;
     onStopSignal((signal) => {
+      stoppedBy = signal;
       log(`airy-tunnel: ${signal}, closing the tunnel`);
       controller.abort();
     });
@@ -101,6 +103,8 @@ program
         log,
       });
       log('airy-tunnel: stopped');
+      // Stopped cleanly, by a signal: the documented codes, as every Airy CLI (130 for Ctrl-C, 143 for SIGTERM).
+      if (stoppedBy) process.exitCode = stoppedBy === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated;
     } catch (error) {
       if (error instanceof TunnelError) throw new CliError(error.message, error.exitCode);
       throw error;
@@ -118,6 +122,13 @@ program
     const uptime = state.onlineSince && state.state === 'online' ? Math.round((Date.now() - state.onlineSince) / 1000) : 0;
     if (flags.json) {
       process.stdout.write(`${JSON.stringify({ ...state, uptimeSeconds: uptime }, null, 2)}\n`);
+      return;
+    }
+    // A tunnel that is not running has no URL that answers and no upstream it checks: the last ones are history.
+    if (state.state === 'stopped' || state.state === 'failed') {
+      process.stdout.write(`state: ${state.state}: no tunnel is running (start one with airy-tunnel start)\n`);
+      if (state.url) process.stdout.write(`last URL: ${state.url} (not answering while stopped)\n`);
+      if (state.lastError) process.stdout.write(`last error: ${state.lastError}\n`);
       return;
     }
     process.stdout.write(`state: ${state.state}${state.url ? `  ${state.url}` : ''}\n`);

@@ -1,6 +1,7 @@
 /**
  * @airy/ngrok-tunnel: a supervised ngrok tunnel that brings webhooks to a local Airy Core, with known, printed
- * URLs. The tunnel model (sources, paths, agent config) is @airy/manifests', shared with the in-cluster agent.
+ * URLs. The tunnel model (sources, paths, agent config) is @airy/cli-kit's, shared with the manifests' in-cluster
+ * agent; the package carries no Kubernetes code, so it installs as light as bootstrap.
  * @packageDocumentation
  */
 export { findToken, tokenFiles } from './config.js';
@@ -15,4 +16,4 @@ export { formatEntry, type RequestEntry, RequestLog, redactHeaders, redactPath }
 export { type StartOptions, start } from './start.js';
 export { type Clock, type OpenTunnel, supervise, type SupervisorOptions, systemClock, type TunnelDriver } from './supervisor.js';
 export { defaultTunnelDir, readTunnelState, type TunnelState, type TunnelStatus, tunnelFiles } from '@airy/cli-kit';
-export { ngrokAgentConfig, type TunnelSpec, WEBHOOK_SOURCES, webhookUrls } from '@airy/manifests';
+export { ngrokAgentConfig, type TunnelSpec, WEBHOOK_SOURCES, webhookUrls } from '@airy/cli-kit';

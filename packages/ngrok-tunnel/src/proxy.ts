@@ -10,7 +10,7 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { WEBHOOK_SOURCES } from '@airy/manifests';
+import { WEBHOOK_SOURCES } from '@airy/cli-kit';
 import type { Deliveries, StoredDelivery } from './deliveries.js';
 import { type RequestLog, redactHeaders, redactPath } from './request-log.js';
 import { checkSignature, type SignatureSecrets } from './signatures.js';

@@ -2,7 +2,7 @@
  * Telling the world the public URLs: the `public-urls` ConfigMap through which the platform knows its own public
  * address. (The state file that `status` and airy-bootstrap read is @airy/cli-kit's tunnel-state.)
  */
-import { type WebhookSource, WEBHOOK_SOURCES, webhookUrls } from '@airy/manifests';
+import { type WebhookSource, WEBHOOK_SOURCES, webhookUrls } from '@airy/cli-kit';
 import { stringify } from 'yaml';
 import { $ } from 'zx';
 

@@ -3,7 +3,7 @@
  * ngrok session; on every connect it prints the webhook URLs, writes them to the state file and (if asked) into
  * the cluster as the `public-urls` ConfigMap. SIGINT and SIGTERM stop it gracefully.
  */
-import { webhookUrls } from '@airy/manifests';
+import { webhookUrls } from '@airy/cli-kit';
 import { missingToken, upstreamDown } from './errors.js';
 import { Deliveries } from './deliveries.js';
 import { startInspector } from './inspector.js';

@@ -12,6 +12,7 @@ import { tunnelFiles } from '@airy/cli-kit';
 import { checkFacebook, checkTwilio } from '../src/signatures.ts';
 import { start } from '../src/start.ts';
 import { systemClock } from '../src/supervisor.ts';
+import { runBin } from '../../../tools/testing/cli.ts';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'airy-inspector-'));
@@ -124,7 +125,7 @@ test('the signature checks on their own', () => {
   assert.is(checkTwilio('t', 'https://a/b', undefined, 'nope').valid, false);
 });
 
-test('airy-tunnel start --no-ngrok --to URL prints the proxy and inspector addresses, and stops on SIGTERM', async () => {
+test('airy-tunnel start --no-ngrok --to URL prints the proxy and inspector addresses, stops on SIGTERM with exit 143, and status then says stopped', async () => {
   const child = spawn(process.execPath, [join(packageDir, 'bin/airy-tunnel.js'), 'start', '--no-ngrok', '--to', target, '--state-dir', join(dir, 'cli'), '--inspector-port', '0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NGROK_AUTHTOKEN: '' },
@@ -140,7 +141,26 @@ test('airy-tunnel start --no-ngrok --to URL prints the proxy and inspector addre
   assert.match(out, /^proxy: http:\/\/127\.0\.0\.1:\d+$/m);
   assert.match(out, /^inspector: http:\/\/127\.0\.0\.1:\d+$/m);
   assert.match(out, /local URL \(no public tunnel\): http:\/\/127\.0\.0\.1:\d+/);
-  assert.is(code, 0);
+  assert.is(code, 143, 'SIGTERM: the documented 143, after a clean stop');
+  const status = runBin(packageDir, ['status', '--state-dir', join(dir, 'cli')]);
+  assert.is(status.status, 0, status.stderr);
+  assert.match(status.stdout, /^state: stopped: no tunnel is running/);
+  assert.not.match(status.stdout, /healthy|uptime/, 'a stopped tunnel has no upstream it checks');
+});
+
+test('airy-tunnel start ends with 130 on Ctrl-C (SIGINT)', async () => {
+  const child = spawn(process.execPath, [join(packageDir, 'bin/airy-tunnel.js'), 'start', '--no-ngrok', '--to', target, '--state-dir', join(dir, 'cli-int'), '--inspector-port', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NGROK_AUTHTOKEN: '' },
+  });
+  let out = '';
+  child.stdout.on('data', (d) => {
+    out += d;
+  });
+  const closed = new Promise((r) => child.on('close', r));
+  for (let i = 0; i < 200 && !/inspector: /.test(out); i++) await new Promise((r) => setTimeout(r, 25));
+  child.kill('SIGINT');
+  assert.is(await closed, 130);
 });
 
 test.after(async () => {

@@ -9,7 +9,7 @@ import type { PlatformConfig } from '../options.js';
 import { CORE_PORTS } from '../airy-core.js';
 import { PORT_CHAIN } from '../port-chain.js';
 import { ISTIO_IMAGES } from '../versions.js';
-import { INGRESS_GATEWAY, WEBHOOK_SOURCES } from '../webhooks.js';
+import { INGRESS_GATEWAY, WEBHOOK_SOURCES } from '@airy/cli-kit';
 import { type KubeObject, meta, serviceHost } from './common.js';
 
 /** Names and ports of the ingress. */

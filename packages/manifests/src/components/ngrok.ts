@@ -8,7 +8,7 @@ import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { PlatformConfig } from '../options.js';
 import { IMAGES } from '../versions.js';
-import { ingressGatewayUrl, NGROK_WEB_PORT, ngrokAgentConfig } from '../webhooks.js';
+import { ingressGatewayUrl, NGROK_WEB_PORT, ngrokAgentConfig } from '@airy/cli-kit';
 import { EXTERNAL_SECRETS_ANNOTATION, type KubeObject, labels, meta, podSecurity, secureContainer } from './common.js';
 
 /** Names of the ngrok component. */

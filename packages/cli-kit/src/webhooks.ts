@@ -1,6 +1,7 @@
 /**
- * The webhook sources and the tunnel that brings their calls in. One typed model: the ingress routes,
- * the in-cluster ngrok agent and the `airy-tunnel` CLI all read it, so they cannot disagree.
+ * The webhook sources and the tunnel that brings their calls in. One typed model, here in the light leaf so the
+ * laptop's CLIs carry no Kubernetes code: the ingress routes and the in-cluster ngrok agent (@airy/manifests),
+ * `airy-tunnel` and bootstrap's URLs all read it, so they cannot disagree.
  */
 
 /** A platform that sends webhooks to Airy Core. */
