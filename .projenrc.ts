@@ -133,6 +133,8 @@ new AiryPackage(root, {
   description: 'A supervised ngrok tunnel that brings webhooks to a local Airy Core',
   bin: 'airy-tunnel',
   keywords: ['ngrok', 'webhooks', 'tunnel'],
+  // The README shows the inspector's screenshot: the package carries it, so the README is whole wherever it is read.
+  files: ['docs/*.png'],
   deps: [`commander@${TOOLING.commander}`, `@ngrok/ngrok@${TOOLING.ngrok}`, 'yaml@2.9.1', `zx@${TOOLING.zx}`],
   // The inspector's browser test drives Debian's chromium (never a downloaded browser).
   devDeps: [`playwright-core@${TOOLING.playwrightCore}`],

@@ -12,6 +12,8 @@ export interface AiryPackageOptions {
   readonly keywords?: string[];
   /** Folders shipped besides lib/ and bin/, copied in from the workspace root before packing: `{ 'images': '../../images' }`. */
   readonly shipped?: Record<string, string>;
+  /** Files of the package's own folder shipped too (globs), e.g. what its README shows: `['docs/*.png']`. */
+  readonly files?: string[];
   /** Runtime dependencies, `name@version`. */
   readonly deps?: string[];
   /** Test and build dependencies, `name@version`. */
@@ -131,6 +133,7 @@ export class AiryPackage extends typescript.TypeScriptProject {
       '!lib/**/*.test.*',
       ...(options.bin ? ['bin/*.js'] : []),
       ...shipped.map((dir) => `${dir}/**`),
+      ...(options.files ?? []),
     ]);
     // ESM only. `default` (not only `import`) lets Node answer require() with its own words: require(esm) works on
     // Node 20.19 and 22.12 and later, ERR_REQUIRE_ESM before.

@@ -148,24 +148,30 @@ program
   .command('validate')
   .description('check manifests against the Kubernetes and Istio schemas and across resources')
   .argument('<path...>', 'YAML files, or folders searched for *.yaml and *.yml')
-  .action(async (paths: string[]) => {
+  .option('--json', 'print JSON: {ok, files, documents, problems, notes}')
+  .action(async (paths: string[], flags: { json?: boolean }) => {
     const { documents, problems: syntax, files } = await withInput(() => readManifests(paths));
     const report = await validateDocuments(documents);
     // Stable: within one document, problems keep the order the checks found them in.
     const problems = [...syntax, ...report.problems].sort((a, b) => a.file.localeCompare(b.file) || a.index - b.index);
-    for (const note of report.notes) process.stderr.write(`note: ${note}\n`);
-    for (const p of problems) process.stdout.write(`${formatProblem(p)}\n`);
+    if (flags.json) {
+      const out = { ok: problems.length === 0, files, documents: documents.length, problems, notes: report.notes };
+      process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    } else {
+      for (const note of report.notes) process.stderr.write(`note: ${note}\n`);
+      for (const p of problems) process.stdout.write(`${formatProblem(p)}\n`);
+    }
     process.stderr.write(`${count(problems.length, 'problem')} in ${count(files, 'file')} (${count(documents.length, 'document')})\n`);
     if (problems.length > 0) process.exitCode = ExitCode.failed;
   });
 
-platformCommand('images', 'list every image the platform runs, one per line (the box pre-pulls exactly these)').action(
-  async (flags: PlatformFlags) => {
+platformCommand('images', 'list every image the platform runs, one per line (the box pre-pulls exactly these)')
+  .option('--json', 'print JSON: an array of image references')
+  .action(async (flags: PlatformFlags & { json?: boolean }) => {
     const options = await withInput(() => platformOptions(flags));
     const images = await withInput(() => platformImages(options));
-    process.stdout.write(`${images.join('\n')}\n`);
-  },
-);
+    process.stdout.write(flags.json ? `${JSON.stringify(images, null, 2)}\n` : `${images.join('\n')}\n`);
+  });
 
 platformCommand('resources', 'sum the CPU and memory requests and limits of the platform')
   .option('--json', 'print JSON')

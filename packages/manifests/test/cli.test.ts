@@ -120,6 +120,12 @@ test('validate: a folder without YAML is bad input, and the summary counts files
     const ok = runBin(packageDir, ['validate', deployments]);
     assert.is(ok.status, 0, ok.stdout);
     assert.match(ok.stderr, /^0 problems in \d+ files \(\d+ documents\)$/m);
+    const json = JSON.parse(runBin(packageDir, ['validate', '--json', join(dir, 'broken.yaml')]).stdout);
+    assert.is(json.ok, false);
+    assert.is(json.files, 1);
+    assert.match(json.problems[0].message, /^YAML: /);
+    const images = JSON.parse(runBin(packageDir, ['images', '--json']).stdout) as string[];
+    assert.ok(images.includes(IMAGES.busybox));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
