@@ -5,7 +5,6 @@
  * `templates/components/ingress.yaml`, `templates/provisioning/kafka-create-topics.yaml` and
  * `backend/components/{facebook,google,twilio}/helm/`. `components/airy-core.ts` renders it.
  */
-import type { TopicSpec } from './options.js';
 
 /** How a component's pod is built: a Spring app, an nginx frontend, or the Go controller. */
 export type CoreKind = 'spring' | 'frontend' | 'controller' | 'router';
@@ -255,6 +254,15 @@ const COMPACTED = { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '86400
 
 /** Partitions of every release topic (`provisioning.kafka.partitions`); the apps' joins need them equal. */
 export const RELEASE_PARTITIONS = 10;
+
+/** One Kafka topic. */
+export interface TopicSpec {
+  readonly name: string;
+  /** @default 10 (local: 1) */
+  readonly partitions?: number;
+  /** Topic configs, e.g. `{ "cleanup.policy": "compact" }`. */
+  readonly config?: Readonly<Record<string, string>>;
+}
 
 /** The release's topics (`kafka-create-topics.yaml`), with their settings. */
 export const PLATFORM_TOPICS: readonly TopicSpec[] = [

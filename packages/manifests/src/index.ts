@@ -22,7 +22,8 @@ export {
   sourceSecret,
 } from './airy-core.js';
 export { jobsEnv, type LifecycleJob, lifecycleJobs, lifecycleTiers, type Tier, type TierWorkload, tiersEnv } from './lifecycle.js';
-export { API_SERVER_PORTS, type Hop, NODE_PORT_RANGE, PORT_CHAIN, PortChainError, VM_OWN_PORTS, walkIngress } from './port-chain.js';
+export { type Hop, PortChainError, walkIngress } from './ingress-walk.js';
+export { API_SERVER_PORTS, NODE_PORT_RANGE, PORT_CHAIN, VM_OWN_PORTS } from './port-chain.js';
 export { istioRequests, KUBE_SYSTEM_REQUESTS, LOCAL_VM, type NodeBudget, nodeBudget, systemReserved } from './sizing.js';
 export { KAFKA, kafkaBootstrap } from './components/kafka.js';
 export { POSTGRES } from './components/postgres.js';

@@ -3,7 +3,18 @@
  * (what the components render). Defaults come from the profile.
  */
 import { didYouMean } from '@airy/cli-kit';
-import { CORE_COMPONENTS, type CoreComponent, PLATFORM_TOPICS, SOURCE_NAMES, type SourceName, sourceComponents } from './airy-core.js';
+import {
+  CORE_COMPONENTS,
+  type CoreComponent,
+  PLATFORM_TOPICS,
+  SOURCE_NAMES,
+  type SourceName,
+  sourceComponents,
+  type TopicSpec,
+} from './airy-core.js';
+
+// The release's own topics are typed with it, so the type lives beside them; an option here as well.
+export type { TopicSpec } from './airy-core.js';
 
 /** The two profiles: one machine (Minikube in the box), or a real multi-node cluster. */
 export const PROFILES = ['local', 'production'] as const;
@@ -80,15 +91,6 @@ export interface PostgresProps {
   readonly storage?: string;
   /** @default profile-sized */
   readonly resources?: ResourceSpec;
-}
-
-/** One Kafka topic. */
-export interface TopicSpec {
-  readonly name: string;
-  /** @default 10 (local: 1) */
-  readonly partitions?: number;
-  /** Topic configs, e.g. `{ "cleanup.policy": "compact" }`. */
-  readonly config?: Readonly<Record<string, string>>;
 }
 
 /** HTTPS on the ingress: a certificate Secret, made by you or by cert-manager. */
@@ -194,8 +196,8 @@ export class OptionError extends Error {
  */
 type Shape<T> = { readonly [K in keyof Required<T>]: true | Shape<NonNullable<T[K]>> | readonly [Shape<ItemOf<NonNullable<T[K]>>>] };
 type ItemOf<T> = T extends readonly (infer I)[] ? I : never;
-// biome-ignore lint/suspicious/noExplicitAny: a shape is walked without its interface.
-type AnyShape = { readonly [key: string]: true | AnyShape | readonly [AnyShape] | any };
+/** A shape as the walk reads it, without its interface. */
+type AnyShape = { readonly [key: string]: unknown };
 
 const RESOURCES: Shape<ResourceSpec> = { requests: { cpu: true, memory: true }, limits: { cpu: true, memory: true } };
 const OPTION_KEYS: Shape<PlatformOptions> = {
@@ -230,7 +232,8 @@ function checkKeys(value: unknown, shape: AnyShape, path: string): void {
     }
     if (known === true) continue;
     if (Array.isArray(known)) {
-      if (Array.isArray(inner)) inner.forEach((item, i) => checkKeys(item, known[0] as AnyShape, `${where}[${i}]`));
+      if (!Array.isArray(inner)) continue;
+      for (const [i, item] of inner.entries()) checkKeys(item, known[0] as AnyShape, `${where}[${i}]`);
     } else checkKeys(inner, known as AnyShape, where);
   }
 }

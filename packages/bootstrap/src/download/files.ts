@@ -1,0 +1,36 @@
+/** The files of one download beside its output: the part, the resume state, the marker; and the output's checks. */
+import { lstat, readFile } from 'node:fs/promises';
+import { parseResumeState } from '../ranges.js';
+import { OutputPathError } from './request.js';
+
+export const MiB = 2 ** 20;
+
+/**
+ * Chunks of 1/32 of the file, between 8 and 64 MiB: large enough that per-request cost does not matter, small
+ * enough that eight connections stay busy and a restart loses little. It depends on the size alone, so a resume
+ * with other `--connections` still matches the saved state.
+ */
+export function defaultChunkSize(size: number): number {
+  return Math.min(64 * MiB, Math.max(8 * MiB, Math.ceil(size / 32 / MiB) * MiB));
+}
+export const statePath = (out: string) => `${out}.download.json`;
+export const partPath = (out: string) => `${out}.part`;
+export const markerPath = (out: string) => `${out}.verified`;
+
+/**
+ * Refuses an output path that is not a plain file (or not there yet): a folder, a device, a FIFO, a socket, or a
+ * symbolic link, which would send the box somewhere else. Checked before anything is downloaded.
+ */
+export async function checkOutput(out: string): Promise<void> {
+  for (const path of [out, partPath(out), markerPath(out), statePath(out)]) {
+    const info = await lstat(path).catch(() => undefined);
+    if (!info || info.isFile()) continue;
+    const kind = info.isSymbolicLink() ? 'a symbolic link' : info.isDirectory() ? 'a folder' : info.isFIFO() ? 'a FIFO' : info.isSocket() ? 'a socket' : 'a device';
+    throw new OutputPathError(path, kind);
+  }
+}
+
+/** The box size, for the disk-full message: from the resume state when there is one. */
+export async function remoteSizeHint(out: string): Promise<number> {
+  return readFile(statePath(out), 'utf8').then((t) => parseResumeState(t)?.size ?? 0, () => 0);
+}

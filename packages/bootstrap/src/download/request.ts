@@ -1,0 +1,94 @@
+/** What the downloader is asked, what it answers, and the failures it reports: the public shapes. */
+import { errorCode } from '../errors.js';
+import type { ParallelismDecision, ParallelismPolicy } from '../parallelism.js';
+
+/** What to download. */
+export interface DownloadRequest {
+  readonly url: string;
+  readonly sha256: string;
+  /** Where the verified file ends up. */
+  readonly out: string;
+  /** Pins the number of parallel ranged connections; without it the count adapts (see parallelism.ts). */
+  readonly connections?: number;
+  /** The adaptive policy, when `connections` is not pinned. @default {@link DEFAULT_PARALLELISM} */
+  readonly parallelism?: ParallelismPolicy;
+  /** Each change of the connection count, with why (shown with --verbose). */
+  readonly onParallelism?: (decision: ParallelismDecision) => void;
+  /** @default from the size: 1/32 of it, between 8 and 64 MiB (see {@link defaultChunkSize}) */
+  readonly chunkSize?: number;
+  /** Tries per request before giving up. @default 6 */
+  readonly attempts?: number;
+  /** A request that sends no byte for this long is retried. @default 30 s */
+  readonly idleTimeoutMs?: number;
+  /** A request whose response headers take longer than this is retried. @default 30 s */
+  readonly headersTimeoutMs?: number;
+  /**
+   * A connection slower than `bytesPerSecond` on average over `seconds` is cut and retried (curl's --speed-limit and
+   * --speed-time): a server that trickles bytes cannot hold a download for hours. @default 1024 B/s over 30 s
+   */
+  readonly lowSpeed?: { readonly bytesPerSecond: number; readonly seconds: number };
+  readonly onProgress?: (done: number, total: number) => void;
+  readonly onStart?: (info: { size: number; resumedBytes: number; ranged: boolean }) => void;
+  readonly signal?: AbortSignal;
+}
+
+/** What happened. */
+export interface DownloadResult {
+  readonly path: string;
+  readonly size: number;
+  /** Nothing was fetched: the verified file was already there. */
+  readonly cached: boolean;
+  /** Bytes that came from an earlier, interrupted run. */
+  readonly resumedBytes: number;
+  readonly ranged: boolean;
+  /** Connections: the most that ran at once, the final target, and how many tail ranges were handed over. */
+  readonly connections?: { readonly peak: number; readonly final: number; readonly handedOver: number };
+}
+
+/** The output path is not a plain file: nothing was downloaded. */
+export class OutputPathError extends Error {
+  constructor(
+    readonly path: string,
+    readonly kind: string,
+  ) {
+    super(`${path} is ${kind}: name a plain file (or a path that does not exist yet) for the box`);
+    this.name = 'OutputPathError';
+  }
+}
+
+/** The file's SHA-256 is not the catalog's; the file was deleted and nothing was marked verified. */
+export class ChecksumError extends Error {
+  constructor(
+    readonly url: string,
+    readonly expected: string,
+    readonly actual: string,
+  ) {
+    super(`${url} downloaded with sha256 ${actual}, but the catalog says ${expected}: the file was deleted, nothing was used; run again, and if it repeats the published box is corrupt`);
+    this.name = 'ChecksumError';
+  }
+}
+
+/** The disk filled up. */
+export class DiskFullError extends Error {
+  constructor(
+    readonly dir: string,
+    readonly needed: number,
+  ) {
+    super(`no space left in ${dir}${needed ? ` (the box needs ${needed} bytes)` : ''}: free some disk, or choose another folder with --cache`);
+    this.name = 'DiskFullError';
+  }
+}
+
+/** A final failure after retries. */
+export class DownloadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DownloadError';
+  }
+}
+
+
+export function asDiskFull(error: unknown, dir: string, size: number): never {
+  if (errorCode(error) === 'ENOSPC') throw new DiskFullError(dir, size);
+  throw error;
+}
