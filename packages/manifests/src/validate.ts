@@ -308,6 +308,55 @@ function checkDuplicates(docs: readonly SourceDocument[], add: (doc: SourceDocum
   }
 }
 
+/** RFC 1123 label (a Namespace) and subdomain (most kinds), RFC 1035 label (a Service), as the API server checks names. */
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** Object names and namespaces the API server would refuse. */
+function checkNames(docs: readonly SourceDocument[], add: (doc: SourceDocument, path: string, message: string) => void): void {
+  for (const doc of docs) {
+    const name = nameOf(doc.object);
+    const namespace = doc.object.metadata?.namespace;
+    if (name) {
+      const kind = doc.object.kind;
+      const [rule, max, what] =
+        kind === 'Service'
+          ? [DNS_1035_LABEL, 63, 'a DNS-1035 label (lowercase letters, digits and "-", starting with a letter, at most 63)']
+          : kind === 'Namespace'
+            ? [DNS_LABEL, 63, 'a DNS-1123 label (lowercase letters, digits and "-", at most 63)']
+            : [DNS_SUBDOMAIN, 253, 'a DNS-1123 subdomain (lowercase letters, digits, "-" and ".", at most 253)'];
+      if (name.length > max || !rule.test(name)) add(doc, 'metadata.name', `"${name}" is not a valid ${kind} name: it must be ${what}`);
+    }
+    if (typeof namespace === 'string' && (namespace.length > 63 || !DNS_LABEL.test(namespace))) {
+      add(doc, 'metadata.namespace', `"${namespace}" is not a valid namespace: it must be a DNS-1123 label`);
+    }
+  }
+}
+
+/** Kinds whose `spec.selector` must select their own pod template, or the API server refuses them. */
+const SELECTING = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet']);
+
+/** A workload's selector matches its template's labels (`matchLabels`; `matchExpressions` are left to the server). */
+function checkSelectors(docs: readonly SourceDocument[], add: (doc: SourceDocument, path: string, message: string) => void): void {
+  for (const doc of docs) {
+    if (!SELECTING.has(doc.object.kind)) continue;
+    // biome-ignore lint/suspicious/noExplicitAny: a workload's spec, read as plain data.
+    const spec = (doc.object as any).spec;
+    const wanted: Record<string, unknown> = spec?.selector?.matchLabels ?? {};
+    const labels: Record<string, unknown> = spec?.template?.metadata?.labels ?? {};
+    if (Object.keys(wanted).length === 0 && !(spec?.selector?.matchExpressions?.length > 0)) {
+      add(doc, 'spec.selector', 'a selector is required, and must match spec.template.metadata.labels');
+      continue;
+    }
+    for (const [key, value] of Object.entries(wanted)) {
+      if (labels[key] !== value) {
+        add(doc, `spec.selector.matchLabels.${key}`, `selects ${key}=${String(value)}, which the pod template's labels do not have: the API server refuses it`);
+      }
+    }
+  }
+}
+
 /** Runs every check over `docs` and returns the problems in file and document order. */
 export async function validateDocuments(docs: readonly SourceDocument[]): Promise<ValidationReport> {
   const problems: Problem[] = [];
@@ -331,6 +380,8 @@ export async function validateDocuments(docs: readonly SourceDocument[]): Promis
   }
   const pods = podsOf(cluster);
   checkDuplicates(cluster, add);
+  checkNames(cluster, add);
+  checkSelectors(cluster, add);
   checkImages(pods, add);
   checkProbesAndResources(pods, add);
   checkReferences(cluster, pods, add);

@@ -176,6 +176,27 @@ const broken: [string, (f: Any[]) => void, string][] = [
     },
     'f.yaml:2:spec.template.spec.containers[0].image: image "registry:5000/web" has no tag: pin an exact tag',
   ],
+  [
+    'a name the API server refuses (not a DNS-1123 subdomain)',
+    (f) => {
+      f.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'Web_Config', namespace: 'demo' }, data: {} });
+    },
+    'f.yaml:6:metadata.name: "Web_Config" is not a valid ConfigMap name: it must be a DNS-1123 subdomain (lowercase letters, digits, "-" and ".", at most 253)',
+  ],
+  [
+    'a Service name that is no DNS-1035 label (a dot, or a leading digit)',
+    (f) => {
+      f.push({ ...structuredClone(f[SERVICE]), metadata: { name: '1web', namespace: 'demo' } });
+    },
+    'f.yaml:6:metadata.name: "1web" is not a valid Service name: it must be a DNS-1035 label (lowercase letters, digits and "-", starting with a letter, at most 63)',
+  ],
+  [
+    "a Deployment whose selector does not select its own template",
+    (f) => {
+      f[DEPLOYMENT].spec.selector.matchLabels.tier = 'front';
+    },
+    "f.yaml:2:spec.selector.matchLabels.tier: selects tier=front, which the pod template's labels do not have: the API server refuses it",
+  ],
 ];
 
 for (const [name, breakIt, expected] of broken) {
