@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 import { randomBytes } from 'node:crypto';
 import { Option } from 'commander';
-import { createProgram, ExitCode, packageVersion, runCli, usageError } from '@airy/cli-kit';
+import { CliError, createProgram, ExitCode, packageVersion, runCli, usageError } from '@airy/cli-kit';
 import { readManifests, readOptionsFile, renderedPassword, UnreadablePathError, UnwritablePathError, writeRendered } from './files.js';
 import { KAFKA_MODES, type KafkaMode, OptionError, type PlatformOptions, PROFILES, resolveOptions } from './options.js';
 import { formatTotals, platformImages, platformResources, renderPlatform, type ResourceTotals } from './platform.js';
 import { nodeBudget } from './sizing.js';
 import { applySteps } from './apply-steps.js';
+import { EXTRA_FILE, platformDocuments, withExtra } from './objects.js';
 import { renderFiles, renderStream } from './render.js';
 import { formatProblem, validateDocuments } from './validate.js';
 
@@ -68,6 +69,9 @@ async function withInput<T>(work: () => Promise<T> | T): Promise<T> {
   }
 }
 
+/** `1 problem`, `3 problems`. */
+const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 const program = createProgram({
   name: 'airy-manifests',
   description: 'Render, validate and inspect the Kubernetes manifests of the Airy Core Platform.',
@@ -98,12 +102,13 @@ platformCommand('render', 'write one YAML file per component plus kustomization.
   .option('--out <dir>', 'folder to write into')
   .option('--stdout', 'print every object as one YAML stream instead (kubectl apply -f -)')
   .option('--postgres-secret <name>', 'read database credentials from this existing Secret instead of a generated password')
+  .option('--extra <file...>', `objects of your own (YAML files or folders): into ${EXTRA_FILE} and the kustomization, validated with the rest`)
   .addHelpText(
     'after',
     '\nThe database password: with --postgres-secret, your Secret is referenced and no password is rendered;\n' +
       'otherwise AIRY_POSTGRES_PASSWORD is used, or a strong password is generated into the rendered Secret.',
   )
-  .action(async (flags: PlatformFlags & { out?: string; stdout?: boolean }) => {
+  .action(async (flags: PlatformFlags & { out?: string; stdout?: boolean; extra?: string[] }) => {
     if (!flags.out === !flags.stdout) throw usageError('render needs exactly one of --out DIR or --stdout');
     const options = await withInput(() => platformOptions(flags));
     const external = options.postgres?.existingSecret;
@@ -120,11 +125,23 @@ platformCommand('render', 'write one YAML file per component plus kustomization.
           ? `the password of the earlier render in ${flags.out} (kept)`
           : 'a newly generated password';
     }
-    const platform = await withInput(() => renderPlatform({ ...options, postgres: { ...options.postgres, password } }));
+    const rendered = await withInput(() => renderPlatform({ ...options, postgres: { ...options.postgres, password } }));
+    const extra = flags.extra ? await withInput(() => readManifests(flags.extra as string[])) : undefined;
+    const platform = extra ? withExtra(rendered, extra.documents.map((d) => d.object)) : rendered;
     const { ingress, profile } = platform.config;
     // Production serves real users: plain HTTP only when asked for, never because a certificate was forgotten.
     if (profile === 'production' && !ingress.tls && !ingress.plainHttp) {
       throw usageError('the production profile needs a certificate source: --tls-secret NAME, --cert-manager-issuer NAME, or --plain-http to serve HTTP only');
+    }
+    if (extra) {
+      // Objects of the user's own go in only if they hold together with the platform: nothing is written otherwise.
+      // Named by the user's files, not by extra.yaml, so a problem points at the line to fix.
+      const report = await validateDocuments([...platformDocuments(rendered), ...extra.documents]);
+      const problems = [...extra.problems, ...report.problems];
+      if (problems.length > 0) {
+        for (const p of problems) process.stdout.write(`${formatProblem(p)}\n`);
+        throw new CliError(`--extra: ${count(problems.length, 'problem')} with the platform; nothing was written`, ExitCode.failed);
+      }
     }
     const secret = `${platform.config.namespace}/${platform.config.postgres.secret.name}`;
     if (flags.stdout) process.stdout.write(renderStream(platform));
@@ -140,9 +157,6 @@ platformCommand('render', 'write one YAML file per component plus kustomization.
         : `postgres: Secret ${secret} holds ${passwordSource}; the rendered postgres Secret is sensitive, keep it out of git\n`,
     );
   });
-
-/** `1 problem`, `3 problems`. */
-const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
 program
   .command('validate')

@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 export { type ApplyStep, applySteps } from './apply-steps.js';
+export { EXTRA_FILE, type KindTypes, objectsOf, platformDocuments, withExtra } from './objects.js';
 export type { KubeObject } from './components/common.js';
 export { EXTERNAL_SECRETS_ANNOTATION } from './components/common.js';
 export { app } from './components/apps.js';
@@ -46,6 +47,7 @@ export {
   PROFILES,
   type Profile,
   type ResourceSpec,
+  resolveApp,
   resolveOptions,
   type SchemaRegistryProps,
   type TopicSpec,

@@ -200,6 +200,7 @@ type ItemOf<T> = T extends readonly (infer I)[] ? I : never;
 type AnyShape = { readonly [key: string]: unknown };
 
 const RESOURCES: Shape<ResourceSpec> = { requests: { cpu: true, memory: true }, limits: { cpu: true, memory: true } };
+const APP_KEYS: Shape<AppSpec> = { name: true, image: true, port: true, env: true, routes: true, database: true, healthPath: true, replicas: true, resources: RESOURCES };
 const OPTION_KEYS: Shape<PlatformOptions> = {
   profile: true,
   namespace: true,
@@ -211,7 +212,7 @@ const OPTION_KEYS: Shape<PlatformOptions> = {
   topics: [{ name: true, partitions: true, config: true }],
   ingress: { hosts: true, tls: { secret: true, certManagerIssuer: true, certManagerIssuerKind: true }, plainHttp: true },
   ngrok: { enabled: true, domain: true, authtokenSecret: true },
-  apps: [{ name: true, image: true, port: true, env: true, routes: true, database: true, healthPath: true, replicas: true, resources: RESOURCES }],
+  apps: [APP_KEYS],
   replaceCoreApps: true,
   sources: true,
 };
@@ -239,6 +240,34 @@ function checkKeys(value: unknown, shape: AnyShape, path: string): void {
 }
 
 type Resolved<T> = { readonly [K in keyof T]-?: Exclude<T[K], undefined> };
+
+/** One app as written, checked and with its defaults (those of `profile`); `at` names it in errors. */
+function resolveAppAt(at: string, a: AppSpec, profile: Profile): Resolved<AppSpec> {
+  checkKeys(a, APP_KEYS, at);
+  const d = PROFILE_DEFAULTS[profile];
+  return {
+    name: name(`${at}.name`, a.name, ''),
+    image: exactImage(`${at}.image`, a.image),
+    port: count(`${at}.port`, a.port, 0, 1, 65535),
+    env: stringMap(`${at}.env`, a.env),
+    routes: list(`${at}.routes`, a.routes).map((route) => {
+      if (!text(`${at}.routes`, route).startsWith('/')) throw new OptionError(`${at}.routes`, `"${route}" must start with /`);
+      return route;
+    }),
+    database: a.database ?? false,
+    healthPath: text(`${at}.healthPath`, a.healthPath ?? '/health'),
+    replicas: count(`${at}.replicas`, a.replicas, d.appReplicas, 1, 50),
+    resources: a.resources ?? d.resources.app,
+  };
+}
+
+/**
+ * An {@link AppSpec} as a user writes it, checked and with the defaults of `config`'s profile, as `apps:` in the
+ * options would be. Throws {@link OptionError}.
+ */
+export function resolveApp(config: PlatformConfig, spec: AppSpec): Resolved<AppSpec> {
+  return resolveAppAt('app', spec, config.profile);
+}
 
 /** The configuration the components render: every option resolved. */
 export interface PlatformConfig {
@@ -472,20 +501,7 @@ export function resolveOptions(options: PlatformOptions = {}): PlatformConfig {
   const appSpecs = [
     ...list('apps', options.apps).map((a, i) => [`apps[${i}]`, a] as const),
   ];
-  const apps = appSpecs.map(([at, a]) => ({
-    name: name(`${at}.name`, a.name, ''),
-    image: exactImage(`${at}.image`, a.image),
-    port: count(`${at}.port`, a.port, 0, 1, 65535),
-    env: stringMap(`${at}.env`, a.env),
-    routes: list(`${at}.routes`, a.routes).map((route) => {
-      if (!text(`${at}.routes`, route).startsWith('/')) throw new OptionError(`${at}.routes`, `"${route}" must start with /`);
-      return route;
-    }),
-    database: a.database ?? false,
-    healthPath: text(`${at}.healthPath`, a.healthPath ?? '/health'),
-    replicas: count(`${at}.replicas`, a.replicas, d.appReplicas, 1, 50),
-    resources: a.resources ?? d.resources.app,
-  }));
+  const apps = appSpecs.map(([at, a]) => resolveAppAt(at, a, profile));
   const seenApps = new Set<string>();
   for (const a of [...coreComponents, ...apps]) {
     if (seenApps.has(a.name)) throw new OptionError('apps', `app "${a.name}" is defined twice (or is a name of the release)`);

@@ -1,11 +1,23 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { badInputTests, cliConventionTests, runBin } from '../../../tools/testing/cli.ts';
-import { boxFiles, IMAGES, renderFiles, renderPlatform, validateDocuments, writeRendered } from '../src/index.ts';
+import {
+  app,
+  boxFiles,
+  EXTRA_FILE,
+  IMAGES,
+  objectsOf,
+  platformDocuments,
+  renderFiles,
+  renderPlatform,
+  validateDocuments,
+  withExtra,
+  writeRendered,
+} from '../src/index.ts';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const deployments = fileURLToPath(new URL('../../../infrastructure/deployments', import.meta.url));
@@ -126,6 +138,49 @@ test('validate: a folder without YAML is bad input, and the summary counts files
     assert.match(json.problems[0].message, /^YAML: /);
     const images = JSON.parse(runBin(packageDir, ['images', '--json']).stdout) as string[];
     assert.ok(images.includes(IMAGES.busybox));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the library as another repository uses it: typed objects, documents, app() as written, objects of its own', async () => {
+  const platform = renderPlatform({ profile: 'local', postgres: { password: 'a-password-of-the-test-1234' } });
+  // Typed: a change needs no cast, and shows in what is written.
+  const [api] = objectsOf(platform, 'Deployment', 'api-admin');
+  assert.ok(api?.spec, 'api-admin is a Deployment of the release');
+  if (api?.spec) api.spec.replicas = 3;
+  assert.match(renderFiles(platform).get('airy-core.yaml') ?? '', /name: api-admin[\s\S]*?replicas: 3/);
+  assert.ok(objectsOf(platform, 'StatefulSet').some((s) => s.metadata?.name === 'kafka'));
+  // One function for the documents every consumer validates.
+  assert.equal((await validateDocuments(platformDocuments(platform))).problems, []);
+  // app() with an AppSpec as users write it: the profile's defaults filled in, the values checked.
+  const billing = app(platform.config, { name: 'billing', image: 'example/billing:1.4.2', port: 9000 });
+  assert.equal(billing.map((o) => o.kind), ['Deployment', 'Service']);
+  assert.throws(() => app(platform.config, { name: 'billing', image: 'example/billing:latest', port: 9000 }), /app.image/);
+  // Objects of its own: one more file, last in the kustomization, validated with the rest.
+  const extended = withExtra(platform, billing);
+  const files = renderFiles(extended);
+  assert.match(files.get('kustomization.yaml') ?? '', new RegExp(`- ${EXTRA_FILE}\\n$`));
+  assert.match(files.get(EXTRA_FILE) ?? '', /name: billing/);
+  assert.equal((await validateDocuments(platformDocuments(extended))).problems, []);
+});
+
+test('render --extra FILE: your objects join the kustomization when they hold together with the platform; else nothing is written', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'airy-extra-'));
+  try {
+    const good = join(dir, 'billing.yaml');
+    writeFileSync(good, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: billing-settings\n  namespace: airy\ndata:\n  currency: EUR\n');
+    const ok = runBin(packageDir, ['render', '--profile', 'local', '--extra', good, '--out', join(dir, 'out')]);
+    assert.is(ok.status, 0, ok.stderr);
+    assert.match(readFileSync(join(dir, 'out', 'kustomization.yaml'), 'utf8'), /- extra\.yaml/);
+    assert.match(readFileSync(join(dir, 'out', 'extra.yaml'), 'utf8'), /name: billing-settings/);
+    const bad = join(dir, 'broken.yaml');
+    writeFileSync(bad, 'apiVersion: v1\nkind: Service\nmetadata:\n  name: billing\n  namespace: airy\nspec:\n  selector:\n    app: billing\n  ports:\n    - port: 80\n');
+    const refused = runBin(packageDir, ['render', '--profile', 'local', '--extra', bad, '--out', join(dir, 'refused')]);
+    assert.is(refused.status, 1);
+    assert.match(refused.stdout, /broken\.yaml:0:spec\.selector: selector app=billing matches no pod template/);
+    assert.match(refused.stderr, /--extra: 1 problem with the platform; nothing was written/);
+    assert.not.ok(existsSync(join(dir, 'refused')), 'nothing was written');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

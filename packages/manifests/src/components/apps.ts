@@ -5,7 +5,7 @@
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { Service } from 'kubernetes-models/v1/Service';
 import type { IIoK8sApiCoreV1EnvVar as EnvVar } from 'kubernetes-models/v1/EnvVar';
-import type { PlatformConfig } from '../options.js';
+import { type AppSpec, type PlatformConfig, resolveApp } from '../options.js';
 import { disruptionBudget, type KubeObject, labels, meta, podSecurity, secureContainer, spread } from './common.js';
 import { kafkaBootstrap } from './kafka.js';
 import { POSTGRES, postgresCredentialEnv, postgresHost, postgresSecretAnnotations } from './postgres.js';
@@ -29,8 +29,16 @@ function appEnv(config: PlatformConfig, app: App): EnvVar[] {
   return [...values, ...credentials];
 }
 
-/** One app's Deployment, Service and (in production) disruption budget. */
-export function app(config: PlatformConfig, spec: App): KubeObject[] {
+/**
+ * One app's Deployment, Service and (in production) disruption budget, from an {@link AppSpec} as users write it
+ * (checked, with the profile's defaults): `app(platform.config, { name: 'billing', image: 'example/billing:1.4.2',
+ * port: 9000 })`.
+ */
+export function app(config: PlatformConfig, spec: AppSpec): KubeObject[] {
+  return appObjects(config, resolveApp(config, spec));
+}
+
+function appObjects(config: PlatformConfig, spec: App): KubeObject[] {
   const sel = labels(spec.name).selector;
   const probe = { httpGet: { path: spec.healthPath, port: 'http' } };
   const annotations = spec.database ? postgresSecretAnnotations(config) : undefined;
@@ -71,5 +79,5 @@ export function app(config: PlatformConfig, spec: App): KubeObject[] {
 
 /** Every app. */
 export function apps(config: PlatformConfig): KubeObject[] {
-  return config.apps.flatMap((a) => app(config, a));
+  return config.apps.flatMap((a) => appObjects(config, a));
 }
