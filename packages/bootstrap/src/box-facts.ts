@@ -87,15 +87,21 @@ export const BOX_FACTS = {
   "webhooks": [
     {
       "source": "facebook",
-      "path": "/facebook"
+      "path": "/facebook",
+      "secret": "sources-facebook",
+      "installed": false
     },
     {
       "source": "google",
-      "path": "/google"
+      "path": "/google",
+      "secret": "sources-google",
+      "installed": false
     },
     {
       "source": "twilio",
-      "path": "/twilio"
+      "path": "/twilio",
+      "secret": "sources-twilio",
+      "installed": false
     }
   ],
   "paths": {

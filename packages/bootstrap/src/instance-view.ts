@@ -2,7 +2,7 @@
  * An instance as its user sees it: its URLs (public webhook URLs while the tunnel is online), the welcome text, and
  * the readiness probes with the runner that reaches a real VM. Used by the default command, status and upgrade.
  */
-import { defaultTunnelDir, readTunnelState, type TunnelState, tunnelFiles } from '@airy/cli-kit';
+import { defaultTunnelDir, enableSourceHint, readTunnelState, type TunnelState, tunnelFiles } from '@airy/cli-kit';
 import { BOX_FACTS } from './box-facts.js';
 import type { InstanceState } from './instance.js';
 import { platformProbes, type ProbeRunner } from './readiness.js';
@@ -67,16 +67,29 @@ export function instanceProbes(privateNetwork: boolean) {
 }
 
 /** Where everything is, as printed when the platform is up; `hostsReady` when the host name resolves. Pure. */
-export function welcomeText(state: InstanceState, dir: string, tunnel?: TunnelState, hostsReady = false): string {
+export function welcomeText(
+  state: InstanceState,
+  dir: string,
+  tunnel?: TunnelState,
+  hostsReady = false,
+  sources: readonly { source: string; secret: string; installed: boolean }[] = BOX_FACTS.webhooks,
+): string {
   const urls = instanceUrls(tunnel);
   const webhookNote = urls.tunnel === 'online' ? '(public, through airy-tunnel)' : '(make it public with airy-tunnel start)';
+  // A source's path is routed only when the source runs: a URL that answers 404 is said to be one.
+  const webhookLine = (source: string, url: string) => {
+    const fact = sources.find((w) => w.source === source);
+    return fact && !fact.installed
+      ? `  webhook   ${source}: ${url} (not installed in this box, answers 404; on a cluster of your own: ${enableSourceHint(fact)})`
+      : `  webhook   ${source}: ${url} ${webhookNote}`;
+  };
   return [
     `Airy Core ${state.version} is running (${state.provider}, ${state.cpus} CPUs, ${state.memoryMiB} MiB).`,
     '',
     `  UI        ${urls.ui}`,
     `  inbox     ${urls.inbox}`,
     `  API       ${urls.api} (POST /conversations.list, /channels.list, …)`,
-    ...Object.entries(urls.webhooks).map(([source, url]) => `  webhook   ${source}: ${url} ${webhookNote}`),
+    ...Object.entries(urls.webhooks).map(([source, url]) => webhookLine(source, url)),
     ...(urls.inspector ? [`  inspector ${urls.inspector} (every webhook delivery, its signature, replay)`] : []),
     `  also      ${urls.forwarded}`,
     '',

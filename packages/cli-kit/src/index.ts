@@ -21,6 +21,7 @@ export {
   type TunnelSpec,
   WEBHOOK_SOURCES,
   type WebhookSource,
+  enableSourceHint,
   webhookUrls,
 } from './webhooks.js';
 export { defaultTunnelDir, readTunnelState, type TunnelState, type TunnelStatus, tunnelFiles, writeTunnelState } from './tunnel-state.js';

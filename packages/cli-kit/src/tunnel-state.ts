@@ -24,6 +24,8 @@ export interface TunnelState extends TunnelStatus {
   readonly target: string;
   /** Public webhook URL per source, e.g. `facebook` → `https://….ngrok.app/facebook`. */
   readonly webhooks: Readonly<Record<string, string>>;
+  /** Sources whose path the platform answered 404 on when the tunnel started: not installed there. */
+  readonly uninstalled?: readonly string[];
   readonly upstream?: { readonly healthy: boolean; readonly detail: string; readonly checkedAt: string };
   /** The webhook inspector's address, `http://127.0.0.1:PORT`. */
   readonly inspector?: string;

@@ -12,6 +12,8 @@ export interface WebhookSource {
   readonly path: string;
   /** The Service of the connector that receives them. */
   readonly service: string;
+  /** The Secret the source's components read their credentials from (created by the user). */
+  readonly secret: string;
 }
 
 /** The webhook sources of Airy Core, in a stable order. */
@@ -19,7 +21,16 @@ export const WEBHOOK_SOURCES: readonly WebhookSource[] = ['facebook', 'google', 
   source,
   path: `/${source}`,
   service: `sources-${source}-connector`,
+  secret: `sources-${source}`,
 }));
+
+/**
+ * How to turn a webhook source on, said the same way by every CLI: sources are optional (as in the release), and a
+ * platform routes a source's path only when it runs.
+ */
+export function enableSourceHint(source: Pick<WebhookSource, 'source' | 'secret'>): string {
+  return `render the platform with sources: [${source.source}] and create the Secret ${source.secret} with its credentials`;
+}
 
 /** The Istio ingress gateway Service, where a tunnel forwards to from inside the cluster. */
 export const INGRESS_GATEWAY = {

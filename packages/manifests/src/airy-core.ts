@@ -5,6 +5,7 @@
  * `templates/components/ingress.yaml`, `templates/provisioning/kafka-create-topics.yaml` and
  * `backend/components/{facebook,google,twilio}/helm/`. `components/airy-core.ts` renders it.
  */
+import { WEBHOOK_SOURCES } from '@airy/cli-kit';
 
 /** How a component's pod is built: a Spring app, an nginx frontend, or the Go controller. */
 export type CoreKind = 'spring' | 'frontend' | 'controller' | 'router';
@@ -205,7 +206,9 @@ const SOURCE_CREDENTIALS: Record<SourceName, Record<string, string>> = {
 
 /** The credentials Secret of a source (keys as in the release's component ConfigMap). */
 export function sourceSecret(source: SourceName): { name: string; keys: string[] } {
-  return { name: `sources-${source}`, keys: Object.values(SOURCE_CREDENTIALS[source]) };
+  // The name is the webhook model's, so every CLI's hint names the Secret the components read.
+  const name = WEBHOOK_SOURCES.find((s) => s.source === source)?.secret ?? `sources-${source}`;
+  return { name, keys: Object.values(SOURCE_CREDENTIALS[source]) };
 }
 
 const SOURCE_ROUTES: Record<SourceName, string[]> = {

@@ -4,7 +4,7 @@
  * the platform model. Bootstrap compiles them in (so a laptop install needs no Kubernetes code), box-builder hands
  * them to Packer (variables) and to the provisioning scripts (an env file), so nothing is restated by hand.
  */
-import { CORE_API_READY, CORE_COMPONENTS, CORE_MANAGED_LABEL } from './airy-core.js';
+import { CORE_API_READY, CORE_COMPONENTS, CORE_MANAGED_LABEL, type SourceName } from './airy-core.js';
 import { KAFKA_CLIENT_HEAP } from './components/jvm.js';
 import { KAFKA } from './components/kafka.js';
 import { NGROK } from './components/ngrok.js';
@@ -70,7 +70,8 @@ export interface BoxFacts {
   /** What the platform's long-running pods request and are limited to, summed. */
   readonly resources: { readonly requests: ResourceTotals; readonly limits: ResourceTotals };
   readonly componentVersions: Readonly<Record<string, string>>;
-  readonly webhooks: readonly { readonly source: string; readonly path: string }[];
+  /** Each webhook source's path, and whether the box runs it (sources are optional, as in the release). */
+  readonly webhooks: readonly { readonly source: string; readonly path: string; readonly secret: string; readonly installed: boolean }[];
   /** The script in the box that stops the platform tier by tier (`airy-lifecycle stop`), run before every halt. */
   readonly lifecycle: string;
   /** The start order, tier by tier (stop is the reverse): what bootstrap and the box's scripts follow. */
@@ -137,7 +138,7 @@ export function boxFacts(): BoxFacts {
     },
     resources: { requests: resources.requests, limits: resources.limits },
     componentVersions: { ...COMPONENT_VERSIONS },
-    webhooks: WEBHOOK_SOURCES.map((s) => ({ source: s.source, path: s.path })),
+    webhooks: WEBHOOK_SOURCES.map((s) => ({ source: s.source, path: s.path, secret: s.secret, installed: config.core.sources.includes(s.source as SourceName) })),
     paths: { ui: mountOf('frontend-control-center'), inbox: mountOf('frontend-inbox') },
     lifecycle: '/usr/local/bin/airy-lifecycle',
     minikubeHome: '/root/.minikube',

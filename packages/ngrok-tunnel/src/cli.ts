@@ -2,6 +2,7 @@
 import { watch } from 'node:fs';
 import { resolve } from 'node:path';
 import { CliError, createProgram, ExitCode, onStopSignal, packageVersion, runCli, usageError } from '@airy/cli-kit';
+import { webhookLines } from './sources.js';
 import { defaultTunnelDir, readTunnelState, tunnelFiles } from '@airy/cli-kit';
 import { Option } from 'commander';
 import { findToken, readSecretsFile } from './config.js';
@@ -134,7 +135,8 @@ program
     process.stdout.write(`state: ${state.state}${state.url ? `  ${state.url}` : ''}\n`);
     process.stdout.write(`uptime: ${uptime}s, reconnects: ${state.reconnects}\n`);
     if (state.upstream) process.stdout.write(`upstream ${state.target}: ${state.upstream.healthy ? 'healthy' : 'not answering'} (${state.upstream.detail})\n`);
-    for (const [source, url] of Object.entries(state.webhooks)) process.stdout.write(`  ${source.padEnd(9)} ${url}\n`);
+    const installed = Object.fromEntries((state.uninstalled ?? []).map((s) => [s, false]));
+    for (const line of webhookLines(state.webhooks, installed)) process.stdout.write(`${line}\n`);
     if (state.lastError) process.stdout.write(`last error: ${state.lastError}\n`);
   });
 

@@ -13,6 +13,7 @@ export { type Forwarded, forwardOnce, type Proxy, type ProxyOptions, probeUpstre
 export { checkFacebook, checkSignature, checkTwilio, type SignatureCheck, type SignatureSecrets } from './signatures.js';
 export { applyConfigMap, PUBLIC_URLS_CONFIGMAP, publicUrlsConfigMap } from './publish-urls.js';
 export { formatEntry, type RequestEntry, RequestLog, redactHeaders, redactPath } from './request-log.js';
+export { type SourceStatus, sourcesOnUpstream, webhookLines } from './sources.js';
 export { type StartOptions, start } from './start.js';
 export { type Clock, type OpenTunnel, supervise, type SupervisorOptions, systemClock, type TunnelDriver } from './supervisor.js';
 export { defaultTunnelDir, readTunnelState, type TunnelState, type TunnelStatus, tunnelFiles } from '@airy/cli-kit';

@@ -4,6 +4,7 @@
  * the cluster as the `public-urls` ConfigMap. SIGINT and SIGTERM stop it gracefully.
  */
 import { webhookUrls } from '@airy/cli-kit';
+import { type SourceStatus, sourcesOnUpstream, webhookLines } from './sources.js';
 import { missingToken, upstreamDown } from './errors.js';
 import { Deliveries } from './deliveries.js';
 import { startInspector } from './inspector.js';
@@ -78,9 +79,13 @@ export async function start(options: StartOptions): Promise<TunnelStatus> {
   });
   options.print(`proxy: ${proxy.address}`);
   options.print(`inspector: ${inspector.address}`);
+  // Which sources the platform runs, asked once: a webhook URL of a source it does not run answers 404.
+  const installed = await sourcesOnUpstream(options.target);
+  const uninstalled = Object.entries(installed).filter(([, on]) => on === false).map(([source]) => source);
   if (options.noNgrok) {
     try {
-      return await runWithoutNgrok(options, shownTarget, proxy.address, inspector.address, { healthy: true, detail: first.detail, checkedAt: new Date().toISOString() }, say);
+      const upstream = { healthy: true, detail: first.detail, checkedAt: new Date().toISOString() };
+      return await runWithoutNgrok(options, shownTarget, proxy.address, inspector.address, upstream, installed, say);
     } finally {
       await inspector.close();
       await proxy.close();
@@ -96,7 +101,7 @@ export async function start(options: StartOptions): Promise<TunnelStatus> {
     saving = saving.then(async () => {
       if (!current) return;
       const webhooks = current.url ? webhookUrls(current.url) : {};
-      await writeTunnelState(options.files.state, { ...current, pid: process.pid, target: shownTarget, webhooks, upstream, inspector: inspector.address }).catch(
+      await writeTunnelState(options.files.state, { ...current, pid: process.pid, target: shownTarget, webhooks, uninstalled, upstream, inspector: inspector.address }).catch(
         () => undefined,
       );
     });
@@ -126,7 +131,7 @@ export async function start(options: StartOptions): Promise<TunnelStatus> {
             if (status.url !== lastUrl) {
               lastUrl = status.url;
               options.print(`public URL: ${status.url}`);
-              for (const [source, url] of Object.entries(webhookUrls(status.url))) options.print(`  ${source.padEnd(9)} ${url}`);
+              for (const line of webhookLines(webhookUrls(status.url), installed)) options.print(line);
               if (options.kube) {
                 applyConfigMap(options.kube.context, options.kube.namespace, status.url).then(
                   () => say(`wrote the public-urls ConfigMap in namespace ${options.kube?.namespace}`),
@@ -159,14 +164,16 @@ async function runWithoutNgrok(
   proxyAddress: string,
   inspectorAddress: string,
   upstream: NonNullable<TunnelState['upstream']>,
+  installed: SourceStatus,
   say: (line: string) => void,
 ): Promise<TunnelStatus> {
   const url = withoutCredentials(options.publicUrl ?? proxyAddress);
   const status: TunnelStatus = { state: 'online', url, startedAt: options.clock.now(), onlineSince: options.clock.now(), reconnects: 0 };
   const webhooks = webhookUrls(url);
   options.print(`${options.publicUrl ? 'public URL (your tunnel)' : 'local URL (no public tunnel)'}: ${url}`);
-  for (const [source, webhook] of Object.entries(webhooks)) options.print(`  ${source.padEnd(9)} ${webhook}`);
-  await writeTunnelState(options.files.state, { ...status, pid: process.pid, target, webhooks, upstream, inspector: inspectorAddress });
+  for (const line of webhookLines(webhooks, installed)) options.print(line);
+  const uninstalled = Object.entries(installed).filter(([, on]) => on === false).map(([source]) => source);
+  await writeTunnelState(options.files.state, { ...status, pid: process.pid, target, webhooks, uninstalled, upstream, inspector: inspectorAddress });
   if (options.kube && options.publicUrl) {
     await applyConfigMap(options.kube.context, options.kube.namespace, url).then(
       () => say(`wrote the public-urls ConfigMap in namespace ${options.kube?.namespace}`),
