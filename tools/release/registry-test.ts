@@ -170,7 +170,7 @@ try {
     return `${box.length} bytes, sha256 matches`;
   });
 
-  await check('a strict TypeScript project imports @airy/manifests (nodenext and bundler), renders and validates', async () => {
+  await check('a strict TypeScript project uses @airy/manifests (nodenext and bundler): typed objects, its own app and objects, validation', async () => {
     const $ts = inFolder('ts-project');
     const dir = join(root, 'ts-project');
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
@@ -178,9 +178,16 @@ try {
     writeFileSync(
       join(dir, 'main.ts'),
       [
-        "import { renderPlatform, validateDocuments, type SourceDocument } from '@airy/manifests';",
-        "const platform = renderPlatform({ profile: 'local' });",
-        'const docs: SourceDocument[] = platform.components.flatMap((c) => c.objects.map((object, index) => ({ file: c.file, index, object })));',
+        "import { app, objectsOf, platformDocuments, renderPlatform, validateDocuments, withExtra } from '@airy/manifests';",
+        // Without a password or an existing Secret the pods could not start: validation must say so.
+        "const bare = await validateDocuments(platformDocuments(renderPlatform({ profile: 'local' })));",
+        "if (!bare.problems.some((p) => p.message.includes('postgres-credentials'))) throw new Error('a missing database Secret passed validation');",
+        "const platform = renderPlatform({ profile: 'local', postgres: { existingSecret: 'airy-db' } });",
+        // Typed: no cast to change a rendered object.
+        "const [api] = objectsOf(platform, 'Deployment', 'api-admin');",
+        'if (api?.spec) api.spec.replicas = 2;',
+        "const mine = withExtra(platform, app(platform.config, { name: 'billing', image: 'example/billing:1.4.2', port: 9000 }));",
+        'const docs = platformDocuments(mine);',
         'const report = await validateDocuments(docs);',
         "console.log(docs.length + ' documents, ' + report.problems.length + ' problems');",
         'if (report.problems.length > 0) process.exit(1);',

@@ -70,9 +70,11 @@ export function bashCompletes(packageDir: string, words: readonly string[]): str
       `source ${BASH_COMPLETION}`,
       `source <(${binName} completion bash) || exit 9`,
       `spec=$(complete -p ${binName}) || exit 8`,
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: bash's own parameter expansion
       'fn=${spec#*-F }; fn=${fn%% *}',
       `COMP_WORDS=(${[binName, ...words].map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length}`,
       `COMP_LINE='${line}'; COMP_POINT=${line.length}`,
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: bash's own parameter expansion
       '"$fn" && printf "%s\\n" "${COMPREPLY[@]}"',
     ].join('\n');
     const run = spawnSync('bash', ['-c', script], { encoding: 'utf8', env: binEnv({ PATH: `${bin}:${process.env.PATH}` }) });
