@@ -281,9 +281,10 @@ try {
       if (!readFileSync(log, 'utf8').includes('[airy] stop: no platform is running')) throw new Error('the halt did not run airy-lifecycle stop first');
       const stopped = await status(log);
       if (stopped.vm !== 'shutoff') throw new Error(`after stop, airy-bootstrap status says the VM is ${stopped.vm}`);
-      // start waits for the platform; this offline box has none, so the wait runs out and names every component.
-      const start = await $({ ...inVm, nothrow: true })`node ${bootstrap} start --dir ${instance} --force --wait 1 >>${log} 2>&1`;
-      const said = readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('not ready after 1 min')).join('\n');
+      // start waits for the platform; this offline box has none, so the wait runs out and names every component
+      // (15 seconds: a round of every probe, then the deadline).
+      const start = await $({ ...inVm, nothrow: true })`node ${bootstrap} start --dir ${instance} --force --wait 15s >>${log} 2>&1`;
+      const said = readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('not ready after 15 s')).join('\n');
       if (start.exitCode !== 1 || !PROBES.every((c) => said.includes(c))) {
         throw new Error(`start should fail (exit 1) naming each component not ready; exit ${start.exitCode}: ${said}`);
       }

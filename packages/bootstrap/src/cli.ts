@@ -6,6 +6,7 @@ import { ARCHITECTURES, type Architecture, CatalogError, isVersion, PROVIDERS, t
 import {
   CliError,
   createProgram,
+  duration,
   ExitCode,
   formatBytes,
   guarded,
@@ -16,7 +17,6 @@ import {
   runCli,
   startProgress,
   usageError,
-  wholeNumber,
 } from '@airy/cli-kit';
 import { type Command, Option } from 'commander';
 import { ChecksumError, DiskFullError, download, DownloadError, OutputPathError } from './download.js';
@@ -115,7 +115,7 @@ function upOptions(flags: Record<string, unknown>): UpOptions {
     privateNetwork: flags.privateNetwork !== false,
     // start and upgrade have no --no-hosts: they keep what the default command did.
     hosts: flags.hosts !== false,
-    waitMinutes: flags.wait as number,
+    waitSeconds: flags.wait as number,
     limits: networkLimits(flags),
     log,
     ensureVagrant: async (host) => (await import('./vagrant-install.js')).ensureVagrant(host, Boolean(flags.yes), log),
@@ -140,7 +140,7 @@ program
   .option('--cpus <n>', 'CPUs of the VM', positive('--cpus'), BOX_FACTS.vm.cpus)
   .option('--memory <mib>', 'MiB of memory of the VM', positive('--memory'), BOX_FACTS.vm.memoryMiB)
   .option('--connections <n>', 'pin the number of parallel download connections (default: adaptive, 8 to 32)', positive('--connections'))
-  .option('--wait <minutes>', 'how long to wait for the platform to be ready (0: do not wait)', wholeNumber('--wait'), 20)
+  .option('--wait <time>', 'how long to wait for the platform to be ready: 20m, 90s, 1h; a bare number is minutes (0: do not wait)', duration('--wait'), 20 * 60)
   .addOption(new Option('--libvirt-driver <driver>', 'libvirt: kvm, or qemu without KVM').choices(['kvm', 'qemu']))
   .option('--no-private-network', 'no private network; reach the VM through forwarded ports only')
   .option('--force', 'go on even when preflight checks fail')
@@ -261,7 +261,7 @@ program
   .command('start')
   .description('start a stopped instance, made as it was, and wait for the platform')
   .addOption(dirOption())
-  .option('--wait <minutes>', 'how long to wait for readiness (0: do not wait)', wholeNumber('--wait'), 20)
+  .option('--wait <time>', 'how long to wait for readiness: 20m, 90s, 1h; a bare number is minutes (0: do not wait)', duration('--wait'), 20 * 60)
   .option('--force', 'go on even when preflight checks fail')
   .action(async (flags) => {
     const dir = resolve(flags.dir ?? defaultInstanceDir());
@@ -286,7 +286,7 @@ program
   .command('upgrade')
   .description('move to the newest version in the catalog (the VM is recreated; the old box is removed)')
   .addOption(dirOption())
-  .option('--wait <minutes>', 'how long to wait for readiness (0: do not wait)', wholeNumber('--wait'), 20)
+  .option('--wait <time>', 'how long to wait for readiness: 20m, 90s, 1h; a bare number is minutes (0: do not wait)', duration('--wait'), 20 * 60)
   .option('--force', 'go on even when preflight checks fail')
   .option('--yes', 'do not ask')
   .action(async (flags) => {

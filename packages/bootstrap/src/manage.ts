@@ -124,7 +124,7 @@ export async function upgrade(options: UpOptions): Promise<void> {
     throw error;
   }
   if (keep) {
-    if (options.waitMinutes === 0) {
+    if (options.waitSeconds === 0) {
       options.log(`the platform was not waited for (--wait 0), so the database was not restored; once it is ready, ${restoreHint}`);
       return;
     }

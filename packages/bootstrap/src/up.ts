@@ -4,7 +4,7 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import type { LoadedCatalog, Provider } from '@airy/box-catalog';
-import { CliError, ExitCode, formatBytes, startProgress, writeFileAtomic } from '@airy/cli-kit';
+import { CliError, ExitCode, formatBytes, formatDuration, startProgress, writeFileAtomic } from '@airy/cli-kit';
 import { download } from './download.js';
 import type { ParallelismDecision } from './parallelism.js';
 import { gatherHost } from './host.js';
@@ -47,7 +47,8 @@ export interface UpOptions extends Omit<MachineSpec, 'provider'> {
   readonly onParallelism?: (decision: ParallelismDecision) => void;
   readonly force: boolean;
   readonly yes: boolean;
-  readonly waitMinutes: number;
+  /** How long readiness is waited for; 0: not at all. */
+  readonly waitSeconds: number;
   /** Limits of the network reads: see {@link NetworkLimits}. */
   readonly limits?: NetworkLimits;
   readonly log: (line: string) => void;
@@ -177,7 +178,7 @@ export async function up(options: UpOptions): Promise<void> {
       await ensureHostsEntry(DEFAULT_IP, HOST_NAME, { yes: options.yes, log: options.log });
     }
 
-    if (options.waitMinutes === 0) {
+    if (options.waitSeconds === 0) {
       options.log('readiness: not waited for (--wait 0); see airy-bootstrap status');
       await printWelcome(state, options.dir);
       return;
@@ -185,13 +186,13 @@ export async function up(options: UpOptions): Promise<void> {
     const probes = instanceProbes(options.privateNetwork);
     const spinners = startSpinners(probes.map((p) => p.name));
     const result = await waitReady(probes, instanceRunner(options.dir), {
-      timeoutMs: options.waitMinutes * 60_000,
+      timeoutMs: options.waitSeconds * 1000,
       intervalMs: 5000,
       onChange: (s) => spinners.update(s),
     }).finally(() => spinners.stop());
     if (!result.ready) {
       const pending = result.states.filter((s) => !s.ready).map((s) => `${s.name} (${s.detail})`);
-      throw new CliError(`not ready after ${options.waitMinutes} min: ${pending.join(', ')}; see airy-bootstrap status`, ExitCode.failed);
+      throw new CliError(`not ready after ${formatDuration(options.waitSeconds)}: ${pending.join(', ')}; see airy-bootstrap status`, ExitCode.failed);
     }
     await printWelcome(state, options.dir);
   } finally {

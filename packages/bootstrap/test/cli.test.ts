@@ -23,7 +23,7 @@ badInputTests(packageDir, [
   [['backup', '--dir', '/nonexistent-airy'], /required option '--out <file>'/],
   [['backup', '--dir', '/nonexistent-airy', '--out', '/tmp/airy-never.sql'], /no Airy Core instance in \/nonexistent-airy/],
   [['restore', '--dir', '/nonexistent-airy', '--from', '/nonexistent-airy/dump.sql'], /\/nonexistent-airy\/dump\.sql: no such backup file/],
-  [['start', '--wait', 'soon'], /--wait soon: must be a whole number/],
+  [['start', '--wait', 'soon'], /--wait soon: a duration such as 90s, 20m or 1h \(a bare number is minutes\)/],
   // A catalog that is no URL is the user's to fix, before any network: never "check the network".
   [['download', '--catalog', 'not-a-url', '--out', '/tmp/airy-never.box'], /--catalog not-a-url: not an https, http or file URL, and no such file or folder/],
   [['--catalog', 'ftp://example.com/metadata.json'], /--catalog ftp:\/\/example.com\/metadata.json: use an https, http or file URL/],

@@ -36,6 +36,29 @@ export const wholeNumber = (name: string) => (value: string) => {
   return n;
 };
 
+const UNIT_SECONDS = { s: 1, m: 60, h: 3600 } as const;
+
+/**
+ * An option parser for a duration, in seconds: `90s`, `10m`, `1h`, or a bare whole number in `bareUnit` (so an
+ * option that took minutes keeps meaning minutes).
+ */
+export const duration =
+  (name: string, bareUnit: keyof typeof UNIT_SECONDS = 'm') =>
+  (value: string): number => {
+    const m = /^(\d+)(s|m|h)?$/.exec(value.trim());
+    if (!m) throw usageError(`${name} ${value}: a duration such as 90s, 20m or 1h (a bare number is ${bareUnit === 'm' ? 'minutes' : bareUnit})`);
+    return Number(m[1]) * UNIT_SECONDS[(m[2] ?? bareUnit) as keyof typeof UNIT_SECONDS];
+  };
+
+/** Seconds as people say them: `45 s`, `20 min`, `1 h 30 min`. */
+export function formatDuration(seconds: number): string {
+  if (seconds < 60) return `${seconds} s`;
+  const h = Math.floor(seconds / 3600);
+  const min = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  return [h ? `${h} h` : '', min ? `${min} min` : '', s ? `${s} s` : ''].filter(Boolean).join(' ');
+}
+
 /**
  * Runs `work`, turning the library errors `map` knows into {@link CliError}s; anything else is rethrown (and
  * reported by `runCli` as unexpected). Each CLI passes its own map.

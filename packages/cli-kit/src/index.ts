@@ -5,7 +5,7 @@
  * the webhook sources' model (the manifests, the tunnel and bootstrap's URLs). It depends on nothing of ours.
  * @packageDocumentation
  */
-export { CliError, confirm, guarded, positive, usageError, wholeNumber } from './errors.js';
+export { CliError, confirm, duration, formatDuration, guarded, positive, usageError, wholeNumber } from './errors.js';
 export { EXIT_CODE_MEANINGS, ExitCode, type ExitCodeValue, exitCodeTable } from './exit-codes.js';
 export { isAlive, writeFileAtomic } from './files.js';
 export { lineSplitter, lineTail } from './lines.js';

@@ -9,6 +9,8 @@ import { staleReadmes } from '../../../tools/exit-codes.ts';
 import {
   acquireLock,
   didYouMean,
+  duration,
+  formatDuration,
   EXIT_CODE_MEANINGS,
   ExitCode,
   exitCodeTable,
@@ -110,6 +112,20 @@ test('lines: split from chunks, a last line without newline kept; the tail keeps
   split.end();
   assert.equal(seen, ['a', 'bc', 'd', 'e']);
   assert.equal(tail.lines, ['d', 'e']);
+});
+
+test('duration: 90s, 10m, 1h, and a bare number in the unit the option always had; formatDuration says it back', () => {
+  const wait = duration('--wait');
+  assert.is(wait('90s'), 90);
+  assert.is(wait('10m'), 600);
+  assert.is(wait('1h'), 3600);
+  assert.is(wait('20'), 1200, 'a bare number keeps meaning minutes');
+  assert.is(wait('0'), 0);
+  assert.is(duration('--timeout', 's')('30'), 30);
+  for (const bad of ['soon', '-5', '1.5m', '10d', '']) assert.throws(() => wait(bad), /--wait .*a duration such as 90s, 20m or 1h/);
+  assert.is(formatDuration(15), '15 s');
+  assert.is(formatDuration(1200), '20 min');
+  assert.is(formatDuration(5430), '1 h 30 min 30 s');
 });
 
 test('didYouMean: a typo (letters swapped, one missing) is near; an unrelated word or a short one is not', () => {
