@@ -3,14 +3,35 @@
  * Runs every package's uvu tests through Nx and ends with one line: `N passed, N failed, N skipped`.
  * Exits non-zero when a test failed, a package's tests crashed before reporting, or no test ran.
  * Extra arguments go to `nx run-many` (e.g. `--projects manifests`).
+ *
+ * `--direct --projects a,b`: each package's tests run with uvu itself, in its folder, without npm or Nx: for a Node
+ * older than the workspace's (the light packages on Node 20), where the workspace's devEngines stops every npm
+ * command on purpose. Their dependencies must be compiled already (the main run does it).
  */
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { $, argv } from 'zx';
 import { summarize } from './testing/summary.ts';
 
 $.verbose = true;
-const extra = argv._.map(String);
-const run = await $`npx nx run-many -t test --outputStyle=stream ${extra}`.nothrow();
-const summary = summarize(run.stdout + run.stderr, run.exitCode ?? 1);
+const repo = fileURLToPath(new URL('..', import.meta.url));
+let output = '';
+let exitCode = 0;
+if (argv.direct) {
+  const projects = String(argv.projects ?? '').split(',').filter(Boolean);
+  if (projects.length === 0) throw new Error('--direct needs --projects a,b');
+  for (const project of projects) {
+    const run = await $({ cwd: join(repo, 'packages', project), nothrow: true })`tsx ../../node_modules/uvu/bin.js test \\.test\\.ts$`;
+    output += run.stdout + run.stderr;
+    exitCode ||= run.exitCode ?? 1;
+  }
+} else {
+  const extra = argv._.map(String);
+  const run = await $`npx nx run-many -t test --outputStyle=stream ${extra}`.nothrow();
+  output = run.stdout + run.stderr;
+  exitCode = run.exitCode ?? 1;
+}
+const summary = summarize(output, exitCode);
 
 for (const note of summary.notes) console.log(`note: ${note}`);
 console.log(`${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped`);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ARCHITECTURES, type Architecture, CatalogError, isVersion, PROVIDERS, type Provider, ReleaseNotFoundError } from '@airy/box-catalog';
 import {
@@ -19,7 +19,7 @@ import {
   usageError,
 } from '@airy/cli-kit';
 import { type Command, Option } from 'commander';
-import { ChecksumError, DiskFullError, download, DownloadError, OutputPathError } from './download.js';
+import { boxSeeds, ChecksumError, deltaLog, DiskFullError, download, DownloadError, OutputPathError } from './download.js';
 import { BOX_FACTS } from './box-facts.js';
 import { DEFAULT_CATALOG, defaultCacheDir, defaultInstanceDir } from './paths.js';
 import { vagrantArchitecture } from './arch.js';
@@ -116,6 +116,7 @@ function upOptions(flags: Record<string, unknown>): UpOptions {
     // start and upgrade have no --no-hosts: they keep what the default command did.
     hosts: flags.hosts !== false,
     waitSeconds: flags.wait as number,
+    delta: flags.delta !== false,
     limits: networkLimits(flags),
     log,
     ensureVagrant: async (host) => (await import('./vagrant-install.js')).ensureVagrant(host, Boolean(flags.yes), log),
@@ -146,7 +147,8 @@ program
   .option('--force', 'go on even when preflight checks fail')
   .option('--yes', 'do not ask before installing Vagrant or recreating the VM')
   .option('--in-cluster-tunnel', 'also start the ngrok agent inside the cluster, with NGROK_AUTHTOKEN')
-  .option('--no-hosts', 'do not offer the hosts-file line for airy.core (add it yourself)');
+  .option('--no-hosts', 'do not offer the hosts-file line for airy.core (add it yourself)')
+  .option('--no-delta', 'download the whole box, even when an older one here has most of its chunks');
 networkOptions(program).action(async () => {
     const { up } = await upModule();
     const flags = program.opts();
@@ -198,7 +200,8 @@ const downloadCommand = program
   .addOption(new Option('--provider <provider>', 'Vagrant provider').choices(PROVIDERS).default('libvirt'))
   .addOption(new Option('--architecture <arch>', 'box architecture (default: this machine\'s)').choices(ARCHITECTURES))
   .requiredOption('--out <file>', 'where the verified box goes')
-  .option('--connections <n>', 'pin the number of parallel connections (default: adaptive, 8 to 32)', positive('--connections'));
+  .option('--connections <n>', 'pin the number of parallel connections (default: adaptive, 8 to 32)', positive('--connections'))
+  .option('--no-delta', 'download the whole box, even when an older one in the folder of --out has most of its chunks');
 networkOptions(downloadCommand).action(async (flags) => {
     const architecture = (flags.architecture as Architecture | undefined) ?? vagrantArchitecture(process.arch) ?? 'amd64';
     const limits = networkLimits(flags);
@@ -206,11 +209,14 @@ networkOptions(downloadCommand).action(async (flags) => {
     const { version, file } = await guard(async () => chooseRelease(loaded, flags.boxVersion, flags.provider, architecture));
     let progress: ReturnType<typeof startProgress> | undefined;
     const controller = new AbortController();
+    const out = resolve(flags.out);
+    const delta = flags.delta !== false && file.chunks_url ? { chunksUrl: file.chunks_url, seeds: await boxSeeds(dirname(out), out), ...deltaLog(log) } : undefined;
     const result = await guard(() =>
       download({
         url: file.url,
         sha256: file.checksum,
-        out: resolve(flags.out),
+        out,
+        ...(delta ? { delta } : {}),
         connections: flags.connections,
         onParallelism: verboseParallelism(),
         lowSpeed: limits.lowSpeed,
@@ -226,6 +232,7 @@ networkOptions(downloadCommand).action(async (flags) => {
       }),
     ).finally(() => progress?.stop());
     log(result.cached ? `already verified: ${result.path}` : `verified ${result.path} (${formatBytes(result.size)}, sha256 ${file.checksum})`);
+    if (result.delta) log(`delta: fetched ${formatBytes(result.delta.fetchedBytes)} of ${formatBytes(result.size)}; ${formatBytes(result.delta.reusedBytes)} came from older boxes`);
     process.stdout.write(`${result.path}\n`);
   });
 
@@ -289,9 +296,10 @@ program
   .option('--wait <time>', 'how long to wait for readiness: 20m, 90s, 1h; a bare number is minutes (0: do not wait)', duration('--wait'), 20 * 60)
   .option('--force', 'go on even when preflight checks fail')
   .option('--yes', 'do not ask')
+  .option('--no-delta', 'download the whole new box, even when the old one has most of its chunks')
   .action(async (flags) => {
     const { upgrade } = await manage();
-    await guard(() => upgrade(upOptions({ ...program.opts(), dir: flags.dir, yes: flags.yes, wait: flags.wait, force: flags.force })));
+    await guard(() => upgrade(upOptions({ ...program.opts(), dir: flags.dir, yes: flags.yes, wait: flags.wait, force: flags.force, delta: flags.delta })));
   });
 
 program

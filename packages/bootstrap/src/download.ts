@@ -13,12 +13,30 @@ import { canResume, parseResumeState, planChunks, type ResumeState, remaining } 
 import { checkOutput, defaultChunkSize, partPath, remoteSizeHint, statePath } from './download/files.js';
 import { fetchInto, probe, withRetries } from './download/http.js';
 import { fetchPieces } from './download/pieces.js';
-import { asDiskFull, ChecksumError, DiskFullError, DownloadError, type DownloadRequest, type DownloadResult } from './download/request.js';
+import {
+  asDiskFull,
+  ChecksumError,
+  type DeltaRequest,
+  DiskFullError,
+  DownloadError,
+  type DownloadRequest,
+  type DownloadResult,
+} from './download/request.js';
 import { hashFile, isVerified, orderedHasher, writeMarker } from './download/verify.js';
+import { clearDelta, DeltaFallback, deltaInto } from './download/delta.js';
 
 // The public shapes and checks live beside the parts; importers read them from here.
+export { boxSeeds, deltaLog } from './download/delta.js';
 export { defaultChunkSize } from './download/files.js';
-export { ChecksumError, DiskFullError, DownloadError, type DownloadRequest, type DownloadResult, OutputPathError } from './download/request.js';
+export {
+  ChecksumError,
+  type DeltaRequest,
+  DiskFullError,
+  DownloadError,
+  type DownloadRequest,
+  type DownloadResult,
+  OutputPathError,
+} from './download/request.js';
 export { isVerified } from './download/verify.js';
 
 /** Downloads and verifies; see the module comment. A second run with the same request is a no-op. */
@@ -35,6 +53,10 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
     if (request.url.startsWith('file://')) return await copyLocal(request);
 
     const info = await probe(request.url, request);
+    if (request.delta) {
+      const delta = await tryDelta({ ...request, delta: request.delta }, info);
+      if (delta) return delta;
+    }
     const chunkSize = request.chunkSize ?? defaultChunkSize(info.size);
     const wanted = { url: request.url, size: info.size, sha256, validator: info.validator, chunkSize };
     const saved = await readFile(statePath(out), 'utf8').then(parseResumeState, () => undefined);
@@ -124,6 +146,43 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
     throw error;
   } finally {
     await release();
+  }
+}
+
+/**
+ * The delta path: the part file from older boxes and fetched chunks, verified like a whole download. `undefined`
+ * when it cannot be used (said through `onFallback`): the caller then downloads the whole file.
+ */
+async function tryDelta(
+  request: DownloadRequest & { delta: DeltaRequest },
+  info: { size: number; ranged: boolean; validator: string },
+): Promise<DownloadResult | undefined> {
+  const { out, sha256 } = request;
+  const part = partPath(out);
+  let progress = 0;
+  try {
+    const got = await deltaInto(request, info, {
+      onPlan: (reused) => {
+        progress = reused;
+        request.onStart?.({ size: info.size, resumedBytes: reused, ranged: true });
+      },
+      onBytes: (n) => {
+        progress += n;
+        if (n > 0) request.onProgress?.(progress, info.size);
+      },
+    });
+    const actual = await hashFile(part);
+    if (actual !== sha256) throw new DeltaFallback(`the assembled file's sha256 is ${actual}, not the catalog's`);
+    await rename(part, out);
+    await clearDelta(out);
+    const finished = await stat(out);
+    await writeMarker(out, { sha256, size: finished.size, mtimeMs: finished.mtimeMs });
+    return { path: out, size: finished.size, cached: false, resumedBytes: 0, ranged: true, delta: got };
+  } catch (error) {
+    if (!(error instanceof DeltaFallback)) throw error;
+    request.delta.onFallback?.(error.message);
+    await Promise.all([rm(part, { force: true }), clearDelta(out)]);
+    return undefined;
   }
 }
 

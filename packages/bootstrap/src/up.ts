@@ -3,9 +3,10 @@
  * readiness, and where everything is. Safe to re-run: a healthy instance only prints its status and URLs.
  */
 import { mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { LoadedCatalog, Provider } from '@airy/box-catalog';
 import { CliError, ExitCode, formatBytes, formatDuration, startProgress, writeFileAtomic } from '@airy/cli-kit';
-import { download } from './download.js';
+import { boxSeeds, deltaLog, download } from './download.js';
 import type { ParallelismDecision } from './parallelism.js';
 import { gatherHost } from './host.js';
 import { type InstanceState, type MachineSpec, readInstance } from './instance.js';
@@ -43,6 +44,8 @@ export interface UpOptions extends Omit<MachineSpec, 'provider'> {
   readonly cacheDir: string;
   /** Pins the download's connections; adaptive without it. */
   readonly connections?: number;
+  /** Fetch only the chunks an older box in the cache does not have. @default true */
+  readonly delta?: boolean;
   /** Each change of the download's connection count (--verbose). */
   readonly onParallelism?: (decision: ParallelismDecision) => void;
   readonly force: boolean;
@@ -134,10 +137,13 @@ export async function up(options: UpOptions): Promise<void> {
     const { version, file } = chosen;
     const boxPath = cachedBox(options.cacheDir, file.checksum);
     let progress: ReturnType<typeof startProgress> | undefined;
+    // An older box in the cache (the one being upgraded from) gives the chunks the new one shares with it.
+    const seeds = options.delta !== false && file.chunks_url ? await boxSeeds(dirname(boxPath), boxPath) : [];
     const got = await download({
       url: file.url,
       sha256: file.checksum,
       out: boxPath,
+      ...(file.chunks_url && seeds.length > 0 ? { delta: { chunksUrl: file.chunks_url, seeds, ...deltaLog(options.log) } } : {}),
       connections: options.connections,
       onParallelism: options.onParallelism,
       lowSpeed: options.limits?.lowSpeed,
@@ -149,6 +155,7 @@ export async function up(options: UpOptions): Promise<void> {
       onProgress: (done) => progress?.update(done),
     }).finally(() => progress?.stop());
     options.log(got.cached ? `box ${version.version}: verified copy in the cache` : `box ${version.version}: downloaded and verified (${formatBytes(got.size)})`);
+    if (got.delta) options.log(`delta: fetched ${formatBytes(got.delta.fetchedBytes)} of ${formatBytes(got.size)}; ${formatBytes(got.delta.reusedBytes)} came from the older box`);
 
     const state: InstanceState = {
       catalog: loaded.url,

@@ -5,6 +5,8 @@
  */
 import {
   addRelease,
+  indexFile,
+  stringifyChunkIndex,
   BOX_DESCRIPTION,
   BOX_NAME,
   type BoxCatalog,
@@ -203,7 +205,19 @@ export async function publishBox(store: ObjectStore, request: PublishRequest): P
     }
     uploaded = true;
     await store.put(keys.contentManifest, stringifyContentManifest(manifest));
-    const record: ReleaseRecord = { version: manifest.version, provider: entry, publishedAt: new Date().toISOString() };
+    // The chunk index, from the very file uploaded, before the record names it: a downloader holding an older box
+    // fetches only what changed. Written whole (one put), so it is never read half-made.
+    log(`indexing ${keys.box} into content-defined chunks`);
+    const index = await indexFile(request.boxFile, { signal: request.signal });
+    if (index.sha256 !== manifest.sha256 || index.size !== manifest.size) {
+      throw new VerificationError(`${request.boxFile} changed while it was published (its sha256 is now ${index.sha256}): the catalog was not changed`);
+    }
+    await store.put(keys.chunks, stringifyChunkIndex(index));
+    const record: ReleaseRecord = {
+      version: manifest.version,
+      provider: { ...entry, chunks_url: store.url(keys.chunks) },
+      publishedAt: new Date().toISOString(),
+    };
     try {
       await store.put(keys.record, `${JSON.stringify(record, null, 2)}\n`, { ifNoneMatch: true });
     } catch (error) {

@@ -2,7 +2,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CATALOG_FILE, channelKey, ImmutableVersionError, parseCatalog, parseChannel } from '@airy/box-catalog';
+import { CATALOG_FILE, channelKey, ImmutableVersionError, indexFile, parseCatalog, parseChannel, parseChunkIndex } from '@airy/box-catalog';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runBin, runBinAsync } from '../../../tools/testing/cli.ts';
@@ -53,6 +53,10 @@ test('publish to S3: multipart upload, verified object, catalog entry, channel',
     assert.ok(body.equals(readFileSync(built.boxFile)));
     assert.is(parseChannel((await store.get(channelKey('latest')))?.body ?? '', 'c').version, '1.0.0');
     assert.equal(s3.openUploads(), []);
+    // The chunk index beside the box, named by the entry: of these very bytes, cut as the downloader cuts.
+    assert.match(entry?.chunks_url ?? '', /\/boxes\/1\.0\.0\/airy-core-1\.0\.0-libvirt\.box\.chunks\.json$/);
+    const index = parseChunkIndex(await (await fetch(entry?.chunks_url ?? '')).text(), 'index', { size: 12 * MiB, sha256: built.manifest.sha256 ?? '' });
+    assert.equal(index, await indexFile(built.boxFile));
 
     // Publishing the same box again uploads nothing and changes nothing.
     const again = await publishBox(store, { boxFile: built.boxFile, manifest: built.manifest, ...part });

@@ -25,6 +25,8 @@ export interface CatalogProvider {
   readonly default_architecture?: boolean;
   /** Size in bytes (ours; Vagrant ignores it). */
   readonly size?: number;
+  /** The box's chunk index (ours; Vagrant and older bootstraps ignore it): a delta download reads it. */
+  readonly chunks_url?: string;
 }
 
 /** One version of the box. */
@@ -143,6 +145,7 @@ function checkProvider(p: unknown, where: string): CatalogProvider {
   const architecture = (p.architecture ?? 'amd64') as Architecture;
   field(ARCHITECTURES.includes(architecture), `${where}.architecture`, `unknown architecture (allowed: ${ARCHITECTURES.join(', ')})`, 0);
   if (p.size !== undefined) field(Number.isSafeInteger(p.size) && (p.size as number) >= 0, `${where}.size`, 'must be a byte count', 0);
+  if (p.chunks_url !== undefined) field(isBoxUrl(p.chunks_url), `${where}.chunks_url`, `must be an ${BOX_URL_SCHEMES.map((s) => s.slice(0, -1)).join(', ')} URL`, 0);
   return { ...(p as unknown as CatalogProvider), architecture };
 }
 

@@ -1,9 +1,26 @@
 /**
  * @airy/box-catalog: the one home of the box catalog format (Vagrant's `metadata.json`, channel pointers, the
  * object layout), of the box content manifest (`box.json`), and of reading catalog documents (bounded in time and
- * size). No dependency beyond `semver`, so bootstrap's `npx` install stays small.
+ * size), and of the chunk index beside each box that lets a downloader fetch only what changed. No dependency
+ * beyond `semver`, so bootstrap's `npx` install stays small.
  * @packageDocumentation
  */
+export {
+  CHUNK_INDEX_FORMAT,
+  CHUNKING,
+  type Chunk,
+  type ChunkIndex,
+  ChunkIndexError,
+  Chunker,
+  chunkIndexName,
+  type DeltaPlan,
+  indexFile,
+  type LocalChunk,
+  localChunks,
+  parseChunkIndex,
+  planDelta,
+  stringifyChunkIndex,
+} from './chunks.js';
 export {
   type AddResult,
   ARCHITECTURES,

@@ -3,6 +3,7 @@
  * One home, so the publisher and every reader agree.
  */
 import type { Architecture, Provider } from './catalog.js';
+import { chunkIndexName } from './chunks.js';
 
 /** The box's name in Vagrant (`vagrant box list`). */
 export const BOX_NAME = 'airy/core';
@@ -25,6 +26,8 @@ export function releaseKeys(version: string, provider: Provider, architecture: A
     box: `${dir}/${boxFileName(version, provider)}`,
     /** The box's content manifest (box.json), beside it. */
     contentManifest: `${dir}/${provider}-${architecture}.box.json`,
+    /** The box's chunk index, beside it: what a delta download reads. */
+    chunks: `${dir}/${chunkIndexName(boxFileName(version, provider))}`,
     /** The immutable record of this release; the catalog is rebuilt from these. */
     record: `releases/${version}/${provider}-${architecture}.json`,
   };

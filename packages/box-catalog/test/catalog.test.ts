@@ -114,6 +114,7 @@ test('layout: keys of a release and the base of a catalog URL', () => {
     box: 'boxes/1.2.3/airy-core-1.2.3-libvirt.box',
     contentManifest: 'boxes/1.2.3/libvirt-amd64.box.json',
     record: 'releases/1.2.3/libvirt-amd64.json',
+    chunks: 'boxes/1.2.3/airy-core-1.2.3-libvirt.box.chunks.json',
   });
   assert.is(catalogBase('https://h/airy/metadata.json'), 'https://h/airy');
   assert.is(catalogBase('file:///srv/boxes/'), 'file:///srv/boxes');

@@ -30,6 +30,23 @@ export interface DownloadRequest {
   readonly onProgress?: (done: number, total: number) => void;
   readonly onStart?: (info: { size: number; resumedBytes: number; ranged: boolean }) => void;
   readonly signal?: AbortSignal;
+  /**
+   * Fetch only what changed: the new box's chunk index (the catalog entry's `chunks_url`) and older box files of
+   * the same name to take the other chunks from. Any doubt (no index, a damaged one, nothing to reuse, a wrong
+   * result) falls back to the whole download; the file is verified against `sha256` either way.
+   */
+  readonly delta?: DeltaRequest;
+}
+
+/** What a delta download needs, and what it reports. */
+export interface DeltaRequest {
+  readonly chunksUrl: string;
+  /** Older box files (a cache, the folder of --out), read only. */
+  readonly seeds: readonly string[];
+  /** The plan, once made: bytes reused from the seeds and bytes to fetch. */
+  readonly onPlan?: (plan: { reusedBytes: number; fetchBytes: number; size: number; seeds: number }) => void;
+  /** Why the whole file is downloaded instead. */
+  readonly onFallback?: (reason: string) => void;
 }
 
 /** What happened. */
@@ -43,6 +60,8 @@ export interface DownloadResult {
   readonly ranged: boolean;
   /** Connections: the most that ran at once, the final target, and how many tail ranges were handed over. */
   readonly connections?: { readonly peak: number; readonly final: number; readonly handedOver: number };
+  /** With a delta: the bytes taken from older boxes and the bytes fetched. */
+  readonly delta?: { readonly reusedBytes: number; readonly fetchedBytes: number };
 }
 
 /** The output path is not a plain file: nothing was downloaded. */

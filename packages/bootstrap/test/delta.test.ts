@@ -1,0 +1,148 @@
+/**
+ * The delta download against a real HTTP server with ranges on loopback: an older box here, a new one that differs
+ * by an insertion, and its chunk index beside it. Then every way the index can be missing, damaged or lying, and a
+ * kill in the middle: each falls back or resumes, and the result is always the catalog's file.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CHUNKING, indexFile, stringifyChunkIndex } from '@airy/box-catalog';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { startHttp } from '../../../tools/testing/http.ts';
+import { boxSeeds, download, DownloadError } from '../src/download.ts';
+
+const MiB = 2 ** 20;
+const root = mkdtempSync(join(tmpdir(), 'airy-delta-'));
+/** Pseudo-random bytes from a seed: the same for every run. */
+function bytes(size: number, seed: string): Buffer {
+  const out = Buffer.alloc(size);
+  for (let at = 0, n = 0; at < size; n++) at += createHash('sha256').update(`${seed}:${n}`).digest().copy(out, at);
+  return out;
+}
+const old = bytes(40 * MiB, 'old');
+const inserted = bytes(2 * MiB, 'new part');
+const next = Buffer.concat([old.subarray(0, 20 * MiB), inserted, old.subarray(20 * MiB)]);
+const sha256 = createHash('sha256').update(next).digest('hex');
+mkdirSync(join(root, 'www'));
+writeFileSync(join(root, 'www', 'new.box'), next);
+writeFileSync(join(root, 'www', 'new.box.chunks.json'), stringifyChunkIndex(await indexFile(join(root, 'www', 'new.box'))));
+const http = await startHttp(join(root, 'www'));
+const url = `${http.url}/new.box`;
+const chunksUrl = `${http.url}/new.box.chunks.json`;
+const fetchedBytes = () =>
+  http.requests
+    .filter((r) => r.startsWith('GET /new.box bytes='))
+    .map((r) => /bytes=(\d+)-(\d+)$/.exec(r))
+    .reduce((n, m) => n + (m ? Number(m[2]) - Number(m[1]) + 1 : 0), 0);
+
+/** A folder with the older box, as bootstrap's cache or the folder of --out holds it. */
+function folderWithOld(name: string): string {
+  const dir = join(root, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'old.box'), old);
+  return dir;
+}
+
+test.before.each(() => {
+  http.requests.length = 0;
+  http.fault = undefined;
+});
+
+test('the older box gives every chunk the new one shares: only the insertion and its neighbours are fetched', async () => {
+  const dir = folderWithOld('delta');
+  const plans: { reusedBytes: number; fetchBytes: number }[] = [];
+  const out = join(dir, 'new.box');
+  const seeds = await boxSeeds(dir, out);
+  assert.equal(seeds, [join(dir, 'old.box')]);
+  const result = await download({ url, sha256, out, delta: { chunksUrl, seeds, onPlan: (p) => plans.push(p) } });
+  assert.ok(readFileSync(out).equals(next));
+  assert.ok(result.delta, 'the delta was used');
+  const fetched = fetchedBytes();
+  // The probe asks for one byte; the rest is the plan's.
+  assert.ok(fetched - 1 <= inserted.length + 2 * CHUNKING.max, `fetched ${fetched}`);
+  assert.is(result.delta?.fetchedBytes, plans[0]?.fetchBytes);
+  assert.is((result.delta?.reusedBytes ?? 0) + (result.delta?.fetchedBytes ?? 0), next.length);
+  assert.not.ok(existsSync(`${out}.delta.json`) || existsSync(`${out}.part`), 'no state or part left');
+});
+
+for (const [name, setup, reason] of [
+  ['a missing index', () => rmSync(join(root, 'www', 'missing.chunks.json'), { force: true }), /the chunk index is missing/],
+  ['an index of another box', () => writeFileSync(join(root, 'www', 'missing.chunks.json'), stringifyChunkIndex({ size: 1, sha256: 'a'.repeat(64), chunks: [{ offset: 0, length: 1, sha256: 'b'.repeat(64) }] })), /is of another box/],
+  ['an index that is no JSON', () => writeFileSync(join(root, 'www', 'missing.chunks.json'), '{"format":'), /not valid JSON/],
+] as const) {
+  test(`${name}: one line says why, and the whole box is downloaded and verified`, async () => {
+    setup();
+    const dir = folderWithOld(`fallback-${name.replaceAll(' ', '-')}`);
+    const out = join(dir, 'new.box');
+    const said: string[] = [];
+    const result = await download({ url, sha256, out, delta: { chunksUrl: `${http.url}/missing.chunks.json`, seeds: [join(dir, 'old.box')], onFallback: (r) => said.push(r) } });
+    assert.match(said.join('\n'), reason);
+    assert.is(result.delta, undefined);
+    assert.ok(readFileSync(out).equals(next));
+    // Every byte was asked for (a tail handed over to another connection is asked for twice).
+    assert.ok(fetchedBytes() >= next.length, `asked for ${fetchedBytes()} bytes`);
+  });
+}
+
+test('an index that lies about its chunks: the assembled file fails the catalog’s sha256, so the whole box is fetched', async () => {
+  // A sound index of the new box's size and hash, whose chunk hashes say the old box has all of it.
+  const oldIndex = await indexFile(join(folderWithOld('liar'), 'old.box'));
+  const lie = { size: next.length, sha256, chunks: [...oldIndex.chunks, { offset: old.length, length: inserted.length, sha256: 'c'.repeat(64) }] };
+  writeFileSync(join(root, 'www', 'liar.chunks.json'), stringifyChunkIndex(lie));
+  const said: string[] = [];
+  const out = join(root, 'liar', 'new.box');
+  const result = await download({ url, sha256, out, delta: { chunksUrl: `${http.url}/liar.chunks.json`, seeds: [join(root, 'liar', 'old.box')], onFallback: (r) => said.push(r) } });
+  assert.match(said.join('\n'), /the assembled file's sha256 is [0-9a-f]{64}, not the catalog's/);
+  assert.ok(readFileSync(out).equals(next));
+  assert.is(result.delta, undefined);
+});
+
+test('nothing to reuse (no older box, or one that shares nothing): said, and the whole box', async () => {
+  const dir = join(root, 'strangers');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'other.box'), bytes(8 * MiB, 'unrelated'));
+  const said: string[] = [];
+  for (const seeds of [[], [join(dir, 'other.box')]]) {
+    rmSync(join(dir, 'new.box'), { force: true });
+    await download({ url, sha256, out: join(dir, 'new.box'), delta: { chunksUrl, seeds, onFallback: (r) => said.push(r) } });
+  }
+  assert.equal(said, ['no older box here to take chunks from', 'the older boxes share no chunk with the new one']);
+});
+
+test('a delta killed in the middle resumes: the pieces fetched before are not fetched again', async () => {
+  const dir = folderWithOld('resume');
+  const out = join(dir, 'new.box');
+  const plans: number[] = [];
+  const request = { url, sha256, out, chunkSize: MiB, attempts: 1, connections: 1, delta: { chunksUrl, seeds: [join(dir, 'old.box')], onPlan: (p: { fetchBytes: number }) => plans.push(p.fetchBytes) } };
+  // The server fails every piece after the first two: the first run stops there, with its state saved.
+  let pieces = 0;
+  http.fault = (req, res) => {
+    if (!/^bytes=\d+-\d+$/.test(req.headers.range ?? '') || req.headers.range === 'bytes=0-0') return undefined;
+    if (++pieces <= 2) return undefined;
+    res.writeHead(500).end();
+    return 'handled';
+  };
+  let failed: unknown;
+  try {
+    await download(request);
+  } catch (error) {
+    failed = error;
+  }
+  assert.ok(failed instanceof DownloadError, String(failed));
+  assert.ok(existsSync(`${out}.delta.json`), 'the state of the fetched pieces is kept');
+  http.fault = undefined;
+  const result = await download(request);
+  assert.ok(readFileSync(out).equals(next));
+  // The same plan both times; the second run fetched it less the two pieces of the first.
+  assert.is(plans.length, 2);
+  assert.is(plans[0], plans[1]);
+  assert.is(result.delta?.fetchedBytes, (plans[0] ?? 0) - 2 * MiB);
+});
+
+test.after(async () => {
+  await http.stop();
+  rmSync(root, { recursive: true, force: true });
+});
+test.run();
