@@ -35,8 +35,10 @@ build {
     ]
   }
 
+  # A plain tar: airy-box compresses it with a resynchronising gzip (src/box-file.ts), so that two builds share
+  # their compressed bytes and an upgrade downloads only what changed.
   post-processor "vagrant" {
     output            = "${var.output_directory}/airy-core-${var.box_version}-{{ .Provider }}.box"
-    compression_level = 6
+    compression_level = 0
   }
 }

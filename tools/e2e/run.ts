@@ -14,7 +14,7 @@
  * Logs: $E2E_DIR (default /tmp/airy-e2e)/logs.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCatalog, parseContentManifest } from '@airy/box-catalog';
@@ -29,6 +29,10 @@ const dir = process.env.E2E_DIR ?? '/tmp/airy-e2e';
 const logs = join(dir, 'logs');
 mkdirSync(logs, { recursive: true });
 const timings: [string, number][] = [];
+/** Figures printed after the table (the delta's bytes). */
+const figures: string[] = [];
+/** The known change between the two boxes the upgrade goes through. */
+const CHANGE_BYTES = 4 * 2 ** 20;
 const cleanups: (() => Promise<unknown>)[] = [];
 const startedAt = Date.now();
 $.quiet = true;
@@ -118,8 +122,18 @@ try {
     };
     await compiled();
     rmSync(nextOut, { recursive: true, force: true });
+    // The upgrade target differs from the first box by a change of known size: CHANGE_BYTES of random data written
+    // into the disk by the last provisioning script (before the free space is zeroed), from a copy of images/.
+    const nextImages = join(dir, 'images-next');
+    rmSync(nextImages, { recursive: true, force: true });
+    cpSync(join(repo, 'images'), nextImages, { recursive: true });
+    const cleanup = join(nextImages, 'scripts/cleanup.sh');
+    writeFileSync(
+      cleanup,
+      readFileSync(cleanup, 'utf8').replace('# Zero the free space;', `head -c ${CHANGE_BYTES} /dev/urandom > /var/lib/airy-e2e-change.bin # the e2e's known change\n# Zero the free space;`),
+    );
     const next = step(`box build ${nextVersion} (beside ${version})`, (log) =>
-      run(log, ['node', join(repo, 'packages/box-builder/lib/cli.js'), 'build', ...buildArgs(nextVersion), '--out', nextOut]),
+      run(log, ['node', join(repo, 'packages/box-builder/lib/cli.js'), 'build', ...buildArgs(nextVersion), '--out', nextOut, '--images', nextImages]),
     );
     await Promise.all([first, next]);
   } else await first;
@@ -298,6 +312,19 @@ try {
       if ((await ssh(log, 'test -e /tmp/e2e-plain-tmp && echo there || echo gone')) !== 'gone') throw new Error('/tmp was not emptied at boot: the volume test would prove nothing');
     });
     await publishToFolder(nextOut, `publish ${nextVersion} to the folder`);
+    // The delta over HTTP: 0.0.2 from s3rver into the folder that holds 0.0.1 (the first download), fetching only
+    // the chunks 0.0.1 does not have; the same download() the upgrade below runs with the cache as its seed.
+    await publish(nextOut, `publish ${nextVersion}`);
+    await step('delta download', async (log) => {
+      const target = join(dir, 'download', `box-${nextVersion}.box`);
+      await run(log, ['node', bootstrap, 'download', '--catalog', catalogUrl, '--box-version', nextVersion, '--provider', 'libvirt', '--out', target]);
+      const said = readFileSync(log, 'utf8');
+      const m = /delta: fetched ([\d.]+ \S+) of ([\d.]+ \S+);/.exec(said);
+      if (!m) throw new Error(`the download of ${nextVersion} did not use the delta: ${said.split('\n').filter((l) => l.startsWith('delta')).join(' | ')}`);
+      const manifest = parseContentManifest(readFileSync(join(nextOut, 'box.json'), 'utf8'), 'box.json');
+      if (createHash('sha256').update(readFileSync(target)).digest('hex') !== manifest.sha256) throw new Error('the delta gave another file');
+      figures.push(`delta download ${version} → ${nextVersion}: fetched ${m[1]} of ${m[2]} (the change: ${CHANGE_BYTES / 2 ** 20} MiB of random data)`);
+    });
     await step('upgrade', async (log) => {
       await run(log, ['node', bootstrap, 'upgrade', '--dir', instance, '--yes', '--force', '--wait', '0'], vmEnv);
       // This box has no platform, so there is no database to carry over, and the upgrade says so before it starts.
@@ -338,4 +365,5 @@ try {
   for (const [name, s] of timings) console.log(`| ${name} | ${s.toFixed(1)} |`);
   // Wall time, not the sum: the two box builds overlap.
   console.log(`| total (wall) | ${((Date.now() - startedAt) / 1000).toFixed(1)} |`);
+  for (const f of figures) console.log(f);
 }

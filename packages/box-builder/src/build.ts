@@ -4,6 +4,7 @@
  */
 import { readFile, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { resyncBox } from './box-file.js';
 import { type Architecture, type BoxContentManifest, boxFileName, type Provider, stringifyContentManifest } from '@airy/box-catalog';
 import { boxFactsEnv, boxImages, COMPONENT_VERSIONS, imageArchitectures } from '@airy/manifests';
 import { CliError, ExitCode, writeFileAtomic } from '@airy/cli-kit';
@@ -229,6 +230,9 @@ export async function buildBox(options: BuildOptions, signal?: AbortSignal): Pro
     await step('build', ['build', '-color=false', `-var-file=${varFile}`, only, '.']);
 
     const built = join(work, boxFileName(options.version, options.provider));
+    // Packer writes the tar; it is compressed here so that consecutive boxes share their compressed bytes.
+    log('phase: compressing the box (resynchronising gzip, for delta downloads)');
+    await resyncBox(built, { signal });
     await rename(built, boxFile);
     const file = await hashFile(boxFile);
     const manifest = contentManifest({ ...facts0, file });

@@ -31,26 +31,43 @@ const GEAR = (() => {
 
 /** A mask of `bits` ones from the top of 32 bits. */
 const topBits = (bits: number) => (0xffffffff << (32 - bits)) >>> 0;
-const AVG_BITS = Math.log2(CHUNKING.avg);
-const MASK_BEFORE_AVG = topBits(AVG_BITS + 2);
-const MASK_AFTER_AVG = topBits(AVG_BITS - 2);
 /** The gear hash forgets a byte after 32 shifts: hashing may start this far before the minimum. */
 const WINDOW = 32;
 
+/** Sizes of the cuts: `avg` a power of two, `min` at least {@link WINDOW}. */
+export interface ChunkSizes {
+  readonly min: number;
+  readonly avg: number;
+  readonly max: number;
+}
+
 /**
  * Cuts a byte stream into chunks: `push` the bytes as they come (any slicing gives the same cuts), `end` at the end.
- * Each call returns the lengths of the chunks it completed.
+ * Each call returns the lengths of the chunks it completed. The index's sizes ({@link CHUNKING}) by default; other
+ * sizes serve other cuts (where a box's compressor resynchronises).
  */
 export class Chunker {
   private hash = 0;
   private length = 0;
+  private readonly maskBefore: number;
+  private readonly maskAfter: number;
+
+  constructor(private readonly sizes: ChunkSizes = CHUNKING) {
+    const bits = Math.log2(sizes.avg);
+    if (!Number.isInteger(bits) || sizes.min < WINDOW || sizes.min > sizes.avg || sizes.avg > sizes.max) {
+      throw new RangeError(`chunk sizes ${JSON.stringify(sizes)}: avg a power of two, ${WINDOW} <= min <= avg <= max`);
+    }
+    this.maskBefore = topBits(bits + 2);
+    this.maskAfter = topBits(bits - 2);
+  }
 
   push(data: Uint8Array): number[] {
+    const { min, avg, max } = this.sizes;
     const cuts: number[] = [];
     let i = 0;
     while (i < data.length) {
       // Below the minimum only the last WINDOW bytes can matter to the hash: skip to them.
-      const skip = CHUNKING.min - WINDOW - this.length;
+      const skip = min - WINDOW - this.length;
       if (skip > 0) {
         const n = Math.min(skip, data.length - i);
         this.length += n;
@@ -63,7 +80,7 @@ export class Chunker {
       for (; i < data.length; i++) {
         h = ((h << 1) + (GEAR[data[i] as number] as number)) >>> 0;
         length++;
-        if (length >= CHUNKING.min && ((h & (length < CHUNKING.avg ? MASK_BEFORE_AVG : MASK_AFTER_AVG)) === 0 || length >= CHUNKING.max)) {
+        if (length >= min && ((h & (length < avg ? this.maskBefore : this.maskAfter)) === 0 || length >= max)) {
           i++;
           cut = true;
           break;

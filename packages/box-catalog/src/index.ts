@@ -12,6 +12,7 @@ export {
   type ChunkIndex,
   ChunkIndexError,
   Chunker,
+  type ChunkSizes,
   chunkIndexName,
   type DeltaPlan,
   indexFile,
