@@ -183,6 +183,10 @@ root.addTask('bench:download', {
   description: 'Benchmark the box downloader against curl and aws s3 cp, on loopback and an emulated WAN link',
   exec: 'nx run bootstrap:compile && tsx tools/bench/download.ts',
 });
+root.addTask('bench:delta', {
+  description: 'Benchmark a delta upgrade (2%, 5%, 20%, 100% changed) against a whole download, zsync and casync on an emulated link',
+  exec: 'nx run-many -t compile -p bootstrap box-builder && tsx tools/bench/delta.ts',
+});
 root.addTask('bench:tunnel', {
   description: "Benchmark the tunnel's proxy under load (airy-tunnel start --no-ngrok) against a minimal Node reverse proxy",
   exec: 'nx run ngrok-tunnel:compile && tsx tools/bench/tunnel.ts',

@@ -24,6 +24,8 @@ packages=(
   dnsmasq-base      # e2e: DHCP of vagrant-libvirt's network
   postgresql        # bootstrap: the upgrade's database carry-over, dumped and restored for real
   aria2             # bench:download: aria2c, the peer on the emulated links
+  zsync             # bench:delta: zsync, a peer of the delta upgrade
+  casync            # bench:delta: casync, the other peer
   chromium          # ngrok-tunnel: the inspector's browser test (driven by playwright-core)
 )
 

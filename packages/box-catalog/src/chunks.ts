@@ -12,8 +12,12 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 
-/** The chunking parameters; part of the format (an index made otherwise is not ours to match). */
-export const CHUNKING = { algorithm: 'gear32/v1', min: 256 * 1024, avg: 1024 * 1024, max: 4 * 1024 * 1024 } as const;
+/**
+ * The chunking parameters; part of the format (an index made otherwise is not ours to match). casync's sizes: small
+ * enough that a change costs little more than itself (measured in bench:delta: with 1 MiB chunks a 5% change cost
+ * 11% of the box, zsync 5.5%), large enough that the index stays near 0.1% of the box.
+ */
+export const CHUNKING = { algorithm: 'gear32/v1', min: 16 * 1024, avg: 64 * 1024, max: 256 * 1024 } as const;
 
 /** The `format` of an index document. */
 export const CHUNK_INDEX_FORMAT = 'airy-chunks/1';
