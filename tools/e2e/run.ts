@@ -327,6 +327,11 @@ try {
     });
     await step('upgrade', async (log) => {
       await run(log, ['node', bootstrap, 'upgrade', '--dir', instance, '--yes', '--force', '--wait', '0'], vmEnv);
+      // The new box came as a delta: from the old box in the cache, only the chunks it lacks (the folder catalog's
+      // box is read where it lies, as from a team's share).
+      const delta = /delta: fetched ([\d.]+ \S+) of ([\d.]+ \S+);/.exec(readFileSync(log, 'utf8'));
+      if (!delta) throw new Error(`the upgrade did not download a delta: ${readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('delta')).join(' | ') || 'nothing said'}`);
+      figures.push(`upgrade ${version} → ${nextVersion}: read ${delta[1]} of ${delta[2]} from the catalog; the rest came from the old box in the cache`);
       // This box has no platform, so there is no database to carry over, and the upgrade says so before it starts.
       if (!readFileSync(log, 'utf8').includes('the database cannot be carried over: PostgreSQL is not ready')) throw new Error('upgrade did not say the database is not carried over');
       const inside = parseContentManifest(await ssh(log, 'cat /opt/airy/box.json'), 'box.json in the VM');

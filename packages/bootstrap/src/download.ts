@@ -50,7 +50,15 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
       const { size } = await stat(out);
       return { path: out, size, cached: true, resumedBytes: 0, ranged: false };
     }
-    if (request.url.startsWith('file://')) return await copyLocal(request);
+    if (request.url.startsWith('file://')) {
+      // A file: box may sit on a share: with an older box here, only the chunks it lacks are read from there.
+      if (request.delta) {
+        const size = (await stat(fileURLToPath(request.url)).catch(() => undefined))?.size;
+        const delta = size === undefined ? undefined : await tryDelta({ ...request, delta: request.delta }, { size, ranged: true, validator: '' });
+        if (delta) return delta;
+      }
+      return await copyLocal(request);
+    }
 
     const info = await probe(request.url, request);
     if (request.delta) {

@@ -113,6 +113,14 @@ test('nothing to reuse (no older box, or one that shares nothing): said, and the
   assert.equal(said, ['no older box here to take chunks from', 'the older boxes share no chunk with the new one']);
 });
 
+test('a file: catalog on a share: the missing chunks are read from the new box there, the rest from the old one here', async () => {
+  const dir = folderWithOld('file-catalog');
+  const out = join(dir, 'new.box');
+  const result = await download({ url: `file://${join(root, 'www', 'new.box')}`, sha256, out, delta: { chunksUrl: `file://${join(root, 'www', 'new.box.chunks.json')}`, seeds: [join(dir, 'old.box')] } });
+  assert.ok(readFileSync(out).equals(next));
+  assert.ok(result.delta && result.delta.fetchedBytes <= inserted.length + 2 * CHUNKING.max, JSON.stringify(result.delta));
+});
+
 test('a delta killed in the middle resumes: the pieces fetched before are not fetched again', async () => {
   const dir = folderWithOld('resume');
   const out = join(dir, 'new.box');

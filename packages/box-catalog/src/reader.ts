@@ -71,6 +71,10 @@ export function chooseRelease(
   if (loaded.url && !loaded.url.startsWith('file:') && chosen.file.url.startsWith('file:')) {
     throw new CatalogError(displayUrl(loaded.url), `version ${chosen.version.version} names a file: box (${chosen.file.url}); only a file: catalog may`);
   }
+  // The same for its chunk index: a catalog from a server may not make bootstrap read a file of this machine.
+  if (loaded.url && !loaded.url.startsWith('file:') && chosen.file.chunks_url?.startsWith('file:')) {
+    throw new CatalogError(displayUrl(loaded.url), `version ${chosen.version.version} names a file: chunk index (${chosen.file.chunks_url}); only a file: catalog may`);
+  }
   return chosen;
 }
 

@@ -9,7 +9,10 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
+  addRelease,
   CHUNKING,
+  chooseRelease,
+  emptyCatalog,
   type ChunkIndex,
   Chunker,
   indexFile,
@@ -104,9 +107,18 @@ test('the index as untrusted input: round trip, then each way it can lie is refu
     [{ ...doc, chunks: doc.chunks.slice(1) }, /the chunks add up to \d+ bytes, not the size/],
     [{ ...doc, chunks: 'many' }, /chunks must be a list/],
   ];
+  // Whatever the text was (a file it should not have been), the message does not repeat it.
+  assert.throws(() => parseChunkIndex('root:x:0:0:s3cret-of-the-machine', 'i', expected), (e: Error) => /not valid JSON/.test(e.message) && !e.message.includes('s3cret'));
   for (const [lie, pattern] of lies) {
     assert.throws(() => parseChunkIndex(typeof lie === 'string' ? lie : JSON.stringify(lie), 'i', expected), pattern);
   }
+});
+
+test('a catalog from a server may not name a file: chunk index (it would make the client read its own files)', () => {
+  const entry = { name: 'libvirt', url: 'https://boxes.example/b.box', checksum_type: 'sha256', checksum: 'a'.repeat(64), architecture: 'amd64', chunks_url: 'file:///etc/passwd' } as const;
+  const catalog = addRelease(emptyCatalog('airy/core'), '1.0.0', entry).catalog;
+  assert.throws(() => chooseRelease({ url: 'https://boxes.example/metadata.json', catalog }, '1.0.0', 'libvirt', 'amd64'), /names a file: chunk index/);
+  assert.is(chooseRelease({ url: 'file:///srv/boxes/metadata.json', catalog }, '1.0.0', 'libvirt', 'amd64').file.chunks_url, 'file:///etc/passwd');
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));

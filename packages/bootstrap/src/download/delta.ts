@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { type FileHandle, lstat, open, readdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { fetchCatalogDocument, indexFile, localChunks, parseChunkIndex, planDelta } from '@airy/box-catalog';
 import { formatBytes, writeFileAtomic } from '@airy/cli-kit';
 import type { Chunk } from '../ranges.js';
@@ -143,13 +144,23 @@ export async function deltaInto(
     await save();
     const todo = pieces.filter((p) => !done.has(p.index));
     const fetchedBytes = todo.reduce((n, p) => n + p.end - p.start + 1, 0);
-    await fetchPieces(request, todo, handle, {
-      onBytes: hooks.onBytes,
-      onChunkDone: async (i) => {
-        done.add(i);
-        await save();
-      },
-    });
+    const onChunkDone = async (i: number) => {
+      done.add(i);
+      await save();
+    };
+    if (request.url.startsWith('file:')) {
+      // A file: catalog on a share (a team's file server): the missing pieces are read from the new box itself.
+      const source = await open(fileURLToPath(request.url), 'r');
+      try {
+        for (const p of todo) {
+          await copyRange(source, p.start, handle, p.start, p.end - p.start + 1, buffer).catch((e) => asDiskFull(e, dirname(out), info.size));
+          hooks.onBytes(p.end - p.start + 1);
+          await onChunkDone(p.index);
+        }
+      } finally {
+        await source.close();
+      }
+    } else await fetchPieces(request, todo, handle, { onBytes: hooks.onBytes, onChunkDone });
     await saving;
     return { reusedBytes: plan.reusedBytes, fetchedBytes };
   } finally {
