@@ -12,7 +12,8 @@
  * Goals (the issue's): at 5% changed ours transfers at most 8% of the box and no more than zsync, and finishes before
  * both peers; at 100% no slower than a whole download; the first download no bigger than gzip -6's.
  *
- * Usage: npx projen bench:delta   (BENCH_DISK_MIB: the disk's size, default 256)
+ * Usage: npx projen bench:delta   (BENCH_DISK_MIB: the disk's size, default 256; BENCH_BOXES=OLD.box:NEW.box adds
+ * a row for two real boxes, e.g. the e2e's 0.0.1 and 0.0.2 kept with `tsx tools/e2e/run.ts --keep`)
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -95,12 +96,19 @@ try {
   const rows: Row[] = [];
   const lines: string[] = [];
   let met = true;
-  for (const share of [0.02, 0.05, 0.2, 1]) {
-    const label = share >= 1 ? '100% (unrelated boxes)' : `${share * 100}% changed`;
+  const [realOld, realNew] = (process.env.BENCH_BOXES ?? '').split(':');
+  const cases: { share: number; label: string; make: () => Promise<string>; old: string }[] = [0.02, 0.05, 0.2, 1].map((share) => ({
+    share,
+    label: share >= 1 ? '100% (unrelated boxes)' : `${share * 100}% changed`,
+    make: () => box(`new-${share}`, changed(base, share, `change-${share}`)),
+    old: oldBox,
+  }));
+  if (realOld && realNew) cases.push({ share: -1, label: `two real boxes (${realNew.split('/').at(-1)} from ${realOld.split('/').at(-1)})`, make: async () => realNew, old: realOld });
+  for (const { share, label, make, old } of cases) {
     process.stderr.write(`bench:delta: ${label}…\n`);
     const www = join(root, `www-${share}`);
     mkdirSync(www, { recursive: true });
-    const newBox = await box(`new-${share}`, changed(base, share, `change-${share}`));
+    const newBox = await make();
     const name = 'airy-core-2.0.0-libvirt.box';
     const served = join(www, name);
     execFileSync('cp', [newBox, served]);
@@ -121,7 +129,7 @@ try {
       const dir = join(root, `${tool}-${share}`);
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir);
-      execFileSync('cp', [oldBox, join(dir, 'old.box')]);
+      execFileSync('cp', [old, join(dir, 'old.box')]);
       return dir;
     };
     const result: Record<string, Measured> = {};

@@ -20,6 +20,9 @@ import { asDiskFull, type DeltaRequest, type DownloadRequest } from './request.j
 /** The most an index document may be: a box of hundreds of GB, cut at the minimum chunk size. */
 const MAX_INDEX_BYTES = 64 * MiB;
 
+/** Below this share of the new box found here, a delta costs more than it saves. */
+const MIN_SHARED = 0.1;
+
 /** A reason to download the whole file instead; said, never an error. */
 export class DeltaFallback extends Error {}
 
@@ -92,6 +95,10 @@ export async function deltaInto(
   const local = localChunks(await Promise.all(seeds.map(async (file) => ({ file, index: await indexFile(file, { signal: request.signal }) }))));
   const plan = planDelta(index, local);
   if (plan.reusedBytes === 0) throw new DeltaFallback('the older boxes share no chunk with the new one');
+  // Sharing a sliver, the whole download is the quicker: it hashes while it fetches (bench:delta, unrelated boxes).
+  if (plan.reusedBytes < info.size * MIN_SHARED) {
+    throw new DeltaFallback(`the older boxes share only ${((100 * plan.reusedBytes) / info.size).toFixed(1)}% of the new one`);
+  }
   delta.onPlan?.({ reusedBytes: plan.reusedBytes, fetchBytes: plan.fetchBytes, size: info.size, seeds: seeds.length });
   hooks.onPlan(plan.reusedBytes);
 
