@@ -175,6 +175,36 @@ export function runBinAsync(
   return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
 }
 
+/** A bin left running (a tunnel, a server): its output so far, a wait for a line, and its exit code. */
+export interface RunningBin {
+  /** Everything it printed on stdout so far. */
+  out(): string;
+  /** Waits (up to 5 s) until stdout matches `pattern`. */
+  until(pattern: RegExp): Promise<void>;
+  kill(signal: NodeJS.Signals): void;
+  readonly closed: Promise<number | null>;
+}
+
+/** Starts the package's bin with `args`, without waiting for it to end. */
+export function startBin(packageDir: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv } = {}): RunningBin {
+  const [file] = Object.values(packageJson(packageDir).bin);
+  if (!file) throw new Error(`${packageDir} has no bin`);
+  const child = spawn(process.execPath, [join(packageDir, file), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: binEnv(options.env) });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => {
+    out += d;
+  });
+  child.stderr.resume();
+  return {
+    out: () => out,
+    until: async (pattern) => {
+      for (let i = 0; i < 200 && !pattern.test(out); i++) await new Promise((r) => setTimeout(r, 25));
+    },
+    kill: (signal) => child.kill(signal),
+    closed: new Promise((resolve) => child.on('close', (code) => resolve(code))),
+  };
+}
+
 /** Registers one test per case: the bin exits 2 with a single stderr line matching `pattern` (no stack trace). */
 export function badInputTests(packageDir: string, cases: readonly (readonly [readonly string[], RegExp])[]): void {
   for (const [args, pattern] of cases) {

@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,7 +11,7 @@ import { tunnelFiles } from '@airy/cli-kit';
 import { checkFacebook, checkTwilio } from '../src/signatures.ts';
 import { start } from '../src/start.ts';
 import { systemClock } from '../src/supervisor.ts';
-import { runBin } from '../../../tools/testing/cli.ts';
+import { runBin, startBin } from '../../../tools/testing/cli.ts';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'airy-inspector-'));
@@ -65,7 +64,8 @@ const running = start({
   print: (l) => printed.push(l),
   log: (l) => printed.push(l),
 });
-for (let i = 0; i < 100 && !printed.some((l) => l.startsWith('inspector: ')); i++) await new Promise((r) => setTimeout(r, 20));
+// Up once the state file is written: after the addresses, the upstream's sources are asked, then the URLs said.
+for (let i = 0; i < 250 && !existsSync(files.state); i++) await new Promise((r) => setTimeout(r, 20));
 const proxy = (printed.find((l) => l.startsWith('proxy: ')) ?? '').slice('proxy: '.length);
 const inspector = (printed.find((l) => l.startsWith('inspector: ')) ?? '').slice('inspector: '.length);
 const deliveries = async () => JSON.parse((await send(`${inspector}/api/deliveries`)).body) as { id: number; source?: string; status: number; signature?: { valid: boolean; reason: string }; replayOf?: number }[];
@@ -126,18 +126,11 @@ test('the signature checks on their own', () => {
 });
 
 test('airy-tunnel start --no-ngrok --to URL prints the proxy and inspector addresses, stops on SIGTERM with exit 143, and status then says stopped', async () => {
-  const child = spawn(process.execPath, [join(packageDir, 'bin/airy-tunnel.js'), 'start', '--no-ngrok', '--to', target, '--state-dir', join(dir, 'cli'), '--inspector-port', '0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NGROK_AUTHTOKEN: '' },
-  });
-  let out = '';
-  child.stdout.on('data', (d) => {
-    out += d;
-  });
-  const closed = new Promise((r) => child.on('close', r));
-  for (let i = 0; i < 200 && !/inspector: /.test(out); i++) await new Promise((r) => setTimeout(r, 25));
+  const child = startBin(packageDir, ['start', '--no-ngrok', '--to', target, '--state-dir', join(dir, 'cli'), '--inspector-port', '0'], { env: { NGROK_AUTHTOKEN: '' } });
+  await child.until(/inspector: /);
   child.kill('SIGTERM');
-  const code = await closed;
+  const code = await child.closed;
+  const out = child.out();
   assert.match(out, /^proxy: http:\/\/127\.0\.0\.1:\d+$/m);
   assert.match(out, /^inspector: http:\/\/127\.0\.0\.1:\d+$/m);
   assert.match(out, /local URL \(no public tunnel\): http:\/\/127\.0\.0\.1:\d+/);
@@ -149,18 +142,10 @@ test('airy-tunnel start --no-ngrok --to URL prints the proxy and inspector addre
 });
 
 test('airy-tunnel start ends with 130 on Ctrl-C (SIGINT)', async () => {
-  const child = spawn(process.execPath, [join(packageDir, 'bin/airy-tunnel.js'), 'start', '--no-ngrok', '--to', target, '--state-dir', join(dir, 'cli-int'), '--inspector-port', '0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NGROK_AUTHTOKEN: '' },
-  });
-  let out = '';
-  child.stdout.on('data', (d) => {
-    out += d;
-  });
-  const closed = new Promise((r) => child.on('close', r));
-  for (let i = 0; i < 200 && !/inspector: /.test(out); i++) await new Promise((r) => setTimeout(r, 25));
+  const child = startBin(packageDir, ['start', '--no-ngrok', '--to', target, '--state-dir', join(dir, 'cli-int'), '--inspector-port', '0'], { env: { NGROK_AUTHTOKEN: '' } });
+  await child.until(/inspector: /);
   child.kill('SIGINT');
-  assert.is(await closed, 130);
+  assert.is(await child.closed, 130);
 });
 
 test.after(async () => {

@@ -2,7 +2,6 @@
  * Which sources the platform behind the tunnel runs, asked of a real HTTP server on loopback that routes some
  * source paths and answers 404 on the others, as the Istio gateway does for a source that is not installed.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runBin } from '../../../tools/testing/cli.ts';
+import { runBin, startBin } from '../../../tools/testing/cli.ts';
 import { sourcesOnUpstream, webhookLines } from '../src/sources.ts';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
@@ -44,19 +43,12 @@ test('webhookLines: an uninstalled source is said so, with how to turn it on; th
 
 test('airy-tunnel start and status print which sources the platform runs', async () => {
   const stateDir = join(dir, 'state');
-  const child = spawn(process.execPath, [join(packageDir, 'bin/airy-tunnel.js'), 'start', '--no-ngrok', '--to', target, '--state-dir', stateDir, '--inspector-port', '0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NGROK_AUTHTOKEN: '' },
-  });
-  let out = '';
-  child.stdout.on('data', (d) => {
-    out += d;
-  });
-  const closed = new Promise((r) => child.on('close', r));
-  for (let i = 0; i < 200 && !/twilio/.test(out); i++) await new Promise((r) => setTimeout(r, 25));
+  const child = startBin(packageDir, ['start', '--no-ngrok', '--to', target, '--state-dir', stateDir, '--inspector-port', '0'], { env: { NGROK_AUTHTOKEN: '' } });
+  await child.until(/twilio/);
   const status = runBin(packageDir, ['status', '--state-dir', stateDir]);
   child.kill('SIGTERM');
-  await closed;
+  await child.closed;
+  const out = child.out();
   assert.match(out, /^ {2}twilio {4}http:\/\/127\.0\.0\.1:\d+\/twilio {2}\(not installed: the platform answers 404 on \/twilio/m);
   assert.match(out, /^ {2}facebook {2}http:\/\/127\.0\.0\.1:\d+\/facebook$/m);
   assert.match(status.stdout, /twilio .*\(not installed/);
