@@ -179,13 +179,12 @@ async function tryDelta(
         if (n > 0) request.onProgress?.(progress, info.size);
       },
     });
-    const actual = await hashFile(part);
-    if (actual !== sha256) throw new DeltaFallback(`the assembled file's sha256 is ${actual}, not the catalog's`);
+    if (got.sha256 !== sha256) throw new DeltaFallback(`the assembled file's sha256 is ${got.sha256}, not the catalog's`);
     await rename(part, out);
     await clearDelta(out);
     const finished = await stat(out);
     await writeMarker(out, { sha256, size: finished.size, mtimeMs: finished.mtimeMs });
-    return { path: out, size: finished.size, cached: false, resumedBytes: 0, ranged: true, delta: got };
+    return { path: out, size: finished.size, cached: false, resumedBytes: 0, ranged: true, delta: { reusedBytes: got.reusedBytes, fetchedBytes: got.fetchedBytes } };
   } catch (error) {
     if (!(error instanceof DeltaFallback)) throw error;
     request.delta.onFallback?.(error.message);

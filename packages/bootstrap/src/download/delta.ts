@@ -15,6 +15,7 @@ import { formatBytes, writeFileAtomic } from '@airy/cli-kit';
 import type { Chunk } from '../ranges.js';
 import { defaultChunkSize, MiB, partPath } from './files.js';
 import { fetchPieces } from './pieces.js';
+import { orderedHasher } from './verify.js';
 import { asDiskFull, type DeltaRequest, type DownloadRequest } from './request.js';
 
 /** The most an index document may be: a box of hundreds of GB, cut at the minimum chunk size. */
@@ -73,7 +74,7 @@ export async function deltaInto(
   request: DownloadRequest & { delta: DeltaRequest },
   info: { size: number; ranged: boolean; validator: string },
   hooks: { onPlan: (reusedBytes: number) => void; onBytes: (n: number) => void },
-): Promise<{ reusedBytes: number; fetchedBytes: number }> {
+): Promise<{ reusedBytes: number; fetchedBytes: number; sha256: string }> {
   const { delta, out, sha256 } = request;
   if (!info.ranged) throw new DeltaFallback('the server does not serve ranges');
   const seeds: string[] = [];
@@ -143,6 +144,18 @@ export async function deltaInto(
     } finally {
       await Promise.all([...sources.values()].map((s) => s.close()));
     }
+    // The whole file's SHA-256, fed in file order as segments are in place (the copies now, each piece as it
+    // arrives), so little is left to hash at the end: segments are the copies and the pieces, by offset.
+    const segments = [
+      ...plan.copy.map((c) => ({ start: c.to, end: c.to + c.length - 1, piece: -1 })),
+      ...pieces.map((p) => ({ start: p.start, end: p.end, piece: p.index })),
+    ]
+      .sort((a, b) => a.start - b.start)
+      .map((s, index) => ({ ...s, index }));
+    const segmentOf = new Map(segments.filter((s) => s.piece >= 0).map((s) => [s.piece, s.index]));
+    const inPlace = new Set(segments.filter((s) => s.piece < 0 || done.has(s.piece)).map((s) => s.index));
+    const hasher = orderedHasher(part, segments, inPlace);
+    hasher.advance();
     let saving = Promise.resolve();
     const save = () => {
       saving = saving.then(() => writeFileAtomic(deltaStatePath(out), JSON.stringify({ ...wanted, done: [...done].sort((a, b) => a - b) })));
@@ -153,6 +166,8 @@ export async function deltaInto(
     const fetchedBytes = todo.reduce((n, p) => n + p.end - p.start + 1, 0);
     const onChunkDone = async (i: number) => {
       done.add(i);
+      inPlace.add(segmentOf.get(i) as number);
+      hasher.advance();
       await save();
     };
     if (request.url.startsWith('file:')) {
@@ -169,7 +184,7 @@ export async function deltaInto(
       }
     } else await fetchPieces(request, todo, handle, { onBytes: hooks.onBytes, onChunkDone });
     await saving;
-    return { reusedBytes: plan.reusedBytes, fetchedBytes };
+    return { reusedBytes: plan.reusedBytes, fetchedBytes, sha256: await hasher.digest() };
   } finally {
     await handle.close();
   }
