@@ -5,8 +5,8 @@
  * Extra arguments go to `nx run-many` (e.g. `--projects manifests`).
  *
  * `--direct --projects a,b`: each package's tests run with uvu itself, in its folder, without npm or Nx: for a Node
- * older than the workspace's (the light packages on Node 20), where the workspace's devEngines stops every npm
- * command on purpose. Their dependencies must be compiled already (the main run does it).
+ * older than the workspace's (the light packages on Node 20), where npm and Nx warn about the workspace's engines:
+ * only the tests and that Node meet. Their dependencies must be compiled already (the main run does it).
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
