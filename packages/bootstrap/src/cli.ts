@@ -232,7 +232,6 @@ networkOptions(downloadCommand).action(async (flags) => {
       }),
     ).finally(() => progress?.stop());
     log(result.cached ? `already verified: ${result.path}` : `verified ${result.path} (${formatBytes(result.size)}, sha256 ${file.checksum})`);
-    if (result.delta) log(`delta: fetched ${formatBytes(result.delta.fetchedBytes)} of ${formatBytes(result.size)}; ${formatBytes(result.delta.reusedBytes)} came from older boxes`);
     process.stdout.write(`${result.path}\n`);
   });
 

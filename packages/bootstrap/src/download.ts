@@ -184,6 +184,7 @@ async function tryDelta(
     await clearDelta(out);
     const finished = await stat(out);
     await writeMarker(out, { sha256, size: finished.size, mtimeMs: finished.mtimeMs });
+    request.delta.onDone?.({ reusedBytes: got.reusedBytes, fetchedBytes: got.fetchedBytes, size: finished.size });
     return { path: out, size: finished.size, cached: false, resumedBytes: 0, ranged: true, delta: { reusedBytes: got.reusedBytes, fetchedBytes: got.fetchedBytes } };
   } catch (error) {
     if (!(error instanceof DeltaFallback)) throw error;

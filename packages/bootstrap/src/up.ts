@@ -155,7 +155,6 @@ export async function up(options: UpOptions): Promise<void> {
       onProgress: (done) => progress?.update(done),
     }).finally(() => progress?.stop());
     options.log(got.cached ? `box ${version.version}: verified copy in the cache` : `box ${version.version}: downloaded and verified (${formatBytes(got.size)})`);
-    if (got.delta) options.log(`delta: fetched ${formatBytes(got.delta.fetchedBytes)} of ${formatBytes(got.size)}; ${formatBytes(got.delta.reusedBytes)} came from the older box`);
 
     const state: InstanceState = {
       catalog: loaded.url,

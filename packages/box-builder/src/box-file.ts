@@ -33,22 +33,17 @@ async function isGzip(path: string): Promise<boolean> {
 /** Writes into `gzip`, ending a deflate block with a sync flush at each content-defined cut. */
 function resyncingWriter(gzip: Gzip): Writable {
   const chunker = new Chunker(RESYNC);
-  // Bytes of the current segment written before this buffer.
-  let pending = 0;
   const send = async (data: Buffer) => {
     if (data.length > 0 && !gzip.write(data)) await new Promise((r) => gzip.once('drain', r));
   };
   const write = async (data: Buffer) => {
     let at = 0;
-    for (const length of chunker.push(data)) {
-      const end = at + length - pending;
+    for (const end of chunker.push(data)) {
       await send(data.subarray(at, end));
       await new Promise<void>((resolve) => gzip.flush(constants.Z_SYNC_FLUSH, () => resolve()));
-      pending = 0;
       at = end;
     }
     await send(data.subarray(at));
-    pending += data.length - at;
   };
   return new Writable({
     write(data: Buffer, _encoding, done) {

@@ -47,7 +47,7 @@ export interface ChunkSizes {
 
 /**
  * Cuts a byte stream into chunks: `push` the bytes as they come (any slicing gives the same cuts), `end` at the end.
- * Each call returns the lengths of the chunks it completed. The index's sizes ({@link CHUNKING}) by default; other
+ * `push` returns where in `data` each chunk it completed ends (exclusive offsets), so a caller slices `data` there. The index's sizes ({@link CHUNKING}) by default; other
  * sizes serve other cuts (where a box's compressor resynchronises).
  */
 export class Chunker {
@@ -91,7 +91,7 @@ export class Chunker {
         }
       }
       if (cut) {
-        cuts.push(length);
+        cuts.push(i);
         this.hash = 0;
         this.length = 0;
       } else {
@@ -131,35 +131,28 @@ export async function indexFile(path: string, options: { signal?: AbortSignal } 
   const whole = createHash('sha256');
   const chunks: Chunk[] = [];
   let part = createHash('sha256');
-  let offset = 0;
-  let pending = 0;
-  const close = (length: number) => {
-    chunks.push({ offset, length, sha256: part.digest('hex') });
-    offset += length;
-    pending -= length;
+  /** Where the current chunk starts, and where the current buffer does, in the file. */
+  let start = 0;
+  let read = 0;
+  const close = (end: number) => {
+    chunks.push({ offset: start, length: end - start, sha256: part.digest('hex') });
+    start = end;
     part = createHash('sha256');
   };
   for await (const buffer of createReadStream(path, { highWaterMark: 1024 * 1024, signal: options.signal })) {
     const data = buffer as Buffer;
     whole.update(data);
-    // The cuts fall inside this buffer: feed each chunk's hash the bytes up to its cut.
     let at = 0;
-    for (const length of chunker.push(data)) {
-      const upTo = at + (length - pending);
-      part.update(data.subarray(at, upTo));
-      pending = length;
-      close(length);
-      at = upTo;
+    for (const end of chunker.push(data)) {
+      part.update(data.subarray(at, end));
+      close(read + end);
+      at = end;
     }
     part.update(data.subarray(at));
-    pending += data.length - at;
+    read += data.length;
   }
-  const last = chunker.end();
-  if (last !== undefined) {
-    pending = last;
-    close(last);
-  }
-  return { size: offset, sha256: whole.digest('hex'), chunks };
+  if (chunker.end() !== undefined) close(read);
+  return { size: read, sha256: whole.digest('hex'), chunks };
 }
 
 /** The index as published: compact (each chunk as `[sha256, length]`), its offsets implied by the order. */

@@ -30,10 +30,17 @@ function bytes(size: number, seed: string): Buffer {
   for (let at = 0, n = 0; at < size; n++) at += createHash('sha256').update(`${seed}:${n}`).digest().copy(out, at);
   return out;
 }
+/** The chunks' lengths, from the cut offsets `push` gives within each slice. */
 const cutsOf = (data: Buffer, slice: number) => {
   const c = new Chunker();
   const cuts: number[] = [];
-  for (let at = 0; at < data.length; at += slice) cuts.push(...c.push(data.subarray(at, at + slice)));
+  let previous = 0;
+  for (let at = 0; at < data.length; at += slice) {
+    for (const end of c.push(data.subarray(at, at + slice))) {
+      cuts.push(at + end - previous);
+      previous = at + end;
+    }
+  }
   const last = c.end();
   return last === undefined ? cuts : [...cuts, last];
 };

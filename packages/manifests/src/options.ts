@@ -243,7 +243,6 @@ type Resolved<T> = { readonly [K in keyof T]-?: Exclude<T[K], undefined> };
 
 /** One app as written, checked and with its defaults (those of `profile`); `at` names it in errors. */
 function resolveAppAt(at: string, a: AppSpec, profile: Profile): Resolved<AppSpec> {
-  checkKeys(a, APP_KEYS, at);
   const d = PROFILE_DEFAULTS[profile];
   return {
     name: name(`${at}.name`, a.name, ''),
@@ -266,6 +265,8 @@ function resolveAppAt(at: string, a: AppSpec, profile: Profile): Resolved<AppSpe
  * options would be. Throws {@link OptionError}.
  */
 export function resolveApp(config: PlatformConfig, spec: AppSpec): Resolved<AppSpec> {
+  // Keys are checked here; `apps:` of the options had theirs checked with the rest of the options.
+  checkKeys(spec, APP_KEYS, 'app');
   return resolveAppAt('app', spec, config.profile);
 }
 

@@ -221,10 +221,11 @@ export async function boxSeeds(folder: string, except: string): Promise<string[]
 }
 
 /** What a delta download says, through `log`: its plan, or why the whole box is downloaded instead. */
-export function deltaLog(log: (line: string) => void): Pick<DeltaRequest, 'onPlan' | 'onFallback'> {
+export function deltaLog(log: (line: string) => void): Pick<DeltaRequest, 'onPlan' | 'onFallback' | 'onDone'> {
   return {
     onPlan: (p) =>
       log(`delta: ${formatBytes(p.reusedBytes)} of ${formatBytes(p.size)} reused from ${p.seeds === 1 ? 'an older box' : `${p.seeds} older boxes`}; fetching ${formatBytes(p.fetchBytes)}`),
     onFallback: (reason) => log(`delta: not used (${reason}); downloading the whole box`),
+    onDone: (d) => log(`delta: fetched ${formatBytes(d.fetchedBytes)} of ${formatBytes(d.size)}; ${formatBytes(d.reusedBytes)} came from older boxes`),
   };
 }

@@ -47,6 +47,8 @@ export interface DeltaRequest {
   readonly onPlan?: (plan: { reusedBytes: number; fetchBytes: number; size: number; seeds: number }) => void;
   /** Why the whole file is downloaded instead. */
   readonly onFallback?: (reason: string) => void;
+  /** The delta worked: the bytes taken from the seeds and the bytes fetched, of the file's size. */
+  readonly onDone?: (done: { reusedBytes: number; fetchedBytes: number; size: number }) => void;
 }
 
 /** What happened. */
