@@ -7,6 +7,7 @@ import { constants } from 'node:fs';
 import { copyFile, lstat, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ChunkIndex } from '@airy/box-catalog';
 import { acquireLock, writeFileAtomic } from '@airy/cli-kit';
 import { errorCode } from './errors.js';
 import { canResume, parseResumeState, planChunks, type ResumeState, remaining } from './ranges.js';
@@ -23,7 +24,7 @@ import {
   type DownloadResult,
 } from './download/request.js';
 import { hashFile, isVerified, orderedHasher, writeMarker } from './download/verify.js';
-import { clearDelta, DeltaFallback, deltaInto } from './download/delta.js';
+import { clearDelta, DeltaFallback, deltaInto, dropIndex, fetchDeltaIndex, keepIndex, parseDeltaIndex } from './download/delta.js';
 
 // The public shapes and checks live beside the parts; importers read them from here.
 export { boxSeeds, deltaLog } from './download/delta.js';
@@ -50,20 +51,31 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
       const { size } = await stat(out);
       return { path: out, size, cached: true, resumedBytes: 0, ranged: false };
     }
+    // The index kept beside an earlier file at this path is not this one's.
+    await dropIndex(out);
+    // The new box's index, fetched while the box is probed.
+    const indexText = request.delta ? fetchDeltaIndex(request.delta.chunksUrl) : undefined;
+    indexText?.catch(() => undefined);
     if (request.url.startsWith('file://')) {
       // A file: box may sit on a share: with an older box here, only the chunks it lacks are read from there.
-      if (request.delta) {
+      let index: ChunkIndex | undefined;
+      if (request.delta && indexText) {
         const size = (await stat(fileURLToPath(request.url)).catch(() => undefined))?.size;
-        const delta = size === undefined ? undefined : await tryDelta({ ...request, delta: request.delta }, { size, ranged: true, validator: '' });
-        if (delta) return delta;
+        const delta = size === undefined ? undefined : await tryDelta({ ...request, delta: request.delta }, { size, ranged: true, validator: '' }, indexText);
+        if (delta?.result) return delta.result;
+        index = delta?.index;
       }
-      return await copyLocal(request);
+      const copied = await copyLocal(request);
+      if (index) await keepIndex(out, index);
+      return copied;
     }
 
     const info = await probe(request.url, request);
-    if (request.delta) {
-      const delta = await tryDelta({ ...request, delta: request.delta }, info);
-      if (delta) return delta;
+    let index: ChunkIndex | undefined;
+    if (request.delta && indexText) {
+      const delta = await tryDelta({ ...request, delta: request.delta }, info, indexText);
+      if (delta.result) return delta.result;
+      index = delta.index;
     }
     const chunkSize = request.chunkSize ?? defaultChunkSize(info.size);
     const wanted = { url: request.url, size: info.size, sha256, validator: info.validator, chunkSize };
@@ -147,6 +159,7 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
     await rm(statePath(out), { force: true });
     const finished = await stat(out);
     await writeMarker(out, { sha256, size: finished.size, mtimeMs: finished.mtimeMs });
+    if (index) await keepIndex(out, index);
     return { path: out, size: finished.size, cached: false, resumedBytes, ranged: info.ranged, ...(connections ? { connections } : {}) };
   } catch (error) {
     // The disk can fill anywhere: the box, the state file, the marker.
@@ -158,18 +171,22 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
 }
 
 /**
- * The delta path: the part file from older boxes and fetched chunks, verified like a whole download. `undefined`
- * when it cannot be used (said through `onFallback`): the caller then downloads the whole file.
+ * The delta path: the part file from older boxes and fetched chunks, verified like a whole download. Without a
+ * `result` it could not be used (said through `onFallback`): the caller then downloads the whole file, and keeps
+ * the new box's `index` beside it when it could be read, for the next delta.
  */
 async function tryDelta(
   request: DownloadRequest & { delta: DeltaRequest },
   info: { size: number; ranged: boolean; validator: string },
-): Promise<DownloadResult | undefined> {
+  indexText: Promise<string>,
+): Promise<{ result?: DownloadResult; index?: ChunkIndex }> {
   const { out, sha256 } = request;
   const part = partPath(out);
   let progress = 0;
+  let index: ChunkIndex | undefined;
   try {
-    const got = await deltaInto(request, info, {
+    index = parseDeltaIndex(await indexText, request.delta.chunksUrl, { size: info.size, sha256 });
+    const got = await deltaInto(request, info, index, {
       onPlan: (reused) => {
         progress = reused;
         request.onStart?.({ size: info.size, resumedBytes: reused, ranged: true });
@@ -184,13 +201,14 @@ async function tryDelta(
     await clearDelta(out);
     const finished = await stat(out);
     await writeMarker(out, { sha256, size: finished.size, mtimeMs: finished.mtimeMs });
+    await keepIndex(out, index);
     request.delta.onDone?.({ reusedBytes: got.reusedBytes, fetchedBytes: got.fetchedBytes, size: finished.size });
-    return { path: out, size: finished.size, cached: false, resumedBytes: 0, ranged: true, delta: { reusedBytes: got.reusedBytes, fetchedBytes: got.fetchedBytes } };
+    return { result: { path: out, size: finished.size, cached: false, resumedBytes: 0, ranged: true, delta: { reusedBytes: got.reusedBytes, fetchedBytes: got.fetchedBytes } } };
   } catch (error) {
     if (!(error instanceof DeltaFallback)) throw error;
-    request.delta.onFallback?.(error.message);
+    if (!error.quiet) request.delta.onFallback?.(error.message);
     await Promise.all([rm(part, { force: true }), clearDelta(out)]);
-    return undefined;
+    return index ? { index } : {};
   }
 }
 

@@ -1,6 +1,7 @@
 /** The subcommands that manage an existing instance: status, stop, destroy, upgrade, backup, restore, doctor. */
 import { rm, stat } from 'node:fs/promises';
 import { BOX_FACTS } from './box-facts.js';
+import { chunkIndexName } from '@airy/box-catalog';
 import { CliError, confirm, ExitCode } from '@airy/cli-kit';
 import { $ } from 'zx';
 import { gatherHost } from './host.js';
@@ -62,8 +63,9 @@ async function removeBox(state: InstanceState, dir: string, cacheDir: string, lo
   const removed = await vagrant(['box', 'remove', state.boxName, '--box-version', state.version, '--provider', state.provider, '--force'], dir);
   if (removed.code !== 0) log(`note: the box stays in Vagrant: ${removed.tail.at(-1) ?? ''}`);
   if (state.provider === 'libvirt') await removeLibvirtBaseVolumes(state.boxName, state.version, log);
-  await rm(cachedBox(cacheDir, state.sha256), { force: true });
-  await rm(`${cachedBox(cacheDir, state.sha256)}.verified`, { force: true });
+  const box = cachedBox(cacheDir, state.sha256);
+  // The box, its verified marker, and its chunk index (kept for a delta from it).
+  await Promise.all([box, `${box}.verified`, chunkIndexName(box)].map((f) => rm(f, { force: true })));
 }
 
 /**

@@ -137,13 +137,14 @@ export async function up(options: UpOptions): Promise<void> {
     const { version, file } = chosen;
     const boxPath = cachedBox(options.cacheDir, file.checksum);
     let progress: ReturnType<typeof startProgress> | undefined;
-    // An older box in the cache (the one being upgraded from) gives the chunks the new one shares with it.
-    const seeds = options.delta !== false && file.chunks_url ? await boxSeeds(dirname(boxPath), boxPath) : [];
+    // An older box in the cache (the one being upgraded from) gives the chunks the new one shares with it; the
+    // first box's index is kept beside it for the next upgrade.
+    const delta = options.delta !== false && file.chunks_url ? { chunksUrl: file.chunks_url, seeds: await boxSeeds(dirname(boxPath), boxPath), ...deltaLog(options.log) } : undefined;
     const got = await download({
       url: file.url,
       sha256: file.checksum,
       out: boxPath,
-      ...(file.chunks_url && seeds.length > 0 ? { delta: { chunksUrl: file.chunks_url, seeds, ...deltaLog(options.log) } } : {}),
+      ...(delta ? { delta } : {}),
       connections: options.connections,
       onParallelism: options.onParallelism,
       lowSpeed: options.limits?.lowSpeed,

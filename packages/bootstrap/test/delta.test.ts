@@ -7,23 +7,20 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CHUNKING, indexFile, stringifyChunkIndex } from '@airy/box-catalog';
+import { chunkIndexName, indexFile, stringifyChunkIndex } from '@airy/box-catalog';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startHttp } from '../../../tools/testing/http.ts';
+import { bytes, FLUSH_MARKER, flushed } from '../../../tools/testing/streams.ts';
 import { boxSeeds, download, DownloadError } from '../src/download.ts';
 
 const MiB = 2 ** 20;
 const root = mkdtempSync(join(tmpdir(), 'airy-delta-'));
-/** Pseudo-random bytes from a seed: the same for every run. */
-function bytes(size: number, seed: string): Buffer {
-  const out = Buffer.alloc(size);
-  for (let at = 0, n = 0; at < size; n++) at += createHash('sha256').update(`${seed}:${n}`).digest().copy(out, at);
-  return out;
-}
-const old = bytes(40 * MiB, 'old');
-const inserted = bytes(2 * MiB, 'new part');
-const next = Buffer.concat([old.subarray(0, 20 * MiB), inserted, old.subarray(20 * MiB)]);
+// Streams cut as the box's compressor cuts them (segments ended by a flush's marker): an inserted segment is new.
+const old = flushed(1200, 'old');
+const inserted = Buffer.concat([bytes(2 * MiB - FLUSH_MARKER.length, 'new part'), FLUSH_MARKER]);
+const at = old.indexOf(FLUSH_MARKER, 20 * MiB) + FLUSH_MARKER.length;
+const next = Buffer.concat([old.subarray(0, at), inserted, old.subarray(at)]);
 const sha256 = createHash('sha256').update(next).digest('hex');
 mkdirSync(join(root, 'www'));
 writeFileSync(join(root, 'www', 'new.box'), next);
@@ -59,9 +56,9 @@ test('the older box gives every chunk the new one shares: only the insertion and
   const result = await download({ url, sha256, out, delta: { chunksUrl, seeds, onPlan: (p) => plans.push(p) } });
   assert.ok(readFileSync(out).equals(next));
   assert.ok(result.delta, 'the delta was used');
-  // The plan: the insertion and at most a chunk on each side of it; the server was asked for at least that.
+  // The plan: the inserted segment, nothing else; the server was asked for at least that.
   const planned = result.delta?.fetchedBytes ?? Infinity;
-  assert.ok(planned >= inserted.length && planned <= inserted.length + 2 * CHUNKING.max, `fetched ${planned}`);
+  assert.is(planned, inserted.length);
   assert.ok(fetchedBytes() >= planned);
   assert.is(result.delta?.fetchedBytes, plans[0]?.fetchBytes);
   assert.is((result.delta?.reusedBytes ?? 0) + (result.delta?.fetchedBytes ?? 0), next.length);
@@ -70,7 +67,7 @@ test('the older box gives every chunk the new one shares: only the insertion and
 
 for (const [name, setup, reason] of [
   ['a missing index', () => rmSync(join(root, 'www', 'missing.chunks.json'), { force: true }), /the chunk index is missing/],
-  ['an index of another box', () => writeFileSync(join(root, 'www', 'missing.chunks.json'), stringifyChunkIndex({ size: 1, sha256: 'a'.repeat(64), chunks: [{ offset: 0, length: 1, sha256: 'b'.repeat(64) }] })), /is of another box/],
+  ['an index of another box', () => writeFileSync(join(root, 'www', 'missing.chunks.json'), stringifyChunkIndex({ size: 1, sha256: 'a'.repeat(64), chunks: [{ offset: 0, length: 1, hash: 'b'.repeat(32) }] })), /is of another box/],
   ['an index that is no JSON', () => writeFileSync(join(root, 'www', 'missing.chunks.json'), '{"format":'), /not valid JSON/],
 ] as const) {
   test(`${name}: one line says why, and the whole box is downloaded and verified`, async () => {
@@ -90,7 +87,7 @@ for (const [name, setup, reason] of [
 test('an index that lies about its chunks: the assembled file fails the catalogâ€™s sha256, so the whole box is fetched', async () => {
   // A sound index of the new box's size and hash, whose chunk hashes say the old box has all of it.
   const oldIndex = await indexFile(join(folderWithOld('liar'), 'old.box'));
-  const tail = Array.from({ length: inserted.length / CHUNKING.max }, (_, i) => ({ offset: old.length + i * CHUNKING.max, length: CHUNKING.max, sha256: `${i}`.padStart(64, 'c') }));
+  const tail = [0, 1].map((i) => ({ offset: old.length + i * MiB, length: MiB, hash: `${i}`.padStart(32, 'c') }));
   const lie = { size: next.length, sha256, chunks: [...oldIndex.chunks, ...tail] };
   writeFileSync(join(root, 'www', 'liar.chunks.json'), stringifyChunkIndex(lie));
   const said: string[] = [];
@@ -104,17 +101,48 @@ test('an index that lies about its chunks: the assembled file fails the catalogâ
 test('nothing to reuse (no older box, or one that shares nothing): said, and the whole box', async () => {
   const dir = join(root, 'strangers');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'other.box'), bytes(8 * MiB, 'unrelated'));
+  writeFileSync(join(dir, 'other.box'), flushed(200, 'unrelated'));
   const said: string[] = [];
   // A sliver shared (its first 2 MiB of 42): the whole download is quicker than a delta.
-  writeFileSync(join(dir, 'sliver.box'), Buffer.concat([next.subarray(0, 2 * MiB), bytes(2 * MiB, 'rest')]));
+  writeFileSync(join(dir, 'sliver.box'), Buffer.concat([next.subarray(0, next.indexOf(FLUSH_MARKER, 2 * MiB) + 4), flushed(100, 'rest')]));
   for (const seeds of [[], [join(dir, 'other.box')], [join(dir, 'sliver.box')]]) {
     rmSync(join(dir, 'new.box'), { force: true });
     await download({ url, sha256, out: join(dir, 'new.box'), delta: { chunksUrl, seeds, onFallback: (r) => said.push(r) } });
     assert.ok(readFileSync(join(dir, 'new.box')).equals(next));
   }
-  assert.equal(said.slice(0, 2), ['no older box here to take chunks from', 'the older boxes share no chunk with the new one']);
-  assert.match(said[2] ?? '', /^the older boxes share only \d\.\d% of the new one$/);
+  // A first download has nothing to say; the others say why the whole box came.
+  assert.is(said[0], 'the older boxes share no chunk with the new one');
+  assert.match(said[1] ?? '', /^the older boxes share only \d\.\d% of the new one$/);
+  assert.is(said.length, 2);
+});
+
+test('a box downloaded whole keeps its index beside it; the next delta takes the old box by that index, each chunk verified', async () => {
+  const dir = join(root, 'kept');
+  mkdirSync(dir, { recursive: true });
+  // The first download: no older box, the whole box, and the index it read kept beside it.
+  writeFileSync(join(root, 'www', 'old.box'), old);
+  writeFileSync(join(root, 'www', 'old.box.chunks.json'), stringifyChunkIndex(await indexFile(join(root, 'www', 'old.box'))));
+  const oldSha = createHash('sha256').update(old).digest('hex');
+  await download({ url: `${http.url}/old.box`, sha256: oldSha, out: join(dir, 'old.box'), delta: { chunksUrl: `${http.url}/old.box.chunks.json`, seeds: [] } });
+  assert.is(readFileSync(chunkIndexName(join(dir, 'old.box')), 'utf8'), readFileSync(join(root, 'www', 'old.box.chunks.json'), 'utf8'));
+  // The kept index is what the delta goes by: one that no longer matches the file (a chunk of it changed on disk
+  // since) is caught as the chunk is read, and the whole box comes instead.
+  const damaged = Buffer.from(old);
+  damaged[5 * MiB] = (damaged[5 * MiB] as number) ^ 0xff;
+  writeFileSync(join(dir, 'old.box'), damaged);
+  const said: string[] = [];
+  const out = join(dir, 'new.box');
+  const first = await download({ url, sha256, out, delta: { chunksUrl, seeds: [join(dir, 'old.box')], onFallback: (r) => said.push(r) } });
+  assert.match(said.join('\n'), /an older box is not what its index says \(at byte \d+\)/);
+  assert.is(first.delta, undefined);
+  assert.ok(readFileSync(out).equals(next));
+  assert.is(readFileSync(chunkIndexName(out), 'utf8'), readFileSync(join(root, 'www', 'new.box.chunks.json'), 'utf8'), 'the new box keeps its index');
+  // A kept index of a file of another size is not this box's: the box is cut anew, and the delta works.
+  writeFileSync(join(dir, 'old.box'), old);
+  writeFileSync(chunkIndexName(join(dir, 'old.box')), stringifyChunkIndex({ size: 1, sha256: 'a'.repeat(64), chunks: [{ offset: 0, length: 1, hash: 'b'.repeat(32) }] }));
+  rmSync(out);
+  const second = await download({ url, sha256, out, delta: { chunksUrl, seeds: [join(dir, 'old.box')] } });
+  assert.is(second.delta?.fetchedBytes, inserted.length);
 });
 
 test('a file: catalog on a share: the missing chunks are read from the new box there, the rest from the old one here', async () => {
@@ -122,14 +150,15 @@ test('a file: catalog on a share: the missing chunks are read from the new box t
   const out = join(dir, 'new.box');
   const result = await download({ url: `file://${join(root, 'www', 'new.box')}`, sha256, out, delta: { chunksUrl: `file://${join(root, 'www', 'new.box.chunks.json')}`, seeds: [join(dir, 'old.box')] } });
   assert.ok(readFileSync(out).equals(next));
-  assert.ok(result.delta && result.delta.fetchedBytes <= inserted.length + 2 * CHUNKING.max, JSON.stringify(result.delta));
+  assert.is(result.delta?.fetchedBytes, inserted.length, JSON.stringify(result.delta));
 });
 
 test('a delta killed in the middle resumes: the pieces fetched before are not fetched again', async () => {
   const dir = folderWithOld('resume');
   const out = join(dir, 'new.box');
   const plans: number[] = [];
-  const request = { url, sha256, out, chunkSize: MiB, attempts: 1, connections: 1, delta: { chunksUrl, seeds: [join(dir, 'old.box')], onPlan: (p: { fetchBytes: number }) => plans.push(p.fetchBytes) } };
+  const piece = 256 * 1024;
+  const request = { url, sha256, out, chunkSize: piece, attempts: 1, connections: 1, delta: { chunksUrl, seeds: [join(dir, 'old.box')], onPlan: (p: { fetchBytes: number }) => plans.push(p.fetchBytes) } };
   // The server fails every piece after the first two: the first run stops there, with its state saved.
   let pieces = 0;
   http.fault = (req, res) => {
@@ -152,7 +181,7 @@ test('a delta killed in the middle resumes: the pieces fetched before are not fe
   // The same plan both times; the second run fetched it less the two pieces of the first.
   assert.is(plans.length, 2);
   assert.is(plans[0], plans[1]);
-  assert.is(result.delta?.fetchedBytes, (plans[0] ?? 0) - 2 * MiB);
+  assert.is(result.delta?.fetchedBytes, (plans[0] ?? 0) - 2 * piece);
 });
 
 test.after(async () => {

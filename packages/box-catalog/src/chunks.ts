@@ -1,121 +1,92 @@
 /**
- * The chunk index of a published box: the box file cut into content-defined chunks, each with its length and
- * SHA-256, so that a downloader holding an older box fetches only the chunks it does not have. One home for the
- * chunking (box-builder writes the index, bootstrap cuts its old box the same way), the format and the plan.
+ * The chunk index of a published box: the box file cut into chunks, each with its length and a hash, so that a
+ * downloader holding an older box fetches only the chunks it does not have. One home for the cutting (box-builder's
+ * publish writes the index, bootstrap cuts an older box the same way), the format and the plan.
  *
- * Chunking: a gear hash (32 bits, one table of 256 values derived from SHA-256, so it never changes) over the
- * bytes, a cut where its top bits are zero, normalised as FastCDC does (harder before the average size, easier
- * after), within a minimum and a maximum. A cut depends only on the 32 bytes before it, so an insertion moves the
- * cuts around it and no others. No library here fits: the one on the registry (rabin-wasm) brings 18 packages, which
- * bootstrap's laptop install cannot carry.
+ * Cutting: after every sync-flush marker of the gzip stream (the empty stored block a sync flush ends with, the bytes
+ * `00 00 ff ff`), at most {@link CHUNKING}'s `max` apart. The box's compressor (box-builder's box-file.ts) flushes
+ * at content-defined points of its input, so the chunks are exactly its deflate segments: a change in the input
+ * changes the segments it touches and no others, where cutting the compressed bytes anew (as a gear hash did) cost a
+ * chunk more on each side (bench:delta). The marker is found by its bytes alone, so any older box file is cut the
+ * same way without decompressing it; a marker that happens to occur inside compressed data is one more cut, made the
+ * same in both files. A file without markers (a box compressed otherwise) is cut every `max` bytes: correct, and it
+ * shares little.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 
-/**
- * The chunking parameters; part of the format (an index made otherwise is not ours to match). casync's sizes: small
- * enough that a change costs little more than itself (measured in bench:delta: with 1 MiB chunks a 5% change cost
- * 11% of the box, zsync 5.5%), large enough that the index stays near 0.1% of the box.
- */
-export const CHUNKING = { algorithm: 'gear32/v1', min: 16 * 1024, avg: 64 * 1024, max: 256 * 1024 } as const;
+/** The cutting; part of the format (an index made otherwise is not ours to match). */
+export const CHUNKING = { algorithm: 'sync-flush/v1', max: 1024 * 1024 } as const;
+const CHUNKING_TEXT = `${CHUNKING.algorithm} max=${CHUNKING.max}`;
 
 /** The `format` of an index document. */
-export const CHUNK_INDEX_FORMAT = 'airy-chunks/1';
+export const CHUNK_INDEX_FORMAT = 'airy-chunks/2';
+
+/**
+ * A chunk's hash: the first 128 bits of its SHA-256 (16 bytes in the index, a third of its size). Enough: it only
+ * says where a chunk may be found; the whole file's SHA-256 is what the result is verified by.
+ */
+const HASH_BYTES = 16;
 
 /** The index's object name beside its box: `airy-core-1.2.0-libvirt.box` → `airy-core-1.2.0-libvirt.box.chunks.json`. */
 export function chunkIndexName(boxFile: string): string {
   return `${boxFile}.chunks.json`;
 }
 
-const GEAR = (() => {
-  const table = new Uint32Array(256);
-  for (let i = 0; i < 256; i++) table[i] = createHash('sha256').update(`airy-gear/v1:${i}`).digest().readUInt32BE(0);
-  return table;
-})();
-
-/** A mask of `bits` ones from the top of 32 bits. */
-const topBits = (bits: number) => (0xffffffff << (32 - bits)) >>> 0;
-/** The gear hash forgets a byte after 32 shifts: hashing may start this far before the minimum. */
-const WINDOW = 32;
-
-/** Sizes of the cuts: `avg` a power of two, `min` at least {@link WINDOW}. */
-export interface ChunkSizes {
-  readonly min: number;
-  readonly avg: number;
-  readonly max: number;
-}
+/** What a sync flush ends with, byte-aligned: an empty stored block's LEN and NLEN. */
+const MARKER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 
 /**
- * Cuts a byte stream into chunks: `push` the bytes as they come (any slicing gives the same cuts), `end` at the end.
- * `push` returns where in `data` each chunk it completed ends (exclusive offsets), so a caller slices `data` there. The index's sizes ({@link CHUNKING}) by default; other
- * sizes serve other cuts (where a box's compressor resynchronises).
+ * Cuts a byte stream after each sync-flush marker: `push` the bytes as they come (any slicing gives the same cuts),
+ * `end` at the end. `push` returns where in `data` each chunk it completed ends (exclusive offsets).
  */
-export class Chunker {
-  private hash = 0;
+export class Cutter {
+  /** The last bytes of the previous push, where a marker may have begun. */
+  private tail: Buffer = Buffer.alloc(0);
+  /** Bytes since the last cut. */
   private length = 0;
-  private readonly maskBefore: number;
-  private readonly maskAfter: number;
 
-  constructor(private readonly sizes: ChunkSizes = CHUNKING) {
-    const bits = Math.log2(sizes.avg);
-    if (!Number.isInteger(bits) || sizes.min < WINDOW || sizes.min > sizes.avg || sizes.avg > sizes.max) {
-      throw new RangeError(`chunk sizes ${JSON.stringify(sizes)}: avg a power of two, ${WINDOW} <= min <= avg <= max`);
-    }
-    this.maskBefore = topBits(bits + 2);
-    this.maskAfter = topBits(bits - 2);
-  }
-
-  push(data: Uint8Array): number[] {
-    const { min, avg, max } = this.sizes;
+  push(data: Buffer): number[] {
     const cuts: number[] = [];
-    let i = 0;
-    while (i < data.length) {
-      // Below the minimum only the last WINDOW bytes can matter to the hash: skip to them.
-      const skip = min - WINDOW - this.length;
-      if (skip > 0) {
-        const n = Math.min(skip, data.length - i);
-        this.length += n;
-        i += n;
-        continue;
+    const seen = this.tail.length;
+    const joined = seen > 0 ? Buffer.concat([this.tail, data]) : data;
+    // Offsets below are of `joined`; `last` is where the current chunk starts in it (negative: before it).
+    let last = seen - this.length;
+    let from = 0;
+    for (;;) {
+      const found = joined.indexOf(MARKER, from);
+      const marker = found < 0 ? Number.POSITIVE_INFINITY : found + MARKER.length;
+      // The maximum first, as often as it falls before the next marker.
+      while (last + CHUNKING.max < Math.min(marker, joined.length + 1)) {
+        last += CHUNKING.max;
+        cuts.push(last - seen);
       }
-      let h = this.hash;
-      let length = this.length;
-      let cut = false;
-      for (; i < data.length; i++) {
-        h = ((h << 1) + (GEAR[data[i] as number] as number)) >>> 0;
-        length++;
-        if (length >= min && ((h & (length < avg ? this.maskBefore : this.maskAfter)) === 0 || length >= max)) {
-          i++;
-          cut = true;
-          break;
-        }
+      if (found < 0) break;
+      if (marker > last) {
+        cuts.push(marker - seen);
+        last = marker;
       }
-      if (cut) {
-        cuts.push(i);
-        this.hash = 0;
-        this.length = 0;
-      } else {
-        this.hash = h;
-        this.length = length;
-      }
+      from = found + 1;
     }
+    this.length = joined.length - last;
+    this.tail = Buffer.from(joined.subarray(Math.max(0, joined.length - (MARKER.length - 1))));
     return cuts;
   }
 
   /** The last chunk's length, if any bytes are left. */
   end(): number | undefined {
     const rest = this.length;
-    this.hash = 0;
+    this.tail = Buffer.alloc(0);
     this.length = 0;
     return rest > 0 ? rest : undefined;
   }
 }
 
-/** One chunk: where it starts, how long it is, and its SHA-256 (hex). */
+/** One chunk: where it starts, how long it is, and its hash (hex). */
 export interface Chunk {
   readonly offset: number;
   readonly length: number;
-  readonly sha256: string;
+  readonly hash: string;
 }
 
 /** A chunk index: the whole file's size and SHA-256, and its chunks in order. */
@@ -125,9 +96,12 @@ export interface ChunkIndex {
   readonly chunks: readonly Chunk[];
 }
 
+/** A chunk's hash, as the index keeps it. */
+export const chunkHash = (data: Uint8Array): string => createHash('sha256').update(data).digest().toString('hex', 0, HASH_BYTES);
+
 /** Cuts and hashes a file, streaming (memory stays small whatever its size); the whole file's SHA-256 too. */
 export async function indexFile(path: string, options: { signal?: AbortSignal } = {}): Promise<ChunkIndex> {
-  const chunker = new Chunker();
+  const cutter = new Cutter();
   const whole = createHash('sha256');
   const chunks: Chunk[] = [];
   let part = createHash('sha256');
@@ -135,7 +109,7 @@ export async function indexFile(path: string, options: { signal?: AbortSignal } 
   let start = 0;
   let read = 0;
   const close = (end: number) => {
-    chunks.push({ offset: start, length: end - start, sha256: part.digest('hex') });
+    chunks.push({ offset: start, length: end - start, hash: part.digest().toString('hex', 0, HASH_BYTES) });
     start = end;
     part = createHash('sha256');
   };
@@ -143,7 +117,7 @@ export async function indexFile(path: string, options: { signal?: AbortSignal } 
     const data = buffer as Buffer;
     whole.update(data);
     let at = 0;
-    for (const end of chunker.push(data)) {
+    for (const end of cutter.push(data)) {
       part.update(data.subarray(at, end));
       close(read + end);
       at = end;
@@ -151,14 +125,15 @@ export async function indexFile(path: string, options: { signal?: AbortSignal } 
     part.update(data.subarray(at));
     read += data.length;
   }
-  if (chunker.end() !== undefined) close(read);
+  if (cutter.end() !== undefined) close(read);
   return { size: read, sha256: whole.digest('hex'), chunks };
 }
 
-/** The index as published: compact (each chunk as `[sha256, length]`), its offsets implied by the order. */
+/** The index as published: the chunks' lengths in order (offsets implied), their hashes as one base64 string. */
 export function stringifyChunkIndex(index: ChunkIndex): string {
-  const chunking = `${CHUNKING.algorithm} min=${CHUNKING.min} avg=${CHUNKING.avg} max=${CHUNKING.max}`;
-  return `${JSON.stringify({ format: CHUNK_INDEX_FORMAT, chunking, size: index.size, sha256: index.sha256, chunks: index.chunks.map((c) => [c.sha256, c.length]) })}\n`;
+  const hashes = Buffer.concat(index.chunks.map((c) => Buffer.from(c.hash, 'hex'))).toString('base64');
+  const lengths = index.chunks.map((c) => c.length);
+  return `${JSON.stringify({ format: CHUNK_INDEX_FORMAT, chunking: CHUNKING_TEXT, size: index.size, sha256: index.sha256, lengths, hashes })}\n`;
 }
 
 /** A chunk index that cannot be used: missing, damaged, made otherwise, or not of the box it is said to be of. */
@@ -172,16 +147,21 @@ export class ChunkIndexError extends Error {
   }
 }
 
-/** The most chunks an index may list: a box of the largest size the format allows, cut at the minimum. */
-const MAX_CHUNKS = 1_000_000;
-const HEX = /^[0-9a-f]{64}$/;
+/**
+ * The most chunks an index may list: a box of hundreds of GB at the compressor's segments (tens of KiB each); such
+ * an index is under 32 MB.
+ */
+export const MAX_CHUNKS = 1_000_000;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /**
- * Reads an index as untrusted input: its format and chunking must be ours, every chunk a valid length and hash,
- * the lengths must add up to the size, and size and SHA-256 must be the box's as the catalog says (`expected`). The
- * index is never trusted for the result: the downloader verifies the whole file against the catalog anyway.
+ * Reads an index as untrusted input: its format and cutting must be ours, every chunk a valid length and hash, the
+ * lengths must add up to the size, and size and SHA-256 must be the box's as the catalog says (`expected`; an older
+ * box here is known by its size alone, and each chunk taken from it is verified as it is read). The index is never
+ * trusted for the result: the downloader verifies the whole file against the catalog anyway.
  */
-export function parseChunkIndex(text: string, where: string, expected: { size?: number; sha256: string }): ChunkIndex {
+export function parseChunkIndex(text: string, where: string, expected: { size?: number; sha256?: string }): ChunkIndex {
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -195,21 +175,22 @@ export function parseChunkIndex(text: string, where: string, expected: { size?: 
   if (typeof data !== 'object' || data === null || Array.isArray(data)) bad('is not a chunk index');
   const d = data as Record<string, unknown>;
   if (d.format !== CHUNK_INDEX_FORMAT) bad(`format is ${JSON.stringify(d.format)}, not ${CHUNK_INDEX_FORMAT}`);
-  const chunking = `${CHUNKING.algorithm} min=${CHUNKING.min} avg=${CHUNKING.avg} max=${CHUNKING.max}`;
-  if (d.chunking !== chunking) bad(`was cut otherwise (${JSON.stringify(d.chunking)})`);
+  if (d.chunking !== CHUNKING_TEXT) bad(`was cut otherwise (${JSON.stringify(d.chunking)})`);
   if (!Number.isSafeInteger(d.size) || (d.size as number) < 0) bad('size must be a byte count');
-  if (typeof d.sha256 !== 'string' || !HEX.test(d.sha256)) bad('sha256 must be 64 hex digits');
-  if (d.sha256 !== expected.sha256) bad('is of another box (its sha256 is not the catalog entry’s)');
-  if (expected.size !== undefined && d.size !== expected.size) bad(`is of another box (size ${d.size}, the catalog says ${expected.size})`);
-  if (!Array.isArray(d.chunks) || d.chunks.length > MAX_CHUNKS) bad(`chunks must be a list of at most ${MAX_CHUNKS}`);
+  if (typeof d.sha256 !== 'string' || !SHA256_HEX.test(d.sha256)) bad('sha256 must be 64 hex digits');
+  if (expected.sha256 !== undefined && d.sha256 !== expected.sha256) bad('is of another box (its sha256 is not the catalog entry’s)');
+  if (expected.size !== undefined && d.size !== expected.size) bad(`is of another box (size ${d.size}, expected ${expected.size})`);
+  if (!Array.isArray(d.lengths) || d.lengths.length > MAX_CHUNKS) bad(`lengths must be a list of at most ${MAX_CHUNKS}`);
+  const lengths = d.lengths as unknown[];
+  if (typeof d.hashes !== 'string' || !BASE64.test(d.hashes) || d.hashes.length !== 4 * Math.ceil((lengths.length * HASH_BYTES) / 3)) {
+    bad(`hashes must be base64 of ${HASH_BYTES} bytes for each of the ${lengths.length} chunks`);
+  }
+  const hashes = Buffer.from(d.hashes as string, 'base64');
   const chunks: Chunk[] = [];
   let offset = 0;
-  for (const [i, entry] of (d.chunks as unknown[]).entries()) {
-    if (!Array.isArray(entry) || entry.length !== 2) bad(`chunks[${i}] must be [sha256, length]`);
-    const [sha256, length] = entry as [unknown, unknown];
-    if (typeof sha256 !== 'string' || !HEX.test(sha256)) bad(`chunks[${i}]: the hash must be 64 hex digits`);
-    if (!Number.isSafeInteger(length) || (length as number) < 1 || (length as number) > CHUNKING.max) bad(`chunks[${i}]: the length must be 1 to ${CHUNKING.max}`);
-    chunks.push({ offset, length: length as number, sha256: sha256 as string });
+  for (const [i, length] of lengths.entries()) {
+    if (!Number.isSafeInteger(length) || (length as number) < 1 || (length as number) > CHUNKING.max) bad(`lengths[${i}] must be 1 to ${CHUNKING.max}`);
+    chunks.push({ offset, length: length as number, hash: hashes.toString('hex', i * HASH_BYTES, (i + 1) * HASH_BYTES) });
     offset += length as number;
   }
   if (offset !== d.size) bad(`the chunks add up to ${offset} bytes, not the size ${d.size}`);
@@ -224,28 +205,32 @@ export interface LocalChunk {
 
 /** The delta: what to copy from local files and which ranges (inclusive) to fetch, with their byte counts. */
 export interface DeltaPlan {
-  readonly copy: readonly { readonly file: string; readonly from: number; readonly to: number; readonly length: number }[];
+  /** Runs of chunks to copy, with each chunk's length and hash, so that the copy verifies what it takes. */
+  readonly copy: readonly { readonly file: string; readonly from: number; readonly to: number; readonly length: number; readonly chunks: readonly Pick<Chunk, 'length' | 'hash'>[] }[];
   readonly fetch: readonly { readonly start: number; readonly end: number }[];
   readonly reusedBytes: number;
   readonly fetchBytes: number;
 }
 
 /**
- * Plans the new file from the chunks already here (`local`: SHA-256 → where it is), pure: every chunk of `index` is
+ * Plans the new file from the chunks already here (`local`: hash → where it is), pure: every chunk of `index` is
  * copied when a local chunk has its hash and length, else fetched; neighbouring fetches and copies are merged so the
  * downloader makes few, large requests.
  */
 export function planDelta(index: ChunkIndex, local: ReadonlyMap<string, LocalChunk & { length: number }>): DeltaPlan {
-  const copy: { file: string; from: number; to: number; length: number }[] = [];
+  const copy: { file: string; from: number; to: number; length: number; chunks: Pick<Chunk, 'length' | 'hash'>[] }[] = [];
   const fetch: { start: number; end: number }[] = [];
   let reusedBytes = 0;
   for (const c of index.chunks) {
-    const have = local.get(c.sha256);
+    const have = local.get(c.hash);
     if (have && have.length === c.length) {
       reusedBytes += c.length;
       const last = copy.at(-1);
-      if (last && last.file === have.file && last.from + last.length === have.offset && last.to + last.length === c.offset) last.length += c.length;
-      else copy.push({ file: have.file, from: have.offset, to: c.offset, length: c.length });
+      const chunk = { length: c.length, hash: c.hash };
+      if (last && last.file === have.file && last.from + last.length === have.offset && last.to + last.length === c.offset) {
+        last.length += c.length;
+        last.chunks.push(chunk);
+      } else copy.push({ file: have.file, from: have.offset, to: c.offset, length: c.length, chunks: [chunk] });
       continue;
     }
     const last = fetch.at(-1);
@@ -258,6 +243,6 @@ export function planDelta(index: ChunkIndex, local: ReadonlyMap<string, LocalChu
 /** The chunks of local files by hash (the first place each is found), for {@link planDelta}. */
 export function localChunks(files: readonly { readonly file: string; readonly index: ChunkIndex }[]): Map<string, LocalChunk & { length: number }> {
   const map = new Map<string, LocalChunk & { length: number }>();
-  for (const { file, index } of files) for (const c of index.chunks) if (!map.has(c.sha256)) map.set(c.sha256, { file, offset: c.offset, length: c.length });
+  for (const { file, index } of files) for (const c of index.chunks) if (!map.has(c.hash)) map.set(c.hash, { file, offset: c.offset, length: c.length });
   return map;
 }

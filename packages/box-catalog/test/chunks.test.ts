@@ -1,11 +1,12 @@
 /**
- * The chunk index: content-defined cuts (the same whatever the reads' sizes, and an insertion moves only the cuts
- * near it), the index as untrusted input, and the delta plan. Real files in a temporary folder.
+ * The chunk index: cuts after each sync-flush marker (the same whatever the reads' sizes, so an inserted segment
+ * costs itself alone), the index as untrusted input, and the delta plan. Real files in a temporary folder.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { bytes, FLUSH_MARKER as MARKER, flushed } from '../../../tools/testing/streams.ts';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
@@ -14,9 +15,10 @@ import {
   chooseRelease,
   emptyCatalog,
   type ChunkIndex,
-  Chunker,
+  Cutter,
   indexFile,
   localChunks,
+  MAX_CHUNKS,
   parseChunkIndex,
   planDelta,
   stringifyChunkIndex,
@@ -24,15 +26,9 @@ import {
 
 const dir = mkdtempSync(join(tmpdir(), 'airy-chunks-'));
 const MiB = 2 ** 20;
-/** Pseudo-random bytes from a seed: the same for every run. */
-function bytes(size: number, seed: string): Buffer {
-  const out = Buffer.alloc(size);
-  for (let at = 0, n = 0; at < size; n++) at += createHash('sha256').update(`${seed}:${n}`).digest().copy(out, at);
-  return out;
-}
 /** The chunks' lengths, from the cut offsets `push` gives within each slice. */
 const cutsOf = (data: Buffer, slice: number) => {
-  const c = new Chunker();
+  const c = new Cutter();
   const cuts: number[] = [];
   let previous = 0;
   for (let at = 0; at < data.length; at += slice) {
@@ -45,32 +41,47 @@ const cutsOf = (data: Buffer, slice: number) => {
   return last === undefined ? cuts : [...cuts, last];
 };
 
-test('the cuts do not depend on how the bytes are read, and every chunk is within the bounds', () => {
-  const data = bytes(24 * MiB, 'a');
+test('the cuts fall after each flush marker, whatever the reads\' sizes, and markerless bytes every max', () => {
+  const data = flushed(200, 'a');
   const whole = cutsOf(data, data.length);
+  // Markers split across reads (slices of 1, 2 and 3 bytes), and reads of every other size.
+  const head = data.subarray(0, 200_000);
+  for (const slice of [1, 2, 3]) assert.equal(cutsOf(head, slice), cutsOf(head, head.length), `slices of ${slice}`);
   for (const slice of [1000, 65536, 1048577]) assert.equal(cutsOf(data, slice), whole, `slices of ${slice}`);
   assert.is(whole.reduce((a, b) => a + b, 0), data.length);
-  for (const length of whole.slice(0, -1)) assert.ok(length >= CHUNKING.min && length <= CHUNKING.max, `${length}`);
-  const average = data.length / whole.length;
-  assert.ok(average > CHUNKING.avg / 2 && average < CHUNKING.avg * 2, `average ${average}`);
+  let at = 0;
+  for (const length of whole) {
+    at += length;
+    assert.ok(data.subarray(at - 4, at).equals(MARKER), `a cut at ${at} follows a marker`);
+  }
+  assert.ok(whole.length >= 200, 'every marker is a cut');
+  // No marker at all: cut at the maximum, the same however it is read.
+  const plain = Buffer.alloc(3 * CHUNKING.max + 5, 1);
+  assert.equal(cutsOf(plain, plain.length), [CHUNKING.max, CHUNKING.max, CHUNKING.max, 5]);
+  assert.equal(cutsOf(plain, 4096), [CHUNKING.max, CHUNKING.max, CHUNKING.max, 5]);
 });
 
-test('an insertion changes only the chunks around it: the rest are found again by hash', async () => {
-  const before = bytes(32 * MiB, 'b');
-  const inserted = Buffer.concat([before.subarray(0, 10 * MiB), randomBytes(3 * MiB), before.subarray(10 * MiB)]);
+test('an inserted segment costs itself: every other chunk is found again by hash', async () => {
+  const before = flushed(400, 'b');
+  const extra = Buffer.concat([bytes(3 * MiB, 'new'), MARKER]);
+  const cut = before.indexOf(MARKER, 5 * MiB) + 4;
+  const inserted = Buffer.concat([before.subarray(0, cut), extra, before.subarray(cut)]);
   writeFileSync(join(dir, 'old'), before);
   writeFileSync(join(dir, 'new'), inserted);
   const [old, next] = await Promise.all([indexFile(join(dir, 'old')), indexFile(join(dir, 'new'))]);
   assert.is(old.sha256, createHash('sha256').update(before).digest('hex'));
   assert.is(next.size, inserted.length);
   const plan = planDelta(next, localChunks([{ file: join(dir, 'old'), index: old }]));
-  // The 3 MiB, plus at most the chunk on each side of it.
-  assert.ok(plan.fetchBytes >= 3 * MiB && plan.fetchBytes <= 3 * MiB + 2 * CHUNKING.max, `fetched ${plan.fetchBytes}`);
+  // The segment and nothing else (cut every max within it).
+  assert.is(plan.fetchBytes, extra.length);
   assert.is(plan.reusedBytes + plan.fetchBytes, inserted.length);
-  assert.is(plan.fetch.length, 1, 'one contiguous range to fetch');
-  // Applying the plan gives the new file.
+  assert.equal(plan.fetch, [{ start: cut, end: cut + extra.length - 1 }]);
+  // Applying the plan gives the new file, and each copied run lists the chunks it holds.
   const out = Buffer.alloc(inserted.length);
-  for (const c of plan.copy) before.copy(out, c.to, c.from, c.from + c.length);
+  for (const c of plan.copy) {
+    assert.is(c.chunks.reduce((n, x) => n + x.length, 0), c.length);
+    before.copy(out, c.to, c.from, c.from + c.length);
+  }
   for (const f of plan.fetch) inserted.copy(out, f.start, f.start, f.end + 1);
   assert.ok(out.equals(inserted));
 });
@@ -80,27 +91,34 @@ test('the plan: nothing local fetches everything in one range; everything local 
     size: 30,
     sha256: 'f'.repeat(64),
     chunks: [
-      { offset: 0, length: 10, sha256: 'a'.repeat(64) },
-      { offset: 10, length: 10, sha256: 'b'.repeat(64) },
-      { offset: 20, length: 10, sha256: 'c'.repeat(64) },
+      { offset: 0, length: 10, hash: 'a'.repeat(32) },
+      { offset: 10, length: 10, hash: 'b'.repeat(32) },
+      { offset: 20, length: 10, hash: 'c'.repeat(32) },
     ],
   };
   assert.equal(planDelta(index, new Map()).fetch, [{ start: 0, end: 29 }]);
   const all = localChunks([{ file: 'old', index }]);
   const plan = planDelta(index, all);
-  assert.equal(plan.copy, [{ file: 'old', from: 0, to: 0, length: 30 }], 'neighbours merged');
+  assert.equal(
+    plan.copy,
+    [{ file: 'old', from: 0, to: 0, length: 30, chunks: index.chunks.map((c) => ({ length: c.length, hash: c.hash })) }],
+    'neighbours merged',
+  );
   assert.is(plan.fetchBytes, 0);
   // A hash found with another length is not the chunk.
-  const liar = new Map([['b'.repeat(64), { file: 'old', offset: 0, length: 9 }]]);
+  const liar = new Map([['b'.repeat(32), { file: 'old', offset: 0, length: 9 }]]);
   assert.is(planDelta(index, liar).fetchBytes, 30);
 });
 
 test('the index as untrusted input: round trip, then each way it can lie is refused in one sentence', async () => {
-  writeFileSync(join(dir, 'box'), bytes(6 * MiB, 'c'));
+  writeFileSync(join(dir, 'box'), flushed(150, 'c'));
   const index = await indexFile(join(dir, 'box'));
   const text = stringifyChunkIndex(index);
   const expected = { size: index.size, sha256: index.sha256 };
   assert.equal(parseChunkIndex(text, 'i', expected), index);
+  // An older box here is known by its size alone.
+  assert.equal(parseChunkIndex(text, 'i', { size: index.size }), index);
+  assert.ok(text.length < index.chunks.length * 30, `${text.length} bytes for ${index.chunks.length} chunks`);
   const doc = JSON.parse(text);
   const lies: [unknown, RegExp][] = [
     ['{', /not valid JSON/],
@@ -109,10 +127,13 @@ test('the index as untrusted input: round trip, then each way it can lie is refu
     [{ ...doc, chunking: 'gear32/v1 min=1 avg=2 max=3' }, /was cut otherwise/],
     [{ ...doc, sha256: 'a'.repeat(64) }, /is of another box/],
     [{ ...doc, size: doc.size + 1 }, /is of another box \(size/],
-    [{ ...doc, chunks: [[doc.chunks[0][0], CHUNKING.max + 1]] }, /the length must be 1 to/],
-    [{ ...doc, chunks: [['XYZ', 10]] }, /the hash must be 64 hex digits/],
-    [{ ...doc, chunks: doc.chunks.slice(1) }, /the chunks add up to \d+ bytes, not the size/],
-    [{ ...doc, chunks: 'many' }, /chunks must be a list/],
+    [{ ...doc, lengths: [CHUNKING.max + 1, ...doc.lengths.slice(1)] }, /lengths\[0\] must be 1 to/],
+    [{ ...doc, lengths: [0, ...doc.lengths.slice(1)] }, /lengths\[0\] must be 1 to/],
+    [{ ...doc, hashes: doc.hashes.slice(4) }, /hashes must be base64 of 16 bytes for each of the \d+ chunks/],
+    [{ ...doc, hashes: `!${doc.hashes.slice(1)}` }, /hashes must be base64/],
+    [{ ...doc, lengths: doc.lengths.slice(1), hashes: Buffer.from(doc.hashes, 'base64').subarray(16).toString('base64') }, /the chunks add up to \d+ bytes, not the size/],
+    [{ ...doc, lengths: 'many' }, /lengths must be a list/],
+    [{ ...doc, lengths: Array.from({ length: MAX_CHUNKS + 1 }, () => 1) }, /lengths must be a list of at most/],
   ];
   // Whatever the text was (a file it should not have been), the message does not repeat it.
   assert.throws(() => parseChunkIndex('root:x:0:0:s3cret-of-the-machine', 'i', expected), (e: Error) => /not valid JSON/.test(e.message) && !e.message.includes('s3cret'));

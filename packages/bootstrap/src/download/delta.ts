@@ -1,16 +1,28 @@
 /**
- * A delta download: the new box's chunk index says which content-defined chunks make it up; older box files here
- * are cut the same way, every chunk they have is copied from them, and only the rest is fetched, with the same
- * parallel ranged pieces as a whole download. The index is untrusted (bounded, checked, and never trusted for the
- * result): the caller verifies the whole file's SHA-256 against the catalog and falls back to the whole download
- * on any doubt. Resumable: a state file beside the output lists the fetched pieces of this very plan.
+ * A delta download: the new box's chunk index says which chunks make it up (the compressor's segments); older box
+ * files here are known by their own index (kept beside each box this downloader wrote, else cut anew), every chunk
+ * they have is copied from them, each verified as it is read, and only the rest is fetched, with the same parallel
+ * ranged pieces as a whole download. Indexes are untrusted (bounded, checked, and never trusted for the result): the
+ * caller verifies the whole file's SHA-256 against the catalog and falls back to the whole download on any doubt.
+ * Resumable: a state file beside the output lists the fetched pieces of this very plan.
  */
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { type FileHandle, lstat, open, readdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fetchCatalogDocument, indexFile, localChunks, parseChunkIndex, planDelta } from '@airy/box-catalog';
+import {
+  CHUNKING,
+  type ChunkIndex,
+  chunkHash,
+  chunkIndexName,
+  fetchCatalogDocument,
+  indexFile,
+  localChunks,
+  parseChunkIndex,
+  planDelta,
+  stringifyChunkIndex,
+} from '@airy/box-catalog';
 import { formatBytes, writeFileAtomic } from '@airy/cli-kit';
 import type { Chunk } from '../ranges.js';
 import { defaultChunkSize, MiB, partPath } from './files.js';
@@ -18,14 +30,72 @@ import { fetchPieces } from './pieces.js';
 import { orderedHasher } from './verify.js';
 import { asDiskFull, type DeltaRequest, type DownloadRequest } from './request.js';
 
-/** The most an index document may be: a box of hundreds of GB, cut at the minimum chunk size. */
+/** The most an index document may be: a box of hundreds of GB (see box-catalog's MAX_CHUNKS). */
 const MAX_INDEX_BYTES = 64 * MiB;
 
 /** Below this share of the new box found here, a delta costs more than it saves. */
 const MIN_SHARED = 0.1;
 
-/** A reason to download the whole file instead; said, never an error. */
-export class DeltaFallback extends Error {}
+/** A reason to download the whole file instead; said (unless `quiet`: nothing to say on a first download), never an error. */
+export class DeltaFallback extends Error {
+  constructor(
+    message: string,
+    readonly quiet = false,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The new box's index document, fetched (bounded); started beside the probe of the box, so that it costs no round
+ * trip of its own. Rejects with a {@link DeltaFallback}.
+ */
+export async function fetchDeltaIndex(chunksUrl: string): Promise<string> {
+  const text = await fetchCatalogDocument(chunksUrl, { maxBytes: MAX_INDEX_BYTES }).catch((error: Error) => {
+    throw new DeltaFallback(`the chunk index cannot be read (${error.message})`);
+  });
+  if (text === undefined) throw new DeltaFallback('the chunk index is missing');
+  return text;
+}
+
+/** The new box's index, read as untrusted input (checked against the catalog's size and SHA-256). */
+export function parseDeltaIndex(text: string, chunksUrl: string, expected: { size: number; sha256: string }): ChunkIndex {
+  try {
+    return parseChunkIndex(text, chunksUrl, expected);
+  } catch (error) {
+    throw new DeltaFallback((error as Error).message);
+  }
+}
+
+/**
+ * Keeps a box's index beside it (`FILE.chunks.json`), so that the next delta knows the box without cutting and
+ * hashing it whole. Best effort: without it, the next delta cuts the box anew.
+ */
+export async function keepIndex(out: string, index: ChunkIndex): Promise<void> {
+  await writeFileAtomic(chunkIndexName(out), stringifyChunkIndex(index)).catch(() => undefined);
+}
+
+/** Removes the index kept beside a box (before the box at that path is replaced, or with it). */
+export async function dropIndex(out: string): Promise<void> {
+  await rm(chunkIndexName(out), { force: true });
+}
+
+/**
+ * An older box's index: the one kept beside it when it is sound and of a file of its size (each chunk taken is
+ * verified anyway), else the box cut and hashed anew.
+ */
+async function seedIndex(seed: string, size: number, signal?: AbortSignal): Promise<ChunkIndex> {
+  const kept = chunkIndexName(seed);
+  const info = await lstat(kept).catch(() => undefined);
+  if (info?.isFile() && info.size <= MAX_INDEX_BYTES) {
+    try {
+      return parseChunkIndex(await readFile(kept, 'utf8'), kept, { size });
+    } catch {
+      // Unsound or of another file: cut anew below.
+    }
+  }
+  return await indexFile(seed, { signal });
+}
 
 const deltaStatePath = (out: string) => `${out}.delta.json`;
 
@@ -67,33 +137,50 @@ async function copyRange(source: FileHandle, from: number, handle: FileHandle, t
 }
 
 /**
- * Builds `out`'s part file from the seeds and the fetched rest. Returns the bytes reused and fetched; throws
- * {@link DeltaFallback} when the delta cannot be used (the caller then downloads the whole file).
+ * Copies one run of chunks from an older box, each verified against its hash before it is written: whole chunks
+ * read together up to the buffer's size, so that a run of many small chunks costs few reads and writes.
+ */
+async function copyChunks(source: FileHandle, run: ReturnType<typeof planDelta>['copy'][number], handle: FileHandle, buffer: Buffer): Promise<void> {
+  let at = 0;
+  for (let i = 0; i < run.chunks.length; ) {
+    let span = 0;
+    let j = i;
+    for (; j < run.chunks.length && (j === i || span + (run.chunks[j]?.length ?? 0) <= buffer.length); j++) span += run.chunks[j]?.length ?? 0;
+    const { bytesRead } = await source.read(buffer, 0, span, run.from + at);
+    if (bytesRead !== span) throw new DeltaFallback('an older box is shorter than its index says');
+    for (let k = i, offset = 0; k < j; k++) {
+      const chunk = run.chunks[k] as (typeof run.chunks)[number];
+      if (chunkHash(buffer.subarray(offset, offset + chunk.length)) !== chunk.hash) {
+        throw new DeltaFallback(`an older box is not what its index says (at byte ${run.from + at + offset})`);
+      }
+      offset += chunk.length;
+    }
+    await handle.write(buffer, 0, span, run.to + at);
+    at += span;
+    i = j;
+  }
+}
+
+/**
+ * Builds `out`'s part file from the seeds and the fetched rest, to the new box's `index` (from
+ * {@link parseDeltaIndex}). Returns the bytes reused and fetched; throws {@link DeltaFallback} when the delta cannot be
+ * used (the caller then downloads the whole file).
  */
 export async function deltaInto(
   request: DownloadRequest & { delta: DeltaRequest },
   info: { size: number; ranged: boolean; validator: string },
+  index: ChunkIndex,
   hooks: { onPlan: (reusedBytes: number) => void; onBytes: (n: number) => void },
 ): Promise<{ reusedBytes: number; fetchedBytes: number; sha256: string }> {
   const { delta, out, sha256 } = request;
   if (!info.ranged) throw new DeltaFallback('the server does not serve ranges');
-  const seeds: string[] = [];
+  const seeds: { file: string; size: number }[] = [];
   for (const seed of delta.seeds) {
     const s = await lstat(seed).catch(() => undefined);
-    if (s?.isFile() && seed !== out) seeds.push(seed);
+    if (s?.isFile() && seed !== out) seeds.push({ file: seed, size: s.size });
   }
-  if (seeds.length === 0) throw new DeltaFallback('no older box here to take chunks from');
-  const text = await fetchCatalogDocument(delta.chunksUrl, { maxBytes: MAX_INDEX_BYTES }).catch((error: Error) => {
-    throw new DeltaFallback(`the chunk index cannot be read (${error.message})`);
-  });
-  if (text === undefined) throw new DeltaFallback('the chunk index is missing');
-  let index: ReturnType<typeof parseChunkIndex>;
-  try {
-    index = parseChunkIndex(text, delta.chunksUrl, { size: info.size, sha256 });
-  } catch (error) {
-    throw new DeltaFallback((error as Error).message);
-  }
-  const local = localChunks(await Promise.all(seeds.map(async (file) => ({ file, index: await indexFile(file, { signal: request.signal }) }))));
+  if (seeds.length === 0) throw new DeltaFallback('no older box here to take chunks from', true);
+  const local = localChunks(await Promise.all(seeds.map(async ({ file, size }) => ({ file, index: await seedIndex(file, size, request.signal) }))));
   const plan = planDelta(index, local);
   if (plan.reusedBytes === 0) throw new DeltaFallback('the older boxes share no chunk with the new one');
   // Sharing a sliver, the whole download is the quicker: it hashes while it fetches (bench:delta, unrelated boxes).
@@ -129,31 +216,17 @@ export async function deltaInto(
   const handle = await open(part, flags, 0o644).catch((e) => asDiskFull(e, dirname(out), info.size));
   try {
     await handle.truncate(info.size).catch((e) => asDiskFull(e, dirname(out), info.size));
-    // The reused chunks, copied again on a resume too (local and quick): the fetched pieces are what is saved.
-    const buffer = Buffer.allocUnsafe(MiB);
-    const sources = new Map<string, FileHandle>();
-    try {
-      for (const c of plan.copy) {
-        let source = sources.get(c.file);
-        if (!source) {
-          source = await open(c.file, 'r');
-          sources.set(c.file, source);
-        }
-        await copyRange(source, c.from, handle, c.to, c.length, buffer).catch((e) => asDiskFull(e, dirname(out), info.size));
-      }
-    } finally {
-      await Promise.all([...sources.values()].map((s) => s.close()));
-    }
-    // The whole file's SHA-256, fed in file order as segments are in place (the copies now, each piece as it
-    // arrives), so little is left to hash at the end: segments are the copies and the pieces, by offset.
+    // The whole file's SHA-256, fed in file order as segments are in place (each copied run and each fetched
+    // piece as it is written), so little is left to hash at the end: segments are the runs and the pieces, by offset.
     const segments = [
-      ...plan.copy.map((c) => ({ start: c.to, end: c.to + c.length - 1, piece: -1 })),
-      ...pieces.map((p) => ({ start: p.start, end: p.end, piece: p.index })),
+      ...plan.copy.map((c, run) => ({ start: c.to, end: c.to + c.length - 1, piece: -1, run })),
+      ...pieces.map((p) => ({ start: p.start, end: p.end, piece: p.index, run: -1 })),
     ]
       .sort((a, b) => a.start - b.start)
       .map((s, index) => ({ ...s, index }));
     const segmentOf = new Map(segments.filter((s) => s.piece >= 0).map((s) => [s.piece, s.index]));
-    const inPlace = new Set(segments.filter((s) => s.piece < 0 || done.has(s.piece)).map((s) => s.index));
+    const segmentOfRun = new Map(segments.filter((s) => s.run >= 0).map((s) => [s.run, s.index]));
+    const inPlace = new Set(segments.filter((s) => s.piece >= 0 && done.has(s.piece)).map((s) => s.index));
     const hasher = orderedHasher(part, segments, inPlace);
     hasher.advance();
     let saving = Promise.resolve();
@@ -170,11 +243,40 @@ export async function deltaInto(
       hasher.advance();
       await save();
     };
-    if (request.url.startsWith('file:')) {
+    // The copy (disk) and the fetch (network) at once; either failing stops the other.
+    const stop = new AbortController();
+    const signal = request.signal ? AbortSignal.any([request.signal, stop.signal]) : stop.signal;
+    const copying = async () => {
+      // The reused chunks, copied again on a resume too (local and quick): the fetched pieces are what is saved.
+      const buffer = Buffer.allocUnsafe(Math.max(4 * MiB, CHUNKING.max));
+      const sources = new Map<string, FileHandle>();
+      try {
+        for (const [i, run] of plan.copy.entries()) {
+          if (signal.aborted) return;
+          let source = sources.get(run.file);
+          if (!source) {
+            source = await open(run.file, 'r');
+            sources.set(run.file, source);
+          }
+          await copyChunks(source, run, handle, buffer).catch((e) => asDiskFull(e, dirname(out), info.size));
+          inPlace.add(segmentOfRun.get(i) as number);
+          hasher.advance();
+        }
+      } finally {
+        await Promise.all([...sources.values()].map((s) => s.close()));
+      }
+    };
+    const fetching = async () => {
+      if (!request.url.startsWith('file:')) {
+        await fetchPieces({ ...request, signal }, todo, handle, { onBytes: hooks.onBytes, onChunkDone });
+        return;
+      }
       // A file: catalog on a share (a team's file server): the missing pieces are read from the new box itself.
+      const buffer = Buffer.allocUnsafe(MiB);
       const source = await open(fileURLToPath(request.url), 'r');
       try {
         for (const p of todo) {
+          if (signal.aborted) return;
           await copyRange(source, p.start, handle, p.start, p.end - p.start + 1, buffer).catch((e) => asDiskFull(e, dirname(out), info.size));
           hooks.onBytes(p.end - p.start + 1);
           await onChunkDone(p.index);
@@ -182,7 +284,15 @@ export async function deltaInto(
       } finally {
         await source.close();
       }
-    } else await fetchPieces(request, todo, handle, { onBytes: hooks.onBytes, onChunkDone });
+    };
+    const stopping = (error: unknown) => {
+      stop.abort();
+      throw error;
+    };
+    const [copied, fetched] = await Promise.allSettled([copying().catch(stopping), fetching().catch(stopping)]);
+    // The copy's failure first: the fetch's is then only its being stopped.
+    if (copied.status === 'rejected') throw copied.reason;
+    if (fetched.status === 'rejected') throw fetched.reason;
     await saving;
     return { reusedBytes: plan.reusedBytes, fetchedBytes, sha256: await hasher.digest() };
   } finally {
@@ -195,7 +305,7 @@ export async function clearDelta(out: string): Promise<void> {
   await rm(deltaStatePath(out), { force: true });
 }
 
-/** The most older boxes a delta reads: each is cut and hashed whole, so a folder of many must not cost minutes. */
+/** The most older boxes a delta reads: one without a kept index is cut and hashed whole; a folder of many must not cost minutes. */
 const MAX_SEEDS = 3;
 
 /**
