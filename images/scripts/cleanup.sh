@@ -4,7 +4,8 @@
 #   VM's MAC (`match: macaddress`, `set-name`), and the build's /etc/machine-id and instance state. Vagrant gives
 #   every VM a new MAC, so that file would leave the box without an address. cloud-init's own reset clears its
 #   state, logs and the machine-id; the MAC-pinned netplan goes, a netplan that takes DHCP on any NIC replaces it,
-#   and cloud-init is told never to write network configuration again.
+#   the network is online once any one NIC has an address, and cloud-init is told never to write network
+#   configuration again.
 # - Size: apt caches and logs gone, free space zeroed so the disk compresses.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "${AIRY_PAYLOAD:-/tmp/airy-payload}/scripts/lib.sh"
@@ -30,7 +31,11 @@ for file in "$root"/etc/netplan/*.yaml "$root"/etc/netplan/*.yml; do
 done
 # DHCP on whatever NIC the VM has. The ids sort after interface names (ens5, eth1), so a static address Vagrant
 # writes for a private network (50-vagrant.yaml, by interface name) comes first in networkd's order and wins.
-# `optional`: a NIC without DHCP does not hold up the boot.
+# Not `optional`: netplan renders that as RequiredForOnline=no, and with every link so marked
+# systemd-networkd-wait-online has nothing to wait for: Debian's waits out its 2-minute timeout (systemd#29388),
+# Ubuntu's exits at once (its patch for LP#2036358), before DHCP, and the first `minikube start` (after
+# network-online.target) would meet a NIC without an address. Instead wait-online waits for any one NIC with an
+# IPv4 address (the drop-in below), so a NIC without DHCP does not hold up the boot either.
 (
   umask 077
   cat >"$root/etc/netplan/01-airy-dhcp.yaml" <<'NETPLAN'
@@ -43,14 +48,20 @@ network:
       match:
         name: "en*"
       dhcp4: true
-      optional: true
     nic-eth:
       match:
         name: "eth*"
       dhcp4: true
-      optional: true
 NETPLAN
 )
+# Named to sort after any drop-in a netplan version generates for wait-online, so this ExecStart is the one run.
+install -d -m 0755 "$root/etc/systemd/system/systemd-networkd-wait-online.service.d"
+cat >"$root/etc/systemd/system/systemd-networkd-wait-online.service.d/99-airy-any-nic.conf" <<'UNIT'
+# Written by the Airy Core box build: online once any one NIC has an IPv4 address.
+[Service]
+ExecStart=
+ExecStart=/usr/lib/systemd/systemd-networkd-wait-online --any --ipv4
+UNIT
 cat >"$root/etc/cloud/cloud.cfg.d/99-airy-network.cfg" <<'CFG'
 # Written by the Airy Core box build: the network is the box's netplan, not a config cloud-init derives at boot.
 network: {config: disabled}

@@ -281,6 +281,12 @@ try {
       if ((await ssh(log, 'test -e /run/cloud-init/enabled && echo enabled || echo disabled')) !== 'disabled') {
         throw new Error('cloud-init ran at a boot without a seed: the base image does not behave like the cloud image');
       }
+      // The network came online by the box's rule (any one NIC with an IPv4 address), not by wait-online's timeout,
+      // and the platform's unit, ordered after it, has run: with every NIC optional it would still be waiting here.
+      for (const unit of ['systemd-networkd-wait-online.service', 'airy-core.service']) {
+        const state = await ssh(log, `sudo systemctl show -p ActiveState -p Result ${unit}`);
+        if (!state.includes('ActiveState=active') || !state.includes('Result=success')) throw new Error(`${unit} after boot: ${state.replaceAll('\n', ', ')}`);
+      }
       const { persistent, provisioner } = boxFacts().volumes;
       const mount = await ssh(log, `findmnt -n -o SOURCE,TARGET ${provisioner}`);
       if (!mount.includes(`[${persistent}]`) || !mount.endsWith(provisioner)) throw new Error(`${provisioner} is not the disk's ${persistent}: ${mount}`);

@@ -79,6 +79,22 @@ test('cleanup: cloud-init is reset, the MAC-pinned netplan replaced by DHCP on a
   assert.match(out.stdout, /removing 50-cloud-init\.yaml/);
 });
 
+test('cleanup: the network is online once any one NIC has an IPv4 address, with flags this systemd’s wait-online takes', () => {
+  const dropIn = readFileSync(join(work, 'root/etc/systemd/system/systemd-networkd-wait-online.service.d/99-airy-any-nic.conf'), 'utf8');
+  const exec = dropIn.split('\n').filter((l) => l.startsWith('ExecStart='));
+  assert.equal(exec[0], 'ExecStart=', 'the unit’s own ExecStart is reset first');
+  const [binary, ...flags] = (exec[1] ?? '').slice('ExecStart='.length).split(' ');
+  assert.equal(flags, ['--any', '--ipv4']);
+  const waitOnline = binary as string;
+  if (!existsSync(waitOnline)) {
+    console.log(`  skipped the flags' check: ${waitOnline} is not on this machine (systemd-networkd)`);
+    return;
+  }
+  // Debian 12's systemd 252, the offline base image's: it knows these flags (Ubuntu 24.04's 255 does too).
+  const help = spawnSync(waitOnline, ['--help'], { encoding: 'utf8' }).stdout;
+  for (const flag of flags) assert.match(help, new RegExp(`\\s${flag}\\s`), flag);
+});
+
 const netplan = spawnSync('netplan', ['--help'], { encoding: 'utf8' }).status === 0;
 test('cleanup: netplan itself renders what cleanup leaves into networkd files that match any NIC by name, none by MAC', () => {
   if (!netplan) {
@@ -96,6 +112,9 @@ test('cleanup: netplan itself renders what cleanup leaves into networkd files th
   for (const f of files) assert.not.match(readFileSync(join(dir, f), 'utf8'), /MACAddress=/, f);
   // A static address Vagrant writes by interface name sorts first in networkd's order, so it wins for its NIC.
   assert.ok(files.indexOf('10-netplan-ens9.network') < files.indexOf('10-netplan-nic-en.network'), files.join(' '));
+  // Every NIC it matches counts for network-online (not optional: RequiredForOnline=no leaves wait-online nothing to
+  // wait for, so Debian's times out and Ubuntu's returns before DHCP).
+  for (const f of ours) assert.not.match(readFileSync(join(dir, f), 'utf8'), /RequiredForOnline=no/, f);
   // No udev rename rule for the build VM's NIC survives.
   const udev = join(root, 'run/udev/rules.d');
   assert.ok(!existsSync(udev) || readdirSync(udev).every((f) => !readFileSync(join(udev, f), 'utf8').includes('52:54:00:12:34:56')));
