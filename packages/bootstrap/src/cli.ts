@@ -15,6 +15,7 @@ import {
   packageVersion,
   positive,
   runCli,
+  shellQuote,
   startProgress,
   usageError,
 } from '@airy/cli-kit';
@@ -174,7 +175,7 @@ program
   .action(async (flags) => {
     const dir = resolve(flags.dir ?? defaultInstanceDir());
     await guard(() => requireInstance(dir));
-    const [{ shellQuote, writeKubeconfig }, { sshExec }] = await Promise.all([import('./kubeconfig.js'), import('./vagrant.js')]);
+    const [{ writeKubeconfig }, { sshExec }] = await Promise.all([import('./kubeconfig.js'), import('./vagrant.js')]);
     const file = await guard(() => writeKubeconfig(dir, sshExec));
     log(`kubeconfig: ${file} (0600; the API on 127.0.0.1:${BOX_FACTS.ports.apiServer.host}, forwarded from the VM)`);
     // Quoted for the shell: the README's `eval "$(airy-bootstrap kubeconfig)"` must run nothing a folder name holds.

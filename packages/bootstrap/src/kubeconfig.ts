@@ -141,8 +141,3 @@ export async function writeKubeconfig(dir: string, exec: VmExec): Promise<string
   await writeFileAtomic(file, text, { mode: 0o600 });
   return file;
 }
-
-/** A word the shell reads as itself: single-quoted, with any single quote closed, escaped and reopened. Pure. */
-export function shellQuote(word: string): string {
-  return `'${word.replaceAll("'", `'\\''`)}'`;
-}

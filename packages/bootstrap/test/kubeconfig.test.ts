@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runBin } from '../../../tools/testing/cli.ts';
-import { HOST_API_SERVER, hostKubeconfig, KubeconfigError, shellQuote, VM_KUBECONFIG_COMMAND, writeKubeconfig } from '../src/kubeconfig.ts';
+import { shellQuote } from '@airy/cli-kit';
+import { HOST_API_SERVER, hostKubeconfig, KubeconfigError, VM_KUBECONFIG_COMMAND, writeKubeconfig } from '../src/kubeconfig.ts';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'airy-kubeconfig-'));

@@ -22,6 +22,7 @@ import {
   parseChannel,
   parseReleaseRecord,
   type ReleaseRecord,
+  isReleaseRecordKey,
   RELEASES_PREFIX,
   releaseKeys,
   stringifyCatalog,
@@ -71,7 +72,7 @@ const pause = (attempt: number) => new Promise((r) => setTimeout(r, Math.min(100
 
 /** Reads every release record under the store. */
 async function readRecords(store: ObjectStore): Promise<ReleaseRecord[]> {
-  const keys = (await store.list(RELEASES_PREFIX)).filter((k) => k.endsWith('.json'));
+  const keys = (await store.list(RELEASES_PREFIX)).filter(isReleaseRecordKey);
   const records = await Promise.all(keys.map(async (k) => ({ k, o: await store.get(k) })));
   return records.flatMap(({ k, o }) => (o ? [parseReleaseRecord(o.body, k)] : []));
 }
@@ -85,7 +86,7 @@ async function readingTolerantly<T>(attempt: number, attempts: number, parse: ()
     return await parse();
   } catch (error) {
     // Only a text that is not JSON yet may be a write in progress; a record that breaks the catalog's rules is final.
-    const halfWritten = error instanceof CatalogError && /not valid JSON/.test(error.message);
+    const halfWritten = error instanceof CatalogError && error.kind === 'syntax';
     if (!halfWritten || attempt + 1 >= attempts) throw error;
     await pause(attempt);
     return undefined;

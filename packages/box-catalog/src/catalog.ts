@@ -56,6 +56,8 @@ export class CatalogError extends Error {
   constructor(
     readonly where: string,
     message: string,
+    /** `syntax`: the text is not JSON at all (perhaps a write still in progress); `content`: it breaks a rule. */
+    readonly kind: 'syntax' | 'content' = 'content',
   ) {
     super(`${where}: ${message}`);
     this.name = 'CatalogError';
@@ -113,7 +115,7 @@ function parseJson(text: string, source: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new CatalogError(source, `not valid JSON (${(error as Error).message})`);
+    throw new CatalogError(source, `not valid JSON (${(error as Error).message})`, 'syntax');
   }
 }
 

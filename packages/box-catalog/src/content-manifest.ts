@@ -32,7 +32,7 @@ export function parseContentManifest(text: string, source: string): BoxContentMa
   try {
     data = JSON.parse(text) as Record<string, unknown>;
   } catch (error) {
-    throw new CatalogError(source, `not valid JSON (${(error as Error).message})`);
+    throw new CatalogError(source, `not valid JSON (${(error as Error).message})`, 'syntax');
   }
   const need = (ok: boolean, key: string, message: string) => {
     if (!ok) throw new CatalogError(`${source}: ${key}`, message);

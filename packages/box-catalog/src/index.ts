@@ -64,6 +64,7 @@ export {
   catalogBase,
   channelKey,
   joinUrl,
+  isReleaseRecordKey,
   RELEASES_PREFIX,
   releaseKeys,
 } from './layout.js';

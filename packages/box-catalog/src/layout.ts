@@ -36,6 +36,14 @@ export function releaseKeys(version: string, provider: Provider, architecture: A
 /** The prefix under which every release record lives. */
 export const RELEASES_PREFIX = 'releases/';
 
+/**
+ * Whether a key a store lists is one {@link releaseKeys} would write (`releases/<version>/<provider>-<arch>.json`):
+ * any other is not read, and never printed, whatever characters a store put in it.
+ */
+export function isReleaseRecordKey(key: string): boolean {
+  return /^releases\/[0-9][0-9A-Za-z.+-]{0,127}\/[a-z0-9]{1,32}-[a-z0-9]{1,32}\.json$/.test(key);
+}
+
 /** The key of a channel pointer. */
 export function channelKey(channel: string): string {
   return `channels/${channel}.json`;

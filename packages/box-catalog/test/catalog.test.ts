@@ -11,6 +11,8 @@ import {
   parseCatalog,
   parseChannel,
   parseContentManifest,
+  isReleaseRecordKey,
+  PROVIDERS,
   releaseKeys,
   resolveRelease,
   stringifyCatalog,
@@ -116,6 +118,11 @@ test('layout: keys of a release and the base of a catalog URL', () => {
     record: 'releases/1.2.3/libvirt-amd64.json',
     chunks: 'boxes/1.2.3/airy-core-1.2.3-libvirt.box.chunks.json',
   });
+  // A store's listing is untrusted: only keys we would write are read (and so ever printed).
+  for (const v of ['1.2.3', '2.0.0-rc.1+build.7']) for (const p of PROVIDERS) assert.ok(isReleaseRecordKey(releaseKeys(v, p, 'arm64').record), v);
+  for (const key of ['releases/1.2.3/libvirt-amd64.json.tmp', 'releases/1.2.3/\u001b[2Jlibvirt-amd64.json', 'releases/../x-y.json', 'releases/1.2.3/a/b-c.json']) {
+    assert.not.ok(isReleaseRecordKey(key), key);
+  }
   assert.is(catalogBase('https://h/airy/metadata.json'), 'https://h/airy');
   assert.is(catalogBase('file:///srv/boxes/'), 'file:///srv/boxes');
 });

@@ -13,6 +13,7 @@ export { acquireLock, LockedError } from './lock.js';
 export { createProgram, didYouMean, isVerbose, onStopSignal, packageVersion, type ProgramOptions, runCli } from './program.js';
 export { formatBytes, type Progress, type ProgressOptions, startProgress } from './progress.js';
 export { backoffMs, redact, SECRET_ENV, withoutCredentials } from './redact.js';
+export { shellQuote, shellWord } from './shell.js';
 export {
   INGRESS_GATEWAY,
   ingressGatewayUrl,

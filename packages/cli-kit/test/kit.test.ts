@@ -20,6 +20,8 @@ import {
   LockedError,
   readTunnelState,
   redact,
+  shellQuote,
+  shellWord,
   startProgress,
   writeFileAtomic,
   writeTunnelState,
@@ -162,5 +164,16 @@ test('runCli under --json: a failure is one JSON object on stdout and one line o
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('shell words: plain ones printed as they are, any other quoted so that bash reads it back as itself', () => {
+  assert.is(shellWord('out/platform-1.2'), 'out/platform-1.2');
+  for (const word of ["my folder", "it's", '$(touch /tmp/x)', '`id`', 'a;b', '~root', '*', '', 'new\nline']) {
+    const printed = shellWord(word);
+    assert.is.not(printed, word, word);
+    const read = spawnSync('bash', ['-c', `printf %s ${printed}`], { encoding: 'utf8' });
+    assert.is(read.stdout, word, printed);
+    assert.is(shellQuote(word), printed);
+  }
+});
 
 test.run();

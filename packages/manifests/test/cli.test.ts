@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,6 +90,12 @@ test('render --out prints the whole order for a cluster of your own: Istio first
     const own = runBin(packageDir, ['render', '--profile', 'local', '--no-ngrok', '--postgres-secret', 'mydb', '--out', join(dir, 'own')]);
     assert.ok(own.stderr.includes('create secret generic mydb --from-literal=POSTGRES_USER=airy'), own.stderr);
     assert.not.match(own.stderr, /NGROK_AUTHTOKEN/);
+    // A folder whose name the shell would split or run: quoted in every line, and bash reads it back as the folder.
+    const odd = join(dir, "it's $(echo no) out");
+    const quoted = runBin(packageDir, ['render', '--profile', 'local', '--no-ngrok', '--out', odd]);
+    assert.is(quoted.status, 0, quoted.stderr);
+    const apply = /\d+\. kubectl apply -k (.+?) {3}#/.exec(quoted.stderr)?.[1] ?? '';
+    assert.is(spawnSync('bash', ['-c', `printf %s ${apply}`], { encoding: 'utf8' }).stdout, odd, apply);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
