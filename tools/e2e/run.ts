@@ -13,8 +13,9 @@
  * Usage: tools/e2e/ci.sh (as root); this script alone: tsx tools/e2e/run.ts [--base-only | --vm] [--keep].
  * Logs: $E2E_DIR (default /tmp/airy-e2e)/logs.
  */
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, createWriteStream, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCatalog, parseContentManifest } from '@airy/box-catalog';
@@ -72,14 +73,29 @@ function quickStart(): { build: string; publish: string; bootstrap: string } {
 /** Shell words, single-quoted (paths and flags of the e2e's own). */
 const words = (args: readonly string[]) => args.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
 
-/** Runs a command with its output into `log`. */
+/**
+ * Runs a command with its output into `log`, each line stamped with the seconds since it started (`[  12.3] …`), so
+ * that a slow step shows where its time went.
+ */
 const run = (log: string, command: string[], env: NodeJS.ProcessEnv = {}) =>
-  $({ env: { ...process.env, ...env }, cwd: repo })`${command} > ${log} 2>&1`.then(
-    () => undefined,
-    async () => {
-      throw new Error(`${command.slice(0, 3).join(' ')} failed`);
-    },
-  );
+  new Promise<void>((resolve, reject) => {
+    const out = createWriteStream(log);
+    const started = Date.now();
+    const child = spawn(command[0] as string, command.slice(1), { env: { ...process.env, ...env }, cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+    const stamp = () => `[${((Date.now() - started) / 1000).toFixed(1).padStart(6)}] `;
+    for (const stream of [child.stdout, child.stderr]) {
+      let rest = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (text: string) => {
+        const lines = (rest + text).split('\n');
+        rest = lines.pop() ?? '';
+        for (const line of lines) out.write(`${stamp()}${line}\n`);
+      });
+      stream.on('end', () => rest && out.write(`${stamp()}${rest}\n`));
+    }
+    child.on('error', reject);
+    child.on('close', (code) => out.end(() => (code === 0 ? resolve() : reject(new Error(`${command.slice(0, 3).join(' ')} failed`)))));
+  });
 
 try {
   const script = join(repo, 'tools/e2e/base-image.sh');
