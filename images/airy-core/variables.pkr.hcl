@@ -5,7 +5,7 @@ variable "box_version" {
   description = "Semantic version of the box."
 }
 
-# The VM's size has one home, @airy/manifests' box facts: airy-box build always sets these two.
+# The VM's size has one home, @airy/manifests' box facts: airy-box build always sets these three.
 variable "cpus" {
   type        = number
   description = "CPUs of the build VM and the box's default."
@@ -18,8 +18,7 @@ variable "memory" {
 
 variable "disk_size" {
   type        = string
-  default     = "40960M"
-  description = "Virtual disk size; the box's virtual_size comes from it."
+  description = "Virtual disk size (qemu); the box's virtual_size comes from it."
 }
 
 variable "kubernetes_version" {

@@ -43,8 +43,8 @@ export function tinyBoxCatalog(dir: string): { url: string; sha256: string } {
 }
 
 /** Runs vagrant with an isolated VAGRANT_HOME, without blocking the event loop (servers may live in this process). */
-export function runVagrant(home: string, args: string[], cwd?: string): Promise<{ status: number | null; output: string }> {
-  const child = spawn('vagrant', args, { env: env(home), cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+export function runVagrant(home: string, args: string[], cwd?: string, extraEnv: Record<string, string> = {}): Promise<{ status: number | null; output: string }> {
+  const child = spawn('vagrant', args, { env: { ...env(home), ...extraEnv }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (d) => {
     output += d;

@@ -5,6 +5,7 @@ export const BOX_FACTS = {
   "vm": {
     "cpus": 4,
     "memoryMiB": 8192,
+    "diskMiB": 40960,
     "reserved": {
       "cpuMillicores": 500,
       "memoryBytes": 1073741824

@@ -20,7 +20,7 @@ import { waitReady } from './readiness.js';
 import { chooseRelease, loadCatalog } from './source.js';
 import { startSpinners } from './spinners.js';
 import { boxAdd, boxList, installVagrantfile, machineState, vagrant } from './vagrant.js';
-import { DEFAULT_IP, HOST_NAME, renderVagrantfile } from './vagrantfile.js';
+import { DEFAULT_IP, HOST_NAME, renderVagrantfile, vagrantUpEnv } from './vagrantfile.js';
 
 /** How long a slow server is waited for (curl's --speed-limit/--speed-time, and a catalog's whole read). */
 export interface NetworkLimits {
@@ -178,7 +178,7 @@ export async function up(options: UpOptions): Promise<void> {
     if (!installed.ok) throw new CliError(`the Vagrantfile does not validate: ${installed.reason}`, ExitCode.failed);
     await writeFileAtomic(files.state, `${JSON.stringify(state, null, 2)}\n`);
 
-    const upRun = await vagrant(['up', '--provider', provider], options.dir, (l) => options.log(`vagrant | ${l}`));
+    const upRun = await vagrant(['up', '--provider', provider], options.dir, (l) => options.log(`vagrant | ${l}`), vagrantUpEnv(provider));
     if (upRun.code !== 0) throw new CliError(`vagrant up failed: ${upRun.tail.filter(Boolean).at(-1) ?? ''} (see the output above)`, ExitCode.failed);
     // The URLs name the VM's private address by host name; without the private network they are the forwarded ports.
     if (options.hosts !== false && machine.privateNetwork) {

@@ -1,5 +1,5 @@
 /** The instance's Vagrantfile: the box, its size, the provider, a private network, the host name and ports. Pure. */
-import { isBoxName, isVersion } from '@airy/box-catalog';
+import { isBoxName, isVersion, type Provider } from '@airy/box-catalog';
 import type { MachineSpec } from './instance.js';
 import { BOX_FACTS } from './box-facts.js';
 
@@ -81,6 +81,9 @@ export function renderVagrantfile(o: VagrantfileOptions): string {
   ];
   if (o.provider === 'virtualbox') {
     lines.push(
+      // The OVA's disk is about 10 GiB and a VMDK, which VBoxManage cannot resize: Vagrant's disks feature clones it
+      // to a VDI, grows that and attaches it (vagrantUpEnv enables it); airy-growroot fills it at boot.
+      `  config.vm.disk :disk, size: "${BOX_FACTS.vm.diskMiB}MB", primary: true`,
       '  config.vm.provider "virtualbox" do |vb|',
       '    vb.name = "airy-core"',
       `    vb.cpus = ${o.cpus}`,
@@ -102,4 +105,14 @@ export function renderVagrantfile(o: VagrantfileOptions): string {
   }
   lines.push('end', '');
   return lines.join('\n');
+}
+
+/**
+ * The environment `vagrant up` needs for the Vagrantfile of `provider`: for VirtualBox, Vagrant's disks feature,
+ * still behind `VAGRANT_EXPERIMENTAL` in the Vagrant 2.3 of Debian and Ubuntu (the user's own flags kept). Pure.
+ */
+export function vagrantUpEnv(provider: Provider, current = process.env.VAGRANT_EXPERIMENTAL): Record<string, string> {
+  if (provider !== 'virtualbox') return {};
+  const flags = (current ?? '').split(',').map((f) => f.trim()).filter(Boolean);
+  return { VAGRANT_EXPERIMENTAL: [...new Set([...flags, 'disks'])].join(',') };
 }

@@ -7,7 +7,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runBinAsync } from '../../../tools/testing/cli.ts';
 import { runVagrant, vagrantReady } from '../../../tools/testing/vagrant.ts';
-import { renderVagrantfile, rubyString, VagrantfileValueError } from '../src/vagrantfile.ts';
+import { BOX_FACTS } from '../src/box-facts.ts';
+import { renderVagrantfile, rubyString, VagrantfileValueError, vagrantUpEnv } from '../src/vagrantfile.ts';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'airy-vagrantfile-'));
@@ -63,6 +64,27 @@ test('every halt first stops the platform tier by tier in the VM, and a failure 
   // The ports forwarded are the port chain's: host 8080/8443 to the VM's 80/443.
   assert.match(text, 'forwarded_port", guest: 80, host: 8080, host_ip: "127.0.0.1"');
   assert.match(text, 'forwarded_port", guest: 443, host: 8443, host_ip: "127.0.0.1"');
+});
+
+test('VirtualBox: the primary disk grown to the box’s size by Vagrant’s disks feature, which vagrant up gets enabled', () => {
+  const vbox = renderVagrantfile({ boxName: 'airy/core', boxVersion: '1.2.0', provider: 'virtualbox', cpus: 4, memoryMiB: 8192 });
+  assert.match(vbox, `config.vm.disk :disk, size: "${BOX_FACTS.vm.diskMiB}MB", primary: true`);
+  assert.not.match(renderVagrantfile({ boxName: 'airy/core', boxVersion: '1.2.0', provider: 'libvirt', cpus: 4, memoryMiB: 8192 }), 'config.vm.disk');
+  assert.equal(vagrantUpEnv('virtualbox', undefined), { VAGRANT_EXPERIMENTAL: 'disks' });
+  assert.equal(vagrantUpEnv('virtualbox', 'typed_triggers, disks'), { VAGRANT_EXPERIMENTAL: 'typed_triggers,disks' }, 'the user’s own flags kept, once');
+  assert.equal(vagrantUpEnv('libvirt', 'x'), {});
+});
+
+(ready ? test : test.skip)('VirtualBox: Vagrant itself, with the disks feature on, validates the disk line (it checks the size; a bad one fails)', async () => {
+  const dir = mkdtempSync(join(root, 'vbox-disk-'));
+  const vbox = renderVagrantfile({ boxName: 'airy/core', boxVersion: '1.2.0', provider: 'virtualbox', cpus: 4, memoryMiB: 8192 });
+  writeFileSync(join(dir, 'Vagrantfile'), vbox);
+  const good = await runVagrant(join(root, 'home'), ['validate'], dir, vagrantUpEnv('virtualbox', undefined));
+  assert.is(good.status, 0, good.output);
+  writeFileSync(join(dir, 'Vagrantfile'), vbox.replace(`size: "${BOX_FACTS.vm.diskMiB}MB"`, 'size: "forty"'));
+  const bad = await runVagrant(join(root, 'home'), ['validate'], dir, vagrantUpEnv('virtualbox', undefined));
+  assert.is.not(bad.status, 0, 'the feature is on: Vagrant reads the disk config');
+  assert.match(bad.output, /size/);
 });
 
 (ready ? test : test.skip)('vagrant validate reads a hostile string written as a literal as plain text, and runs nothing', async () => {

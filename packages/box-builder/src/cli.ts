@@ -91,7 +91,7 @@ program
   .option('--restrict-network', 'cut the build VM off every network (with --skip-downloads)')
   .option('--cpus <n>', 'CPUs of the build VM', positive('--cpus'), BOX_FACTS.vm.cpus)
   .option('--memory <mib>', 'MiB of memory of the build VM', positive('--memory'), BOX_FACTS.vm.memoryMiB)
-  .option('--disk-size <size>', 'virtual disk size', '40960M')
+  .option('--disk-size <size>', 'virtual disk size', `${boxFacts().vm.diskMiB}M`)
   .option('--ssh-key <file>', "private key to log in with (default: Vagrant's insecure key)")
   .option('--images <dir>', 'Packer templates and scripts (default: the ones shipped with this package)')
   .option('--registry-mirror <url>', 'a Docker Hub mirror for the build’s image pulls (the box does not keep it)')

@@ -28,6 +28,7 @@ export interface BoxFacts {
   readonly vm: {
     readonly cpus: number;
     readonly memoryMiB: number;
+    readonly diskMiB: number;
     readonly reserved: ResourceTotals;
     readonly system: ResourceTotals;
   };
@@ -114,7 +115,7 @@ export function boxFacts(): BoxFacts {
     memoryBytes: budget.requests.istio.memoryBytes + budget.requests.kubeSystem.memoryBytes,
   };
   return {
-    vm: { cpus: LOCAL_VM.cpus, memoryMiB: LOCAL_VM.memoryMiB, reserved: { ...LOCAL_VM.reserved }, system },
+    vm: { cpus: LOCAL_VM.cpus, memoryMiB: LOCAL_VM.memoryMiB, diskMiB: LOCAL_VM.diskMiB, reserved: { ...LOCAL_VM.reserved }, system },
     host: config.ingress.hosts[0] as string,
     namespace: config.namespace,
     postgres: {

@@ -13,6 +13,11 @@ const MiB = 2 ** 20;
 export const LOCAL_VM = {
   cpus: 4,
   memoryMiB: 8192,
+  /**
+   * The box's disk: Packer's qemu `disk_size`, and the primary disk bootstrap asks Vagrant to grow a VirtualBox VM's
+   * to (the Ubuntu OVA's is about 10 GiB, nearly full after the release's images).
+   */
+  diskMiB: 40960,
   /** Kept from pods for the OS, containerd and the kubelet (`--system-reserved`). */
   reserved: { cpuMillicores: 500, memoryBytes: 1024 * MiB },
 } as const;
