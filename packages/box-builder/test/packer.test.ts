@@ -27,6 +27,7 @@ async function stage(vars: Record<string, string | number | boolean> = {}) {
     box_version: '1.0.0',
     cpus: boxFacts().vm.cpus,
     memory: boxFacts().vm.memoryMiB,
+    disk_size: `${boxFacts().vm.diskMiB}M`,
     kubernetes_version: 'v1.31.4',
     minikube_version: 'v1.35.0',
     istio_version: '1.24.3',
