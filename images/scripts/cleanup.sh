@@ -9,6 +9,8 @@
 # - Size: apt caches and logs gone, free space zeroed so the disk compresses.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "${AIRY_PAYLOAD:-/tmp/airy-payload}/scripts/lib.sh"
+# shellcheck source=/dev/null
+. "${AIRY_PAYLOAD:-/tmp/airy-payload}/airy.env"
 root=${AIRY_ROOT:-}
 
 if command -v cloud-init >/dev/null; then
@@ -66,6 +68,13 @@ cat >"$root/etc/cloud/cloud.cfg.d/99-airy-network.cfg" <<'CFG'
 # Written by the Airy Core box build: the network is the box's netplan, not a config cloud-init derives at boot.
 network: {config: disabled}
 CFG
+# The VM's own name resolves without DNS, as Debian's installer writes it: `sudo` and `hostname -f` look it up, and
+# with no answer in /etc/hosts they wait on DNS (offline: a timeout each), and Vagrant's hostname step, finding
+# `hostname -f` wrong, renames the VM and restarts its network at every `vagrant up`.
+hosts="$root/etc/hosts"
+if ! grep -qE "^[^#]*[[:space:]]${AIRY_VM_HOSTNAME:?}([[:space:]]|\$)" "$hosts" 2>/dev/null; then
+  printf '127.0.1.1\t%s\n' "$AIRY_VM_HOSTNAME" >>"$hosts"
+fi
 log "cleanup: cloud-init state, machine-id and the build VM's network config reset"
 
 [ -n "$root" ] && exit 0

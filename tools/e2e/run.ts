@@ -211,6 +211,8 @@ try {
       if (!existsSync(join(mnt, 'etc/netplan/01-airy-dhcp.yaml'))) throw new Error('the box has no netplan for any NIC');
       if (statSync(join(mnt, 'etc/machine-id')).size !== 0) throw new Error('/etc/machine-id is not empty: every VM of the box would share it');
       if (existsSync(join(mnt, 'var/lib/cloud/instance'))) throw new Error("cloud-init's instance state of the build is still there");
+      const hostname = boxFacts().vmHostname;
+      if (!new RegExp(`^127\\.0\\.1\\.1\\s+${hostname}$`, 'm').test(readFileSync(join(mnt, 'etc/hosts'), 'utf8'))) throw new Error(`/etc/hosts does not name ${hostname}`);
       const volumes = boxFacts().volumes;
       const unit = `${volumes.provisioner.slice(1).replaceAll('-', '\\x2d').replaceAll('/', '-')}.mount`;
       if (!lstatSync(join(mnt, 'etc/systemd/system/multi-user.target.wants', unit), { throwIfNoEntry: false })?.isSymbolicLink()) {

@@ -16,6 +16,7 @@ export const BOX_FACTS = {
     }
   },
   "host": "airy.core",
+  "vmHostname": "airy-core",
   "namespace": "airy",
   "postgres": {
     "component": "postgres",

@@ -64,7 +64,7 @@ export function renderVagrantfile(o: VagrantfileOptions): string {
     `  config.vm.box = ${rb(o.boxName)}`,
     `  config.vm.box_version = ${rb(o.boxVersion)}`,
     '  config.vm.box_check_update = false',
-    `  config.vm.hostname = ${rb(HOST_NAME.replace('.', '-'))}`,
+    `  config.vm.hostname = ${rb(BOX_FACTS.vmHostname)}`,
     ...(o.privateNetwork === false ? [] : [`  config.vm.network "private_network", ip: ${rb(o.ip ?? DEFAULT_IP)}`]),
     `  config.vm.network "forwarded_port", guest: ${BOX_FACTS.ports.http.vm}, host: ${ports.http}, host_ip: "127.0.0.1"`,
     `  config.vm.network "forwarded_port", guest: ${BOX_FACTS.ports.https.vm}, host: ${ports.https}, host_ip: "127.0.0.1"`,

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Architecture } from '@airy/box-catalog';
 import { lineSplitter, lineTail } from '@airy/cli-kit';
+import { boxFacts } from '@airy/manifests';
 import { $ } from 'zx';
 import { ARM64_FIRMWARE, hostArchitecture, qemuFor } from './architecture.js';
 import type { HostFacts } from './preflight.js';
@@ -119,7 +120,7 @@ export async function stagePayload(files: {
   await cp(join(files.imagesDir, 'scripts'), join(dir, 'scripts'), { recursive: true });
   await cp(join(files.imagesDir, 'files'), join(dir, 'files'), { recursive: true });
   await mkdir(join(dir, 'cidata'));
-  await writeFile(join(dir, 'cidata', 'meta-data'), 'instance-id: airy-core-build\nlocal-hostname: airy-core\n');
+  await writeFile(join(dir, 'cidata', 'meta-data'), `instance-id: airy-core-build\nlocal-hostname: ${boxFacts().vmHostname}\n`);
   await writeFile(
     join(dir, 'cidata', 'user-data'),
     [

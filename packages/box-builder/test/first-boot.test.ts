@@ -65,6 +65,7 @@ test('cleanup: cloud-init is reset, the MAC-pinned netplan replaced by DHCP on a
   writeFileSync(join(root, 'etc/netplan/60-pinned.yaml'), 'network:\n  version: 2\n  ethernets:\n    lan:\n      match: {macaddress: "52:54:00:aa:bb:cc"}\n');
   writeFileSync(join(root, 'etc/netplan/70-keep.yaml'), 'network:\n  version: 2\n  ethernets:\n    ens9:\n      addresses: [192.168.56.10/24]\n');
   writeFileSync(join(root, 'etc/machine-id'), '0123456789abcdef0123456789abcdef\n');
+  writeFileSync(join(root, 'etc/hosts'), '127.0.0.1\tlocalhost\n# 127.0.1.1 airy-core (a comment is no entry)\n');
   writeFileSync(join(root, 'var/lib/dbus/machine-id'), '0123456789abcdef0123456789abcdef\n');
   const bin = standIns({ 'cloud-init': 'exit 0' });
   const out = run('cleanup.sh', [], { ...process.env, PATH: `${bin}:${process.env.PATH}`, AIRY_PAYLOAD: payload, AIRY_ROOT: root });
@@ -77,6 +78,12 @@ test('cleanup: cloud-init is reset, the MAC-pinned netplan replaced by DHCP on a
   assert.is(readFileSync(join(root, 'etc/machine-id'), 'utf8'), '', 'an empty machine-id: a new one at the next boot');
   assert.match(readFileSync(join(root, 'etc/cloud/cloud.cfg.d/99-airy-network.cfg'), 'utf8'), /^network: \{config: disabled\}$/m);
   assert.match(out.stdout, /removing 50-cloud-init\.yaml/);
+  // The VM's own name resolves from /etc/hosts (no DNS wait for sudo, no rename by Vagrant), once however often
+  // cleanup runs.
+  const hosts = () => readFileSync(join(root, 'etc/hosts'), 'utf8');
+  assert.is(hosts(), `127.0.0.1\tlocalhost\n# 127.0.1.1 airy-core (a comment is no entry)\n127.0.1.1\t${facts.vmHostname}\n`);
+  assert.is(run('cleanup.sh', [], { ...process.env, PATH: `${bin}:${process.env.PATH}`, AIRY_PAYLOAD: payload, AIRY_ROOT: root }).status, 0);
+  assert.is(hosts().split('\n').filter((l) => l.endsWith(`\t${facts.vmHostname}`)).length, 1);
 });
 
 test('cleanup: the network is online once any one NIC has an IPv4 address, with flags this systemd’s wait-online takes', () => {

@@ -34,6 +34,8 @@ export interface BoxFacts {
   };
   /** The host name the ingress answers to, e.g. `airy.core`. */
   readonly host: string;
+  /** The VM's own host name (`airy-core`): the build's, the Vagrantfile's, and in the box's /etc/hosts. */
+  readonly vmHostname: string;
   readonly namespace: string;
   readonly postgres: {
     readonly component: string;
@@ -117,6 +119,7 @@ export function boxFacts(): BoxFacts {
   return {
     vm: { cpus: LOCAL_VM.cpus, memoryMiB: LOCAL_VM.memoryMiB, diskMiB: LOCAL_VM.diskMiB, reserved: { ...LOCAL_VM.reserved }, system },
     host: config.ingress.hosts[0] as string,
+    vmHostname: (config.ingress.hosts[0] as string).replaceAll('.', '-'),
     namespace: config.namespace,
     postgres: {
       component: POSTGRES.component,
@@ -158,6 +161,7 @@ export function boxFactsEnv(facts: BoxFacts = boxFacts()): string {
   const vars: Record<string, string | number> = {
     AIRY_NAMESPACE: facts.namespace,
     AIRY_HOST: facts.host,
+    AIRY_VM_HOSTNAME: facts.vmHostname,
     AIRY_POSTGRES_SECRET: facts.postgres.secret,
     AIRY_POSTGRES_USER: facts.postgres.user,
     AIRY_POSTGRES_USER_KEY: facts.postgres.userKey,
