@@ -238,7 +238,20 @@ try {
     const upFlags = ['--box-version', version, '--libvirt-driver', 'qemu', '--no-private-network', '--cpus', '2', '--memory', '2048', '--force', '--yes', '--wait', '0', ...common];
     await step('bootstrap up', (log) => run(log, ['bash', '-c', `${readme.bootstrap} ${words(upFlags)}`], vmEnv));
     const inVm = { cwd: instance, env: { ...process.env, ...vmEnv } };
-    const ssh = async (log: string, command: string) => (await $(inVm)`vagrant ssh -c ${command} 2>>${log}`).stdout.trim();
+    // The e2e's own looks into the VM go over OpenSSH with the config Vagrant gives (one `vagrant ssh-config` per VM
+    // it makes: not Vagrant's start-up per command); `vmChanged()` after a restart or an upgrade (a new address).
+    let sshConfig: string | undefined;
+    const vmChanged = () => {
+      sshConfig = undefined;
+    };
+    const ssh = async (log: string, command: string) => {
+      if (!sshConfig) {
+        const config = join(dir, 'ssh-config');
+        writeFileSync(config, (await $(inVm)`vagrant ssh-config 2>>${log}`).stdout);
+        sshConfig = config;
+      }
+      return (await $`ssh -F ${sshConfig} -o LogLevel=ERROR default ${command} 2>>${log}`).stdout.trim();
+    };
     const status = async (log: string) =>
       JSON.parse((await $(inVm)`node ${bootstrap} status --json --dir ${instance} 2>>${log}`).stdout) as {
         vm: string;
@@ -322,6 +335,7 @@ try {
       // start waits for the platform; this offline box has none, so the wait runs out and names every component
       // (15 seconds: a round of every probe, then the deadline).
       const start = await $({ ...inVm, nothrow: true })`node ${bootstrap} start --dir ${instance} --force --wait 15s >>${log} 2>&1`;
+      vmChanged();
       const said = readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('not ready after 15 s')).join('\n');
       if (start.exitCode !== 1 || !PROBES.every((c) => said.includes(c))) {
         throw new Error(`start should fail (exit 1) naming each component not ready; exit ${start.exitCode}: ${said}`);
@@ -351,6 +365,7 @@ try {
     });
     await step('upgrade', async (log) => {
       await run(log, ['node', bootstrap, 'upgrade', '--dir', instance, '--yes', '--force', '--wait', '0'], vmEnv);
+      vmChanged();
       // The new box came as a delta: from the old box in the cache, only the chunks it lacks (the folder catalog's
       // box is read where it lies, as from a team's share).
       const delta = /delta: fetched ([\d.]+ \S+) of ([\d.]+ \S+);/.exec(readFileSync(log, 'utf8'));
