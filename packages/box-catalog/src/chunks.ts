@@ -12,7 +12,7 @@
  * same in both files. A file without markers (a box compressed otherwise) is cut every `max` bytes: correct, and it
  * shares little.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 
 /** The cutting; part of the format (an index made otherwise is not ours to match). */
@@ -48,28 +48,30 @@ export class Cutter {
 
   push(data: Buffer): number[] {
     const cuts: number[] = [];
-    const seen = this.tail.length;
-    const joined = seen > 0 ? Buffer.concat([this.tail, data]) : data;
-    // Offsets below are of `joined`; `last` is where the current chunk starts in it (negative: before it).
-    let last = seen - this.length;
-    let from = 0;
-    for (;;) {
-      const found = joined.indexOf(MARKER, from);
-      const marker = found < 0 ? Number.POSITIVE_INFINITY : found + MARKER.length;
-      // The maximum first, as often as it falls before the next marker.
-      while (last + CHUNKING.max < Math.min(marker, joined.length + 1)) {
+    // Offsets are of `data`; `last` is where the current chunk starts (negative: in an earlier push).
+    let last = -this.length;
+    /** Cuts at the maximum as often as it falls before `end` (where a marker ends), then at the marker. */
+    const reach = (end: number) => {
+      while (last + CHUNKING.max < Math.min(end, data.length + 1)) {
         last += CHUNKING.max;
-        cuts.push(last - seen);
+        cuts.push(last);
       }
-      if (found < 0) break;
-      if (marker > last) {
-        cuts.push(marker - seen);
-        last = marker;
+      if (end <= data.length && end > last) {
+        cuts.push(end);
+        last = end;
       }
-      from = found + 1;
+    };
+    // A marker begun in the previous push ends in this one's first bytes: looked for where the two meet, so that
+    // `data` itself is searched where it lies, not copied behind the tail.
+    if (this.tail.length > 0) {
+      const found = Buffer.concat([this.tail, data.subarray(0, MARKER.length - 1)]).indexOf(MARKER);
+      if (found >= 0) reach(found + MARKER.length - this.tail.length);
     }
-    this.length = joined.length - last;
-    this.tail = Buffer.from(joined.subarray(Math.max(0, joined.length - (MARKER.length - 1))));
+    for (let found = data.indexOf(MARKER); found >= 0; found = data.indexOf(MARKER, found + 1)) reach(found + MARKER.length);
+    reach(Number.POSITIVE_INFINITY);
+    this.length = data.length - last;
+    const keep = MARKER.length - 1;
+    this.tail = Buffer.from(data.length >= keep ? data.subarray(data.length - keep) : Buffer.concat([this.tail, data]).subarray(-keep));
     return cuts;
   }
 
@@ -96,8 +98,11 @@ export interface ChunkIndex {
   readonly chunks: readonly Chunk[];
 }
 
+/** A SHA-256 as the index keeps it: its first {@link HASH_BYTES}, hex. */
+const truncated = (hash: Hash): string => hash.digest().toString('hex', 0, HASH_BYTES);
+
 /** A chunk's hash, as the index keeps it. */
-export const chunkHash = (data: Uint8Array): string => createHash('sha256').update(data).digest().toString('hex', 0, HASH_BYTES);
+export const chunkHash = (data: Uint8Array): string => truncated(createHash('sha256').update(data));
 
 /** Cuts and hashes a file, streaming (memory stays small whatever its size); the whole file's SHA-256 too. */
 export async function indexFile(path: string, options: { signal?: AbortSignal } = {}): Promise<ChunkIndex> {
@@ -109,7 +114,7 @@ export async function indexFile(path: string, options: { signal?: AbortSignal } 
   let start = 0;
   let read = 0;
   const close = (end: number) => {
-    chunks.push({ offset: start, length: end - start, hash: part.digest().toString('hex', 0, HASH_BYTES) });
+    chunks.push({ offset: start, length: end - start, hash: truncated(part) });
     start = end;
     part = createHash('sha256');
   };
