@@ -44,20 +44,11 @@ const WINDOW = 32;
 export class ResyncPoints {
   private hash = 0;
   private length = 0;
-  private readonly maskBefore: number;
-  private readonly maskAfter: number;
-
-  constructor(private readonly sizes: { readonly min: number; readonly avg: number; readonly max: number } = RESYNC) {
-    const bits = Math.log2(sizes.avg);
-    if (!Number.isInteger(bits) || sizes.min < WINDOW || sizes.min > sizes.avg || sizes.avg > sizes.max) {
-      throw new RangeError(`resync sizes ${JSON.stringify(sizes)}: avg a power of two, ${WINDOW} <= min <= avg <= max`);
-    }
-    this.maskBefore = topBits(bits + 2);
-    this.maskAfter = topBits(bits - 2);
-  }
+  private readonly maskBefore = topBits(Math.log2(RESYNC.avg) + 2);
+  private readonly maskAfter = topBits(Math.log2(RESYNC.avg) - 2);
 
   push(data: Uint8Array): number[] {
-    const { min, avg, max } = this.sizes;
+    const { min, avg, max } = RESYNC;
     const cuts: number[] = [];
     let i = 0;
     while (i < data.length) {
