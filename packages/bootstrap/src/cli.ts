@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ARCHITECTURES, type Architecture, CatalogError, isVersion, PROVIDERS, type Provider, ReleaseNotFoundError } from '@airy/box-catalog';
 import {
@@ -20,7 +20,7 @@ import {
   usageError,
 } from '@airy/cli-kit';
 import { type Command, Option } from 'commander';
-import { boxSeeds, ChecksumError, deltaLog, DiskFullError, download, DownloadError, OutputPathError } from './download.js';
+import { ChecksumError, deltaRequest, DiskFullError, download, DownloadError, OutputPathError } from './download.js';
 import { BOX_FACTS } from './box-facts.js';
 import { DEFAULT_CATALOG, defaultCacheDir, defaultInstanceDir } from './paths.js';
 import { vagrantArchitecture } from './arch.js';
@@ -211,7 +211,7 @@ networkOptions(downloadCommand).action(async (flags) => {
     let progress: ReturnType<typeof startProgress> | undefined;
     const controller = new AbortController();
     const out = resolve(flags.out);
-    const delta = flags.delta !== false && file.chunks_url ? { chunksUrl: file.chunks_url, seeds: await boxSeeds(dirname(out), out), ...deltaLog(log) } : undefined;
+    const delta = flags.delta !== false ? await deltaRequest(file.chunks_url, out, log) : undefined;
     const result = await guard(() =>
       download({
         url: file.url,

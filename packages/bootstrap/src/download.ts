@@ -27,7 +27,7 @@ import { hashFile, isVerified, orderedHasher, writeMarker } from './download/ver
 import { clearDelta, DeltaFallback, deltaInto, dropIndex, fetchDeltaIndex, keepIndex, parseDeltaIndex } from './download/delta.js';
 
 // The public shapes and checks live beside the parts; importers read them from here.
-export { boxSeeds, deltaLog } from './download/delta.js';
+export { boxSeeds, deltaRequest } from './download/delta.js';
 export { defaultChunkSize } from './download/files.js';
 export {
   ChecksumError,

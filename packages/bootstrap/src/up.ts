@@ -3,10 +3,9 @@
  * readiness, and where everything is. Safe to re-run: a healthy instance only prints its status and URLs.
  */
 import { mkdir, readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import type { LoadedCatalog, Provider } from '@airy/box-catalog';
 import { CliError, ExitCode, formatBytes, formatDuration, startProgress, writeFileAtomic } from '@airy/cli-kit';
-import { boxSeeds, deltaLog, download } from './download.js';
+import { deltaRequest, download } from './download.js';
 import type { ParallelismDecision } from './parallelism.js';
 import { gatherHost } from './host.js';
 import { type InstanceState, type MachineSpec, readInstance } from './instance.js';
@@ -139,7 +138,7 @@ export async function up(options: UpOptions): Promise<void> {
     let progress: ReturnType<typeof startProgress> | undefined;
     // An older box in the cache (the one being upgraded from) gives the chunks the new one shares with it; the
     // first box's index is kept beside it for the next upgrade.
-    const delta = options.delta !== false && file.chunks_url ? { chunksUrl: file.chunks_url, seeds: await boxSeeds(dirname(boxPath), boxPath), ...deltaLog(options.log) } : undefined;
+    const delta = options.delta !== false ? await deltaRequest(file.chunks_url, boxPath, options.log) : undefined;
     const got = await download({
       url: file.url,
       sha256: file.checksum,

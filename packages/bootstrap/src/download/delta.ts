@@ -330,6 +330,14 @@ export async function boxSeeds(folder: string, except: string): Promise<string[]
     .map((f) => f.path);
 }
 
+/**
+ * The delta for a download into `out` of a box whose catalog entry names its index (`chunksUrl`; none: no delta):
+ * the older boxes in the folder of `out` as seeds, and what it does said through `log`.
+ */
+export async function deltaRequest(chunksUrl: string | undefined, out: string, log: (line: string) => void): Promise<DeltaRequest | undefined> {
+  return chunksUrl ? { chunksUrl, seeds: await boxSeeds(dirname(out), out), ...deltaLog(log) } : undefined;
+}
+
 /** What a delta download says, through `log`: its plan, or why the whole box is downloaded instead. */
 export function deltaLog(log: (line: string) => void): Pick<DeltaRequest, 'onPlan' | 'onFallback' | 'onDone'> {
   return {
