@@ -18,6 +18,12 @@ export interface VagrantfileOptions extends Omit<MachineSpec, 'privateNetwork'> 
 /** The address of the VM by default, and its host name. */
 export const DEFAULT_IP = '192.168.56.10';
 export const HOST_NAME = BOX_FACTS.host;
+/**
+ * The libvirt network of the private address, a name of the box's own. Without a name vagrant-libvirt reuses any
+ * network on the address (another project's, with DHCP) or makes one with DHCP and NAT; with it, a network on the
+ * address under another name, or one of this name with DHCP, is an error at `vagrant up`, not a dead cluster later.
+ */
+export const PRIVATE_NETWORK_NAME = 'airy-core-private';
 /** Forwarded ingress ports on 127.0.0.1 by default. */
 export const DEFAULT_PORTS = { http: BOX_FACTS.ports.http.host, https: BOX_FACTS.ports.https.host } as const;
 
@@ -65,7 +71,7 @@ export function renderVagrantfile(o: VagrantfileOptions): string {
     `  config.vm.box_version = ${rb(o.boxVersion)}`,
     '  config.vm.box_check_update = false',
     `  config.vm.hostname = ${rb(BOX_FACTS.vmHostname)}`,
-    ...(o.privateNetwork === false ? [] : [`  config.vm.network "private_network", ip: ${rb(o.ip ?? DEFAULT_IP)}`]),
+    ...(o.privateNetwork === false ? [] : [privateNetworkLine(o.provider, o.ip ?? DEFAULT_IP)]),
     `  config.vm.network "forwarded_port", guest: ${BOX_FACTS.ports.http.vm}, host: ${ports.http}, host_ip: "127.0.0.1"`,
     `  config.vm.network "forwarded_port", guest: ${BOX_FACTS.ports.https.vm}, host: ${ports.https}, host_ip: "127.0.0.1"`,
     // The Kubernetes API, for airy-bootstrap kubeconfig: 127.0.0.1 is an address the apiserver's certificate names.
@@ -105,6 +111,17 @@ export function renderVagrantfile(o: VagrantfileOptions): string {
   }
   lines.push('end', '');
   return lines.join('\n');
+}
+
+/**
+ * The private network. On libvirt it has no DHCP: vagrant-libvirt's default (DHCP and NAT) gives the private NIC a
+ * lease and a default route at first boot, before Vagrant writes the static address, and Minikube's none driver
+ * takes the node address from the first default route, which kubeadm then bakes into the cluster (images/README.md).
+ */
+function privateNetworkLine(provider: Provider, ip: string): string {
+  const line = `  config.vm.network "private_network", ip: ${rubyString(ip)}`;
+  if (provider !== 'libvirt') return line;
+  return `${line}, libvirt__dhcp_enabled: false, libvirt__network_name: ${rubyString(PRIVATE_NETWORK_NAME)}`;
 }
 
 /**

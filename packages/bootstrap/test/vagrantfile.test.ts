@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { runBinAsync } from '../../../tools/testing/cli.ts';
 import { runVagrant, vagrantReady } from '../../../tools/testing/vagrant.ts';
 import { BOX_FACTS } from '../src/box-facts.ts';
-import { renderVagrantfile, rubyString, VagrantfileValueError, vagrantUpEnv } from '../src/vagrantfile.ts';
+import { PRIVATE_NETWORK_NAME, renderVagrantfile, rubyString, VagrantfileValueError, vagrantUpEnv } from '../src/vagrantfile.ts';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'airy-vagrantfile-'));
@@ -114,6 +114,22 @@ test('VirtualBox: the primary disk grown to the box’s size by Vagrant’s disk
   }
   assert.not.ok(existsSync(join(instance, 'Vagrantfile')));
   assert.not.ok(existsSync(pwned));
+});
+
+test('libvirt: the private network has no DHCP and a name of the box’s own (its NIC never takes a lease and a default route)', () => {
+  const text = renderVagrantfile({ boxName: 'airy/core', boxVersion: '1.2.0', provider: 'libvirt', cpus: 4, memoryMiB: 8192 });
+  const line = text.split('\n').find((l) => l.includes('"private_network"')) ?? '';
+  assert.is(line, `  config.vm.network "private_network", ip: '192.168.56.10', libvirt__dhcp_enabled: false, libvirt__network_name: '${PRIVATE_NETWORK_NAME}'`);
+  // VirtualBox's host-only network has no such options; the box's netplan takes DHCP on the first NIC only anyway.
+  const vbox = renderVagrantfile({ boxName: 'airy/core', boxVersion: '1.2.0', provider: 'virtualbox', cpus: 4, memoryMiB: 8192 });
+  assert.not.match(vbox, 'libvirt__');
+});
+
+(ready ? test : test.skip)('libvirt: Vagrant itself validates the Vagrantfile with the private network’s options', async () => {
+  const dir = mkdtempSync(join(root, 'private-net-'));
+  writeFileSync(join(dir, 'Vagrantfile'), renderVagrantfile({ boxName: 'airy/core', boxVersion: '1.2.0', provider: 'libvirt', cpus: 4, memoryMiB: 8192 }));
+  const run = await runVagrant(join(root, 'home'), ['validate'], dir);
+  assert.is(run.status, 0, run.output);
 });
 
 test('the Vagrantfile sets box, version, size, provider, network and ports', () => {
