@@ -71,6 +71,59 @@ for (const [profile, options] of profiles) {
   });
 }
 
+/**
+ * The pods a Deployment needs available to be `Available`, as the deployment controller reckons it
+ * (`replicas - MaxUnavailable`; MaxUnavailable is 0 unless RollingUpdate, whose default is 25%, rounded down,
+ * and 1 when both it and the surge resolve to 0).
+ */
+function neededForAvailable(d: Any): number {
+  const replicas = d.spec.replicas ?? 1;
+  const type = d.spec.strategy?.type ?? 'RollingUpdate';
+  if (type !== 'RollingUpdate' || replicas === 0) return replicas;
+  const resolve = (v: number | string | undefined, fallback: string, up: boolean) => {
+    const value = v ?? fallback;
+    if (typeof value === 'number') return value;
+    const share = (Number.parseInt(value, 10) * replicas) / 100;
+    return up ? Math.ceil(share) : Math.floor(share);
+  };
+  const surge = resolve(d.spec.strategy?.rollingUpdate?.maxSurge, '25%', true);
+  let unavailable = resolve(d.spec.strategy?.rollingUpdate?.maxUnavailable, '25%', false);
+  if (surge === 0 && unavailable === 0) unavailable = 1;
+  return replicas - Math.min(unavailable, replicas);
+}
+
+for (const [profile, options] of profiles) {
+  test(`rollout (${profile}): a single-replica Deployment is Available only with its pod ready; singletons never run twice`, () => {
+    const withApps: PlatformOptions = {
+      ...options,
+      ngrok: { enabled: true },
+      apps: [
+        { name: 'billing', image: 'example/billing:1.4.2', port: 9000, replicas: 1 },
+        { name: 'search', image: 'example/search:2.0.0', port: 9000, replicas: 2 },
+      ],
+    };
+    const deployments = (platformObjects(renderPlatform(withApps)) as Any[]).filter((o) => o.kind === 'Deployment');
+    assert.ok(deployments.length >= 12, 'the release, its sources, the Schema Registry, ngrok and the users’ apps');
+    for (const d of deployments) {
+      const replicas = d.spec.replicas ?? 1;
+      const needed = neededForAvailable(d);
+      if (replicas === 1) assert.is(needed, 1, `${d.metadata.name}: Available with ${needed} of 1 pods ready`);
+      else assert.ok(needed >= 1, `${d.metadata.name}: Available with no pod ready`);
+      // One node: no surge (an upgrade rolls every Deployment at once; a second JVM beside each would not fit).
+      if (profile === 'local') assert.is(d.spec.strategy?.type, 'Recreate', d.metadata.name);
+    }
+    // A second controller (no leader election) or ngrok agent (same domain) must never start beside the first.
+    for (const name of ['airy-controller', 'api-components-installer', 'ngrok']) {
+      assert.is(deployments.find((d) => d.metadata.name === name)?.spec.strategy?.type, 'Recreate', name);
+    }
+    if (profile === 'production') {
+      const admin = deployments.find((d) => d.metadata.name === 'api-admin');
+      assert.equal(admin.spec.strategy, { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 1 } });
+      assert.equal(deployments.find((d) => d.metadata.name === 'billing').spec.strategy.rollingUpdate, { maxSurge: 1, maxUnavailable: 0 });
+    }
+  });
+}
+
 test('jvm: Kafka’s tools beside a broker (the topics Job, readiness) run with their own small heap, which fits beside the broker’s', () => {
   const objects = platformObjects(renderPlatform(BOX_PLATFORM_OPTIONS)) as Any[];
   const job = objects.find((o) => o.kind === 'Job');

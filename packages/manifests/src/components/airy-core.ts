@@ -30,6 +30,7 @@ import {
   labels,
   meta,
   podSecurity,
+  rolloutStrategy,
   secureContainer,
   serviceHost,
   spread,
@@ -242,7 +243,8 @@ function coreComponent(config: PlatformConfig, component: CoreComponent, first: 
       spec: {
         replicas,
         selector: { matchLabels: sel },
-        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 1 } },
+        // The controller and the installer run once (replicas above): never two at a time.
+        strategy: rolloutStrategy(config, replicas, replicas === 1 && (component.kind === 'controller' || Boolean(component.serviceAccount))),
         template: {
           metadata: {
             labels: { ...labels(component.name).all, app: component.name },

@@ -6,7 +6,7 @@ import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { Service } from 'kubernetes-models/v1/Service';
 import type { IIoK8sApiCoreV1EnvVar as EnvVar } from 'kubernetes-models/v1/EnvVar';
 import { type AppSpec, type PlatformConfig, resolveApp } from '../options.js';
-import { disruptionBudget, type KubeObject, labels, meta, podSecurity, secureContainer, spread } from './common.js';
+import { disruptionBudget, type KubeObject, labels, meta, podSecurity, rolloutStrategy, secureContainer, spread } from './common.js';
 import { kafkaBootstrap } from './kafka.js';
 import { POSTGRES, postgresCredentialEnv, postgresHost, postgresSecretAnnotations } from './postgres.js';
 import { schemaRegistryUrl } from './schema-registry.js';
@@ -48,6 +48,7 @@ function appObjects(config: PlatformConfig, spec: App): KubeObject[] {
       spec: {
         replicas: spec.replicas,
         selector: { matchLabels: sel },
+        strategy: rolloutStrategy(config, spec.replicas),
         template: {
           metadata: { labels: labels(spec.name).all, ...(annotations ? { annotations } : {}) },
           spec: {

@@ -94,6 +94,24 @@ export function spread(config: PlatformConfig, component: string, strict: boolea
   };
 }
 
+/** How a Deployment replaces its pods. */
+export type RolloutStrategy = NonNullable<NonNullable<IDeployment['spec']>['strategy']>;
+
+/**
+ * A Deployment's rollout strategy, chosen so that its `Available` condition means its pods are ready. Kubernetes
+ * counts a Deployment Available when `available >= replicas - maxUnavailable`, and for `Recreate` maxUnavailable
+ * is 0: with one replica and `maxUnavailable: 1` (the release's strategy) it is Available with no pod ready.
+ * - `Recreate` for a `singleton` (a pod that must never run twice: a controller without leader election, an ngrok
+ *   agent holding a domain) and on the local profile's one node, where an upgrade rolls every Deployment at once
+ *   and a surge would start a second JVM beside each of the first: no room is needed, and Available means ready.
+ * - A surge of one with none unavailable for a single replica elsewhere: the new pod is ready before the old goes.
+ * - A surge of one and one unavailable with more replicas, as the release has it; the disruption budget agrees.
+ */
+export function rolloutStrategy(config: PlatformConfig, replicas: number, singleton = false): RolloutStrategy {
+  if (singleton || config.profile === 'local') return { type: 'Recreate' };
+  return { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: replicas > 1 ? 1 : 0 } };
+}
+
 /** A PodDisruptionBudget allowing one pod down at a time; production only, and only with more than one pod. */
 export function disruptionBudget(config: PlatformConfig, component: string, replicas: number): KubeObject[] {
   if (config.profile !== 'production' || replicas < 2) return [];

@@ -9,7 +9,7 @@ import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { PlatformConfig } from '../options.js';
 import { IMAGES } from '../versions.js';
 import { ingressGatewayUrl, NGROK_WEB_PORT, ngrokAgentConfig } from '@airy/cli-kit';
-import { EXTERNAL_SECRETS_ANNOTATION, type KubeObject, labels, meta, podSecurity, secureContainer } from './common.js';
+import { EXTERNAL_SECRETS_ANNOTATION, type KubeObject, labels, meta, podSecurity, rolloutStrategy, secureContainer } from './common.js';
 
 /** Names of the ngrok component. */
 export const NGROK = { component: 'ngrok', configMap: 'ngrok-config', configKey: 'ngrok.yml', tokenKey: 'authtoken' } as const;
@@ -30,6 +30,8 @@ export function ngrok(config: PlatformConfig): KubeObject[] {
       spec: {
         replicas: 1,
         selector: { matchLabels: sel },
+        // One agent: a second holding the same domain would be refused by ngrok.
+        strategy: rolloutStrategy(config, 1, true),
         template: {
           metadata: {
             labels: labels(NGROK.component).all,

@@ -9,6 +9,7 @@ import {
   labels,
   meta,
   podSecurity,
+  rolloutStrategy,
   secureContainer,
   serviceHost,
   spread,
@@ -30,6 +31,7 @@ export function schemaRegistry(config: PlatformConfig): KubeObject[] {
       spec: {
         replicas,
         selector: { matchLabels: sel },
+        strategy: rolloutStrategy(config, replicas),
         template: {
           metadata: { labels: labels(SCHEMA_REGISTRY.component).all },
           spec: {
