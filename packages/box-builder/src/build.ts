@@ -90,7 +90,17 @@ async function baseImageVars(options: BuildOptions, architecture: Architecture):
  * port and path, nothing that TOML or the shell would read as syntax, and no credentials.
  */
 export function isRegistryMirror(url: string): boolean {
-  return /^https?:\/\/[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(:\d{1,5})?(\/[A-Za-z0-9._~/-]*)?$/.test(url);
+  return registryMirrorProblem(url) === undefined;
+}
+
+/** What is wrong with `url` as a registry mirror (see {@link isRegistryMirror}), or undefined when nothing is. Pure. */
+export function registryMirrorProblem(url: string): string | undefined {
+  const m = /^https?:\/\/[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::(\d{1,5}))?(\/[A-Za-z0-9._~/-]*)?$/.exec(url);
+  if (!m) return 'not a plain http(s) URL of a registry (e.g. https://mirror.example.com)';
+  // Five digits pass the pattern but not every number is a port: 0 and 65536-99999 would reach containerd.
+  const port = m[2] === undefined ? undefined : Number(m[2]);
+  if (port !== undefined && (port < 1 || port > 65535)) return `port ${m[2]} is out of range: give one from 1 to 65535`;
+  return undefined;
 }
 
 /**
@@ -126,9 +136,8 @@ export async function buildBox(options: BuildOptions, signal?: AbortSignal): Pro
       ExitCode.usage,
     );
   }
-  if (options.registryMirror !== undefined && !isRegistryMirror(options.registryMirror)) {
-    throw new CliError(`--registry-mirror ${options.registryMirror}: not a plain http(s) URL of a registry (e.g. https://mirror.example.com)`, ExitCode.usage);
-  }
+  const mirrorProblem = options.registryMirror === undefined ? undefined : registryMirrorProblem(options.registryMirror);
+  if (mirrorProblem) throw new CliError(`--registry-mirror ${options.registryMirror}: ${mirrorProblem}`, ExitCode.usage);
   if (architecture === 'arm64' && options.restrictNetwork) {
     throw new CliError('--restrict-network cannot build arm64: its seed comes over the build’s HTTP server', ExitCode.usage);
   }

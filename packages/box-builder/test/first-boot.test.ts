@@ -233,7 +233,7 @@ test('provisioning: a rotated ngrok token replaces the one in the Secret (applie
 
 test('registry mirror: only a plain http(s) URL gets to containerd, and its hosts.toml is TOML containerd reads', () => {
   for (const good of ['https://mirror.gcr.io', 'http://10.0.0.5:5000', 'https://registry.example.com/v2/proxy']) assert.ok(isRegistryMirror(good), good);
-  for (const bad of ['ftp://x', 'https://user:pw@mirror', 'https://m"]\n[x', 'https://m/$(id)', 'mirror.example.com', 'https://', 'https://a b']) {
+  for (const bad of ['ftp://x', 'https://user:pw@mirror', 'https://m"]\n[x', 'https://m/$(id)', 'mirror.example.com', 'https://', 'https://a b', 'https://m:0', 'https://m:65536', 'https://m:99999/v2']) {
     assert.not.ok(isRegistryMirror(bad), bad);
   }
   const dir = join(work, 'certs.d');
