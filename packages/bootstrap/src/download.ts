@@ -11,7 +11,7 @@ import type { ChunkIndex } from '@airy/box-catalog';
 import { acquireLock, writeFileAtomic } from '@airy/cli-kit';
 import { errorCode } from './errors.js';
 import { canResume, parseResumeState, planChunks, type ResumeState, remaining } from './ranges.js';
-import { checkOutput, defaultChunkSize, partPath, remoteSizeHint, statePath } from './download/files.js';
+import { checkOutput, defaultChunkSize, deltaPartPath, partPath, remoteSizeHint, statePath } from './download/files.js';
 import { fetchInto, probe, withRetries } from './download/http.js';
 import { fetchPieces } from './download/pieces.js';
 import {
@@ -71,12 +71,7 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
     }
 
     const info = await probe(request.url, request);
-    let index: ChunkIndex | undefined;
-    if (request.delta && indexText) {
-      const delta = await tryDelta({ ...request, delta: request.delta }, info, indexText);
-      if (delta.result) return delta.result;
-      index = delta.index;
-    }
+    // The whole download's resume state first: a delta is tried beside it (its own part file), never instead of it.
     const chunkSize = request.chunkSize ?? defaultChunkSize(info.size);
     const wanted = { url: request.url, size: info.size, sha256, validator: info.validator, chunkSize };
     const saved = await readFile(statePath(out), 'utf8').then(parseResumeState, () => undefined);
@@ -87,6 +82,13 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
     const chunks = planChunks(info.size, chunkSize);
     const todo = info.ranged ? remaining(chunks, done) : [];
     const resumedBytes = chunks.filter((c) => done.has(c.index)).reduce((n, c) => n + c.end - c.start + 1, 0);
+
+    let index: ChunkIndex | undefined;
+    if (request.delta && indexText) {
+      const delta = await tryDelta({ ...request, delta: request.delta }, info, indexText, resume ? info.size - resumedBytes : undefined);
+      if (delta.result) return delta.result;
+      index = delta.index;
+    }
     request.onStart?.({ size: info.size, resumedBytes, ranged: info.ranged });
 
     const part = partPath(out);
@@ -156,7 +158,8 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
       throw new ChecksumError(request.url, sha256, actual);
     }
     await rename(part, out);
-    await rm(statePath(out), { force: true });
+    // A delta tried before and given up on may have left its own part: the box is here now.
+    await Promise.all([rm(statePath(out), { force: true }), clearDelta(out)]);
     const finished = await stat(out);
     await writeMarker(out, { sha256, size: finished.size, mtimeMs: finished.mtimeMs });
     if (index) await keepIndex(out, index);
@@ -179,35 +182,47 @@ async function tryDelta(
   request: DownloadRequest & { delta: DeltaRequest },
   info: { size: number; ranged: boolean; validator: string },
   indexText: Promise<string>,
+  /** What an interrupted whole download has left to fetch, if there is one. */
+  wholeLeft?: number,
 ): Promise<{ result?: DownloadResult; index?: ChunkIndex }> {
   const { out, sha256 } = request;
-  const part = partPath(out);
   let progress = 0;
+  let resumed = 0;
   let index: ChunkIndex | undefined;
   try {
     index = parseDeltaIndex(await indexText, request.delta.chunksUrl, { size: info.size, sha256 });
-    const got = await deltaInto(request, info, index, {
-      onPlan: (reused) => {
-        progress = reused;
-        request.onStart?.({ size: info.size, resumedBytes: reused, ranged: true });
+    const got = await deltaInto(
+      request,
+      info,
+      index,
+      {
+        // The progress starts at the reused and resumed bytes; only the resumed ones are said to be a resume.
+        onPlan: (reused, resumedBytes) => {
+          resumed = resumedBytes;
+          progress = reused + resumedBytes;
+          request.onStart?.({ size: info.size, resumedBytes, ranged: true });
+        },
+        onBytes: (n) => {
+          progress += n;
+          if (n > 0) request.onProgress?.(progress, info.size);
+        },
       },
-      onBytes: (n) => {
-        progress += n;
-        if (n > 0) request.onProgress?.(progress, info.size);
-      },
-    });
+      wholeLeft,
+    );
     if (got.sha256 !== sha256) throw new DeltaFallback(`the assembled file's sha256 is ${got.sha256}, not the catalog's`);
-    await rename(part, out);
-    await clearDelta(out);
+    await rename(deltaPartPath(out), out);
+    // The whole download's part and state, if an earlier run left them, are of this box: no longer needed.
+    await Promise.all([clearDelta(out), rm(partPath(out), { force: true }), rm(statePath(out), { force: true })]);
     const finished = await stat(out);
     await writeMarker(out, { sha256, size: finished.size, mtimeMs: finished.mtimeMs });
     await keepIndex(out, index);
     request.delta.onDone?.({ reusedBytes: got.reusedBytes, fetchedBytes: got.fetchedBytes, size: finished.size });
-    return { result: { path: out, size: finished.size, cached: false, resumedBytes: 0, ranged: true, delta: { reusedBytes: got.reusedBytes, fetchedBytes: got.fetchedBytes } } };
+    return { result: { path: out, size: finished.size, cached: false, resumedBytes: resumed, ranged: true, delta: { reusedBytes: got.reusedBytes, fetchedBytes: got.fetchedBytes } } };
   } catch (error) {
     if (!(error instanceof DeltaFallback)) throw error;
     if (!error.quiet) request.delta.onFallback?.(error.message);
-    await Promise.all([rm(part, { force: true }), clearDelta(out)]);
+    // Only what the delta made: the whole download's part and state are its own.
+    await clearDelta(out);
     return index ? { index } : {};
   }
 }

@@ -7,14 +7,17 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chunkIndexName, indexFile, stringifyChunkIndex } from '@airy/box-catalog';
+import { fileURLToPath } from 'node:url';
+import { addRelease, BOX_NAME, chunkIndexName, emptyCatalog, indexFile, stringifyCatalog, stringifyChunkIndex } from '@airy/box-catalog';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { runBinAsync } from '../../../tools/testing/cli.ts';
 import { startHttp } from '../../../tools/testing/http.ts';
 import { bytes, FLUSH_MARKER, flushed } from '../../../tools/testing/streams.ts';
 import { boxSeeds, download, DownloadError } from '../src/download.ts';
 
 const MiB = 2 ** 20;
+const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'airy-delta-'));
 // Streams cut as the box's compressor cuts them (segments ended by a flush's marker): an inserted segment is new.
 const old = flushed(1200, 'old');
@@ -53,9 +56,13 @@ test('the older box gives every chunk the new one shares: only the insertion and
   const out = join(dir, 'new.box');
   const seeds = await boxSeeds(dir, out);
   assert.equal(seeds, [join(dir, 'old.box')]);
-  const result = await download({ url, sha256, out, delta: { chunksUrl, seeds, onPlan: (p) => plans.push(p) } });
+  const resumed: number[] = [];
+  const result = await download({ url, sha256, out, onStart: (i) => resumed.push(i.resumedBytes), delta: { chunksUrl, seeds, onPlan: (p) => plans.push(p) } });
   assert.ok(readFileSync(out).equals(next));
   assert.ok(result.delta, 'the delta was used');
+  // The reused bytes are no resume: nothing is said to be `already here` from an earlier run.
+  assert.equal(resumed, [0]);
+  assert.is(result.resumedBytes, 0);
   // The plan: the inserted segment, nothing else; the server was asked for at least that.
   const planned = result.delta?.fetchedBytes ?? Infinity;
   assert.is(planned, inserted.length);
@@ -182,6 +189,93 @@ test('a delta killed in the middle resumes: the pieces fetched before are not fe
   assert.is(plans.length, 2);
   assert.is(plans[0], plans[1]);
   assert.is(result.delta?.fetchedBytes, (plans[0] ?? 0) - 2 * piece);
+  assert.is(result.resumedBytes, 2 * piece, 'the two pieces of the first run are the resume');
+});
+
+/** A catalog in the served folder for the new box, with its index named (as every published box has). */
+function catalogWithIndex(): string {
+  const entry = { name: 'libvirt', url, checksum_type: 'sha256', checksum: sha256, architecture: 'amd64', size: next.length, chunks_url: chunksUrl } as const;
+  writeFileSync(join(root, 'www', 'metadata.json'), stringifyCatalog(addRelease(emptyCatalog(BOX_NAME), '2.0.0', entry).catalog));
+  return `${http.url}/metadata.json`;
+}
+
+/** The server fails every piece of the box after the first `n` (the probe aside): a run stops there, its state saved. */
+function failAfter(n: number): void {
+  let pieces = 0;
+  http.fault = (req, res) => {
+    if (!req.url?.startsWith('/new.box') || req.url.includes('chunks') || req.headers.range === 'bytes=0-0') return undefined;
+    if (++pieces <= n) return undefined;
+    res.writeHead(500).end();
+    return 'handled';
+  };
+}
+
+const pieceStarts = () => http.requests.filter((r) => r.startsWith('GET /new.box bytes=') && !r.endsWith('bytes=0-0')).map((r) => Number(/bytes=(\d+)-/.exec(r)?.[1]));
+
+test('an interrupted first download of a box with an index resumes: the delta never removes the whole download’s part', async () => {
+  const dir = join(root, 'first-resume');
+  mkdirSync(dir, { recursive: true });
+  const out = join(dir, 'new.box');
+  const catalog = catalogWithIndex();
+  const args = ['download', '--catalog', catalog, '--provider', 'libvirt', '--architecture', 'amd64', '--out', out, '--connections', '1'];
+  failAfter(2);
+  const failed = await runBinAsync(packageDir, [...args, '--retries', '1']);
+  assert.is(failed.status, 1, failed.stderr);
+  assert.ok(existsSync(`${out}.part`) && existsSync(`${out}.download.json`), 'the interrupted download kept its part and state');
+  http.fault = undefined;
+  http.requests.length = 0;
+  const run = await runBinAsync(packageDir, args);
+  assert.is(run.status, 0, run.stderr);
+  // Two 8 MiB pieces came in the first run: they are not fetched again.
+  assert.match(run.stderr, /resuming: 16\.0 MiB already here/);
+  assert.ok(pieceStarts().length > 0 && pieceStarts().every((start) => start >= 16 * MiB), `fetched again: ${pieceStarts()}`);
+  assert.ok(readFileSync(out).equals(next));
+  assert.not.ok(existsSync(`${out}.part`) || existsSync(`${out}.delta.part`) || existsSync(`${out}.delta.json`), 'nothing left behind');
+});
+
+test('a delta that falls back beside an interrupted whole download keeps it, and resumes it', async () => {
+  // The whole download stops after two pieces; then an older box appears that shares a sliver only.
+  const dir = join(root, 'fallback-resume');
+  mkdirSync(dir, { recursive: true });
+  const out = join(dir, 'new.box');
+  failAfter(2);
+  await download({ url, sha256, out, connections: 1, attempts: 1 }).catch(() => undefined);
+  http.fault = undefined;
+  http.requests.length = 0;
+  writeFileSync(join(dir, 'sliver.box'), Buffer.concat([next.subarray(0, next.indexOf(FLUSH_MARKER, 2 * MiB) + 4), flushed(100, 'rest')]));
+  const said: string[] = [];
+  const starts: number[] = [];
+  const result = await download({
+    url,
+    sha256,
+    out,
+    connections: 1,
+    onStart: (i) => starts.push(i.resumedBytes),
+    delta: { chunksUrl, seeds: [join(dir, 'sliver.box')], onFallback: (r) => said.push(r) },
+  });
+  assert.match(said.join('\n'), /share only/);
+  assert.is(result.resumedBytes, 16 * MiB);
+  assert.ok(pieceStarts().every((start) => start >= 16 * MiB), `fetched again: ${pieceStarts()}`);
+  assert.ok(readFileSync(out).equals(next));
+});
+
+test('an interrupted whole download with less left than the delta would fetch is resumed, not replaced', async () => {
+  const dir = folderWithOld('whole-nearly-done');
+  const out = join(dir, 'new.box');
+  // All but the last two pieces of the whole download came before: less than the delta's 2 MiB is left.
+  const piece = 256 * 1024;
+  const pieces = Math.ceil(next.length / piece);
+  failAfter(pieces - 2);
+  await download({ url, sha256, out, connections: 1, attempts: 1, chunkSize: piece }).catch(() => undefined);
+  http.fault = undefined;
+  http.requests.length = 0;
+  const said: string[] = [];
+  const delta = { chunksUrl, seeds: [join(dir, 'old.box')], onFallback: (r: string) => said.push(r) };
+  const result = await download({ url, sha256, out, connections: 1, chunkSize: piece, delta });
+  assert.match(said.join('\n'), /the interrupted whole download has less left to fetch/);
+  assert.is(result.delta, undefined);
+  assert.is(result.resumedBytes, (pieces - 2) * piece);
+  assert.ok(readFileSync(out).equals(next));
 });
 
 test.after(async () => {

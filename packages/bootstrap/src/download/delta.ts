@@ -25,7 +25,7 @@ import {
 } from '@airy/box-catalog';
 import { formatBytes, writeFileAtomic } from '@airy/cli-kit';
 import type { Chunk } from '../ranges.js';
-import { defaultChunkSize, MiB, partPath } from './files.js';
+import { defaultChunkSize, deltaPartPath, deltaStatePath, MiB } from './files.js';
 import { fetchPieces } from './pieces.js';
 import { orderedHasher } from './verify.js';
 import { asDiskFull, type DeltaRequest, type DownloadRequest } from './request.js';
@@ -96,8 +96,6 @@ async function seedIndex(seed: string, size: number, signal?: AbortSignal): Prom
   }
   return await indexFile(seed, { signal });
 }
-
-const deltaStatePath = (out: string) => `${out}.delta.json`;
 
 /** What the delta state file holds: this very file and plan, and the pieces fetched. */
 interface DeltaState {
@@ -170,7 +168,9 @@ export async function deltaInto(
   request: DownloadRequest & { delta: DeltaRequest },
   info: { size: number; ranged: boolean; validator: string },
   index: ChunkIndex,
-  hooks: { onPlan: (reusedBytes: number) => void; onBytes: (n: number) => void },
+  hooks: { onPlan: (reusedBytes: number, resumedBytes: number) => void; onBytes: (n: number) => void },
+  /** What an interrupted whole download of this box has left to fetch: a delta that would fetch as much is not tried. */
+  wholeLeft = Number.POSITIVE_INFINITY,
 ): Promise<{ reusedBytes: number; fetchedBytes: number; sha256: string }> {
   const { delta, out, sha256 } = request;
   if (!info.ranged) throw new DeltaFallback('the server does not serve ranges');
@@ -187,8 +187,10 @@ export async function deltaInto(
   if (plan.reusedBytes < info.size * MIN_SHARED) {
     throw new DeltaFallback(`the older boxes share only ${((100 * plan.reusedBytes) / info.size).toFixed(1)}% of the new one`);
   }
+  if (plan.fetchBytes >= wholeLeft) {
+    throw new DeltaFallback(`the interrupted whole download has less left to fetch (${formatBytes(wholeLeft)}, the delta ${formatBytes(plan.fetchBytes)})`);
+  }
   delta.onPlan?.({ reusedBytes: plan.reusedBytes, fetchBytes: plan.fetchBytes, size: info.size, seeds: seeds.length });
-  hooks.onPlan(plan.reusedBytes);
 
   // The fetch, as pieces the parallel downloader takes: each range cut to the whole download's chunk size.
   const pieceSize = request.chunkSize ?? defaultChunkSize(info.size);
@@ -199,7 +201,7 @@ export async function deltaInto(
   const planDigest = createHash('sha256').update(JSON.stringify([plan.copy.map((c) => [c.to, c.length]), pieces])).digest('hex');
   const wanted = { url: request.url, sha256, size: info.size, validator: info.validator, plan: planDigest };
   const saved = await readFile(deltaStatePath(out), 'utf8').then(readState, () => undefined);
-  const part = partPath(out);
+  const part = deltaPartPath(out);
   const partInfo = await lstat(part).catch(() => undefined);
   const resume =
     saved !== undefined &&
@@ -211,6 +213,8 @@ export async function deltaInto(
     partInfo?.isFile() === true &&
     partInfo.size === info.size;
   const done = new Set(resume ? saved.done : []);
+  // Only the pieces fetched before are a resume; the reused bytes are not (they are copied again, below).
+  hooks.onPlan(plan.reusedBytes, pieces.filter((p) => done.has(p.index)).reduce((n, p) => n + p.end - p.start + 1, 0));
   if (!resume) await rm(part, { force: true });
   const flags = resume ? constants.O_RDWR | constants.O_NOFOLLOW : constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
   const handle = await open(part, flags, 0o644).catch((e) => asDiskFull(e, dirname(out), info.size));
@@ -300,9 +304,9 @@ export async function deltaInto(
   }
 }
 
-/** Removes a delta's state (after success, or before falling back). */
+/** Removes a delta's part and state (after either download succeeded, or when the delta falls back): only its own. */
 export async function clearDelta(out: string): Promise<void> {
-  await rm(deltaStatePath(out), { force: true });
+  await Promise.all([rm(deltaPartPath(out), { force: true }), rm(deltaStatePath(out), { force: true })]);
 }
 
 /** The most older boxes a delta reads: one without a kept index is cut and hashed whole; a folder of many must not cost minutes. */

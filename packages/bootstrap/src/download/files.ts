@@ -15,6 +15,9 @@ export function defaultChunkSize(size: number): number {
 }
 export const statePath = (out: string) => `${out}.download.json`;
 export const partPath = (out: string) => `${out}.part`;
+/** A delta's own part and state: a delta that falls back removes these, never the whole download's. */
+export const deltaPartPath = (out: string) => `${out}.delta.part`;
+export const deltaStatePath = (out: string) => `${out}.delta.json`;
 export const markerPath = (out: string) => `${out}.verified`;
 
 /**
@@ -22,7 +25,7 @@ export const markerPath = (out: string) => `${out}.verified`;
  * symbolic link, which would send the box somewhere else. Checked before anything is downloaded.
  */
 export async function checkOutput(out: string): Promise<void> {
-  for (const path of [out, partPath(out), markerPath(out), statePath(out)]) {
+  for (const path of [out, partPath(out), markerPath(out), statePath(out), deltaPartPath(out), deltaStatePath(out)]) {
     const info = await lstat(path).catch(() => undefined);
     if (!info || info.isFile()) continue;
     const kind = info.isSymbolicLink() ? 'a symbolic link' : info.isDirectory() ? 'a folder' : info.isFIFO() ? 'a FIFO' : info.isSocket() ? 'a socket' : 'a device';
