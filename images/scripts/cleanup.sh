@@ -3,9 +3,9 @@
 # - Identity and network: during the build cloud-init wrote /etc/netplan/50-cloud-init.yaml matching the build
 #   VM's MAC (`match: macaddress`, `set-name`), and the build's /etc/machine-id and instance state. Vagrant gives
 #   every VM a new MAC, so that file would leave the box without an address. cloud-init's own reset clears its
-#   state, logs and the machine-id; the MAC-pinned netplan goes, a netplan that takes DHCP on any NIC replaces it,
-#   the network is online once any one NIC has an address, and cloud-init is told never to write network
-#   configuration again.
+#   state, logs and the machine-id; the MAC-pinned netplan goes, a unit that gives the first NIC DHCP at every boot
+#   (whatever its MAC) replaces it, the network is online once any one NIC has an address, and cloud-init is told
+#   never to write network configuration again.
 # - Size: apt caches and logs gone, free space zeroed so the disk compresses.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "${AIRY_PAYLOAD:-/tmp/airy-payload}/scripts/lib.sh"
@@ -31,31 +31,22 @@ for file in "$root"/etc/netplan/*.yaml "$root"/etc/netplan/*.yml; do
     rm -f "$file"
   fi
 done
-# DHCP on whatever NIC the VM has. The ids sort after interface names (ens5, eth1), so a static address Vagrant
-# writes for a private network (50-vagrant.yaml, by interface name) comes first in networkd's order and wins.
+# DHCP on the first NIC only: the management NIC, whose lease carries the default route. A NIC of a private network
+# must never take one (a second default route, and Minikube's none driver may take the node address from it), and
+# Vagrant writes its static address anyway (50-vagrant.yaml). Netplan cannot name "the first NIC" with a new MAC at
+# every `vagrant up`, so airy-first-nic picks it at every boot, before systemd-networkd, and writes this boot's
+# netplan in /run (first-nic.sh says how it picks).
 # Not `optional`: netplan renders that as RequiredForOnline=no, and with every link so marked
 # systemd-networkd-wait-online has nothing to wait for: Debian's waits out its 2-minute timeout (systemd#29388),
 # Ubuntu's exits at once (its patch for LP#2036358), before DHCP, and the first `minikube start` (after
 # network-online.target) would meet a NIC without an address. Instead wait-online waits for any one NIC with an
 # IPv4 address (the drop-in below), so a NIC without DHCP does not hold up the boot either.
-(
-  umask 077
-  cat >"$root/etc/netplan/01-airy-dhcp.yaml" <<'NETPLAN'
-# Written by the Airy Core box build: DHCP on any NIC, whatever its MAC.
-network:
-  version: 2
-  renderer: networkd
-  ethernets:
-    nic-en:
-      match:
-        name: "en*"
-      dhcp4: true
-    nic-eth:
-      match:
-        name: "eth*"
-      dhcp4: true
-NETPLAN
-)
+payload=${AIRY_PAYLOAD:-/tmp/airy-payload}
+install -d -m 0755 "$root/usr/local/bin" "$root/etc/systemd/system/multi-user.target.wants"
+install -m 0755 "$payload/scripts/first-nic.sh" "$root/usr/local/bin/airy-first-nic"
+install -m 0644 "$payload/files/airy-first-nic.service" "$root/etc/systemd/system/airy-first-nic.service"
+# What `systemctl enable` does for its WantedBy=, without a running systemd (the tests write into a folder).
+ln -sfn /etc/systemd/system/airy-first-nic.service "$root/etc/systemd/system/multi-user.target.wants/airy-first-nic.service"
 # Named to sort after any drop-in a netplan version generates for wait-online, so this ExecStart is the one run.
 install -d -m 0755 "$root/etc/systemd/system/systemd-networkd-wait-online.service.d"
 cat >"$root/etc/systemd/system/systemd-networkd-wait-online.service.d/99-airy-any-nic.conf" <<'UNIT'

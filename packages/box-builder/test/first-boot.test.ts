@@ -4,7 +4,7 @@
  * netplan itself (Debian's netplan.io) reading what cleanup leaves. The offline e2e boots the same scripts in a VM.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +22,9 @@ const facts = boxFacts();
 const payload = join(work, 'payload');
 mkdirSync(join(payload, 'scripts'), { recursive: true });
 copyFileSync(join(scripts, 'lib.sh'), join(payload, 'scripts', 'lib.sh'));
+copyFileSync(join(scripts, 'first-nic.sh'), join(payload, 'scripts', 'first-nic.sh'));
+mkdirSync(join(payload, 'files'));
+copyFileSync(join(repo, 'images', 'files', 'airy-first-nic.service'), join(payload, 'files', 'airy-first-nic.service'));
 writeFileSync(join(payload, 'airy.env'), boxFactsEnv(facts));
 
 /** A folder of stand-ins: each records `NAME $*` (and the env vars named) and then runs its body. */
@@ -57,7 +60,7 @@ network:
     version: 2
 `;
 
-test('cleanup: cloud-init is reset, the MAC-pinned netplan replaced by DHCP on any NIC, and never written again', () => {
+test('cleanup: cloud-init is reset, the MAC-pinned netplan replaced by the first-NIC unit, and never written again', () => {
   const root = join(work, 'root');
   mkdirSync(join(root, 'etc/netplan'), { recursive: true });
   mkdirSync(join(root, 'var/lib/dbus'), { recursive: true });
@@ -72,9 +75,15 @@ test('cleanup: cloud-init is reset, the MAC-pinned netplan replaced by DHCP on a
   assert.is(out.status, 0, out.stdout + out.stderr);
   assert.equal(recorded(), ['cloud-init clean --logs --machine-id']);
   const left = readdirSync(join(root, 'etc/netplan')).sort();
-  assert.equal(left, ['01-airy-dhcp.yaml', '70-keep.yaml']);
-  for (const f of left) assert.not.match(readFileSync(join(root, 'etc/netplan', f), 'utf8'), /macaddress|set-name/);
-  assert.is(statSync(join(root, 'etc/netplan/01-airy-dhcp.yaml')).mode & 0o777, 0o600, 'netplan wants its files private');
+  // No netplan in /etc takes DHCP on any NIC: the first NIC's is written at each boot (below).
+  assert.equal(left, ['70-keep.yaml']);
+  assert.is(readFileSync(join(root, 'usr/local/bin/airy-first-nic'), 'utf8'), readFileSync(join(scripts, 'first-nic.sh'), 'utf8'));
+  assert.is(statSync(join(root, 'usr/local/bin/airy-first-nic')).mode & 0o777, 0o755);
+  const unit = readFileSync(join(root, 'etc/systemd/system/airy-first-nic.service'), 'utf8');
+  assert.match(unit, /^Before=systemd-networkd\.service /m, 'it runs before networkd reads its files');
+  assert.match(unit, /^ExecStart=\/usr\/local\/bin\/airy-first-nic$/m);
+  assert.match(unit, /^WantedBy=multi-user\.target$/m);
+  assert.is(readlinkSync(join(root, 'etc/systemd/system/multi-user.target.wants/airy-first-nic.service')), '/etc/systemd/system/airy-first-nic.service', 'enabled');
   assert.is(readFileSync(join(root, 'etc/machine-id'), 'utf8'), '', 'an empty machine-id: a new one at the next boot');
   assert.match(readFileSync(join(root, 'etc/cloud/cloud.cfg.d/99-airy-network.cfg'), 'utf8'), /^network: \{config: disabled\}$/m);
   assert.match(out.stdout, /removing 50-cloud-init\.yaml/);
@@ -102,30 +111,76 @@ test('cleanup: the network is online once any one NIC has an IPv4 address, with 
   for (const flag of flags) assert.match(help, new RegExp(`\\s${flag}\\s`), flag);
 });
 
-const netplan = spawnSync('netplan', ['--help'], { encoding: 'utf8' }).status === 0;
-test('cleanup: netplan itself renders what cleanup leaves into networkd files that match any NIC by name, none by MAC', () => {
-  if (!netplan) {
-    console.log('  skipped: netplan is not installed (bash tools/setup.sh installs netplan.io)');
-    return;
+/**
+ * A /sys/class/net as the kernel shows it: each NIC's `device` a link into /sys/devices (its PCI slot), its MAC in
+ * `address`; loopback and virtual links have no `device`. The names sort the other way round from the slots
+ * (ens10 < ens3), as they would with a tenth slot: only the device path says which NIC is first.
+ */
+function fakeSysfs(dir: string, nics: Array<{ name: string; slot?: string; mac: string }>): string {
+  const net = join(dir, 'class/net');
+  mkdirSync(net, { recursive: true });
+  for (const nic of nics) {
+    mkdirSync(join(net, nic.name));
+    writeFileSync(join(net, nic.name, 'address'), `${nic.mac}\n`);
+    if (nic.slot) {
+      const device = join(dir, 'devices/pci0000:00', `0000:00:${nic.slot}.0`, 'virtio');
+      mkdirSync(device, { recursive: true });
+      symlinkSync(device, join(net, nic.name, 'device'));
+    }
   }
+  return net;
+}
+const VM_NICS = [
+  { name: 'lo', mac: '00:00:00:00:00:00' },
+  { name: 'ens10', slot: '0a', mac: '52:54:00:00:00:0a' },
+  { name: 'ens3', slot: '03', mac: '52:54:00:00:00:03' },
+  { name: 'eth-veth0', mac: '52:54:00:00:00:ff' },
+];
+
+test('first NIC: DHCP on the NIC with the lowest PCI slot only, matched by this boot’s MAC; every NIC only when none is found', () => {
+  const root = join(work, 'first-nic-root');
+  const bin = standIns({ netplan: 'exit 0' });
+  const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, AIRY_ROOT: root, AIRY_SYS_NET: fakeSysfs(join(work, 'sys'), VM_NICS) };
+  const out = run('first-nic.sh', [], env);
+  assert.is(out.status, 0, out.stdout + out.stderr);
+  assert.match(out.stdout, /first NIC: ens3 \(52:54:00:00:00:03\) takes DHCP/);
+  const file = join(root, 'run/netplan/01-airy-first-nic.yaml');
+  const yaml = readFileSync(file, 'utf8');
+  assert.match(yaml, /macaddress: "52:54:00:00:00:03"/);
+  assert.not.match(yaml, /00:0a|name:/, 'the second NIC is matched by nothing');
+  assert.is(statSync(file).mode & 0o777, 0o600, 'netplan wants its files private');
+  assert.equal(recorded(), [`netplan generate --root-dir ${root}`], 'rendered again for networkd, which starts after it');
+
+  // A VM whose NICs it cannot see: DHCP on every NIC rather than none (the VM stays reachable), said in the log.
+  const none = run('first-nic.sh', [], { ...env, AIRY_SYS_NET: fakeSysfs(join(work, 'sys-empty'), [{ name: 'lo', mac: '00:00:00:00:00:00' }]) });
+  assert.is(none.status, 0, none.stderr);
+  assert.match(none.stdout, /none found .*DHCP on every NIC/);
+  assert.match(readFileSync(file, 'utf8'), /name: "en\*"/);
+});
+
+const netplan = spawnSync('netplan', ['--help'], { encoding: 'utf8' }).status === 0;
+(netplan ? test : test.skip)('first NIC: netplan itself renders one networkd file with DHCP, for the first NIC’s MAC; Vagrant’s static address stays first', () => {
+  // The root cleanup left (its 70-keep.yaml stands for the 50-vagrant.yaml Vagrant writes for a private network).
   const root = join(work, 'root');
-  const generated = spawnSync('netplan', ['generate', '--root-dir', root], { encoding: 'utf8' });
-  assert.is(generated.status, 0, generated.stderr);
+  const out = run('first-nic.sh', [], { ...process.env, AIRY_ROOT: root, AIRY_SYS_NET: fakeSysfs(join(work, 'sys-render'), VM_NICS) });
+  assert.is(out.status, 0, out.stdout + out.stderr);
   const dir = join(root, 'run/systemd/network');
   const files = readdirSync(dir).sort();
-  const ours = files.filter((f) => f.includes('nic-'));
-  assert.equal(ours, ['10-netplan-nic-en.network', '10-netplan-nic-eth.network']);
-  assert.match(readFileSync(join(dir, '10-netplan-nic-en.network'), 'utf8'), /\[Match\]\nName=en\*/);
-  for (const f of files) assert.not.match(readFileSync(join(dir, f), 'utf8'), /MACAddress=/, f);
-  // A static address Vagrant writes by interface name sorts first in networkd's order, so it wins for its NIC.
-  assert.ok(files.indexOf('10-netplan-ens9.network') < files.indexOf('10-netplan-nic-en.network'), files.join(' '));
-  // Every NIC it matches counts for network-online (not optional: RequiredForOnline=no leaves wait-online nothing to
-  // wait for, so Debian's times out and Ubuntu's returns before DHCP).
-  for (const f of ours) assert.not.match(readFileSync(join(dir, f), 'utf8'), /RequiredForOnline=no/, f);
+  const dhcp = files.filter((f) => /^DHCP=(ipv4|yes)$/m.test(readFileSync(join(dir, f), 'utf8')));
+  assert.equal(dhcp, ['10-netplan-airy-first-nic.network'], files.join(' '));
+  const first = readFileSync(join(dir, dhcp[0] as string), 'utf8');
+  // netplan 0.106 (Debian 12) renders the match as PermanentMACAddress=.
+  assert.match(first, /\[Match\]\n(Permanent)?MACAddress=52:54:00:00:00:03\n/);
+  assert.not.match(first, /^Name=/m, 'matched by the MAC alone, whatever the NIC is called');
+  // It counts for network-online (not optional: RequiredForOnline=no leaves wait-online nothing to wait for).
+  assert.not.match(first, /RequiredForOnline=no/);
+  // A static address Vagrant writes by interface name has its own file, and no DHCP.
+  assert.ok(files.includes('10-netplan-ens9.network'), files.join(' '));
   // No udev rename rule for the build VM's NIC survives.
   const udev = join(root, 'run/udev/rules.d');
   assert.ok(!existsSync(udev) || readdirSync(udev).every((f) => !readFileSync(join(udev, f), 'utf8').includes('52:54:00:12:34:56')));
 });
+if (!netplan) console.log('skip: netplan is not installed (bash tools/setup.sh installs netplan.io); the networkd render of the first NIC is skipped');
 
 test('images: the build never starts Kubernetes; it caches Minikube’s binaries in the box’s one Minikube home and pulls with retries', () => {
   const list = join(work, 'images.txt');
