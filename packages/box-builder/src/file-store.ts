@@ -53,9 +53,18 @@ export class FileStore implements ObjectStore {
       at = join(at, part);
       const info = await lstat(at).catch(() => undefined);
       if (!info) break;
-      if (info.isSymbolicLink()) throw new StoreLinkError(relative(this.root, at).split(sep).join('/'), this.location);
+      await this.refuseLink(at, info);
     }
     return path;
+  }
+
+  /**
+   * Throws {@link StoreLinkError} when `path` (one of a key's own files, such as its `.sha256` beside it) is a
+   * symbolic link: its folder was checked by {@link safePath}, the name itself must be checked too.
+   */
+  private async refuseLink(path: string, info?: Awaited<ReturnType<typeof lstat>>): Promise<void> {
+    const seen = info ?? (await lstat(path).catch(() => undefined));
+    if (seen?.isSymbolicLink()) throw new StoreLinkError(relative(this.root, path).split(sep).join('/'), this.location);
   }
 
   url(key: string): string {
@@ -77,7 +86,9 @@ export class FileStore implements ObjectStore {
     await mkdir(dirname(path), { recursive: true });
     const temp = tempName(path);
     try {
-      await writeFile(temp, body);
+      // wx: a new file of our own, never one (or a link) already at that name. The rename then replaces the name
+      // itself, so even a link planted after the check is replaced, not written through.
+      await writeFile(temp, body, { flag: 'wx' });
       await rename(temp, path);
     } catch (error) {
       await rm(temp, { force: true });
@@ -126,6 +137,7 @@ export class FileStore implements ObjectStore {
     try {
       const path = await this.safePath(key);
       const info = await stat(path);
+      await this.refuseLink(`${path}.sha256`);
       const sha256 = await readFile(`${path}.sha256`, 'utf8').catch(() => undefined);
       return { size: info.size, sha256: sha256?.trim() };
     } catch (error) {
@@ -136,6 +148,7 @@ export class FileStore implements ObjectStore {
 
   async upload(key: string, file: string, options: UploadOptions): Promise<void> {
     const path = await this.safePath(key);
+    await this.refuseLink(`${path}.sha256`);
     await mkdir(dirname(path), { recursive: true });
     const temp = tempName(path);
     let sent = 0;
@@ -147,8 +160,8 @@ export class FileStore implements ObjectStore {
       },
     });
     try {
-      await pipeline(createReadStream(file), progress, createWriteStream(temp), { signal: options.signal });
-      await writeFile(`${path}.sha256`, `${options.sha256}\n`);
+      await pipeline(createReadStream(file), progress, createWriteStream(temp, { flags: 'wx' }), { signal: options.signal });
+      await this.writeAtomic(`${path}.sha256`, `${options.sha256}\n`);
       await rename(temp, path);
     } catch (error) {
       await rm(temp, { force: true });

@@ -4,13 +4,13 @@
  * store follows no links. Through the CLI, against files in temp folders and servers on loopback.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CATALOG_FILE, channelKey, parseChannel } from '@airy/box-catalog';
+import { CATALOG_FILE, channelKey, parseChannel, releaseKeys } from '@airy/box-catalog';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { packageJson, runBinAsync } from '../../../tools/testing/cli.ts';
@@ -95,6 +95,28 @@ test('the file store follows no links under its root: a linked folder is refused
   await store.get('boxes/1.0.0/x').then(
     () => assert.unreachable(),
     (e: unknown) => assert.ok(e instanceof StoreLinkError),
+  );
+});
+
+test("the file store writes nothing through a link at a box's .sha256 name: refused in one line, the file it names untouched", async () => {
+  const { root } = await publishedStore('sha-link');
+  const victim = join(work, 'sha-link-victim.txt');
+  writeFileSync(victim, 'precious\n');
+  const next = await fakeBuild('1.0.1');
+  const box = releaseKeys('1.0.1', 'libvirt', 'amd64').box;
+  mkdirSync(join(root, box, '..'), { recursive: true });
+  symlinkSync(victim, join(root, `${box}.sha256`));
+  const out = await runBinAsync(packageDir, ['publish', '--from', next.dir, '--to', pathToFileURL(root).href]);
+  assert.is(out.status, 2, out.stderr);
+  assert.match(out.stderr.trim().split('\n').at(-1) ?? '', new RegExp(`holds a symbolic link at ${box.replaceAll('.', '\\.')}\\.sha256: the store follows no links`));
+  assert.is(readFileSync(victim, 'utf8'), 'precious\n', 'nothing was written through the link');
+  assert.not.ok(existsSync(join(root, box)), 'the box was not put in place');
+  // head reads the checksum beside a box: a link there is refused too, not read.
+  const store = new FileStore(root);
+  writeFileSync(join(root, box), 'box');
+  await store.head(box).then(
+    () => assert.unreachable('head read through the link'),
+    (e: unknown) => assert.ok(e instanceof StoreLinkError, String(e)),
   );
 });
 
