@@ -19,10 +19,17 @@ export interface ProbeRequest {
 
 /**
  * A check run inside the VM (via `vagrant ssh`), or an HTTP request from the host: `status` is the one answer
- * that passes; without it any answer below 500 does (the gateway is up and routes the host).
+ * that passes; without it any answer below 500 does (the gateway is up and routes the host). An exec probe passes
+ * when its command succeeds and its output ends with `expect`, or, with `judge`, when the judge says so.
  */
 export type Probe =
-  | { readonly name: string; readonly kind: 'exec'; readonly command: string; readonly expect?: string }
+  | {
+      readonly name: string;
+      readonly kind: 'exec';
+      readonly command: string;
+      readonly expect?: string;
+      readonly judge?: (stdout: string) => { ready: boolean; detail: string };
+    }
   | ({ readonly name: string; readonly kind: 'http'; readonly status?: number } & ProbeRequest);
 
 /** The platform's probes, in the order a user cares about them. */
@@ -50,7 +57,9 @@ export function platformProbes(options: { namespace: string; database: string; i
     {
       name: 'apps',
       kind: 'exec',
-      command: `kubectl -n ${ns} wait --for=condition=Available deployment -l ${APPS.selector} --timeout=5s`,
+      // Not the Available condition: a Deployment of one replica with maxUnavailable 1 is Available with no pod ready.
+      command: `kubectl -n ${ns} get deployment -l ${APPS.selector} -o json`,
+      judge: (stdout) => judgeRollout(stdout, APPS.selector),
     },
     {
       name: 'api',
@@ -62,6 +71,49 @@ export function platformProbes(options: { namespace: string; database: string; i
       status: APPS.api.status,
     },
   ];
+}
+
+/** A Deployment's counts, as `kubectl get deployment -o json` gives them (absent counts are 0). */
+interface DeploymentCounts {
+  readonly metadata?: { readonly name?: string; readonly generation?: number };
+  readonly spec?: { readonly replicas?: number };
+  readonly status?: {
+    readonly observedGeneration?: number;
+    readonly replicas?: number;
+    readonly updatedReplicas?: number;
+    readonly readyReplicas?: number;
+    readonly availableReplicas?: number;
+  };
+}
+
+/**
+ * Whether every Deployment of a `kubectl get deployment -o json` list is rolled out with its pods ready: the
+ * controller has seen the latest spec, and the updated, ready and available pods are as many as wanted with no old
+ * pod left (what `kubectl rollout status` waits for, plus readiness). No Deployment at all is not ready. Pure.
+ */
+export function judgeRollout(stdout: string, selector: string): { ready: boolean; detail: string } {
+  let items: DeploymentCounts[];
+  try {
+    const list = JSON.parse(stdout) as { items?: unknown };
+    items = Array.isArray(list?.items) ? (list.items as DeploymentCounts[]) : [];
+  } catch {
+    return { ready: false, detail: 'kubectl gave no list of Deployments' };
+  }
+  if (items.length === 0) return { ready: false, detail: `no Deployments labelled ${selector} yet` };
+  const behind: string[] = [];
+  for (const d of items) {
+    const wanted = d.spec?.replicas ?? 1;
+    const s = d.status ?? {};
+    const [ready, updated, available, all] = [s.readyReplicas, s.updatedReplicas, s.availableReplicas, s.replicas].map((n) => n ?? 0) as [number, number, number, number];
+    const seen = (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0);
+    if (seen && ready >= wanted && updated >= wanted && available >= wanted && all <= updated) continue;
+    // Names come from the cluster: Kubernetes keeps them DNS labels, and anything else is not printed as is.
+    const name = /^[a-z0-9]([-a-z0-9]{0,251}[a-z0-9])?$/.test(d.metadata?.name ?? '') ? d.metadata?.name : '?';
+    behind.push(seen && all <= updated ? `${name} ${Math.min(ready, updated)}/${wanted}` : `${name} rolling out`);
+  }
+  if (behind.length === 0) return { ready: true, detail: `${items.length} of ${items.length} ready` };
+  const shown = behind.slice(0, 3).join(', ') + (behind.length > 3 ? `, +${behind.length - 3} more` : '');
+  return { ready: false, detail: `${items.length - behind.length} of ${items.length} ready; waiting for ${shown}` };
 }
 
 /** How probes are run: exec inside the VM, HTTP from the host. Both resolve to whether the probe passed. */
@@ -90,9 +142,10 @@ export async function runProbe(probe: Probe, runner: ProbeRunner): Promise<Probe
     return { name, ready, detail: status === undefined ? `${what}: no answer` : ready ? `${what}: HTTP ${status}` : `${what}: HTTP ${status}${wanted ? `, not ${wanted}` : ''}` };
   }
   const out = await runner.exec(probe.command).catch(() => ({ ok: false, stdout: '', stderr: '' }));
-  const ready = out.ok && (probe.expect === undefined || out.stdout.trim().endsWith(probe.expect));
   // Why not: the command's last word on it, from stdout or else stderr (e.g. "pod airy/kafka-0 not found").
   const last = (text = '') => text.trim().split('\n').at(-1)?.trim();
+  if (probe.judge && out.ok) return { name: probe.name, ...probe.judge(out.stdout) };
+  const ready = out.ok && probe.judge === undefined && (probe.expect === undefined || out.stdout.trim().endsWith(probe.expect));
   return { name: probe.name, ready, detail: ready ? 'ready' : last(out.stdout) || last(out.stderr) || 'not ready' };
 }
 
