@@ -1,8 +1,8 @@
 /** The subcommands that manage an existing instance: status, stop, destroy, upgrade, backup, restore, doctor. */
-import { rm, stat } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { BOX_FACTS } from './box-facts.js';
 import { chunkIndexName } from '@airy/box-catalog';
-import { CliError, confirm, ExitCode } from '@airy/cli-kit';
+import { CliError, confirm, ExitCode, writeFileAtomic } from '@airy/cli-kit';
 import { $ } from 'zx';
 import { gatherHost } from './host.js';
 import { acquireLock } from '@airy/cli-kit';
@@ -13,8 +13,9 @@ import { runProbe, waitReady } from './readiness.js';
 import { backupFile, carryOverCommands } from './carry-over.js';
 import { type InstanceState, instanceOptions, readInstance, requireInstance } from './instance.js';
 import { currentTunnel, instanceProbes, instanceRunner, instanceUrls } from './instance-view.js';
-import { up, type UpOptions } from './up.js';
-import { machineState, sshStream, vagrant } from './vagrant.js';
+import { addBox, awaitPlatform, bootVm, type FetchedBox, fetchBox, installVm, type UpOptions, writeInstance } from './up.js';
+import { type UpgradeCleanup, type UpgradeFacts, type UpgradeStep, upgradeDoneNote, upgradeFailure, upgradeFailureLine, upgradePlan } from './upgrade-plan.js';
+import { boxList, machineState, sshStream, vagrant } from './vagrant.js';
 import { chooseRelease, loadCatalog } from './source.js';
 import { vagrantArchitecture } from './arch.js';
 import { isNewerVersion } from '@airy/box-catalog';
@@ -59,10 +60,11 @@ export async function destroy(dir: string, cacheDir: string | undefined, prune: 
 }
 
 /** Removes one box version everywhere it takes disk: Vagrant, libvirt's pool, the download cache. */
-async function removeBox(state: InstanceState, dir: string, cacheDir: string, log: (l: string) => void): Promise<void> {
+async function removeBox(state: InstanceState, dir: string, cacheDir: string, log: (l: string) => void, options: { keepFile?: boolean } = {}): Promise<void> {
   const removed = await vagrant(['box', 'remove', state.boxName, '--box-version', state.version, '--provider', state.provider, '--force'], dir);
   if (removed.code !== 0) log(`note: the box stays in Vagrant: ${removed.tail.at(-1) ?? ''}`);
   if (state.provider === 'libvirt') await removeLibvirtBaseVolumes(state.boxName, state.version, log);
+  if (options.keepFile) return;
   const box = cachedBox(cacheDir, state.sha256);
   // The box, its verified marker, and its chunk index (kept for a delta from it).
   await Promise.all([box, `${box}.verified`, chunkIndexName(box)].map((f) => rm(f, { force: true })));
@@ -83,60 +85,130 @@ async function removeLibvirtBaseVolumes(boxName: string, version: string, log: (
 }
 
 /**
- * `upgrade`: the newest catalog version, if newer. The VM is recreated from the new box, made as the old one was.
- * The database is carried over where it can be (see carry-over.ts): dumped from the running old VM into the
- * instance folder, restored once the new platform is ready. Once all that worked, the old box is removed from
- * Vagrant, libvirt and the cache; until then it stays, so the old version can still be started.
+ * `upgrade`: the newest catalog version, if newer. The VM is recreated from the new box, made as the old one was,
+ * in the order of {@link upgradePlan} (upgrade-plan.ts): the new box is downloaded, verified and added to Vagrant
+ * while the old VM still stands, so a failure there changes nothing. The database is carried over where it can be
+ * (see carry-over.ts): dumped from the running old VM into the instance folder just before the VM is destroyed,
+ * restored once the new platform is ready. Once the new VM is up, `instance.json` names it and the old box is
+ * removed from Vagrant, libvirt and the cache: nothing starts the old version after that.
  */
 export async function upgrade(options: UpOptions): Promise<void> {
   const state = await requireInstance(options.dir);
   const loaded = await loadCatalog(state.catalog, { timeoutMs: options.limits?.catalogTimeoutMs });
-  const architecture = vagrantArchitecture((await gatherHost(options.cacheDir)).arch) ?? 'amd64';
+  const cacheDir = state.cacheDir ?? options.cacheDir;
+  const [host, boxes, vm] = await Promise.all([gatherHost(cacheDir), boxList(options.dir), machineState(options.dir)]);
+  const architecture = vagrantArchitecture(host.arch) ?? 'amd64';
   const next = chooseRelease(loaded, 'latest', state.provider, architecture);
   if (!isNewerVersion(next.version.version, state.version)) {
     options.log(`already on the newest version, ${state.version}`);
     return;
   }
-  const vm = await machineState(options.dir);
   const postgres = instanceProbes(state.privateNetwork).find((p) => p.name === 'postgres');
   const database = vm === 'running' && postgres ? await runProbe(postgres, instanceRunner(options.dir)) : undefined;
-  const keep = database?.ready === true;
-  options.log(`upgrading ${state.version} → ${next.version.version}: the VM is recreated from the new box`);
+  const facts: UpgradeFacts = {
+    from: state.version,
+    to: next.version.version,
+    vmExists: vm !== 'not_created',
+    keepDatabase: database?.ready === true,
+    boxAdded: boxes.some((b) => b.name === loaded.catalog.name && b.version === next.version.version && b.provider === state.provider),
+    wait: options.waitSeconds > 0,
+  };
+  options.log(`upgrading ${facts.from} → ${facts.to}: the new box is fetched first, then the VM is recreated from it`);
   options.log(
-    keep
-      ? 'the database is carried over (dumped now, restored when the new platform is ready); Kafka\'s messages are not kept'
+    facts.keepDatabase
+      ? 'the database is carried over (dumped before the old VM goes, restored when the new platform is ready); Kafka\'s messages are not kept'
       : `the database cannot be carried over: ${vm === 'running' ? `PostgreSQL is not ready (${database?.detail ?? 'no probe'})` : `the VM is ${vm} (start it first to keep it)`}; nothing inside the VM is kept`,
   );
   if (!options.yes) await confirm('go on?');
 
-  const backup = backupFile(options.dir, state.version);
-  if (keep) {
-    const dumped = await saveDatabase(options.dir, backup);
-    if (!dumped.ok) throw new CliError(`the database could not be saved, so nothing was changed: ${dumped.reason}`, ExitCode.failed);
-    options.log(`saved the database to ${backup}`);
-  }
-  const restoreHint = `restore it with: airy-bootstrap restore --from ${backup} --dir ${options.dir}`;
-  await lifecycle(options.dir, ['destroy', '--force'], options.log);
-  await rm(instanceFiles(options.dir).state, { force: true });
-  try {
-    // The catalog read here is handed on: up reads it no second time and chooses the same release.
-    await up({ ...options, ...instanceOptions(state), version: next.version.version, loaded });
-  } catch (error) {
-    if (keep) options.log(`the database of ${state.version} is kept in ${backup}; once the platform is ready, ${restoreHint}`);
-    throw error;
-  }
-  if (keep) {
-    if (options.waitSeconds === 0) {
-      options.log(`the platform was not waited for (--wait 0), so the database was not restored; once it is ready, ${restoreHint}`);
-      return;
+  const hints = { backup: backupFile(options.dir, facts.from), dir: options.dir };
+  // The new version made as the old one was; the catalog read here is the one it is chosen from.
+  const target: UpOptions = { ...options, ...instanceOptions(state), cacheDir, version: facts.to };
+  let release: (() => Promise<void>) | undefined;
+  let box: FetchedBox | undefined;
+  let oldVagrantfile: string | undefined;
+  const run = async (step: UpgradeStep): Promise<void> => {
+    switch (step) {
+      case 'lock': {
+        release = await acquireLock(instanceFiles(options.dir).lock);
+        // What was read above was read without the lock: another run may have changed the instance since.
+        const now = await readInstance(options.dir);
+        if (JSON.stringify(now) !== JSON.stringify(state)) throw new Error('instance.json changed while this upgrade was getting ready (another run?): run upgrade again');
+        return;
+      }
+      case 'download':
+        box = await fetchBox(target, { catalog: Promise.resolve(loaded), host, provider: state.provider });
+        return;
+      case 'box-add':
+        return addBox(options, need(box));
+      case 'dump': {
+        const dumped = await saveDatabase(options.dir, hints.backup);
+        if (!dumped.ok) throw new Error(dumped.reason);
+        options.log(`saved the database to ${hints.backup}`);
+        return;
+      }
+      case 'destroy-old': {
+        const destroyed = await vagrant(['destroy', '--force'], options.dir, (l) => options.log(`vagrant | ${l}`));
+        if (destroyed.code !== 0) throw new Error(destroyed.tail.at(-1) ?? `vagrant destroy exited ${destroyed.code}`);
+        return;
+      }
+      case 'vagrantfile':
+        oldVagrantfile = await readFile(instanceFiles(options.dir).vagrantfile, 'utf8').catch(() => undefined);
+        return installVm(options.dir, need(box).state);
+      case 'up-new':
+        return bootVm(target, need(box).state);
+      case 'write-state':
+        return writeInstance(options.dir, need(box).state);
+      case 'remove-old-box':
+        // The same file under a new version (a republished box) stays in the cache: the new version is it.
+        await removeBox(state, options.dir, cacheDir, options.log, { keepFile: state.sha256 === need(box).state.sha256 });
+        options.log(`removed the old box ${facts.from}`);
+        return;
+      case 'wait-ready':
+        return awaitPlatform(target, need(box).state);
+      case 'restore': {
+        const restored = await loadDatabase(options.dir, hints.backup);
+        if (!restored.ok) throw new Error(restored.reason);
+        options.log(`restored the database from ${hints.backup}`);
+        return;
+      }
+      case 'unlock':
+        await release?.();
+        return;
     }
-    const restored = await loadDatabase(options.dir, backup);
-    if (!restored.ok)
-      throw new CliError(`the new version runs, but restoring the database failed (${restored.reason}); the dump is kept: ${restoreHint}`, ExitCode.failed);
-    options.log(`restored the database from ${backup}`);
+  };
+  const cleanup = async (step: UpgradeCleanup): Promise<void> => {
+    // Each runs whatever the one before did; what fails is said, and the next still runs.
+    try {
+      if (step === 'destroy-new') {
+        const destroyed = await vagrant(['destroy', '--force'], options.dir, (l) => options.log(`vagrant | ${l}`));
+        if (destroyed.code !== 0) options.log(`note: the half-made VM of ${facts.to} could not be removed (${destroyed.tail.at(-1) ?? ''}): run vagrant destroy in ${options.dir}`);
+      }
+      if (step === 'old-vagrantfile' && oldVagrantfile !== undefined) await writeFileAtomic(instanceFiles(options.dir).vagrantfile, oldVagrantfile);
+      if (step === 'unlock') await release?.();
+    } catch (error) {
+      options.log(`note: ${step} failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+
+  for (const step of upgradePlan(facts)) {
+    try {
+      await run(step);
+    } catch (error) {
+      for (const c of upgradeFailure(step).cleanup) await cleanup(c);
+      const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+      const code = error instanceof CliError ? error.exitCode : ExitCode.failed;
+      throw new CliError(upgradeFailureLine(facts, step, reason, hints), code, error instanceof CliError ? error.detail : (error as Error)?.stack);
+    }
   }
-  await removeBox(state, options.dir, state.cacheDir ?? options.cacheDir, options.log);
-  options.log(`removed the old box ${state.version}`);
+  const note = upgradeDoneNote(facts, hints);
+  if (note) options.log(note);
+}
+
+/** The value a step before has set; the plan's order makes it so. */
+function need<T>(value: T | undefined): T {
+  if (value === undefined) throw new Error('upgrade step out of order');
+  return value;
 }
 
 /** `backup`: the platform's database, from the running VM, into `out` (mode 0600; whole or not at all). */

@@ -3,12 +3,12 @@
  * readiness, and where everything is. Safe to re-run: a healthy instance only prints its status and URLs.
  */
 import { mkdir, readFile } from 'node:fs/promises';
-import type { LoadedCatalog, Provider } from '@airy/box-catalog';
+import type { Architecture, LoadedCatalog, Provider } from '@airy/box-catalog';
 import { CliError, ExitCode, formatBytes, formatDuration, startProgress, writeFileAtomic } from '@airy/cli-kit';
 import { deltaRequest, download } from './download.js';
 import type { ParallelismDecision } from './parallelism.js';
 import { gatherHost } from './host.js';
-import { type InstanceState, type MachineSpec, readInstance } from './instance.js';
+import { type InstanceState, type MachineSpec, machineOf, readInstance } from './instance.js';
 import { acquireLock } from '@airy/cli-kit';
 import { cachedBox, instanceFiles } from './paths.js';
 import { vagrantArchitecture } from './arch.js';
@@ -90,118 +90,167 @@ export async function up(options: UpOptions): Promise<void> {
       return;
     }
 
-    const provider = options.provider ?? existing?.provider ?? defaultProvider(host);
-    const machine: MachineSpec = {
-      provider,
-      cpus: options.cpus,
-      memoryMiB: options.memoryMiB,
-      privateNetwork: options.privateNetwork,
-      ...(options.libvirtDriver ? { libvirtDriver: options.libvirtDriver } : {}),
-    };
-    const architecture = vagrantArchitecture(host.arch);
-    // A catalog that cannot be read (or lacks the release) must not hide what preflight finds: the host's problems
-    // are checked without the box's size and reported first, with the catalog's as well.
-    let loaded: LoadedCatalog | undefined;
-    let chosen: ReturnType<typeof chooseRelease> | undefined;
-    let catalogError: unknown;
-    try {
-      loaded = await catalog;
-      chosen = architecture ? chooseRelease(loaded, options.version, provider, architecture) : undefined;
-    } catch (error) {
-      catalogError = error;
-    }
-    const checks = preflight(host, {
-      provider,
-      cpus: options.cpus,
-      memoryMiB: options.memoryMiB,
-      boxSize: chosen?.file.size,
-      boxArchitecture: chosen?.file.architecture,
-    });
-    for (const c of checks) options.log(`preflight: ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}${c.fix ? ` (${c.code}: ${c.fix})` : ''}`);
-    // A missing provider that can be installed is installed below, after asking, then checked again.
-    const failed = checks.filter((c) => !c.ok && !c.installable);
-    if (failed.length && !options.force) {
-      const also = catalogError ? `; and ${catalogError instanceof Error ? catalogError.message : String(catalogError)}` : '';
-      throw new CliError(`preflight failed: ${failed.map((c) => `${c.code}: ${c.fix}`).join('; ')} (or pass --force)${also}`, ExitCode.preflight);
-    }
-    if (catalogError) throw catalogError;
-    if (!chosen || !loaded) throw new CliError(`unsupported architecture ${host.arch}`, ExitCode.preflight);
-    await options.ensureVagrant(host);
-    if (checks.some((c) => !c.ok && c.installable) && !options.force) {
-      // After a Vagrant install its plugins can be listed: the host is looked at again first.
-      const now = host.vagrantVersion ? host : await gatherHost(options.cacheDir);
-      await options.ensureProvider(now, provider);
-    }
-
-    const { version, file } = chosen;
-    const boxPath = cachedBox(options.cacheDir, file.checksum);
-    let progress: ReturnType<typeof startProgress> | undefined;
-    // An older box in the cache (the one being upgraded from) gives the chunks the new one shares with it; the
-    // first box's index is kept beside it for the next upgrade.
-    const delta = options.delta !== false ? await deltaRequest(file.chunks_url, boxPath, options.log) : undefined;
-    const got = await download({
-      url: file.url,
-      sha256: file.checksum,
-      out: boxPath,
-      ...(delta ? { delta } : {}),
-      connections: options.connections,
-      onParallelism: options.onParallelism,
-      lowSpeed: options.limits?.lowSpeed,
-      attempts: options.limits?.attempts,
-      onStart: (info) => {
-        progress = startProgress({ label: `download ${version.version}`, total: info.size });
-        if (info.resumedBytes) options.log(`resuming: ${formatBytes(info.resumedBytes)} already here`);
-      },
-      onProgress: (done) => progress?.update(done),
-    }).finally(() => progress?.stop());
-    options.log(got.cached ? `box ${version.version}: verified copy in the cache` : `box ${version.version}: downloaded and verified (${formatBytes(got.size)})`);
-
-    const state: InstanceState = {
-      catalog: loaded.url,
-      boxName: loaded.catalog.name,
-      version: version.version,
-      sha256: file.checksum,
-      ...machine,
-      cacheDir: options.cacheDir,
-    };
+    const box = await fetchBox(options, { catalog, host, provider: options.provider ?? existing?.provider ?? defaultProvider(host) });
     // Listed before Vagrant was perhaps installed: then it is empty, and the box is added, as it must be.
-    if (!boxes.some((b) => b.name === state.boxName && b.version === state.version && b.provider === provider)) {
-      const added = await boxAdd(boxPath, { name: state.boxName, version: state.version, provider, architecture: file.architecture, sha256: file.checksum, catalogUrl: loaded.url }, options.dir, (l) => options.log(`vagrant | ${l}`));
-      if (added.code !== 0) throw new CliError(`vagrant box add failed: ${added.tail.at(-1) ?? ''}`, ExitCode.failed);
-    }
-
-    const installed = await installVagrantfile(
-      options.dir,
-      renderVagrantfile({ boxName: state.boxName, boxVersion: state.version, ...machine }),
-    );
-    if (!installed.ok) throw new CliError(`the Vagrantfile does not validate: ${installed.reason}`, ExitCode.failed);
-    await writeFileAtomic(files.state, `${JSON.stringify(state, null, 2)}\n`);
-
-    const upRun = await vagrant(['up', '--provider', provider], options.dir, (l) => options.log(`vagrant | ${l}`), vagrantUpEnv(provider));
-    if (upRun.code !== 0) throw new CliError(`vagrant up failed: ${upRun.tail.filter(Boolean).at(-1) ?? ''} (see the output above)`, ExitCode.failed);
-    // The URLs name the VM's private address by host name; without the private network they are the forwarded ports.
-    if (options.hosts !== false && machine.privateNetwork) {
-      await ensureHostsEntry(DEFAULT_IP, HOST_NAME, { yes: options.yes, log: options.log });
-    }
-
-    if (options.waitSeconds === 0) {
-      options.log('readiness: not waited for (--wait 0); see airy-bootstrap status');
-      await printWelcome(state, options.dir);
-      return;
-    }
-    const probes = instanceProbes(options.privateNetwork);
-    const spinners = startSpinners(probes.map((p) => p.name));
-    const result = await waitReady(probes, instanceRunner(options.dir), {
-      timeoutMs: options.waitSeconds * 1000,
-      intervalMs: 5000,
-      onChange: (s) => spinners.update(s),
-    }).finally(() => spinners.stop());
-    if (!result.ready) {
-      const pending = result.states.filter((s) => !s.ready).map((s) => `${s.name} (${s.detail})`);
-      throw new CliError(`not ready after ${formatDuration(options.waitSeconds)}: ${pending.join(', ')}; see airy-bootstrap status`, ExitCode.failed);
-    }
-    await printWelcome(state, options.dir);
+    if (!hasBox(boxes, box.state)) await addBox(options, box);
+    await installVm(options.dir, box.state);
+    // Written before `vagrant up`, so that a failed up is tried again by start.
+    await writeInstance(options.dir, box.state);
+    await bootVm(options, box.state);
+    await awaitPlatform(options, box.state);
   } finally {
     await release();
   }
+}
+
+/** A box made ready by {@link fetchBox}: the instance it makes, its verified file, and the catalog entry's architecture. */
+export interface FetchedBox {
+  readonly state: InstanceState;
+  readonly path: string;
+  readonly architecture: Architecture;
+}
+
+/**
+ * Everything before Vagrant is asked to add the box: preflight (against the chosen box's size), Vagrant and the
+ * provider (installed when missing, after asking), and the verified download into the cache. Changes nothing of
+ * an instance, so an upgrade runs it while the old VM still stands. The caller holds the instance lock.
+ */
+export async function fetchBox(
+  options: UpOptions,
+  context: { readonly catalog: Promise<LoadedCatalog>; readonly host: HostView; readonly provider: Provider },
+): Promise<FetchedBox> {
+  const { host, provider } = context;
+  const machine: MachineSpec = {
+    provider,
+    cpus: options.cpus,
+    memoryMiB: options.memoryMiB,
+    privateNetwork: options.privateNetwork,
+    ...(options.libvirtDriver ? { libvirtDriver: options.libvirtDriver } : {}),
+  };
+  const architecture = vagrantArchitecture(host.arch);
+  // A catalog that cannot be read (or lacks the release) must not hide what preflight finds: the host's problems
+  // are checked without the box's size and reported first, with the catalog's as well.
+  let loaded: LoadedCatalog | undefined;
+  let chosen: ReturnType<typeof chooseRelease> | undefined;
+  let catalogError: unknown;
+  try {
+    loaded = await context.catalog;
+    chosen = architecture ? chooseRelease(loaded, options.version, provider, architecture) : undefined;
+  } catch (error) {
+    catalogError = error;
+  }
+  const checks = preflight(host, {
+    provider,
+    cpus: options.cpus,
+    memoryMiB: options.memoryMiB,
+    boxSize: chosen?.file.size,
+    boxArchitecture: chosen?.file.architecture,
+  });
+  for (const c of checks) options.log(`preflight: ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}${c.fix ? ` (${c.code}: ${c.fix})` : ''}`);
+  // A missing provider that can be installed is installed below, after asking, then checked again.
+  const failed = checks.filter((c) => !c.ok && !c.installable);
+  if (failed.length && !options.force) {
+    const also = catalogError ? `; and ${catalogError instanceof Error ? catalogError.message : String(catalogError)}` : '';
+    throw new CliError(`preflight failed: ${failed.map((c) => `${c.code}: ${c.fix}`).join('; ')} (or pass --force)${also}`, ExitCode.preflight);
+  }
+  if (catalogError) throw catalogError;
+  if (!chosen || !loaded) throw new CliError(`unsupported architecture ${host.arch}`, ExitCode.preflight);
+  await options.ensureVagrant(host);
+  if (checks.some((c) => !c.ok && c.installable) && !options.force) {
+    // After a Vagrant install its plugins can be listed: the host is looked at again first.
+    const now = host.vagrantVersion ? host : await gatherHost(options.cacheDir);
+    await options.ensureProvider(now, provider);
+  }
+
+  const { version, file } = chosen;
+  const boxPath = cachedBox(options.cacheDir, file.checksum);
+  let progress: ReturnType<typeof startProgress> | undefined;
+  // An older box in the cache (the one being upgraded from) gives the chunks the new one shares with it; the
+  // first box's index is kept beside it for the next upgrade.
+  const delta = options.delta !== false ? await deltaRequest(file.chunks_url, boxPath, options.log) : undefined;
+  const got = await download({
+    url: file.url,
+    sha256: file.checksum,
+    out: boxPath,
+    ...(delta ? { delta } : {}),
+    connections: options.connections,
+    onParallelism: options.onParallelism,
+    lowSpeed: options.limits?.lowSpeed,
+    attempts: options.limits?.attempts,
+    onStart: (info) => {
+      progress = startProgress({ label: `download ${version.version}`, total: info.size });
+      if (info.resumedBytes) options.log(`resuming: ${formatBytes(info.resumedBytes)} already here`);
+    },
+    onProgress: (done) => progress?.update(done),
+  }).finally(() => progress?.stop());
+  options.log(got.cached ? `box ${version.version}: verified copy in the cache` : `box ${version.version}: downloaded and verified (${formatBytes(got.size)})`);
+
+  const state: InstanceState = {
+    catalog: loaded.url,
+    boxName: loaded.catalog.name,
+    version: version.version,
+    sha256: file.checksum,
+    ...machine,
+    cacheDir: options.cacheDir,
+  };
+  return { state, path: boxPath, architecture: file.architecture };
+}
+
+/** Whether Vagrant's box list has the instance's box. */
+export function hasBox(boxes: readonly { name: string; version: string; provider: string }[], state: InstanceState): boolean {
+  return boxes.some((b) => b.name === state.boxName && b.version === state.version && b.provider === state.provider);
+}
+
+/** `vagrant box add` of a fetched box, under the catalog's name and version. */
+export async function addBox(options: Pick<UpOptions, 'dir' | 'log'>, box: FetchedBox): Promise<void> {
+  const { state } = box;
+  const added = await boxAdd(
+    box.path,
+    { name: state.boxName, version: state.version, provider: state.provider, architecture: box.architecture, sha256: state.sha256, catalogUrl: state.catalog },
+    options.dir,
+    (l) => options.log(`vagrant | ${l}`),
+  );
+  if (added.code !== 0) throw new CliError(`vagrant box add failed: ${added.tail.at(-1) ?? ''}`, ExitCode.failed);
+}
+
+/** The instance's Vagrantfile, put in place only once `vagrant validate` passed on it. */
+export async function installVm(dir: string, state: InstanceState): Promise<void> {
+  const installed = await installVagrantfile(dir, renderVagrantfile({ boxName: state.boxName, boxVersion: state.version, ...machineOf(state) }));
+  if (!installed.ok) throw new CliError(`the Vagrantfile does not validate: ${installed.reason}`, ExitCode.failed);
+}
+
+/** `instance.json`, written whole or not at all. */
+export async function writeInstance(dir: string, state: InstanceState): Promise<void> {
+  await writeFileAtomic(instanceFiles(dir).state, `${JSON.stringify(state, null, 2)}\n`);
+}
+
+/** `vagrant up` of the instance's Vagrantfile, then the hosts-file line for the private network's host name. */
+export async function bootVm(options: UpOptions, state: InstanceState): Promise<void> {
+  const upRun = await vagrant(['up', '--provider', state.provider], options.dir, (l) => options.log(`vagrant | ${l}`), vagrantUpEnv(state.provider));
+  if (upRun.code !== 0) throw new CliError(`vagrant up failed: ${upRun.tail.filter(Boolean).at(-1) ?? ''} (see the output above)`, ExitCode.failed);
+  // The URLs name the VM's private address by host name; without the private network they are the forwarded ports.
+  if (options.hosts !== false && state.privateNetwork) {
+    await ensureHostsEntry(DEFAULT_IP, HOST_NAME, { yes: options.yes, log: options.log });
+  }
+}
+
+/** Readiness, waited for as long as `--wait` says (not at all with 0), then where everything is. */
+export async function awaitPlatform(options: UpOptions, state: InstanceState): Promise<void> {
+  if (options.waitSeconds === 0) {
+    options.log('readiness: not waited for (--wait 0); see airy-bootstrap status');
+    await printWelcome(state, options.dir);
+    return;
+  }
+  const probes = instanceProbes(state.privateNetwork);
+  const spinners = startSpinners(probes.map((p) => p.name));
+  const result = await waitReady(probes, instanceRunner(options.dir), {
+    timeoutMs: options.waitSeconds * 1000,
+    intervalMs: 5000,
+    onChange: (s) => spinners.update(s),
+  }).finally(() => spinners.stop());
+  if (!result.ready) {
+    const pending = result.states.filter((s) => !s.ready).map((s) => `${s.name} (${s.detail})`);
+    throw new CliError(`not ready after ${formatDuration(options.waitSeconds)}: ${pending.join(', ')}; see airy-bootstrap status`, ExitCode.failed);
+  }
+  await printWelcome(state, options.dir);
 }
