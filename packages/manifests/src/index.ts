@@ -11,7 +11,15 @@ export { app } from './components/apps.js';
 export { type BoxFacts, boxFacts, boxFactsEnv } from './box-facts.js';
 export { INGRESS, type Route, routes, webhookRoutes } from './components/ingress.js';
 export { coreImage } from './components/airy-core.js';
-export { KAFKA_CLIENT_HEAP, SPRING_MIN_OFF_HEAP_MIB, type SpringMemory, springJavaToolOptions, springMemory } from './components/jvm.js';
+export {
+  KAFKA_CLIENT_HEAP,
+  SPRING_MIN_OFF_HEAP_MIB,
+  SPRING_MIN_WORKING_HEAP_MIB,
+  type SpringMemory,
+  springJavaToolOptions,
+  springMemory,
+  springRecordCacheBytes,
+} from './components/jvm.js';
 export {
   CORE_API_READY,
   CORE_COMPONENTS,

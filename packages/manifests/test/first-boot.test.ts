@@ -25,6 +25,7 @@ import {
   resolveOptions,
   routes,
   SPRING_MIN_OFF_HEAP_MIB,
+  SPRING_MIN_WORKING_HEAP_MIB,
   springMemory,
 } from '../src/index.ts';
 import { parseMemory } from '../src/quantity.ts';
@@ -66,6 +67,12 @@ for (const [profile, options] of profiles) {
       // The JVM cannot read the CPU limit either (cgroup v2, OpenJDK 11.0.9).
       assert.is(option(tool as string, '-XX:ActiveProcessorCount='), Math.max(1, Math.ceil(Number.parseFloat(app.resources.limits.cpu))));
       assert.ok((tool as string).includes('-XX:+ExitOnOutOfMemoryError'));
+      // Kafka Streams' record cache lives on that heap: sized from it (the release's 1000 MiB would not fit), and
+      // the app keeps a working heap beside it.
+      const cacheMiB = Number(env(app, 'KAFKA_CACHE_MAX_BYTES')) / MiB;
+      assert.is(cacheMiB, plan.recordCacheMiB, `${d.metadata.name}: KAFKA_CACHE_MAX_BYTES`);
+      assert.ok(Number.isInteger(cacheMiB) && cacheMiB >= 8, `${d.metadata.name}: a record cache of ${cacheMiB} MiB`);
+      assert.ok(cacheMiB + SPRING_MIN_WORKING_HEAP_MIB <= heap, `${d.metadata.name}: ${cacheMiB} MiB cache + ${SPRING_MIN_WORKING_HEAP_MIB} MiB working > ${heap} MiB heap`);
     }
     assert.is(seen, CORE_COMPONENTS.filter((c) => c.kind === 'spring').length + 6, 'the five mandatory Spring apps and both Deployments of the three sources');
   });

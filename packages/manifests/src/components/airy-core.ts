@@ -35,7 +35,7 @@ import {
   serviceHost,
   spread,
 } from './common.js';
-import { springJavaToolOptions } from './jvm.js';
+import { springJavaToolOptions, springRecordCacheBytes } from './jvm.js';
 import { kafkaBootstrap } from './kafka.js';
 import { schemaRegistryUrl } from './schema-registry.js';
 import { ZOOKEEPER } from './zookeeper.js';
@@ -224,7 +224,13 @@ function coreComponent(config: PlatformConfig, component: CoreComponent, first: 
   // limits (see jvm.ts), after the release's own env.
   const env = [
     ...(component.env ? envOf(component, component.env) : []),
-    ...(isJava(component) ? [{ name: 'JAVA_TOOL_OPTIONS', value: springJavaToolOptions(resources) }] : []),
+    ...(isJava(component)
+      ? [
+          { name: 'JAVA_TOOL_OPTIONS', value: springJavaToolOptions(resources) },
+          // The release's Kafka Streams apps default their record cache to 1000 MiB of heap; sized from the heap.
+          { name: 'KAFKA_CACHE_MAX_BYTES', value: String(springRecordCacheBytes(resources)) },
+        ]
+      : []),
   ];
   const objects: KubeObject[] = [];
   if (first) {

@@ -37,10 +37,18 @@ export interface SpringMemory {
   readonly offHeapMiB: number;
   /** CPUs the JVM sizes its thread pools and GC by (it cannot read the CPU limit either). */
   readonly cpus: number;
+  /**
+   * Kafka Streams' record cache, on the heap (`KAFKA_CACHE_MAX_BYTES`): the release's default is 1000 MiB, which
+   * no heap here holds, so an app would die of `ExitOnOutOfMemoryError` once its stores filled the cache.
+   */
+  readonly recordCacheMiB: number;
 }
 
 /** The least a Kafka Streams app's RocksDB and native memory need beside the capped regions. */
 export const SPRING_MIN_OFF_HEAP_MIB = 160;
+
+/** The least heap a release app needs for itself (Spring, requests, Kafka clients) beside the record cache. */
+export const SPRING_MIN_WORKING_HEAP_MIB = 192;
 
 /** The memory plan of a release Spring app for its resources: heap 45% of the limit, the rest capped or kept. */
 export function springMemory(resources: ResourceSpec): SpringMemory {
@@ -49,6 +57,8 @@ export function springMemory(resources: ResourceSpec): SpringMemory {
   const codeCacheMiB = 48;
   const directMiB = 32;
   const heapMiB = Math.floor(limitMiB * 0.45);
+  // An eighth of the heap (Kafka Streams' own default is 10 MiB): the rest stays the app's working heap.
+  const recordCacheMiB = Math.max(8, Math.floor(heapMiB / 8));
   return {
     limitMiB,
     heapMiB,
@@ -58,6 +68,7 @@ export function springMemory(resources: ResourceSpec): SpringMemory {
     stackKiB: 512,
     offHeapMiB: limitMiB - heapMiB - metaspaceMiB - codeCacheMiB - directMiB,
     cpus: Math.max(1, Math.ceil(parseCpu(resources.limits.cpu) / 1000)),
+    recordCacheMiB,
   };
 }
 
@@ -74,4 +85,9 @@ export function springJavaToolOptions(resources: ResourceSpec): string {
     `-XX:ActiveProcessorCount=${m.cpus}`,
     '-XX:+ExitOnOutOfMemoryError',
   ].join(' ');
+}
+
+/** The release's Kafka Streams record cache for a Spring app, in bytes, as Spring reads it (`kafka.cache.max.bytes`). */
+export function springRecordCacheBytes(resources: ResourceSpec): number {
+  return springMemory(resources).recordCacheMiB * MiB;
 }
