@@ -67,12 +67,12 @@ export const BOX_FACTS = {
   },
   "resources": {
     "requests": {
-      "cpuMillicores": 1020,
-      "memoryBytes": 3456106496
+      "cpuMillicores": 920,
+      "memoryBytes": 3053453312
     },
     "limits": {
-      "cpuMillicores": 7450,
-      "memoryBytes": 6576668672
+      "cpuMillicores": 6450,
+      "memoryBytes": 5771362304
     }
   },
   "componentVersions": {
@@ -139,7 +139,6 @@ export const BOX_FACTS = {
       "name": "apps",
       "workloads": [
         "deployment/ngrok",
-        "deployment/api-components-installer",
         "deployment/api-admin",
         "deployment/api-communication",
         "deployment/unread-counter",

@@ -107,11 +107,12 @@ test('readiness: a gateway that answers 503 while the apps start is up, but the 
   assert.is(api.detail, 'POST /client.config: HTTP 503, not 200');
   const apps = await runProbe(byName('apps'), platform({ kafka: 0, 'schema-registry': 0, postgres: 0, apps: 1, apiAt: 0 }).runner);
   assert.not.ok(apps.ready);
-  assert.match(apps.detail, new RegExp(`^0 of ${appDeployments.length} ready; waiting for api-components-installer 0/1, api-admin 0/1, api-communication 0/1, \\+\\d+ more$`));
+  const first = appDeployments.slice(0, 3).map((d) => `${d.metadata.name} 0/1`).join(', ');
+  assert.is(apps.detail, `0 of ${appDeployments.length} ready; waiting for ${first}, +${appDeployments.length - 3} more`);
 });
 
 test('readiness: the app tier is ready when every Deployment has its pods ready and rolled out, whatever Available says', async () => {
-  assert.ok(appDeployments.length >= 8, 'the release’s Deployments carry the selector');
+  assert.ok(appDeployments.length >= 6, 'the release’s Deployments carry the selector');
   const run = (stdout: string, ok = true) => runProbe(byName('apps'), { ...platform({ kafka: 0, 'schema-registry': 0, postgres: 0, apps: 0, apiAt: 0 }).runner, exec: async () => ({ ok, stdout, stderr: ok ? '' : 'error: the server doesn’t have a resource type "deployment"' }) });
   assert.equal(await run(deploymentList('ready')), { name: 'apps', ready: true, detail: `${appDeployments.length} of ${appDeployments.length} ready` });
   // Crash-looping behind an Available condition (the release's maxUnavailable 1 with one replica): not ready.

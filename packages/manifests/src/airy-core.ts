@@ -84,6 +84,9 @@ const mounted = (base: string): RouteRule[] => [
 const spring = (name: string, image: string, routes: RouteRule[], envFrom = ['security', 'kafka-config', name]) =>
   ({ name, component: name, image, kind: 'spring', mandatory: true, envFrom, waitForKafka: true, routes }) as const;
 
+/** The release's components installer, which the box leaves out (see `PlatformOptions.componentsInstaller`). */
+export const COMPONENTS_INSTALLER = 'api-components-installer';
+
 /** The release's mandatory components, in the order of its `values.yaml`, then the controller. */
 export const CORE_COMPONENTS: readonly CoreComponent[] = [
   {

@@ -22,6 +22,7 @@ export {
 } from './components/jvm.js';
 export {
   CORE_API_READY,
+  COMPONENTS_INSTALLER,
   CORE_COMPONENTS,
   CORE_MANAGED_LABEL,
   type CoreComponent,

@@ -4,6 +4,7 @@
  */
 import { didYouMean } from '@airy/cli-kit';
 import {
+  COMPONENTS_INSTALLER,
   CORE_COMPONENTS,
   type CoreComponent,
   PLATFORM_TOPICS,
@@ -172,6 +173,12 @@ export interface PlatformOptions {
   /** Leave out the Airy Core release's components: only the infrastructure and your apps. @default false */
   readonly replaceCoreApps?: boolean;
   /**
+   * Run the release's components installer (`api-components-installer`, routes `/components.list`, `.install`,
+   * `.uninstall`). It clones its catalog from GitHub when it starts, and ends if it cannot, and installs components'
+   * Helm charts from the internet: the box leaves it out (`false`). @default true
+   */
+  readonly componentsInstaller?: boolean;
+  /**
    * Webhook sources to run (the release's optional source components). Each reads its credentials from a Secret
    * you create, named `sources-<source>`. @default none
    */
@@ -214,6 +221,7 @@ const OPTION_KEYS: Shape<PlatformOptions> = {
   ngrok: { enabled: true, domain: true, authtokenSecret: true },
   apps: [APP_KEYS],
   replaceCoreApps: true,
+  componentsInstaller: true,
   sources: true,
 };
 
@@ -479,7 +487,10 @@ export function resolveOptions(options: PlatformOptions = {}): PlatformConfig {
 
   const partitions = d.partitions;
   const sources = [...new Set(list('sources', options.sources).map((s, i) => oneOf(`sources[${i}]`, s, SOURCE_NAMES, 'facebook')))];
-  const coreComponents = options.replaceCoreApps ? [] : [...CORE_COMPONENTS, ...sources.flatMap(sourceComponents)];
+  const installer = options.componentsInstaller ?? true;
+  if (typeof installer !== 'boolean') throw new OptionError('componentsInstaller', 'must be true or false');
+  const mandatory = CORE_COMPONENTS.filter((c) => installer || c.name !== COMPONENTS_INSTALLER);
+  const coreComponents = options.replaceCoreApps ? [] : [...mandatory, ...sources.flatMap(sourceComponents)];
   const topicSpecs = [
     ...PLATFORM_TOPICS.map((t, i) => [`platformTopics[${i}]`, t] as const),
     ...list('topics', options.topics).map((t, i) => [`topics[${i}]`, t] as const),

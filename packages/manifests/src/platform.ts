@@ -168,6 +168,9 @@ export const BOX_PLATFORM_OPTIONS: PlatformOptions = {
   profile: 'local',
   postgres: { existingSecret: 'postgres-credentials' },
   ngrok: { enabled: false },
+  // The release's installer clones its catalog from GitHub at start and ends without it (a crash loop offline,
+  // every first boot tied to that repository online), and installs charts from the internet: left out of the box.
+  componentsInstaller: false,
 };
 
 /** The box's optional part: the in-cluster ngrok agent, applied at boot once its Secret exists. */

@@ -32,7 +32,7 @@ import { parseMemory } from '../src/quantity.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read deep into rendered objects.
 type Any = any;
-const everything: PlatformOptions = { ...BOX_PLATFORM_OPTIONS, sources: ['facebook', 'google', 'twilio'] };
+const everything: PlatformOptions = { ...BOX_PLATFORM_OPTIONS, componentsInstaller: true, sources: ['facebook', 'google', 'twilio'] };
 const profiles: [string, PlatformOptions][] = [
   ['local', everything],
   ['production', { ...everything, profile: 'production' }],

@@ -11,6 +11,8 @@ import {
   BOX_PLATFORM_OPTIONS,
   BOX_TUNNEL_OPTIONS,
   boxFacts,
+  COMPONENTS_INSTALLER,
+  CORE_COMPONENTS,
   boxImages,
   IMAGES,
   ISTIO_IMAGES,
@@ -33,6 +35,9 @@ type Any = any;
 const FIXTURE: Any = JSON.parse(readFileSync(new URL('./fixtures/airy-core-0.54.0.json', import.meta.url), 'utf8'));
 const box = renderPlatform(BOX_PLATFORM_OPTIONS);
 const objects = platformObjects(box) as Any[];
+// The release as a cluster of your own runs it: the box leaves its components installer out (see below).
+const release = renderPlatform({ ...BOX_PLATFORM_OPTIONS, componentsInstaller: true });
+const releaseObjects = platformObjects(release) as Any[];
 const find = (list: Any[], kind: string, name: string): Any => list.find((o) => o.kind === kind && o.metadata?.name === name);
 const appContainer = (d: Any) => d.spec.template.spec.containers.find((c: Any) => c.name === 'app');
 
@@ -43,7 +48,7 @@ test('the fixture and the platform name the same release', () => {
 
 for (const c of FIXTURE.components) {
   test(`release ${c.name}: image, ConfigMaps, env, args, account, probe, init wait, Service (${c.from})`, () => {
-    const deployment = find(objects, 'Deployment', c.name);
+    const deployment = find(releaseObjects, 'Deployment', c.name);
     assert.ok(deployment, `${c.name} is rendered`);
     const app = appContainer(deployment);
     assert.is(app.image, `${FIXTURE.registry}/${c.image}:${FIXTURE.imageTag}`);
@@ -79,7 +84,7 @@ for (const c of FIXTURE.components) {
       const volume = deployment.spec.template.spec.volumes.find((v: Any) => v.name === wait.volumeMounts[0].name);
       assert.is(volume.configMap.name, 'provisioning-scripts');
     }
-    const service = find(objects, 'Service', c.name);
+    const service = find(releaseObjects, 'Service', c.name);
     assert.is(service.spec.ports[0].port, c.service.port);
     const target = app.ports.find((p: Any) => p.name === service.spec.ports[0].targetPort);
     assert.is(target.containerPort, c.service.targetPort);
@@ -91,7 +96,7 @@ for (const c of FIXTURE.components) {
 
 test('release: every mandatory component runs, with its component ConfigMap labelled and enabled', () => {
   for (const name of FIXTURE.mandatory) {
-    const cm = find(objects, 'ConfigMap', name);
+    const cm = find(releaseObjects, 'ConfigMap', name);
     assert.ok(cm, `${name} ConfigMap`);
     assert.is(cm.metadata.labels['core.airy.co/mandatory'], 'true');
     assert.is(cm.metadata.annotations['core.airy.co/enabled'], 'true');
@@ -129,13 +134,32 @@ test('release: every topic with its partitions, compaction and segment settings'
 
 test('release: every route of its Ingress objects reaches the same Service, through the whole port chain', () => {
   for (const [path, service] of Object.entries<string>(FIXTURE.routes.rendered)) {
-    const hops = walkIngress(box, { path, host: 'airy.core' });
+    const hops = walkIngress(release, { path, host: 'airy.core' });
     assert.is(hops.at(-1)?.at, `Deployment ${service}`, path);
   }
   // Paths of the release's optional components that are not rendered have no route (no catch-all: `/` is exact).
   for (const path of FIXTURE.routes.optionalNotRendered) {
+    assert.throws(() => walkIngress(release, { path, host: 'airy.core' }), /no VirtualService route takes/, path);
+  }
+});
+
+test('release: the box leaves the components installer out (it clones its catalog from GitHub at start); the option brings it back', () => {
+  const installer = CORE_COMPONENTS.find((c) => c.name === COMPONENTS_INSTALLER) as Any;
+  // The release's installer is told to clone this repository (its GitHandler does so on ApplicationReadyEvent).
+  assert.equal(installer.env.find((e: Any) => e.name === 'CATALOG_URI'), { name: 'CATALOG_URI', value: 'https://github.com/airyhq/catalog.git' });
+  for (const [kind, name] of [['Deployment', COMPONENTS_INSTALLER], ['Service', COMPONENTS_INSTALLER], ['ConfigMap', COMPONENTS_INSTALLER], ['ServiceAccount', 'airy-admin'], ['RoleBinding', 'airy-admin']] as const) {
+    assert.not.ok(find(objects, kind, name), `the box renders no ${kind} ${name}`);
+    assert.ok(find(releaseObjects, kind, name), `componentsInstaller: true renders ${kind} ${name}`);
+  }
+  for (const path of installer.routes.map((r: Any) => r.path)) {
     assert.throws(() => walkIngress(box, { path, host: 'airy.core' }), /no VirtualService route takes/, path);
   }
+  assert.not.ok(boxImages().some((i) => i.includes(installer.image)), 'its image is not pre-pulled');
+  assert.is(boxFacts().tiers.flatMap((t: Any) => t.workloads).includes(`deployment/${COMPONENTS_INSTALLER}`), false);
+  // Every other mandatory component still runs in the box; and a cluster of your own keeps the installer by default.
+  for (const c of CORE_COMPONENTS.filter((c) => c.name !== COMPONENTS_INSTALLER)) assert.ok(find(objects, 'Deployment', c.name), c.name);
+  assert.ok(resolveOptions({}).core.components.some((c) => c.name === COMPONENTS_INSTALLER));
+  assert.throws(() => resolveOptions({ componentsInstaller: 'no' as Any }), /componentsInstaller: must be true or false/);
 });
 
 test('release: the optional sources, when enabled, run both Deployments with credentials from their own Secret', () => {
