@@ -121,7 +121,10 @@ export async function upgrade(options: UpOptions): Promise<void> {
   );
   if (!options.yes) await confirm('go on?');
 
-  const hints = { backup: backupFile(options.dir, facts.from), dir: options.dir };
+  const hints = { backup: await freshBackupFile(options.dir, facts.from), dir: options.dir };
+  const earlier = backupFile(options.dir, facts.from);
+  // A dump an earlier try left is the data's only copy when that try destroyed the VM: it is named, never overwritten.
+  if (hints.backup !== earlier) options.log(`an earlier upgrade's dump is in ${earlier}; restore it with: airy-bootstrap restore --from ${earlier} --dir ${options.dir}`);
   // The new version made as the old one was; the catalog read here is the one it is chosen from.
   const target: UpOptions = { ...options, ...instanceOptions(state), cacheDir, version: facts.to };
   let release: (() => Promise<void>) | undefined;
@@ -203,6 +206,14 @@ export async function upgrade(options: UpOptions): Promise<void> {
   }
   const note = upgradeDoneNote(facts, hints);
   if (note) options.log(note);
+}
+
+/** The first backup file of `version` that does not exist yet: postgres-V.sql, then postgres-V-2.sql, … */
+async function freshBackupFile(dir: string, version: string): Promise<string> {
+  for (let n = 1; ; n++) {
+    const file = backupFile(dir, n === 1 ? version : `${version}-${n}`);
+    if (!(await stat(file).then(() => true, () => false))) return file;
+  }
 }
 
 /** The value a step before has set; the plan's order makes it so. */

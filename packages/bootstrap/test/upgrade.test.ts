@@ -3,16 +3,16 @@
  * new box's URL on a loopback port nothing listens on, and a stand-in `vagrant` on PATH that keeps the VM's state
  * and the boxes in files and records every call. The old instance must be left as it was, and `start` must work.
  */
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { addRelease, BOX_NAME, emptyCatalog, stringifyCatalog } from '@airy/box-catalog';
+import { addRelease, BOX_NAME, type CatalogProvider, emptyCatalog, stringifyCatalog } from '@airy/box-catalog';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runBinAsync } from '../../../tools/testing/cli.ts';
-import { startHttp } from '../../../tools/testing/http.ts';
+import { startHttp, type TestHttp } from '../../../tools/testing/http.ts';
 import { writeBox } from './helpers.ts';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
@@ -38,10 +38,13 @@ case "$1" in
   --version) echo 'Vagrant 2.4.1' ;;
   plugin) echo 'vagrant-libvirt (0.12.2, global)' ;;
   status) echo "1700000000,default,state,$(cat '${state}')" ;;
-  up) echo running > '${state}' ;;
   halt) echo poweroff > '${state}' ;;
   destroy) echo not_created > '${state}' ;;
-  validate|ssh) ;;
+  # the new box's VM does not come up while the file fail-up exists
+  up) if [ -e '${work}/fail-up' ] && grep -q "box_version = '2.0.0'" Vagrantfile; then echo 'the 2.0.0 VM would not boot' >&2; exit 1; fi
+      echo running > '${state}' ;;
+  validate) ;;
+  ssh) case "$3" in *pg_dump*) echo '-- the dump' ;; esac ;;
   box)
     case "$2" in
       list) while IFS=, read -r name version provider; do echo "1,,box-name,$name"; echo "1,,box-provider,$provider"; echo "1,,box-version,$version"; done < '${boxes}' ;;
@@ -50,6 +53,7 @@ case "$1" in
         while [ $# -gt 0 ]; do case "$1" in --provider) provider=$2; shift ;; --box-version) version=$2; shift ;; esac; shift; done
         echo "${BOX_NAME},$version,$provider" >> '${boxes}'
         mkdir -p "$VAGRANT_HOME/boxes/${BOX_NAME.replaceAll('/', '-VAGRANTSLASH-')}" ;;
+      remove) grep -v ",$5,$7$" '${boxes}' > '${boxes}.new'; mv '${boxes}.new' '${boxes}' ;;
       *) exit 1 ;;
     esac ;;
   *) exit 1 ;;
@@ -72,61 +76,137 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-test('upgrade with the new box unreachable: one line, exit 1, instance.json and the Vagrantfile intact, no destroy, no dump; start still works', async () => {
-  const work = mkdtempSync(join(tmpdir(), 'airy-upgrade-'));
+/**
+ * An instance of 1.0.0 made by the real default command through the stand-in, its VM running; then 2.0.0 is
+ * published with the box `v2` names. Returns what a test needs to run the CLI and look at the result.
+ */
+async function madeInstance(work: string, http: TestHttp, v2: (v1: CatalogProvider) => CatalogProvider) {
+  const vagrant = standIn(work);
+  const env = { PATH: `${vagrant.bin}:${process.env.PATH}`, HOME: join(work, 'home'), VAGRANT_HOME: join(work, 'vagrant-home') };
+  const dir = join(work, 'instance');
+  const cache = join(work, 'cache');
+  const size = 4096;
   const served = join(work, 'served');
-  mkdirSync(served);
-  const http = await startHttp(served);
+  const sha256 = writeBox(join(served, 'box-1.box'), size);
+  const v1: CatalogProvider = { name: 'libvirt', url: `${http.url}/box-1.box`, checksum_type: 'sha256', checksum: sha256, architecture: 'amd64', size };
+  const catalog = addRelease(emptyCatalog(BOX_NAME), '1.0.0', v1).catalog;
+  writeFileSync(join(served, 'metadata.json'), stringifyCatalog(catalog));
+  const base = ['--catalog', `${http.url}/metadata.json`, '--dir', dir, '--cache', cache];
+  const made = await runBinAsync(packageDir, [...base, '--no-private-network', '--cpus', '2', '--memory', '2048', '--force', '--yes', '--wait', '0'], { env });
+  assert.is(made.status, 0, made.stderr);
+  writeFileSync(join(served, 'metadata.json'), stringifyCatalog(addRelease(catalog, '2.0.0', v2(v1)).catalog));
+  return {
+    vagrant,
+    env,
+    dir,
+    cache,
+    oldBox: join(cache, 'boxes', `${sha256}.box`),
+    instance: readFileSync(join(dir, 'instance.json'), 'utf8'),
+    vagrantfile: readFileSync(join(dir, 'Vagrantfile'), 'utf8'),
+    callsBefore: vagrant.calls().length,
+  };
+}
+
+/** The one error line of a failed run, checked to be the only one and the last; no stack trace. */
+function errorLine(stderr: string): string {
+  const errors = stderr.split('\n').filter((l) => l.startsWith('airy-bootstrap:'));
+  assert.is(errors.length, 1, stderr);
+  assert.is(stderr.trimEnd().split('\n').at(-1), errors[0], 'the error line is the last');
+  assert.not.match(stderr, /\n\s+at /);
+  return errors[0] ?? '';
+}
+
+/** Runs `body` in a fresh folder with a loopback server for the catalog and boxes; removes both afterwards. */
+async function withWork(body: (work: string, http: TestHttp) => Promise<void>): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'airy-upgrade-'));
+  mkdirSync(join(work, 'served'));
+  const http = await startHttp(join(work, 'served'));
   try {
-    const vagrant = standIn(work);
-    const env = { PATH: `${vagrant.bin}:${process.env.PATH}`, HOME: join(work, 'home'), VAGRANT_HOME: join(work, 'vagrant-home') };
-    const dir = join(work, 'instance');
-    const size = 4096;
-    const sha256 = writeBox(join(served, 'box-1.box'), size);
-    const v1 = { name: 'libvirt', url: `${http.url}/box-1.box`, checksum_type: 'sha256', checksum: sha256, architecture: 'amd64', size } as const;
-    const catalog = addRelease(emptyCatalog(BOX_NAME), '1.0.0', v1).catalog;
-    writeFileSync(join(served, 'metadata.json'), stringifyCatalog(catalog));
-    const base = ['--catalog', `${http.url}/metadata.json`, '--dir', dir, '--cache', join(work, 'cache')];
+    await body(work, http);
+  } finally {
+    await http.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
 
-    const made = await runBinAsync(packageDir, [...base, '--no-private-network', '--cpus', '2', '--memory', '2048', '--force', '--yes', '--wait', '0'], { env });
-    assert.is(made.status, 0, made.stderr);
-    const instance = readFileSync(join(dir, 'instance.json'), 'utf8');
-    const vagrantfile = readFileSync(join(dir, 'Vagrantfile'), 'utf8');
-    assert.match(instance, /"version": "1\.0\.0"/);
+test('upgrade with the new box unreachable: one line, exit 1, instance.json and the Vagrantfile intact, no destroy, no dump; start still works', () =>
+  withWork(async (work, http) => {
+    const port = await closedPort();
+    const it = await madeInstance(work, http, (v1) => ({ ...v1, url: `http://127.0.0.1:${port}/box-2.box`, checksum: 'a'.repeat(64) }));
+    assert.match(it.instance, /"version": "1\.0\.0"/);
 
-    // 2.0.0 is published, but its box's server is unreachable.
-    const v2 = { ...v1, url: `http://127.0.0.1:${await closedPort()}/box-2.box`, checksum: 'a'.repeat(64) };
-    writeFileSync(join(served, 'metadata.json'), stringifyCatalog(addRelease(catalog, '2.0.0', v2).catalog));
-    const callsBefore = vagrant.calls().length;
-
-    const upgrade = await runBinAsync(packageDir, ['--retries', '1', 'upgrade', '--dir', dir, '--yes', '--wait', '0', '--force'], { env });
+    const upgrade = await runBinAsync(packageDir, ['--retries', '1', 'upgrade', '--dir', it.dir, '--yes', '--wait', '0', '--force'], { env: it.env });
     assert.is(upgrade.status, 1, upgrade.stderr);
     assert.match(upgrade.stderr, /the database is carried over/, 'the stand-in VM runs and its PostgreSQL answers');
-    const errors = upgrade.stderr.split('\n').filter((l) => l.startsWith('airy-bootstrap:'));
-    assert.is(errors.length, 1, upgrade.stderr);
-    assert.is(upgrade.stderr.trimEnd().split('\n').at(-1), errors[0], 'the error line is the last');
-    assert.match(errors[0] ?? '', /^airy-bootstrap: getting the new box 2\.0\.0 failed: .+; nothing was changed: 1\.0\.0 is as it was, and airy-bootstrap start starts it$/);
-    assert.not.match(upgrade.stderr, /\n\s+at /);
+    assert.match(errorLine(upgrade.stderr), /^airy-bootstrap: getting the new box 2\.0\.0 failed: .+; nothing was changed: 1\.0\.0 is as it was, and airy-bootstrap start starts it$/);
 
-    assert.is(readFileSync(join(dir, 'instance.json'), 'utf8'), instance);
-    assert.is(readFileSync(join(dir, 'Vagrantfile'), 'utf8'), vagrantfile);
-    const during = vagrant.calls().slice(callsBefore);
+    assert.is(readFileSync(join(it.dir, 'instance.json'), 'utf8'), it.instance);
+    assert.is(readFileSync(join(it.dir, 'Vagrantfile'), 'utf8'), it.vagrantfile);
+    const during = it.vagrant.calls().slice(it.callsBefore);
     assert.not.ok(during.some((c) => c.startsWith('destroy')), during.join('\n'));
     assert.not.ok(during.some((c) => c.startsWith('box add') || c.startsWith('box remove')), during.join('\n'));
     assert.not.ok(during.some((c) => /pg_dump/.test(c)), 'nothing is dumped before the new box is here');
 
     // The old VM is still there, and starts.
-    const stop = await runBinAsync(packageDir, ['stop', '--dir', dir], { env });
+    const stop = await runBinAsync(packageDir, ['stop', '--dir', it.dir], { env: it.env });
     assert.is(stop.status, 0, stop.stderr);
-    const start = await runBinAsync(packageDir, ['start', '--dir', dir, '--wait', '0', '--force'], { env });
+    const start = await runBinAsync(packageDir, ['start', '--dir', it.dir, '--wait', '0', '--force'], { env: it.env });
     assert.is(start.status, 0, start.stderr);
     assert.match(start.stdout, /Airy Core 1\.0\.0 is running/);
-    assert.ok(vagrant.calls().at(-1)?.startsWith('up '), vagrant.calls().join('\n'));
-    assert.is(readFileSync(join(dir, 'instance.json'), 'utf8'), instance);
-  } finally {
-    await http.stop();
-    rmSync(work, { recursive: true, force: true });
-  }
-});
+    assert.ok(it.vagrant.calls().at(-1)?.startsWith('up '), it.vagrant.calls().join('\n'));
+    assert.is(readFileSync(join(it.dir, 'instance.json'), 'utf8'), it.instance);
+  }));
+
+test('upgrade with --wait 0 and a database: box add, dump, destroy, up in that order; the old box removed (not leaked); the dump kept 0600 and named', () =>
+  withWork(async (work, http) => {
+    const sha2 = writeBox(join(work, 'served', 'box-2.box'), 8192);
+    const it = await madeInstance(work, http, (v1) => ({ ...v1, url: `${http.url}/box-2.box`, checksum: sha2, size: 8192 }));
+
+    const upgrade = await runBinAsync(packageDir, ['upgrade', '--dir', it.dir, '--yes', '--wait', '0', '--force'], { env: it.env });
+    assert.is(upgrade.status, 0, upgrade.stderr);
+    assert.match(JSON.parse(readFileSync(join(it.dir, 'instance.json'), 'utf8')).version, /^2\.0\.0$/);
+    const during = it.vagrant.calls().slice(it.callsBefore);
+    const at = (pattern: RegExp) => during.findIndex((c) => pattern.test(c));
+    const order = [/^box add .*--box-version 2\.0\.0/, /^ssh -c .*pg_dump/, /^destroy --force/, /^up /, /^box remove airy\/core --box-version 1\.0\.0/].map(at);
+    assert.ok(order.every((i, n) => i >= 0 && (n === 0 || i > (order[n - 1] ?? 0))), during.join('\n'));
+    assert.not.ok(existsSync(it.oldBox), 'the old box left the cache');
+    const backup = join(it.dir, 'backups', 'postgres-1.0.0.sql');
+    assert.is(readFileSync(backup, 'utf8'), '-- the dump\n');
+    assert.is(statSync(backup).mode & 0o777, 0o600);
+    assert.match(upgrade.stderr, new RegExp(`--wait 0\\), so the database was not restored; once it is ready, airy-bootstrap restore --from ${backup} --dir ${it.dir}`));
+  }));
+
+test('upgrade whose new VM does not start: the half-made VM destroyed, the old Vagrantfile and instance.json in place, start makes 1.0.0 again', () =>
+  withWork(async (work, http) => {
+    const sha2 = writeBox(join(work, 'served', 'box-2.box'), 8192);
+    const it = await madeInstance(work, http, (v1) => ({ ...v1, url: `${http.url}/box-2.box`, checksum: sha2, size: 8192 }));
+    writeFileSync(join(work, 'fail-up'), '');
+
+    const upgrade = await runBinAsync(packageDir, ['upgrade', '--dir', it.dir, '--yes', '--wait', '0', '--force'], { env: it.env });
+    assert.is(upgrade.status, 1, upgrade.stderr);
+    assert.match(
+      errorLine(upgrade.stderr),
+      /^airy-bootstrap: the VM of 2\.0\.0 did not start: vagrant up failed: the 2\.0\.0 VM would not boot .*; the VM of 1\.0\.0 is gone, but the instance still names it: airy-bootstrap start makes it again \(new and empty\), then airy-bootstrap restore --from .*postgres-1\.0\.0\.sql --dir .*; or run airy-bootstrap upgrade again$/,
+    );
+    assert.is(readFileSync(join(it.dir, 'instance.json'), 'utf8'), it.instance);
+    assert.is(readFileSync(join(it.dir, 'Vagrantfile'), 'utf8'), it.vagrantfile);
+    const during = it.vagrant.calls().slice(it.callsBefore);
+    assert.is(during.filter((c) => c.startsWith('destroy')).length, 2, 'the old VM, then the half-made new one');
+    assert.ok(existsSync(it.oldBox), 'the old box stays: the instance still names it');
+
+    const start = await runBinAsync(packageDir, ['start', '--dir', it.dir, '--wait', '0', '--force'], { env: it.env });
+    assert.is(start.status, 0, start.stderr);
+    assert.match(start.stdout, /Airy Core 1\.0\.0 is running/);
+
+    // Upgraded again from the new, empty 1.0.0: the first dump (the data) is named and kept, not overwritten.
+    rmSync(join(work, 'fail-up'));
+    const first = join(it.dir, 'backups', 'postgres-1.0.0.sql');
+    writeFileSync(first, '-- the data\n');
+    const again = await runBinAsync(packageDir, ['upgrade', '--dir', it.dir, '--yes', '--wait', '0', '--force'], { env: it.env });
+    assert.is(again.status, 0, again.stderr);
+    assert.ok(again.stderr.includes(`an earlier upgrade's dump is in ${first}; restore it with: airy-bootstrap restore --from ${first}`), again.stderr);
+    assert.is(readFileSync(first, 'utf8'), '-- the data\n');
+    assert.ok(again.stderr.includes(`saved the database to ${join(it.dir, 'backups', 'postgres-1.0.0-2.sql')}`), again.stderr);
+  }));
 
 test.run();
