@@ -13,6 +13,8 @@ install -m 0644 "$payload/box.json" /opt/airy/box.json
 install -m 0644 "$payload/images.txt" /opt/airy/images.txt
 install -m 0644 "$payload/airy.env" /opt/airy/airy.env
 install -m 0755 "$payload/scripts/provisioning.sh" /usr/local/bin/provisioning.sh
+# provisioning.sh's log and retry.
+install -m 0644 "$payload/scripts/lib.sh" /opt/airy/lib.sh
 install -m 0755 "$payload/scripts/lifecycle.sh" "${AIRY_LIFECYCLE:?}"
 install -m 0644 "$payload/files/airy-core.service" /etc/systemd/system/airy-core.service
 install -m 0755 "$payload/scripts/growroot.sh" /usr/local/bin/airy-growroot

@@ -218,8 +218,58 @@ exit 0`,
   assert.match(lacking.stdout, /the store lacks: docker\.io\/library\/postgres:16\.4/);
 });
 
+// /proc/net/route as the kernel writes it (tab-separated, addresses in little-endian hex).
+const ROUTE_HEADER = 'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n';
+const DEFAULT_VIA_ENS3 = 'ens3\t00000000\t0202000A\t0003\t0\t0\t100\t00000000\t0\t0\t0\n';
+// A default route first in the table on a NIC with no IPv4 address: the rule skips it, as ChooseHostInterface does.
+const DEFAULT_VIA_BARE = 'ens10\t00000000\t0138A8C0\t0003\t0\t0\t50\t00000000\t0\t0\t0\n';
+const LINK_ROUTE = 'ens3\t0002000A\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0\n';
+// `ip -4 -o addr show dev NIC scope global`: ens3 has the management NIC's lease, nothing else has an address.
+const IP_STAND_IN = `[ "$6" = ens3 ] && echo '2: ens3    inet 10.0.2.15/24 metric 100 brd 10.0.2.255 scope global dynamic ens3\\       valid_lft 86313sec'; exit 0`;
+let routeFiles = 0;
+function routesFile(text: string): string {
+  const file = join(work, `route-${routeFiles++}`);
+  writeFileSync(file, text);
+  return file;
+}
+/** Facts whose lifecycle is the box's own script, at a path the tests can run. */
+function factsWithLifecycle(extra: Partial<typeof facts> = {}): string {
+  const lifecycle = join(work, 'airy-lifecycle');
+  copyFileSync(join(scripts, 'lifecycle.sh'), lifecycle);
+  chmodSync(lifecycle, 0o755);
+  const file = join(work, `airy-${routeFiles++}.env`);
+  writeFileSync(file, boxFactsEnv({ ...facts, lifecycle, ...extra }));
+  return file;
+}
+
+test('provisioning: the first minikube start waits for the default route and names its NIC’s address to the kubelet and the certificates', () => {
+  // No default route at first; it comes while the script waits (the stand-in sleep adds it), behind one on a NIC
+  // without an address.
+  const routes = routesFile(ROUTE_HEADER + LINK_ROUTE);
+  const bin = standIns({
+    minikube: '[ "$1" = status ] && exit 1; exit 0',
+    kubectl: 'exit 0',
+    ip: IP_STAND_IN,
+    sleep: `printf '%s%s' '${DEFAULT_VIA_BARE}' '${DEFAULT_VIA_ENS3}' >> '${routes}'`,
+  });
+  const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, AIRY_FACTS: factsWithLifecycle(), AIRY_USER: 'airy-no-such-user', KUBECONFIG: join(work, 'kc'), AIRY_ROUTES: routes };
+  const out = run('provisioning.sh', ['start'], env);
+  assert.is(out.status, 0, out.stdout + out.stderr);
+  assert.equal(recorded().filter((c) => c.startsWith('sleep')), ['sleep 2'], 'it waited once, then found the route');
+  assert.match(out.stdout, /node address 10\.0\.2\.15 on ens3, the NIC of the default route/);
+  const start = recorded().find((c) => c.startsWith('minikube start')) ?? '';
+  assert.match(start, / --apiserver-ips=10\.0\.2\.15 --extra-config=kubelet\.node-ip=10\.0\.2\.15 /);
+
+  // A VM that never gets a default route: no cluster made on a wrong address; one line, and the unit tries again.
+  const never = run('provisioning.sh', ['start'], { ...env, AIRY_ROUTES: routesFile(ROUTE_HEADER + LINK_ROUTE), AIRY_ROUTE_WAIT: '6', PATH: `${standIns({ minikube: '[ "$1" = status ] && exit 1; exit 0', ip: IP_STAND_IN, sleep: 'exit 0' })}:${process.env.PATH}` });
+  assert.is(never.status, 1);
+  assert.match(never.stdout, /no default route with an IPv4 address after 6s/);
+  assert.equal(recorded().filter((c) => c.startsWith('sleep')).length, 3);
+  assert.not.ok(recorded().some((c) => c.startsWith('minikube start')), 'minikube never started');
+});
+
 test('provisioning: Minikube has the same home whoever runs it (the unit at boot has no HOME, a user’s sudo keeps theirs)', () => {
-  const bin = standIns({ minikube: '[ "$1" = status ] && exit 1; exit 0', kubectl: 'exit 0', istioctl: 'exit 0', openssl: 'echo x' }, ['MINIKUBE_HOME']);
+  const bin = standIns({ minikube: '[ "$1" = status ] && exit 1; exit 0', kubectl: 'exit 0', istioctl: 'exit 0', openssl: 'echo x', ip: IP_STAND_IN }, ['MINIKUBE_HOME']);
   const factsFile = join(work, 'airy-with-lifecycle.env');
   const lifecycle = join(work, 'airy-lifecycle');
   copyFileSync(join(scripts, 'lifecycle.sh'), lifecycle);
@@ -228,7 +278,7 @@ test('provisioning: Minikube has the same home whoever runs it (the unit at boot
   const homes: string[] = [];
   for (const home of [undefined, '/home/vagrant']) {
     const { HOME: _home, ...rest } = process.env;
-    const env = { ...rest, ...(home ? { HOME: home } : {}), PATH: `${bin}:${process.env.PATH}`, AIRY_FACTS: factsFile, AIRY_USER: 'airy-no-such-user', KUBECONFIG: join(work, 'kc') };
+    const env = { ...rest, ...(home ? { HOME: home } : {}), PATH: `${bin}:${process.env.PATH}`, AIRY_FACTS: factsFile, AIRY_USER: 'airy-no-such-user', KUBECONFIG: join(work, 'kc'), AIRY_ROUTES: routesFile(ROUTE_HEADER + DEFAULT_VIA_ENS3) };
     const out = run('provisioning.sh', ['start'], env);
     assert.is(out.status, 0, out.stdout + out.stderr);
     const start = recorded().find((c) => c.startsWith('minikube start'));
@@ -285,6 +335,111 @@ test('provisioning: a rotated ngrok token replaces the one in the Secret (applie
   );
   assert.not.ok(out.stdout.includes('rotated-token') || calls.some((c) => c.includes('rotated-token')), 'the token is never on a command line');
 });
+
+test('provisioning: a run killed inside istioctl install is repaired by the next (Istio judged by its gateway), and a failing apply is retried', () => {
+  // A cluster as a folder of facts: the namespace, the Secret (and how often it was made), Istio's namespace, the
+  // gateway's readiness. The first run is killed (the whole process group) half way through istioctl install,
+  // after istio-system exists and before the gateway is ready.
+  const state = mkdtempSync(join(work, 'cluster-'));
+  const deployments = join(repo, 'infrastructure', 'deployments');
+  const bin = standIns({
+    minikube: 'exit 0',
+    openssl: 'echo x',
+    sleep: 'exit 0',
+    istioctl: `touch '${state}/istio-system'; if [ -e '${state}/kill' ]; then rm '${state}/kill'; kill -KILL 0; fi; touch '${state}/gateway'`,
+    kubectl: `s='${state}'
+case "$*" in
+  *"apply -f ${deployments}/namespace.yaml") touch "$s/namespace" ;;
+  *"get secret ${facts.postgres.secret}") [ -e "$s/secret" ] || exit 1 ;;
+  *"create secret generic ${facts.postgres.secret} "*) [ -e "$s/secret" ] && exit 1; touch "$s/secret"; echo made >> "$s/secrets-made" ;;
+  *"rollout status deployment/istio-ingressgateway"*) [ -e "$s/gateway" ] || exit 1 ;;
+  *"apply -f ${deployments}/postgres.yaml")
+    # A transient failure (the apiserver busy at boot), twice.
+    n=$(cat "$s/postgres-failures" 2>/dev/null || echo 2)
+    if [ "$n" -gt 0 ]; then echo $((n - 1)) > "$s/postgres-failures"; echo 'the server is currently unable to handle the request' >&2; exit 1; fi ;;
+esac
+exit 0`,
+  });
+  const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, AIRY_FACTS: factsWithLifecycle(), AIRY_DEPLOYMENTS: deployments, AIRY_USER: 'airy-no-such-user', KUBECONFIG: join(work, 'kc') };
+  writeFileSync(join(state, 'kill'), '');
+  rmSync(calls, { force: true });
+  // setsid: the killed process group is the script's own, not this test's.
+  const killed = spawnSync('setsid', ['bash', join(scripts, 'provisioning.sh')], { env, encoding: 'utf8' });
+  assert.is(killed.signal ?? killed.status, 'SIGKILL', killed.stdout + killed.stderr);
+  assert.ok(existsSync(join(state, 'istio-system')) && !existsSync(join(state, 'gateway')), 'a half-finished Istio: its namespace, no gateway');
+
+  const again = run('provisioning.sh', [], env);
+  assert.is(again.status, 0, again.stdout + again.stderr);
+  const seen = recorded();
+  assert.ok(seen.some((c) => c.startsWith('istioctl install -y --readiness-timeout=10m')), 'istio-system existing is not Istio installed');
+  assert.ok(existsSync(join(state, 'gateway')));
+  assert.match(again.stdout, /Airy Core manifests applied/);
+  // Every file of the kustomization applied, postgres.yaml after two failures.
+  const kustomized = readFileSync(join(deployments, 'kustomization.yaml'), 'utf8').match(/^ {2}- (.*\.yaml)$/gm)?.map((l) => l.slice(4)) ?? [];
+  for (const file of kustomized) assert.ok(seen.includes(`kubectl apply -f ${deployments}/${file}`), file);
+  assert.is(seen.filter((c) => c === `kubectl apply -f ${deployments}/postgres.yaml`).length, 3);
+  assert.match(again.stdout, /attempt 2 of 5 failed: kubectl apply -f .*postgres\.yaml/);
+  // The Secret (a random password) was made once over both runs.
+  assert.is(readFileSync(join(state, 'secrets-made'), 'utf8'), 'made\n');
+
+  // A third run, with everything in place, installs nothing again.
+  const steady = run('provisioning.sh', [], env);
+  assert.is(steady.status, 0, steady.stderr);
+  assert.not.ok(recorded().some((c) => c.startsWith('istioctl')), 'a ready gateway: Istio left alone');
+  assert.match(steady.stdout, /Istio: istio-ingressgateway is ready/);
+});
+
+/** "10m", "120", "30s", "100min" as seconds. */
+function seconds(value: string): number {
+  const m = /^(\d+)(s|m|min|h)?$/.exec(value.trim());
+  if (!m) throw new Error(`not a duration: ${value}`);
+  return Number(m[1]) * ({ s: 1, m: 60, min: 60, h: 3600 }[m[2] ?? 's'] as number);
+}
+test('airy-core.service: restarted on failure without a start limit, and its TimeoutStartSec above the sum of provisioning’s waits', () => {
+  const unit = readFileSync(join(repo, 'images', 'files', 'airy-core.service'), 'utf8');
+  assert.match(unit, /^Restart=on-failure$/m);
+  assert.match(unit, /^StartLimitIntervalSec=0$/m, 'never given up for good');
+  const provisioning = readFileSync(join(scripts, 'provisioning.sh'), 'utf8');
+  const lifecycle = readFileSync(join(scripts, 'lifecycle.sh'), 'utf8');
+  const lib = readFileSync(join(scripts, 'lib.sh'), 'utf8');
+  const fact = (text: string, re: RegExp) => {
+    const m = re.exec(text);
+    if (!m?.[1]) throw new Error(`${re} not found`);
+    return m[1];
+  };
+  // retry N: the sleeps between N attempts, 5 s doubling.
+  const firstDelay = Number(fact(lib, /delay=\$\{AIRY_RETRY_DELAY:-(\d+)\}/));
+  const backoff = (attempts: number) => Array.from({ length: attempts - 1 }, (_, i) => firstDelay * 2 ** i).reduce((a, b) => a + b, 0);
+  const files = (readFileSync(join(repo, 'infrastructure', 'deployments', 'kustomization.yaml'), 'utf8').match(/^ {2}- .*\.yaml$/gm) ?? []).length;
+  const tiers = boxFactsEnv(facts);
+  const tierLines = /AIRY_TIERS='([^']*)'/.exec(tiers)?.[1]?.split(';') ?? [];
+  const waitedWorkloads = tierLines.slice(0, -1).reduce((n, tier) => n + tier.split(',').length, 0);
+  const jobs = (/AIRY_JOBS='([^']*)'/.exec(tiers)?.[1] ?? '').split(',').filter(Boolean).length;
+  const startTimeout = seconds(fact(lifecycle, /start_timeout=\$\{AIRY_START_TIMEOUT:-(\w+)\}/));
+  const sum =
+    seconds(fact(provisioning, /route_wait=\$\{AIRY_ROUTE_WAIT:-(\w+)\}/)) +
+    seconds(fact(provisioning, /minikube_timeout=\$\{AIRY_MINIKUBE_TIMEOUT:-(\w+)\}/)) +
+    10 + // the gateway's readiness check
+    seconds(fact(provisioning, /istio_timeout=\$\{AIRY_ISTIO_TIMEOUT:-(\w+)\}/)) +
+    backoff(5) + // the namespace
+    files * (backoff(3) + backoff(5)) + // before-apply and apply, each retried
+    (waitedWorkloads + jobs) * startTimeout + // after-apply: each rollout and Job of the tiers before the apps
+    2 * backoff(3); // the tunnel's Secret and file
+  const timeout = seconds(fact(unit, /^TimeoutStartSec=(\w+)$/m));
+  assert.ok(waitedWorkloads >= 3 && jobs >= 1, `${waitedWorkloads} workloads, ${jobs} jobs`);
+  assert.ok(timeout > sum, `TimeoutStartSec ${timeout}s, waits ${sum}s`);
+});
+
+const analyze = spawnSync('systemd-analyze', ['--version']).status === 0;
+(analyze ? test : test.skip)('airy-core.service: this systemd reads it without a complaint (Type=oneshot with Restart=on-failure)', () => {
+  const dir = mkdtempSync(join(work, 'unit-'));
+  const unit = readFileSync(join(repo, 'images', 'files', 'airy-core.service'), 'utf8').replace('/usr/local/bin/provisioning.sh', '/bin/true');
+  writeFileSync(join(dir, 'airy-core.service'), unit);
+  const out = spawnSync('systemd-analyze', ['verify', '--man=no', join(dir, 'airy-core.service')], { encoding: 'utf8' });
+  assert.is(out.status, 0, out.stderr);
+  assert.is(out.stderr.trim(), '', out.stderr);
+});
+if (!analyze) console.log('skip: systemd-analyze is not installed; the unit is not read by systemd');
 
 test('registry mirror: only a plain http(s) URL gets to containerd, and its hosts.toml is TOML containerd reads', () => {
   for (const good of ['https://mirror.gcr.io', 'http://10.0.0.5:5000', 'https://registry.example.com/v2/proxy']) assert.ok(isRegistryMirror(good), good);
