@@ -26,6 +26,7 @@ import { hashFile } from './hash.js';
 import { moveChannel, publishBox, VerificationError } from './publish.js';
 import { type S3Settings, StoreDeadlineError } from './s3-store.js';
 import { StoreLinkError } from './file-store.js';
+import { StoreLockedError } from './store.js';
 import { openReader, openStore } from './sources.js';
 
 // We pin an SDK release that supports Node 20; its notice about later releases is noise on every run.
@@ -68,6 +69,7 @@ function toCliError(error: unknown): CliError | undefined {
   if (error instanceof StoreDeadlineError)
     return new CliError(`${error.message}: check the store and the network, then publish again`, ExitCode.failed);
   if (error instanceof StoreLinkError) return new CliError(error.message, ExitCode.usage);
+  if (error instanceof StoreLockedError) return new CliError(error.message, ExitCode.failed);
   if (e.name === 'AbortError') return new CliError('interrupted: the upload was aborted, nothing was published', ExitCode.interrupted);
   return undefined;
 }
@@ -150,7 +152,7 @@ program
       controller.abort();
     });
     // The destination first: a bad --to fails at once, before a multi-gigabyte box is hashed.
-    const store = openStore(flags.to ?? pathToFileURL(resolve('catalog')).href, s3Settings(flags), { signal: controller.signal });
+    const store = openStore(flags.to ?? pathToFileURL(resolve('catalog')).href, s3Settings(flags), { signal: controller.signal }, log);
     const from = resolve(flags.from);
     const manifestText = await readFile(join(from, 'box.json'), 'utf8').catch(() => {
       throw usageError(`cannot read ${join(from, 'box.json')}: build first, or pass --from DIR`);
@@ -241,7 +243,7 @@ catalog
   .option('--endpoint <url>', 'S3-compatible endpoint')
   .option('--region <region>', 'AWS region')
   .action(async (flags) => {
-    const store = openStore(flags.to, s3Settings(flags));
+    const store = openStore(flags.to, s3Settings(flags), {}, log);
     const text = await guard(() => store.get(CATALOG_FILE));
     if (!text) throw usageError(`no catalog at ${store.location}`);
     const c = await guard(async () => parseCatalog(text.body, store.url(CATALOG_FILE)));

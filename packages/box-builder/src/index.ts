@@ -26,4 +26,4 @@ export {
 } from './publish.js';
 export type { S3Settings } from './s3-store.js';
 export { type CatalogReader, openReader, openStore } from './sources.js';
-export { type ObjectStore, PreconditionFailedError, type StoredObject, type UploadOptions, type UploadProgress, type WriteCondition } from './store.js';
+export { type ObjectStore, PreconditionFailedError, type StoredObject, StoreLockedError, type UploadOptions, type UploadProgress, type WriteCondition } from './store.js';

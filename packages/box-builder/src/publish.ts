@@ -29,7 +29,7 @@ import {
   stringifyChannel,
   stringifyContentManifest,
 } from '@airy/box-catalog';
-import { type ObjectStore, PreconditionFailedError, type UploadProgress } from './store.js';
+import { type ObjectStore, PreconditionFailedError, StoreLockedError, type UploadProgress } from './store.js';
 
 export type { ReleaseRecord } from '@airy/box-catalog';
 
@@ -100,6 +100,7 @@ async function readingTolerantly<T>(attempt: number, attempts: number, parse: ()
  * publishers cannot lose each other's versions.
  */
 export async function reconcileCatalog(store: ObjectStore, attempts = 20): Promise<BoxCatalog> {
+  let locked: StoreLockedError | undefined;
   for (let attempt = 0; attempt < attempts; attempt++) {
     const current = await store.get(CATALOG_FILE);
     const read = await readingTolerantly(attempt, attempts, async () => ({
@@ -119,9 +120,12 @@ export async function reconcileCatalog(store: ObjectStore, attempts = 20): Promi
       await store.put(CATALOG_FILE, stringifyCatalog(catalog), current ? { ifMatch: current.etag } : { ifNoneMatch: true });
     } catch (error) {
       if (!(error instanceof PreconditionFailedError)) throw error;
+      locked = error instanceof StoreLockedError ? error : undefined;
       await pause(attempt);
     }
   }
+  // A lock that never cleared says who holds it, rather than a race that was never run.
+  if (locked) throw locked;
   throw new Error(`${CATALOG_FILE} kept changing under us: another publisher is busy; try again`);
 }
 
@@ -140,6 +144,7 @@ export async function moveChannel(
   const known = (v: string | undefined) => v !== undefined && (!options.catalog || options.catalog.versions.some((x) => x.version === v));
   const key = channelKey(channel);
   let moved = false;
+  let locked: StoreLockedError | undefined;
   for (let attempt = 0; attempt < (options.attempts ?? 20); attempt++) {
     const current = await store.get(key);
     const read = await readingTolerantly(attempt, options.attempts ?? 20, () => ({
@@ -157,9 +162,11 @@ export async function moveChannel(
       moved = true;
     } catch (error) {
       if (!(error instanceof PreconditionFailedError)) throw error;
+      locked = error instanceof StoreLockedError ? error : undefined;
       await pause(attempt);
     }
   }
+  if (locked) throw locked;
   throw new Error(`channel ${channel} kept changing under us; try again`);
 }
 
@@ -222,7 +229,9 @@ export async function publishBox(store: ObjectStore, request: PublishRequest): P
     try {
       await store.put(keys.record, `${JSON.stringify(record, null, 2)}\n`, { ifNoneMatch: true });
     } catch (error) {
-      if (!(error instanceof PreconditionFailedError)) throw error;
+      // Lost the race to another publisher of this version: fine if it is this box (checked below). A lock that
+      // may still be held is not a lost race: what holds it is said as it is.
+      if (!(error instanceof PreconditionFailedError) || error instanceof StoreLockedError) throw error;
     }
     // Whoever won the race to create the record, it must be this box.
     const now = await store.get(keys.record);

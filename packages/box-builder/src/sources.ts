@@ -10,10 +10,10 @@ import { parseS3Url, type S3Settings, S3Store, s3Client, type StoreLimits } from
 import type { ObjectStore, StoredObject } from './store.js';
 
 /** Opens a store to publish into. */
-export function openStore(url: string, settings: S3Settings, limits: StoreLimits = {}): ObjectStore {
+export function openStore(url: string, settings: S3Settings, limits: StoreLimits = {}, log?: (line: string) => void): ObjectStore {
   const s3 = parseS3Url(url);
   if (s3) return new S3Store(s3Client(settings), s3, settings, limits);
-  if (url.startsWith('file://')) return new FileStore(fileURLToPath(url), settings.publicUrl);
+  if (url.startsWith('file://')) return new FileStore(fileURLToPath(url), settings.publicUrl, { log });
   throw usageError(`--to ${url}: use s3://bucket/prefix or file:///absolute/folder`);
 }
 

@@ -38,6 +38,18 @@ export class PreconditionFailedError extends Error {
   }
 }
 
+/**
+ * A conditional write found its key locked by another writer that may still be running; the message says who
+ * holds it and how to clear it. Retried like any lost race, and reported as it is when it does not clear.
+ */
+export class StoreLockedError extends PreconditionFailedError {
+  constructor(key: string, message: string) {
+    super(key);
+    this.message = message;
+    this.name = 'StoreLockedError';
+  }
+}
+
 /** Where boxes, records, the catalog and channel pointers are kept. Keys are relative to the store's base. */
 export interface ObjectStore {
   /** For messages: `s3://bucket/prefix` or `file:///dir`. */

@@ -3,11 +3,11 @@
  * pointer to a version the catalog lacks is moved, every S3 call has a deadline and the stop signal, and the file
  * store follows no links. Through the CLI, against files in temp folders and servers on loopback.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CATALOG_FILE, channelKey, parseChannel, releaseKeys } from '@airy/box-catalog';
@@ -15,7 +15,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { packageJson, runBinAsync } from '../../../tools/testing/cli.ts';
 import { S3RVER_CREDENTIALS } from '../../../tools/testing/s3.ts';
-import { FileStore, StoreLinkError } from '../src/file-store.ts';
+import { FileStore, parseLockHolder, StoreLinkError, staleLockReason } from '../src/file-store.ts';
 import { S3Store, StoreDeadlineError, s3Client } from '../src/s3-store.ts';
 import { fakeBuild } from './helpers.ts';
 
@@ -118,6 +118,60 @@ test("the file store writes nothing through a link at a box's .sha256 name: refu
     () => assert.unreachable('head read through the link'),
     (e: unknown) => assert.ok(e instanceof StoreLinkError, String(e)),
   );
+});
+
+test('a stale metadata.json.lock (its publisher killed while holding it) is taken over and said so; a live one is named as it is', async () => {
+  const { root } = await publishedStore('stale-lock');
+  const lock = join(root, `${CATALOG_FILE}.lock`);
+  const publish = async (version: string) => runBinAsync(packageDir, ['publish', '--from', (await fakeBuild(version)).dir, '--to', pathToFileURL(root).href]);
+  const versions = () => (JSON.parse(readFileSync(join(root, CATALOG_FILE), 'utf8')) as { versions: { version: string }[] }).versions.map((v) => v.version);
+
+  // As an earlier version's killed publisher left it: empty, ten minutes old.
+  writeFileSync(lock, '');
+  const old = new Date(Date.now() - 10 * 60_000);
+  utimesSync(lock, old, old);
+  const emptyOld = await publish('1.0.1');
+  assert.is(emptyOld.status, 0, emptyOld.stderr);
+  assert.match(emptyOld.stderr, /took over file:\/\/.*\/metadata\.json\.lock, held by a publisher that did not say who it is for \d+ s: it is \d+ s old/);
+  assert.ok(versions().includes('1.0.1'), 'the catalog holds the new version');
+  assert.not.ok(existsSync(lock), 'no lock is left behind');
+
+  // Naming a process of this host that has exited: taken over at once, however fresh.
+  const gone = spawnSync('true').pid;
+  writeFileSync(lock, JSON.stringify({ pid: gone, host: hostname() }));
+  const deadHolder = await publish('1.0.2');
+  assert.is(deadHolder.status, 0, deadHolder.stderr);
+  assert.match(deadHolder.stderr, new RegExp(`took over .*metadata\\.json\\.lock, held by process ${gone} on host .* its holder, process ${gone} on this host, is gone`));
+  assert.ok(versions().includes('1.0.2'));
+
+  // A live holder, fresh: not taken; the failure says who holds it and what to do, in one line.
+  const holder = spawn('sleep', ['60']);
+  try {
+    const held = JSON.stringify({ pid: holder.pid, host: hostname() });
+    writeFileSync(lock, held);
+    const live = await publish('1.0.3');
+    assert.is(live.status, 1, live.stderr);
+    const line = live.stderr.trim().split('\n').at(-1) ?? '';
+    assert.match(line, new RegExp(`metadata\\.json\\.lock is held by process ${holder.pid} on host ${hostname().replaceAll('.', '\\.')} for \\d+ s: another publish is writing metadata\\.json; wait for it, or, if no publisher runs, remove that file`));
+    assert.not.match(live.stderr, /kept changing|\n\s+at /);
+    assert.is(readFileSync(lock, 'utf8'), held, 'the live lock is left as it was');
+    assert.not.ok(versions().includes('1.0.3'));
+  } finally {
+    holder.kill();
+  }
+});
+
+test('staleLockReason: a holder of this host by its PID, any other and an unnamed one by age', () => {
+  const here = { host: 'a', isAlive: (pid: number) => pid === 1, staleMs: 30_000 };
+  assert.is(staleLockReason({ holder: { pid: 1, host: 'a' }, ageMs: 1000 }, here), undefined);
+  assert.match(staleLockReason({ holder: { pid: 2, host: 'a' }, ageMs: 1000 }, here) ?? '', /process 2 on this host, is gone/);
+  assert.is(staleLockReason({ holder: { pid: 2, host: 'b' }, ageMs: 1000 }, here), undefined, 'a PID of another host says nothing here');
+  assert.match(staleLockReason({ holder: { pid: 2, host: 'b' }, ageMs: 31_000 }, here) ?? '', /31 s old/);
+  assert.is(staleLockReason({ ageMs: 1000 }, here), undefined);
+  assert.match(staleLockReason({ ageMs: 60_000 }, here) ?? '', /60 s old/);
+  assert.equal(parseLockHolder('{"pid":7,"host":"h","nonce":"x"}'), { pid: 7, host: 'h' });
+  assert.is(parseLockHolder(''), undefined);
+  assert.is(parseLockHolder('{"pid":"7"}'), undefined);
 });
 
 /** An S3 endpoint that accepts every request and answers one byte a second, forever. */
