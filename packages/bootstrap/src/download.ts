@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 import type { ChunkIndex } from '@airy/box-catalog';
 import { acquireLock, writeFileAtomic } from '@airy/cli-kit';
 import { errorCode } from './errors.js';
-import { canResume, parseResumeState, planChunks, type ResumeState, remaining } from './ranges.js';
-import { checkOutput, defaultChunkSize, deltaPartPath, partPath, remoteSizeHint, statePath } from './download/files.js';
+import { addWritten, type Chunk, canResume, parseResumeState, planChunks, type ResumeState, remainingPieces } from './ranges.js';
+import { checkOutput, defaultChunkSize, deltaPartPath, MiB, partPath, remoteSizeHint, statePath } from './download/files.js';
 import { fetchInto, probe, withRetries } from './download/http.js';
 import { fetchPieces } from './download/pieces.js';
 import {
@@ -80,8 +80,17 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
     const resume = info.ranged && canResume(saved, wanted) && partInfo?.isFile() === true && partInfo.size === info.size;
     const done = new Set(resume ? saved.done : []);
     const chunks = planChunks(info.size, chunkSize);
-    const todo = info.ranged ? remaining(chunks, done) : [];
-    const resumedBytes = chunks.filter((c) => done.has(c.index)).reduce((n, c) => n + c.end - c.start + 1, 0);
+    // The ranges written inside chunks not done (a range is a hint like the rest: the whole file's hash checks it);
+    // one that is not inside a single such chunk is not ours, and is fetched again.
+    const chunkOf = (position: number) => chunks[Math.floor(position / chunkSize)] as Chunk;
+    let partial: [number, number][] = (resume ? (saved.partial ?? []) : [])
+      .filter(([start, end]) => !done.has(chunkOf(start).index) && end <= chunkOf(start).end)
+      .map(([start, end]) => [start, end]);
+    const todo = info.ranged ? remainingPieces(chunks, done, partial) : [];
+    // A chunk whose every byte was written, but not yet marked done when the run ended, is done.
+    const pending = new Set(todo.map((p) => p.index));
+    for (const c of chunks) if (info.ranged && !pending.has(c.index)) done.add(c.index);
+    const resumedBytes = info.ranged ? info.size - todo.reduce((n, p) => n + p.end - p.start + 1, 0) : 0;
 
     let index: ChunkIndex | undefined;
     if (request.delta && indexText) {
@@ -102,12 +111,23 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
     try {
       if (info.ranged) {
         await handle.truncate(info.size).catch((e) => asDiskFull(e, dirname(out), info.size));
+        // The state is saved at each chunk done and after every 1% of the file written (1 to 16 MiB), so that a kill
+        // loses at most that and what each connection had not yet written; saves in a row are one save.
         let saving = Promise.resolve();
+        let queued = false;
         const save = () => {
-          const state: ResumeState = { ...wanted, done: [...done].sort((a, b) => a - b) };
-          saving = saving.then(() => writeFileAtomic(statePath(out), JSON.stringify(state)));
+          if (!queued) {
+            queued = true;
+            saving = saving.then(() => {
+              queued = false;
+              const state: ResumeState = { ...wanted, done: [...done].sort((a, b) => a - b), partial };
+              return writeFileAtomic(statePath(out), JSON.stringify(state));
+            });
+          }
           return saving;
         };
+        const saveEvery = Math.min(16 * MiB, Math.max(MiB, Math.floor(info.size / 100)));
+        let unsaved = 0;
         await save();
         // Hash the finished prefix while later chunks still download, so little is left to hash at the end.
         const hasher = orderedHasher(part, chunks, done);
@@ -115,14 +135,28 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
         const pool = await fetchPieces(request, todo, handle, {
           onBytes: (n) => {
             progress += n;
-            // A piece that starts over takes its bytes back silently; the next bytes show the new figure.
-            if (n > 0) request.onProgress?.(progress, info.size);
+            request.onProgress?.(progress, info.size);
+          },
+          onWritten: (_, position, bytes) => {
+            addWritten(partial, position, position + bytes - 1);
+            unsaved += bytes;
+            if (unsaved >= saveEvery) {
+              unsaved = 0;
+              // A failed save is seen by the next awaited one.
+              save().catch(() => undefined);
+            }
           },
           onChunkDone: async (index) => {
             done.add(index);
+            const c = chunks[index] as Chunk;
+            partial = partial.filter(([start]) => start < c.start || start > c.end);
             hasher.advance();
             await save();
           },
+        }).catch(async (error) => {
+          // Stopped (a failure, Ctrl-C): what was written is saved for the next run.
+          await save().catch(() => undefined);
+          throw error;
         });
         connections = pool;
         await saving;

@@ -25,6 +25,11 @@ export interface ResumeState {
   readonly validator: string;
   readonly chunkSize: number;
   readonly done: readonly number[];
+  /**
+   * Byte ranges (inclusive) written inside chunks not yet done, as they were flushed: a resume fetches only the
+   * rest of those chunks, so a kill costs what was in flight, not every piece that was.
+   */
+  readonly partial?: readonly (readonly [number, number])[];
 }
 
 /**
@@ -49,7 +54,10 @@ export function parseResumeState(text: string): ResumeState | undefined {
     whole(s.chunkSize) &&
     (s.chunkSize as number) > 0 &&
     Array.isArray(s.done) &&
-    s.done.every(whole);
+    s.done.every(whole) &&
+    (s.partial === undefined ||
+      (Array.isArray(s.partial) &&
+        s.partial.every((r) => Array.isArray(r) && r.length === 2 && whole(r[0]) && whole(r[1]) && r[0] <= r[1] && r[1] < (s.size as number))));
   return ok ? (s as unknown as ResumeState) : undefined;
 }
 
@@ -69,6 +77,34 @@ export function canResume(saved: ResumeState | undefined, wanted: Omit<ResumeSta
 export function remaining(chunks: readonly Chunk[], done: Iterable<number>): Chunk[] {
   const finished = new Set(done);
   return chunks.filter((c) => !finished.has(c.index));
+}
+
+/**
+ * What is left of the chunks not `done`, less the `partial` ranges already written: the pieces to fetch, each with
+ * its chunk's index (a chunk may have several, or none when its pieces were all written).
+ */
+export function remainingPieces(chunks: readonly Chunk[], done: Iterable<number>, partial: readonly (readonly [number, number])[] = []): Chunk[] {
+  const finished = new Set(done);
+  const written = [...partial].sort((a, b) => a[0] - b[0]);
+  const pieces: Chunk[] = [];
+  for (const c of chunks) {
+    if (finished.has(c.index)) continue;
+    let at = c.start;
+    for (const [start, end] of written) {
+      if (end < at || start > c.end) continue;
+      if (start > at) pieces.push({ index: c.index, start: at, end: start - 1 });
+      at = Math.max(at, end + 1);
+    }
+    if (at <= c.end) pieces.push({ index: c.index, start: at, end: c.end });
+  }
+  return pieces;
+}
+
+/** Adds `[start, end]` to a list of written ranges, joined with the one it continues (a piece's next flush). */
+export function addWritten(ranges: [number, number][], start: number, end: number): void {
+  const before = ranges.find((r) => r[1] + 1 === start);
+  if (before) before[1] = end;
+  else ranges.push([start, end]);
 }
 
 /** Whether an HTTP status is worth retrying (server trouble), rather than a final answer. */

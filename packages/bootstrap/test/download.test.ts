@@ -106,6 +106,46 @@ test('500s and connection resets are retried', async () => {
   assert.is(result.size, SIZE);
 });
 
+test('a piece cut mid-way keeps what came: a retry, and a later run, fetch only the rest of it', async () => {
+  const box = readFileSync(served.boxPath);
+  const at = 2 * CHUNK;
+  /** The server cuts the piece at `at` after 3 MiB, `times` times. */
+  const cut = (times: number) => {
+    let left = times;
+    http.fault = (req, res) => {
+      if (req.headers.range !== `bytes=${at}-${at + CHUNK - 1}` || left <= 0) return undefined;
+      left--;
+      res.writeHead(206, { 'Content-Length': CHUNK, 'Content-Range': `bytes ${at}-${at + CHUNK - 1}/${SIZE}` });
+      res.write(box.subarray(at, at + 3 * MiB), () => setTimeout(() => res.socket?.destroy(), 50));
+      return 'handled';
+    };
+  };
+  const startsInside = () => rangesOf(http.requests).map((r) => Number(/^bytes=(\d+)-/.exec(r)?.[1])).filter((start) => start >= at && start < at + CHUNK);
+
+  // Within a run: the retry asks for the rest of the piece.
+  cut(1);
+  const retried = await download({ url: url(), sha256: served.sha256, out: fresh('cut-retry'), connections: 1, chunkSize: CHUNK });
+  assert.is(retried.size, SIZE);
+  const [first, again] = startsInside();
+  assert.is(first, at);
+  assert.ok(again !== undefined && again > at, `the retry asked for bytes from ${again}, not from the piece's start`);
+
+  // Across runs: the written bytes are in the state, and the next run fetches the rest of the piece only.
+  http.requests.length = 0;
+  cut(1);
+  const out = fresh('cut-resume');
+  const failed = await download({ url: url(), sha256: served.sha256, out, connections: 1, chunkSize: CHUNK, attempts: 1 }).catch((e: unknown) => e);
+  assert.ok(failed instanceof DownloadError, String(failed));
+  const state = JSON.parse(readFileSync(`${out}.download.json`, 'utf8')) as { done: number[]; partial: [number, number][] };
+  assert.equal(state.done, [0, 1]);
+  const kept = (state.partial[0]?.[1] ?? -1) - at + 1;
+  assert.ok(state.partial.length === 1 && state.partial[0]?.[0] === at && kept > 0 && kept <= 3 * MiB, JSON.stringify(state.partial));
+  http.requests.length = 0;
+  const resumed = await download({ url: url(), sha256: served.sha256, out, connections: 1, chunkSize: CHUNK });
+  assert.is(resumed.resumedBytes, at + kept);
+  assert.equal(startsInside(), [at + kept]);
+});
+
 test('a corrupted byte is a checksum error, and nothing is marked verified', async () => {
   const out = fresh('corrupt');
   const original = readFileSync(served.boxPath).subarray(1000, 1001);

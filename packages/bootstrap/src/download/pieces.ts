@@ -15,8 +15,11 @@ import type { DownloadRequest } from './request.js';
  */
 export const COALESCE = 512 * 2 ** 10;
 
-/** Buffers a chunk's pieces and writes them {@link COALESCE} bytes at a time at their offsets: far fewer syscalls. */
-export function coalescingWriter(handle: FileHandle, start: number, onWritten: (bytes: number) => void) {
+/**
+ * Buffers a chunk's pieces and writes them {@link COALESCE} bytes at a time at their offsets: far fewer syscalls.
+ * `onWritten` hears of each write once it is in the file (where, and how many bytes).
+ */
+export function coalescingWriter(handle: FileHandle, start: number, onWritten: (position: number, bytes: number) => void) {
   let position = start;
   let pending: Uint8Array[] = [];
   let pendingBytes = 0;
@@ -28,9 +31,9 @@ export function coalescingWriter(handle: FileHandle, start: number, onWritten: (
     pending = [];
     pendingBytes = 0;
     await handle.writev(buffers, position);
+    onWritten(position, bytes);
     position += bytes;
     total += bytes;
-    onWritten(bytes);
   };
   return {
     write: async (data: Uint8Array) => {
@@ -45,10 +48,13 @@ export function coalescingWriter(handle: FileHandle, start: number, onWritten: (
 }
 
 
-/** A range of one chunk fetched by one connection; its `end` moves down when its tail is handed over. */
+/**
+ * A range of one chunk fetched by one connection; its `end` moves down when its tail is handed over, its `start` up
+ * past what a failed try wrote (a retry fetches only the rest).
+ */
 interface Piece {
   readonly index: number;
-  readonly start: number;
+  start: number;
   end: number;
   /** Bytes of this piece received on the current try. */
   received: number;
@@ -62,16 +68,22 @@ const MIN_HANDOVER = MiB;
  * Fetches `todo` into `handle` over parallel ranged connections. Their number follows {@link ParallelismController}
  * (or is pinned). When no whole chunk is left, an idle connection takes over the second half of the range that
  * would take longest to finish (the slowest connection's, usually), so the last percent does not take the longest.
- * A chunk is reported done once all its pieces are.
+ * A chunk is reported done once all its pieces are (`todo` may hold several pieces of one chunk, by its index).
  */
 export async function fetchPieces(
   request: DownloadRequest,
   todo: readonly Chunk[],
   handle: FileHandle,
-  hooks: { onBytes: (n: number) => void; onChunkDone: (index: number) => Promise<void> },
+  hooks: {
+    onBytes: (n: number) => void;
+    onChunkDone: (index: number) => Promise<void>;
+    /** Bytes of a chunk now in the file: where, and how many (recorded so that a resume keeps them). */
+    onWritten?: (index: number, position: number, bytes: number) => void;
+  },
 ): Promise<{ peak: number; final: number; handedOver: number }> {
   const queue: Piece[] = todo.map((c) => ({ index: c.index, start: c.start, end: c.end, received: 0, startedAt: 0 }));
-  const outstanding = new Map(todo.map((c) => [c.index, 1]));
+  const outstanding = new Map<number, number>();
+  for (const c of todo) outstanding.set(c.index, (outstanding.get(c.index) ?? 0) + 1);
   const active = new Set<Piece>();
   const controller = new ParallelismController(request.parallelism ?? DEFAULT_PARALLELISM, request.connections);
   request.onParallelism?.({
@@ -124,7 +136,10 @@ export async function fetchPieces(
       if (piece.end < piece.start) return; // all of it was handed over before it started
       piece.received = 0;
       piece.startedAt = performance.now();
-      const writer = coalescingWriter(handle, piece.start, hooks.onBytes);
+      const writer = coalescingWriter(handle, piece.start, (position, bytes) => {
+        hooks.onBytes(bytes);
+        hooks.onWritten?.(piece.index, position, bytes);
+      });
       try {
         await fetchInto(
           request.url,
@@ -142,7 +157,11 @@ export async function fetchPieces(
         );
         await writer.flush();
       } catch (error) {
-        hooks.onBytes(-writer.written()); // this piece starts over
+        // What came is the file's bytes at their offsets (the whole file's hash checks them at the end): kept, and
+        // the next try fetches only the rest.
+        await writer.flush().catch(() => undefined);
+        piece.start += writer.written();
+        piece.received = 0;
         throw error;
       }
     });
