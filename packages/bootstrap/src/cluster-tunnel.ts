@@ -1,8 +1,8 @@
 /**
  * The in-cluster tunnel: the box carries the ngrok agent but starts it only with the user's authtoken. Bootstrap
  * hands the token over on ssh's stdin (never on a command line, never in the instance folder for longer than the
- * copy), into a root-only file in the VM, and restarts the box's provisioning, which makes the Secret from the
- * file and applies the agent.
+ * copy), into a root-only file in the VM, and has the box apply only the tunnel (`provisioning.sh tunnel`: the
+ * Secret from the file, and the agent's manifest), not all of provisioning again.
  */
 import { randomBytes } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
@@ -21,14 +21,21 @@ export function tunnelToken(env: NodeJS.ProcessEnv = process.env): string {
   return token;
 }
 
-/** The command run in the VM: the token from stdin into the root-only file, then the box's provisioning again. Pure. */
-export function handOverCommand(tokenFile: string = BOX_FACTS.ngrok.tokenFile): string {
-  if (!/^\/[A-Za-z0-9._/-]+$/.test(tokenFile)) throw new Error(`unsafe token file path ${tokenFile}`);
+/** The box's provisioning script (images/scripts/manifests.sh installs it there). */
+export const PROVISIONING = '/usr/local/bin/provisioning.sh';
+
+/**
+ * The command run in the VM: the token from stdin into the root-only file, then the tunnel applied, if the box's
+ * provisioning has finished (`airy-core.service` active). While it still runs, or after it failed (it restarts),
+ * its own last step applies the tunnel from the file. Pure.
+ */
+export function handOverCommand(tokenFile: string = BOX_FACTS.ngrok.tokenFile, provisioning: string = PROVISIONING): string {
+  for (const path of [tokenFile, provisioning]) if (!/^\/[A-Za-z0-9._/-]+$/.test(path)) throw new Error(`unsafe path ${path}`);
   const dir = tokenFile.slice(0, tokenFile.lastIndexOf('/')) || '/';
   return [
     `sudo install -d -m 0700 ${dir}`,
     `sudo sh -c 'umask 077 && cat > ${tokenFile}.part && mv ${tokenFile}.part ${tokenFile}'`,
-    'sudo systemctl restart --no-block airy-core.service',
+    `{ ! systemctl is-active --quiet airy-core.service || sudo ${provisioning} tunnel; }`,
   ].join(' && ');
 }
 

@@ -31,25 +31,34 @@ test('the token comes from NGROK_AUTHTOKEN, checked; a bad one is refused withou
   }
 });
 
-test('the VM command writes stdin to a 0600 file in a 0700 folder and restarts provisioning; the token is not in it', () => {
+test('the VM command writes stdin to a 0600 file in a 0700 folder and applies only the tunnel (no restart of provisioning); the token is not in it', () => {
   const bin = join(work, 'bin');
   spawnSync('mkdir', ['-p', bin]);
   const calls = join(work, 'systemctl.calls');
   writeFileSync(join(bin, 'sudo'), '#!/bin/sh\nexec "$@"\n');
-  writeFileSync(join(bin, 'systemctl'), `#!/bin/sh\necho "$*" >> '${calls}'\n`);
-  chmodSync(join(bin, 'sudo'), 0o755);
-  chmodSync(join(bin, 'systemctl'), 0o755);
+  // Provisioning finished (active) or still running (activating: is-active fails).
+  writeFileSync(join(bin, 'systemctl'), `#!/bin/sh\necho "systemctl $*" >> '${calls}'\n[ "$AIRY_STATE" = active ]\n`);
+  const provisioning = join(bin, 'provisioning.sh');
+  writeFileSync(provisioning, `#!/bin/sh\necho "provisioning.sh $*" >> '${calls}'\n`);
+  for (const tool of ['sudo', 'systemctl', 'provisioning.sh']) chmodSync(join(bin, tool), 0o755);
   const file = join(work, 'etc-airy', 'ngrok-authtoken');
-  const command = handOverCommand(file);
+  const command = handOverCommand(file, provisioning);
   assert.not.ok(command.includes(TOKEN));
-  const run = spawnSync('bash', ['-c', command], { input: TOKEN, env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, encoding: 'utf8' });
-  assert.is(run.status, 0, run.stderr);
+  const handOver = (state: string) => {
+    rmSync(calls, { force: true });
+    const run = spawnSync('bash', ['-c', command], { input: TOKEN, env: { ...process.env, AIRY_STATE: state, PATH: `${bin}:${process.env.PATH}` }, encoding: 'utf8' });
+    assert.is(run.status, 0, run.stderr);
+    return readFileSync(calls, 'utf8');
+  };
+  assert.is(handOver('active'), 'systemctl is-active --quiet airy-core.service\nprovisioning.sh tunnel\n');
   assert.is(readFileSync(file, 'utf8'), TOKEN);
   assert.is(statSync(file).mode & 0o777, 0o600);
   assert.is(statSync(join(work, 'etc-airy')).mode & 0o777, 0o700);
-  assert.is(readFileSync(calls, 'utf8'), 'restart --no-block airy-core.service\n');
   assert.not.ok(existsSync(`${file}.part`));
-  assert.throws(() => handOverCommand('/etc/airy/$(reboot)'), /unsafe token file path/);
+  // Still provisioning: its own last step applies the tunnel from the file; nothing is restarted either way.
+  assert.is(handOver('activating'), 'systemctl is-active --quiet airy-core.service\n');
+  assert.is(readFileSync(file, 'utf8'), TOKEN);
+  assert.throws(() => handOverCommand('/etc/airy/$(reboot)'), /unsafe path/);
   assert.is(handOverCommand().includes(BOX_FACTS.ngrok.tokenFile), true, 'the box’s file, from its facts');
 });
 

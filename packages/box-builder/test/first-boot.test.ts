@@ -441,6 +441,23 @@ const analyze = spawnSync('systemd-analyze', ['--version']).status === 0;
 });
 if (!analyze) console.log('skip: systemd-analyze is not installed; the unit is not read by systemd');
 
+test('provisioning tunnel: only the tunnel’s Secret and file are applied (the hand-over re-runs nothing else); no token, one line and exit 2', () => {
+  const bin = standIns({ minikube: 'exit 0', kubectl: 'cat >/dev/null 2>&1 || true; exit 0', istioctl: 'exit 0' });
+  const token = join(work, 'tunnel-token');
+  writeFileSync(token, 'a-token', { mode: 0o600 });
+  const deployments = join(repo, 'infrastructure', 'deployments');
+  const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, AIRY_FACTS: factsWithLifecycle({ ngrok: { ...facts.ngrok, tokenFile: token } }), AIRY_DEPLOYMENTS: deployments, KUBECONFIG: join(work, 'kc') };
+  const out = run('provisioning.sh', ['tunnel'], env);
+  assert.is(out.status, 0, out.stdout + out.stderr);
+  const seen = recorded().filter((c) => !c.startsWith('minikube status'));
+  assert.equal(seen.filter((c) => c.startsWith('kubectl apply')), ['kubectl apply -f -', `kubectl apply -f ${deployments}/optional-ngrok.yaml`]);
+  assert.not.ok(seen.some((c) => c.startsWith('minikube start') || c.startsWith('istioctl') || c.includes(' job ')), seen.join('\n'));
+  rmSync(token);
+  const none = run('provisioning.sh', ['tunnel'], env);
+  assert.is(none.status, 2);
+  assert.match(none.stdout, /no ngrok authtoken in .*: hand one over first/);
+});
+
 test('registry mirror: only a plain http(s) URL gets to containerd, and its hosts.toml is TOML containerd reads', () => {
   for (const good of ['https://mirror.gcr.io', 'http://10.0.0.5:5000', 'https://registry.example.com/v2/proxy']) assert.ok(isRegistryMirror(good), good);
   for (const bad of ['ftp://x', 'https://user:pw@mirror', 'https://m"]\n[x', 'https://m/$(id)', 'mirror.example.com', 'https://', 'https://a b', 'https://m:0', 'https://m:65536', 'https://m:99999/v2']) {
