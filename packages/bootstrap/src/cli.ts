@@ -22,6 +22,7 @@ import {
 import { type Command, Option } from 'commander';
 import { ChecksumError, deltaRequest, DiskFullError, download, DownloadError, OutputPathError } from './download.js';
 import { BOX_FACTS } from './box-facts.js';
+import { WAIT_DEFAULTS } from './readiness.js';
 import { DEFAULT_CATALOG, defaultCacheDir, defaultInstanceDir } from './paths.js';
 import { vagrantArchitecture } from './arch.js';
 import { CatalogUnreachableError, chooseRelease, loadCatalog } from './source.js';
@@ -132,6 +133,11 @@ function upOptions(flags: Record<string, unknown>): UpOptions {
 }
 
 const dirOption = () => new Option('--dir <folder>', 'instance folder (default: ~/.airy/core)');
+/** `--wait`, its default shown as a duration (a first boot waits longer than a later one: see WAIT_DEFAULTS). */
+const waitOption = (what: string, seconds: number) =>
+  new Option('--wait <time>', `${what}: 20m, 90s, 1h; a bare number is minutes (0: do not wait)`)
+    .argParser(duration('--wait'))
+    .default(seconds, `${seconds / 60}m`);
 
 program
   .option('--catalog <url>', 'box catalog: https, http or file URL, or a path (default: AIRY_BOX_CATALOG, then the public catalog)', catalogArg)
@@ -142,7 +148,7 @@ program
   .option('--cpus <n>', 'CPUs of the VM', positive('--cpus'), BOX_FACTS.vm.cpus)
   .option('--memory <mib>', 'MiB of memory of the VM', positive('--memory'), BOX_FACTS.vm.memoryMiB)
   .option('--connections <n>', 'pin the number of parallel download connections (default: adaptive, 8 to 32)', positive('--connections'))
-  .option('--wait <time>', 'how long to wait for the platform to be ready: 20m, 90s, 1h; a bare number is minutes (0: do not wait)', duration('--wait'), 20 * 60)
+  .addOption(waitOption('how long to wait for the platform to be ready', WAIT_DEFAULTS.firstBoot))
   .addOption(new Option('--libvirt-driver <driver>', 'libvirt: kvm, or qemu without KVM').choices(['kvm', 'qemu']))
   .option('--no-private-network', 'no private network; reach the VM through forwarded ports only')
   .option('--force', 'go on even when preflight checks fail')
@@ -268,7 +274,7 @@ program
   .command('start')
   .description('start a stopped instance, made as it was, and wait for the platform')
   .addOption(dirOption())
-  .option('--wait <time>', 'how long to wait for readiness: 20m, 90s, 1h; a bare number is minutes (0: do not wait)', duration('--wait'), 20 * 60)
+  .addOption(waitOption('how long to wait for readiness', WAIT_DEFAULTS.boot))
   .option('--force', 'go on even when preflight checks fail')
   .action(async (flags) => {
     const dir = resolve(flags.dir ?? defaultInstanceDir());
@@ -293,7 +299,7 @@ program
   .command('upgrade')
   .description('move to the newest version in the catalog (the VM is recreated; the old box is removed)')
   .addOption(dirOption())
-  .option('--wait <time>', 'how long to wait for readiness: 20m, 90s, 1h; a bare number is minutes (0: do not wait)', duration('--wait'), 20 * 60)
+  .addOption(waitOption('how long to wait for readiness (the new box boots for the first time)', WAIT_DEFAULTS.firstBoot))
   .option('--force', 'go on even when preflight checks fail')
   .option('--yes', 'do not ask')
   .option('--no-delta', 'download the whole new box, even when the old one has most of its chunks')

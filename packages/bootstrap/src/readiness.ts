@@ -9,6 +9,13 @@ import { BOX_FACTS } from './box-facts.js';
 
 const { apps: APPS, kafka: KAFKA, postgres: POSTGRES, schemaRegistry: SCHEMA_REGISTRY } = BOX_FACTS;
 
+/**
+ * How long `--wait` waits by default, in seconds. A VM's first boot (a new instance, an upgrade) runs kubeadm init,
+ * Istio, the data tier, the topics Job and the apps: about 12 to 18 minutes estimated on 4 vCPUs, so 30 leaves room
+ * for a slower laptop. A later boot (`start`) finds all of it made and only starts it.
+ */
+export const WAIT_DEFAULTS = { firstBoot: 30 * 60, boot: 20 * 60 } as const;
+
 /** An HTTP request a probe makes from the host. */
 export interface ProbeRequest {
   readonly url: string;

@@ -242,7 +242,7 @@ export async function awaitPlatform(options: UpOptions, state: InstanceState): P
     return;
   }
   const probes = instanceProbes(state.privateNetwork);
-  const spinners = startSpinners(probes.map((p) => p.name));
+  const spinners = startSpinners(probes.map((p) => p.name), process.stderr, { timeoutMs: options.waitSeconds * 1000 });
   const result = await waitReady(probes, instanceRunner(options.dir), {
     timeoutMs: options.waitSeconds * 1000,
     intervalMs: 5000,
