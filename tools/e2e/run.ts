@@ -208,7 +208,14 @@ try {
       for (const f of readdirSync(join(mnt, 'etc/netplan'))) {
         if (/macaddress|set-name/i.test(readFileSync(join(mnt, 'etc/netplan', f), 'utf8'))) throw new Error(`/etc/netplan/${f} matches the build VM's MAC`);
       }
-      if (!existsSync(join(mnt, 'etc/netplan/01-airy-dhcp.yaml'))) throw new Error('the box has no netplan for any NIC');
+      // DHCP on the first NIC only, written at each boot by airy-first-nic (enabled), and no netplan in /etc for any.
+      if (!existsSync(join(mnt, 'usr/local/bin/airy-first-nic'))) throw new Error('the box has no airy-first-nic');
+      if (!lstatSync(join(mnt, 'etc/systemd/system/multi-user.target.wants/airy-first-nic.service'), { throwIfNoEntry: false })?.isSymbolicLink()) {
+        throw new Error('airy-first-nic.service is not enabled');
+      }
+      for (const f of readdirSync(join(mnt, 'etc/netplan'))) {
+        if (/dhcp4:\s*(true|yes)/.test(readFileSync(join(mnt, 'etc/netplan', f), 'utf8'))) throw new Error(`/etc/netplan/${f} takes DHCP on some NIC`);
+      }
       if (statSync(join(mnt, 'etc/machine-id')).size !== 0) throw new Error('/etc/machine-id is not empty: every VM of the box would share it');
       if (existsSync(join(mnt, 'var/lib/cloud/instance'))) throw new Error("cloud-init's instance state of the build is still there");
       const hostname = boxFacts().vmHostname;
@@ -233,9 +240,10 @@ try {
     rmSync(instance, { recursive: true, force: true });
     rmSync(vmEnv.VAGRANT_HOME, { recursive: true, force: true });
     const common = ['--dir', instance, '--cache', join(dir, 'cache-vm')];
-    // The README's command, on the folder catalog, with the e2e's flags: no KVM here, no private network in the
-    // namespace, a smaller VM, and no wait for a platform this offline box does not have.
-    const upFlags = ['--box-version', version, '--libvirt-driver', 'qemu', '--no-private-network', '--cpus', '2', '--memory', '2048', '--force', '--yes', '--wait', '0', ...common];
+    // The README's command, on the folder catalog, with the e2e's flags: no KVM here, the private network as users
+    // have it (its NIC must take no lease and no default route), the host's /etc/hosts left alone, a smaller VM,
+    // and no wait for a platform this offline box does not have.
+    const upFlags = ['--box-version', version, '--libvirt-driver', 'qemu', '--no-hosts', '--cpus', '2', '--memory', '2048', '--force', '--yes', '--wait', '0', ...common];
     await step('bootstrap up', (log) => run(log, ['bash', '-c', `${readme.bootstrap} ${words(upFlags)}`], vmEnv));
     const inVm = { cwd: instance, env: { ...process.env, ...vmEnv } };
     // The e2e's own looks into the VM go over OpenSSH with the config Vagrant gives (one `vagrant ssh-config` per VM
@@ -318,6 +326,20 @@ try {
         const state = await ssh(log, `sudo systemctl show -p ActiveState -p Result ${unit}`);
         if (!state.includes('ActiveState=active') || !state.includes('Result=success')) throw new Error(`${unit} after boot: ${state.replaceAll('\n', ', ')}`);
       }
+      // One default route, on the management NIC (the one airy-first-nic gave DHCP, by this boot's MAC), and the
+      // node address Minikube's none driver would take (the first default route's NIC's IPv4 address, the rule
+      // provisioning.sh names to it) is that NIC's; the private network's NIC has its static address and no lease.
+      const defaults = (await ssh(log, "awk 'NR > 1 && $2 == \"00000000\" { print $1 }' /proc/net/route")).split('\n').filter(Boolean);
+      const firstNicMac = /macaddress: "([0-9a-f:]+)"/.exec(await ssh(log, 'sudo cat /run/netplan/01-airy-first-nic.yaml'))?.[1];
+      const routeMac = defaults[0] ? await ssh(log, `cat /sys/class/net/${defaults[0]}/address`) : '';
+      if (defaults.length !== 1 || !firstNicMac || routeMac !== firstNicMac) {
+        throw new Error(`default routes ${defaults.join(', ') || 'none'} (MAC ${routeMac}); the first NIC's MAC ${firstNicMac ?? 'unknown'}`);
+      }
+      const nodeAddress = await ssh(log, `ip -4 -o addr show dev ${defaults[0]} scope global | awk '{ sub(/\\/.*/, "", $4); print $4; exit }'`);
+      const privateNic = await ssh(log, "ip -4 -o addr show scope global | awk '$4 ~ /^192\\.168\\.56\\./ { print $2, $0 }'");
+      if (!nodeAddress || nodeAddress.startsWith('192.168.56.')) throw new Error(`the node address would be ${nodeAddress || 'none'}, not the management NIC's`);
+      if (!privateNic || privateNic.includes(' dynamic ') || privateNic.startsWith(`${defaults[0]} `)) throw new Error(`the private network's NIC: ${privateNic || 'no address'}`);
+      writeFileSync(log, `node address ${nodeAddress} on ${defaults[0]}; private NIC ${privateNic.split(' ')[0]}\n`, { flag: 'a' });
       const { persistent, provisioner } = boxFacts().volumes;
       const mount = await ssh(log, `findmnt -n -o SOURCE,TARGET ${provisioner}`);
       if (!mount.includes(`[${persistent}]`) || !mount.endsWith(provisioner)) throw new Error(`${provisioner} is not the disk's ${persistent}: ${mount}`);
