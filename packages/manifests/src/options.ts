@@ -257,10 +257,7 @@ function resolveAppAt(at: string, a: AppSpec, profile: Profile): Resolved<AppSpe
     image: exactImage(`${at}.image`, a.image),
     port: count(`${at}.port`, a.port, 0, 1, 65535),
     env: stringMap(`${at}.env`, a.env),
-    routes: list(`${at}.routes`, a.routes).map((route) => {
-      if (!text(`${at}.routes`, route).startsWith('/')) throw new OptionError(`${at}.routes`, `"${route}" must start with /`);
-      return route;
-    }),
+    routes: list(`${at}.routes`, a.routes).map((route) => routePath(`${at}.routes`, route)),
     database: a.database ?? false,
     healthPath: text(`${at}.healthPath`, a.healthPath ?? '/health'),
     replicas: count(`${at}.replicas`, a.replicas, d.appReplicas, 1, 50),
@@ -421,6 +418,21 @@ function list<T>(option: string, value: readonly T[] | undefined): readonly T[] 
   if (value === undefined) return [];
   if (!Array.isArray(value)) throw new OptionError(option, 'must be a list');
   return value;
+}
+
+/**
+ * A route's path prefix: a URL path of its own characters only (no whitespace, newline or quote reaches the
+ * VirtualService), with no `.` or `..` segment, written or percent-encoded (a proxy may resolve them to another app).
+ */
+function routePath(option: string, value: unknown): string {
+  const path = text(option, value);
+  if (!path.startsWith('/')) throw new OptionError(option, `${JSON.stringify(path)} must start with /`);
+  if (!/^\/[A-Za-z0-9\-._~!$&()*+,;=:@%/]*$/.test(path) || /%(?![0-9A-Fa-f]{2})/.test(path)) {
+    throw new OptionError(option, `${JSON.stringify(path)} is not a URL path (letters, digits, - . _ ~ / and %XX; no spaces, quotes or newlines)`);
+  }
+  const dots = path.split('/').some((segment) => /^(\.|%2e){1,2}$/i.test(segment));
+  if (dots) throw new OptionError(option, `${JSON.stringify(path)} has a . or .. segment: give the path as the app sees it`);
+  return path;
 }
 
 function count(option: string, value: number | undefined, fallback: number, min = 1, max = 99): number {

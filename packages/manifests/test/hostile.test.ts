@@ -118,6 +118,30 @@ test('--ngrok-domain and --storage-class take a name of their language only: new
   assert.match(good.stdout, /airy-demo\.ngrok\.app/);
 });
 
+test('apps[].routes take a URL path only: newlines, quotes and . or .. segments are one line, exit 2', () => {
+  const env = { AIRY_POSTGRES_PASSWORD: 'one-password-for-these-renders' };
+  const app = (route: string) => `apps:\n  - name: billing\n    image: example/billing:1.4.2\n    port: 9000\n    routes: [${JSON.stringify(route)}]\n`;
+  for (const [route, why] of [
+    ['/billing\n  evil: true', /apps\[0\]\.routes: .* is not a URL path/],
+    ['/billing /x', /is not a URL path/],
+    ["/bill'ing", /is not a URL path/],
+    ['/billing/%zz', /is not a URL path/],
+    ['/billing/../api-admin', /has a \. or \.\. segment/],
+    ['/billing/..', /has a \. or \.\. segment/],
+    ['/./billing', /has a \. or \.\. segment/],
+    ['/billing/%2E%2e/users', /has a \. or \.\. segment/],
+    ['billing', /must start with \//],
+  ] as const) {
+    const out = run(['render', '--stdout', '--config', file(app(route))], env);
+    assert.is(out.status, 2, `${JSON.stringify(route)}: ${out.stderr}`);
+    assert.match(oneLine(out.stderr), why);
+    assert.is(out.stdout, '');
+  }
+  const good = run(['render', '--stdout', '--config', file(app('/billing/v1.2/invoices'))], env);
+  assert.is(good.status, 0, good.stderr);
+  assert.match(good.stdout, /prefix: \/billing\/v1\.2\/invoices/);
+});
+
 test('a YAML alias bomb is refused quickly, naming the file', () => {
   const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]', ...Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)}]`)].join('\n');
   const path = file(`${bomb}\n`, 'bomb.yaml');
