@@ -25,6 +25,7 @@ build {
       "AIRY_REGISTRY_MIRROR=${var.registry_mirror}",
     ]
     scripts = [
+      "${var.scripts_dir}/updates.sh",
       "${var.scripts_dir}/base.sh",
       "${var.scripts_dir}/container-runtime.sh",
       "${var.scripts_dir}/kubernetes.sh",

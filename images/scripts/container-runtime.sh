@@ -11,6 +11,9 @@ if skipping_downloads; then
 fi
 : "${CRICTL_VERSION:?}" "${AIRY_ARCH:?}"
 apt-get install -y -qq --no-install-recommends containerd containernetworking-plugins
+# Held: minikube edits containerd 1.x's config, and an upgrade (a 2.x, or a restart mid-way through kubeadm's init)
+# must come with a new box, never by itself (updates.sh turns the background updaters off too).
+apt-mark hold containerd runc >/dev/null
 install -d -m 0755 /etc/containerd
 containerd config default | sed 's/SystemdCgroup = false/SystemdCgroup = true/; s|config_path = ""|config_path = "/etc/containerd/certs.d"|' >/etc/containerd/config.toml
 # The builder's registry mirror (airy-box build --registry-mirror, checked there to be a plain http(s) URL) for
@@ -32,7 +35,7 @@ download_verified "$url" "$tmp/$tarball" "$url.sha256"
 tar -xzf "$tmp/$tarball" -C /usr/local/bin crictl
 rm -rf "$tmp"
 printf 'runtime-endpoint: unix:///run/containerd/containerd.sock\nimage-endpoint: unix:///run/containerd/containerd.sock\n' >/etc/crictl.yaml
-log "container runtime: $(containerd --version | cut -d' ' -f1-3), crictl ${CRICTL_VERSION}"
+log "container runtime: $(containerd --version | cut -d' ' -f1-3) (held with runc), crictl ${CRICTL_VERSION}"
 
 # What the kubelet and kube-proxy need of the kernel, now and at every boot.
 printf 'overlay\nbr_netfilter\n' >/etc/modules-load.d/airy-kubernetes.conf

@@ -458,6 +458,43 @@ test('provisioning tunnel: only the tunnel’s Secret and file are applied (the 
   assert.match(none.stdout, /no ngrok authtoken in .*: hand one over first/);
 });
 
+test('updates: the build waits for cloud-init, then apt-daily, unattended-upgrades and snapd are off for good; containerd and runc held', () => {
+  const root = join(work, 'updates-root');
+  // An Ubuntu cloud image's units (this systemd lists each one it has).
+  const units = ['apt-daily.timer', 'apt-daily-upgrade.timer', 'apt-daily.service', 'apt-daily-upgrade.service', 'unattended-upgrades.service', 'snapd.service', 'snapd.socket'];
+  const bin = standIns({
+    'cloud-init': 'exit 0',
+    systemctl: `if [ "$1" = list-unit-files ]; then case " ${units.join(' ')} " in *" $2 "*) echo "$2 enabled enabled" ;; esac; fi; exit 0`,
+  });
+  const out = run('updates.sh', [], { ...process.env, PATH: `${bin}:${process.env.PATH}`, AIRY_PAYLOAD: payload, AIRY_ROOT: root });
+  assert.is(out.status, 0, out.stdout + out.stderr);
+  const acts = recorded().filter((c) => !c.startsWith('systemctl list-unit-files'));
+  assert.equal(acts, [
+    'cloud-init status --wait',
+    'systemctl disable --now apt-daily.timer',
+    'systemctl disable --now apt-daily-upgrade.timer',
+    'systemctl disable --now apt-daily.service',
+    'systemctl disable --now apt-daily-upgrade.service',
+    'systemctl disable --now unattended-upgrades.service',
+    'systemctl mask --now snapd.service',
+    'systemctl mask --now snapd.socket',
+  ]);
+  const apt = readFileSync(join(root, 'etc/apt/apt.conf.d/99-airy-no-background-updates'), 'utf8');
+  for (const line of ['APT::Periodic::Enable "0";', 'APT::Periodic::Unattended-Upgrade "0";', 'DPkg::Lock::Timeout "600";']) assert.ok(apt.includes(line), line);
+  // Before anything is installed: the first script of the build.
+  const build = readFileSync(join(repo, 'images', 'airy-core', 'build.pkr.hcl'), 'utf8');
+  assert.match(build, /scripts = \[\s*"\$\{var\.scripts_dir\}\/updates\.sh",\s*"\$\{var\.scripts_dir\}\/base\.sh"/);
+  // containerd and runc held right after they are installed (read, not run: the script installs into this machine).
+  const runtime = readFileSync(join(scripts, 'container-runtime.sh'), 'utf8');
+  const install = runtime.indexOf('apt-get install -y -qq --no-install-recommends containerd');
+  const hold = runtime.indexOf('apt-mark hold containerd runc');
+  assert.ok(install > 0 && hold > install && hold < runtime.indexOf('containerd config default'), 'held before it is configured');
+  // A cloud-init that ends with errors (status 2) does not stop the build; the offline base has none of the units.
+  const quiet = run('updates.sh', [], { ...process.env, PATH: `${standIns({ 'cloud-init': 'exit 2', systemctl: 'exit 0' })}:${process.env.PATH}`, AIRY_PAYLOAD: payload, AIRY_ROOT: root });
+  assert.is(quiet.status, 0, quiet.stderr);
+  assert.equal(recorded().filter((c) => !c.startsWith('systemctl list-unit-files')), ['cloud-init status --wait']);
+});
+
 test('registry mirror: only a plain http(s) URL gets to containerd, and its hosts.toml is TOML containerd reads', () => {
   for (const good of ['https://mirror.gcr.io', 'http://10.0.0.5:5000', 'https://registry.example.com/v2/proxy']) assert.ok(isRegistryMirror(good), good);
   for (const bad of ['ftp://x', 'https://user:pw@mirror', 'https://m"]\n[x', 'https://m/$(id)', 'mirror.example.com', 'https://', 'https://a b', 'https://m:0', 'https://m:65536', 'https://m:99999/v2']) {

@@ -132,7 +132,7 @@ test('the templates and provisioning scripts restate no box fact: they receive t
 });
 
 (shellcheck ? test : test.skip)('the provisioning scripts are shellcheck-clean', () => {
-  const scripts = ['base', 'container-runtime', 'kubernetes', 'istio', 'manifests', 'images', 'cleanup', 'provisioning', 'lifecycle', 'lib', 'first-nic'];
+  const scripts = ['base', 'container-runtime', 'kubernetes', 'istio', 'manifests', 'images', 'cleanup', 'provisioning', 'lifecycle', 'lib', 'first-nic', 'updates'];
   const run = spawnSync('shellcheck', ['-x', ...scripts.map((s) => join(IMAGES_DIR, 'scripts', `${s}.sh`))], { encoding: 'utf8' });
   assert.is(run.status, 0, run.stdout);
 });
