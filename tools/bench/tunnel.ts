@@ -123,7 +123,10 @@ async function run(label: string, command: string[], env: NodeJS.ProcessEnv = {}
     let recorded: number | undefined;
     let listed: number | undefined;
     if (inspector) {
-      const list = (await (await fetch(`${inspector}/api/deliveries`)).json()) as { id: number }[];
+      // The printed address carries the inspector's token after '#'; every API call sends it.
+      const opened = new URL(inspector);
+      const token = new URLSearchParams(opened.hash.slice(1)).get('token') ?? '';
+      const list = (await (await fetch(`${opened.origin}/api/deliveries`, { headers: { 'x-airy-inspector-token': token } })).json()) as { id: number }[];
       listed = list.length;
       recorded = list.at(-1)?.id ?? 0;
     }

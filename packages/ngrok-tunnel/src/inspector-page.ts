@@ -1,16 +1,16 @@
 /**
  * The inspector's page: plain HTML, a little CSS and a script, all served inline by the inspector. The script lists
- * deliveries live (server-sent events), filters them by source and status, shows one's details, replays it (with the
- * page's token) and copies it as a curl command (redacted headers left out).
+ * deliveries live (server-sent events, read with fetch so that they carry the token), filters them by source and
+ * status, shows one's details, replays it and copies it as a curl command (redacted headers left out). The token
+ * comes from the address the owner opened (`#token=…`, never sent to the server), kept for the tab's session.
  */
 
-/** The page, with the replay token embedded (only a page from this server has it) and the proxy's address for curl. */
-export function inspectorPage(token: string, proxyAddress: string): string {
+/** The page (no token in it: it is served to anyone on 127.0.0.1), with the proxy's address for curl. */
+export function inspectorPage(proxyAddress: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta name="airy-inspector-token" content="${token}">
 <title>airy-tunnel inspector</title>
 <style>
   body { font: 14px system-ui, sans-serif; margin: 0; color: #1d2733; }
@@ -42,7 +42,11 @@ export function inspectorPage(token: string, proxyAddress: string): string {
   <section id="detail"><p class="muted">Select a delivery.</p></section>
 </main>
 <script>
-const token = document.querySelector('meta[name="airy-inspector-token"]').content;
+// The token travels after '#', which the browser never sends; kept for this tab, and taken out of the address bar.
+const fromUrl = new URLSearchParams(location.hash.slice(1)).get('token');
+if (fromUrl) { sessionStorage.setItem('airy-inspector-token', fromUrl); history.replaceState(null, '', location.pathname); }
+const token = sessionStorage.getItem('airy-inspector-token') || '';
+const api = (path, init = {}) => fetch(path, { ...init, headers: { ...(init.headers || {}), 'x-airy-inspector-token': token } });
 const proxy = ${JSON.stringify(proxyAddress)};
 const deliveries = new Map();
 let selected;
@@ -109,7 +113,7 @@ function detail(d) {
     box.append(el('p', { className: 'muted', id: 'not-replayable' }, d.notReplayable));
   }
   replay.addEventListener('click', async () => {
-    const res = await fetch('/api/deliveries/' + d.id + '/replay', { method: 'POST', headers: { 'x-airy-inspector-token': token } });
+    const res = await api('/api/deliveries/' + d.id + '/replay', { method: 'POST' });
     replay.textContent = res.ok ? 'Replayed' : 'Replay refused (' + res.status + ')';
   });
   const copy = el('button', { id: 'copy' }, 'Copy as curl');
@@ -122,9 +126,37 @@ function detail(d) {
 }
 document.getElementById('source').addEventListener('change', render);
 document.getElementById('status').addEventListener('change', render);
-fetch('/api/deliveries').then((r) => r.json()).then((list) => { for (const d of list) deliveries.set(d.id, d); render(); });
-const events = new EventSource('/api/events');
-events.addEventListener('delivery', (e) => { const d = JSON.parse(e.data); deliveries.set(d.id, d); render(); });
+function refused(status) {
+  const box = document.getElementById('detail');
+  box.replaceChildren(el('p', { id: 'no-token' }, status === 401
+    ? 'This page needs the inspector token: open the address airy-tunnel start printed (http://127.0.0.1:PORT/#token=…).'
+    : 'The inspector refused this page (' + status + ').'));
+}
+// Server-sent events over fetch (EventSource cannot send a header): one "event/data" block per delivery.
+async function follow() {
+  const res = await api('/api/events');
+  if (!res.ok) return refused(res.status);
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffered += value;
+    let end;
+    while ((end = buffered.indexOf('\\n\\n')) >= 0) {
+      const block = buffered.slice(0, end);
+      buffered = buffered.slice(end + 2);
+      const data = block.split('\\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\\n');
+      if (/^event: delivery$/m.test(block) && data) { const d = JSON.parse(data); deliveries.set(d.id, d); render(); }
+    }
+  }
+}
+follow();
+api('/api/deliveries').then(async (r) => {
+  if (!r.ok) return refused(r.status);
+  for (const d of await r.json()) deliveries.set(d.id, d);
+  render();
+});
 </script>
 </body>
 </html>

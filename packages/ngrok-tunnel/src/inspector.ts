@@ -1,11 +1,13 @@
 /**
  * The webhook inspector: a page on 127.0.0.1 that lists every delivery live (server-sent events), shows its
  * details and signature check, and replays it. Safe by construction: it binds loopback only, refuses a Host that is
- * not a loopback name (DNS rebinding), and a replay needs the per-process token in a header and no foreign Origin
- * (CSRF). A replay goes only to the proxy's upstream. Everything the page needs is served here: no CDN, no fetch
- * elsewhere.
+ * not a loopback name (DNS rebinding), and every API call (the list, the live events, a replay) needs the
+ * per-process token in a header and no foreign Origin (CSRF). Any local user can reach 127.0.0.1, so the token is
+ * never served: it reaches only the owner, in the URL `start` prints to their terminal (after `#`, which a browser
+ * never sends), and the page takes it from there. A replay goes only to the proxy's upstream. Everything the page
+ * needs is served here: no CDN, no fetch elsewhere.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Deliveries } from './deliveries.js';
@@ -15,6 +17,10 @@ import { inspectorPage } from './inspector-page.js';
 export interface Inspector {
   /** `http://127.0.0.1:PORT`. */
   readonly address: string;
+  /** The address to open, for the owner only: `http://127.0.0.1:PORT/#token=…` (the page takes the token from it). */
+  readonly url: string;
+  /** The per-process token every API call carries in {@link TOKEN_HEADER}. */
+  readonly token: string;
   /** Event streams (open pages' live lists) being served now. */
   streamCount(): number;
   close(): Promise<void>;
@@ -31,7 +37,7 @@ export interface InspectorOptions {
   readonly port?: number;
 }
 
-/** The header a replay must carry the page's token in. */
+/** The header every API call must carry the token in. */
 export const TOKEN_HEADER = 'x-airy-inspector-token';
 /** The port ngrok's own inspector uses, taken when free. */
 export const DEFAULT_INSPECTOR_PORT = 4040;
@@ -56,6 +62,14 @@ function listen(server: Server, port: number): Promise<void> {
 /** The page's own origin, under any loopback name. */
 function sameOrigin(origin: string, port: number): boolean {
   return new RegExp(`^http://(127\\.0\\.0\\.1|localhost|\\[::1\\]):${port}$`).test(origin);
+}
+
+/** Whether `given` is the token, compared in constant time. */
+function isToken(given: string | string[] | undefined, token: string): boolean {
+  if (typeof given !== 'string') return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 const json = (res: ServerResponse, status: number, body: unknown) =>
@@ -92,7 +106,15 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
         'Content-Security-Policy': "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
         'X-Frame-Options': 'DENY',
       });
-      return res.end(inspectorPage(token, options.proxyAddress));
+      // The page holds no data and no token: any local user may load it, and gets nothing more with it.
+      return res.end(inspectorPage(options.proxyAddress));
+    }
+    if (url.pathname.startsWith('/api/')) {
+      // CSRF: another site's page may send a request here, but never with our Origin nor with the token.
+      if (req.headers.origin !== undefined && !sameOrigin(req.headers.origin, port)) return json(res, 403, { error: 'a request from another origin is refused' });
+      if (!isToken(req.headers[TOKEN_HEADER], token)) {
+        return json(res, 401, { error: `the inspector's API needs its token in ${TOKEN_HEADER}: open the inspector with the address airy-tunnel start printed (it carries the token)` });
+      }
     }
     if (req.method === 'GET' && url.pathname === '/api/deliveries') return json(res, 200, options.deliveries.list());
     if (req.method === 'GET' && url.pathname === '/api/events') {
@@ -111,9 +133,6 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     const replay = /^\/api\/deliveries\/(\d+)\/replay$/.exec(url.pathname);
     if (replay) {
       if (req.method !== 'POST') return json(res, 405, { error: 'replay is a POST' });
-      // CSRF: another site's page may send a POST here, but never with our Origin nor with the token.
-      if (req.headers.origin !== undefined && !sameOrigin(req.headers.origin, port)) return json(res, 403, { error: 'a replay from another origin is refused' });
-      if (req.headers[TOKEN_HEADER] !== token) return json(res, 403, { error: `a replay needs the page's token in ${TOKEN_HEADER}` });
       const original = options.deliveries.get(Number(replay[1]));
       if (original?.notReplayable) return json(res, 409, { error: original.notReplayable });
       const id = await options.replay(Number(replay[1]));
@@ -133,6 +152,8 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
   port = (server.address() as AddressInfo).port;
   return {
     address: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${port}/#token=${token}`,
+    token,
     streamCount: () => streams.size,
     close: () =>
       new Promise<void>((resolve) => {

@@ -78,7 +78,9 @@ export async function start(options: StartOptions): Promise<TunnelStatus> {
     throw error;
   });
   options.print(`proxy: ${proxy.address}`);
-  options.print(`inspector: ${inspector.address}`);
+  // The token in it is what lets the owner, and no other local user, read the inspector: it goes to their terminal
+  // only, never to the state file or a log.
+  options.print(`inspector: ${inspector.url}`);
   // Which sources the platform runs, asked once: a webhook URL of a source it does not run answers 404.
   const installed = await sourcesOnUpstream(options.target);
   const uninstalled = Object.entries(installed).filter(([, on]) => on === false).map(([source]) => source);

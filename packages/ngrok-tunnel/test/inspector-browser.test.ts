@@ -54,13 +54,23 @@ const SECRET = 'fb-secret-for-the-browser-test';
     });
     for (let i = 0; i < 100 && !printed.some((l) => l.startsWith('inspector: ')); i++) await new Promise((r) => setTimeout(r, 20));
     const at = (name: string) => (printed.find((l) => l.startsWith(`${name}: `)) ?? '').slice(name.length + 2);
+    const opened = new URL(at('inspector'));
+    assert.match(opened.hash, /^#token=/, 'the printed address carries the token');
     const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
     const offPage: string[] = [];
     page.on('request', (r) => {
-      if (!r.url().startsWith(at('inspector'))) offPage.push(r.url());
+      if (!r.url().startsWith(opened.origin)) offPage.push(r.url());
     });
-    await page.goto(at('inspector'));
+    // Without the token (another local user's browser) the page says what it needs and lists nothing.
+    const stranger = await browser.newPage();
+    await stranger.goto(`${opened.origin}/`);
+    await stranger.locator('#no-token').waitFor();
+    assert.match((await stranger.locator('#no-token').textContent()) ?? '', /needs the inspector token: open the address airy-tunnel start printed/);
+    await stranger.close();
+
+    await page.goto(opened.href);
     await page.waitForSelector('#count');
+    assert.is(new URL(page.url()).hash, '', 'the token is taken out of the address bar');
 
     // A delivery arrives while the page is open: it appears without a reload.
     const body = JSON.stringify({ object: 'page', entry: [{ id: '1', messaging: [{ message: { text: 'hello' } }] }] });

@@ -67,17 +67,21 @@ const running = start({
 // Up once the state file is written: after the addresses, the upstream's sources are asked, then the URLs said.
 for (let i = 0; i < 250 && !existsSync(files.state); i++) await new Promise((r) => setTimeout(r, 20));
 const proxy = (printed.find((l) => l.startsWith('proxy: ')) ?? '').slice('proxy: '.length);
-const inspector = (printed.find((l) => l.startsWith('inspector: ')) ?? '').slice('inspector: '.length);
-const deliveries = async () => JSON.parse((await send(`${inspector}/api/deliveries`)).body) as { id: number; source?: string; status: number; signature?: { valid: boolean; reason: string }; replayOf?: number }[];
+// Printed for the owner: the address with the token after '#'.
+const inspectorUrl = (printed.find((l) => l.startsWith('inspector: ')) ?? '').slice('inspector: '.length);
+const inspector = inspectorUrl.replace(/\/#.*$/, '');
+const token = new URLSearchParams(inspectorUrl.split('#')[1] ?? '').get('token') ?? '';
+const deliveries = async () => JSON.parse((await send(`${inspector}/api/deliveries`, { headers: { 'x-airy-inspector-token': token } })).body) as { id: number; source?: string; status: number; signature?: { valid: boolean; reason: string }; replayOf?: number }[];
 
 test('without ngrok: the proxy and the inspector print their addresses; the state file names the public URLs and the inspector', () => {
   assert.match(proxy, /^http:\/\/127\.0\.0\.1:\d+$/);
-  assert.match(inspector, /^http:\/\/127\.0\.0\.1:\d+$/);
+  assert.match(inspectorUrl, /^http:\/\/127\.0\.0\.1:\d+\/#token=[A-Za-z0-9_-]{32}$/);
   assert.ok(printed.includes(`  facebook  ${PUBLIC}/facebook`), printed.join('\n'));
   const state = JSON.parse(readFileSync(files.state, 'utf8'));
   assert.is(state.webhooks.twilio, `${PUBLIC}/twilio`);
   assert.is(state.inspector, inspector);
   assert.not.ok(readFileSync(files.state, 'utf8').includes(FB_SECRET), 'secrets are never stored');
+  assert.not.ok(readFileSync(files.state, 'utf8').includes(token), 'the inspector token is printed for the owner, never stored');
 });
 
 test('signatures: a Facebook delivery with a valid and with an invalid X-Hub-Signature-256, and a signed Twilio form', async () => {
@@ -97,15 +101,47 @@ test('signatures: a Facebook delivery with a valid and with an invalid X-Hub-Sig
   assert.not.ok(page.includes(FB_SECRET) || page.includes(TWILIO_TOKEN) || JSON.stringify(list).includes(FB_SECRET), 'secrets are never shown');
 });
 
-test('replay: with the page token it reaches the upstream again and is listed as a replay; without it, or cross-origin, or rebound, nothing happens', async () => {
+test('every API call needs the token, which no page serves: another local user reads no delivery and replays nothing', async () => {
+  const body = '{"message":"a private message"}';
+  assert.is((await send(`${proxy}/facebook`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body })).status, 200);
   const [first] = await deliveries();
   const page = (await send(`${inspector}/`)).body;
-  const token = /name="airy-inspector-token" content="([^"]+)"/.exec(page)?.[1] as string;
+  assert.not.ok(page.includes(token), 'the page does not carry the token');
+  const before = upstreamSeen.length;
+  for (const [method, path] of [
+    ['GET', '/api/deliveries'],
+    ['GET', `/api/deliveries/${first?.id}`],
+    ['GET', '/api/events'],
+    ['POST', `/api/deliveries/${first?.id}/replay`],
+  ] as const) {
+    for (const headers of [{}, { 'x-airy-inspector-token': 'wrong' }, { 'x-airy-inspector-token': token.slice(1) }] as Record<string, string>[]) {
+      const res = await send(`${inspector}${path}`, { method, headers });
+      assert.is(res.status, 401, `${method} ${path} ${JSON.stringify(headers)}: ${res.body}`);
+      assert.not.ok(res.body.includes('a private message'), `${method} ${path} gave a body away`);
+      assert.match(res.body, /needs its token in x-airy-inspector-token: open the inspector with the address airy-tunnel start printed/);
+    }
+  }
+  assert.is(upstreamSeen.length, before, 'no replay without the token');
+  const events = await new Promise<{ status: number; first: string }>((resolve, reject) => {
+    const req = request(`${inspector}/api/events`, { headers: { 'x-airy-inspector-token': token } }, (res) => {
+      res.once('data', (d: Buffer) => {
+        resolve({ status: res.statusCode ?? 0, first: String(d) });
+        req.destroy();
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  assert.equal(events, { status: 200, first: ': connected\n\n' }, 'with the token the live events flow');
+});
+
+test('replay: with the page token it reaches the upstream again and is listed as a replay; without it, or cross-origin, or rebound, nothing happens', async () => {
+  const [first] = await deliveries();
   const before = upstreamSeen.length;
   const url = `${inspector}/api/deliveries/${first?.id}/replay`;
   const { port } = new URL(inspector);
-  assert.is((await send(url, { method: 'POST' })).status, 403);
-  assert.is((await send(url, { method: 'POST', headers: { 'x-airy-inspector-token': 'wrong' } })).status, 403);
+  assert.is((await send(url, { method: 'POST' })).status, 401);
+  assert.is((await send(url, { method: 'POST', headers: { 'x-airy-inspector-token': 'wrong' } })).status, 401);
   assert.is((await send(url, { method: 'POST', headers: { 'x-airy-inspector-token': token, Origin: 'http://evil.test' } })).status, 403);
   assert.is((await send(url, { method: 'POST', headers: { 'x-airy-inspector-token': token, Host: `evil.test:${port}` } })).status, 403);
   assert.is((await send(`${inspector}/api/deliveries`, { headers: { Host: 'rebound.evil.test' } })).status, 403, 'DNS rebinding: a foreign Host gets nothing');
@@ -132,7 +168,7 @@ test('airy-tunnel start --no-ngrok --to URL prints the proxy and inspector addre
   const code = await child.closed;
   const out = child.out();
   assert.match(out, /^proxy: http:\/\/127\.0\.0\.1:\d+$/m);
-  assert.match(out, /^inspector: http:\/\/127\.0\.0\.1:\d+$/m);
+  assert.match(out, /^inspector: http:\/\/127\.0\.0\.1:\d+\/#token=[A-Za-z0-9_-]{32}$/m);
   assert.match(out, /local URL \(no public tunnel\): http:\/\/127\.0\.0\.1:\d+/);
   assert.is(code, 143, 'SIGTERM: the documented 143, after a clean stop');
   const status = runBin(packageDir, ['status', '--state-dir', join(dir, 'cli')]);

@@ -122,10 +122,7 @@ test('what the public may post is bounded: bodies kept by bytes, each and in all
     // The inspector refuses the replay of a delivery it kept no body of, saying why.
     const inspector = await startInspector({ deliveries, replay: async () => 0, proxyAddress: proxy.address, port: 0 });
     try {
-      const page = await send(`${inspector.address}/`, { method: 'GET' });
-      const token = /name="airy-inspector-token" content="([^"]+)"/.exec(page.body)?.[1] ?? '';
-      assert.ok(token, 'the page carries its token');
-      const refused = await send(`${inspector.address}/api/deliveries/${first?.id}/replay`, { headers: { [TOKEN_HEADER]: token } });
+      const refused = await send(`${inspector.address}/api/deliveries/${first?.id}/replay`, { headers: { [TOKEN_HEADER]: inspector.token } });
       assert.is(refused.status, 409);
       assert.match(refused.body, /too large to replay/);
     } finally {
@@ -142,7 +139,7 @@ test('an event stream that is never read is dropped once its buffer is full, not
   const deliveries = new Deliveries({ bodyBytes: 0 });
   const inspector = await startInspector({ deliveries, replay: async () => undefined, proxyAddress: 'http://127.0.0.1:1', port: 0 });
   try {
-    const req = request(`${inspector.address}/api/events`, { headers: { Host: '127.0.0.1' } }, (res) => {
+    const req = request(`${inspector.address}/api/events`, { headers: { Host: '127.0.0.1', [TOKEN_HEADER]: inspector.token } }, (res) => {
       // Never read: pause, and let the socket's buffers fill.
       res.pause();
     });
@@ -229,7 +226,7 @@ test("under ngrok, the Twilio check is given the session's public URL on each co
   });
   try {
     for (let i = 0; i < 100 && !printed.some((l) => l.startsWith('public URL')); i++) await new Promise((r) => setTimeout(r, 20));
-    const inspector = printed.find((l) => l.startsWith('inspector: '))?.slice('inspector: '.length) ?? '';
+    const opened = new URL(printed.find((l) => l.startsWith('inspector: '))?.slice('inspector: '.length) ?? '');
     // Twilio signs the URL it called, the public one, with the form's parameters sorted.
     const form = 'Body=hello&From=%2B15551234567';
     const url = 'https://abc123.ngrok.app/twilio';
@@ -240,7 +237,8 @@ test("under ngrok, the Twilio check is given the session's public URL on each co
       headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
     });
     assert.is(res.status, 200);
-    const listed = JSON.parse((await send(`${inspector}/api/deliveries`, { method: 'GET' })).body);
+    const token = new URLSearchParams(opened.hash.slice(1)).get('token') ?? '';
+    const listed = JSON.parse((await send(`${opened.origin}/api/deliveries`, { method: 'GET', headers: { [TOKEN_HEADER]: token } })).body);
     assert.is(listed.at(-1).source, 'twilio');
     assert.is(listed.at(-1).signature.valid, true, listed.at(-1).signature.reason);
   } finally {
