@@ -6,6 +6,7 @@
 #   state, logs and the machine-id; the MAC-pinned netplan goes, a unit that gives the first NIC DHCP at every boot
 #   (whatever its MAC) replaces it, the network is online once any one NIC has an address, and cloud-init is told
 #   never to write network configuration again.
+# - SSH host keys: the build's removed, each VM makes its own at first boot.
 # - Size: apt caches and logs gone, free space zeroed so the disk compresses.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "${AIRY_PAYLOAD:-/tmp/airy-payload}/scripts/lib.sh"
@@ -66,7 +67,13 @@ hosts="$root/etc/hosts"
 if ! grep -qE "^[^#]*[[:space:]]${AIRY_VM_HOSTNAME:?}([[:space:]]|\$)" "$hosts" 2>/dev/null; then
   printf '127.0.1.1\t%s\n' "$AIRY_VM_HOSTNAME" >>"$hosts"
 fi
-log "cleanup: cloud-init state, machine-id and the build VM's network config reset"
+# SSH host keys are the VM's identity: the build's would be every VM's (one key to impersonate them all). Removed
+# here, made anew at each VM's first boot before sshd starts (airy-ssh-host-keys.service: ssh-keygen -A). The
+# build's own session keeps running; nothing connects again before the shutdown.
+rm -f "$root"/etc/ssh/ssh_host_*_key "$root"/etc/ssh/ssh_host_*_key.pub
+install -m 0644 "$payload/files/airy-ssh-host-keys.service" "$root/etc/systemd/system/airy-ssh-host-keys.service"
+ln -sfn /etc/systemd/system/airy-ssh-host-keys.service "$root/etc/systemd/system/multi-user.target.wants/airy-ssh-host-keys.service"
+log "cleanup: cloud-init state, machine-id, SSH host keys and the build VM's network config reset"
 
 [ -n "$root" ] && exit 0
 apt-get clean 2>/dev/null || true

@@ -217,6 +217,8 @@ try {
         if (/dhcp4:\s*(true|yes)/.test(readFileSync(join(mnt, 'etc/netplan', f), 'utf8'))) throw new Error(`/etc/netplan/${f} takes DHCP on some NIC`);
       }
       if (statSync(join(mnt, 'etc/machine-id')).size !== 0) throw new Error('/etc/machine-id is not empty: every VM of the box would share it');
+      // Each VM makes its own SSH host keys at first boot (and the boot's vagrant ssh proves sshd had them).
+      if (readdirSync(join(mnt, 'etc/ssh')).some((f) => f.startsWith('ssh_host_'))) throw new Error('the box holds the build’s SSH host keys');
       if (existsSync(join(mnt, 'var/lib/cloud/instance'))) throw new Error("cloud-init's instance state of the build is still there");
       const hostname = boxFacts().vmHostname;
       if (!new RegExp(`^127\\.0\\.1\\.1\\s+${hostname}$`, 'm').test(readFileSync(join(mnt, 'etc/hosts'), 'utf8'))) throw new Error(`/etc/hosts does not name ${hostname}`);

@@ -25,6 +25,7 @@ copyFileSync(join(scripts, 'lib.sh'), join(payload, 'scripts', 'lib.sh'));
 copyFileSync(join(scripts, 'first-nic.sh'), join(payload, 'scripts', 'first-nic.sh'));
 mkdirSync(join(payload, 'files'));
 copyFileSync(join(repo, 'images', 'files', 'airy-first-nic.service'), join(payload, 'files', 'airy-first-nic.service'));
+copyFileSync(join(repo, 'images', 'files', 'airy-ssh-host-keys.service'), join(payload, 'files', 'airy-ssh-host-keys.service'));
 writeFileSync(join(payload, 'airy.env'), boxFactsEnv(facts));
 
 /** A folder of stand-ins: each records `NAME $*` (and the env vars named) and then runs its body. */
@@ -93,6 +94,39 @@ test('cleanup: cloud-init is reset, the MAC-pinned netplan replaced by the first
   assert.is(hosts(), `127.0.0.1\tlocalhost\n# 127.0.1.1 airy-core (a comment is no entry)\n127.0.1.1\t${facts.vmHostname}\n`);
   assert.is(run('cleanup.sh', [], { ...process.env, PATH: `${bin}:${process.env.PATH}`, AIRY_PAYLOAD: payload, AIRY_ROOT: root }).status, 0);
   assert.is(hosts().split('\n').filter((l) => l.endsWith(`\t${facts.vmHostname}`)).length, 1);
+});
+
+test('cleanup: the build’s SSH host keys are removed, and each VM makes its own before sshd starts', () => {
+  const root = join(work, 'ssh-root');
+  mkdirSync(join(root, 'etc/ssh'), { recursive: true });
+  mkdirSync(join(root, 'etc/netplan'), { recursive: true });
+  for (const type of ['rsa', 'ecdsa', 'ed25519']) {
+    writeFileSync(join(root, `etc/ssh/ssh_host_${type}_key`), 'the build’s', { mode: 0o600 });
+    writeFileSync(join(root, `etc/ssh/ssh_host_${type}_key.pub`), 'the build’s');
+  }
+  writeFileSync(join(root, 'etc/ssh/sshd_config'), '# kept\n');
+  writeFileSync(join(root, 'etc/hosts'), '');
+  const bin = standIns({ 'cloud-init': 'exit 0' });
+  const out = run('cleanup.sh', [], { ...process.env, PATH: `${bin}:${process.env.PATH}`, AIRY_PAYLOAD: payload, AIRY_ROOT: root });
+  assert.is(out.status, 0, out.stdout + out.stderr);
+  assert.equal(readdirSync(join(root, 'etc/ssh')), ['sshd_config']);
+  const unit = readFileSync(join(root, 'etc/systemd/system/airy-ssh-host-keys.service'), 'utf8');
+  assert.match(unit, /^Before=ssh\.service ssh\.socket sshd\.service /m);
+  assert.match(unit, /^DefaultDependencies=no$/m, 'the default After=basic.target would make a cycle with ssh.socket');
+  assert.is(readlinkSync(join(root, 'etc/systemd/system/multi-user.target.wants/airy-ssh-host-keys.service')), '/etc/systemd/system/airy-ssh-host-keys.service');
+  // The unit's own command, run by the real ssh-keygen on that root: a key of each default type, private ones 0600.
+  const exec = /^ExecStart=(\S+) (.*)$/m.exec(unit);
+  assert.ok(exec, 'an ExecStart');
+  const keygen = spawnSync('ssh-keygen', [...(exec?.[2] ?? '').split(' '), '-f', root], { encoding: 'utf8' });
+  if (keygen.error) {
+    console.log('  skipped the key generation: ssh-keygen is not installed');
+    return;
+  }
+  assert.is(keygen.status, 0, keygen.stderr);
+  const made = readdirSync(join(root, 'etc/ssh')).filter((f) => f.startsWith('ssh_host_')).sort();
+  assert.ok(made.includes('ssh_host_ed25519_key') && made.includes('ssh_host_ed25519_key.pub'), made.join(' '));
+  assert.is(statSync(join(root, 'etc/ssh/ssh_host_ed25519_key')).mode & 0o777, 0o600);
+  assert.is.not(readFileSync(join(root, 'etc/ssh/ssh_host_ed25519_key.pub'), 'utf8'), 'the build’s');
 });
 
 test('cleanup: the network is online once any one NIC has an IPv4 address, with flags this systemd’s wait-online takes', () => {
