@@ -223,6 +223,7 @@ networkOptions(downloadCommand).action(async (flags) => {
         url: file.url,
         sha256: file.checksum,
         out,
+        ...(file.size !== undefined ? { size: file.size } : {}),
         ...(delta ? { delta } : {}),
         connections: flags.connections,
         onParallelism: verboseParallelism(),

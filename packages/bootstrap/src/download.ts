@@ -22,6 +22,7 @@ import {
   DownloadError,
   type DownloadRequest,
   type DownloadResult,
+  SizeMismatchError,
 } from './download/request.js';
 import { hashFile, isVerified, orderedHasher, writeMarker } from './download/verify.js';
 import { clearDelta, DeltaFallback, deltaInto, dropIndex, fetchDeltaIndex, keepIndex, parseDeltaIndex } from './download/delta.js';
@@ -37,6 +38,7 @@ export {
   type DownloadRequest,
   type DownloadResult,
   OutputPathError,
+  SizeMismatchError,
 } from './download/request.js';
 export { isVerified } from './download/verify.js';
 
@@ -61,6 +63,7 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
       let index: ChunkIndex | undefined;
       if (request.delta && indexText) {
         const size = (await stat(fileURLToPath(request.url)).catch(() => undefined))?.size;
+        if (size !== undefined) checkSize(request, size);
         const delta = size === undefined ? undefined : await tryDelta({ ...request, delta: request.delta }, { size, ranged: true, validator: '' }, indexText);
         if (delta?.result) return delta.result;
         index = delta?.index;
@@ -71,6 +74,8 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
     }
 
     const info = await probe(request.url, request);
+    // A server without a length (-1) is held to the catalog's size as it streams (see below).
+    if (info.size !== -1) checkSize(request, info.size);
     // The whole download's resume state first: a delta is tried beside it (its own part file), never instead of it.
     const chunkSize = request.chunkSize ?? defaultChunkSize(info.size);
     const wanted = { url: request.url, size: info.size, sha256, validator: info.validator, chunkSize };
@@ -178,7 +183,7 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
               return true;
             },
             request,
-            info.size,
+            info.size === -1 ? (request.size ?? -1) : info.size,
           );
         });
       }
@@ -261,6 +266,11 @@ async function tryDelta(
   }
 }
 
+/** The size a server or file says must be the catalog's, when the catalog says one. */
+function checkSize(request: DownloadRequest, size: number): void {
+  if (request.size !== undefined && size !== request.size) throw new SizeMismatchError(request.url, request.size, size);
+}
+
 /** A file:// box: copied, then verified like any other. */
 async function copyLocal(request: DownloadRequest): Promise<DownloadResult> {
   const source = fileURLToPath(request.url);
@@ -268,6 +278,7 @@ async function copyLocal(request: DownloadRequest): Promise<DownloadResult> {
   const { size } = await stat(source).catch(() => {
     throw new DownloadError(`${request.url}: no such file: the catalog points at a missing box`);
   });
+  checkSize(request, size);
   request.onStart?.({ size, resumedBytes: 0, ranged: false });
   await rm(part, { force: true });
   await copyFile(source, part, constants.COPYFILE_EXCL).catch((e) => asDiskFull(e, dirname(request.out), size));

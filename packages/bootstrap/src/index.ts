@@ -17,6 +17,7 @@ export {
   DiskFullError,
   DownloadError,
   OutputPathError,
+  SizeMismatchError,
   type DownloadRequest,
   type DownloadResult,
   download,

@@ -172,6 +172,7 @@ export async function fetchBox(
     url: file.url,
     sha256: file.checksum,
     out: boxPath,
+    ...(file.size !== undefined ? { size: file.size } : {}),
     ...(delta ? { delta } : {}),
     connections: options.connections,
     onParallelism: options.onParallelism,

@@ -14,7 +14,7 @@ import * as assert from 'uvu/assert';
 import { runBinAsync } from '../../../tools/testing/cli.ts';
 import { startHttp } from '../../../tools/testing/http.ts';
 import { bytes, FLUSH_MARKER, flushed } from '../../../tools/testing/streams.ts';
-import { boxSeeds, download, DownloadError } from '../src/download.ts';
+import { boxSeeds, download, DownloadError, SizeMismatchError } from '../src/download.ts';
 
 const MiB = 2 ** 20;
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
@@ -276,6 +276,27 @@ test('an interrupted whole download with less left than the delta would fetch is
   assert.is(result.delta, undefined);
   assert.is(result.resumedBytes, (pieces - 2) * piece);
   assert.ok(readFileSync(out).equals(next));
+});
+
+test('an index of one local chunk many times over, for a box the catalog says is small: refused before a byte is written', async () => {
+  const dir = folderWithOld('size-bomb');
+  const out = join(dir, 'bomb.box');
+  // The server's box is 40 copies of the old box's first chunk, and its index says so; the catalog says 1,000 bytes.
+  const first = (await indexFile(join(dir, 'old.box'))).chunks[0] as { length: number; hash: string };
+  const bomb = Buffer.concat(Array.from({ length: 40 }, () => old.subarray(0, first.length)));
+  writeFileSync(join(root, 'www', 'bomb.box'), bomb);
+  const chunks = Array.from({ length: 40 }, (_, i) => ({ offset: i * first.length, length: first.length, hash: first.hash }));
+  const bombSha = createHash('sha256').update(bomb).digest('hex');
+  writeFileSync(join(root, 'www', 'bomb.box.chunks.json'), stringifyChunkIndex({ size: bomb.length, sha256: bombSha, chunks }));
+  const refused = await download({
+    url: `${http.url}/bomb.box`,
+    sha256: bombSha,
+    out,
+    size: 1000,
+    delta: { chunksUrl: `${http.url}/bomb.box.chunks.json`, seeds: [join(dir, 'old.box')] },
+  }).catch((e: unknown) => e);
+  assert.ok(refused instanceof SizeMismatchError, String(refused));
+  assert.not.ok(existsSync(out) || existsSync(`${out}.part`) || existsSync(`${out}.delta.part`), 'nothing written');
 });
 
 test.after(async () => {

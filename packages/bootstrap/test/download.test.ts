@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runBinAsync } from '../../../tools/testing/cli.ts';
 import { startHttp, type TestHttp } from '../../../tools/testing/http.ts';
-import { ChecksumError, DiskFullError, download, DownloadError } from '../src/download.ts';
+import { ChecksumError, DiskFullError, download, DownloadError, SizeMismatchError } from '../src/download.ts';
 import { LockedError } from '@airy/cli-kit';
 import { servedBox } from './helpers.ts';
 
@@ -144,6 +144,26 @@ test('a piece cut mid-way keeps what came: a retry, and a later run, fetch only 
   const resumed = await download({ url: url(), sha256: served.sha256, out, connections: 1, chunkSize: CHUNK });
   assert.is(resumed.resumedBytes, at + kept);
   assert.equal(startsInside(), [at + kept]);
+});
+
+test('a box whose size is not the catalog’s is refused before a byte is written', async () => {
+  const out = fresh('size');
+  for (const size of [SIZE - 1, SIZE + 1]) {
+    const refused = await download({ url: url(), sha256: served.sha256, out, size }).catch((e: unknown) => e);
+    assert.ok(refused instanceof SizeMismatchError, String(refused));
+    assert.match((refused as Error).message, new RegExp(`is ${SIZE} bytes, but the catalog says ${size}: nothing was written`));
+    assert.not.ok(existsSync(`${out}.part`) || existsSync(out), 'nothing written');
+  }
+  // A server that says no length is held to the catalog's as it streams.
+  http.noRanges = true;
+  http.fault = (_, res) => {
+    res.writeHead(200, { 'Content-Type': 'application/octet-stream' });
+    res.end(Buffer.alloc(4 * MiB));
+    return 'handled';
+  };
+  const streamed = await download({ url: url(), sha256: served.sha256, out, size: MiB, attempts: 1 }).catch((e: unknown) => e);
+  assert.ok(streamed instanceof DownloadError, String(streamed));
+  assert.match((streamed as Error).message, /sent more than the 1048576 bytes asked for/);
 });
 
 test('a corrupted byte is a checksum error, and nothing is marked verified', async () => {

@@ -167,6 +167,9 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
  * trusted for the result: the downloader verifies the whole file against the catalog anyway.
  */
 export function parseChunkIndex(text: string, where: string, expected: { size?: number; sha256?: string }): ChunkIndex {
+  // An index is an object holding one flat list: anything nested deeper is refused before the parser builds it (a
+  // nesting bomb of tens of MB costs the parser seconds and gigabytes).
+  if (!nestedAtMost(text, 2)) throw new ChunkIndexError(where, 'is nested deeper than a chunk index is');
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -200,6 +203,23 @@ export function parseChunkIndex(text: string, where: string, expected: { size?: 
   }
   if (offset !== d.size) bad(`the chunks add up to ${offset} bytes, not the size ${d.size}`);
   return { size: d.size as number, sha256: d.sha256 as string, chunks };
+}
+
+/** Whether the brackets and braces of JSON `text` nest at most `depth` deep (those inside strings aside): one pass. */
+export function nestedAtMost(text: string, depth: number): boolean {
+  let level = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // a backslash: the next character is escaped
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++level > depth) return false;
+    } else if (c === 0x5d || c === 0x7d) level--;
+  }
+  return true;
 }
 
 /** Where a chunk's bytes can be copied from: a local file and an offset in it. */

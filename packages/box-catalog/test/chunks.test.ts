@@ -134,7 +134,12 @@ test('the index as untrusted input: round trip, then each way it can lie is refu
     [{ ...doc, lengths: doc.lengths.slice(1), hashes: Buffer.from(doc.hashes, 'base64').subarray(16).toString('base64') }, /the chunks add up to \d+ bytes, not the size/],
     [{ ...doc, lengths: 'many' }, /lengths must be a list/],
     [{ ...doc, lengths: Array.from({ length: MAX_CHUNKS + 1 }, () => 1) }, /lengths must be a list of at most/],
+    // A nesting bomb (tens of MB of it cost the parser seconds and gigabytes) is refused before the parse.
+    [`${'['.repeat(2 ** 20)}${']'.repeat(2 ** 20)}`, /is nested deeper than a chunk index is/],
+    [`{"format":"airy-chunks/2","lengths":[[[1]]]}`, /is nested deeper than a chunk index is/],
   ];
+  // Brackets inside strings are text, not nesting.
+  assert.throws(() => parseChunkIndex(JSON.stringify({ ...doc, format: '[[[\\"[[' }), 'i', expected), /format is/);
   // Whatever the text was (a file it should not have been), the message does not repeat it.
   assert.throws(() => parseChunkIndex('root:x:0:0:s3cret-of-the-machine', 'i', expected), (e: Error) => /not valid JSON/.test(e.message) && !e.message.includes('s3cret'));
   for (const [lie, pattern] of lies) {

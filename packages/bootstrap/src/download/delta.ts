@@ -182,6 +182,9 @@ export async function deltaInto(
   if (seeds.length === 0) throw new DeltaFallback('no older box here to take chunks from', true);
   const local = localChunks(await Promise.all(seeds.map(async ({ file, size }) => ({ file, index: await seedIndex(file, size, request.signal) }))));
   const plan = planDelta(index, local);
+  // The plan must build exactly the box's size (the index's lengths add up to it; this says so before a write).
+  const planned = plan.copy.reduce((n, c) => n + c.length, 0) + plan.fetch.reduce((n, f) => n + f.end - f.start + 1, 0);
+  if (planned !== info.size) throw new DeltaFallback(`the plan builds ${planned} bytes, not the box's ${info.size}`);
   if (plan.reusedBytes === 0) throw new DeltaFallback('the older boxes share no chunk with the new one');
   // Sharing a sliver, the whole download is the quicker: it hashes while it fetches (bench:delta, unrelated boxes).
   if (plan.reusedBytes < info.size * MIN_SHARED) {

@@ -8,6 +8,11 @@ export interface DownloadRequest {
   readonly sha256: string;
   /** Where the verified file ends up. */
   readonly out: string;
+  /**
+   * The box's size as the catalog says: the server's (or the file:'s) must be the same before a byte is written,
+   * or the download stops (a server may not make the client write more than the catalog promised).
+   */
+  readonly size?: number;
   /** Pins the number of parallel ranged connections; without it the count adapts (see parallelism.ts). */
   readonly connections?: number;
   /** The adaptive policy, when `connections` is not pinned. @default {@link DEFAULT_PARALLELISM} */
@@ -105,6 +110,18 @@ export class DownloadError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'DownloadError';
+  }
+}
+
+/** The box's size is not what the catalog says: nothing was written (a {@link DownloadError}: the download failed). */
+export class SizeMismatchError extends DownloadError {
+  constructor(
+    readonly url: string,
+    readonly expected: number,
+    readonly actual: number,
+  ) {
+    super(`${url} is ${actual} bytes, but the catalog says ${expected}: nothing was written; the catalog or the box server is wrong, tell whoever publishes the box`);
+    this.name = 'SizeMismatchError';
   }
 }
 
