@@ -62,5 +62,13 @@ source "virtualbox-ovf" "airy-core" {
   vboxmanage = [
     ["modifyvm", "{{ .Name }}", "--cpus", "${var.cpus}"],
     ["modifyvm", "{{ .Name }}", "--memory", "${var.memory}"],
+    # Ubuntu's cloud images log to ttyS0 (console=ttyS0): without a UART VirtualBox boots them very slowly or hangs
+    # (hashicorp/vagrant#10578, #10970; LP#1573095). COM1 into a file beside the build's output, for its log.
+    ["modifyvm", "{{ .Name }}", "--uart1", "0x3F8", "4"],
+    ["modifyvm", "{{ .Name }}", "--uartmode1", "file", "${var.output_directory}/virtualbox-console.log"],
+  ]
+  # The box keeps the UART but not the build machine's path; bootstrap's Vagrantfile points it at the null device.
+  vboxmanage_post = [
+    ["modifyvm", "{{ .Name }}", "--uartmode1", "disconnected"],
   ]
 }

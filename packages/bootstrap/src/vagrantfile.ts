@@ -94,6 +94,9 @@ export function renderVagrantfile(o: VagrantfileOptions): string {
       '    vb.name = "airy-core"',
       `    vb.cpus = ${o.cpus}`,
       `    vb.memory = ${o.memoryMiB}`,
+      // Ubuntu's cloud images log to ttyS0: without a UART VirtualBox boots them very slowly or hangs
+      // (hashicorp/vagrant#10578). COM1 into the null device (Ruby's File::NULL: /dev/null, or NUL on Windows).
+      '    vb.customize ["modifyvm", :id, "--uart1", "0x3F8", "4", "--uartmode1", "file", File::NULL]',
       '  end',
     );
   } else {

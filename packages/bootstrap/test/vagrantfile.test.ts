@@ -71,6 +71,8 @@ test('VirtualBox: the primary disk grown to the box’s size by Vagrant’s disk
   assert.match(vbox, `config.vm.disk :disk, size: "${BOX_FACTS.vm.diskMiB}MB", primary: true`);
   assert.not.match(renderVagrantfile({ boxName: 'airy/core', boxVersion: '1.2.0', provider: 'libvirt', cpus: 4, memoryMiB: 8192 }), 'config.vm.disk');
   assert.equal(vagrantUpEnv('virtualbox', undefined), { VAGRANT_EXPERIMENTAL: 'disks' });
+  // A UART for ttyS0 (Ubuntu's cloud images log there; without one VirtualBox boots them very slowly), to the null device.
+  assert.match(vbox, '    vb.customize ["modifyvm", :id, "--uart1", "0x3F8", "4", "--uartmode1", "file", File::NULL]');
   assert.equal(vagrantUpEnv('virtualbox', 'typed_triggers, disks'), { VAGRANT_EXPERIMENTAL: 'typed_triggers,disks' }, 'the user’s own flags kept, once');
   assert.equal(vagrantUpEnv('libvirt', 'x'), {});
 });

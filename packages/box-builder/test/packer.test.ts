@@ -87,6 +87,14 @@ test('the VirtualBox source gets the same cloud-init seed as qemu (without it no
   assert.match(block('qemu'), /http_directory\s+= local\.arm64 \? "\$\{var\.payload_dir\}\/cidata" : ""/);
 });
 
+test('the VirtualBox build has a UART for ttyS0 (into a log file), and the box it exports keeps the UART without the build’s path', () => {
+  const sources = readFileSync(join(IMAGES_DIR, 'airy-core', 'sources.pkr.hcl'), 'utf8');
+  const block = sources.slice(sources.indexOf('source "virtualbox-ovf"')).split(/\n}\n/)[0] ?? '';
+  assert.match(block, /\["modifyvm", "\{\{ \.Name \}\}", "--uart1", "0x3F8", "4"\]/);
+  assert.match(block, /\["modifyvm", "\{\{ \.Name \}\}", "--uartmode1", "file", "\$\{var\.output_directory\}\/virtualbox-console\.log"\]/);
+  assert.match(block, /vboxmanage_post = \[\s*\["modifyvm", "\{\{ \.Name \}\}", "--uartmode1", "disconnected"\],\s*\]/);
+});
+
 (hasPacker ? test : test.skip)('packer validate rejects an argument its builder does not have (so the seed above is one it has)', async () => {
   const s = await stage();
   try {
