@@ -299,6 +299,23 @@ test('an index of one local chunk many times over, for a box the catalog says is
   assert.not.ok(existsSync(out) || existsSync(`${out}.part`) || existsSync(`${out}.delta.part`), 'nothing written');
 });
 
+test('an older box that cannot be read, or vanishes mid-way, is one line, and the whole box comes', async () => {
+  const dir = folderWithOld('unreadable');
+  const out = join(dir, 'new.box');
+  const said: string[] = [];
+  // A plain file whose every read fails (EIO): what a failing disk gives, and root is not spared.
+  const unreadable = await download({ url, sha256, out, delta: { chunksUrl, seeds: ['/proc/self/mem'], onFallback: (r) => said.push(r) } });
+  assert.is(unreadable.delta, undefined);
+  assert.ok(readFileSync(out).equals(next));
+  rmSync(out);
+  rmSync(chunkIndexName(out), { force: true });
+  // The older box removed once the plan is made (another run's clean-up): the copy cannot open it.
+  const vanishing = await download({ url, sha256, out, delta: { chunksUrl, seeds: [join(dir, 'old.box')], onPlan: () => rmSync(join(dir, 'old.box')), onFallback: (r) => said.push(r) } });
+  assert.is(vanishing.delta, undefined);
+  assert.ok(readFileSync(out).equals(next));
+  assert.equal(said, ['an older box cannot be read (mem: EIO)', 'an older box cannot be read (old.box: ENOENT)']);
+});
+
 test.after(async () => {
   await http.stop();
   rmSync(root, { recursive: true, force: true });

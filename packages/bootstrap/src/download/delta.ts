@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { type FileHandle, lstat, open, readdir, readFile, rm } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   CHUNKING,
@@ -24,6 +24,7 @@ import {
   stringifyChunkIndex,
 } from '@airy/box-catalog';
 import { formatBytes, writeFileAtomic } from '@airy/cli-kit';
+import { errorCode } from '../errors.js';
 import type { Chunk } from '../ranges.js';
 import { defaultChunkSize, deltaPartPath, deltaStatePath, MiB } from './files.js';
 import { fetchPieces } from './pieces.js';
@@ -84,6 +85,17 @@ export async function dropIndex(out: string): Promise<void> {
  * An older box's index: the one kept beside it when it is sound and of a file of its size (each chunk taken is
  * verified anyway), else the box cut and hashed anew.
  */
+/**
+ * What an older box that cannot be read (gone since it was listed, no permission, an I/O error) becomes: a reason to
+ * download the whole box, like every other doubt. An interruption stays one.
+ */
+const unreadable =
+  (file: string, signal?: AbortSignal) =>
+  (error: unknown): never => {
+    if (signal?.aborted || error instanceof DeltaFallback) throw error;
+    throw new DeltaFallback(`an older box cannot be read (${basename(file)}: ${errorCode(error) ?? 'unreadable'})`);
+  };
+
 async function seedIndex(seed: string, size: number, signal?: AbortSignal): Promise<ChunkIndex> {
   const kept = chunkIndexName(seed);
   const info = await lstat(kept).catch(() => undefined);
@@ -94,7 +106,7 @@ async function seedIndex(seed: string, size: number, signal?: AbortSignal): Prom
       // Unsound or of another file: cut anew below.
     }
   }
-  return await indexFile(seed, { signal });
+  return await indexFile(seed, { signal }).catch(unreadable(seed, signal));
 }
 
 /** What the delta state file holds: this very file and plan, and the pieces fetched. */
@@ -144,7 +156,7 @@ async function copyChunks(source: FileHandle, run: ReturnType<typeof planDelta>[
     let span = 0;
     let j = i;
     for (; j < run.chunks.length && (j === i || span + (run.chunks[j]?.length ?? 0) <= buffer.length); j++) span += run.chunks[j]?.length ?? 0;
-    const { bytesRead } = await source.read(buffer, 0, span, run.from + at);
+    const { bytesRead } = await source.read(buffer, 0, span, run.from + at).catch(unreadable(run.file));
     if (bytesRead !== span) throw new DeltaFallback('an older box is shorter than its index says');
     for (let k = i, offset = 0; k < j; k++) {
       const chunk = run.chunks[k] as (typeof run.chunks)[number];
@@ -262,7 +274,7 @@ export async function deltaInto(
           if (signal.aborted) return;
           let source = sources.get(run.file);
           if (!source) {
-            source = await open(run.file, 'r');
+            source = await open(run.file, 'r').catch(unreadable(run.file, signal));
             sources.set(run.file, source);
           }
           await copyChunks(source, run, handle, buffer).catch((e) => asDiskFull(e, dirname(out), info.size));
