@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Fills the box so that the first boot needs no registry and no download, without ever starting Kubernetes here:
 # Minikube caches Kubernetes' binaries (`minikube start --download-only`), every image of images.txt is pulled
-# into containerd (with retries, through the builder's registry mirror if one is given), and the build fails if
-# the store then lacks any of them. The list is `boxImages()` of @airy/manifests: every image any pod of the
+# into containerd (with retries, a registry's rate limit waited out longer, through the builder's registry mirror if
+# one is given), and the build fails if the store then lacks any of them. The list is `boxImages()` of @airy/manifests: every image any pod of the
 # platform, its optional tunnel, Istio and Kubernetes run. The first `minikube start` happens at the box's first
 # boot, so kubeadm's certificates name the address the VM really has (see images/README.md).
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -19,7 +19,7 @@ retry 3 minikube start --download-only --driver=none --container-runtime=contain
 while read -r image; do
   [ -n "$image" ] || continue
   log "images: pulling $image"
-  retry 5 crictl pull "$image" >/dev/null
+  pull_image "$image"
 done <"$list"
 held=$(crictl images -o json | jq -r '.images[].repoTags[]')
 missing=$(grep -vxF -f <(printf '%s\n' "$held") "$list" || true)

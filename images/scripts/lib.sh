@@ -36,6 +36,36 @@ retry() {
   done
 }
 
+# pull_image IMAGE: `crictl pull`, retried. A hiccup: 5 s doubling, five attempts (as `retry`). A registry's rate
+# limit (429, Docker Hub's `toomanyrequests`: anonymous pulls are 10 an hour per address) is waited out longer: the
+# Retry-After the error names if it names one (containerd passes only the status and message on, so through
+# crictl it rarely does), else 60 s doubling up to 16 min, eight attempts (about an hour, Docker Hub's window).
+pull_image() {
+  local image=$1 out wait hiccups=1 limits=1 delay=${AIRY_RETRY_DELAY:-5} limited=${AIRY_RATE_LIMIT_DELAY:-60}
+  until out=$(crictl pull "$image" 2>&1); do
+    if grep -qiE '(^|[^0-9])429([^0-9]|$)|toomanyrequests|rate limit' <<<"$out"; then
+      if [ "$limits" -ge 8 ]; then
+        log "gave up on $image after $limits rate-limited attempts: give airy-box build --registry-mirror (images/README.md)"
+        return 1
+      fi
+      wait=$(grep -oiE 'retry-after:? *[0-9]+' <<<"$out" | grep -oE '[0-9]+' | head -n 1 || true)
+      [ -n "$wait" ] || { wait=$limited; limited=$((limited * 2 > 960 ? 960 : limited * 2)); }
+      log "pulling $image: the registry's rate limit (429); again in ${wait}s (attempt $limits of 8)"
+      limits=$((limits + 1))
+    else
+      if [ "$hiccups" -ge 5 ]; then
+        log "gave up after $hiccups attempts: crictl pull $image: $(tail -n 1 <<<"$out")"
+        return 1
+      fi
+      wait=$delay
+      delay=$((delay * 2))
+      log "attempt $hiccups of 5 failed: crictl pull $image; again in ${wait}s"
+      hiccups=$((hiccups + 1))
+    fi
+    sleep "$wait"
+  done
+}
+
 # Loads the box's facts (airy.env, written by airy-box build from @airy/manifests) into the environment.
 load_facts() {
   set -a

@@ -302,6 +302,41 @@ test('provisioning: the first minikube start waits for the default route and nam
   assert.not.ok(recorded().some((c) => c.startsWith('minikube start')), 'minikube never started');
 });
 
+test('images: a registry’s rate limit (429) is waited out longer, by its Retry-After when the error names one; then a long backoff', () => {
+  const list = join(work, 'images-429.txt');
+  writeFileSync(list, 'docker.io/library/postgres:16.4\n');
+  const held = JSON.stringify({ images: [{ repoTags: ['docker.io/library/postgres:16.4'] }] });
+  const failures = join(work, 'failures-429');
+  writeFileSync(failures, '0');
+  // Three 429s (the first naming a Retry-After, as a mirror may), a plain hiccup, then the pull goes through.
+  const bin = standIns({
+    minikube: 'exit 0',
+    sleep: 'exit 0',
+    crictl: `if [ "$1" = images ]; then echo '${held}'; exit 0; fi
+n=$(cat '${failures}'); echo $((n + 1)) > '${failures}'
+case $n in
+  0) echo 'E1206 pulling image: failed to copy: unexpected status from GET request: 429 Too Many Requests, Retry-After: 30' >&2; exit 1 ;;
+  1|2) echo 'toomanyrequests: You have reached your unauthenticated pull rate limit.' >&2; exit 1 ;;
+  3) echo 'connection reset by peer' >&2; exit 1 ;;
+esac
+exit 0`,
+  });
+  const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, AIRY_PAYLOAD: payload, AIRY_IMAGES: list, AIRY_SKIP_DOWNLOADS: 'false', AIRY_ROOT: join(work, 'root') };
+  const out = run('images.sh', [], env);
+  assert.is(out.status, 0, out.stdout + out.stderr);
+  assert.equal(recorded().filter((c) => c.startsWith('sleep')).map((c) => c.split(' ')[1]), ['30', '60', '120', '5']);
+  assert.match(out.stdout, /the registry's rate limit \(429\); again in 30s \(attempt 1 of 8\)/);
+
+  // Rate-limited for good: eight attempts (about an hour), then one line naming the way out.
+  writeFileSync(failures, '1');
+  const limited = standIns({ minikube: 'exit 0', sleep: 'exit 0', crictl: `echo 'toomanyrequests: rate limit' >&2; exit 1` });
+  const out2 = run('images.sh', [], { ...env, PATH: `${limited}:${process.env.PATH}` });
+  assert.is(out2.status, 1);
+  const waits = recorded().filter((c) => c.startsWith('sleep')).map((c) => Number(c.split(' ')[1]));
+  assert.equal(waits, [60, 120, 240, 480, 960, 960, 960]);
+  assert.match(out2.stdout, /gave up on docker\.io\/library\/postgres:16\.4 after 8 rate-limited attempts: give airy-box build --registry-mirror/);
+});
+
 test('provisioning: Minikube has the same home whoever runs it (the unit at boot has no HOME, a user’s sudo keeps theirs)', () => {
   const bin = standIns({ minikube: '[ "$1" = status ] && exit 1; exit 0', kubectl: 'exit 0', istioctl: 'exit 0', openssl: 'echo x', ip: IP_STAND_IN }, ['MINIKUBE_HOME']);
   const factsFile = join(work, 'airy-with-lifecycle.env');
