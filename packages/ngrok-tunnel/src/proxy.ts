@@ -6,10 +6,15 @@
  * private), judged on the path with its dot segments resolved (`/facebook/../x` is `/x`, not Facebook), which is
  * also the path the upstream is asked for; bodies and connections are bounded; and a caller is never told where
  * the upstream is.
+ *
+ * Slow senders are bounded too: a request's headers and its body each have a time limit, one peer may have only so
+ * many requests in progress, and when every connection is taken a new one makes room by closing the oldest that is
+ * carrying no request yet (still sending its headers, or idle), so a crowd of trickling connections cannot keep real
+ * deliveries out.
  */
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { WEBHOOK_SOURCES } from '@airy/cli-kit';
 import type { Deliveries, StoredDelivery } from './deliveries.js';
 import { type RequestLog, redactHeaders, redactPath } from './request-log.js';
@@ -19,6 +24,8 @@ import { checkSignature, type SignatureSecrets } from './signatures.js';
 export interface Proxy {
   /** `http://127.0.0.1:PORT`, what the tunnel forwards to. */
   readonly address: string;
+  /** Connections open now. */
+  connections(): number;
   close(): Promise<void>;
 }
 
@@ -34,8 +41,37 @@ export interface Forwarded {
 
 /** The most of a webhook's body that is forwarded (webhooks are small; a larger one is refused with 413). */
 export const MAX_REQUEST = 4 * 2 ** 20;
-/** Connections the proxy serves at once (in flight at most MAX_REQUEST each); more wait in the kernel's backlog. */
+/**
+ * Connections the proxy keeps open at once (in flight at most MAX_REQUEST each); past it a new connection closes
+ * the oldest one that carries no request yet, or is itself refused when every one carries a request.
+ */
 export const MAX_CONNECTIONS = 128;
+
+/** How slow senders are bounded (see the module comment). */
+export interface ProxyLimits {
+  /** Time a connection has for a request's headers, from when it opened or its last answer was sent. @default 10 s */
+  readonly headersMs?: number;
+  /** Time a request has for its body, from its headers on. @default 30 s */
+  readonly bodyMs?: number;
+  /** Connections open at once. @default {@link MAX_CONNECTIONS} */
+  readonly connections?: number;
+  /** Requests in progress from one peer (see {@link peerOf}); past it, 429. @default {@link MAX_PER_PEER} */
+  readonly perPeer?: number;
+}
+
+/** Requests in progress from one peer at once. */
+export const MAX_PER_PEER = 16;
+
+/**
+ * Who sent a request: the proxy listens on loopback only, so its socket peer is always the tunnel's agent (or a
+ * local program); the tunnel (ngrok, cloudflared) names the caller in X-Forwarded-For, appending it last, so the
+ * last entry is the one a caller cannot forge through the tunnel. Without it, the socket's address. Pure.
+ */
+export function peerOf(headers: Record<string, string | string[] | undefined>, socketAddress: string | undefined): string {
+  const forwarded = headers['x-forwarded-for'];
+  const last = (Array.isArray(forwarded) ? forwarded.join(',') : (forwarded ?? '')).split(',').at(-1)?.trim();
+  return last || socketAddress || 'unknown';
+}
 
 /**
  * The path and query a request asks for, with dot segments resolved as a URL parser resolves them (`.`, `..`,
@@ -127,6 +163,8 @@ export interface ProxyOptions {
   readonly forwardAll?: boolean;
   /** A fixed port; 0 (the default) takes a free one. */
   readonly port?: number;
+  /** Bounds on slow senders. */
+  readonly limits?: ProxyLimits;
 }
 
 /** The webhook source a path belongs to, from WEBHOOK_SOURCES. */
@@ -137,7 +175,42 @@ export function sourceOf(path: string): string | undefined {
 /** Starts the proxy on 127.0.0.1 (a free port unless `options.port`). */
 export async function startProxy(target: string, log: RequestLog, options: ProxyOptions = {}): Promise<Proxy> {
   let address = '';
+  const headersMs = options.limits?.headersMs ?? 10_000;
+  const bodyMs = options.limits?.bodyMs ?? 30_000;
+  const maxConnections = options.limits?.connections ?? MAX_CONNECTIONS;
+  const perPeer = options.limits?.perPeer ?? MAX_PER_PEER;
+  /** Open connections, oldest first; `waitingSince` is set while one carries no request (headers not yet in). */
+  const sockets = new Map<Socket, { waitingSince?: number }>();
+  const inProgress = new Map<string, number>();
   const server: Server = createServer((req, res) => {
+    const socket = req.socket;
+    const state = sockets.get(socket);
+    if (state) state.waitingSince = undefined;
+    const peer = peerOf(req.headers, socket.remoteAddress);
+    const busy = inProgress.get(peer) ?? 0;
+    if (busy >= perPeer) {
+      // Its body is not read: the connection closes with the answer.
+      res.writeHead(429, { 'Content-Type': 'text/plain', Connection: 'close', 'Retry-After': '1' }).end(`airy-tunnel: more than ${perPeer} requests at once from one sender\n`);
+      res.on('finish', () => socket.destroy());
+      return;
+    }
+    inProgress.set(peer, busy + 1);
+    let bodyTimer: NodeJS.Timeout | undefined = setTimeout(() => {
+      bodyTimer = undefined;
+      // A body that trickles holds a connection: it has bodyMs, then the connection is closed.
+      if (!res.headersSent) res.writeHead(408, { 'Content-Type': 'text/plain', Connection: 'close' }).end('airy-tunnel: the request body did not arrive in time\n');
+      res.on('finish', () => socket.destroy());
+      setTimeout(() => socket.destroy(), 1000).unref();
+    }, bodyMs);
+    bodyTimer.unref();
+    res.on('close', () => {
+      if (bodyTimer) clearTimeout(bodyTimer);
+      const left = (inProgress.get(peer) ?? 1) - 1;
+      if (left > 0) inProgress.set(peer, left);
+      else inProgress.delete(peer);
+      const after = sockets.get(socket);
+      if (after) after.waitingSince = Date.now();
+    });
     const body: Buffer[] = [];
     let size = 0;
     req.on('data', (d: Buffer) => {
@@ -145,6 +218,9 @@ export async function startProxy(target: string, log: RequestLog, options: Proxy
       if (size <= MAX_REQUEST) body.push(d);
     });
     req.on('end', () => {
+      if (bodyTimer) clearTimeout(bodyTimer);
+      bodyTimer = undefined;
+      if (res.headersSent) return;
       if (size > MAX_REQUEST) {
         res.writeHead(413, { 'Content-Type': 'text/plain' }).end(`airy-tunnel: a webhook body over ${MAX_REQUEST} bytes is not forwarded\n`);
         return;
@@ -187,9 +263,33 @@ export async function startProxy(target: string, log: RequestLog, options: Proxy
       );
     });
   });
-  server.maxConnections = MAX_CONNECTIONS;
-  server.headersTimeout = 30_000;
-  server.requestTimeout = 60_000;
+  server.on('connection', (socket: Socket) => {
+    if (sockets.size >= maxConnections) {
+      // Full: the oldest connection that carries no request makes room; a slow sender still sending its headers
+      // loses its place before a delivery does. When every one carries a request, the newcomer is refused.
+      const idle = [...sockets].find(([, s]) => s.waitingSince !== undefined)?.[0];
+      if (!idle) {
+        socket.destroy();
+        return;
+      }
+      sockets.delete(idle);
+      idle.destroy();
+    }
+    sockets.set(socket, { waitingSince: Date.now() });
+    socket.on('close', () => sockets.delete(socket));
+  });
+  // Headers that trickle: a connection carrying no request is closed once it has waited headersMs.
+  const sweep = setInterval(
+    () => {
+      const now = Date.now();
+      for (const [socket, s] of sockets) if (s.waitingSince !== undefined && now - s.waitingSince > headersMs) socket.destroy();
+    },
+    Math.max(50, Math.min(1000, headersMs / 4)),
+  );
+  sweep.unref();
+  // Node's own limits stay as a backstop behind ours.
+  server.headersTimeout = headersMs;
+  server.requestTimeout = headersMs + bodyMs;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', resolve);
@@ -198,8 +298,10 @@ export async function startProxy(target: string, log: RequestLog, options: Proxy
   address = `http://127.0.0.1:${port}`;
   return {
     address,
+    connections: () => sockets.size,
     close: () =>
       new Promise<void>((resolve) => {
+        clearInterval(sweep);
         server.closeAllConnections();
         server.close(() => resolve());
       }),

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +17,7 @@ import { runBin } from '../../../tools/testing/cli.ts';
 import { parseSecrets } from '../src/config.ts';
 import { Deliveries } from '../src/deliveries.ts';
 import { MAX_STREAM_BUFFER, startInspector, TOKEN_HEADER } from '../src/inspector.ts';
-import { normalisePath, startProxy } from '../src/proxy.ts';
+import { MAX_CONNECTIONS, MAX_PER_PEER, normalisePath, peerOf, startProxy } from '../src/proxy.ts';
 import { RequestLog } from '../src/request-log.ts';
 import type { Clock, TunnelDriver } from '../src/supervisor.ts';
 
@@ -285,6 +285,112 @@ test('a second SIGTERM during shutdown leaves state.json saying stopped and no t
     readdirSync(stateDir).filter((f) => f.includes('.tmp-')),
     [],
   );
+});
+
+/** A connection that sends `request` a byte every `everyMs`; `answer` is what it got back, `closed` when it ended. */
+interface Trickle {
+  readonly socket: Socket;
+  answer: string;
+  readonly closed: Promise<void>;
+  /** Whether it had sent its whole request when it was closed. */
+  sentAll: boolean;
+}
+
+async function trickle(address: string, request: string, everyMs: number, upfront = 0): Promise<Trickle> {
+  const { hostname, port } = new URL(address);
+  const socket = connect(Number(port), hostname);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  socket.on('error', () => undefined);
+  const t: Trickle = { socket, answer: '', sentAll: false, closed: new Promise((r) => socket.once('close', () => r())) };
+  socket.on('data', (d: Buffer) => {
+    t.answer += d;
+  });
+  let at = upfront;
+  socket.write(request.slice(0, Math.max(1, upfront)));
+  at = Math.max(1, upfront);
+  const timer = setInterval(() => {
+    if (socket.destroyed || at >= request.length) {
+      t.sentAll = at >= request.length;
+      clearInterval(timer);
+      return;
+    }
+    socket.write(request[at++] as string);
+  }, everyMs);
+  void t.closed.then(() => clearInterval(timer));
+  return t;
+}
+
+const slowPost = (headers: string, body: string) =>
+  `POST /facebook HTTP/1.1\r\nHost: airy\r\nContent-Type: application/json\r\n${headers}Content-Length: ${body.length}\r\n\r\n${body}`;
+
+test('slow senders: 130 connections trickling their headers are closed in bounded time and real deliveries are served meanwhile', async () => {
+  const before = seen.length;
+  const proxy = await startProxy(target, new RequestLog(join(dir, 'slow-headers.jsonl')), { limits: { headersMs: 2000 } });
+  const slow: Trickle[] = [];
+  try {
+    // Two more than the proxy keeps open: each sends a byte every 2 s (a request takes minutes at that pace).
+    for (let i = 0; i < MAX_CONNECTIONS + 2; i++) slow.push(await trickle(proxy.address, slowPost('', '{"slow":true}'), 2000));
+    // The proxy is full: the two it had no room for (or the oldest it closed for them) are gone.
+    for (let i = 0; i < 200 && slow.filter((t) => t.socket.destroyed).length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    const real = await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        send(`${proxy.address}/facebook`, { body: `{"real":${i}}`, headers: { 'content-type': 'application/json', 'x-forwarded-for': '198.51.100.7' } }).catch(
+          (e: Error) => ({ status: 0, body: e.message }),
+        ),
+      ),
+    );
+    assert.equal(
+      real.map((r) => r.status),
+      [200, 200, 200, 200, 200],
+      `real deliveries while ${slow.filter((t) => !t.socket.destroyed).length} slow connections are open: ${real.map((r) => r.body).join(' | ')}`,
+    );
+    // Bounded in time: every slow connection is closed by the proxy long before it could finish its request.
+    await Promise.all(slow.map((t) => t.closed));
+    assert.not.ok(slow.some((t) => t.sentAll || t.answer.startsWith('HTTP/1.1 200')), 'no slow sender got its request through');
+    assert.is(seen.length - before, 5, 'the upstream saw the real deliveries only');
+  } finally {
+    for (const t of slow) t.socket.destroy();
+    await proxy.close();
+  }
+});
+
+test('slow senders: one peer trickling bodies holds at most its share of connections, each for bounded time; others are served', async () => {
+  const before = seen.length;
+  const proxy = await startProxy(target, new RequestLog(join(dir, 'slow-bodies.jsonl')), { limits: { bodyMs: 2000 } });
+  const slow: Trickle[] = [];
+  try {
+    // Through the tunnel one caller is its X-Forwarded-For: headers at once, then the body a byte every 2 s.
+    const request = slowPost('X-Forwarded-For: 203.0.113.9\r\n', `{"slow":"${'x'.repeat(64)}"}`);
+    const headerEnd = request.indexOf('\r\n\r\n') + 4;
+    for (let i = 0; i < 40; i++) slow.push(await trickle(proxy.address, request, 2000, headerEnd));
+    for (let i = 0; i < 300 && slow.filter((t) => t.answer.startsWith('HTTP/1.1 429')).length < 40 - MAX_PER_PEER; i++) await new Promise((r) => setTimeout(r, 10));
+    const refused = slow.filter((t) => t.answer.startsWith('HTTP/1.1 429'));
+    assert.is(refused.length, 40 - MAX_PER_PEER, 'past its share, a peer is answered 429 at once');
+    const other = await send(`${proxy.address}/facebook`, { body: '{"real":1}', headers: { 'content-type': 'application/json', 'x-forwarded-for': '198.51.100.7' } });
+    assert.is(other.status, 200, 'another peer is served');
+    const local = await send(`${proxy.address}/facebook`, { body: '{"real":2}', headers: { 'content-type': 'application/json' } });
+    assert.is(local.status, 200, 'and so is a sender with no X-Forwarded-For');
+    await Promise.all(slow.map((t) => t.closed));
+    const held = slow.filter((t) => !t.answer.startsWith('HTTP/1.1 429'));
+    assert.is(held.length, MAX_PER_PEER);
+    assert.ok(
+      held.every((t) => t.answer.startsWith('HTTP/1.1 408') && !t.sentAll),
+      held.map((t) => t.answer.split('\r\n')[0]).join(', '),
+    );
+    assert.is(seen.length - before, 2, 'no slow body reached the upstream');
+  } finally {
+    for (const t of slow) t.socket.destroy();
+    await proxy.close();
+  }
+});
+
+test('peerOf: the last X-Forwarded-For entry (the one the tunnel appended), else the socket', () => {
+  assert.is(peerOf({ 'x-forwarded-for': '10.0.0.1, 203.0.113.9' }, '127.0.0.1'), '203.0.113.9');
+  assert.is(peerOf({}, '127.0.0.1'), '127.0.0.1');
+  assert.is(peerOf({ 'x-forwarded-for': ' ' }, '::1'), '::1');
 });
 
 test.after(async () => {
