@@ -1,9 +1,10 @@
 /**
- * The request log: one JSON line per forwarded webhook (method, path, status, latency, headers), bounded in size.
+ * The request log: one JSON line per forwarded webhook (method, path, status, latency, headers), bounded in entries
+ * and bytes, and trimmed without reading it whole.
  * Signature and auth headers, and secret-looking query parameters, are redacted; bodies only when asked for.
  */
-import { appendFile, readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '@airy/cli-kit';
+import { randomBytes } from 'node:crypto';
+import { appendFile, open, readFile, rename, rm } from 'node:fs/promises';
 
 /** One forwarded request. */
 export interface RequestEntry {
@@ -38,17 +39,33 @@ export function redactPath(path: string): string {
   return `${path.slice(0, q)}?${params.toString().replaceAll('%5Bredacted%5D', '[redacted]')}`;
 }
 
-/** The log file, kept to the last `maxEntries` (it is trimmed when it reaches twice that). */
+/** The buffer the log is read through when it is scanned or cut. */
+const CHUNK = 1024 * 1024;
+
+/** Entries the log keeps after a trim. */
+export const LOG_ENTRIES = 1000;
+/** Bytes the log file may hold (64 KiB bodies, escaped as JSON, make a line up to a few hundred KiB). */
+export const LOG_BYTES = 32 * 2 ** 20;
+
+/**
+ * The log file, bounded by entries and bytes: once an append would take it past `maxEntries` and a quarter, or past
+ * `maxBytes`, it is first cut to its newest `maxEntries` within three quarters of `maxBytes`. The cut streams the
+ * kept tail into a new file renamed over the old one, so memory holds line lengths, never the log.
+ */
 export class RequestLog {
-  private lines = -1;
+  /** The byte length of each line in the file, oldest first (undefined until the file is first read). */
+  private lengths: number[] | undefined;
+  /** The file ends without a newline (a write cut short): the next entry starts on a line of its own. */
+  private unterminated = false;
 
   constructor(
     readonly path: string,
-    readonly maxEntries = 1000,
+    readonly maxEntries = LOG_ENTRIES,
+    readonly maxBytes = LOG_BYTES,
   ) {}
 
   /**
-   * Appends one entry, trimming the file when it has grown past its bound. Records are written one after another,
+   * Appends one entry, trimming the file first when it would pass its bound. Records are written one after another,
    * in the order they were asked for.
    */
   record(entry: RequestEntry): Promise<void> {
@@ -60,15 +77,75 @@ export class RequestLog {
   private writing: Promise<void> = Promise.resolve();
 
   private async append(entry: RequestEntry): Promise<void> {
-    if (this.lines < 0) this.lines = (await this.read()).length;
+    const lengths = this.lengths ?? (this.lengths = await this.scan());
+    const line = `${this.unterminated ? '\n' : ''}${JSON.stringify(entry)}\n`;
+    const size = Buffer.byteLength(line);
+    const held = lengths.reduce((a, b) => a + b, 0);
+    if (lengths.length + 1 > Math.floor(this.maxEntries * 1.25) || held + size > this.maxBytes) await this.trim(lengths);
     // 0600: with --log-bodies the log holds what providers sent.
-    await appendFile(this.path, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
-    this.lines++;
-    if (this.lines >= 2 * this.maxEntries) {
-      const keep = (await this.read()).slice(-this.maxEntries);
-      await writeFileAtomic(this.path, keep.map((e) => `${JSON.stringify(e)}\n`).join(''), { mode: 0o600 });
-      this.lines = keep.length;
+    await appendFile(this.path, line, { mode: 0o600 });
+    this.unterminated = false;
+    this.lengths?.push(size);
+  }
+
+  /** The byte length of each line of the file, read through one buffer. */
+  private async scan(): Promise<number[]> {
+    const lengths: number[] = [];
+    let current = 0;
+    const file = await open(this.path, 'r').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw error;
+    });
+    try {
+      const buffer = Buffer.allocUnsafe(CHUNK);
+      for (let read = 0; file && (read = (await file.read(buffer, 0, CHUNK)).bytesRead) > 0; ) {
+        const chunk = buffer.subarray(0, read);
+        let from = 0;
+        for (let nl = chunk.indexOf(10); nl >= 0; nl = chunk.indexOf(10, from)) {
+          lengths.push(current + nl - from + 1);
+          current = 0;
+          from = nl + 1;
+        }
+        current += chunk.length - from;
+      }
+    } finally {
+      await file?.close();
     }
+    if (current > 0) lengths.push(current);
+    this.unterminated = current > 0;
+    return lengths;
+  }
+
+  /** Keeps the newest lines within the trimmed bound: the tail is streamed into a new file renamed over the old. */
+  private async trim(lengths: number[]): Promise<void> {
+    const budget = Math.floor((this.maxBytes * 3) / 4);
+    let keep = 0;
+    let bytes = 0;
+    while (keep < lengths.length && keep < this.maxEntries && bytes + (lengths[lengths.length - 1 - keep] as number) <= budget) {
+      bytes += lengths[lengths.length - 1 - keep] as number;
+      keep++;
+    }
+    const total = lengths.reduce((a, b) => a + b, 0);
+    const temp = `${this.path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+    try {
+      // wx and 0600: a new private file of our own, never one (or a link) already there. One buffer carries the
+      // tail across, so a cut of a large log makes no garbage to collect.
+      const [from, to] = await Promise.all([open(this.path, 'r'), open(temp, 'wx', 0o600)]);
+      try {
+        const buffer = Buffer.allocUnsafe(CHUNK);
+        for (let at = total - bytes, read = 0; (read = (await from.read(buffer, 0, CHUNK, at)).bytesRead) > 0; at += read) {
+          await to.write(buffer, 0, read);
+        }
+      } finally {
+        await Promise.all([from.close(), to.close()]);
+      }
+      await rename(temp, this.path);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+    this.lengths = lengths.slice(lengths.length - keep);
+    if (keep === 0) this.unterminated = false;
   }
 
   /** Every entry in the file, oldest first. */

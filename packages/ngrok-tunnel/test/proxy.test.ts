@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert';
 import { parse, stringify } from 'yaml';
 import { startProxy, upstreamPath } from '../src/proxy.ts';
 import { publicUrlsConfigMap } from '../src/publish-urls.ts';
-import { RequestLog } from '../src/request-log.ts';
+import { LOG_BYTES, LOG_ENTRIES, RequestLog } from '../src/request-log.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'airy-tunnel-'));
 const seen: { host?: string; path?: string; signature?: string }[] = [];
@@ -132,14 +132,47 @@ test('an upstream with a base path keeps it; only path and query come from the r
   assert.is(upstreamPath(new URL('http://127.0.0.1:8080'), 'http://evil.test:1/a?b'), '/a?b');
 });
 
-test('the request log is bounded', async () => {
-  const log = new RequestLog(join(dir, 'c.jsonl'), 10);
+test('the request log is bounded by entries and by bytes, after every record', async () => {
+  const byCount = new RequestLog(join(dir, 'c.jsonl'), 10);
   for (let i = 0; i < 45; i++) {
-    await log.record({ time: String(i), method: 'POST', path: `/p${i}`, status: 200, latencyMs: 1, headers: {} });
+    await byCount.record({ time: String(i), method: 'POST', path: `/p${i}`, status: 200, latencyMs: 1, headers: {} });
+    assert.ok((await byCount.read()).length <= 12, 'at most the bound and a quarter');
   }
-  const entries = await log.read();
-  assert.ok(entries.length <= 20, `${entries.length} entries kept`);
-  assert.is(entries.at(-1)?.path, '/p44', 'the newest are kept');
+  assert.is((await byCount.read()).at(-1)?.path, '/p44', 'the newest are kept');
+  // Bodies make entries large: the byte bound holds whatever the count.
+  const bySize = new RequestLog(join(dir, 'd.jsonl'), 1000, 64 * 1024);
+  for (let i = 0; i < 60; i++) {
+    await bySize.record({ time: String(i), method: 'POST', path: `/p${i}`, status: 200, latencyMs: 1, headers: {}, body: 'x'.repeat(5000) });
+    assert.ok(statSync(bySize.path).size <= 64 * 1024, `${statSync(bySize.path).size} bytes after ${i + 1} records`);
+  }
+  const kept = await bySize.read();
+  assert.is(kept.at(-1)?.path, '/p59');
+  assert.ok(kept.length >= 9, `${kept.length} entries kept: the cut keeps three quarters of the bytes`);
+  assert.is(statSync(bySize.path).mode & 0o777, 0o600);
+  assert.is(LOG_ENTRIES, 1000);
+});
+
+test('trimming a full request log takes little memory: a 131 MB log left at 2,000 entries is cut in a process with a 64 MiB heap', () => {
+  // What an earlier version let the log grow to: 2,000 entries with 64 KiB bodies.
+  const path = join(dir, 'big.jsonl');
+  const line = `${JSON.stringify({ time: 't', method: 'POST', path: '/facebook', status: 200, latencyMs: 1, headers: {}, body: 'b'.repeat(64 * 1024) })}\n`;
+  writeFileSync(path, line.repeat(2000), { mode: 0o600 });
+  const script = [
+    `import { RequestLog } from ${JSON.stringify(new URL('../src/request-log.ts', import.meta.url).pathname)};`,
+    `const log = new RequestLog(${JSON.stringify(path)});`,
+    "await log.record({ time: 'now', method: 'POST', path: '/facebook/new', status: 200, latencyMs: 1, headers: {} });",
+    // VmHWM: this process's own peak (getrusage's maxRSS would count the test runner it was forked from).
+    "const { readFileSync } = await import('node:fs');",
+    "process.stdout.write(JSON.stringify({ maxRssKiB: Number(/VmHWM:\\s+(\\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]) }));",
+  ].join('\n');
+  const run = spawnSync(process.execPath, ['--max-old-space-size=64', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', cwd: new URL('..', import.meta.url).pathname });
+  assert.is(run.status, 0, run.stderr.slice(-2000));
+  console.log(`  trimming a ${(line.length * 2000 / 1e6).toFixed(0)} MB log: peak RSS ${Math.round(JSON.parse(run.stdout).maxRssKiB / 1024)} MiB`);
+  const size = statSync(path).size;
+  assert.ok(size <= LOG_BYTES, `${size} bytes left`);
+  const tail = readFileSync(path, 'utf8').trimEnd().split('\n');
+  assert.ok(tail.length <= LOG_ENTRIES, `${tail.length} entries left`);
+  assert.is(JSON.parse(tail.at(-1) ?? '{}').path, '/facebook/new', 'the new entry is last');
 });
 
 test('the public-urls ConfigMap names every webhook URL', () => {
