@@ -3,9 +3,9 @@ import { watch } from 'node:fs';
 import { resolve } from 'node:path';
 import { CliError, createProgram, ExitCode, onStopSignal, packageVersion, runCli, usageError } from '@airy/cli-kit';
 import { webhookLines } from './sources.js';
-import { defaultTunnelDir, readTunnelState, tunnelFiles } from '@airy/cli-kit';
+import { defaultTunnelDir, readTunnelState, tunnelFiles, withoutCredentials } from '@airy/cli-kit';
 import { Option } from 'commander';
-import { findToken, readSecretsFile } from './config.js';
+import { findToken, readSecretsFile, TO_PASSWORD_ENV, upstreamWithPassword } from './config.js';
 import { TunnelError } from './errors.js';
 import { formatEntry, RequestLog } from './request-log.js';
 
@@ -25,7 +25,7 @@ const port = (name: string) => (value: string) => {
 program
   .command('start')
   .description('open the tunnel and keep it open until Ctrl-C')
-  .option('--to <url>', 'where webhooks go: the platform ingress', 'http://airy.core')
+  .option('--to <url>', `where webhooks go: the platform ingress (http://USER@host for Basic auth, the password in ${TO_PASSWORD_ENV})`, 'http://airy.core')
   .option('--domain <name>', 'a static ngrok domain, so the URLs survive restarts')
   .option('--region <region>', 'ngrok region (e.g. eu, us, ap)')
   .option('--kube-context <name>', 'also write the public-urls ConfigMap with this kubectl context')
@@ -62,7 +62,13 @@ program
       } catch {
         url = undefined;
       }
-      if (!url || !/^https?:$/.test(url.protocol)) throw usageError(`${name} ${value}: not an http(s) URL (e.g. http://airy.core)`);
+      if (!url || !/^https?:$/.test(url.protocol)) throw usageError(`${name} ${withoutCredentials(value)}: not an http(s) URL (e.g. http://airy.core)`);
+      if (name === '--to' && url.password) {
+        throw usageError(
+          `--to ${withoutCredentials(value)}: a password on the command line is seen by every user of this machine (the process list): ` +
+            `give --to http://USER@host and the password in ${TO_PASSWORD_ENV}, or as TO_PASSWORD=… in a file for --secrets-file`,
+        );
+      }
     }
     if (flags.publicUrl && flags.ngrok !== false) throw usageError('--public-url goes with --no-ngrok (with ngrok, ngrok gives the public URL)');
     // ngrok's native module is loaded only when ngrok is used.
@@ -78,10 +84,12 @@ program
     const noNgrok = flags.ngrok === false;
     const token = noNgrok ? undefined : await findToken();
     const fromFile = flags.secretsFile ? await readSecretsFile(flags.secretsFile) : {};
+    // The upstream's password joins the URL here, in memory only: never on a command line.
+    const target = upstreamWithPassword(flags.to, process.env[TO_PASSWORD_ENV] ?? fromFile.TO_PASSWORD);
     const kube = flags.kubeContext || flags.namespace ? { context: flags.kubeContext, namespace: flags.namespace ?? 'airy' } : undefined;
     try {
       await start({
-        target: flags.to,
+        target,
         noNgrok,
         publicUrl: flags.publicUrl,
         proxyPort: flags.proxyPort,

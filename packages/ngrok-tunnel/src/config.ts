@@ -29,7 +29,22 @@ export async function findToken(env: NodeJS.ProcessEnv = process.env, files = to
 }
 
 /** The keys `--secrets-file` may hold. */
-export const SECRET_KEYS = ['FACEBOOK_APP_SECRET', 'TWILIO_AUTH_TOKEN'] as const;
+export const SECRET_KEYS = ['FACEBOOK_APP_SECRET', 'TWILIO_AUTH_TOKEN', 'TO_PASSWORD'] as const;
+
+/** The environment variable that holds the password of `--to`'s user (Basic auth to the upstream). */
+export const TO_PASSWORD_ENV = 'AIRY_TUNNEL_TO_PASSWORD';
+
+/**
+ * `--to` with the password given apart (environment or secrets file) put in, for Basic auth; `--to` as it is
+ * without one. A password for a URL that names no user is a usage error, naming neither. Pure.
+ */
+export function upstreamWithPassword(to: string, password: string | undefined): string {
+  if (!password) return to;
+  const url = new URL(to);
+  if (!url.username) throw usageError(`${TO_PASSWORD_ENV} (or TO_PASSWORD) is set, but --to names no user: give --to http://USER@host`);
+  url.password = password;
+  return url.href;
+}
 
 /**
  * Parses a secrets file: `KEY=value` lines (blank lines and `#` comments allowed, a value may be quoted). Any other

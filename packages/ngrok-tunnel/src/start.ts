@@ -48,7 +48,8 @@ export interface StartOptions {
 export async function start(options: StartOptions): Promise<TunnelStatus> {
   const token = options.token;
   if (!token && !options.noNgrok) throw missingToken();
-  const secrets = [token, options.secrets?.facebookAppSecret, options.secrets?.twilioAuthToken];
+  const upstreamPassword = decodeURIComponent(new URL(options.target).password);
+  const secrets = [token, options.secrets?.facebookAppSecret, options.secrets?.twilioAuthToken, upstreamPassword || undefined];
   const say = (line: string) => options.log(redact(line, secrets));
   // What is shown and stored of the upstream and the public URL: never their credentials.
   const shownTarget = withoutCredentials(options.target);

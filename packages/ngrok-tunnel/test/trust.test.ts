@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runBin } from '../../../tools/testing/cli.ts';
-import { parseSecrets } from '../src/config.ts';
+import { parseSecrets, upstreamWithPassword } from '../src/config.ts';
 import { Deliveries } from '../src/deliveries.ts';
 import { MAX_STREAM_BUFFER, startInspector, TOKEN_HEADER } from '../src/inspector.ts';
 import { MAX_CONNECTIONS, MAX_PER_PEER, normalisePath, peerOf, startProxy } from '../src/proxy.ts';
@@ -247,6 +247,64 @@ test("under ngrok, the Twilio check is given the session's public URL on each co
   }
 });
 
+test('a password in --to is refused in one line (the process list shows it), never echoed; given apart it is sent, never on a command line', async () => {
+  const password = 'hunter2-upstream-pw';
+  const bin = join(packageDir, 'bin/airy-tunnel.js');
+  const { FORCE_COLOR: _color, ...quiet } = process.env;
+  const refused = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [bin, 'start', '--no-ngrok', '--to', `http://admin:${password}@127.0.0.1:${upstreamPort}`, '--state-dir', join(dir, 'pw-refused')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...quiet, NO_COLOR: '1' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    // A guard, not a measure: the code before this fix started the tunnel and ran on until stopped.
+    const guard = setTimeout(() => child.kill('SIGTERM'), 15_000);
+    child.on('close', (status) => {
+      clearTimeout(guard);
+      resolve({ status, stdout, stderr });
+    });
+  });
+  assert.is(refused.status, 2, refused.stderr);
+  assert.is(refused.stderr.trimEnd().split('\n').length, 1, refused.stderr);
+  assert.match(refused.stderr, /--to http:\/\/127\.0\.0\.1:\d+\/: a password on the command line is seen by every user of this machine \(the process list\): give --to http:\/\/USER@host and the password in AIRY_TUNNEL_TO_PASSWORD/);
+  assert.not.ok(refused.stderr.includes(password) || refused.stdout.includes(password), 'the password is not echoed');
+
+  for (const [how, env, extra] of [
+    ['environment', { AIRY_TUNNEL_TO_PASSWORD: `${password}@x` }, []],
+    ['secrets file', {}, ['--secrets-file', join(dir, 'pw-secrets')]],
+  ] as const) {
+    writeFileSync(join(dir, 'pw-secrets'), `TO_PASSWORD=${password}@x\n`, { mode: 0o600 });
+    const stateDir = join(dir, `pw-${how.replace(' ', '-')}`);
+    const child = spawn(process.execPath, [bin, 'start', '--no-ngrok', '--to', `http://admin@127.0.0.1:${upstreamPort}`, '--state-dir', stateDir, '--inspector-port', '0', ...extra], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...quiet, NO_COLOR: '1', ...env },
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    try {
+      for (let i = 0; i < 200 && !existsSync(join(stateDir, 'state.json')); i++) await new Promise((r) => setTimeout(r, 25));
+      const proxy = /^proxy: (\S+)$/m.exec(out)?.[1] ?? '';
+      seen.length = 0;
+      assert.is((await send(`${proxy}/facebook`, { body: '{}' })).status, 200, `${how}: ${out}`);
+      assert.is(seen.at(-1)?.auth, `Basic ${Buffer.from(`admin:${password}@x`).toString('base64')}`, `${how}: the upstream gets Basic auth`);
+      assert.not.ok(readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').includes(password), `${how}: not in the process list`);
+      assert.not.ok(readFileSync(join(stateDir, 'state.json'), 'utf8').includes(password), `${how}: not stored`);
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+    assert.not.ok(out.includes(password), `${how}: not shown`);
+  }
+  assert.throws(() => upstreamWithPassword('http://127.0.0.1:1', 'pw'), /names no user: give --to http:\/\/USER@host/);
+  assert.is(upstreamWithPassword('http://u@h:1/', 'p@ss word'), 'http://u:p%40ss%20word@h:1/');
+  assert.is(upstreamWithPassword('http://u@h:1/', undefined), 'http://u@h:1/');
+});
+
 test('a second SIGTERM during shutdown leaves state.json saying stopped and no temporary file; credentials are not in it', async () => {
   const stateDir = join(dir, 'twice');
   const child = spawn(
@@ -256,7 +314,7 @@ test('a second SIGTERM during shutdown leaves state.json saying stopped and no t
       'start',
       '--no-ngrok',
       '--to',
-      `http://admin:secret@127.0.0.1:${upstreamPort}`,
+      `http://admin@127.0.0.1:${upstreamPort}`,
       '--public-url',
       'https://me:pw@tunnel.example.com',
       '--state-dir',
@@ -264,7 +322,7 @@ test('a second SIGTERM during shutdown leaves state.json saying stopped and no t
       '--inspector-port',
       '0',
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, AIRY_TUNNEL_TO_PASSWORD: 'secret' } },
   );
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
