@@ -3,15 +3,15 @@
  * backoff, one stream when the server has no ranges, SHA-256 verified before anything uses the file, and a verified
  * marker so a re-run never downloads again. Memory stays small whatever the size: bodies stream to disk.
  */
+import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { copyFile, lstat, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ChunkIndex } from '@airy/box-catalog';
 import { acquireLock, writeFileAtomic } from '@airy/cli-kit';
 import { errorCode } from './errors.js';
 import { addWritten, type Chunk, canResume, parseResumeState, planChunks, type ResumeState, remainingPieces } from './ranges.js';
-import { checkOutput, defaultChunkSize, deltaPartPath, MiB, partPath, remoteSizeHint, statePath } from './download/files.js';
+import { checkOutput, defaultChunkSize, deltaPartPath, MiB, openLocalBox, partPath, remoteSizeHint, statePath } from './download/files.js';
 import { fetchInto, probe, withRetries } from './download/http.js';
 import { fetchPieces } from './download/pieces.js';
 import {
@@ -19,7 +19,6 @@ import {
   ChecksumError,
   type DeltaRequest,
   DiskFullError,
-  DownloadError,
   type DownloadRequest,
   type DownloadResult,
   SizeMismatchError,
@@ -58,15 +57,16 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
     // The new box's index, fetched while the box is probed.
     const indexText = request.delta ? fetchDeltaIndex(request.delta.chunksUrl) : undefined;
     indexText?.catch(() => undefined);
-    if (request.url.startsWith('file://')) {
+    if (request.url.startsWith('file:')) {
       // A file: box may sit on a share: with an older box here, only the chunks it lacks are read from there.
+      const { handle, size } = await openLocalBox(request.url);
+      await handle.close();
+      checkSize(request, size);
       let index: ChunkIndex | undefined;
       if (request.delta && indexText) {
-        const size = (await stat(fileURLToPath(request.url)).catch(() => undefined))?.size;
-        if (size !== undefined) checkSize(request, size);
-        const delta = size === undefined ? undefined : await tryDelta({ ...request, delta: request.delta }, { size, ranged: true, validator: '' }, indexText);
-        if (delta?.result) return delta.result;
-        index = delta?.index;
+        const delta = await tryDelta({ ...request, delta: request.delta }, { size, ranged: true, validator: '' }, indexText);
+        if (delta.result) return delta.result;
+        index = delta.index;
       }
       const copied = await copyLocal(request);
       if (index) await keepIndex(out, index);
@@ -271,25 +271,42 @@ function checkSize(request: DownloadRequest, size: number): void {
   if (request.size !== undefined && size !== request.size) throw new SizeMismatchError(request.url, request.size, size);
 }
 
-/** A file:// box: copied, then verified like any other. */
+/** A file: box: copied from the handle it was checked through (hashed as it is read), then verified like any other. */
 async function copyLocal(request: DownloadRequest): Promise<DownloadResult> {
-  const source = fileURLToPath(request.url);
   const part = partPath(request.out);
-  const { size } = await stat(source).catch(() => {
-    throw new DownloadError(`${request.url}: no such file: the catalog points at a missing box`);
-  });
-  checkSize(request, size);
-  request.onStart?.({ size, resumedBytes: 0, ranged: false });
-  await rm(part, { force: true });
-  await copyFile(source, part, constants.COPYFILE_EXCL).catch((e) => asDiskFull(e, dirname(request.out), size));
-  request.onProgress?.(size, size);
-  const actual = await hashFile(part);
-  if (actual !== request.sha256) {
+  const { handle: source, size } = await openLocalBox(request.url);
+  try {
+    checkSize(request, size);
+    request.onStart?.({ size, resumedBytes: 0, ranged: false });
     await rm(part, { force: true });
-    throw new ChecksumError(request.url, request.sha256, actual);
+    const target = await open(part, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644).catch((e) =>
+      asDiskFull(e, dirname(request.out), size),
+    );
+    const hash = createHash('sha256');
+    try {
+      const buffer = Buffer.allocUnsafe(4 * MiB);
+      for (let position = 0; ; ) {
+        const { bytesRead } = await source.read(buffer, 0, buffer.length, position);
+        if (bytesRead === 0) break;
+        hash.update(buffer.subarray(0, bytesRead));
+        await target.write(buffer, 0, bytesRead, position).catch((e) => asDiskFull(e, dirname(request.out), size));
+        position += bytesRead;
+        request.onProgress?.(position, size);
+      }
+    } finally {
+      await target.close();
+    }
+    const actual = hash.digest('hex');
+    if (actual !== request.sha256) {
+      await rm(part, { force: true });
+      throw new ChecksumError(request.url, request.sha256, actual);
+    }
+  } finally {
+    await source.close();
   }
   await rename(part, request.out);
+  await clearDelta(request.out);
   const finished = await stat(request.out);
-  await writeMarker(request.out, { sha256: request.sha256, size, mtimeMs: finished.mtimeMs });
-  return { path: request.out, size, cached: false, resumedBytes: 0, ranged: false };
+  await writeMarker(request.out, { sha256: request.sha256, size: finished.size, mtimeMs: finished.mtimeMs });
+  return { path: request.out, size: finished.size, cached: false, resumedBytes: 0, ranged: false };
 }

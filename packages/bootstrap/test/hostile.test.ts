@@ -25,9 +25,9 @@ let n = 0;
 const fresh = () => join(work, `run-${n++}`, 'box.box');
 
 /** A catalog served by the hostile server whose one box is at `path` there (or at `url`). */
-function catalogFor(path: string, url = `${hostile.url}${path}`): string {
+function catalogFor(path: string, url = `${hostile.url}${path}`, size = body.length): string {
   const name = `catalog-${n++}.json`;
-  const entry = { name: 'libvirt', url, checksum_type: 'sha256', checksum: sha256, architecture: 'amd64', size: body.length } as const;
+  const entry = { name: 'libvirt', url, checksum_type: 'sha256', checksum: sha256, architecture: 'amd64', size } as const;
   hostile.documents.set(name, stringifyCatalog(addRelease(emptyCatalog(BOX_NAME), '1.0.0', entry).catalog));
   return `${hostile.url}/json/${name}`;
 }
@@ -87,7 +87,12 @@ test('a server that sends more than asked is cut before a byte lands past the ra
 
 test('a Content-Length larger than the body is a short body, retried, and nothing is kept as verified', async () => {
   const out = fresh();
-  const run = await runBinAsync(packageDir, downloadArgs(catalogFor('/short-length'), out));
+  // The length it announces is not the catalog's size: refused before a byte is written.
+  const refused = await runBinAsync(packageDir, downloadArgs(catalogFor('/short-length'), out));
+  assert.is(refused.status, 1, refused.stderr);
+  assert.match(oneLine(refused.stderr), new RegExp(`is ${body.length + 1000} bytes, but the catalog says ${body.length}: nothing was written`));
+  // A catalog that says the same length: the body is short, retried, then refused.
+  const run = await runBinAsync(packageDir, downloadArgs(catalogFor('/short-length', undefined, body.length + 1000), out));
   assert.is(run.status, 1, run.stderr);
   // Progress lines come first (one stream, no ranges); the error is the last line.
   assert.not.match(run.stderr, /unexpected error|\n\s+at /);
@@ -121,6 +126,36 @@ test('an http catalog may not name a file: box', async () => {
   const run = await runBinAsync(packageDir, downloadArgs(catalogFor('', `file://${local}`), fresh()));
   assert.is(run.status, 2, run.stderr);
   assert.match(oneLine(run.stderr), /names a file: box \(file:\/\/.*\); only a file: catalog may/);
+});
+
+/** A file: catalog in its own folder whose one box is at `url`. */
+function fileCatalog(url: string): string {
+  const dir = join(work, `file-catalog-${n++}`);
+  mkdirSync(dir, { recursive: true });
+  const entry = { name: 'libvirt', url, checksum_type: 'sha256', checksum: sha256, architecture: 'amd64', size: body.length } as const;
+  writeFileSync(join(dir, 'metadata.json'), stringifyCatalog(addRelease(emptyCatalog(BOX_NAME), '1.0.0', entry).catalog));
+  return `file://${join(dir, 'metadata.json')}`;
+}
+
+test('a file: catalog naming a FIFO, or a box on another host, ends in one line (it never waits for a writer)', async () => {
+  const fifo = join(work, 'box-fifo.box');
+  spawnSync('mkfifo', [fifo]);
+  for (const [url, said] of [
+    [`file://${fifo}`, /is not a plain file \(a FIFO, a device or a folder\): the catalog must point at a box file/],
+    ['file://fileserver/boxes/box.box', /a file: URL with a host \(fileserver\) names another machine: the catalog must say file:\/\/\/path/],
+  ] as const) {
+    const child = spawn(process.execPath, [join(packageDir, 'lib/cli.js'), ...downloadArgs(fileCatalog(url), fresh())], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d;
+    });
+    // A watchdog, not a measure: a run blocked in open() is ended so that the test can say so.
+    const watchdog = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const status = await new Promise((r) => child.on('close', r));
+    clearTimeout(watchdog);
+    assert.is(status, 1, `${url}: ${status === null ? 'hung, killed by the watchdog' : stderr}`);
+    assert.match(oneLine(stderr), said);
+  }
 });
 
 test('a password in a catalog URL never appears in the error', async () => {

@@ -10,7 +10,6 @@ import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { type FileHandle, lstat, open, readdir, readFile, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   CHUNKING,
   type ChunkIndex,
@@ -26,7 +25,7 @@ import {
 import { formatBytes, writeFileAtomic } from '@airy/cli-kit';
 import { errorCode } from '../errors.js';
 import type { Chunk } from '../ranges.js';
-import { defaultChunkSize, deltaPartPath, deltaStatePath, MiB } from './files.js';
+import { defaultChunkSize, deltaPartPath, deltaStatePath, MiB, openLocalBox } from './files.js';
 import { fetchPieces } from './pieces.js';
 import { orderedHasher } from './verify.js';
 import { asDiskFull, type DeltaRequest, type DownloadRequest } from './request.js';
@@ -292,7 +291,7 @@ export async function deltaInto(
       }
       // A file: catalog on a share (a team's file server): the missing pieces are read from the new box itself.
       const buffer = Buffer.allocUnsafe(MiB);
-      const source = await open(fileURLToPath(request.url), 'r');
+      const { handle: source } = await openLocalBox(request.url);
       try {
         for (const p of todo) {
           if (signal.aborted) return;

@@ -1,7 +1,10 @@
 /** The files of one download beside its output: the part, the resume state, the marker; and the output's checks. */
-import { lstat, readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { type FileHandle, lstat, open, readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { errorCode } from '../errors.js';
 import { parseResumeState } from '../ranges.js';
-import { OutputPathError } from './request.js';
+import { DownloadError, OutputPathError } from './request.js';
 
 export const MiB = 2 ** 20;
 
@@ -36,4 +39,26 @@ export async function checkOutput(out: string): Promise<void> {
 /** The box size, for the disk-full message: from the resume state when there is one. */
 export async function remoteSizeHint(out: string): Promise<number> {
   return readFile(statePath(out), 'utf8').then((t) => parseResumeState(t)?.size ?? 0, () => 0);
+}
+
+/**
+ * Opens a `file:` box for reading, as catalogs are opened: without blocking (a FIFO would wait for a writer for
+ * ever, and no signal ends an open()), then refused unless it is a plain file. A `file://host/…` URL names another
+ * machine and is refused in one line. The caller closes the handle.
+ */
+export async function openLocalBox(url: string): Promise<{ handle: FileHandle; size: number }> {
+  const parsed = new URL(url);
+  if (parsed.host !== '' && parsed.host !== 'localhost') {
+    throw new DownloadError(`${url}: a file: URL with a host (${parsed.host}) names another machine: the catalog must say file:///path`);
+  }
+  const handle = await open(fileURLToPath(parsed), constants.O_RDONLY | constants.O_NONBLOCK).catch((error: unknown) => {
+    const code = errorCode(error);
+    throw new DownloadError(code === 'ENOENT' ? `${url}: no such file: the catalog points at a missing box` : `${url} cannot be read (${code ?? 'unreadable'})`);
+  });
+  const info = await handle.stat();
+  if (!info.isFile()) {
+    await handle.close();
+    throw new DownloadError(`${url} is not a plain file (a FIFO, a device or a folder): the catalog must point at a box file`);
+  }
+  return { handle, size: info.size };
 }

@@ -157,9 +157,8 @@ export async function fetchPieces(
         );
         await writer.flush();
       } catch (error) {
-        // What came is the file's bytes at their offsets (the whole file's hash checks them at the end): kept, and
-        // the next try fetches only the rest.
-        await writer.flush().catch(() => undefined);
+        // What was written is the file's bytes at their offsets (the whole file's hash checks them at the end):
+        // kept, and the next try fetches only the rest. What was not yet written came from a failing answer: dropped.
         piece.start += writer.written();
         piece.received = 0;
         throw error;
