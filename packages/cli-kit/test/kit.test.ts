@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,17 +7,14 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { staleReadmes } from '../../../tools/exit-codes.ts';
 import {
-  acquireLock,
   didYouMean,
   duration,
   formatDuration,
   EXIT_CODE_MEANINGS,
   ExitCode,
   exitCodeTable,
-  isAlive,
   lineSplitter,
   lineTail,
-  LockedError,
   readTunnelState,
   redact,
   shellQuote,
@@ -66,24 +63,6 @@ test('writeFileAtomic: the mode from the start, the whole text, and a link at th
   assert.not.ok(lstatSync(path).isSymbolicLink());
   assert.is(statSync(path).mode & 0o777, 0o600);
   assert.is(readFileSync(path, 'utf8'), '{"a":1}');
-});
-
-test('the lock: held, refused to a second holder, stale taken over, released without leaking exit hooks', async () => {
-  const path = join(dir, 'x.lock');
-  const before = process.listenerCount('exit');
-  const release = await acquireLock(path);
-  await acquireLock(path).then(
-    () => assert.unreachable('a second holder got the lock'),
-    (e) => assert.instance(e, LockedError),
-  );
-  await release();
-  assert.not.ok(existsSync(path));
-  assert.is(process.listenerCount('exit'), before);
-  const gone = Number(spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' }).stdout.trim());
-  assert.not.ok(isAlive(gone));
-  writeFileSync(path, `${gone}\n`);
-  const again = await acquireLock(path);
-  await again();
 });
 
 test('the tunnel state file: private, and a dead process reads as stopped', async () => {
