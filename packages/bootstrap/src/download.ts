@@ -248,7 +248,8 @@ async function tryDelta(
       },
       wholeLeft,
     );
-    if (got.sha256 !== sha256) throw new DeltaFallback(`the assembled file's sha256 is ${got.sha256}, not the catalog's`);
+    // Every chunk taken was verified, so a wrong result is the new box's index lying: it is not kept.
+    if (got.sha256 !== sha256) throw new DeltaFallback(`the assembled file's sha256 is ${got.sha256}, not the catalog's`, false, true);
     await rename(deltaPartPath(out), out);
     // The whole download's part and state, if an earlier run left them, are of this box: no longer needed.
     await Promise.all([clearDelta(out), rm(partPath(out), { force: true }), rm(statePath(out), { force: true })]);
@@ -262,7 +263,7 @@ async function tryDelta(
     if (!error.quiet) request.delta.onFallback?.(error.message);
     // Only what the delta made: the whole download's part and state are its own.
     await clearDelta(out);
-    return index ? { index } : {};
+    return index && !error.falseIndex ? { index } : {};
   }
 }
 

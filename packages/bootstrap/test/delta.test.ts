@@ -103,6 +103,8 @@ test('an index that lies about its chunks: the assembled file fails the catalogâ
   assert.match(said.join('\n'), /the assembled file's sha256 is [0-9a-f]{64}, not the catalog's/);
   assert.ok(readFileSync(out).equals(next));
   assert.is(result.delta, undefined);
+  // The index proven false is not kept beside the box: the next upgrade would go by it.
+  assert.not.ok(existsSync(chunkIndexName(out)), 'the lying index is not kept');
 });
 
 test('nothing to reuse (no older box, or one that shares nothing): said, and the whole box', async () => {
@@ -142,6 +144,7 @@ test('a box downloaded whole keeps its index beside it; the next delta takes the
   const first = await download({ url, sha256, out, delta: { chunksUrl, seeds: [join(dir, 'old.box')], onFallback: (r) => said.push(r) } });
   assert.match(said.join('\n'), /an older box is not what its index says \(at byte \d+\)/);
   assert.is(first.delta, undefined);
+  assert.not.ok(existsSync(chunkIndexName(join(dir, 'old.box'))), 'the older boxâ€™s index, proven false, is dropped');
   assert.ok(readFileSync(out).equals(next));
   assert.is(readFileSync(chunkIndexName(out), 'utf8'), readFileSync(join(root, 'www', 'new.box.chunks.json'), 'utf8'), 'the new box keeps its index');
   // A kept index of a file of another size is not this box's: the box is cut anew, and the delta works.

@@ -36,11 +36,15 @@ const MAX_INDEX_BYTES = 64 * MiB;
 /** Below this share of the new box found here, a delta costs more than it saves. */
 const MIN_SHARED = 0.1;
 
-/** A reason to download the whole file instead; said (unless `quiet`: nothing to say on a first download), never an error. */
+/**
+ * A reason to download the whole file instead; said (unless `quiet`: nothing to say on a first download), never an
+ * error. `falseIndex`: the new box's index was proven false, so it is not kept beside the box.
+ */
 export class DeltaFallback extends Error {
   constructor(
     message: string,
     readonly quiet = false,
+    readonly falseIndex = false,
   ) {
     super(message);
   }
@@ -160,6 +164,8 @@ async function copyChunks(source: FileHandle, run: ReturnType<typeof planDelta>[
     for (let k = i, offset = 0; k < j; k++) {
       const chunk = run.chunks[k] as (typeof run.chunks)[number];
       if (chunkHash(buffer.subarray(offset, offset + chunk.length)) !== chunk.hash) {
+        // The index kept beside that box (if it was one) is not the box's: the next delta cuts the box anew.
+        await rm(chunkIndexName(run.file), { force: true }).catch(() => undefined);
         throw new DeltaFallback(`an older box is not what its index says (at byte ${run.from + at + offset})`);
       }
       offset += chunk.length;
