@@ -77,7 +77,8 @@ export class RequestLog {
   private writing: Promise<void> = Promise.resolve();
 
   private async append(entry: RequestEntry): Promise<void> {
-    const lengths = this.lengths ?? (this.lengths = await this.scan());
+    this.lengths ??= await this.scan();
+    const lengths = this.lengths;
     const line = `${this.unterminated ? '\n' : ''}${JSON.stringify(entry)}\n`;
     const size = Buffer.byteLength(line);
     const held = lengths.reduce((a, b) => a + b, 0);
@@ -98,8 +99,10 @@ export class RequestLog {
     });
     try {
       const buffer = Buffer.allocUnsafe(CHUNK);
-      for (let read = 0; file && (read = (await file.read(buffer, 0, CHUNK)).bytesRead) > 0; ) {
-        const chunk = buffer.subarray(0, read);
+      while (file) {
+        const { bytesRead } = await file.read(buffer, 0, CHUNK);
+        if (bytesRead === 0) break;
+        const chunk = buffer.subarray(0, bytesRead);
         let from = 0;
         for (let nl = chunk.indexOf(10); nl >= 0; nl = chunk.indexOf(10, from)) {
           lengths.push(current + nl - from + 1);
@@ -133,8 +136,11 @@ export class RequestLog {
       const [from, to] = await Promise.all([open(this.path, 'r'), open(temp, 'wx', 0o600)]);
       try {
         const buffer = Buffer.allocUnsafe(CHUNK);
-        for (let at = total - bytes, read = 0; (read = (await from.read(buffer, 0, CHUNK, at)).bytesRead) > 0; at += read) {
-          await to.write(buffer, 0, read);
+        for (let at = total - bytes; ; ) {
+          const { bytesRead } = await from.read(buffer, 0, CHUNK, at);
+          if (bytesRead === 0) break;
+          await to.write(buffer, 0, bytesRead);
+          at += bytesRead;
         }
       } finally {
         await Promise.all([from.close(), to.close()]);
