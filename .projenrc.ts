@@ -41,7 +41,7 @@ const root = new typescript.TypeScriptProject({
   package: false,
   licensed: true,
   license: 'Apache-2.0',
-  gitignore: ['.nx/cache', '.nx/workspace-data', '*.tsbuildinfo', '/out/'],
+  gitignore: ['.nx/cache', '.nx/workspace-data', '*.tsbuildinfo', '/out/', '/tools/control-plane/bin/'],
 });
 root.package.addField('private', true);
 // ESM throughout, so repository scripts and shared test helpers load the same modules as the packages.
