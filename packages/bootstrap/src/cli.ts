@@ -14,6 +14,8 @@ import {
   LockedError,
   packageVersion,
   positive,
+  printable,
+  printableJson,
   runCli,
   shellQuote,
   startProgress,
@@ -35,7 +37,8 @@ import { VagrantfileValueError } from './vagrantfile.js';
 const manage = () => import('./manage.js');
 const upModule = () => import('./up.js');
 
-const log = (line: string) => process.stderr.write(`${line}\n`);
+// Escaped: a log line may quote the catalog, Vagrant or the VM.
+const log = (line: string) => process.stderr.write(`${printable(line)}\n`);
 
 const program = createProgram({
   name: 'airy-bootstrap',
@@ -252,10 +255,10 @@ program
     const { status } = await manage();
     const s = await guard(() => status(resolve(flags.dir ?? defaultInstanceDir())));
     if (flags.json) {
-      process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+      process.stdout.write(`${printableJson(s, 2)}\n`);
       return;
     }
-    process.stdout.write(`instance ${s.dir}: Airy Core ${s.version} (${s.provider}), VM ${s.vm}\n`);
+    process.stdout.write(`${printable(`instance ${s.dir}: Airy Core ${s.version} (${s.provider}), VM ${s.vm}`)}\n`);
     for (const c of s.components) process.stdout.write(`  ${c.name.padEnd(16)} ${c.ready ? 'ready' : c.detail}\n`);
     process.stdout.write(`tunnel: ${s.tunnel}${s.urls.tunnel === 'online' ? '' : ' (webhooks stay local; airy-tunnel start makes them public)'}\n`);
     for (const [source, url] of Object.entries(s.urls.webhooks)) process.stdout.write(`  ${source.padEnd(16)} ${url}\n`);

@@ -158,6 +158,25 @@ test('a file: catalog naming a FIFO, or a box on another host, ends in one line 
   }
 });
 
+test('control characters from a catalog (its version, provider, box URL) reach the terminal only as visible escapes', async () => {
+  // A title-setting OSC, an OSC 52 clipboard write, a C1 CSI and DEL, as a hostile catalog server would send them.
+  const evil = '\x1b]0;owned\x07\x1b]52;c;ZXZpbA==\x07\x9b2J\x7f';
+  const entry = { name: 'libvirt', url: `${hostile.url}/gone/${evil}`, checksum_type: 'sha256', checksum: sha256, architecture: 'amd64', size: body.length };
+  const catalogs = {
+    version: { name: BOX_NAME, versions: [{ version: `1.0.0${evil}`, providers: [entry] }] },
+    provider: { name: BOX_NAME, versions: [{ version: '1.0.0', providers: [{ ...entry, name: `libvirt${evil}` }] }] },
+    url: { name: BOX_NAME, versions: [{ version: '1.0.0', providers: [entry] }] },
+  };
+  for (const [what, catalog] of Object.entries(catalogs)) {
+    hostile.documents.set(`evil-${what}.json`, JSON.stringify(catalog));
+    const run = await runBinAsync(packageDir, downloadArgs(`${hostile.url}/json/evil-${what}.json`, fresh()));
+    assert.ok(run.status === 1 || run.status === 2, `${what}: ${run.status} ${run.stderr}`);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the test
+    assert.not.match(run.stderr, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/, `${what}: a control character reached stderr: ${JSON.stringify(run.stderr)}`);
+    assert.match(oneLine(run.stderr), /\\x1b\]0;owned\\x07|%1B\]0;owned%07/, what);
+  }
+});
+
 test('a password in a catalog URL never appears in the error', async () => {
   const run = await runBinAsync(packageDir, downloadArgs('http://reader:s3cret-pw@127.0.0.1:1/metadata.json', fresh()));
   assert.is(run.status, 1, run.stderr);

@@ -18,7 +18,21 @@ import {
   type Provider,
   boxFileName,
 } from '@airy/box-catalog';
-import { CliError, createProgram, ExitCode, formatBytes, guarded, onStopSignal, packageVersion, positive, runCli, startProgress, usageError } from '@airy/cli-kit';
+import {
+  CliError,
+  createProgram,
+  ExitCode,
+  formatBytes,
+  guarded,
+  onStopSignal,
+  packageVersion,
+  positive,
+  printable,
+  printableJson,
+  runCli,
+  startProgress,
+  usageError,
+} from '@airy/cli-kit';
 import { boxFacts } from '@airy/manifests';
 import { Option } from 'commander';
 import { type BuildOptions, buildBox } from './build.js';
@@ -48,7 +62,8 @@ const channelArg = (value: string) => {
   if (!isChannel(value)) throw usageError(`--channel ${value}: use lowercase letters, digits and dashes`);
   return value;
 };
-const log = (line: string) => process.stderr.write(`${line}\n`);
+// Escaped: a log line may quote a catalog, a store or Packer.
+const log = (line: string) => process.stderr.write(`${printable(line)}\n`);
 
 /** Library and AWS SDK errors as one-line CLI errors. */
 function toCliError(error: unknown): CliError | undefined {
@@ -216,12 +231,12 @@ from(catalog.command('list').description('versions, providers, sizes and checksu
       v.providers.map((p) => ({ version: v.version, provider: p.name, architecture: p.architecture, size: p.size, sha256: p.checksum, latest: v.version === latest })),
     );
     if (flags.json) {
-      process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+      process.stdout.write(`${printableJson(rows, 2)}\n`);
       return;
     }
-    process.stdout.write(`${c.name}: ${c.versions.length} version(s)\n`);
+    process.stdout.write(`${printable(c.name)}: ${c.versions.length} version(s)\n`);
     for (const r of rows) {
-      process.stdout.write(`${r.version}${r.latest ? ' (latest)' : ''}\t${r.provider}/${r.architecture}\t${r.size === undefined ? '?' : formatBytes(r.size)}\tsha256:${r.sha256}\n`);
+      process.stdout.write(`${printable(r.version)}${r.latest ? ' (latest)' : ''}\t${printable(r.provider)}/${printable(r.architecture)}\t${r.size === undefined ? '?' : formatBytes(r.size)}\tsha256:${r.sha256}\n`);
     }
   });
 

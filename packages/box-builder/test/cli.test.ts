@@ -1,6 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { badInputTests, cliConventionTests, runBinAsync } from '../../../tools/testing/cli.ts';
@@ -43,6 +46,22 @@ test('catalog list from a hostile server: a huge catalog is refused quickly, a p
     assert.match(secret.stderr, new RegExp(`reader:\\*\\*\\*@127\\.0\\.0\\.1:${port}/metadata\\.json \\(ECONNREFUSED\\)`));
   } finally {
     await hostile.stop();
+  }
+});
+
+test('catalog list: control characters in a catalog reach the terminal only as visible escapes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'airy-box-evil-'));
+  try {
+    const evil = '\x1b]0;owned\x07\x1b]52;c;ZXZpbA==\x07\x9b2J\x7f';
+    const provider = { name: `libvirt${evil}`, url: 'https://boxes.test/a.box', checksum_type: 'sha256', checksum: 'a'.repeat(64), architecture: 'amd64' };
+    writeFileSync(join(dir, 'metadata.json'), JSON.stringify({ name: 'airy/core', versions: [{ version: '1.0.0', providers: [provider] }] }));
+    const run = await runBinAsync(packageDir, ['catalog', 'list', '--from', pathToFileURL(dir).href]);
+    assert.ok(run.status === 1 || run.status === 2, `${run.status} ${run.stderr}`);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the test
+    assert.not.match(`${run.stdout}${run.stderr}`, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/, JSON.stringify(run.stderr));
+    assert.match(run.stderr, /libvirt\\x1b\]0;owned\\x07/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

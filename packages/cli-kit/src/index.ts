@@ -14,6 +14,7 @@ export { createProgram, didYouMean, isVerbose, onStopSignal, packageVersion, typ
 export { formatBytes, type Progress, type ProgressOptions, startProgress } from './progress.js';
 export { backoffMs, redact, SECRET_ENV, withoutCredentials } from './redact.js';
 export { shellQuote, shellWord } from './shell.js';
+export { printable, printableJson } from './terminal.js';
 export {
   INGRESS_GATEWAY,
   ingressGatewayUrl,

@@ -9,6 +9,7 @@ import { closest, distance } from 'fastest-levenshtein';
 import { CliError } from './errors.js';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
 import { redact } from './redact.js';
+import { printable, printableJson } from './terminal.js';
 
 /** Reads `version` from the package.json one folder above the compiled module (`lib/` → package root). */
 export function packageVersion(moduleUrl: string): string {
@@ -134,11 +135,14 @@ export async function runCli(program: Command, argv: readonly string[] = process
     const failure = report(program.name(), error, verbose);
     // Under --json a failure is JSON on stdout too, so a script reading stdout never has to parse a human line.
     if (json && failure.message !== undefined) {
-      process.stdout.write(`${JSON.stringify({ ok: false, error: redact(failure.message), exitCode: failure.code })}\n`);
+      process.stdout.write(`${printableJson({ ok: false, error: redact(failure.message), exitCode: failure.code })}\n`);
     }
     return process.exit(failure.code);
   }
 }
+
+/** `text` line by line as it may be printed: a message may quote a catalog, a manifest or a server. */
+const lines = (text: string) => text.split('\n').map(printable).join('\n');
 
 /** Prints `error` as one line on stderr; returns the exit code it maps to, and the line (none for help or version). */
 function report(name: string, error: unknown, verbose: boolean): { code: ExitCodeValue; message?: string } {
@@ -148,17 +152,17 @@ function report(name: string, error: unknown, verbose: boolean): { code: ExitCod
     if (error.code === 'commander.help') return { code: error.exitCode === 0 ? ExitCode.ok : ExitCode.usage };
     // Commander's suggestion comes on a line of its own: one line, as every other error.
     const message = `${error.message.replace(/^error: /, '').replace(/\s*\(Did you mean (.+)\?\)\s*$/s, ' (did you mean $1?)')} (see ${name} --help)`;
-    process.stderr.write(redact(`${name}: ${message}\n`));
+    process.stderr.write(redact(`${name}: ${printable(message)}\n`));
     return { code: ExitCode.usage, message };
   }
   if (error instanceof CliError) {
-    process.stderr.write(redact(`${name}: ${error.message}\n`));
-    if (verbose && error.detail) process.stderr.write(redact(`${error.detail}\n`));
+    process.stderr.write(redact(`${name}: ${printable(error.message)}\n`));
+    if (verbose && error.detail) process.stderr.write(redact(`${lines(error.detail)}\n`));
     return { code: error.exitCode, message: error.message };
   }
   const message = `unexpected error: ${firstLine(error instanceof Error ? error.message : String(error))} (run with --verbose for details)`;
-  process.stderr.write(redact(`${name}: ${message}\n`));
-  if (verbose && error instanceof Error && error.stack) process.stderr.write(redact(`${error.stack}\n`));
+  process.stderr.write(redact(`${name}: ${printable(message)}\n`));
+  if (verbose && error instanceof Error && error.stack) process.stderr.write(redact(`${lines(error.stack)}\n`));
   return { code: ExitCode.failed, message };
 }
 

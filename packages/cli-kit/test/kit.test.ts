@@ -15,6 +15,8 @@ import {
   exitCodeTable,
   lineSplitter,
   lineTail,
+  printable,
+  printableJson,
   readTunnelState,
   redact,
   shellQuote,
@@ -140,6 +142,39 @@ test('runCli under --json: a failure is one JSON object on stdout and one line o
   const plain = spawnSync(tsx, [script, 'check'], { encoding: 'utf8' });
   assert.is(plain.status, 3);
   assert.is(plain.stdout, '');
+});
+
+test('printable: C0 controls, ESC, DEL and C1 controls become visible escapes; JSON keeps its meaning', () => {
+  const title = '1.0.0\x1b]0;owned\x07';
+  const clipboard = '\x1b]52;c;ZXZpbA==\x1b\\';
+  assert.is(printable(title), '1.0.0\\x1b]0;owned\\x07');
+  assert.is(printable(clipboard), '\\x1b]52;c;ZXZpbA==\\x1b\\');
+  assert.is(printable('a\nb\rc\td\x7fe\x9b2Jf\x85'), 'a\\nb\\rc\\td\\x7fe\\x9b2Jf\\x85');
+  assert.is(printable('plain: airy/core 1.2.3 (libvirt) https://h.test/a?b=c — ünïcode'), 'plain: airy/core 1.2.3 (libvirt) https://h.test/a?b=c — ünïcode');
+  const json = printableJson({ v: 'x\x9b2J\x1b[31m\x7f' });
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the test
+  assert.not.match(json, /[\u0000-\u001f\u007f-\u009f]/);
+  assert.equal(JSON.parse(json), { v: 'x\x9b2J\x1b[31m\x7f' });
+});
+
+test('runCli: an error quoting a hostile string prints it escaped, on stderr and in --json', () => {
+  const script = join(dir, 'hostile-failure.mts');
+  writeFileSync(
+    script,
+    [
+      `import { createProgram, runCli, CliError } from ${JSON.stringify(join(repo, 'packages/cli-kit/src/index.ts'))};`,
+      "const program = createProgram({ name: 'demo', description: 'a demo', version: '1.2.3' });",
+      "program.command('check').option('--json', 'print JSON').action(() => { throw new CliError('unknown provider \"\\x1b]0;owned\\x07\\x9b2J\"', 1); });",
+      'await runCli(program);',
+    ].join('\n'),
+  );
+  const tsx = join(repo, 'node_modules/.bin/tsx');
+  const run = spawnSync(tsx, [script, 'check', '--json'], { encoding: 'utf8' });
+  assert.is(run.status, 1, run.stderr);
+  assert.is(run.stderr, 'demo: unknown provider "\\x1b]0;owned\\x07\\x9b2J"\n');
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the test
+  assert.not.match(run.stdout, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+  assert.is(JSON.parse(run.stdout).error, 'unknown provider "\x1b]0;owned\x07\x9b2J"');
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { randomBytes } from 'node:crypto';
 import { Option } from 'commander';
-import { CliError, createProgram, ExitCode, packageVersion, runCli, usageError } from '@airy/cli-kit';
+import { CliError, createProgram, ExitCode, packageVersion, printable, printableJson, runCli, usageError } from '@airy/cli-kit';
 import { readManifests, readOptionsFile, renderedPassword, UnreadablePathError, UnwritablePathError, writeRendered } from './files.js';
 import { KAFKA_MODES, type KafkaMode, OptionError, type PlatformOptions, PROFILES, resolveOptions } from './options.js';
 import { formatTotals, platformImages, platformResources, renderPlatform, type ResourceTotals } from './platform.js';
@@ -139,7 +139,7 @@ platformCommand('render', 'write one YAML file per component plus kustomization.
       const report = await validateDocuments([...platformDocuments(rendered), ...extra.documents]);
       const problems = [...extra.problems, ...report.problems];
       if (problems.length > 0) {
-        for (const p of problems) process.stdout.write(`${formatProblem(p)}\n`);
+        for (const p of problems) process.stdout.write(`${printable(formatProblem(p))}\n`);
         throw new CliError(`--extra: ${count(problems.length, 'problem')} with the platform; nothing was written`, ExitCode.failed);
       }
     }
@@ -170,10 +170,11 @@ program
     const problems = [...syntax, ...report.problems].sort((a, b) => a.file.localeCompare(b.file) || a.index - b.index);
     if (flags.json) {
       const out = { ok: problems.length === 0, files, documents: documents.length, problems, notes: report.notes };
-      process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+      process.stdout.write(`${printableJson(out, 2)}\n`);
     } else {
-      for (const note of report.notes) process.stderr.write(`note: ${note}\n`);
-      for (const p of problems) process.stdout.write(`${formatProblem(p)}\n`);
+      // Escaped: a problem quotes the manifests' own names and values.
+      for (const note of report.notes) process.stderr.write(`note: ${printable(note)}\n`);
+      for (const p of problems) process.stdout.write(`${printable(formatProblem(p))}\n`);
     }
     process.stderr.write(`${count(problems.length, 'problem')} in ${count(files, 'file')} (${count(documents.length, 'document')})\n`);
     if (problems.length > 0) process.exitCode = ExitCode.failed;

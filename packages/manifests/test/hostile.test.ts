@@ -208,6 +208,19 @@ test('the Secret file is created 0600; a re-render keeps the password; it is nev
   assert.not.ok(existsSync(join(out, `${secretFile}.tmp`)));
 });
 
+test("validate: control characters in a manifest's names reach the terminal only as visible escapes", () => {
+  // YAML's \e is ESC, \a BEL and \x9b the C1 CSI: a title-setting OSC and an OSC 52 clipboard write.
+  const evil = '"x\\e]0;owned\\a\\e]52;c;ZXZpbA==\\a\\x9b2J"';
+  const path = file(`apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${evil}\n  namespace: ${evil}\ndata:\n  ${evil}: ${evil}\n`);
+  for (const args of [['validate', path], ['validate', '--json', path]]) {
+    const result = run(args);
+    assert.is(result.status, 1, result.stderr);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the test
+    assert.not.match(`${result.stdout}${result.stderr}`, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/, JSON.stringify(result.stdout));
+    assert.match(result.stdout, /\\x1b\]0;owned\\x07|\\u001b\]0;owned\\u0007/, result.stdout);
+  }
+});
+
 test.after(() => rmSync(root, { recursive: true, force: true }));
 
 test.run();
