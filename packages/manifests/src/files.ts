@@ -3,12 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { lstat, mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { parse, parseAllDocuments } from 'yaml';
 import type { KubeObject } from './components/common.js';
 import { POSTGRES } from './components/postgres.js';
 import type { PlatformOptions } from './options.js';
 import { GENERATED_HEADER } from './render.js';
 import type { Problem, SourceDocument } from './validate.js';
+import { type BoundedDocument, parseYamlBounded, YAML_LIMITS, YamlBoundsError } from './yaml-bounds.js';
 
 /** A path that cannot be read. The CLI reports it as bad input (exit 2). */
 export class UnreadablePathError extends Error {
@@ -35,7 +35,18 @@ export class UnwritablePathError extends Error {
 /** The largest YAML file read (a platform is well under 1 MiB); larger ones are refused, not parsed. */
 export const MAX_YAML_BYTES = 8 * 2 ** 20;
 /** The most documents read from all files together. */
-export const MAX_DOCUMENTS = 5000;
+export const MAX_DOCUMENTS = YAML_LIMITS.documents;
+
+/** A file's documents within the YAML bounds; a text past one is a single problem of the file. */
+function readYaml(text: string): BoundedDocument[] {
+  try {
+    return parseYamlBounded(text);
+  } catch (error) {
+    if (!(error instanceof YamlBoundsError)) throw error;
+    if (error.bound === 'documents') throw error;
+    return [{ ok: false, error: error.message }];
+  }
+}
 
 /**
  * Reads a plain file of at most `max` bytes. Anything else (a FIFO that would block, a device, a huge file) is
@@ -88,25 +99,23 @@ export async function readManifests(paths: readonly string[]): Promise<{ documen
       const text = await readBounded(file);
       const near = relative(process.cwd(), file);
       const shown = near && !near.startsWith('..') ? near : file;
-      const parsed = parseAllDocuments(text);
-      const all = Array.isArray(parsed) ? parsed : [parsed];
+      let all: BoundedDocument[];
+      try {
+        all = readYaml(text);
+      } catch (error) {
+        if (!(error instanceof YamlBoundsError)) throw error;
+        throw new UnreadablePathError(file, `more than ${MAX_DOCUMENTS} YAML documents in all: validate fewer files at a time`);
+      }
       if (documents.length + all.length > MAX_DOCUMENTS) {
         throw new UnreadablePathError(file, `more than ${MAX_DOCUMENTS} YAML documents in all: validate fewer files at a time`);
       }
       all.forEach((doc, index) => {
-        if (doc.errors.length > 0) {
-          const e = doc.errors[0];
-          problems.push({ file: shown, index, path: '$', message: `YAML: ${e?.message.split('\n')[0]?.replace(/:$/, '')}` });
+        // Nesting, aliases and keys are bounded (yaml-bounds.ts): a hostile document is a problem, not a hang.
+        if (!doc.ok) {
+          problems.push({ file: shown, index, path: '$', message: `YAML: ${doc.error}` });
           return;
         }
-        let object: KubeObject | null;
-        try {
-          // Aliases are bounded (yaml's maxAliasCount): an alias bomb is a problem of its document, not a hang.
-          object = doc.toJS({ maxAliasCount: 100 }) as KubeObject | null;
-        } catch (error) {
-          problems.push({ file: shown, index, path: '$', message: `YAML: ${(error as Error).message.split('\n')[0]}` });
-          return;
-        }
+        const object = doc.value as KubeObject | null;
         if (object === null) return; // an empty document
         documents.push({ file: shown, index, object });
       });
@@ -126,16 +135,12 @@ export interface WriteOptions {
 
 /** Whether a YAML text holds a Secret (in any of its documents). Pure. */
 export function holdsSecret(text: string): boolean {
-  const docs = parseAllDocuments(text);
-  return (Array.isArray(docs) ? docs : [docs]).some((doc) => {
-    try {
-      const object = doc.toJS({ maxAliasCount: 100 }) as { kind?: unknown } | null;
-      return object?.kind === 'Secret';
-    } catch {
-      // Unreadable YAML may hold anything: kept private.
-      return true;
-    }
-  });
+  // Unreadable YAML may hold anything: kept private.
+  try {
+    return readYaml(text).some((doc) => !doc.ok || (doc.value as { kind?: unknown } | null)?.kind === 'Secret');
+  } catch {
+    return true;
+  }
 }
 
 /** Whether `dir` is a folder an earlier render wrote (its kustomization.yaml carries our header). */
@@ -193,9 +198,15 @@ export async function renderedPassword(dir: string): Promise<string | undefined>
     if (!/\.ya?ml$/.test(entry)) continue;
     const text = await readBounded(join(dir, entry)).catch(() => '');
     if (!text.startsWith(GENERATED_HEADER)) continue;
-    const docs = parseAllDocuments(text);
-    for (const doc of Array.isArray(docs) ? docs : []) {
-      const object = doc.toJS({ maxAliasCount: 100 }) as { kind?: string; stringData?: Record<string, string> } | null;
+    for (const doc of (() => {
+      try {
+        return readYaml(text);
+      } catch {
+        return [];
+      }
+    })()) {
+      if (!doc.ok) continue;
+      const object = doc.value as { kind?: string; stringData?: Record<string, string> } | null;
       const password = object?.kind === 'Secret' ? object.stringData?.[POSTGRES.passwordKey] : undefined;
       if (typeof password === 'string' && password.length >= 16) return password;
     }
@@ -206,12 +217,17 @@ export async function renderedPassword(dir: string): Promise<string | undefined>
 /** Reads a YAML file of {@link PlatformOptions}; bad YAML or a non-mapping is bad input. */
 export async function readOptionsFile(path: string): Promise<PlatformOptions> {
   const text = await readBounded(path, 2 ** 20);
-  let value: unknown;
+  let docs: BoundedDocument[];
   try {
-    value = parse(text, { maxAliasCount: 100 });
+    docs = parseYamlBounded(text);
   } catch (error) {
-    throw new UnreadablePathError(path, `not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+    if (!(error instanceof YamlBoundsError)) throw error;
+    throw new UnreadablePathError(path, `not valid YAML: ${error.message}`);
   }
+  const bad = docs.find((d) => !d.ok);
+  if (bad && !bad.ok) throw new UnreadablePathError(path, `not valid YAML: ${bad.error}`);
+  if (docs.length > 1) throw new UnreadablePathError(path, 'not valid YAML: more than one document (one mapping of options)');
+  const value = docs[0]?.ok ? docs[0].value : undefined;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new UnreadablePathError(path, 'must be a YAML mapping of platform options (profile, kafka, apps, topics, …)');
   }

@@ -154,6 +154,32 @@ test('a YAML alias bomb is refused quickly, naming the file', () => {
   assert.not.match(validate.stderr, /unexpected error/);
 });
 
+test('hostile YAML inside the size limits is refused or read in seconds, in one line: nesting, aliases, keys', () => {
+  // 8 MiB of flow nesting (the parser alone exhausts a 4 GB heap): a problem of the file, found before parsing.
+  const flow = join(root, 'flow.yaml');
+  writeFileSync(flow, Buffer.alloc(8 * 2 ** 20 - 1, '['));
+  const nested = run(['validate', flow]);
+  assert.is(nested.status, 1, nested.stderr);
+  assert.match(nested.stdout, /flow\.yaml:0:\$: YAML: flow collections nested deeper than 64 levels/);
+  assert.not.match(nested.stderr, /unexpected error|heap/i);
+  // Thousands of anchor and alias pairs (each alias resolved by walking the document: minutes).
+  const pairs = file(Array.from({ length: 40_000 }, (_, i) => `- &a${i} x\n- *a${i}\n`).join(''), 'anchors.yaml');
+  const aliased = run(['validate', pairs]);
+  assert.is(aliased.status, 1, aliased.stderr);
+  assert.match(aliased.stdout, /anchors\.yaml:0:\$: YAML: more than 100 aliases/);
+  const config = run(['render', '--stdout', '--config', pairs]);
+  assert.is(config.status, 2, config.stderr);
+  assert.match(oneLine(config.stderr), /anchors\.yaml: not valid YAML: more than 100 aliases/);
+  // 1 MiB of keys in a config file (the parser's pairwise check: 90 s) is read, and its first key refused.
+  const keys = file(Array.from({ length: 100_000 }, (_, i) => `key${i}: v`).join('\n').slice(0, 2 ** 20 - 16), 'keys.yaml');
+  const many = run(['render', '--stdout', '--config', keys]);
+  assert.is(many.status, 2, many.stderr);
+  assert.match(oneLine(many.stderr), /key0: not an option/);
+  const twice = run(['render', '--stdout', '--config', file('profile: local\nnamespace: a\nprofile: production\n', 'twice.yaml')]);
+  assert.is(twice.status, 2, twice.stderr);
+  assert.match(oneLine(twice.stderr), /twice\.yaml: not valid YAML: Map keys must be unique: "profile" appears twice/);
+});
+
 test('validate refuses a file larger than any manifest without parsing it', () => {
   const path = join(root, 'huge.yaml');
   writeFileSync(path, Buffer.alloc(9 * 2 ** 20, 'a: b\n'));
