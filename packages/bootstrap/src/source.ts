@@ -1,5 +1,6 @@
 /** Reading the box catalog for bootstrap: @airy/box-catalog's reader, with errors that say what to check. */
-import { CatalogFetchError, displayUrl, type FetchLimits, type LoadedCatalog, readCatalog, urlSource } from '@airy/box-catalog';
+import { CatalogFetchError, catalogUrlOf, displayUrl, type FetchLimits, type LoadedCatalog, readCatalog, urlSource } from '@airy/box-catalog';
+import { withoutCredentials } from '@airy/cli-kit';
 
 export { catalogUrlOf, chooseRelease } from '@airy/box-catalog';
 
@@ -13,9 +14,20 @@ export class CatalogUnreachableError extends Error {
   }
 }
 
+/**
+ * `url` with the user name and password of the same catalog in `AIRY_BOX_CATALOG`, when it names it with them and
+ * `url` has none: a catalog's credentials are never stored (instance.json keeps its URL without them), so a later
+ * run (upgrade, start) finds them where the first run could be given them. Pure but for `env`.
+ */
+export function withCatalogCredentials(url: string, env: NodeJS.ProcessEnv = process.env): string {
+  const given = env.AIRY_BOX_CATALOG;
+  if (!given || withoutCredentials(url) !== url || !URL.canParse(given) || withoutCredentials(given) === given) return url;
+  return catalogUrlOf(withoutCredentials(given)) === catalogUrlOf(url) ? catalogUrlOf(given) : url;
+}
+
 /** Loads the catalog at `url` (a catalog URL or its base) and its `latest` channel pointer. */
 export async function loadCatalog(url: string, limits: FetchLimits = {}): Promise<LoadedCatalog> {
-  const source = urlSource(url, limits);
+  const source = urlSource(withCatalogCredentials(url), limits);
   let loaded: LoadedCatalog | undefined;
   try {
     loaded = await readCatalog(source.get, source.catalogUrl);

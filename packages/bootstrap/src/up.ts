@@ -4,7 +4,7 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import type { Architecture, LoadedCatalog, Provider } from '@airy/box-catalog';
-import { CliError, ExitCode, formatBytes, formatDuration, startProgress, writeFileAtomic } from '@airy/cli-kit';
+import { CliError, ExitCode, formatBytes, formatDuration, startProgress, withoutCredentials, writeFileAtomic } from '@airy/cli-kit';
 import { deltaRequest, download } from './download.js';
 import type { ParallelismDecision } from './parallelism.js';
 import { gatherHost } from './host.js';
@@ -187,7 +187,9 @@ export async function fetchBox(
   options.log(got.cached ? `box ${version.version}: verified copy in the cache` : `box ${version.version}: downloaded and verified (${formatBytes(got.size)})`);
 
   const state: InstanceState = {
-    catalog: loaded.url,
+    // Never the catalog's user name and password: instance.json is not private, and Vagrant's metadata_url is made
+    // from it. An upgrade from such a catalog takes them from AIRY_BOX_CATALOG again (source.ts).
+    catalog: withoutCredentials(loaded.url),
     boxName: loaded.catalog.name,
     version: version.version,
     sha256: file.checksum,

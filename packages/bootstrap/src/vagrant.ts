@@ -5,7 +5,7 @@ import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Architecture, type Provider, singleBoxCatalog } from '@airy/box-catalog';
-import { lineSplitter, lineTail } from '@airy/cli-kit';
+import { lineSplitter, lineTail, withoutCredentials } from '@airy/cli-kit';
 import { $ } from 'zx';
 import { instanceFiles } from './paths.js';
 
@@ -60,8 +60,8 @@ export function vagrantHome(): string {
 /**
  * Adds a verified local box file under the catalog's name and version. Vagrant registers a version only from a
  * catalog, so a one-version catalog pointing at the local file is written for the add (Vagrant checks the checksum
- * once more); then the box's `metadata_url` is pointed at the real catalog, so that `vagrant box outdated` and
- * `vagrant box update` follow it.
+ * once more); then the box's `metadata_url` is pointed at the real catalog (never with its user name and password:
+ * the file is not private), so that `vagrant box outdated` and `vagrant box update` follow it.
  */
 export async function boxAdd(
   file: string,
@@ -75,7 +75,7 @@ export async function boxAdd(
   try {
     const added = await vagrant(['box', 'add', '--provider', box.provider, '--box-version', box.version, pathToFileURL(metadata).href], workDir, onLine);
     if (added.code === 0 && box.catalogUrl) {
-      await writeFile(join(vagrantHome(), 'boxes', box.name.replaceAll('/', '-VAGRANTSLASH-'), 'metadata_url'), box.catalogUrl);
+      await writeFile(join(vagrantHome(), 'boxes', box.name.replaceAll('/', '-VAGRANTSLASH-'), 'metadata_url'), withoutCredentials(box.catalogUrl));
     }
     return added;
   } finally {
