@@ -10,6 +10,7 @@ import { applySteps } from './apply-steps.js';
 import { EXTRA_FILE, platformDocuments, withExtra } from './objects.js';
 import { renderFiles, renderStream } from './render.js';
 import { formatProblem, validateDocuments } from './validate.js';
+import { escalations } from './escalation.js';
 
 interface PlatformFlags {
   profile?: string;
@@ -142,6 +143,8 @@ platformCommand('render', 'write one YAML file per component plus kustomization.
         for (const p of problems) process.stdout.write(`${printable(formatProblem(p))}\n`);
         throw new CliError(`--extra: ${count(problems.length, 'problem')} with the platform; nothing was written`, ExitCode.failed);
       }
+      // What gives more than a namespace's worth of power is rendered, but said: a person should have chosen it.
+      for (const w of escalations(extra.documents)) process.stderr.write(`warning: ${printable(formatProblem(w))}\n`);
     }
     const secret = `${platform.config.namespace}/${platform.config.postgres.secret.name}`;
     if (flags.stdout) process.stdout.write(renderStream(platform));

@@ -78,6 +78,7 @@ export {
 } from './platform.js';
 export { BOX_TUNNEL_FILE, boxFiles, CERTIFICATE_FILE, GENERATED_HEADER, ISTIO_OPERATOR_FILE, renderFiles, renderStream, toYaml } from './render.js';
 export { formatProblem, type Problem, type SourceDocument, type ValidationReport, validateDocuments } from './validate.js';
+export { escalations } from './escalation.js';
 export {
   AIRY_CORE_RELEASE,
   COMPONENT_VERSIONS,
