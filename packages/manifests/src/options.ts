@@ -234,7 +234,8 @@ function checkKeys(value: unknown, shape: AnyShape, path: string): void {
   if (Array.isArray(value)) return;
   for (const [key, inner] of Object.entries(value)) {
     const where = path ? `${path}.${key}` : key;
-    const known = shape[key];
+    // Own keys only: `constructor`, `__proto__` or `toString` would otherwise find Object's own and walk it.
+    const known = Object.hasOwn(shape, key) ? shape[key] : undefined;
     if (known === undefined) {
       const near = didYouMean(key, Object.keys(shape));
       throw new OptionError(where, `not an option${near ? ` (did you mean ${path ? `${path}.` : ''}${near}?)` : ` (options here: ${Object.keys(shape).join(', ')})`}`);

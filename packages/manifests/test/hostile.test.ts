@@ -53,6 +53,10 @@ test('a key no option has is refused in one line with the nearest one, at any de
     ['apps:\n  - name: billing\n    image: example/billing:1.0.0\n    port: 9000\n    replica: 2\n', /invalid option apps\[0\].replica: not an option \(did you mean apps\[0\].replicas\?\)/],
     ['ingress:\n  tls:\n    secrt: x\n', /invalid option ingress.tls.secrt: not an option \(did you mean ingress.tls.secret\?\)/],
     ['frobnicate: 1\n', /invalid option frobnicate: not an option \(options here: profile, namespace/],
+    // Keys that every object inherits are no options either, and the message lists the real ones.
+    ['constructor:\n  x: 1\n', /invalid option constructor: not an option \(options here: profile, namespace, storageClass, kafka/],
+    ['__proto__:\n  x: 1\n', /invalid option __proto__: not an option \(options here: profile, namespace, storageClass, kafka/],
+    ['kafka:\n  toString: 3\n', /invalid option kafka.toString: not an option \(options here: mode, brokers, controllers/],
   ];
   for (const [yaml, pattern] of cases) {
     const r = run(['render', '--stdout', '--config', file(yaml)]);
