@@ -8,7 +8,7 @@
  * but not every resolver does (curl before 7.78, Java, many tools), and it would only reach the forwarded ports on
  * 127.0.0.1, not the VM's own address. One line, asked for once and removed on destroy, works for every tool.
  */
-import { chmod, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdtemp, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { confirm } from '@airy/cli-kit';
@@ -112,6 +112,16 @@ async function writeHosts(file: string, text: string): Promise<void> {
   }
 }
 
+/**
+ * Where the hosts file links to, when it is a symbolic link (NixOS links /etc/hosts into its read-only store, from
+ * configuration.nix). Such a file is never written: the rename would replace the link with a plain file.
+ */
+async function linkTarget(file: string): Promise<string | undefined> {
+  const info = await lstat(file).catch(() => undefined);
+  if (!info?.isSymbolicLink()) return undefined;
+  return realpath(file).catch(() => 'a missing file');
+}
+
 /** Reads the hosts file's bytes as latin1 text (which round-trips any byte), or why it cannot. */
 async function readHosts(file: string): Promise<{ text: string } | { error: string }> {
   try {
@@ -142,6 +152,11 @@ export async function ensureHostsEntry(
     options.log(`hosts: ${file} holds an airy-core marker without its block (edited by hand?), so it was not changed; add "${ip} ${name}" to it yourself`);
     return 'manual';
   }
+  const target = await linkTarget(file);
+  if (target) {
+    options.log(`hosts: ${file} is a symbolic link to ${target}, so it was not changed; add "${ip} ${name}" where it is made (NixOS: networking.hosts in configuration.nix)`);
+    return 'manual';
+  }
   try {
     if (!options.yes) await confirm(`add "${ip} ${name}" to ${file} so the URLs below work (removed by airy-bootstrap destroy)?`);
     await writeHosts(file, withHostsEntry(read.text, ip, name));
@@ -164,6 +179,11 @@ export async function removeHostsEntry(options: { log: (line: string) => void; f
   }
   const without = withoutHostsEntry(read.text);
   if (without === read.text) return;
+  const target = await linkTarget(file);
+  if (target) {
+    options.log(`hosts: ${file} is a symbolic link to ${target}, so it was not changed: remove the airy-core lines where it is made`);
+    return;
+  }
   try {
     await writeHosts(file, without);
     options.log(`hosts: the airy-core line removed from ${file}`);

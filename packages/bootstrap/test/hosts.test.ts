@@ -2,7 +2,7 @@
  * The hosts-file line: added once between our markers, every other line kept (CRLF too), taken out on destroy; and
  * never written without consent. Effects run on a temporary hosts file (AIRY_HOSTS_FILE / `file`).
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -113,6 +113,26 @@ test('lossless: CRLF, mixed endings and bytes that are not UTF-8 come back byte 
   await removeHostsEntry({ log: () => undefined, file });
   assert.ok(readFileSync(file).equals(original), 'destroy leaves the original bytes');
   assert.equal(readdirSync(work).filter((f) => f.includes('.airy-')), [], 'no temporary file left');
+});
+
+test('a symbolic link (as NixOS makes /etc/hosts) stays a link and its target is not written: one line says where to add it', async () => {
+  const target = join(work, 'nix-store-hosts');
+  writeFileSync(target, ORIGINAL);
+  const file = join(work, 'hosts-link');
+  symlinkSync(target, file);
+  const lines: string[] = [];
+  assert.is(await ensureHostsEntry('192.168.56.10', 'airy.core', { yes: true, log: (l) => lines.push(l), file }), 'manual');
+  assert.ok(lstatSync(file).isSymbolicLink(), 'still a link');
+  assert.is(readlinkSync(file), target);
+  assert.is(readFileSync(target, 'utf8'), ORIGINAL);
+  assert.is(lines.length, 1);
+  assert.match(lines[0] ?? '', /hosts-link is a symbolic link to .*nix-store-hosts, so it was not changed; add "192\.168\.56\.10 airy\.core" where it is made \(NixOS: networking\.hosts/);
+  // A block of ours that got there anyway is not removed through the link either.
+  writeFileSync(target, withHostsEntry(ORIGINAL, '192.168.56.10', 'airy.core'));
+  const removal: string[] = [];
+  await removeHostsEntry({ log: (l) => removal.push(l), file });
+  assert.ok(lstatSync(file).isSymbolicLink());
+  assert.match(removal.join('\n'), /is a symbolic link to .*: remove the airy-core lines where it is made/);
 });
 
 test.after(() => rmSync(work, { recursive: true, force: true }));
