@@ -29,6 +29,7 @@ interface PlatformFlags {
 
 /** Options from the config file, overridden by flags. Bad input becomes a usage error (exit 2). */
 async function platformOptions(flags: PlatformFlags): Promise<PlatformOptions> {
+  checkPathArgs('--config', [flags.config]);
   const file = flags.config ? await readOptionsFile(flags.config) : {};
   return {
     ...file,
@@ -67,6 +68,18 @@ async function withInput<T>(work: () => Promise<T> | T): Promise<T> {
     if (error instanceof OptionError) throw usageError(`invalid option ${error.message}`);
     if (error instanceof UnreadablePathError || error instanceof UnwritablePathError) throw usageError(error.message);
     throw error;
+  }
+}
+
+/**
+ * Node reads command-line arguments as UTF-8 and replaces the bytes that are not with U+FFFD, so such a path names
+ * another file or folder than the one given (render would write into a new one): refused, exit 2.
+ */
+function checkPathArgs(what: string, paths: readonly (string | undefined)[]): void {
+  for (const path of paths) {
+    if (path?.includes('\uFFFD')) {
+      throw usageError(`${what} ${path}: the name is not valid UTF-8, which Node cannot pass on as given: rename it, or use a path without those bytes`);
+    }
   }
 }
 
@@ -111,6 +124,8 @@ platformCommand('render', 'write one YAML file per component plus kustomization.
   )
   .action(async (flags: PlatformFlags & { out?: string; stdout?: boolean; extra?: string[] }) => {
     if (!flags.out === !flags.stdout) throw usageError('render needs exactly one of --out DIR or --stdout');
+    checkPathArgs('--out', [flags.out]);
+    checkPathArgs('--extra', flags.extra ?? []);
     const options = await withInput(() => platformOptions(flags));
     const external = options.postgres?.existingSecret;
     let passwordSource = 'your Secret';
@@ -167,6 +182,7 @@ program
   .argument('<path...>', 'YAML files, or folders searched for *.yaml and *.yml')
   .option('--json', 'print JSON: {ok, files, documents, problems, notes}')
   .action(async (paths: string[], flags: { json?: boolean }) => {
+    checkPathArgs('validate', paths);
     const { documents, problems: syntax, files } = await withInput(() => readManifests(paths));
     const report = await validateDocuments(documents);
     // Stable: within one document, problems keep the order the checks found them in.

@@ -52,40 +52,74 @@ function readYaml(text: string): BoundedDocument[] {
  * Reads a plain file of at most `max` bytes. Anything else (a FIFO that would block, a device, a huge file) is
  * refused without reading it.
  */
-async function readBounded(path: string, max = MAX_YAML_BYTES): Promise<string> {
+async function readBounded(path: string | Buffer, max = MAX_YAML_BYTES, shown = String(path)): Promise<string> {
   let handle: Awaited<ReturnType<typeof open>>;
   try {
     handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new UnreadablePathError(path, code === 'ENOENT' ? 'no such file' : (code ?? (error as Error).message));
+    throw new UnreadablePathError(shown, code === 'ENOENT' ? 'no such file' : (code ?? (error as Error).message));
   }
   try {
     const info = await handle.stat();
-    if (!info.isFile()) throw new UnreadablePathError(path, 'not a plain file');
-    if (info.size > max) throw new UnreadablePathError(path, `${info.size} bytes, more than the ${max} a manifest file may have`);
+    if (!info.isFile()) throw new UnreadablePathError(shown, 'not a plain file');
+    if (info.size > max) throw new UnreadablePathError(shown, `${info.size} bytes, more than the ${max} a manifest file may have`);
     return await handle.readFile('utf8');
   } finally {
     await handle.close();
   }
 }
 
-async function yamlFilesUnder(path: string): Promise<string[]> {
+/**
+ * A file name's bytes as text: UTF-8 where they are, `\xNN` for each byte that is not (a name is bytes on Linux;
+ * decoding it lossily would name, and open, another file). Pure.
+ */
+export function shownName(bytes: Buffer): string {
+  const strict = new TextDecoder('utf-8', { fatal: true });
+  let out = '';
+  for (let i = 0; i < bytes.length; ) {
+    const lead = bytes[i] as number;
+    const size = lead < 0x80 ? 1 : lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 0;
+    try {
+      if (size === 0) throw new Error('continuation byte');
+      out += strict.decode(bytes.subarray(i, i + size));
+      i += size;
+    } catch {
+      out += `\\x${lead.toString(16).padStart(2, '0')}`;
+      i += 1;
+    }
+  }
+  return out;
+}
+
+/** A YAML file found under a path: its name as bytes (to open it), and as shown. */
+interface FoundFile {
+  readonly path: string | Buffer;
+  readonly shown: string;
+}
+
+async function yamlFilesUnder(path: string): Promise<FoundFile[]> {
   let info: Awaited<ReturnType<typeof stat>>;
   try {
     info = await stat(path);
   } catch (error) {
     throw new UnreadablePathError(path, (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or folder' : (error as Error).message);
   }
-  if (!info.isDirectory()) return [path];
-  const entries = await readdir(path, { withFileTypes: true, recursive: true });
-  const files = entries
-    .filter((e) => e.isFile() && /\.ya?ml$/.test(e.name))
-    .map((e) => join(e.parentPath, e.name))
-    .sort();
+  if (!info.isDirectory()) return [{ path, shown: path }];
+  // Walked with names as bytes: a name that is not UTF-8 is still the file it names.
+  const files: Buffer[] = [];
+  const folders = [Buffer.from(path)];
+  while (folders.length > 0) {
+    const folder = folders.pop() as Buffer;
+    for (const entry of await readdir(folder, { withFileTypes: true, encoding: 'buffer' })) {
+      const full = Buffer.concat([folder, Buffer.from('/'), entry.name]);
+      if (entry.isDirectory()) folders.push(full);
+      else if (entry.isFile() && /\.ya?ml$/.test(entry.name.toString('latin1'))) files.push(full);
+    }
+  }
   // A folder with nothing to check is a mistake (a wrong path, a render that did not run), never "0 problems".
   if (files.length === 0) throw new UnreadablePathError(path, 'a folder with no *.yaml or *.yml files');
-  return files;
+  return files.sort(Buffer.compare).map((file) => ({ path: file.toString() === shownName(file) ? file.toString() : file, shown: shownName(file) }));
 }
 
 /** Every YAML document in `paths` (files, or folders searched for *.yaml and *.yml), plus YAML syntax problems. */
@@ -94,9 +128,10 @@ export async function readManifests(paths: readonly string[]): Promise<{ documen
   const problems: Problem[] = [];
   let files = 0;
   for (const root of paths) {
-    for (const file of await yamlFilesUnder(root)) {
+    for (const found of await yamlFilesUnder(root)) {
       files++;
-      const text = await readBounded(file);
+      const file = found.shown;
+      const text = await readBounded(found.path, MAX_YAML_BYTES, file);
       const near = relative(process.cwd(), file);
       const shown = near && !near.startsWith('..') ? near : file;
       let all: BoundedDocument[];
@@ -181,10 +216,12 @@ export async function writeRendered(dir: string, files: Map<string, string>, opt
     await Promise.all(temps.map((t) => rm(t, { force: true })));
     throw error;
   }
-  for (const entry of await readdir(target)) {
-    if (files.has(entry) || !/\.ya?ml$/.test(entry)) continue;
-    const text = await readBounded(join(target, entry)).catch(() => '');
-    if (text.startsWith(GENERATED_HEADER)) await rm(join(target, entry));
+  // Names as bytes: one that is not UTF-8 would otherwise be read, and removed, as another file.
+  for (const entry of await readdir(target, { encoding: 'buffer' })) {
+    if (files.has(entry.toString()) || !/\.ya?ml$/.test(entry.toString('latin1'))) continue;
+    const path = Buffer.concat([Buffer.from(`${target}/`), entry]);
+    const text = await readBounded(path).catch(() => '');
+    if (text.startsWith(GENERATED_HEADER)) await rm(path);
   }
 }
 
@@ -194,9 +231,9 @@ export async function writeRendered(dir: string, files: Map<string, string>, opt
  */
 export async function renderedPassword(dir: string): Promise<string | undefined> {
   if (!(await isOurRender(dir))) return undefined;
-  for (const entry of await readdir(dir).catch(() => [] as string[])) {
-    if (!/\.ya?ml$/.test(entry)) continue;
-    const text = await readBounded(join(dir, entry)).catch(() => '');
+  for (const entry of await readdir(dir, { encoding: 'buffer' }).catch(() => [] as Buffer[])) {
+    if (!/\.ya?ml$/.test(entry.toString('latin1'))) continue;
+    const text = await readBounded(Buffer.concat([Buffer.from(`${resolve(dir)}/`), entry])).catch(() => '');
     if (!text.startsWith(GENERATED_HEADER)) continue;
     for (const doc of (() => {
       try {

@@ -184,6 +184,42 @@ test('hostile YAML inside the size limits is refused or read in seconds, in one 
   assert.match(oneLine(twice.stderr), /twice\.yaml: not valid YAML: Map keys must be unique: "profile" appears twice/);
 });
 
+test('file names that are not UTF-8: validate reads the file they name, render refuses a folder it cannot name', () => {
+  // Node can pass such names neither as arguments nor as strings: the shell makes them, and passes them on.
+  const sh = (script: string) => {
+    const result = spawnSync('sh', ['-c', script], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', AIRY_POSTGRES_PASSWORD: 'one-password-for-these-renders' } });
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  };
+  const cli = `${JSON.stringify(process.execPath)} ${JSON.stringify(join(packageDir, 'bin/airy-manifests.js'))}`;
+  const dir = join(root, 'names');
+  mkdirSync(dir);
+  const cm = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: airy\ndata:\n  a: b\n';
+  writeFileSync(join(dir, 'good.yaml'), cm);
+  // A second ConfigMap of the same name, in a file named with the byte 0xff: a problem that names that file.
+  writeFileSync(join(root, 'second.yaml'), cm);
+  const made = sh(`mv "${root}/second.yaml" "${dir}/$(printf 'n\\377.yaml')"`);
+  assert.is(made.status, 0, made.stderr);
+  const validate = run(['validate', dir]);
+  assert.is(validate.status, 1, validate.stderr);
+  assert.match(validate.stdout, /names\/n\\xff\.yaml:0:metadata\.name: .*ConfigMap airy\/settings/);
+  assert.match(validate.stderr, /2 files/);
+  // --out with such a byte: Node would read it as U+FFFD, another folder; refused, and no folder is made.
+  const out = sh(`${cli} render --out "${root}/out$(printf '\\377')"`);
+  assert.is(out.status, 2, out.stderr);
+  assert.match(oneLine(out.stderr), /--out .*out\uFFFD: the name is not valid UTF-8/);
+  assert.not.ok(existsSync(join(root, 'out\uFFFD')));
+  assert.is(readdirSync(root).filter((n) => n.startsWith('out')).length, 0);
+  // A re-render removes a stale generated file whatever its name's bytes.
+  const rendered = join(root, 'rendered');
+  const first = run(['render', '--out', rendered], { AIRY_POSTGRES_PASSWORD: 'one-password-for-these-renders' });
+  assert.is(first.status, 0, first.stderr);
+  const stale = sh(`cp "${rendered}/namespace.yaml" "${rendered}/$(printf 'old\\377.yaml')" && ls "${rendered}" | grep -c old`);
+  assert.is(stale.stdout.trim(), '1');
+  const again = run(['render', '--out', rendered], { AIRY_POSTGRES_PASSWORD: 'one-password-for-these-renders' });
+  assert.is(again.status, 0, again.stderr);
+  assert.is(sh(`ls "${rendered}" | grep -c old`).stdout.trim(), '0');
+});
+
 test('validate refuses a file larger than any manifest without parsing it', () => {
   const path = join(root, 'huge.yaml');
   writeFileSync(path, Buffer.alloc(9 * 2 ** 20, 'a: b\n'));
