@@ -187,6 +187,16 @@ export function onStopSignal(handler: (signal: 'SIGINT' | 'SIGTERM') => void): v
   }
 }
 
+/**
+ * For a command with nothing to clean up (it reads, computes and prints, or writes whole files): from now on Ctrl-C
+ * and SIGTERM end the process at once, by the signal's own default action (the shell reports 130 and 143, as the
+ * exit codes say). {@link runCli}'s handlers are JavaScript, which runs only when the event loop is free, so a
+ * command busy parsing or validating a large input would otherwise go on until it is done. Call it when the command
+ * starts (a `preAction` hook); {@link onStopSignal} afterwards installs handlers again.
+ */
+export function stopAtOnce(): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.removeAllListeners(signal);
+}
 
 function firstLine(text: string): string {
   return text.split('\n', 1)[0] ?? '';

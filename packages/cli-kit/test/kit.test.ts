@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { lstatSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -175,6 +175,34 @@ test('runCli: an error quoting a hostile string prints it escaped, on stderr and
   // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the test
   assert.not.match(run.stdout, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
   assert.is(JSON.parse(run.stdout).error, 'unknown provider "\x1b]0;owned\x07\x9b2J"');
+});
+
+test('stopAtOnce: SIGTERM ends a command busy on the CPU at once, by the signal, instead of after its work', async () => {
+  const script = join(dir, 'busy.mts');
+  writeFileSync(
+    script,
+    [
+      `import { createProgram, runCli, stopAtOnce } from ${JSON.stringify(join(repo, 'packages/cli-kit/src/index.ts'))};`,
+      "const program = createProgram({ name: 'demo', description: 'a demo', version: '1.2.3' });",
+      "program.hook('preAction', stopAtOnce);",
+      // Synchronous work, as a large parse is: no handler could run before it ends (bounded, so a failure ends too).
+      "program.command('busy').action(() => { process.stderr.write('busy\\n'); const end = Date.now() + 60_000; while (Date.now() < end) JSON.parse('[1,2,3]'); process.stderr.write('done\\n'); });",
+      'await runCli(program);',
+    ].join('\n'),
+  );
+  const child = spawn(process.execPath, ['--import', 'tsx', script, 'busy'], { cwd: repo, timeout: 120_000 });
+  let stderr = '';
+  const busy = new Promise<void>((resolve) =>
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d;
+      if (stderr.includes('busy')) resolve();
+    }),
+  );
+  const closed = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)));
+  await busy;
+  child.kill('SIGTERM');
+  assert.is(await closed, 'SIGTERM');
+  assert.not.match(stderr, /done/);
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));

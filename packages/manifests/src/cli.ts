@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { randomBytes } from 'node:crypto';
 import { Option } from 'commander';
-import { CliError, createProgram, ExitCode, packageVersion, printable, printableJson, runCli, usageError } from '@airy/cli-kit';
+import { CliError, createProgram, ExitCode, packageVersion, printable, printableJson, runCli, stopAtOnce, usageError } from '@airy/cli-kit';
 import { readManifests, readOptionsFile, renderedPassword, UnreadablePathError, UnwritablePathError, writeRendered } from './files.js';
 import { KAFKA_MODES, type KafkaMode, OptionError, type PlatformOptions, PROFILES, resolveOptions } from './options.js';
 import { formatTotals, platformImages, platformResources, renderPlatform, type ResourceTotals } from './platform.js';
@@ -91,6 +91,8 @@ const program = createProgram({
   description: 'Render, validate and inspect the Kubernetes manifests of the Airy Core Platform.',
   version: packageVersion(import.meta.url),
 });
+// Every command only reads, computes and writes whole files: Ctrl-C ends it at once, even while it parses.
+program.hook('preAction', stopAtOnce);
 
 /** The options every command that renders the platform takes. */
 function platformCommand(name: string, description: string) {
