@@ -227,6 +227,7 @@ networkOptions(downloadCommand).action(async (flags) => {
         sha256: file.checksum,
         out,
         ...(file.size !== undefined ? { size: file.size } : {}),
+        folderOption: '--out',
         ...(delta ? { delta } : {}),
         connections: flags.connections,
         onParallelism: verboseParallelism(),

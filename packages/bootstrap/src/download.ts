@@ -43,6 +43,19 @@ export { isVerified } from './download/verify.js';
 
 /** Downloads and verifies; see the module comment. A second run with the same request is a no-op. */
 export async function download(request: DownloadRequest): Promise<DownloadResult> {
+  try {
+    return await downloadLocked(request);
+  } catch (error) {
+    // The disk can fill anywhere (the lock, the box, the state file, the marker): one error, with the box's size
+    // (the catalog's, else the one the download learnt) and the option that chooses another folder.
+    const full = error instanceof DiskFullError ? error : errorCode(error) === 'ENOSPC' ? new DiskFullError(dirname(request.out), 0) : undefined;
+    if (!full) throw error;
+    const needed = request.size || full.needed || (await remoteSizeHint(request.out));
+    throw new DiskFullError(full.dir, needed, request.folderOption);
+  }
+}
+
+async function downloadLocked(request: DownloadRequest): Promise<DownloadResult> {
   const { out, sha256 } = request;
   await checkOutput(out);
   await mkdir(dirname(out), { recursive: true });
@@ -203,10 +216,6 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
     await writeMarker(out, { sha256, size: finished.size, mtimeMs: finished.mtimeMs });
     if (index) await keepIndex(out, index);
     return { path: out, size: finished.size, cached: false, resumedBytes, ranged: info.ranged, ...(connections ? { connections } : {}) };
-  } catch (error) {
-    // The disk can fill anywhere: the box, the state file, the marker.
-    if (errorCode(error) === 'ENOSPC') throw new DiskFullError(dirname(out), await remoteSizeHint(out));
-    throw error;
   } finally {
     await release();
   }

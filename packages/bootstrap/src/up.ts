@@ -173,6 +173,7 @@ export async function fetchBox(
     sha256: file.checksum,
     out: boxPath,
     ...(file.size !== undefined ? { size: file.size } : {}),
+    folderOption: '--cache',
     ...(delta ? { delta } : {}),
     connections: options.connections,
     onParallelism: options.onParallelism,

@@ -210,14 +210,17 @@ const tmpfs = join(work, 'small-disk');
 spawnSync('mkdir', ['-p', tmpfs]);
 const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', tmpfs]).status === 0;
 if (!mounted) console.log('skip: cannot mount a small tmpfs here (needs root); the disk-full check is skipped');
-(mounted ? test : test.skip)('a disk that fills up gives a clear error', async () => {
-  await download({ url: url(), sha256: served.sha256, out: join(tmpfs, 'box.box'), chunkSize: CHUNK }).then(
-    () => assert.unreachable('should fail'),
-    (e: Error) => {
-      assert.ok(e instanceof DiskFullError, e.message);
-      assert.match(e.message, /no space left in .*small-disk.*--cache/);
-    },
-  );
+(mounted ? test : test.skip)('a disk that fills up gives a clear error, with the size and the option, run after run', async () => {
+  // The second run meets a disk the first one filled: the same line.
+  for (const [size, folderOption] of [[undefined, '--cache'], [undefined, '--out'], [SIZE, '--out']] as const) {
+    await download({ url: url(), sha256: served.sha256, out: join(tmpfs, 'box.box'), chunkSize: CHUNK, folderOption, ...(size ? { size } : {}) }).then(
+      () => assert.unreachable('should fail'),
+      (e: Error) => {
+        assert.ok(e instanceof DiskFullError, e.message);
+        assert.match(e.message, new RegExp(`^no space left in .*small-disk \\(the box needs 256\\.0 MiB\\): free some disk, or choose another folder with ${folderOption}$`));
+      },
+    );
+  }
 });
 
 test('two concurrent runs on one file: the second is refused by the lock', async () => {

@@ -1,4 +1,5 @@
 /** What the downloader is asked, what it answers, and the failures it reports: the public shapes. */
+import { formatBytes } from '@airy/cli-kit';
 import { errorCode } from '../errors.js';
 import type { ParallelismDecision, ParallelismPolicy } from '../parallelism.js';
 
@@ -13,6 +14,8 @@ export interface DownloadRequest {
    * or the download stops (a server may not make the client write more than the catalog promised).
    */
   readonly size?: number;
+  /** The option that puts the box in another folder (`--out`, `--cache`), named in the disk-full advice. */
+  readonly folderOption?: string;
   /** Pins the number of parallel ranged connections; without it the count adapts (see parallelism.ts). */
   readonly connections?: number;
   /** The adaptive policy, when `connections` is not pinned. @default {@link DEFAULT_PARALLELISM} */
@@ -99,8 +102,9 @@ export class DiskFullError extends Error {
   constructor(
     readonly dir: string,
     readonly needed: number,
+    option?: string,
   ) {
-    super(`no space left in ${dir}${needed ? ` (the box needs ${needed} bytes)` : ''}: free some disk, or choose another folder with --cache`);
+    super(`no space left in ${dir}${needed ? ` (the box needs ${formatBytes(needed)})` : ''}: free some disk, or choose another folder${option ? ` with ${option}` : ''}`);
     this.name = 'DiskFullError';
   }
 }
