@@ -129,6 +129,7 @@ export async function acquireLock(path: string, probe: ProcessProbe = systemProb
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       try {
         await rename(staged, path);
+        await clearStaged(path, probe);
         return holding(path, me);
       } catch (error) {
         if (!['ENOTEMPTY', 'EEXIST', 'ENOTDIR', 'EISDIR'].includes(code(error) ?? '')) throw error;
@@ -161,6 +162,16 @@ async function clearIfStale(path: string, probe: ProcessProbe): Promise<void> {
     await rmdir(join(path, name)).catch((error) => {
       if (code(error) !== 'ENOENT') throw error;
     });
+  }
+}
+
+/** Removes what a run that died while taking the lock left staged beside it (never a live run's). */
+async function clearStaged(path: string, probe: ProcessProbe): Promise<void> {
+  const prefix = `.${basename(path)}.`;
+  const names = await readdir(dirname(path)).catch(() => [] as string[]);
+  for (const name of names) {
+    const owner = name.startsWith(prefix) ? parseOwnerEntry(name.slice(prefix.length)) : undefined;
+    if (owner && !ownerAlive(owner, probe)) await rm(join(dirname(path), name), { recursive: true, force: true });
   }
 }
 

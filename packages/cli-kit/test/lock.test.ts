@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { acquireLock, LockedError, lockOwners, ownerAlive, ownerEntry, type ProcessProbe, parseOwnerEntry, systemProbe } from '../src/index.ts';
+import { acquireLock, isAlive, LockedError, lockOwners, ownerAlive, ownerEntry, type ProcessProbe, parseOwnerEntry, systemProbe } from '../src/index.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'airy-lock-'));
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
@@ -208,6 +208,21 @@ if (start === undefined) console.log('skip: no /proc here, so a start time canno
   await release();
 });
 
+test('what a run that died while taking the lock left staged beside it is removed by the next taker', async () => {
+  const path = join(dir, 'staged.lock');
+  const gone = spawnSync(process.execPath, ['-e', '']).pid as number; // a process that has ended
+  const left = join(dir, `.staged.lock.${ownerEntry({ pid: gone, nonce: 'cc' })}`);
+  const live = join(dir, `.staged.lock.${ownerEntry({ pid: process.pid, start: systemProbe.startOf(process.pid), boot: systemProbe.boot, nonce: 'dd' })}`);
+  assert.not.ok(isAlive(gone));
+  mkdirSync(left);
+  mkdirSync(live);
+  const release = await acquireLock(path);
+  await release();
+  assert.not.ok(existsSync(left), "a dead run's is removed");
+  assert.ok(existsSync(live), "a live run's is kept");
+  rmSync(live, { recursive: true });
+});
+
 test('a lock file of the earlier version: refused while its PID runs, taken over when it is gone', async () => {
   const path = join(dir, 'legacy.lock');
   writeFileSync(path, `${process.pid}\n`);
@@ -215,12 +230,9 @@ test('a lock file of the earlier version: refused while its PID runs, taken over
     () => assert.unreachable('taken from a live owner'),
     (e) => assert.instance(e, LockedError),
   );
-  const gone = Number(
-    spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], {
-      encoding: 'utf8',
-    }).stdout.trim(),
-  );
+  const gone = spawnSync(process.execPath, ['-e', '']).pid as number; // a process that has ended
   writeFileSync(path, `${gone}\n`);
+  assert.not.ok(isAlive(gone));
   const release = await acquireLock(path);
   await release();
   assert.not.ok(existsSync(path));
