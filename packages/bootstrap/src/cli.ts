@@ -260,9 +260,10 @@ program
       return;
     }
     process.stdout.write(`${printable(`instance ${s.dir}: Airy Core ${s.version} (${s.provider}), VM ${s.vm}`)}\n`);
-    for (const c of s.components) process.stdout.write(`  ${c.name.padEnd(16)} ${c.ready ? 'ready' : c.detail}\n`);
+    // A component's detail is what the VM answered, and the URLs come from the tunnel's state file: escaped too.
+    for (const c of s.components) process.stdout.write(`  ${c.name.padEnd(16)} ${c.ready ? 'ready' : printable(c.detail)}\n`);
     process.stdout.write(`tunnel: ${s.tunnel}${s.urls.tunnel === 'online' ? '' : ' (webhooks stay local; airy-tunnel start makes them public)'}\n`);
-    for (const [source, url] of Object.entries(s.urls.webhooks)) process.stdout.write(`  ${source.padEnd(16)} ${url}\n`);
+    for (const [source, url] of Object.entries(s.urls.webhooks)) process.stdout.write(`  ${source.padEnd(16)} ${printable(url)}\n`);
     if (s.vm !== 'running') process.stdout.write('start it with: airy-bootstrap start\n');
   });
 
