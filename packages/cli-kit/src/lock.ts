@@ -107,6 +107,9 @@ function code(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException).code;
 }
 
+/** What rename says when `path` is there and not an empty directory (Windows: EPERM, even when it is empty). */
+const TAKEN = ['ENOTEMPTY', 'EEXIST', 'ENOTDIR', 'EISDIR', ...(process.platform === 'win32' ? ['EPERM'] : [])];
+
 /** How many times a take is retried when the lock changed hands under it (not while another holds it). */
 const ATTEMPTS = 20;
 
@@ -132,7 +135,7 @@ export async function acquireLock(path: string, probe: ProcessProbe = systemProb
         await clearStaged(path, probe);
         return holding(path, me);
       } catch (error) {
-        if (!['ENOTEMPTY', 'EEXIST', 'ENOTDIR', 'EISDIR'].includes(code(error) ?? '')) throw error;
+        if (!TAKEN.includes(code(error) ?? '')) throw error;
       }
       await clearIfStale(path, probe);
     }
@@ -163,6 +166,11 @@ async function clearIfStale(path: string, probe: ProcessProbe): Promise<void> {
       if (code(error) !== 'ENOENT') throw error;
     });
   }
+  // An empty lock directory is free. Windows cannot rename onto it, so it is removed (only while empty: a take that
+  // lands in it first makes this fail, and that take stands).
+  await rmdir(path).catch((error) => {
+    if (!['ENOTEMPTY', 'EEXIST', 'ENOENT', 'EPERM', 'EBUSY'].includes(code(error) ?? '')) throw error;
+  });
 }
 
 /** Removes what a run that died while taking the lock left staged beside it (never a live run's). */
