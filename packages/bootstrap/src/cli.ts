@@ -22,7 +22,7 @@ import {
   usageError,
 } from '@airy/cli-kit';
 import { type Command, Option } from 'commander';
-import { ChecksumError, deltaRequest, DiskFullError, download, DownloadError, OutputPathError } from './download.js';
+import { ChecksumError, deltaRequest, DiskFullError, download, DownloadError, localRootOf, OutputPathError } from './download.js';
 import { BOX_FACTS } from './box-facts.js';
 import { WAIT_DEFAULTS } from './readiness.js';
 import { DEFAULT_CATALOG, defaultCacheDir, defaultInstanceDir } from './paths.js';
@@ -228,6 +228,7 @@ networkOptions(downloadCommand).action(async (flags) => {
         out,
         ...(file.size !== undefined ? { size: file.size } : {}),
         folderOption: '--out',
+        localRoot: localRootOf(loaded.url),
         ...(delta ? { delta } : {}),
         connections: flags.connections,
         onParallelism: verboseParallelism(),

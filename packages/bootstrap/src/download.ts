@@ -28,7 +28,7 @@ import { clearDelta, DeltaFallback, deltaInto, dropIndex, fetchDeltaIndex, keepI
 
 // The public shapes and checks live beside the parts; importers read them from here.
 export { boxSeeds, deltaRequest } from './download/delta.js';
-export { defaultChunkSize } from './download/files.js';
+export { ANYWHERE_ENV, defaultChunkSize, localRootOf } from './download/files.js';
 export {
   ChecksumError,
   type DeltaRequest,
@@ -68,11 +68,11 @@ async function downloadLocked(request: DownloadRequest): Promise<DownloadResult>
     // The index kept beside an earlier file at this path is not this one's.
     await dropIndex(out);
     // The new box's index, fetched while the box is probed.
-    const indexText = request.delta ? fetchDeltaIndex(request.delta.chunksUrl) : undefined;
+    const indexText = request.delta ? fetchDeltaIndex(request.delta.chunksUrl, request.localRoot) : undefined;
     indexText?.catch(() => undefined);
     if (request.url.startsWith('file:')) {
       // A file: box may sit on a share: with an older box here, only the chunks it lacks are read from there.
-      const { handle, size } = await openLocalBox(request.url);
+      const { handle, size } = await openLocalBox(request.url, request.localRoot);
       await handle.close();
       checkSize(request, size);
       let index: ChunkIndex | undefined;
@@ -284,7 +284,7 @@ function checkSize(request: DownloadRequest, size: number): void {
 /** A file: box: copied from the handle it was checked through (hashed as it is read), then verified like any other. */
 async function copyLocal(request: DownloadRequest): Promise<DownloadResult> {
   const part = partPath(request.out);
-  const { handle: source, size } = await openLocalBox(request.url);
+  const { handle: source, size } = await openLocalBox(request.url, request.localRoot);
   try {
     checkSize(request, size);
     request.onStart?.({ size, resumedBytes: 0, ranged: false });

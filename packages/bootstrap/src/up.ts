@@ -5,7 +5,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import type { Architecture, LoadedCatalog, Provider } from '@airy/box-catalog';
 import { CliError, ExitCode, formatBytes, formatDuration, startProgress, withoutCredentials, writeFileAtomic } from '@airy/cli-kit';
-import { deltaRequest, download } from './download.js';
+import { deltaRequest, download, localRootOf } from './download.js';
 import type { ParallelismDecision } from './parallelism.js';
 import { gatherHost } from './host.js';
 import { type InstanceState, type MachineSpec, machineOf, readInstance } from './instance.js';
@@ -174,6 +174,7 @@ export async function fetchBox(
     out: boxPath,
     ...(file.size !== undefined ? { size: file.size } : {}),
     folderOption: '--cache',
+    localRoot: localRootOf(loaded.url),
     ...(delta ? { delta } : {}),
     connections: options.connections,
     onParallelism: options.onParallelism,

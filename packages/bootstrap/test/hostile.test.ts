@@ -128,9 +128,8 @@ test('an http catalog may not name a file: box', async () => {
   assert.match(oneLine(run.stderr), /names a file: box \(file:\/\/.*\); only a file: catalog may/);
 });
 
-/** A file: catalog in its own folder whose one box is at `url`. */
-function fileCatalog(url: string): string {
-  const dir = join(work, `file-catalog-${n++}`);
+/** A file: catalog in a folder of its own (or `dir`) whose one box is at `url`. */
+function fileCatalog(url: string, dir = join(work, `file-catalog-${n++}`)): string {
   mkdirSync(dir, { recursive: true });
   const entry = { name: 'libvirt', url, checksum_type: 'sha256', checksum: sha256, architecture: 'amd64', size: body.length } as const;
   writeFileSync(join(dir, 'metadata.json'), stringifyCatalog(addRelease(emptyCatalog(BOX_NAME), '1.0.0', entry).catalog));
@@ -138,13 +137,15 @@ function fileCatalog(url: string): string {
 }
 
 test('a file: catalog naming a FIFO, or a box on another host, ends in one line (it never waits for a writer)', async () => {
-  const fifo = join(work, 'box-fifo.box');
+  const fifoDir = join(work, 'fifo-catalog');
+  mkdirSync(fifoDir);
+  const fifo = join(fifoDir, 'box-fifo.box');
   spawnSync('mkfifo', [fifo]);
-  for (const [url, said] of [
-    [`file://${fifo}`, /is not a plain file \(a FIFO, a device or a folder\): the catalog must point at a box file/],
-    ['file://fileserver/boxes/box.box', /a file: URL with a host \(fileserver\) names another machine: the catalog must say file:\/\/\/path/],
+  for (const [url, said, dir] of [
+    [`file://${fifo}`, /is not a plain file \(a FIFO, a device or a folder\): the catalog must point at a box file/, fifoDir],
+    ['file://fileserver/boxes/box.box', /a file: URL with a host \(fileserver\) names another machine: the catalog must say file:\/\/\/path/, undefined],
   ] as const) {
-    const child = spawn(process.execPath, [join(packageDir, 'lib/cli.js'), ...downloadArgs(fileCatalog(url), fresh())], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [join(packageDir, 'lib/cli.js'), ...downloadArgs(fileCatalog(url, dir), fresh())], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => {
       stderr += d;
@@ -175,6 +176,34 @@ test('control characters from a catalog (its version, provider, box URL) reach t
     assert.not.match(run.stderr, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/, `${what}: a control character reached stderr: ${JSON.stringify(run.stderr)}`);
     assert.match(oneLine(run.stderr), /\\x1b\]0;owned\\x07|%1B\]0;owned%07/, what);
   }
+});
+
+test('a file: catalog names boxes in its own folder only, unless AIRY_BOX_ANYWHERE=1 says otherwise', async () => {
+  // A file elsewhere on the machine: reached by its path, by `..`, or by a link in the catalog's folder.
+  const elsewhere = join(work, 'elsewhere.box');
+  writeFileSync(elsewhere, body);
+  const linkDir = join(work, 'linking-catalog');
+  mkdirSync(linkDir);
+  symlinkSync(elsewhere, join(linkDir, 'link.box'));
+  const catalogs = [
+    fileCatalog(`file://${elsewhere}`),
+    fileCatalog(`file://${linkDir}/../elsewhere.box`, linkDir),
+    fileCatalog(`file://${join(linkDir, 'link.box')}`, linkDir),
+  ];
+  for (const catalog of catalogs) {
+    const run = await runBinAsync(packageDir, downloadArgs(catalog, fresh()));
+    assert.is(run.status, 1, run.stderr);
+    assert.match(oneLine(run.stderr), /is outside the catalog's folder \(.*\): put the box beside the catalog, or set AIRY_BOX_ANYWHERE=1 to allow it/);
+    assert.not.match(run.stderr, new RegExp(sha256), 'the file’s hash is not printed');
+  }
+  const allowed = await runBinAsync(packageDir, downloadArgs(catalogs[0] as string, fresh()), { env: { AIRY_BOX_ANYWHERE: '1' } });
+  assert.is(allowed.status, 0, allowed.stderr);
+  // A box beside its catalog (below it, as every published catalog has them) is read.
+  const besideDir = join(work, 'beside-catalog');
+  mkdirSync(join(besideDir, 'boxes'), { recursive: true });
+  writeFileSync(join(besideDir, 'boxes', 'box.box'), body);
+  const inside = await runBinAsync(packageDir, downloadArgs(fileCatalog(`file://${join(besideDir, 'boxes', 'box.box')}`, besideDir), fresh()));
+  assert.is(inside.status, 0, inside.stderr);
 });
 
 test('a password in a catalog URL never appears in the error', async () => {

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { type FileHandle, lstat, open, readdir, readFile, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   CHUNKING,
   type ChunkIndex,
@@ -25,7 +26,7 @@ import {
 import { formatBytes, writeFileAtomic } from '@airy/cli-kit';
 import { errorCode } from '../errors.js';
 import type { Chunk } from '../ranges.js';
-import { defaultChunkSize, deltaPartPath, deltaStatePath, MiB, openLocalBox } from './files.js';
+import { defaultChunkSize, deltaPartPath, deltaStatePath, isWithin, MiB, openLocalBox } from './files.js';
 import { fetchPieces } from './pieces.js';
 import { orderedHasher } from './verify.js';
 import { asDiskFull, type DeltaRequest, type DownloadRequest } from './request.js';
@@ -54,7 +55,12 @@ export class DeltaFallback extends Error {
  * The new box's index document, fetched (bounded); started beside the probe of the box, so that it costs no round
  * trip of its own. Rejects with a {@link DeltaFallback}.
  */
-export async function fetchDeltaIndex(chunksUrl: string): Promise<string> {
+export async function fetchDeltaIndex(chunksUrl: string, localRoot?: string): Promise<string> {
+  const local = chunksUrl.startsWith('file:') ? (() => { try { return fileURLToPath(chunksUrl); } catch { return ''; } })() : undefined;
+  if (local === '') throw new DeltaFallback('the chunk index names a file on another machine');
+  if (localRoot !== undefined && local !== undefined && !(await isWithin(local, localRoot))) {
+    throw new DeltaFallback(`the chunk index is outside the catalog's folder (${localRoot})`);
+  }
   const text = await fetchCatalogDocument(chunksUrl, { maxBytes: MAX_INDEX_BYTES }).catch((error: Error) => {
     throw new DeltaFallback(`the chunk index cannot be read (${error.message})`);
   });
@@ -297,7 +303,7 @@ export async function deltaInto(
       }
       // A file: catalog on a share (a team's file server): the missing pieces are read from the new box itself.
       const buffer = Buffer.allocUnsafe(MiB);
-      const { handle: source } = await openLocalBox(request.url);
+      const { handle: source } = await openLocalBox(request.url, request.localRoot);
       try {
         for (const p of todo) {
           if (signal.aborted) return;

@@ -1,6 +1,7 @@
 /** The files of one download beside its output: the part, the resume state, the marker; and the output's checks. */
 import { constants } from 'node:fs';
-import { type FileHandle, lstat, open, readFile } from 'node:fs/promises';
+import { type FileHandle, lstat, open, readFile, realpath } from 'node:fs/promises';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { errorCode } from '../errors.js';
 import { parseResumeState } from '../ranges.js';
@@ -46,10 +47,13 @@ export async function remoteSizeHint(out: string): Promise<number> {
  * ever, and no signal ends an open()), then refused unless it is a plain file. A `file://host/…` URL names another
  * machine and is refused in one line. The caller closes the handle.
  */
-export async function openLocalBox(url: string): Promise<{ handle: FileHandle; size: number }> {
+export async function openLocalBox(url: string, root?: string): Promise<{ handle: FileHandle; size: number }> {
   const parsed = new URL(url);
   if (parsed.host !== '' && parsed.host !== 'localhost') {
     throw new DownloadError(`${url}: a file: URL with a host (${parsed.host}) names another machine: the catalog must say file:///path`);
+  }
+  if (root !== undefined && !(await isWithin(fileURLToPath(parsed), root))) {
+    throw new DownloadError(`${url} is outside the catalog's folder (${root}): put the box beside the catalog, or set ${ANYWHERE_ENV}=1 to allow it`);
   }
   const handle = await open(fileURLToPath(parsed), constants.O_RDONLY | constants.O_NONBLOCK).catch((error: unknown) => {
     const code = errorCode(error);
@@ -61,4 +65,23 @@ export async function openLocalBox(url: string): Promise<{ handle: FileHandle; s
     throw new DownloadError(`${url} is not a plain file (a FIFO, a device or a folder): the catalog must point at a box file`);
   }
   return { handle, size: info.size };
+}
+
+/** The environment variable that lets a `file:` catalog name boxes outside its own folder. */
+export const ANYWHERE_ENV = 'AIRY_BOX_ANYWHERE';
+
+/**
+ * The folder a `file:` catalog's boxes must be in: its own (a catalog may not make the downloader read, and print the
+ * SHA-256 of, any file on the machine). None for other catalogs, or with {@link ANYWHERE_ENV}=1.
+ */
+export function localRootOf(catalogUrl: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return catalogUrl.startsWith('file:') && env[ANYWHERE_ENV] !== '1' ? dirname(fileURLToPath(catalogUrl)) : undefined;
+}
+
+/** Whether `path` is inside `root`, both with their links resolved (a `..` or a link does not lead out). */
+export async function isWithin(path: string, root: string): Promise<boolean> {
+  const real = async (p: string) => realpath(p).catch(() => resolve(p));
+  const [file, folder] = await Promise.all([real(path), real(root)]);
+  const rel = relative(folder, file);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
 }

@@ -14,6 +14,11 @@ export interface DownloadRequest {
    * or the download stops (a server may not make the client write more than the catalog promised).
    */
   readonly size?: number;
+  /**
+   * A `file:` box (and chunk index) must be inside this folder: a `file:` catalog's own (see `localRootOf`).
+   * @default anywhere
+   */
+  readonly localRoot?: string | undefined;
   /** The option that puts the box in another folder (`--out`, `--cache`), named in the disk-full advice. */
   readonly folderOption?: string;
   /** Pins the number of parallel ranged connections; without it the count adapts (see parallelism.ts). */
