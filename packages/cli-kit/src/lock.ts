@@ -7,8 +7,8 @@
  * - taking: a directory made aside with its owner entry inside is renamed to `path`, which succeeds only while
  *   `path` is missing or empty;
  * - taking over a stale lock: its owner entry is removed by name (only one racer can remove it; a racer who
- *   misjudged an older owner finds no such entry), which leaves `path` empty, and then taking as above, which only
- *   one racer wins;
+ *   misjudged an older owner finds no such entry), which leaves `path` empty (free: it is removed while empty, as
+ *   Windows cannot rename onto it), and then taking as above, which only one racer wins;
  * - releasing: the owner's own entry is removed and the empty directory removed, never another's.
  * An owner is alive while its PID runs with the same start time in the same boot, so a PID reused after a crash or
  * a reboot is not "another run".
