@@ -68,7 +68,8 @@ async function downloadLocked(request: DownloadRequest): Promise<DownloadResult>
     // The index kept beside an earlier file at this path is not this one's.
     await dropIndex(out);
     // The new box's index, fetched while the box is probed.
-    const indexText = request.delta ? fetchDeltaIndex(request.delta.chunksUrl, request.localRoot) : undefined;
+    // (Let go of once read: the text of a large index is tens of MB, which the whole download need not hold.)
+    let indexText = request.delta ? fetchDeltaIndex(request.delta.chunksUrl, request.localRoot) : undefined;
     indexText?.catch(() => undefined);
     if (request.url.startsWith('file:')) {
       // A file: box may sit on a share: with an older box here, only the chunks it lacks are read from there.
@@ -78,6 +79,7 @@ async function downloadLocked(request: DownloadRequest): Promise<DownloadResult>
       let index: ChunkIndex | undefined;
       if (request.delta && indexText) {
         const delta = await tryDelta({ ...request, delta: request.delta }, { size, ranged: true, validator: '' }, indexText);
+        indexText = undefined;
         if (delta.result) return delta.result;
         index = delta.index;
       }
@@ -113,6 +115,7 @@ async function downloadLocked(request: DownloadRequest): Promise<DownloadResult>
     let index: ChunkIndex | undefined;
     if (request.delta && indexText) {
       const delta = await tryDelta({ ...request, delta: request.delta }, info, indexText, resume ? info.size - resumedBytes : undefined);
+      indexText = undefined;
       if (delta.result) return delta.result;
       index = delta.index;
     }

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { addRelease, BOX_NAME, chunkIndexName, emptyCatalog, indexFile, stringifyCatalog, stringifyChunkIndex } from '@airy/box-catalog';
+import { addRelease, BOX_NAME, chunkIndexName, chunkIndexOf, chunkList, emptyCatalog, indexFile, stringifyCatalog, stringifyChunkIndex } from '@airy/box-catalog';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runBinAsync } from '../../../tools/testing/cli.ts';
@@ -74,7 +74,7 @@ test('the older box gives every chunk the new one shares: only the insertion and
 
 for (const [name, setup, reason] of [
   ['a missing index', () => rmSync(join(root, 'www', 'missing.chunks.json'), { force: true }), /the chunk index is missing/],
-  ['an index of another box', () => writeFileSync(join(root, 'www', 'missing.chunks.json'), stringifyChunkIndex({ size: 1, sha256: 'a'.repeat(64), chunks: [{ offset: 0, length: 1, hash: 'b'.repeat(32) }] })), /is of another box/],
+  ['an index of another box', () => writeFileSync(join(root, 'www', 'missing.chunks.json'), stringifyChunkIndex(chunkIndexOf(1, 'a'.repeat(64), [{ length: 1, hash: 'b'.repeat(32) }]))), /is of another box/],
   ['an index that is no JSON', () => writeFileSync(join(root, 'www', 'missing.chunks.json'), '{"format":'), /not valid JSON/],
 ] as const) {
   test(`${name}: one line says why, and the whole box is downloaded and verified`, async () => {
@@ -94,8 +94,8 @@ for (const [name, setup, reason] of [
 test('an index that lies about its chunks: the assembled file fails the catalog’s sha256, so the whole box is fetched', async () => {
   // A sound index of the new box's size and hash, whose chunk hashes say the old box has all of it.
   const oldIndex = await indexFile(join(folderWithOld('liar'), 'old.box'));
-  const tail = [0, 1].map((i) => ({ offset: old.length + i * MiB, length: MiB, hash: `${i}`.padStart(32, 'c') }));
-  const lie = { size: next.length, sha256, chunks: [...oldIndex.chunks, ...tail] };
+  const tail = [0, 1].map((i) => ({ length: MiB, hash: `${i}`.padStart(32, 'c') }));
+  const lie = chunkIndexOf(next.length, sha256, [...chunkList(oldIndex), ...tail]);
   writeFileSync(join(root, 'www', 'liar.chunks.json'), stringifyChunkIndex(lie));
   const said: string[] = [];
   const out = join(root, 'liar', 'new.box');
@@ -149,7 +149,7 @@ test('a box downloaded whole keeps its index beside it; the next delta takes the
   assert.is(readFileSync(chunkIndexName(out), 'utf8'), readFileSync(join(root, 'www', 'new.box.chunks.json'), 'utf8'), 'the new box keeps its index');
   // A kept index of a file of another size is not this box's: the box is cut anew, and the delta works.
   writeFileSync(join(dir, 'old.box'), old);
-  writeFileSync(chunkIndexName(join(dir, 'old.box')), stringifyChunkIndex({ size: 1, sha256: 'a'.repeat(64), chunks: [{ offset: 0, length: 1, hash: 'b'.repeat(32) }] }));
+  writeFileSync(chunkIndexName(join(dir, 'old.box')), stringifyChunkIndex(chunkIndexOf(1, 'a'.repeat(64), [{ length: 1, hash: 'b'.repeat(32) }])));
   rmSync(out);
   const second = await download({ url, sha256, out, delta: { chunksUrl, seeds: [join(dir, 'old.box')] } });
   assert.is(second.delta?.fetchedBytes, inserted.length);
@@ -285,12 +285,12 @@ test('an index of one local chunk many times over, for a box the catalog says is
   const dir = folderWithOld('size-bomb');
   const out = join(dir, 'bomb.box');
   // The server's box is 40 copies of the old box's first chunk, and its index says so; the catalog says 1,000 bytes.
-  const first = (await indexFile(join(dir, 'old.box'))).chunks[0] as { length: number; hash: string };
+  const first = chunkList(await indexFile(join(dir, 'old.box')))[0] as { length: number; hash: string };
   const bomb = Buffer.concat(Array.from({ length: 40 }, () => old.subarray(0, first.length)));
   writeFileSync(join(root, 'www', 'bomb.box'), bomb);
-  const chunks = Array.from({ length: 40 }, (_, i) => ({ offset: i * first.length, length: first.length, hash: first.hash }));
+  const chunks = Array.from({ length: 40 }, () => first);
   const bombSha = createHash('sha256').update(bomb).digest('hex');
-  writeFileSync(join(root, 'www', 'bomb.box.chunks.json'), stringifyChunkIndex({ size: bomb.length, sha256: bombSha, chunks }));
+  writeFileSync(join(root, 'www', 'bomb.box.chunks.json'), stringifyChunkIndex(chunkIndexOf(bomb.length, bombSha, chunks)));
   const refused = await download({
     url: `${http.url}/bomb.box`,
     sha256: bombSha,

@@ -91,30 +91,82 @@ export interface Chunk {
   readonly hash: string;
 }
 
-/** A chunk index: the whole file's size and SHA-256, and its chunks in order. */
+/**
+ * A chunk index: the whole file's size and SHA-256, and its chunks in order, held compactly (a million chunks are
+ * 20 MB, where as objects they were over 140 MB): their lengths, and their hashes of {@link HASH_BYTES} each, one
+ * after the other. Offsets follow from the lengths.
+ */
 export interface ChunkIndex {
   readonly size: number;
   readonly sha256: string;
-  readonly chunks: readonly Chunk[];
+  readonly lengths: Uint32Array;
+  readonly hashes: Buffer;
 }
 
-/** A SHA-256 as the index keeps it: its first {@link HASH_BYTES}, hex. */
-const truncated = (hash: Hash): string => hash.digest().toString('hex', 0, HASH_BYTES);
+/** The chunks of an index as objects (for a few of them, messages and tests: a million cost 140 MB). */
+export function chunkList(index: ChunkIndex): Chunk[] {
+  const chunks: Chunk[] = [];
+  let offset = 0;
+  for (const [i, length] of index.lengths.entries()) {
+    chunks.push({ offset, length, hash: index.hashes.toString('hex', i * HASH_BYTES, (i + 1) * HASH_BYTES) });
+    offset += length;
+  }
+  return chunks;
+}
 
-/** A chunk's hash, as the index keeps it. */
-export const chunkHash = (data: Uint8Array): string => truncated(createHash('sha256').update(data));
+/** An index of chunks given as objects (offsets implied by the order). */
+export function chunkIndexOf(size: number, sha256: string, chunks: readonly Pick<Chunk, 'length' | 'hash'>[]): ChunkIndex {
+  return {
+    size,
+    sha256,
+    lengths: Uint32Array.from(chunks, (c) => c.length),
+    hashes: Buffer.concat(chunks.map((c) => Buffer.from(c.hash, 'hex').subarray(0, HASH_BYTES))),
+  };
+}
+
+/** A SHA-256 as the index keeps it: its first {@link HASH_BYTES}. */
+const truncated = (hash: Hash): Buffer => hash.digest().subarray(0, HASH_BYTES);
+
+/** A chunk's hash, as the index keeps it (hex). */
+export const chunkHash = (data: Uint8Array): string => truncated(createHash('sha256').update(data)).toString('hex');
+
+/** Whether `data` is chunk `i` of `index`: its length and its hash. */
+export function chunkMatches(index: ChunkIndex, i: number, data: Uint8Array): boolean {
+  if (data.length !== index.lengths[i]) return false;
+  return truncated(createHash('sha256').update(data)).compare(index.hashes, i * HASH_BYTES, (i + 1) * HASH_BYTES) === 0;
+}
+
+/** Collects hashes of {@link HASH_BYTES} into one buffer, growing it by doubling. */
+class HashList {
+  private buffer = Buffer.alloc(1024 * HASH_BYTES);
+  count = 0;
+  push(hash: Buffer): void {
+    if ((this.count + 1) * HASH_BYTES > this.buffer.length) {
+      const grown = Buffer.alloc(this.buffer.length * 2);
+      this.buffer.copy(grown);
+      this.buffer = grown;
+    }
+    hash.copy(this.buffer, this.count * HASH_BYTES);
+    this.count++;
+  }
+  done(): Buffer {
+    return Buffer.from(this.buffer.subarray(0, this.count * HASH_BYTES));
+  }
+}
 
 /** Cuts and hashes a file, streaming (memory stays small whatever its size); the whole file's SHA-256 too. */
 export async function indexFile(path: string, options: { signal?: AbortSignal } = {}): Promise<ChunkIndex> {
   const cutter = new Cutter();
   const whole = createHash('sha256');
-  const chunks: Chunk[] = [];
+  const lengths: number[] = [];
+  const hashes = new HashList();
   let part = createHash('sha256');
   /** Where the current chunk starts, and where the current buffer does, in the file. */
   let start = 0;
   let read = 0;
   const close = (end: number) => {
-    chunks.push({ offset: start, length: end - start, hash: truncated(part) });
+    lengths.push(end - start);
+    hashes.push(truncated(part));
     start = end;
     part = createHash('sha256');
   };
@@ -131,13 +183,13 @@ export async function indexFile(path: string, options: { signal?: AbortSignal } 
     read += data.length;
   }
   if (cutter.end() !== undefined) close(read);
-  return { size: read, sha256: whole.digest('hex'), chunks };
+  return { size: read, sha256: whole.digest('hex'), lengths: Uint32Array.from(lengths), hashes: hashes.done() };
 }
 
 /** The index as published: the chunks' lengths in order (offsets implied), their hashes as one base64 string. */
 export function stringifyChunkIndex(index: ChunkIndex): string {
-  const hashes = Buffer.concat(index.chunks.map((c) => Buffer.from(c.hash, 'hex'))).toString('base64');
-  const lengths = index.chunks.map((c) => c.length);
+  const hashes = index.hashes.toString('base64');
+  const lengths = Array.from(index.lengths);
   return `${JSON.stringify({ format: CHUNK_INDEX_FORMAT, chunking: CHUNKING_TEXT, size: index.size, sha256: index.sha256, lengths, hashes })}\n`;
 }
 
@@ -193,16 +245,13 @@ export function parseChunkIndex(text: string, where: string, expected: { size?: 
   if (typeof d.hashes !== 'string' || !BASE64.test(d.hashes) || d.hashes.length !== 4 * Math.ceil((lengths.length * HASH_BYTES) / 3)) {
     bad(`hashes must be base64 of ${HASH_BYTES} bytes for each of the ${lengths.length} chunks`);
   }
-  const hashes = Buffer.from(d.hashes as string, 'base64');
-  const chunks: Chunk[] = [];
   let offset = 0;
   for (const [i, length] of lengths.entries()) {
     if (!Number.isSafeInteger(length) || (length as number) < 1 || (length as number) > CHUNKING.max) bad(`lengths[${i}] must be 1 to ${CHUNKING.max}`);
-    chunks.push({ offset, length: length as number, hash: hashes.toString('hex', i * HASH_BYTES, (i + 1) * HASH_BYTES) });
     offset += length as number;
   }
   if (offset !== d.size) bad(`the chunks add up to ${offset} bytes, not the size ${d.size}`);
-  return { size: d.size as number, sha256: d.sha256 as string, chunks };
+  return { size: d.size as number, sha256: d.sha256 as string, lengths: Uint32Array.from(lengths as number[]), hashes: Buffer.from(d.hashes as string, 'base64') };
 }
 
 /** Whether the brackets and braces of JSON `text` nest at most `depth` deep (those inside strings aside): one pass. */
@@ -228,46 +277,107 @@ export interface LocalChunk {
   readonly offset: number;
 }
 
-/** The delta: what to copy from local files and which ranges (inclusive) to fetch, with their byte counts. */
+/**
+ * The delta: what to copy from local files and which ranges (inclusive) to fetch, with their byte counts. A copied
+ * run holds the new index's chunks `first` to `first + count - 1`, so that the copy verifies each one it takes.
+ */
 export interface DeltaPlan {
-  /** Runs of chunks to copy, with each chunk's length and hash, so that the copy verifies what it takes. */
-  readonly copy: readonly { readonly file: string; readonly from: number; readonly to: number; readonly length: number; readonly chunks: readonly Pick<Chunk, 'length' | 'hash'>[] }[];
+  readonly copy: readonly { readonly file: string; readonly from: number; readonly to: number; readonly length: number; readonly first: number; readonly count: number }[];
   readonly fetch: readonly { readonly start: number; readonly end: number }[];
   readonly reusedBytes: number;
   readonly fetchBytes: number;
 }
 
 /**
- * Plans the new file from the chunks already here (`local`: hash → where it is), pure: every chunk of `index` is
- * copied when a local chunk has its hash and length, else fetched; neighbouring fetches and copies are merged so the
- * downloader makes few, large requests.
+ * The chunks of local files, found by hash (the first place each is): an open-addressed table of chunk numbers in
+ * typed arrays, keyed by the hash's first four bytes (a hash is uniform) and checked on all of it, so that a million
+ * chunks cost a few MB beside their indexes.
  */
-export function planDelta(index: ChunkIndex, local: ReadonlyMap<string, LocalChunk & { length: number }>): DeltaPlan {
-  const copy: { file: string; from: number; to: number; length: number; chunks: Pick<Chunk, 'length' | 'hash'>[] }[] = [];
+export class LocalChunks {
+  private readonly slots: Int32Array;
+  private readonly mask: number;
+  /** Per file: its index, where its chunks begin in the global numbering, and each chunk's offset. */
+  private readonly files: { file: string; index: ChunkIndex; first: number; offsets: Float64Array }[] = [];
+
+  constructor(files: readonly { readonly file: string; readonly index: ChunkIndex }[]) {
+    let total = 0;
+    for (const { file, index } of files) {
+      const offsets = new Float64Array(index.lengths.length);
+      for (let i = 0, at = 0; i < index.lengths.length; at += index.lengths[i] as number, i++) offsets[i] = at;
+      this.files.push({ file, index, first: total, offsets });
+      total += index.lengths.length;
+    }
+    let capacity = 16;
+    while (capacity < 2 * total) capacity *= 2;
+    this.slots = new Int32Array(capacity);
+    this.mask = capacity - 1;
+    for (const [f, { index }] of this.files.entries()) {
+      for (let i = 0; i < index.lengths.length; i++) {
+        const found = this.probe(index.hashes, i);
+        if (this.slots[found] === 0) this.slots[found] = (this.files[f] as { first: number }).first + i + 1;
+      }
+    }
+  }
+
+  /** The slot of the hash at `i` of `hashes`: the one holding it, else the empty one where it would go. */
+  private probe(hashes: Buffer, i: number): number {
+    let slot = hashes.readUInt32BE(i * HASH_BYTES) & this.mask;
+    for (;;) {
+      const held = this.slots[slot] as number;
+      if (held === 0) return slot;
+      const { index, first } = this.locate(held - 1);
+      const j = held - 1 - first;
+      if (index.hashes.compare(hashes, i * HASH_BYTES, (i + 1) * HASH_BYTES, j * HASH_BYTES, (j + 1) * HASH_BYTES) === 0) return slot;
+      slot = (slot + 1) & this.mask;
+    }
+  }
+
+  private locate(n: number) {
+    let f = this.files.length - 1;
+    while ((this.files[f] as { first: number }).first > n) f--;
+    return this.files[f] as { file: string; index: ChunkIndex; first: number; offsets: Float64Array };
+  }
+
+  /** Where chunk `i` of `index` (its hash and its length) is found here, if it is. */
+  find(index: ChunkIndex, i: number): LocalChunk | undefined {
+    if (this.files.length === 0) return undefined;
+    const held = this.slots[this.probe(index.hashes, i)] as number;
+    if (held === 0) return undefined;
+    const at = this.locate(held - 1);
+    const j = held - 1 - at.first;
+    return at.index.lengths[j] === index.lengths[i] ? { file: at.file, offset: at.offsets[j] as number } : undefined;
+  }
+}
+
+/**
+ * Plans the new file from the chunks already here (`local`), pure: every chunk of `index` is copied when a local
+ * chunk has its hash and length, else fetched; neighbouring fetches and copies are merged so the downloader makes
+ * few, large requests.
+ */
+export function planDelta(index: ChunkIndex, local: LocalChunks): DeltaPlan {
+  const copy: { file: string; from: number; to: number; length: number; first: number; count: number }[] = [];
   const fetch: { start: number; end: number }[] = [];
   let reusedBytes = 0;
-  for (const c of index.chunks) {
-    const have = local.get(c.hash);
-    if (have && have.length === c.length) {
-      reusedBytes += c.length;
+  for (let i = 0, offset = 0; i < index.lengths.length; offset += index.lengths[i] as number, i++) {
+    const length = index.lengths[i] as number;
+    const have = local.find(index, i);
+    if (have) {
+      reusedBytes += length;
       const last = copy.at(-1);
-      const chunk = { length: c.length, hash: c.hash };
-      if (last && last.file === have.file && last.from + last.length === have.offset && last.to + last.length === c.offset) {
-        last.length += c.length;
-        last.chunks.push(chunk);
-      } else copy.push({ file: have.file, from: have.offset, to: c.offset, length: c.length, chunks: [chunk] });
+      if (last && last.file === have.file && last.from + last.length === have.offset && last.to + last.length === offset) {
+        last.length += length;
+        last.count++;
+      } else copy.push({ file: have.file, from: have.offset, to: offset, length, first: i, count: 1 });
       continue;
     }
     const last = fetch.at(-1);
-    if (last && last.end + 1 === c.offset) last.end = c.offset + c.length - 1;
-    else fetch.push({ start: c.offset, end: c.offset + c.length - 1 });
+    if (last && last.end + 1 === offset) last.end = offset + length - 1;
+    else fetch.push({ start: offset, end: offset + length - 1 });
   }
   return { copy, fetch, reusedBytes, fetchBytes: index.size - reusedBytes };
 }
 
 /** The chunks of local files by hash (the first place each is found), for {@link planDelta}. */
-export function localChunks(files: readonly { readonly file: string; readonly index: ChunkIndex }[]): Map<string, LocalChunk & { length: number }> {
-  const map = new Map<string, LocalChunk & { length: number }>();
-  for (const { file, index } of files) for (const c of index.chunks) if (!map.has(c.hash)) map.set(c.hash, { file, offset: c.offset, length: c.length });
-  return map;
+export function localChunks(files: readonly { readonly file: string; readonly index: ChunkIndex }[]): LocalChunks {
+  return new LocalChunks(files);
 }

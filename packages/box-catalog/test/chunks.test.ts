@@ -15,6 +15,8 @@ import {
   chooseRelease,
   emptyCatalog,
   type ChunkIndex,
+  chunkIndexOf,
+  chunkList,
   Cutter,
   indexFile,
   localChunks,
@@ -79,7 +81,7 @@ test('an inserted segment costs itself: every other chunk is found again by hash
   // Applying the plan gives the new file, and each copied run lists the chunks it holds.
   const out = Buffer.alloc(inserted.length);
   for (const c of plan.copy) {
-    assert.is(c.chunks.reduce((n, x) => n + x.length, 0), c.length);
+    assert.is(next.lengths.subarray(c.first, c.first + c.count).reduce((n, x) => n + x, 0), c.length);
     before.copy(out, c.to, c.from, c.from + c.length);
   }
   for (const f of plan.fetch) inserted.copy(out, f.start, f.start, f.end + 1);
@@ -87,27 +89,29 @@ test('an inserted segment costs itself: every other chunk is found again by hash
 });
 
 test('the plan: nothing local fetches everything in one range; everything local fetches nothing', () => {
-  const index: ChunkIndex = {
-    size: 30,
-    sha256: 'f'.repeat(64),
-    chunks: [
-      { offset: 0, length: 10, hash: 'a'.repeat(32) },
-      { offset: 10, length: 10, hash: 'b'.repeat(32) },
-      { offset: 20, length: 10, hash: 'c'.repeat(32) },
-    ],
-  };
-  assert.equal(planDelta(index, new Map()).fetch, [{ start: 0, end: 29 }]);
+  const index: ChunkIndex = chunkIndexOf(30, 'f'.repeat(64), [
+    { length: 10, hash: 'a'.repeat(32) },
+    { length: 10, hash: 'b'.repeat(32) },
+    { length: 10, hash: 'c'.repeat(32) },
+  ]);
+  assert.equal(chunkList(index).map((c) => c.offset), [0, 10, 20]);
+  assert.equal(planDelta(index, localChunks([])).fetch, [{ start: 0, end: 29 }]);
   const all = localChunks([{ file: 'old', index }]);
   const plan = planDelta(index, all);
   assert.equal(
     plan.copy,
-    [{ file: 'old', from: 0, to: 0, length: 30, chunks: index.chunks.map((c) => ({ length: c.length, hash: c.hash })) }],
+    [{ file: 'old', from: 0, to: 0, length: 30, first: 0, count: 3 }],
     'neighbours merged',
   );
   assert.is(plan.fetchBytes, 0);
   // A hash found with another length is not the chunk.
-  const liar = new Map([['b'.repeat(32), { file: 'old', offset: 0, length: 9 }]]);
+  const liar = localChunks([{ file: 'old', index: chunkIndexOf(9, 'f'.repeat(64), [{ length: 9, hash: 'b'.repeat(32) }]) }]);
   assert.is(planDelta(index, liar).fetchBytes, 30);
+  // The first place a chunk is found is where it is taken from; many chunks in one table are all found.
+  const many = chunkIndexOf(3000, 'f'.repeat(64), Array.from({ length: 3000 }, (_, i) => ({ length: 1, hash: createHash('sha256').update(`${i}`).digest('hex') })));
+  const table = localChunks([{ file: 'one', index: many }, { file: 'two', index: many }]);
+  assert.is(planDelta(many, table).reusedBytes, 3000);
+  assert.equal(planDelta(many, table).copy, [{ file: 'one', from: 0, to: 0, length: 3000, first: 0, count: 3000 }]);
 });
 
 test('the index as untrusted input: round trip, then each way it can lie is refused in one sentence', async () => {
@@ -118,7 +122,7 @@ test('the index as untrusted input: round trip, then each way it can lie is refu
   assert.equal(parseChunkIndex(text, 'i', expected), index);
   // An older box here is known by its size alone.
   assert.equal(parseChunkIndex(text, 'i', { size: index.size }), index);
-  assert.ok(text.length < index.chunks.length * 30, `${text.length} bytes for ${index.chunks.length} chunks`);
+  assert.ok(text.length < index.lengths.length * 30, `${text.length} bytes for ${index.lengths.length} chunks`);
   const doc = JSON.parse(text);
   const lies: [unknown, RegExp][] = [
     ['{', /not valid JSON/],

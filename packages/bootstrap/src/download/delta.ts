@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import {
   CHUNKING,
   type ChunkIndex,
-  chunkHash,
+  chunkMatches,
   chunkIndexName,
   fetchCatalogDocument,
   indexFile,
@@ -159,22 +159,29 @@ async function copyRange(source: FileHandle, from: number, handle: FileHandle, t
  * Copies one run of chunks from an older box, each verified against its hash before it is written: whole chunks
  * read together up to the buffer's size, so that a run of many small chunks costs few reads and writes.
  */
-async function copyChunks(source: FileHandle, run: ReturnType<typeof planDelta>['copy'][number], handle: FileHandle, buffer: Buffer): Promise<void> {
+async function copyChunks(
+  source: FileHandle,
+  run: ReturnType<typeof planDelta>['copy'][number],
+  index: ChunkIndex,
+  handle: FileHandle,
+  buffer: Buffer,
+): Promise<void> {
+  const end = run.first + run.count;
+  const lengthOf = (k: number) => index.lengths[k] as number;
   let at = 0;
-  for (let i = 0; i < run.chunks.length; ) {
+  for (let i = run.first; i < end; ) {
     let span = 0;
     let j = i;
-    for (; j < run.chunks.length && (j === i || span + (run.chunks[j]?.length ?? 0) <= buffer.length); j++) span += run.chunks[j]?.length ?? 0;
+    for (; j < end && (j === i || span + lengthOf(j) <= buffer.length); j++) span += lengthOf(j);
     const { bytesRead } = await source.read(buffer, 0, span, run.from + at).catch(unreadable(run.file));
     if (bytesRead !== span) throw new DeltaFallback('an older box is shorter than its index says');
     for (let k = i, offset = 0; k < j; k++) {
-      const chunk = run.chunks[k] as (typeof run.chunks)[number];
-      if (chunkHash(buffer.subarray(offset, offset + chunk.length)) !== chunk.hash) {
+      if (!chunkMatches(index, k, buffer.subarray(offset, offset + lengthOf(k)))) {
         // The index kept beside that box (if it was one) is not the box's: the next delta cuts the box anew.
         await rm(chunkIndexName(run.file), { force: true }).catch(() => undefined);
         throw new DeltaFallback(`an older box is not what its index says (at byte ${run.from + at + offset})`);
       }
-      offset += chunk.length;
+      offset += lengthOf(k);
     }
     await handle.write(buffer, 0, span, run.to + at);
     at += span;
@@ -288,7 +295,7 @@ export async function deltaInto(
             source = await open(run.file, 'r').catch(unreadable(run.file, signal));
             sources.set(run.file, source);
           }
-          await copyChunks(source, run, handle, buffer).catch((e) => asDiskFull(e, dirname(out), info.size));
+          await copyChunks(source, run, index, handle, buffer).catch((e) => asDiskFull(e, dirname(out), info.size));
           inPlace.add(segmentOfRun.get(i) as number);
           hasher.advance();
         }
