@@ -236,6 +236,10 @@ root.addTask('test:node20', {
   // Without npm or Nx (they warn about the workspace's engines on Node 20): uvu in each package's folder.
   exec: `bash tools/with-node.sh 20 tsx tools/test.ts --direct --projects ${light.join(',')}`,
 });
+root.addTask('test:cluster', {
+  description: "The platform against Kubernetes' own control plane (tools/control-plane): the box's provisioning, readiness, production",
+  exec: 'nx run-many -t compile -p manifests bootstrap && bash tools/control-plane/build.sh && tsx tools/control-plane/run-tests.ts',
+});
 // The root is no package of its own: it only holds the workspace.
 for (const field of ['main', 'types', 'publishConfig']) root.package.file.addDeletionOverride(field);
 

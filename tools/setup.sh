@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests and the box build use (run as root, or with sudo).
+# Installs the Debian packages the tests and the box build use (run as root, or with sudo), then builds the
+# control plane's programs and kubectl from their Go modules (tools/control-plane/build.sh; needs Go).
 # Safe to re-run: apt-get skips what is already installed.
 set -euo pipefail
 
@@ -38,3 +39,7 @@ export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 echo "setup: Debian packages ready: ${packages[*]}"
+
+# kubectl at the box's Kubernetes version, and the control plane the cluster suite runs (tools/control-plane):
+# no test depends on a kubectl the machine happens to have. Only what changed is built.
+bash "$(dirname "$0")/control-plane/build.sh"

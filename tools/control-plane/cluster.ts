@@ -42,6 +42,8 @@ export interface ClusterOptions {
   readonly systemReserved?: string;
   /** Node name prefix: `airy-node-1`, `airy-node-2`, … */
   readonly namePrefix?: string;
+  /** The API server's `--service-node-port-range` (the box's allows 80 and 443). @default Kubernetes' 30000-32767 */
+  readonly serviceNodePortRange?: string;
 }
 
 export const DEFAULT_OPTIONS: ClusterOptions = { nodes: 1, cpu: '4', memory: '8Gi' };
@@ -79,6 +81,12 @@ export function memoryBytes(value: string): number | undefined {
   return Math.round(Number(m[1]) * (MEMORY_UNITS[m[3] ?? ''] ?? Number.NaN));
 }
 
+/** Bytes as Kubernetes would print them: in Mi or Ki when whole, else plain. */
+function binaryQuantity(bytes: number): string {
+  if (bytes % 2 ** 20 === 0) return `${bytes / 2 ** 20}Mi`;
+  return bytes % 1024 === 0 ? `${bytes / 1024}Ki` : String(bytes);
+}
+
 /** `cpu=500m,memory=1024Mi` as millicores and bytes; throws a usage error naming what is wrong. */
 export function parseReserved(value: string): { cpu: number; memory: number } {
   const out = { cpu: 0, memory: 0 };
@@ -98,6 +106,12 @@ export function checkOptions(options: ClusterOptions): void {
   }
   if (!milliCpu(options.cpu)) throw new ControlPlaneError(`--cpu ${options.cpu}: give a CPU quantity such as 4 or 3500m`, 2);
   if (!memoryBytes(options.memory)) throw new ControlPlaneError(`--memory ${options.memory}: give a memory quantity such as 8Gi or 8192Mi`, 2);
+  if (options.serviceNodePortRange !== undefined) {
+    const [low, high] = options.serviceNodePortRange.split('-').map(Number);
+    if (!/^\d+-\d+$/.test(options.serviceNodePortRange) || !low || !high || low > high || high > 65535) {
+      throw new ControlPlaneError(`--service-node-port-range ${options.serviceNodePortRange}: give LOW-HIGH within 1-65535 (e.g. 80-32767)`, 2);
+    }
+  }
   if (options.systemReserved !== undefined) {
     const reserved = parseReserved(options.systemReserved);
     if (reserved.cpu >= (milliCpu(options.cpu) ?? 0) || reserved.memory >= (memoryBytes(options.memory) ?? 0)) {
@@ -131,8 +145,8 @@ export function nodeObjects(options: ClusterOptions): object[] {
       },
       spec: {},
       status: {
-        capacity: { cpu: `${cpu}m`, memory: `${memory}`, pods: '110' },
-        allocatable: { cpu: `${cpu - reserved.cpu}m`, memory: `${memory - reserved.memory}`, pods: '110' },
+        capacity: { cpu: options.cpu, memory: options.memory, pods: '110' },
+        allocatable: { cpu: `${cpu - reserved.cpu}m`, memory: binaryQuantity(memory - reserved.memory), pods: '110' },
       },
     };
   });
@@ -343,6 +357,7 @@ export async function up(dirArg: string, options: ClusterOptions = DEFAULT_OPTIO
       // No kubelet serves an Endpoints address for the API itself here (loopback is refused as one).
       '--endpoint-reconciler-type=none',
       '--service-cluster-ip-range=10.96.0.0/12',
+      ...(options.serviceNodePortRange ? [`--service-node-port-range=${options.serviceNodePortRange}`] : []),
       '--authorization-mode=Node,RBAC',
       '--enable-admission-plugins=NodeRestriction',
       '--allow-privileged=true',
@@ -394,6 +409,9 @@ export async function up(dirArg: string, options: ClusterOptions = DEFAULT_OPTIO
       `--server-address=127.0.0.1:${kwokPort}`,
       '--cidr=10.244.0.0/16',
       '--node-ip=10.0.0.1',
+      // Its heartbeat: a Lease per node renewed well within the node controller's grace period (40 s), else the
+      // controller finds the node NotReady after 40 s and marks every pod on it not ready.
+      '--node-lease-duration-seconds=40',
     ]);
     // Their serving certificates are their own, self-signed: /healthz answering ok is what is asked of them here.
     const healthy = (port: number) => async () => (await httpsGet(port, '/healthz', { rejectUnauthorized: false }))?.status === 200;

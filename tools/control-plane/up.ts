@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { ControlPlaneError, DEFAULT_OPTIONS, up } from './cluster.ts';
 
-const usage = 'usage: up.sh DIR [--nodes N] [--cpu CPUS] [--memory QUANTITY] [--system-reserved cpu=Q,memory=Q]';
+const usage = 'usage: up.sh DIR [--nodes N] [--cpu CPUS] [--memory QUANTITY] [--system-reserved cpu=Q,memory=Q] [--service-node-port-range LOW-HIGH]';
 try {
   const { values, positionals } = (() => {
     try {
@@ -17,6 +17,7 @@ try {
           cpu: { type: 'string' },
           memory: { type: 'string' },
           'system-reserved': { type: 'string' },
+          'service-node-port-range': { type: 'string' },
           help: { type: 'boolean', short: 'h' },
         },
       });
@@ -34,6 +35,7 @@ try {
     cpu: values.cpu ?? DEFAULT_OPTIONS.cpu,
     memory: values.memory ?? DEFAULT_OPTIONS.memory,
     systemReserved: values['system-reserved'],
+    serviceNodePortRange: values['service-node-port-range'],
   };
   const started = Date.now();
   const state = await up(positionals[0] as string, options, (line) => console.error(line));

@@ -1,6 +1,6 @@
 // Command kubeadm-pods prints, as one Kubernetes List in JSON, what kubeadm itself puts on a control-plane node at
 // this module's Kubernetes version: its static pods (kube-apiserver, kube-controller-manager, kube-scheduler, etcd)
-// and the CoreDNS Deployment, made by kubeadm's own code with its defaults. The cluster tests place them on the
+// and the CoreDNS addon (its Deployment, ConfigMap, Service and RBAC), made by kubeadm's own code with its defaults. The cluster tests place them on the
 // box's simulated node, so the scheduler counts Kubernetes' own requests as a real node's would.
 package main
 
@@ -10,12 +10,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
-	"k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/kubernetes/cmd/kubeadm/app/phases/addons/dns"
 	"k8s.io/kubernetes/cmd/kubeadm/app/phases/controlplane"
 	etcdphase "k8s.io/kubernetes/cmd/kubeadm/app/phases/etcd"
 	configutil "k8s.io/kubernetes/cmd/kubeadm/app/util/config"
+	"sigs.k8s.io/yaml"
 )
 
 func main() {
@@ -35,21 +36,18 @@ func run(out io.Writer) error {
 		items = append(items, pod)
 	}
 	items = append(items, etcdphase.GetEtcdPodSpec(&cfg.ClusterConfiguration, &cfg.LocalAPIEndpoint, cfg.NodeRegistration.Name, nil))
-	// The addon's manifests as `kubeadm init phase addon coredns --print-manifest` prints them; the Deployment is
-	// the one with pods.
+	// The addon's objects as `kubeadm init phase addon coredns --print-manifest` prints them.
 	var manifests bytes.Buffer
 	if err := dns.EnsureDNSAddon(&cfg.ClusterConfiguration, nil, "", &manifests, true); err != nil {
 		return err
 	}
-	decoder := yaml.NewYAMLOrJSONDecoder(&manifests, 4096)
-	for {
+	// It writes "---" straight before each object, not on a line of its own: split there.
+	for _, part := range strings.Split(manifests.String(), "---") {
 		var object map[string]any
-		if err := decoder.Decode(&object); err == io.EOF {
-			break
-		} else if err != nil {
-			return err
+		if err := yaml.Unmarshal([]byte(part), &object); err != nil {
+			return fmt.Errorf("kubeadm's CoreDNS manifests: %w", err)
 		}
-		if object["kind"] == "Deployment" {
+		if object != nil {
 			items = append(items, object)
 		}
 	}
