@@ -13,7 +13,7 @@ const root = new typescript.TypeScriptProject({
   projenrcTsOptions: { runner: typescript.TypeScriptRunner.tsx() },
   typescriptVersion: TOOLING.typescript,
   devDeps: [
-    `constructs@10.8.1`,
+    `constructs@${TOOLING.constructs}`,
     `tsx@${TOOLING.tsx}`,
     `uvu@${TOOLING.uvu}`,
     `zx@${TOOLING.zx}`,
@@ -55,7 +55,7 @@ root.package.file.addOverride('devEngines.runtime', { name: 'node', version: TOO
 // dependency; Nx's only updates the Nx Cloud client, which this workspace does not use.
 root.package.addField('allowScripts', { esbuild: true, nx: false });
 // Verdaccio 6.8 (the release test's registry on loopback) runs on Node 20 only with this node-fetch.
-root.package.addField('overrides', { 'node-fetch': '2.7.0' });
+root.package.addField('overrides', { 'node-fetch': TOOLING.nodeFetch });
 nxWorkspace(root);
 
 // What every CLI shares (exit codes, errors, program, redaction, progress, locks, atomic writes): a leaf.
@@ -77,8 +77,12 @@ const manifests = new AiryPackage(root, {
   bin: 'airy-manifests',
   keywords: ['kubernetes', 'kafka', 'manifests', 'istio'],
   kubernetesSchemas: true,
-  // kubernetes-models needs exact pins: on Node 20 npm would otherwise pick older releases by `engines`.
-  deps: [`commander@${TOOLING.commander}`, 'yaml@2.9.1', 'kubernetes-models@5.1.0', '@kubernetes-models/istio@3.0.1'],
+  deps: [
+    `commander@${TOOLING.commander}`,
+    `yaml@${TOOLING.yaml}`,
+    `kubernetes-models@${TOOLING.kubernetesModels}`,
+    `@kubernetes-models/istio@${TOOLING.kubernetesModelsIstio}`,
+  ],
   airyDeps: [cliKit],
 });
 // The box catalog format: one home, written by box-builder and read by bootstrap. It depends on nothing heavy,
@@ -136,7 +140,7 @@ new AiryPackage(root, {
   keywords: ['ngrok', 'webhooks', 'tunnel'],
   // The README shows the inspector's screenshot: the package carries it, so the README is whole wherever it is read.
   files: ['docs/*.png'],
-  deps: [`commander@${TOOLING.commander}`, `@ngrok/ngrok@${TOOLING.ngrok}`, 'yaml@2.9.1', `zx@${TOOLING.zx}`],
+  deps: [`commander@${TOOLING.commander}`, `@ngrok/ngrok@${TOOLING.ngrok}`, `yaml@${TOOLING.yaml}`, `zx@${TOOLING.zx}`],
   // The inspector's browser test drives Debian's chromium (never a downloaded browser).
   devDeps: [`playwright-core@${TOOLING.playwrightCore}`],
   // It runs on the laptop like bootstrap: the webhook model is cli-kit's, so no Kubernetes code comes with it;

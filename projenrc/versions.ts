@@ -1,6 +1,6 @@
 /**
- * Exact versions of the workspace's own tooling. One home: every projen helper reads them from here.
- * Runtime versions of the platform (Kafka, Istio, …) live in @airy/manifests, not here.
+ * Exact versions of every npm package the workspace and its packages depend on. One home: `.projenrc.ts` and every
+ * projen helper read them from here. Runtime versions of the platform (Kafka, Istio, …) live in @airy/manifests.
  */
 export const TOOLING = {
   /**
@@ -28,6 +28,13 @@ export const TOOLING = {
   ngrok: '1.7.0',
   verdaccio: '6.8.0',
   playwrightCore: '1.65.1',
+  constructs: '10.8.1',
+  yaml: '2.9.1',
+  /** kubernetes-models needs exact pins: on Node 20 npm would otherwise pick older releases by `engines`. */
+  kubernetesModels: '5.1.0',
+  kubernetesModelsIstio: '3.0.1',
+  /** The `overrides` pin Verdaccio needs on Node 20 (see .projenrc.ts). */
+  nodeFetch: '2.7.0',
 } as const;
 
 /**

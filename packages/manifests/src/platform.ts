@@ -162,7 +162,7 @@ export function formatTotals(t: ResourceTotals): { cpu: string; memory: string }
  * The options the Vagrant box is built with, and so what `infrastructure/deployments/` holds: the local profile,
  * with database credentials in a Secret that the box's provisioning creates on first boot (no password in git).
  * The in-cluster ngrok agent needs your authtoken, so it is not in the default set: the box carries it beside
- * (`BOX_OPTIONAL_OPTIONS`) and starts it when bootstrap hands it a token.
+ * ({@link BOX_TUNNEL_OPTIONS}) and starts it when bootstrap hands it a token.
  */
 export const BOX_PLATFORM_OPTIONS: PlatformOptions = {
   profile: 'local',

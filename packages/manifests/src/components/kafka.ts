@@ -45,7 +45,7 @@ function quorumVoters(config: PlatformConfig): string {
 const env = (values: Record<string, string>): EnvVar[] =>
   Object.entries(values).map(([name, value]) => ({ name, value }));
 
-/** The ordinal of a StatefulSet pod, from its host name, becomes the node id (plus `base`). */
+/** The container's command: `lines` (the node id and listeners, set from the pod's host name), then the image's own start. */
 const startScript = (lines: string[]) => ['bash', '-c', [...lines, 'exec /etc/confluent/docker/run'].join('\n')];
 
 function kafkaNode(
