@@ -32,7 +32,8 @@ export function summarize(output: string, exitCode: number): TestSummary {
   }
   const passed = sum(passes);
   if (passed + failed === 0) notes.push('no test ran');
-  const skipLines = [...new Set([...text.matchAll(/^skip: .*$/gm)].map((m) => m[0].trim()))];
+  // Nx's stream output puts the project's name before each line (`ngrok-tunnel: skip: …`).
+  const skipLines = [...new Set([...text.matchAll(/^(?:[\w@/.-]+: +)?(skip: .*)$/gm)].map((m) => (m[1] ?? '').trim()))];
   return { passed, failed, skipped: sum(skips), ok: failed === 0 && passed > 0 && exitCode === 0, notes, skipLines };
 }
 
