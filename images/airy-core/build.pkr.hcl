@@ -33,6 +33,7 @@ build {
       "${var.scripts_dir}/manifests.sh",
       "${var.scripts_dir}/images.sh",
       "${var.scripts_dir}/cleanup.sh",
+      "${var.scripts_dir}/minimize.sh",
     ]
   }
 

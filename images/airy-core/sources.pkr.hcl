@@ -23,6 +23,10 @@ source "qemu" "airy-core" {
   qemu_binary      = local.arm64 ? "qemu-system-aarch64" : "qemu-system-x86_64"
   machine_type     = local.arm64 ? "virt" : "pc"
   disk_size        = var.disk_size
+  # The guest's discards (fstrim in minimize.sh) and its writes of zeros become holes in the qcow2 rather than
+  # data: the disk grows to what the build keeps, never to its virtual size (qemu's default ignores discards).
+  disk_discard       = "unmap"
+  disk_detect_zeroes = "unmap"
   format           = "qcow2"
   accelerator      = var.accelerator
   cpus             = var.cpus

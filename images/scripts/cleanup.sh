@@ -7,7 +7,7 @@
 #   (whatever its MAC) replaces it, the network is online once any one NIC has an address, and cloud-init is told
 #   never to write network configuration again.
 # - SSH host keys: the build's removed, each VM makes its own at first boot.
-# - Size: apt caches and logs gone, free space zeroed so the disk compresses.
+# Making the box small is minimize.sh's, which runs after this.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "${AIRY_PAYLOAD:-/tmp/airy-payload}/scripts/lib.sh"
 # shellcheck source=/dev/null
@@ -74,14 +74,3 @@ rm -f "$root"/etc/ssh/ssh_host_*_key "$root"/etc/ssh/ssh_host_*_key.pub
 install -m 0644 "$payload/files/airy-ssh-host-keys.service" "$root/etc/systemd/system/airy-ssh-host-keys.service"
 ln -sfn /etc/systemd/system/airy-ssh-host-keys.service "$root/etc/systemd/system/multi-user.target.wants/airy-ssh-host-keys.service"
 log "cleanup: cloud-init state, machine-id, SSH host keys and the build VM's network config reset"
-
-[ -n "$root" ] && exit 0
-apt-get clean 2>/dev/null || true
-rm -rf /var/lib/apt/lists/* /tmp/airy-payload
-find /var/log -type f -exec truncate -s 0 {} +
-# Zero the free space; dd stops with "no space left", which is the point.
-dd if=/dev/zero of=/EMPTY bs=1M status=none 2>/dev/null || true
-rm -f /EMPTY
-sync
-if command -v fstrim >/dev/null; then fstrim -av || true; fi
-log "cleanup: free space zeroed"

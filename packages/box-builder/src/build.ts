@@ -13,7 +13,7 @@ import { boxManifestFiles, contentManifest } from './content.js';
 import { hashFile } from './hash.js';
 import { gatherHostFacts, IMAGES_DIR, isSshPublicKey, missingImageParts, removeDir, runPacker, stagePayload, stageTemplates, writeVarFile } from './packer.js';
 import { defaultBaseImage, hostArchitecture } from './architecture.js';
-import { chooseAccelerator, packerNeedsPlugins, phaseOf, preflight } from './preflight.js';
+import { buildPeakBytes, chooseAccelerator, packerNeedsPlugins, phaseOf, preflight } from './preflight.js';
 
 /** Options of a build. */
 export interface BuildOptions {
@@ -147,7 +147,7 @@ export async function buildBox(options: BuildOptions, signal?: AbortSignal): Pro
     provider: options.provider,
     accelerator: options.accelerator,
     architecture,
-    requiredFreeBytes: (options.skipDownloads ? 3 : 20) * 2 ** 30,
+    requiredFreeBytes: buildPeakBytes(options.skipDownloads),
   });
   for (const c of checks) log(`preflight: ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}${c.fix ? ` (${c.fix})` : ''}`);
   const failed = checks.filter((c) => !c.ok);

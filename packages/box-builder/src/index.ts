@@ -14,7 +14,7 @@
 export { type BuildOptions, type BuildResult, buildBox, isRegistryMirror } from './build.js';
 export { hashFile } from './hash.js';
 export { IMAGES_DIR } from './packer.js';
-export { type Check, type HostFacts, MIN_PACKER, preflight } from './preflight.js';
+export { BUILD_DISK_CONTENT, buildPeakBytes, type Check, type HostFacts, MIN_PACKER, preflight } from './preflight.js';
 export {
   moveChannel,
   type PublishRequest,
@@ -27,3 +27,24 @@ export {
 export type { S3Settings } from './s3-store.js';
 export { type CatalogReader, openReader, openStore } from './sources.js';
 export { type ObjectStore, PreconditionFailedError, type StoredObject, StoreLockedError, type UploadOptions, type UploadProgress, type WriteCondition } from './store.js';
+export {
+  DEFAULT_EXPIRES_DAYS,
+  documentCopyKey,
+  type InitOptions,
+  initKeys,
+  type KeysPolicy,
+  loadKeys,
+  ROLES,
+  type RoleName,
+  type RotateOptions,
+  resignTimestamp,
+  rotateRoot,
+  SigningError,
+  type SigningKeys,
+  type SignResult,
+  signTargets,
+  type TargetInput,
+  type TimestampResult,
+  TUF_PREFIX,
+  TUF_TARGETS_PREFIX,
+} from './signing.js';

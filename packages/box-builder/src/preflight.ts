@@ -65,6 +65,24 @@ function atLeast(version: string, min: readonly number[]): boolean {
 
 const GiB = 2 ** 30;
 
+/**
+ * What the build VM's disk holds once provisioned, estimated (images/README.md, "The build's disk", is where the
+ * measured figure goes): online, the Ubuntu cloud image's OS with the base packages, Kubernetes' binaries and every
+ * image of the release in containerd (~9 GB, N7's reading); offline (`--skip-downloads`), the base image and the
+ * rendered platform.
+ */
+export const BUILD_DISK_CONTENT = { online: 10 * GiB, offline: 1 * GiB } as const;
+
+/**
+ * The most a build holds at `--out` at once: the qcow2 as provisioning leaves it (its discards are holes, so about
+ * the content) beside its compacted copy (Packer's `qemu-img convert`), and later the compacted disk beside the
+ * uncompressed box tar; plus 1 GiB for what provisioning writes and deletes again. No zero-fill: that grew the
+ * qcow2 to the disk's whole virtual size (40 GiB, a ~50 GB peak) before compaction.
+ */
+export function buildPeakBytes(skipDownloads: boolean): number {
+  return 2 * BUILD_DISK_CONTENT[skipDownloads ? 'offline' : 'online'] + GiB;
+}
+
 /** Every check for the build; the build starts only when all pass. */
 export function preflight(facts: HostFacts, input: BuildPlanInput): Check[] {
   const checks: Check[] = [];
@@ -123,11 +141,11 @@ export function preflight(facts: HostFacts, input: BuildPlanInput): Check[] {
   }
   checks.push(
     facts.freeBytes >= input.requiredFreeBytes
-      ? { name: 'disk', ok: true, detail: `${(facts.freeBytes / GiB).toFixed(1)} GiB free` }
+      ? { name: 'disk', ok: true, detail: `${(facts.freeBytes / GiB).toFixed(1)} GiB free, ${(input.requiredFreeBytes / GiB).toFixed(1)} GiB needed at the build's peak` }
       : {
           name: 'disk',
           ok: false,
-          detail: `${(facts.freeBytes / GiB).toFixed(1)} GiB free, ${(input.requiredFreeBytes / GiB).toFixed(1)} GiB needed`,
+          detail: `${(facts.freeBytes / GiB).toFixed(1)} GiB free, ${(input.requiredFreeBytes / GiB).toFixed(1)} GiB needed at the build's peak`,
           fix: 'free some disk, or pass --out on a larger disk',
         },
   );

@@ -111,6 +111,25 @@ test('the VirtualBox build has a UART for ttyS0 (into a log file), and the box i
   }
 });
 
+(hasPacker ? test : test.skip)('the qemu disk’s discard and detect-zeroes are arguments Packer checks (so "unmap" is one it takes)', async () => {
+  for (const [name, value] of [['disk_discard', 'unmap'], ['disk_detect_zeroes', 'unmap']]) {
+    const s = await stage();
+    try {
+      const file = join(s.templates, 'sources.pkr.hcl');
+      const text = readFileSync(file, 'utf8');
+      const line = new RegExp(`(${name}\\s*= )"${value}"`);
+      assert.match(text, line);
+      rmSync(file);
+      writeFileSync(file, text.replace(line, '$1"bogus"'));
+      const run = runPacker(['validate', `-var-file=${s.varFile}`, '-only=qemu.airy-core', '.'], s.templates, () => undefined);
+      const result = await run.done;
+      assert.is.not(result.exitCode, 0, `${name} = "bogus" was accepted`);
+    } finally {
+      await s.cleanup();
+    }
+  }
+});
+
 (hasPacker ? test : test.skip)('packer validate rejects a bad variable (the check is real)', async () => {
   const result = await validate('qemu.airy-core', { base_image_checksum: 'sha256:nothex' });
   assert.is.not(result.exitCode, 0);
@@ -140,7 +159,7 @@ test('the templates and provisioning scripts restate no box fact: they receive t
 });
 
 (shellcheck ? test : test.skip)('the provisioning scripts are shellcheck-clean', () => {
-  const scripts = ['base', 'container-runtime', 'kubernetes', 'istio', 'manifests', 'images', 'cleanup', 'provisioning', 'lifecycle', 'lib', 'first-nic', 'updates'];
+  const scripts = ['base', 'container-runtime', 'kubernetes', 'istio', 'manifests', 'images', 'cleanup', 'minimize', 'provisioning', 'lifecycle', 'lib', 'first-nic', 'updates'];
   const run = spawnSync('shellcheck', ['-x', ...scripts.map((s) => join(IMAGES_DIR, 'scripts', `${s}.sh`))], { encoding: 'utf8' });
   assert.is(run.status, 0, run.stdout);
 });
