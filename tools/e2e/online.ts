@@ -5,20 +5,50 @@
  * published to a file catalog, booted by `airy-bootstrap` with the system's libvirt, readiness waited for, then a
  * request through the ingress to the API. With NGROK_AUTHTOKEN set, the in-cluster tunnel is started and a request
  * through ngrok's public URL must reach the Istio gateway. The VM is destroyed at the end, pass or fail.
+ * Before anything starts it checks the host (host.ts): every tool it runs, the VM sized to the host (bootstrap's
+ * own preflight: `--cpus`/`--memory` up to the box's default), and its folder (E2E_DIR, default /var/tmp/airy-e2e)
+ * on disk with room for the build's peak; a problem is one line and exit 3.
  */
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statfsSync } from 'node:fs';
+import { cpus as hostCpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { fileURLToPath } from 'node:url';
+import { preflight } from '@airy/bootstrap';
+import { buildPeakBytes } from '@airy/box-builder';
 import { boxFacts, PORT_CHAIN } from '@airy/manifests';
 import { $ } from 'zx';
+import { missingLine, missingTools, ONLINE_TOOLS, onlineWorkDir, onPath, sizeVm, workDirProblem } from './host.ts';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
-const dir = join(process.env.E2E_DIR ?? '/tmp/airy-e2e', 'online');
+const dir = join(onlineWorkDir(process.env), 'online');
+const facts = boxFacts();
+
+// Up front, in one line and exit 3 (a preflight failed): every tool on the host, a VM this host can run, and a
+// work folder on disk with room for the build's peak; never after an hour's build.
+const problems: string[] = [];
+const missing = missingTools(ONLINE_TOOLS, onPath);
+if (missing.length > 0) problems.push(missingLine(missing));
+const vm = sizeVm(facts.vm, (cpus, memoryMiB) =>
+  preflight(
+    { platform: 'linux', arch: process.arch, cpus: hostCpus().length, memoryBytes: totalmem(), freeBytes: Number.MAX_SAFE_INTEGER, kvm: true, vagrantPlugins: [], hyperV: false },
+    { provider: 'libvirt', cpus, memoryMiB },
+  ),
+);
+if ('problem' in vm) problems.push(`this host is too small: ${vm.problem}`);
+mkdirSync(dir, { recursive: true });
+const fs = statfsSync(dir);
+const diskProblem = workDirProblem(dir, { type: fs.type, freeBytes: fs.bavail * fs.bsize }, buildPeakBytes(false));
+if (diskProblem) problems.push(diskProblem);
+if (problems.length > 0) {
+  process.stderr.write(`e2e online: not run: ${problems.join('; ')}\n`);
+  process.exit(3);
+}
+const { cpus, memoryMiB } = vm as { cpus: number; memoryMiB: number };
+process.stderr.write(`e2e online: a VM of ${cpus} CPUs and ${memoryMiB} MiB (this host: ${hostCpus().length} CPUs, ${Math.floor(totalmem() / 2 ** 20)} MiB); work folder ${dir}\n`);
 const logs = join(dir, 'logs');
 mkdirSync(logs, { recursive: true });
 $.quiet = true;
-const facts = boxFacts();
 const bootstrap = join(repo, 'packages/bootstrap/lib/cli.js');
 const instance = join(dir, 'instance');
 const version = '0.0.1';
@@ -73,7 +103,7 @@ try {
     upAt = Date.now();
     return run(log, [
       'node', bootstrap, '--catalog', pathToFileURL(join(store, 'metadata.json')).href, '--box-version', version, '--provider', 'libvirt',
-      '--dir', instance, '--cache', join(dir, 'cache'), '--yes', '--wait', '0',
+      '--dir', instance, '--cache', join(dir, 'cache'), '--yes', '--wait', '0', '--cpus', String(cpus), '--memory', String(memoryMiB),
     ]);
   });
   await step('each tier ready', async (log) => {
