@@ -94,7 +94,7 @@ const boxCatalog = new AiryPackage(root, {
   deps: [`semver@${TOOLING.semver}`],
   devDeps: [`@types/semver@${TOOLING.typesSemver}`],
 });
-new AiryPackage(root, {
+const boxBuilder = new AiryPackage(root, {
   name: 'box-builder',
   description: 'Builds the Airy Core Vagrant box with Packer and publishes it to S3 as a versioned catalog',
   bin: 'airy-box',
@@ -106,6 +106,7 @@ new AiryPackage(root, {
     `commander@${TOOLING.commander}`,
     `@aws-sdk/client-s3@${TOOLING.awsSdk}`,
     `zx@${TOOLING.zx}`,
+    `@tufjs/models@${TOOLING.tufModels}`,
   ],
   devDeps: [`s3rver@${TOOLING.s3rver}`],
   airyDeps: [cliKit, manifests, boxCatalog],
@@ -127,11 +128,12 @@ new AiryPackage(root, {
   description: 'npx @airy/bootstrap: from a clean laptop to a running, verified Airy Core',
   bin: 'airy-bootstrap',
   keywords: ['vagrant', 'minikube', 'bootstrap'],
-  deps: [`commander@${TOOLING.commander}`, `zx@${TOOLING.zx}`],
+  deps: [`commander@${TOOLING.commander}`, `zx@${TOOLING.zx}`, `tuf-js@${TOOLING.tufJs}`, `@tufjs/models@${TOOLING.tufModels}`],
   // The platform's facts are compiled in (src/box-facts.ts, generated from @airy/manifests), so a laptop install
   // carries no Kubernetes code: manifests is only for the tests and the generator.
   airyDeps: [cliKit, boxCatalog],
-  airyDevDeps: [manifests],
+  // box-builder only for the tests: they publish real signed catalogs to verify.
+  airyDevDeps: [manifests, boxBuilder],
 });
 new AiryPackage(root, {
   name: 'ngrok-tunnel',

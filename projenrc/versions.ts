@@ -28,6 +28,12 @@ export const TOOLING = {
   ngrok: '1.7.0',
   verdaccio: '6.8.0',
   playwrightCore: '1.65.1',
+  /**
+   * The signed catalog (TUF): tuf-js is the client npm itself relies on, @tufjs/models its metadata and signing.
+   * Pinned to the last releases that run on Node 20 (6.x and 5.x need 22); tuf-js pins its models exactly.
+   */
+  tufJs: '5.0.1',
+  tufModels: '4.1.1',
   constructs: '10.8.1',
   yaml: '2.9.1',
   /** kubernetes-models needs exact pins: on Node 20 npm would otherwise pick older releases by `engines`. */

@@ -5,18 +5,18 @@ import { pathToFileURL } from 'node:url';
 import {
   ARCHITECTURES,
   type Architecture,
+  boxFileName,
   CATALOG_FILE,
   CatalogError,
   CatalogFetchError,
   ImmutableVersionError,
   isChannel,
   isVersion,
+  PROVIDERS,
+  type Provider,
   parseCatalog,
   parseContentManifest,
   readCatalog,
-  PROVIDERS,
-  type Provider,
-  boxFileName,
 } from '@airy/box-catalog';
 import {
   CliError,
@@ -36,12 +36,13 @@ import {
 import { boxFacts } from '@airy/manifests';
 import { Option } from 'commander';
 import { type BuildOptions, buildBox } from './build.js';
+import { StoreLinkError } from './file-store.js';
 import { hashFile } from './hash.js';
 import { moveChannel, publishBox, VerificationError } from './publish.js';
 import { type S3Settings, StoreDeadlineError } from './s3-store.js';
-import { StoreLinkError } from './file-store.js';
-import { StoreLockedError } from './store.js';
+import { DEFAULT_EXPIRES_DAYS, initKeys, loadKeys, ROLES, type RoleName, resignTimestamp, rotateRoot, SigningError } from './signing.js';
 import { openReader, openStore } from './sources.js';
+import { StoreLockedError } from './store.js';
 
 // We pin an SDK release that supports Node 20; its notice about later releases is noise on every run.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -85,6 +86,10 @@ function toCliError(error: unknown): CliError | undefined {
     return new CliError(`${error.message}: check the store and the network, then publish again`, ExitCode.failed);
   if (error instanceof StoreLinkError) return new CliError(error.message, ExitCode.usage);
   if (error instanceof StoreLockedError) return new CliError(error.message, ExitCode.failed);
+  // Keys that are missing or not keys are the user's input; metadata the store holds that is not ours is a failure.
+  if (error instanceof SigningError) {
+    return new CliError(`${error.reason}: ${error.message}`, error.reason.startsWith('KEYS_') ? ExitCode.usage : ExitCode.failed);
+  }
   if (e.name === 'AbortError') return new CliError('interrupted: the upload was aborted, nothing was published', ExitCode.interrupted);
   return undefined;
 }
@@ -157,6 +162,7 @@ program
   .option('--channel <name>', 'channel to move to this version when newer', channelArg, 'latest')
   .option('--part-size <mib>', 'multipart part size in MiB', positive('--part-size'), 16)
   .option('--concurrency <n>', 'parts uploaded at once', positive('--concurrency'), 4)
+  .option('--keys <dir>', 'sign what is published (TUF): the folder made by airy-box keys init (targets, snapshot, timestamp keys)')
   .action(async (flags) => {
     // Ctrl-C and SIGTERM end every store call at once (each also has a deadline), and abort the upload's parts.
     const controller = new AbortController();
@@ -169,6 +175,8 @@ program
     // The destination first: a bad --to fails at once, before a multi-gigabyte box is hashed.
     const store = openStore(flags.to ?? pathToFileURL(resolve('catalog')).href, s3Settings(flags), { signal: controller.signal }, log);
     const from = resolve(flags.from);
+    // The keys before the box: a missing key fails at once, not after a multi-gigabyte upload.
+    const signing = flags.keys ? await guard(() => loadKeys(resolve(flags.keys))) : undefined;
     const manifestText = await readFile(join(from, 'box.json'), 'utf8').catch(() => {
       throw usageError(`cannot read ${join(from, 'box.json')}: build first, or pass --from DIR`);
     });
@@ -191,6 +199,7 @@ program
         onProgress: (sent) => progress.update(sent),
         signal: controller.signal,
         log,
+        ...(signing ? { signing } : {}),
       }),
     )
       .catch((error: unknown) => {
@@ -206,6 +215,70 @@ program
       `published ${manifest.version} (${manifest.provider}) to ${store.location}; channel ${result.channel.name} → ${result.channel.version}` +
         `${result.uploaded ? '' : ' (the box was already there)'}\nadd it with: vagrant box add ${result.catalogUrl}`,
     );
+  });
+
+const days = (flag: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw usageError(`${flag} ${value}: a positive number of days (e.g. 365, or 0.5)`);
+  return n;
+};
+const expiryOptions = (cmd: ReturnType<typeof program.command>) => {
+  for (const role of ROLES) cmd.option(`--${role}-expires <days>`, `days ${role} metadata stays valid`, days(`--${role}-expires`), DEFAULT_EXPIRES_DAYS[role]);
+  return cmd;
+};
+const keysCommand = program.command('keys').description('the signing keys of a catalog (TUF): make them, rotate the root');
+expiryOptions(
+  keysCommand
+    .command('init')
+    .description('make ed25519 keys for root, targets, snapshot and timestamp (DIR/private, 0600) and the signed DIR/root.json')
+    .argument('<dir>', 'the keys folder (keep the root keys offline afterwards)')
+    .option('--root-keys <n>', 'root keys to make', positive('--root-keys'), 1)
+    .option('--root-threshold <n>', 'root keys that must sign a new root', positive('--root-threshold'), 1),
+).action(async (dir: string, flags) => {
+  const expiresDays = Object.fromEntries(ROLES.map((r) => [r, flags[`${r}Expires`] as number])) as Record<RoleName, number>;
+  const root = await guard(() => initKeys(resolve(dir), { rootKeys: flags.rootKeys, rootThreshold: flags.rootThreshold, expiresDays }));
+  process.stdout.write(`${join(resolve(dir), 'root.json')}\n`);
+  log(
+    `made the keys in ${resolve(dir)} (root version ${root.signed.version}, expires ${root.signed.expires}). ` +
+      'Give root.json to clients (--trusted-root); move private/root-*.pem offline; publish with --keys.',
+  );
+});
+
+keysCommand
+  .command('rotate-root')
+  .description('sign root version N+1 with new root keys (and new keys for --roles), signed by the old root keys')
+  .argument('<dir>', 'the keys folder, with the current root keys in DIR/private')
+  .option('--roles <list>', 'also replace these roles\' keys: targets,snapshot,timestamp (after a leak)', '')
+  .option('--root-keys <n>', 'root keys to make (default: as many as now)', positive('--root-keys'))
+  .option('--root-threshold <n>', 'root keys that must sign the next root (default: as now)', positive('--root-threshold'))
+  .action(async (dir: string, flags) => {
+    const roles = (flags.roles as string).split(',').filter(Boolean);
+    const bad = roles.find((r) => !(ROLES as readonly string[]).includes(r) || r === 'root');
+    if (bad) throw usageError(`--roles ${bad}: use targets, snapshot or timestamp (root is always replaced)`);
+    const root = await guard(() =>
+      rotateRoot(resolve(dir), {
+        roles: roles as RoleName[],
+        ...(flags.rootKeys ? { rootKeys: flags.rootKeys } : {}),
+        ...(flags.rootThreshold ? { rootThreshold: flags.rootThreshold } : {}),
+      }),
+    );
+    process.stdout.write(`${join(resolve(dir), 'root.json')}\n`);
+    log(`signed root version ${root.signed.version}; the old keys are in private/retired. The next publish or timestamp uploads it; clients follow it.`);
+  });
+
+program
+  .command('timestamp')
+  .description('re-sign only the timestamp (for a scheduled job: a quiet catalog does not expire)')
+  .requiredOption('--keys <dir>', 'the keys folder; only the timestamp key is needed')
+  .option('--to <url>', 's3://bucket/prefix or file:///folder', pathToFileURL(resolve('catalog')).href)
+  .option('--endpoint <url>', 'S3-compatible endpoint')
+  .option('--region <region>', 'AWS region')
+  .action(async (flags) => {
+    const store = openStore(flags.to, s3Settings(flags), {}, log);
+    const keys = await guard(() => loadKeys(resolve(flags.keys)));
+    const result = await guard(() => resignTimestamp(store, keys));
+    log(`timestamp version ${result.version} signed, valid until ${result.expires}`);
+    for (const soon of result.expiringSoon) log(`warning: ${soon} expires within 30 days: publish again (with the targets and snapshot keys) to re-sign it`);
   });
 
 const catalog = program.command('catalog').description('read and manage a published catalog');

@@ -20,13 +20,11 @@ export {
   type PublishRequest,
   type PublishResult,
   publishBox,
-  reconcileCatalog,
   type ReleaseRecord,
+  reconcileCatalog,
   VerificationError,
 } from './publish.js';
 export type { S3Settings } from './s3-store.js';
-export { type CatalogReader, openReader, openStore } from './sources.js';
-export { type ObjectStore, PreconditionFailedError, type StoredObject, StoreLockedError, type UploadOptions, type UploadProgress, type WriteCondition } from './store.js';
 export {
   DEFAULT_EXPIRES_DAYS,
   documentCopyKey,
@@ -48,3 +46,5 @@ export {
   TUF_PREFIX,
   TUF_TARGETS_PREFIX,
 } from './signing.js';
+export { type CatalogReader, openReader, openStore } from './sources.js';
+export { type ObjectStore, PreconditionFailedError, type StoredObject, StoreLockedError, type UploadOptions, type UploadProgress, type WriteCondition } from './store.js';

@@ -3,10 +3,9 @@
  * The order guarantees that the catalog never points at an object that is missing or incomplete, and that a
  * failure leaves the catalog as it was.
  */
+import { createHash } from 'node:crypto';
 import {
   addRelease,
-  indexFile,
-  stringifyChunkIndex,
   BOX_DESCRIPTION,
   BOX_NAME,
   type BoxCatalog,
@@ -17,18 +16,21 @@ import {
   channelKey,
   emptyCatalog,
   ImmutableVersionError,
+  indexFile,
   isNewerVersion,
+  isReleaseRecordKey,
   parseCatalog,
   parseChannel,
   parseReleaseRecord,
-  type ReleaseRecord,
-  isReleaseRecordKey,
   RELEASES_PREFIX,
+  type ReleaseRecord,
   releaseKeys,
   stringifyCatalog,
   stringifyChannel,
+  stringifyChunkIndex,
   stringifyContentManifest,
 } from '@airy/box-catalog';
+import { requireSigners, type SigningKeys, type SignResult, signTargets, type TargetInput } from './signing.js';
 import { type ObjectStore, PreconditionFailedError, StoreLockedError, type UploadProgress } from './store.js';
 
 export type { ReleaseRecord } from '@airy/box-catalog';
@@ -48,6 +50,13 @@ export interface PublishRequest {
   readonly log?: (line: string) => void;
   /** Tries of each read-modify-write before giving up. @default 20 */
   readonly attempts?: number;
+  /**
+   * The keys folder (see signing.ts): the catalog, the box, its chunk index and the channel become signed TUF
+   * targets, after the catalog is written. @default unsigned
+   */
+  readonly signing?: SigningKeys;
+  /** The time signatures count from (tests). @default now */
+  readonly now?: Date;
 }
 
 /** What publishing did. */
@@ -58,6 +67,8 @@ export interface PublishResult {
   readonly uploaded: boolean;
   /** The channel and the version it points at now. */
   readonly channel: { readonly name: string; readonly version: string; readonly moved: boolean };
+  /** With `signing`: the metadata versions now in force. */
+  readonly signed?: SignResult;
 }
 
 /** The uploaded object is not what we sent; the catalog was not touched. */
@@ -175,6 +186,8 @@ export async function publishBox(store: ObjectStore, request: PublishRequest): P
   const { manifest } = request;
   const log = request.log ?? (() => undefined);
   if (!manifest.sha256 || manifest.size === undefined) throw new Error('the content manifest has no sha256 or size');
+  // Every key the signing needs, before a byte is uploaded.
+  if (request.signing) requireSigners(request.signing, ['targets', 'snapshot', 'timestamp']);
   const keys = releaseKeys(manifest.version, manifest.provider, manifest.architecture);
   const entry: CatalogProvider = {
     name: manifest.provider,
@@ -194,6 +207,7 @@ export async function publishBox(store: ObjectStore, request: PublishRequest): P
   }
 
   let uploaded = false;
+  let indexText: string | undefined;
   if (!recorded) {
     log(`uploading ${keys.box} (${manifest.size} bytes) to ${store.location}`);
     await store.upload(keys.box, request.boxFile, {
@@ -220,7 +234,8 @@ export async function publishBox(store: ObjectStore, request: PublishRequest): P
     if (index.sha256 !== manifest.sha256 || index.size !== manifest.size) {
       throw new VerificationError(`${request.boxFile} changed while it was published (its sha256 is now ${index.sha256}): the catalog was not changed`);
     }
-    await store.put(keys.chunks, stringifyChunkIndex(index));
+    indexText = stringifyChunkIndex(index);
+    await store.put(keys.chunks, indexText);
     const record: ReleaseRecord = {
       version: manifest.version,
       provider: { ...entry, chunks_url: store.url(keys.chunks) },
@@ -249,10 +264,46 @@ export async function publishBox(store: ObjectStore, request: PublishRequest): P
     attempts: request.attempts,
     catalog,
   });
+  const signed = request.signing
+    ? await signRelease(store, request.signing, { request, keys, catalog, channel, indexText, attempts: request.attempts })
+    : undefined;
   return {
     catalogUrl: store.url(CATALOG_FILE),
     boxUrl: entry.url,
     uploaded,
     channel: { name: channel, version: moved.version, moved: moved.moved },
+    ...(signed ? { signed } : {}),
   };
+}
+
+/**
+ * Signs what this publish vouches for: the catalog as reconciled, the channel pointer, and this box and its chunk
+ * index from the local file (never from what the bucket says of them). Other releases keep the entries the last
+ * signed targets gave them.
+ */
+async function signRelease(
+  store: ObjectStore,
+  signing: SigningKeys,
+  at: {
+    request: PublishRequest;
+    keys: ReturnType<typeof releaseKeys>;
+    catalog: BoxCatalog;
+    channel: string;
+    indexText?: string;
+    attempts?: number;
+  },
+): Promise<SignResult> {
+  const { manifest } = at.request;
+  // A box published before (a publish run again): its index is cut again from the local file, as the first run did.
+  const indexText = at.indexText ?? stringifyChunkIndex(await indexFile(at.request.boxFile, { signal: at.request.signal }));
+  const pointer = await store.get(channelKey(at.channel));
+  const inputs: TargetInput[] = [
+    { path: CATALOG_FILE, body: stringifyCatalog(at.catalog) },
+    { path: at.keys.box, length: manifest.size ?? 0, sha256: manifest.sha256 ?? '' },
+    // Length and hash only: the index stays where it is (tens of MB are not copied).
+    { path: at.keys.chunks, length: Buffer.byteLength(indexText), sha256: createHash('sha256').update(indexText).digest('hex') },
+    ...(pointer ? [{ path: channelKey(at.channel), body: pointer.body }] : []),
+  ];
+  at.request.log?.(`signing the catalog, ${at.keys.box}, its chunk index and channel ${at.channel} (TUF)`);
+  return signTargets(store, signing, inputs, { ...(at.request.now ? { now: at.request.now } : {}), ...(at.attempts ? { attempts: at.attempts } : {}) });
 }
