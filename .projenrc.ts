@@ -82,6 +82,7 @@ const manifests = new AiryPackage(root, {
     `yaml@${TOOLING.yaml}`,
     `kubernetes-models@${TOOLING.kubernetesModels}`,
     `@kubernetes-models/istio@${TOOLING.kubernetesModelsIstio}`,
+    `valibot@${TOOLING.valibot}`,
   ],
   airyDeps: [cliKit],
 });

@@ -126,7 +126,7 @@ test('apps[].routes take a URL path only: newlines, quotes and . or .. segments 
   const env = { AIRY_POSTGRES_PASSWORD: 'one-password-for-these-renders' };
   const app = (route: string) => `apps:\n  - name: billing\n    image: example/billing:1.4.2\n    port: 9000\n    routes: [${JSON.stringify(route)}]\n`;
   for (const [route, why] of [
-    ['/billing\n  evil: true', /apps\[0\]\.routes: .* is not a URL path/],
+    ['/billing\n  evil: true', /apps\[0\]\.routes\[0\]: .* is not a URL path/],
     ['/billing /x', /is not a URL path/],
     ["/bill'ing", /is not a URL path/],
     ['/billing/%zz', /is not a URL path/],
