@@ -18,6 +18,7 @@ import { preflight } from '@airy/bootstrap';
 import { buildPeakBytes } from '@airy/box-builder';
 import { boxFacts, PORT_CHAIN } from '@airy/manifests';
 import { $ } from 'zx';
+import { expectApi, request } from './api.ts';
 import { missingLine, missingTools, ONLINE_TOOLS, onlineWorkDir, onPath, sizeVm, workDirProblem } from './host.ts';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
@@ -76,15 +77,6 @@ const run = (log: string, command: string[], env: NodeJS.ProcessEnv = {}) =>
     },
   );
 
-/** An HTTP request from the host; resolves to the status and the `server` header. */
-async function request(url: string, init: RequestInit & { host?: string } = {}): Promise<{ status: number; server: string }> {
-  const headers = new Headers(init.headers);
-  if (init.host) headers.set('Host', init.host);
-  const res = await fetch(url, { ...init, headers, signal: AbortSignal.timeout(20_000) });
-  await res.arrayBuffer();
-  return { status: res.status, server: res.headers.get('server') ?? '' };
-}
-
 let failed = false;
 try {
   const out = join(dir, 'build');
@@ -125,21 +117,8 @@ try {
       throw new Error(`not ready after ${READY_DEADLINE_MIN} min: ${pending.map((c) => `${c.name} (${c.detail})`).join(', ') || 'status said nothing'}`);
     }
   });
-  await step('a request through the ingress to the API', async (log) => {
-    // api-admin's /client.config, through 127.0.0.1:8080 → the VM's port 80 → the gateway → the route → the app,
-    // with retries up to a deadline: readiness saw it answer, a single 503 now is a hiccup, not the verdict.
-    const deadline = Date.now() + 120_000;
-    let res = { status: 0, server: '' };
-    while (Date.now() < deadline) {
-      res = await request(`http://127.0.0.1:${PORT_CHAIN.http.host}${facts.apps.api.path}`, {
-        method: facts.apps.api.method, body: facts.apps.api.body, host: facts.host, headers: { 'content-type': 'application/json' },
-      }).catch(() => ({ status: 0, server: '' }));
-      await $`echo ${JSON.stringify(res)} >> ${log}`;
-      if (res.status === facts.apps.api.status) return;
-      await new Promise((r) => setTimeout(r, 5000));
-    }
-    throw new Error(`POST ${facts.apps.api.path} answered ${res.status} (server ${res.server}) until the deadline`);
-  });
+  // api-admin's /client.config, through 127.0.0.1:8080 → the VM's port 80 → the gateway → the route → the app.
+  await step('a request through the ingress to the API', (log) => expectApi(`http://127.0.0.1:${PORT_CHAIN.http.host}`, log));
   await step('kubeconfig on the host', async (log) => {
     const out = await $({ nothrow: true })`node ${bootstrap} kubeconfig --dir ${instance} 2>>${log}`;
     if (out.exitCode !== 0) throw new Error('airy-bootstrap kubeconfig failed');
