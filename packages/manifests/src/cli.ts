@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Option } from 'commander';
 import { CliError, createProgram, ExitCode, packageVersion, printable, printableJson, runCli, stopAtOnce, usageError } from '@airy/cli-kit';
 import { readManifests, readOptionsFile, renderedPassword, UnreadablePathError, UnwritablePathError, writeRendered } from './files.js';
-import { KAFKA_MODES, type KafkaMode, OptionError, type PlatformOptions, PROFILES, resolveOptions } from './options.js';
+import { checkOptions, KAFKA_MODES, type KafkaMode, OptionError, type PlatformOptions, PROFILES, resolveOptions } from './options.js';
 import { formatTotals, platformImages, platformResources, renderPlatform, type ResourceTotals } from './platform.js';
 import { nodeBudget } from './sizing.js';
 import { applySteps } from './apply-steps.js';
@@ -30,7 +30,8 @@ interface PlatformFlags {
 /** Options from the config file, overridden by flags. Bad input becomes a usage error (exit 2). */
 async function platformOptions(flags: PlatformFlags): Promise<PlatformOptions> {
   checkPathArgs('--config', [flags.config]);
-  const file = flags.config ? await readOptionsFile(flags.config) : {};
+  // Checked before the flags are merged in: spreading a section that is not a mapping (`ingress: 5`) would lose it.
+  const file = flags.config ? checkOptions(await readOptionsFile(flags.config)) : {};
   return {
     ...file,
     ...(flags.profile ? { profile: flags.profile as PlatformOptions['profile'] } : {}),

@@ -4,4 +4,5 @@
  * check in options/schema.ts, the resolution and the rules between options in options/resolve.ts.
  */
 export { resolveApp, resolveOptions } from './options/resolve.js';
+export { checkOptions } from './options/schema.js';
 export * from './options/types.js';

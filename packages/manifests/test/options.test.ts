@@ -95,6 +95,18 @@ test('strings are checked: the database names, the health path, and required app
   assert.equal(resolveOptions({ apps: [{ ...app, env: { N: 3 as never, B: true as never } }] }).apps[0]?.env, { N: '3', B: 'true' });
 });
 
+test("a config file's section that is not a mapping is refused naming it, before the flags are merged in", () => {
+  for (const [yaml, why] of [
+    ['ingress: 5\n', /^airy-manifests: invalid option ingress: must be a mapping, got 5$/],
+    ['ngrok: no\n', /^airy-manifests: invalid option ngrok: must be a mapping, got "no"$/],
+    ['postgres: [a]\n', /^airy-manifests: invalid option postgres: must be a mapping, got a list$/],
+  ] as const) {
+    const out = render(yaml);
+    assert.is(out.status, 2, out.stderr);
+    assert.match(out.stderr, why);
+  }
+});
+
 test('an empty section (`zookeeper:` with nothing under it) counts as not given', () => {
   const out = render('zookeeper:\nkafka:\n');
   assert.is(out.status, 0, out.stderr);
