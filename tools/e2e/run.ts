@@ -7,7 +7,8 @@
  * `airy-bootstrap download` (verified) → the real `vagrant box add` → the box's disk opened and checked: the
  * manifests, the provisioning unit, and the content manifest against the catalog entry. With --vm (inside the
  * network namespace ci.sh makes, with its own libvirtd): `airy-bootstrap` boots the box with vagrant-libvirt,
- * checks over `vagrant ssh`, `status --json`, and `destroy --prune` leaving no domain, volume or box.
+ * checks over OpenSSH with the config `vagrant ssh-config` gives, `status --json`, and `destroy --prune` leaving no
+ * domain, volume or box.
  * A table of timings ends it.
  *
  * Usage: tools/e2e/ci.sh (as root); this script alone: tsx tools/e2e/run.ts [--base-only | --vm] [--keep].
