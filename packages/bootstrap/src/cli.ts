@@ -31,6 +31,7 @@ import { CatalogUnreachableError, chooseRelease, loadCatalog } from './source.js
 import { DamagedInstanceError, instanceOptions, requireInstance } from './instance.js';
 import type { NetworkLimits, UpOptions } from './up.js';
 import { VagrantfileValueError } from './vagrantfile.js';
+import { asTargetMismatch, isVerified, signedRelease, TRUSTED_ROOT_ENV, TrustError, trustOf } from './trust.js';
 
 // The instance commands load Vagrant and zx; `download` needs none of them, so they are
 // imported when used, which keeps the downloader's memory small.
@@ -70,6 +71,8 @@ const catalogArg = (value: string) => {
 /** The library's expected failures as one-line errors with their exit codes. */
 function toCliError(error: unknown): CliError | undefined {
   // A sound catalog without what was asked for: the request (--box-version, --provider) is what to change.
+  // A refusal of verification: its reason code leads the line; a trusted root that is not one is the user's input.
+  if (error instanceof TrustError) return new CliError(error.message, error.reason === 'TUF_ROOT_INVALID' ? ExitCode.usage : ExitCode.failed);
   if (error instanceof ReleaseNotFoundError) return new CliError(`the box catalog ${error.message}`, ExitCode.usage);
   if (error instanceof CatalogError) return new CliError(`the box catalog is malformed: ${error.message}`, ExitCode.usage);
   if (error instanceof VagrantfileValueError) return new CliError(`refusing to write the Vagrantfile: ${error.message}`, ExitCode.usage);
@@ -98,13 +101,20 @@ function networkOptions(command: Command): Command {
     .option('--catalog-timeout <seconds>', 'the most a catalog read may take', positive('--catalog-timeout'), 20);
 }
 
+/** --trusted-root, on every command that reads a catalog. */
+const trustedRootOption = () =>
+  new Option('--trusted-root <file>', `verify the catalog (TUF) against this root.json before anything else (also ${TRUSTED_ROOT_ENV})`);
+
 /** With --verbose, each change of the download's connection count and why. */
 function verboseParallelism(): ((d: { target: number; reason: string }) => void) | undefined {
   return isVerbose() ? (d) => log(`connections: ${d.target} (${d.reason})`) : undefined;
 }
 
 function upOptions(flags: Record<string, unknown>): UpOptions {
+  const cacheDir = resolve((flags.cache as string | undefined) ?? defaultCacheDir());
+  const trust = trustOf(flags.trustedRoot as string | undefined, cacheDir);
   return {
+    ...(trust ? { trust } : {}),
     catalog: (flags.catalog as string | undefined) ?? process.env.AIRY_BOX_CATALOG ?? DEFAULT_CATALOG,
     version: (flags.boxVersion as string | undefined) ?? 'latest',
     provider: flags.provider as Provider | undefined,
@@ -158,7 +168,8 @@ program
   .option('--yes', 'do not ask before installing Vagrant or recreating the VM')
   .option('--in-cluster-tunnel', 'also start the ngrok agent inside the cluster, with NGROK_AUTHTOKEN')
   .option('--no-hosts', 'do not offer the hosts-file line for airy.core (add it yourself)')
-  .option('--no-delta', 'download the whole box, even when an older one here has most of its chunks');
+  .option('--no-delta', 'download the whole box, even when an older one here has most of its chunks')
+  .addOption(trustedRootOption());
 networkOptions(program).action(async () => {
     const { up } = await upModule();
     const flags = program.opts();
@@ -211,22 +222,30 @@ const downloadCommand = program
   .addOption(new Option('--architecture <arch>', 'box architecture (default: this machine\'s)').choices(ARCHITECTURES))
   .requiredOption('--out <file>', 'where the verified box goes')
   .option('--connections <n>', 'pin the number of parallel connections (default: adaptive, 8 to 32)', positive('--connections'))
-  .option('--no-delta', 'download the whole box, even when an older one in the folder of --out has most of its chunks');
+  .option('--no-delta', 'download the whole box, even when an older one in the folder of --out has most of its chunks')
+  .addOption(trustedRootOption())
+  .option('--cache <folder>', "where a verified catalog's trusted metadata is kept (default: ~/.airy/cache)");
 networkOptions(downloadCommand).action(async (flags) => {
     const architecture = (flags.architecture as Architecture | undefined) ?? vagrantArchitecture(process.arch) ?? 'amd64';
     const limits = networkLimits(flags);
-    const loaded = await guard(() => loadCatalog(flags.catalog, { timeoutMs: limits.catalogTimeoutMs }));
-    const { version, file } = await guard(async () => chooseRelease(loaded, flags.boxVersion, flags.provider, architecture));
+    const trust = trustOf(flags.trustedRoot, resolve(flags.cache ?? defaultCacheDir()));
+    const loaded = await guard(() => loadCatalog(flags.catalog, { timeoutMs: limits.catalogTimeoutMs }, trust));
+    const chosen = await guard(async () => chooseRelease(loaded, flags.boxVersion, flags.provider, architecture));
+    const { version, file } = chosen;
+    // A verified catalog: the box and its index are believed only as signed targets, before a byte is fetched.
+    const signed = isVerified(loaded) ? await guard(async () => signedRelease(loaded, chosen)) : undefined;
+    if (signed) log(`catalog verified (TUF): box ${version.version} is a signed target`);
     let progress: ReturnType<typeof startProgress> | undefined;
     const controller = new AbortController();
     const out = resolve(flags.out);
-    const delta = flags.delta !== false ? await deltaRequest(file.chunks_url, out, log) : undefined;
+    const delta = flags.delta !== false ? await deltaRequest(file.chunks_url, out, log, signed?.index) : undefined;
+    const size = signed?.size ?? file.size;
     const result = await guard(() =>
       download({
         url: file.url,
-        sha256: file.checksum,
+        sha256: signed?.sha256 ?? file.checksum,
         out,
-        ...(file.size !== undefined ? { size: file.size } : {}),
+        ...(size !== undefined ? { size } : {}),
         folderOption: '--out',
         localRoot: localRootOf(loaded.url),
         ...(delta ? { delta } : {}),
@@ -242,6 +261,8 @@ networkOptions(downloadCommand).action(async (flags) => {
           if (!info.ranged && !file.url.startsWith('file:')) log('the server does not support ranges: one stream');
         },
         onProgress: (done) => progress?.update(done),
+      }).catch((error: unknown) => {
+        throw asTargetMismatch(error, signed);
       }),
     ).finally(() => progress?.stop());
     log(result.cached ? `already verified: ${result.path}` : `verified ${result.path} (${formatBytes(result.size)}, sha256 ${file.checksum})`);
@@ -310,9 +331,12 @@ program
   .option('--force', 'go on even when preflight checks fail')
   .option('--yes', 'do not ask')
   .option('--no-delta', 'download the whole new box, even when the old one has most of its chunks')
+  .addOption(trustedRootOption())
   .action(async (flags) => {
     const { upgrade } = await manage();
-    await guard(() => upgrade(upOptions({ ...program.opts(), dir: flags.dir, yes: flags.yes, wait: flags.wait, force: flags.force, delta: flags.delta })));
+    await guard(() =>
+      upgrade(upOptions({ ...program.opts(), dir: flags.dir, yes: flags.yes, wait: flags.wait, force: flags.force, delta: flags.delta, trustedRoot: flags.trustedRoot })),
+    );
   });
 
 program

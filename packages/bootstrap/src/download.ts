@@ -241,7 +241,13 @@ async function tryDelta(
   let resumed = 0;
   let index: ChunkIndex | undefined;
   try {
-    index = parseDeltaIndex(await indexText, request.delta.chunksUrl, { size: info.size, sha256 });
+    const text = await indexText;
+    // A signed index must be the very one signed; its chunks then check every reused byte.
+    const signed = request.delta.signedIndex;
+    if (signed && (Buffer.byteLength(text) !== signed.length || createHash('sha256').update(text).digest('hex') !== signed.sha256)) {
+      throw new DeltaFallback('the chunk index differs from its signed length and hash', false, true);
+    }
+    index = parseDeltaIndex(text, request.delta.chunksUrl, { size: info.size, sha256 });
     const got = await deltaInto(
       request,
       info,

@@ -94,7 +94,7 @@ async function removeLibvirtBaseVolumes(boxName: string, version: string, log: (
  */
 export async function upgrade(options: UpOptions): Promise<void> {
   const state = await requireInstance(options.dir);
-  const loaded = await loadCatalog(state.catalog, { timeoutMs: options.limits?.catalogTimeoutMs });
+  const loaded = await loadCatalog(state.catalog, { timeoutMs: options.limits?.catalogTimeoutMs }, options.trust);
   const cacheDir = state.cacheDir ?? options.cacheDir;
   const [host, boxes, vm] = await Promise.all([gatherHost(cacheDir), boxList(options.dir), machineState(options.dir)]);
   const architecture = vagrantArchitecture(host.arch) ?? 'amd64';

@@ -1,6 +1,7 @@
 /** Reading the box catalog for bootstrap: @airy/box-catalog's reader, with errors that say what to check. */
 import { CatalogFetchError, catalogUrlOf, displayUrl, type FetchLimits, type LoadedCatalog, readCatalog, urlSource } from '@airy/box-catalog';
 import { withoutCredentials } from '@airy/cli-kit';
+import type { CatalogTrust } from './trust.js';
 
 export { catalogUrlOf, chooseRelease } from '@airy/box-catalog';
 
@@ -25,8 +26,13 @@ export function withCatalogCredentials(url: string, env: NodeJS.ProcessEnv = pro
   return catalogUrlOf(withoutCredentials(given)) === catalogUrlOf(url) ? catalogUrlOf(given) : url;
 }
 
-/** Loads the catalog at `url` (a catalog URL or its base) and its `latest` channel pointer. */
-export async function loadCatalog(url: string, limits: FetchLimits = {}): Promise<LoadedCatalog> {
+/**
+ * Loads the catalog at `url` (a catalog URL or its base) and its `latest` channel pointer. With `trust`, through
+ * TUF first (verify.ts, loaded only then): the catalog and channel are signed copies, and the result carries every
+ * signed target for {@link signedRelease}.
+ */
+export async function loadCatalog(url: string, limits: FetchLimits = {}, trust?: CatalogTrust): Promise<LoadedCatalog> {
+  if (trust) return (await import('./verify.js')).verifiedCatalog(url, limits, trust);
   const source = urlSource(withCatalogCredentials(url), limits);
   let loaded: LoadedCatalog | undefined;
   try {

@@ -17,6 +17,7 @@ import { currentTunnel, instanceProbes, instanceRunner, welcomeText } from './in
 import { ensureHostsEntry, hasHostsEntry, hostsFile } from './hosts.js';
 import { waitReady } from './readiness.js';
 import { chooseRelease, loadCatalog } from './source.js';
+import { asTargetMismatch, type CatalogTrust, isVerified, type SignedRelease, signedRelease } from './trust.js';
 import { startSpinners } from './spinners.js';
 import { boxAdd, boxList, installVagrantfile, machineState, vagrant } from './vagrant.js';
 import { DEFAULT_IP, HOST_NAME, renderVagrantfile, vagrantUpEnv } from './vagrantfile.js';
@@ -53,6 +54,8 @@ export interface UpOptions extends Omit<MachineSpec, 'provider'> {
   readonly waitSeconds: number;
   /** Limits of the network reads: see {@link NetworkLimits}. */
   readonly limits?: NetworkLimits;
+  /** Verify the catalog through TUF against this trusted root first (trust.ts). @default not verified */
+  readonly trust?: CatalogTrust;
   readonly log: (line: string) => void;
   /** Installs Vagrant when it is missing (asks first); see vagrant-install.ts. */
   readonly ensureVagrant: (host: HostView) => Promise<void>;
@@ -75,7 +78,7 @@ export async function up(options: UpOptions): Promise<void> {
   try {
     const existing = await readInstance(options.dir);
     // Each of these waits on a process or the network: they run at once, so a re-run reaches `vagrant up` quickly.
-    const catalog = options.loaded ? Promise.resolve(options.loaded) : loadCatalog(options.catalog, { timeoutMs: options.limits?.catalogTimeoutMs });
+    const catalog = options.loaded ? Promise.resolve(options.loaded) : loadCatalog(options.catalog, { timeoutMs: options.limits?.catalogTimeoutMs }, options.trust);
     catalog.catch(() => undefined); // awaited below, unless the instance is already running
     const [vm, host, boxes] = await Promise.all([
       existing ? machineState(options.dir) : 'not_created',
@@ -132,10 +135,13 @@ export async function fetchBox(
   // are checked without the box's size and reported first, with the catalog's as well.
   let loaded: LoadedCatalog | undefined;
   let chosen: ReturnType<typeof chooseRelease> | undefined;
+  let signed: SignedRelease | undefined;
   let catalogError: unknown;
   try {
     loaded = await context.catalog;
     chosen = architecture ? chooseRelease(loaded, options.version, provider, architecture) : undefined;
+    // A verified catalog: the box is believed only as a signed target.
+    if (chosen && isVerified(loaded)) signed = signedRelease(loaded, chosen);
   } catch (error) {
     catalogError = error;
   }
@@ -167,12 +173,14 @@ export async function fetchBox(
   let progress: ReturnType<typeof startProgress> | undefined;
   // An older box in the cache (the one being upgraded from) gives the chunks the new one shares with it; the
   // first box's index is kept beside it for the next upgrade.
-  const delta = options.delta !== false ? await deltaRequest(file.chunks_url, boxPath, options.log) : undefined;
+  const delta = options.delta !== false ? await deltaRequest(file.chunks_url, boxPath, options.log, signed?.index) : undefined;
+  if (signed) options.log(`catalog verified (TUF): box ${version.version} is a signed target (${formatBytes(signed.size)}, sha256 ${signed.sha256})`);
+  const size = signed?.size ?? file.size;
   const got = await download({
     url: file.url,
-    sha256: file.checksum,
+    sha256: signed?.sha256 ?? file.checksum,
     out: boxPath,
-    ...(file.size !== undefined ? { size: file.size } : {}),
+    ...(size !== undefined ? { size } : {}),
     folderOption: '--cache',
     localRoot: localRootOf(loaded.url),
     ...(delta ? { delta } : {}),
@@ -185,7 +193,11 @@ export async function fetchBox(
       if (info.resumedBytes) options.log(`resuming: ${formatBytes(info.resumedBytes)} already here`);
     },
     onProgress: (done) => progress?.update(done),
-  }).finally(() => progress?.stop());
+  })
+    .catch((error: unknown) => {
+      throw asTargetMismatch(error, signed);
+    })
+    .finally(() => progress?.stop());
   options.log(got.cached ? `box ${version.version}: verified copy in the cache` : `box ${version.version}: downloaded and verified (${formatBytes(got.size)})`);
 
   const state: InstanceState = {

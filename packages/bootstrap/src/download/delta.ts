@@ -371,8 +371,13 @@ export async function boxSeeds(folder: string, except: string): Promise<string[]
  * The delta for a download into `out` of a box whose catalog entry names its index (`chunksUrl`; none: no delta):
  * the older boxes in the folder of `out` as seeds, and what it does said through `log`.
  */
-export async function deltaRequest(chunksUrl: string | undefined, out: string, log: (line: string) => void): Promise<DeltaRequest | undefined> {
-  return chunksUrl ? { chunksUrl, seeds: await boxSeeds(dirname(out), out), ...deltaLog(log) } : undefined;
+export async function deltaRequest(
+  chunksUrl: string | undefined,
+  out: string,
+  log: (line: string) => void,
+  signedIndex?: DeltaRequest['signedIndex'],
+): Promise<DeltaRequest | undefined> {
+  return chunksUrl ? { chunksUrl, seeds: await boxSeeds(dirname(out), out), ...deltaLog(log), ...(signedIndex ? { signedIndex } : {}) } : undefined;
 }
 
 /** What a delta download says, through `log`: its plan, or why the whole box is downloaded instead. */

@@ -54,6 +54,8 @@ export interface DownloadRequest {
 /** What a delta download needs, and what it reports. */
 export interface DeltaRequest {
   readonly chunksUrl: string;
+  /** The index's signed length and SHA-256 (a verified catalog): an index that differs is not used. */
+  readonly signedIndex?: { readonly length: number; readonly sha256: string };
   /** Older box files (a cache, the folder of --out), read only. */
   readonly seeds: readonly string[];
   /** The plan, once made: bytes reused from the seeds and bytes to fetch. */

@@ -1,0 +1,139 @@
+/**
+ * Verifying a catalog with tuf-js before anything else: the root the user trusts, then timestamp, snapshot and
+ * targets (signatures, thresholds, versions, expiry: all tuf-js's own checks), then the catalog and channel read
+ * as signed targets. The client's trusted metadata is kept in the cache, per catalog and root, so a replay of older
+ * metadata is refused on a later run too. Every failure is a {@link TrustError} with a reason code.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CATALOG_FILE, CatalogFetchError, catalogUrlOf, channelKey, type FetchLimits, fetchCatalogDocument, readCatalog } from '@airy/box-catalog';
+import { withoutCredentials } from '@airy/cli-kit';
+import { Metadata, MetadataKind, type Targets } from '@tufjs/models';
+import { BaseFetcher, Updater } from 'tuf-js';
+import { DownloadHTTPError } from 'tuf-js/dist/error.js';
+import { withCatalogCredentials } from './source.js';
+import { type CatalogTrust, type SignedTarget, TrustError, type TrustReason, type VerifiedCatalog } from './trust.js';
+
+/** The most a trusted root file may hold. */
+const MAX_ROOT_BYTES = 1024 * 1024;
+
+/** tuf-js's fetcher over what the catalog reader reads: https, http and file URLs, bounded, no other scheme. */
+class CatalogFetcher extends BaseFetcher {
+  constructor(private readonly limits: FetchLimits) {
+    super();
+  }
+
+  override async fetch(url: string): Promise<ReadableStream<Uint8Array<ArrayBuffer>>> {
+    const text = await fetchCatalogDocument(url, this.limits);
+    // Absent is what ends the walk over root versions: tuf-js stops at a 404.
+    if (text === undefined) throw new DownloadHTTPError(`${withoutCredentials(url)} not found`, 404);
+    return new Blob([text]).stream() as ReadableStream<Uint8Array<ArrayBuffer>>;
+  }
+}
+
+/** The reason code of what tuf-js or its models threw (tuf-js wraps some in a RuntimeError naming the cause). Pure. */
+export function reasonOf(error: unknown): TrustReason {
+  const text = `${(error as Error)?.constructor?.name ?? ''} ${String((error as Error)?.message ?? error)}`;
+  if (/Expired/i.test(text)) return 'TUF_EXPIRED';
+  if (/BadVersion|less than|Expected version|EqualVersion/i.test(text)) return 'TUF_ROLLBACK';
+  if (/Unsigned|signature|threshold/i.test(text)) return 'TUF_BAD_SIGNATURE';
+  if (/LengthOrHash|length|hash|Max length/i.test(text)) return 'TUF_TARGET_MISMATCH';
+  if (error instanceof CatalogFetchError || /fetch|ECONN|ENOTFOUND|timed out/i.test(text)) return 'TUF_UNREACHABLE';
+  return 'TUF_BAD_SIGNATURE';
+}
+
+const fix: Record<TrustReason, string> = {
+  TUF_ROOT_INVALID: 'pass the root.json the catalog was signed with (--trusted-root, AIRY_TRUSTED_ROOT)',
+  TUF_UNSIGNED: 'sign it: airy-box keys init, then airy-box publish --keys',
+  TUF_BAD_SIGNATURE: 'the catalog is not signed by the keys the trusted root names: do not use it; check --trusted-root and tell its publisher',
+  TUF_ROLLBACK: 'older metadata than this machine has already seen was served (a replay): do not use the catalog; tell its publisher',
+  TUF_EXPIRED: "the catalog's signed metadata has expired (a frozen or unmaintained catalog): its publisher must re-sign it (airy-box timestamp)",
+  TUF_TARGET_MISMATCH: 'what was served differs from its signed length or hash: do not use it; tell the publisher',
+  TUF_NOT_SIGNED: 'ask the publisher to publish it with --keys',
+  TUF_UNREACHABLE: 'check the URL (--catalog, AIRY_BOX_CATALOG) and the network',
+};
+
+/** A TrustError for `error`, with what it means and what to do. */
+function refusal(error: unknown, what: string): TrustError {
+  if (error instanceof TrustError) return error;
+  const reason = reasonOf(error);
+  const detail = String((error as Error)?.message ?? error).split('\n')[0];
+  return new TrustError(reason, `${what} (${detail}): ${fix[reason]}`);
+}
+
+/** The folder of a catalog's trusted metadata: one per catalog URL and trusted root. Pure. */
+export function trustDir(cacheDir: string, catalogUrl: string, rootBytes: Buffer): string {
+  const id = createHash('sha256').update(withoutCredentials(catalogUrl)).update('\n').update(rootBytes).digest('hex').slice(0, 24);
+  return join(cacheDir, 'tuf', id);
+}
+
+/**
+ * Loads the catalog at `url` through TUF: refreshes the metadata against the trusted root, then reads the catalog
+ * and its `latest` channel as signed targets. Returns it with every signed target's length and hash.
+ */
+export async function verifiedCatalog(url: string, limits: FetchLimits, trust: CatalogTrust): Promise<VerifiedCatalog> {
+  const rootBytes = await readFile(trust.trustedRoot).catch((error: NodeJS.ErrnoException) => {
+    throw new TrustError('TUF_ROOT_INVALID', `cannot read the trusted root ${trust.trustedRoot} (${error.code ?? error.message}): ${fix.TUF_ROOT_INVALID}`);
+  });
+  try {
+    if (rootBytes.length > MAX_ROOT_BYTES) throw new Error('larger than 1 MiB');
+    Metadata.fromJSON(MetadataKind.Root, JSON.parse(rootBytes.toString('utf8'))).verifyDelegate('root', Metadata.fromJSON(MetadataKind.Root, JSON.parse(rootBytes.toString('utf8'))));
+  } catch (error) {
+    throw new TrustError('TUF_ROOT_INVALID', `${trust.trustedRoot} is not a TUF root signed by its own keys (${(error as Error).message}): ${fix.TUF_ROOT_INVALID}`);
+  }
+  const catalogUrl = catalogUrlOf(withCatalogCredentials(url));
+  const base = catalogUrl.slice(0, catalogUrl.lastIndexOf('/') + 1);
+  const metadataDir = trustDir(trust.cacheDir, catalogUrl, rootBytes);
+  await mkdir(metadataDir, { recursive: true });
+  // The trusted root seeds the folder once; after that the folder's own root (perhaps rotated since) is trusted.
+  await writeFile(join(metadataDir, 'root.json'), rootBytes, { flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST') throw error;
+  });
+  const work = await mkdtemp(join(metadataDir, 'targets-'));
+  try {
+    const updater = new Updater({
+      metadataDir,
+      metadataBaseUrl: `${base}tuf/`,
+      targetBaseUrl: `${base}tuf/targets/`,
+      targetDir: work,
+      fetcher: new CatalogFetcher(limits),
+    });
+    try {
+      await updater.refresh();
+    } catch (error) {
+      // No timestamp at all: a catalog that was never signed.
+      if (error instanceof DownloadHTTPError && error.statusCode === 404) {
+        throw new TrustError('TUF_UNSIGNED', `${withoutCredentials(catalogUrl)} has no signed metadata (tuf/timestamp.json): ${fix.TUF_UNSIGNED}`);
+      }
+      throw refusal(error, `the signed metadata of ${withoutCredentials(catalogUrl)} does not verify`);
+    }
+    // The targets tuf-js verified and kept: every signed length and hash.
+    const targets = Metadata.fromJSON(MetadataKind.Targets, JSON.parse(await readFile(join(metadataDir, 'targets.json'), 'utf8'))) as Metadata<Targets>;
+    const signed = new Map<string, SignedTarget>(
+      Object.entries(targets.signed.targets).map(([path, t]) => [path, { length: t.length, sha256: t.hashes.sha256 ?? '' }]),
+    );
+    let n = 0;
+    const document = async (key: string): Promise<string | undefined> => {
+      const info = await updater.getTargetInfo(key);
+      if (!info) {
+        if (key === CATALOG_FILE) throw new TrustError('TUF_NOT_SIGNED', `${CATALOG_FILE} is not among the signed targets: ${fix.TUF_NOT_SIGNED}`);
+        return undefined;
+      }
+      const file = join(work, `${n++}.json`);
+      try {
+        await updater.downloadTarget(info, file);
+      } catch (error) {
+        throw refusal(error, `the signed copy of ${key} does not match its signed length and hash`);
+      }
+      return readFile(file, 'utf8');
+    };
+    // The channel first, on its own: the reader forgives a channel it cannot read, a refusal must not be forgiven.
+    const latest = await document(channelKey('latest'));
+    const loaded = await readCatalog((key) => (key === channelKey('latest') ? Promise.resolve(latest) : document(key)), catalogUrl);
+    if (!loaded) throw new TrustError('TUF_NOT_SIGNED', `${CATALOG_FILE} is not among the signed targets: ${fix.TUF_NOT_SIGNED}`);
+    return { ...loaded, signed };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
