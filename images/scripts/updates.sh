@@ -10,10 +10,16 @@
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "${AIRY_PAYLOAD:-/tmp/airy-payload}/scripts/lib.sh"
 if command -v cloud-init >/dev/null; then
-  # 0 done, 2 done with recoverable errors (the box goes on; its own scripts check what they need).
-  status=0
-  cloud-init status --wait >/dev/null || status=$?
-  [ "$status" -le 2 ] || log "updates: cloud-init status --wait exited $status; going on"
+  # `status --wait` waits for every stage: one the image masks (the offline base image masks the config and final
+  # stages) never runs, and the wait would never end. Bounded too, so a stage that hangs fails no build for good.
+  if [ "$(systemctl is-enabled cloud-final.service 2>/dev/null || true)" = masked ]; then
+    log "updates: cloud-init's final stage is masked in this image: not waiting for it"
+  else
+    # 0 done, 2 done with recoverable errors (the box goes on; its own scripts check what they need).
+    status=0
+    timeout "${AIRY_CLOUD_INIT_WAIT:-1200}" cloud-init status --wait >/dev/null || status=$?
+    [ "$status" -le 2 ] || log "updates: cloud-init status --wait exited $status (124: still running after ${AIRY_CLOUD_INIT_WAIT:-1200}s); going on"
+  fi
 fi
 has_unit() { systemctl list-unit-files "$1" 2>/dev/null | grep -q "^$1"; }
 for unit in apt-daily.timer apt-daily-upgrade.timer apt-daily.service apt-daily-upgrade.service unattended-upgrades.service; do

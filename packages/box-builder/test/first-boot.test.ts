@@ -547,7 +547,7 @@ test('updates: the build waits for cloud-init, then apt-daily, unattended-upgrad
   });
   const out = run('updates.sh', [], { ...process.env, PATH: `${bin}:${process.env.PATH}`, AIRY_PAYLOAD: payload, AIRY_ROOT: root });
   assert.is(out.status, 0, out.stdout + out.stderr);
-  const acts = recorded().filter((c) => !c.startsWith('systemctl list-unit-files'));
+  const acts = recorded().filter((c) => !c.startsWith('systemctl list-unit-files') && !c.startsWith('systemctl is-enabled'));
   assert.equal(acts, [
     'cloud-init status --wait',
     'systemctl disable --now apt-daily.timer',
@@ -571,7 +571,24 @@ test('updates: the build waits for cloud-init, then apt-daily, unattended-upgrad
   // A cloud-init that ends with errors (status 2) does not stop the build; the offline base has none of the units.
   const quiet = run('updates.sh', [], { ...process.env, PATH: `${standIns({ 'cloud-init': 'exit 2', systemctl: 'exit 0' })}:${process.env.PATH}`, AIRY_PAYLOAD: payload, AIRY_ROOT: root });
   assert.is(quiet.status, 0, quiet.stderr);
-  assert.equal(recorded().filter((c) => !c.startsWith('systemctl list-unit-files')), ['cloud-init status --wait']);
+  assert.equal(recorded().filter((c) => !c.startsWith('systemctl list-unit-files') && !c.startsWith('systemctl is-enabled')), ['cloud-init status --wait']);
+});
+
+test('updates: no wait for a cloud-init stage the image masks (the offline base image), and a wait that hangs is bounded', () => {
+  const root = join(work, 'updates-masked');
+  const masked = standIns({
+    'cloud-init': 'exit 0',
+    systemctl: '[ "$1" = is-enabled ] && [ "$2" = cloud-final.service ] && { echo masked; exit 1; }; exit 0',
+  });
+  const skipped = run('updates.sh', [], { ...process.env, PATH: `${masked}:${process.env.PATH}`, AIRY_PAYLOAD: payload, AIRY_ROOT: root });
+  assert.is(skipped.status, 0, skipped.stdout + skipped.stderr);
+  assert.not.ok(recorded().some((c) => c.startsWith('cloud-init')), 'cloud-init status --wait would never return');
+  assert.match(skipped.stdout, /cloud-init's final stage is masked in this image: not waiting for it/);
+  // A cloud-init whose stages never finish: the build goes on after the bound, saying so.
+  const hanging = standIns({ 'cloud-init': 'exec sleep 30', systemctl: 'exit 0' });
+  const bounded = run('updates.sh', [], { ...process.env, PATH: `${hanging}:${process.env.PATH}`, AIRY_PAYLOAD: payload, AIRY_ROOT: root, AIRY_CLOUD_INIT_WAIT: '1' });
+  assert.is(bounded.status, 0, bounded.stdout + bounded.stderr);
+  assert.match(bounded.stdout, /cloud-init status --wait exited 124 \(124: still running after 1s\); going on/);
 });
 
 test('registry mirror: only a plain http(s) URL gets to containerd, and its hosts.toml is TOML containerd reads', () => {
