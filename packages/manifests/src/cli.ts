@@ -2,15 +2,14 @@
 import { randomBytes } from 'node:crypto';
 import { Option } from 'commander';
 import { CliError, createProgram, ExitCode, packageVersion, printable, printableJson, runCli, stopAtOnce, usageError } from '@airy/cli-kit';
-import { readManifests, readOptionsFile, renderedPassword, UnreadablePathError, UnwritablePathError, writeRendered } from './files.js';
-import { checkOptions, KAFKA_MODES, type KafkaMode, OptionError, type PlatformOptions, PROFILES, resolveOptions } from './options.js';
-import { formatTotals, platformImages, platformResources, renderPlatform, type ResourceTotals } from './platform.js';
-import { nodeBudget } from './sizing.js';
-import { applySteps } from './apply-steps.js';
+import { KAFKA_MODES, type KafkaMode, OptionError, type PlatformOptions, PROFILES } from './options/types.js';
+import type { ResourceTotals } from './platform.js';
 import { EXTRA_FILE, platformDocuments, withExtra } from './objects.js';
-import { renderFiles, renderStream } from './render.js';
-import { formatProblem, validateDocuments } from './validate.js';
-import { escalations } from './escalation.js';
+
+// Each command imports what it uses when it runs, so a cold start loads only that: render loads no schema code
+// unless --extra asks to validate, validate loads no rendering, and --help neither.
+const filesModule = () => import('./files.js');
+const platformModule = () => import('./platform.js');
 
 interface PlatformFlags {
   profile?: string;
@@ -31,7 +30,7 @@ interface PlatformFlags {
 async function platformOptions(flags: PlatformFlags): Promise<PlatformOptions> {
   checkPathArgs('--config', [flags.config]);
   // Checked before the flags are merged in: spreading a section that is not a mapping (`ingress: 5`) would lose it.
-  const file = flags.config ? checkOptions(await readOptionsFile(flags.config)) : {};
+  const file = flags.config ? await configFile(flags.config) : {};
   return {
     ...file,
     ...(flags.profile ? { profile: flags.profile as PlatformOptions['profile'] } : {}),
@@ -61,12 +60,20 @@ async function platformOptions(flags: PlatformFlags): Promise<PlatformOptions> {
   };
 }
 
+/** The options of a config file, checked. */
+async function configFile(path: string): Promise<PlatformOptions> {
+  const [{ readOptionsFile }, { checkOptions }] = await Promise.all([filesModule(), import('./options/schema.js')]);
+  return checkOptions(await readOptionsFile(path));
+}
+
 /** Runs `work`, turning bad options and unreadable files into usage errors. */
 async function withInput<T>(work: () => Promise<T> | T): Promise<T> {
   try {
     return await work();
   } catch (error) {
     if (error instanceof OptionError) throw usageError(`invalid option ${error.message}`);
+    // Loaded already if it threw one of its errors.
+    const { UnreadablePathError, UnwritablePathError } = await filesModule();
     if (error instanceof UnreadablePathError || error instanceof UnwritablePathError) throw usageError(error.message);
     throw error;
   }
@@ -129,6 +136,11 @@ platformCommand('render', 'write one YAML file per component plus kustomization.
     if (!flags.out === !flags.stdout) throw usageError('render needs exactly one of --out DIR or --stdout');
     checkPathArgs('--out', [flags.out]);
     checkPathArgs('--extra', flags.extra ?? []);
+    const [{ readManifests, renderedPassword, writeRendered }, { renderPlatform }, { renderFiles, renderStream }] = await Promise.all([
+      filesModule(),
+      platformModule(),
+      import('./render.js'),
+    ]);
     const options = await withInput(() => platformOptions(flags));
     const external = options.postgres?.existingSecret;
     let passwordSource = 'your Secret';
@@ -155,6 +167,7 @@ platformCommand('render', 'write one YAML file per component plus kustomization.
     if (extra) {
       // Objects of the user's own go in only if they hold together with the platform: nothing is written otherwise.
       // Named by the user's files, not by extra.yaml, so a problem points at the line to fix.
+      const [{ formatProblem, validateDocuments }, { escalations }] = await Promise.all([import('./validate.js'), import('./escalation.js')]);
       const report = await validateDocuments([...platformDocuments(rendered), ...extra.documents]);
       const problems = [...extra.problems, ...report.problems];
       if (problems.length > 0) {
@@ -167,9 +180,10 @@ platformCommand('render', 'write one YAML file per component plus kustomization.
     const secret = `${platform.config.namespace}/${platform.config.postgres.secret.name}`;
     if (flags.stdout) process.stdout.write(renderStream(platform));
     else {
-      const files = renderFiles(platform);
-      await withInput(() => writeRendered(flags.out as string, files));
-      process.stderr.write(`wrote ${files.size} files to ${flags.out}; to apply them to a cluster of your own, in this order:\n`);
+      const written = renderFiles(platform);
+      const { applySteps } = await import('./apply-steps.js');
+      await withInput(() => writeRendered(flags.out as string, written));
+      process.stderr.write(`wrote ${written.size} files to ${flags.out}; to apply them to a cluster of your own, in this order:\n`);
       for (const [i, step] of applySteps(platform, flags.out as string).entries()) process.stderr.write(`  ${i + 1}. ${step.command}   # ${step.why}\n`);
     }
     process.stderr.write(
@@ -186,6 +200,7 @@ program
   .option('--json', 'print JSON: {ok, files, documents, problems, notes}')
   .action(async (paths: string[], flags: { json?: boolean }) => {
     checkPathArgs('validate', paths);
+    const [{ readManifests }, { formatProblem, validateDocuments }] = await Promise.all([filesModule(), import('./validate.js')]);
     const { documents, problems: syntax, files } = await withInput(() => readManifests(paths));
     const report = await validateDocuments(documents);
     // Stable: within one document, problems keep the order the checks found them in.
@@ -205,6 +220,7 @@ program
 platformCommand('images', 'list every image the platform runs, one per line (the box pre-pulls exactly these)')
   .option('--json', 'print JSON: an array of image references')
   .action(async (flags: PlatformFlags & { json?: boolean }) => {
+    const { platformImages } = await platformModule();
     const options = await withInput(() => platformOptions(flags));
     const images = await withInput(() => platformImages(options));
     process.stdout.write(flags.json ? `${JSON.stringify(images, null, 2)}\n` : `${images.join('\n')}\n`);
@@ -213,6 +229,11 @@ platformCommand('images', 'list every image the platform runs, one per line (the
 platformCommand('resources', 'sum the CPU and memory requests and limits of the platform')
   .option('--json', 'print JSON')
   .action(async (flags: PlatformFlags & { json?: boolean }) => {
+    const [{ formatTotals, platformResources }, { resolveOptions }, { nodeBudget }] = await Promise.all([
+      platformModule(),
+      import('./options/resolve.js'),
+      import('./sizing.js'),
+    ]);
     const options = await withInput(() => platformOptions(flags));
     const totals = await withInput(() => platformResources(options));
     if (flags.json) {

@@ -5,7 +5,7 @@
  * needs some of it), so these are warnings for a person to read, not problems. Pure.
  */
 import type { KubeObject } from './components/common.js';
-import { podSpecOf } from './platform.js';
+import { podSpecOf } from './pods.js';
 import type { Problem, SourceDocument } from './validate.js';
 
 /** Capabilities that give root on the node, or most of it. */

@@ -6,7 +6,7 @@ import { join, relative, resolve } from 'node:path';
 import type { KubeObject } from './components/common.js';
 import { POSTGRES } from './components/postgres.js';
 import type { PlatformOptions } from './options.js';
-import { GENERATED_HEADER } from './render.js';
+import { GENERATED_HEADER, SECRET_FREE } from './generated.js';
 import type { Problem, SourceDocument } from './validate.js';
 import { type BoundedDocument, parseYamlBounded, YAML_LIMITS, YamlBoundsError } from './yaml-bounds.js';
 
@@ -203,13 +203,15 @@ export async function writeRendered(dir: string, files: Map<string, string>, opt
   }
   await mkdir(target, { recursive: true });
   const privateFiles = new Set(options.privateFiles ?? []);
+  const secretFree = SECRET_FREE.get(files);
   const suffix = `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   const temps: string[] = [];
   try {
     for (const [name, text] of files) {
       const temp = join(target, name + suffix);
       temps.push(temp);
-      await writeFile(temp, text, { flag: 'wx', mode: privateFiles.has(name) || holdsSecret(text) ? 0o600 : 0o644 });
+      const secret = privateFiles.has(name) || (secretFree?.get(name) !== text && holdsSecret(text));
+      await writeFile(temp, text, { flag: 'wx', mode: secret ? 0o600 : 0o644 });
     }
     for (const name of files.keys()) await rename(join(target, name + suffix), join(target, name));
   } catch (error) {
@@ -225,13 +227,19 @@ export async function writeRendered(dir: string, files: Map<string, string>, opt
   }
 }
 
+/** The file of the postgres component (platform.ts names each file after its component), which holds the Secret. */
+const POSTGRES_FILE = 'postgres.yaml';
+
 /**
  * The database password of an earlier render in `dir`, if there is one: the rendered Secret's password key. A
  * re-render keeps it, so re-applying does not rotate it under a running PostgreSQL.
  */
 export async function renderedPassword(dir: string): Promise<string | undefined> {
   if (!(await isOurRender(dir))) return undefined;
-  for (const entry of await readdir(dir, { encoding: 'buffer' }).catch(() => [] as Buffer[])) {
+  // The file a render puts the Secret in is read first: parsing every file costs more than the rest of a render.
+  const entries = await readdir(dir, { encoding: 'buffer' }).catch(() => [] as Buffer[]);
+  const first = entries.filter((e) => e.toString('latin1') === POSTGRES_FILE);
+  for (const entry of [...first, ...entries.filter((e) => !first.includes(e))]) {
     if (!/\.ya?ml$/.test(entry.toString('latin1'))) continue;
     const text = await readBounded(Buffer.concat([Buffer.from(`${resolve(dir)}/`), entry])).catch(() => '');
     if (!text.startsWith(GENERATED_HEADER)) continue;

@@ -14,6 +14,7 @@ import { schemaRegistry } from './components/schema-registry.js';
 import { topics } from './components/topics.js';
 import { zookeeper } from './components/zookeeper.js';
 import { type PlatformConfig, type PlatformOptions, resolveOptions } from './options.js';
+import { podSpecOf } from './pods.js';
 import { formatCpu, formatMemory, parseCpu, parseMemory } from './quantity.js';
 import { ISTIO_IMAGES, KUBERNETES_IMAGES } from './versions.js';
 
@@ -61,36 +62,11 @@ export function renderPlatform(options: PlatformOptions = {}): Platform {
   return { config, components, istioOperator: plain(istioOperator(config)), ...(certificate ? { certificate: plain(certificate) } : {}) };
 }
 
+export { podSpecOf } from './pods.js';
+
 /** Every object of the platform, in apply order. */
 export function platformObjects(platform: Platform): KubeObject[] {
   return platform.components.flatMap((c) => c.objects);
-}
-
-interface PodTemplateSpec {
-  containers?: { image?: string; resources?: { requests?: Record<string, string>; limits?: Record<string, string> } }[];
-  initContainers?: PodTemplateSpec['containers'];
-}
-
-/** The pod spec of a workload object and how many pods run it, or nothing for other kinds. */
-export function podSpecOf(object: KubeObject): { spec: PodTemplateSpec; replicas: number } | undefined {
-  const spec = object.spec as
-    | { replicas?: number; template?: { spec?: PodTemplateSpec }; jobTemplate?: { spec?: { template?: { spec?: PodTemplateSpec } } } }
-    | undefined;
-  switch (object.kind) {
-    case 'Deployment':
-    case 'StatefulSet':
-    case 'ReplicaSet':
-      return spec?.template?.spec ? { spec: spec.template.spec, replicas: spec.replicas ?? 1 } : undefined;
-    case 'DaemonSet':
-    case 'Job':
-      return spec?.template?.spec ? { spec: spec.template.spec, replicas: 1 } : undefined;
-    case 'CronJob':
-      return spec?.jobTemplate?.spec?.template?.spec ? { spec: spec.jobTemplate.spec.template.spec, replicas: 1 } : undefined;
-    case 'Pod':
-      return object.spec ? { spec: object.spec as PodTemplateSpec, replicas: 1 } : undefined;
-    default:
-      return undefined;
-  }
 }
 
 /**

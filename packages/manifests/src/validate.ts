@@ -3,7 +3,7 @@
  * validators cannot make. Pure: documents in, problems out (loading files lives in files.ts).
  */
 import { EXTERNAL_SECRETS_ANNOTATION, type KubeObject } from './components/common.js';
-import { podSpecOf } from './platform.js';
+import { podSpecOf } from './pods.js';
 import { schemaCheck } from './schemas.js';
 
 /** One YAML document and where it came from. */

@@ -113,6 +113,21 @@ test('writeRendered: a file holding a Secret is 0600 without being told, the oth
   }
 });
 
+test('writeRendered: a rendered file changed to hold a Secret is still 0600 (only unchanged texts skip the parse)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'airy-write-'));
+  try {
+    const files = renderFiles(renderPlatform({ profile: 'local', postgres: { password: 'a-password-of-the-test-1234' } }));
+    const secret = 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: token\nstringData:\n  token: a-token-of-the-test\n';
+    files.set('kafka.yaml', `${files.get('kafka.yaml')}---\n${secret}`);
+    await writeRendered(join(dir, 'out'), files);
+    const mode = (f: string) => statSync(join(dir, 'out', f)).mode & 0o777;
+    assert.is(mode('kafka.yaml'), 0o600);
+    assert.is(mode('topics.yaml'), 0o644);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a platform whose pods cannot start is not "0 problems": no password and no existing Secret is reported', async () => {
   const validated = async (postgres: { password?: string; existingSecret?: string }) => {
     const platform = renderPlatform({ profile: 'local', postgres });

@@ -4,13 +4,8 @@
  * ConfigMap each, labelled as the release labels them (its controller finds components by those labels).
  */
 import { createHash } from 'node:crypto';
-import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
-import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
-import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
-import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { ConfigMap, Deployment, Role, RoleBinding, Service, ServiceAccount } from './kinds.js';
 import type { IIoK8sApiCoreV1EnvVar as EnvVar } from 'kubernetes-models/v1/EnvVar';
-import { Service } from 'kubernetes-models/v1/Service';
-import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import {
   CORE_CONFIG_MAPS,
   CORE_MANAGED_LABEL,
@@ -86,7 +81,7 @@ done
 /** The release's shared ConfigMaps: Kafka, core settings, security, provisioning scripts, chart repositories. */
 function sharedConfigMaps(config: PlatformConfig): KubeObject[] {
   const host = config.ingress.hosts[0] as string;
-  const cm = (name: string, data: Record<string, string>) => new ConfigMap({ metadata: meta(config, name, 'airy-core'), data });
+  const cm = (name: string, data: Record<string, string>) => ConfigMap({ metadata: meta(config, name, 'airy-core'), data });
   return [
     cm(CORE_CONFIG_MAPS.kafka, {
       KAFKA_BROKERS: kafkaBootstrap(config),
@@ -122,8 +117,8 @@ function accounts(config: PlatformConfig): KubeObject[] {
   const out: KubeObject[] = [];
   if (names.has('airy-admin')) {
     out.push(
-      new ServiceAccount({ metadata: meta(config, 'airy-admin', 'api-components-installer') }),
-      new RoleBinding({
+      ServiceAccount({ metadata: meta(config, 'airy-admin', 'api-components-installer') }),
+      RoleBinding({
         metadata: meta(config, 'airy-admin', 'api-components-installer'),
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'admin' },
         subjects: [{ kind: 'ServiceAccount', name: 'airy-admin', namespace: config.namespace }],
@@ -133,8 +128,8 @@ function accounts(config: PlatformConfig): KubeObject[] {
   if (names.has('airy-controller')) {
     const all = ['create', 'get', 'watch', 'update', 'list', 'patch', 'delete'];
     out.push(
-      new ServiceAccount({ metadata: meta(config, 'airy-controller', 'airy-controller'), automountServiceAccountToken: true }),
-      new Role({
+      ServiceAccount({ metadata: meta(config, 'airy-controller', 'airy-controller'), automountServiceAccountToken: true }),
+      Role({
         metadata: meta(config, 'airy-controller', 'airy-controller'),
         rules: [
           { apiGroups: ['networking.k8s.io'], resources: ['ingresses'], verbs: all },
@@ -142,7 +137,7 @@ function accounts(config: PlatformConfig): KubeObject[] {
           { apiGroups: ['extensions', 'apps'], resources: ['deployments', 'statefulsets'], verbs: all },
         ],
       }),
-      new RoleBinding({
+      RoleBinding({
         metadata: meta(config, 'airy-controller', 'airy-controller'),
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'airy-controller' },
         subjects: [{ kind: 'ServiceAccount', name: 'airy-controller', namespace: config.namespace }],
@@ -235,7 +230,7 @@ function coreComponent(config: PlatformConfig, component: CoreComponent, first: 
   const objects: KubeObject[] = [];
   if (first) {
     objects.push(
-      new ConfigMap({
+      ConfigMap({
         metadata: meta(config, component.component, component.component, {
           labels: { ...labels(component.component).all, ...release },
           annotations: { 'core.airy.co/enabled': 'true' },
@@ -244,7 +239,7 @@ function coreComponent(config: PlatformConfig, component: CoreComponent, first: 
     );
   }
   objects.push(
-    new Deployment({
+    Deployment({
       metadata: meta(config, component.name, component.name, { labels: { ...labels(component.name).all, ...release, app: component.name } }),
       spec: {
         replicas,
@@ -296,7 +291,7 @@ function coreComponent(config: PlatformConfig, component: CoreComponent, first: 
         },
       },
     }),
-    new Service({
+    Service({
       metadata: meta(config, component.name, component.name),
       spec: { selector: sel, ports: [{ name: 'http', port: CORE_PORTS.service, targetPort: 'http' }] },
     }),

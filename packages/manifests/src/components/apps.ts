@@ -2,8 +2,7 @@
  * Apps: the platform's own services (API, UI, webhook connectors) and yours, each a Deployment and a Service,
  * wired to Kafka, the Schema Registry and (when asked) the database. Their routes go into the ingress.
  */
-import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
-import { Service } from 'kubernetes-models/v1/Service';
+import { Deployment, Service } from './kinds.js';
 import type { IIoK8sApiCoreV1EnvVar as EnvVar } from 'kubernetes-models/v1/EnvVar';
 import { type AppSpec, type PlatformConfig, resolveApp } from '../options.js';
 import { disruptionBudget, type KubeObject, labels, meta, podSecurity, rolloutStrategy, secureContainer, spread } from './common.js';
@@ -43,7 +42,7 @@ function appObjects(config: PlatformConfig, spec: App): KubeObject[] {
   const probe = { httpGet: { path: spec.healthPath, port: 'http' } };
   const annotations = spec.database ? postgresSecretAnnotations(config) : undefined;
   return [
-    new Deployment({
+    Deployment({
       metadata: meta(config, spec.name, spec.name),
       spec: {
         replicas: spec.replicas,
@@ -70,7 +69,7 @@ function appObjects(config: PlatformConfig, spec: App): KubeObject[] {
         },
       },
     }),
-    new Service({
+    Service({
       metadata: meta(config, spec.name, spec.name),
       spec: { selector: sel, ports: [{ name: 'http', port: spec.port, targetPort: 'http' }] },
     }),

@@ -4,9 +4,7 @@ import type { IIoK8sApiCoreV1Affinity as Affinity } from 'kubernetes-models/v1/A
 import type { IIoK8sApiCoreV1Container as Container } from 'kubernetes-models/v1/Container';
 import type { IIoK8sApiCoreV1PersistentVolumeClaim as PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
 import type { IIoK8sApiCoreV1PodSecurityContext as PodSecurityContext } from 'kubernetes-models/v1/PodSecurityContext';
-import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
-import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
-import { Service } from 'kubernetes-models/v1/Service';
+import { PodDisruptionBudget, Service, StatefulSet } from './kinds.js';
 import type { PlatformConfig, ResourceSpec } from '../options.js';
 
 type ObjectMeta = NonNullable<IDeployment['metadata']>;
@@ -116,7 +114,7 @@ export function rolloutStrategy(config: PlatformConfig, replicas: number, single
 export function disruptionBudget(config: PlatformConfig, component: string, replicas: number): KubeObject[] {
   if (config.profile !== 'production' || replicas < 2) return [];
   return [
-    new PodDisruptionBudget({
+    PodDisruptionBudget({
       metadata: meta(config, component, component),
       spec: { maxUnavailable: 1, selector: { matchLabels: labels(component).selector } },
     }),
@@ -158,7 +156,7 @@ export interface StatefulServiceProps {
 export function statefulService(config: PlatformConfig, props: StatefulServiceProps): KubeObject[] {
   const sel = labels(props.component).selector;
   return [
-    new Service({
+    Service({
       metadata: meta(config, props.headless, props.component),
       spec: {
         clusterIP: 'None',
@@ -167,7 +165,7 @@ export function statefulService(config: PlatformConfig, props: StatefulServicePr
         ports: props.container.ports.map((p) => ({ name: p.name, port: p.containerPort, targetPort: p.name })),
       },
     }),
-    new StatefulSet({
+    StatefulSet({
       metadata: meta(config, props.name, props.component),
       spec: {
         serviceName: props.headless,

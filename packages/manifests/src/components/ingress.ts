@@ -3,8 +3,7 @@
  * first (Istio does not order routes across VirtualServices, so one holds them all). Also the IstioOperator
  * spec that the box's provisioning installs Istio with.
  */
-import { Gateway } from '@kubernetes-models/istio/networking.istio.io/v1/Gateway';
-import { VirtualService } from '@kubernetes-models/istio/networking.istio.io/v1/VirtualService';
+import { Gateway, VirtualService } from './kinds.js';
 import type { PlatformConfig } from '../options.js';
 import { CORE_PORTS } from '../airy-core.js';
 import { PORT_CHAIN } from '../port-chain.js';
@@ -86,11 +85,11 @@ export function ingress(config: PlatformConfig): KubeObject[] {
       ]
     : [http];
   return [
-    new Gateway({
+    Gateway({
       metadata: meta(config, INGRESS.gateway, INGRESS.component),
       spec: { selector: { ...INGRESS_GATEWAY.selector }, servers },
     }),
-    new VirtualService({
+    VirtualService({
       metadata: meta(config, INGRESS.virtualService, INGRESS.component),
       spec: {
         hosts: [...config.ingress.hosts],
@@ -100,7 +99,7 @@ export function ingress(config: PlatformConfig): KubeObject[] {
     }),
     ...(webhooks.length
       ? [
-          new VirtualService({
+          VirtualService({
             metadata: meta(config, `${INGRESS.virtualService}-webhooks`, INGRESS.component),
             spec: { hosts: ['*'], gateways: [gatewayRef], http: webhooks.map((r) => httpRoute(config, r)) },
           }),

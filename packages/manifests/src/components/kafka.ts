@@ -2,7 +2,7 @@
  * Kafka brokers as a StatefulSet with a headless Service and one volume per broker. KRaft (controllers combined
  * with the brokers, or a StatefulSet of their own) or ZooKeeper. Replication follows the broker count.
  */
-import { Service } from 'kubernetes-models/v1/Service';
+import { Service } from './kinds.js';
 import type { IIoK8sApiCoreV1EnvVar as EnvVar } from 'kubernetes-models/v1/EnvVar';
 import type { PlatformConfig, ResourceSpec } from '../options.js';
 import { IMAGES } from '../versions.js';
@@ -136,7 +136,7 @@ export function kafka(config: PlatformConfig): KubeObject[] {
   const { kafka: k } = config;
   const separate = k.mode === 'kraft' && k.controllers === 'separate';
   const brokerRoles = k.mode === 'zookeeper' ? 'broker' : separate ? 'broker' : 'broker,controller';
-  const bootstrap = new Service({
+  const bootstrap = Service({
     metadata: meta(config, KAFKA.service, KAFKA.component),
     spec: {
       selector: labels(KAFKA.component).selector,

@@ -1,6 +1,5 @@
 /** The platform's namespace, and NetworkPolicies so that only pods of that namespace reach its data stores. */
-import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
-import { Namespace } from 'kubernetes-models/v1/Namespace';
+import { Namespace, NetworkPolicy } from './kinds.js';
 import type { PlatformConfig } from '../options.js';
 import { type KubeObject, labels, meta } from './common.js';
 import { KAFKA } from './kafka.js';
@@ -10,7 +9,7 @@ import { ZOOKEEPER } from './zookeeper.js';
 
 /** The namespace every platform object lives in. */
 export function namespace(config: PlatformConfig): KubeObject[] {
-  return [new Namespace({ metadata: { name: config.namespace, labels: labels('namespace').all } })];
+  return [Namespace({ metadata: { name: config.namespace, labels: labels('namespace').all } })];
 }
 
 /** Components only the namespace's own pods may reach. */
@@ -28,7 +27,7 @@ export function protectedComponents(config: PlatformConfig): string[] {
 export function networkPolicies(config: PlatformConfig): KubeObject[] {
   return protectedComponents(config).map(
     (component) =>
-      new NetworkPolicy({
+      NetworkPolicy({
         metadata: meta(config, `${component}-namespace-only`, component),
         spec: {
           podSelector: { matchLabels: labels(component).selector },

@@ -4,8 +4,7 @@
  * Rendered only when enabled.
  */
 import { stringify } from 'yaml';
-import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
-import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { ConfigMap, Deployment } from './kinds.js';
 import type { PlatformConfig } from '../options.js';
 import { IMAGES } from '../versions.js';
 import { ingressGatewayUrl, NGROK_WEB_PORT, ngrokAgentConfig } from '@airy/cli-kit';
@@ -21,11 +20,11 @@ export function ngrok(config: PlatformConfig): KubeObject[] {
   const agentConfig = ngrokAgentConfig({ target: ingressGatewayUrl(), domain: config.ngrok.domain });
   const probe = { httpGet: { path: '/api/tunnels', port: 'web' } };
   return [
-    new ConfigMap({
+    ConfigMap({
       metadata: meta(config, NGROK.configMap, NGROK.component),
       data: { [NGROK.configKey]: stringify(agentConfig) },
     }),
-    new Deployment({
+    Deployment({
       metadata: meta(config, NGROK.component, NGROK.component),
       spec: {
         replicas: 1,

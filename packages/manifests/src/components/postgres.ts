@@ -2,9 +2,7 @@
  * PostgreSQL: a StatefulSet with a volume, a Service on 5432 and `pg_isready` probes. Credentials live only in a
  * Secret: rendered from a password you give, or one you created (named in an annotation, so validation knows).
  */
-import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
-import { Secret } from 'kubernetes-models/v1/Secret';
-import { Service } from 'kubernetes-models/v1/Service';
+import { Secret, Service, StatefulSet } from './kinds.js';
 import type { IIoK8sApiCoreV1EnvVar as EnvVar } from 'kubernetes-models/v1/EnvVar';
 import type { PlatformConfig } from '../options.js';
 import { IMAGES } from '../versions.js';
@@ -60,7 +58,7 @@ export function postgres(config: PlatformConfig): KubeObject[] {
   const objects: KubeObject[] = [];
   if (secret.password !== undefined) {
     objects.push(
-      new Secret({
+      Secret({
         metadata: meta(config, secret.name, POSTGRES.component),
         type: 'Opaque',
         stringData: { [POSTGRES.userKey]: user, [POSTGRES.passwordKey]: secret.password },
@@ -69,11 +67,11 @@ export function postgres(config: PlatformConfig): KubeObject[] {
   }
   const annotations = postgresSecretAnnotations(config);
   objects.push(
-    new Service({
+    Service({
       metadata: meta(config, POSTGRES.service, POSTGRES.component),
       spec: { selector: sel, ports: [{ name: 'postgres', port: POSTGRES.port, targetPort: 'postgres' }] },
     }),
-    new StatefulSet({
+    StatefulSet({
       metadata: meta(config, POSTGRES.component, POSTGRES.component),
       spec: {
         serviceName: POSTGRES.service,

@@ -1,6 +1,5 @@
 /** The Confluent Schema Registry: a Deployment and its Service on 8081, pointed at the Kafka bootstrap Service. */
-import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
-import { Service } from 'kubernetes-models/v1/Service';
+import { Deployment, Service } from './kinds.js';
 import type { PlatformConfig } from '../options.js';
 import { IMAGES } from '../versions.js';
 import {
@@ -26,7 +25,7 @@ export function schemaRegistry(config: PlatformConfig): KubeObject[] {
   const sel = labels(SCHEMA_REGISTRY.component).selector;
   const probe = { httpGet: { path: '/subjects', port: 'http' } };
   return [
-    new Deployment({
+    Deployment({
       metadata: meta(config, SCHEMA_REGISTRY.component, SCHEMA_REGISTRY.component),
       spec: {
         replicas,
@@ -63,7 +62,7 @@ export function schemaRegistry(config: PlatformConfig): KubeObject[] {
         },
       },
     }),
-    new Service({
+    Service({
       metadata: meta(config, SCHEMA_REGISTRY.service, SCHEMA_REGISTRY.component),
       spec: { selector: sel, ports: [{ name: 'http', port: SCHEMA_REGISTRY.port, targetPort: 'http' }] },
     }),

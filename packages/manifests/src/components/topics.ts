@@ -3,7 +3,7 @@
  * carries a hash of the topic list: Jobs are immutable, so a changed list makes a new Job instead of a failed apply.
  */
 import { createHash } from 'node:crypto';
-import { Job } from 'kubernetes-models/batch/v1/Job';
+import { Job } from './kinds.js';
 import type { PlatformConfig } from '../options.js';
 import { IMAGES } from '../versions.js';
 import { type KubeObject, labels, meta, podSecurity, secureContainer } from './common.js';
@@ -40,7 +40,7 @@ export function topics(config: PlatformConfig): KubeObject[] {
   const script = topicCommands(config);
   const hash = createHash('sha256').update(script).digest('hex').slice(0, 8);
   return [
-    new Job({
+    Job({
       metadata: meta(config, `${TOPICS.component}-${hash}`, TOPICS.component),
       spec: {
         backoffLimit: 6,
