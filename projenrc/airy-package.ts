@@ -8,6 +8,12 @@ export interface AiryPackageOptions {
   readonly description: string;
   /** The executable's name; `bin/<name>.js` loads `lib/cli.js`. */
   readonly bin?: string;
+  /**
+   * Whether the bin turns on Node's compile cache before it loads the CLI, through the package's own
+   * `lib/compile-cache.js` (`enableCompileCache()`), so a cold start does not compile its modules again.
+   * @default false
+   */
+  readonly compileCache?: boolean;
   /** Search words for the registry, besides `airy`. */
   readonly keywords?: string[];
   /** Folders shipped besides lib/ and bin/, copied in from the workspace root before packing: `{ 'images': '../../images' }`. */
@@ -153,6 +159,12 @@ export class AiryPackage extends typescript.TypeScriptProject {
           `  process.stderr.write('${options.bin}: not built yet: run npx nx run ${options.name}:compile (or npm run compile at the workspace root)\\n');`,
           '  process.exit(1);',
           '}',
+          ...(options.compileCache
+            ? [
+                '// Compiled code kept between runs (Node 22.1+), in a folder of this user\'s own: lib/compile-cache.js.',
+                "(await import(new URL('../lib/compile-cache.js', import.meta.url).href)).enableCompileCache();",
+              ]
+            : []),
           'await import(cli.href);',
         ],
       });

@@ -6,4 +6,6 @@ if (!existsSync(cli)) {
   process.stderr.write('airy-manifests: not built yet: run npx nx run manifests:compile (or npm run compile at the workspace root)\n');
   process.exit(1);
 }
+// Compiled code kept between runs (Node 22.1+), in a folder of this user's own: lib/compile-cache.js.
+(await import(new URL('../lib/compile-cache.js', import.meta.url).href)).enableCompileCache();
 await import(cli.href);
