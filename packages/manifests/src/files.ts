@@ -6,7 +6,7 @@ import { join, relative, resolve } from 'node:path';
 import type { KubeObject } from './components/common.js';
 import { POSTGRES } from './components/postgres.js';
 import type { PlatformOptions } from './options.js';
-import { GENERATED_HEADER, SECRET_FREE } from './generated.js';
+import { GENERATED_HEADER, RENDERED_SECRETS } from './generated.js';
 import type { Problem, SourceDocument } from './validate.js';
 import { type BoundedDocument, parseYamlBounded, YAML_LIMITS, YamlBoundsError } from './yaml-bounds.js';
 
@@ -203,14 +203,15 @@ export async function writeRendered(dir: string, files: Map<string, string>, opt
   }
   await mkdir(target, { recursive: true });
   const privateFiles = new Set(options.privateFiles ?? []);
-  const secretFree = SECRET_FREE.get(files);
+  const rendered = RENDERED_SECRETS.get(files);
   const suffix = `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   const temps: string[] = [];
   try {
     for (const [name, text] of files) {
       const temp = join(target, name + suffix);
       temps.push(temp);
-      const secret = privateFiles.has(name) || (secretFree?.get(name) !== text && holdsSecret(text));
+      const known = rendered?.get(name);
+      const secret = privateFiles.has(name) || (known?.text === text ? known.secret : holdsSecret(text));
       await writeFile(temp, text, { flag: 'wx', mode: secret ? 0o600 : 0o644 });
     }
     for (const name of files.keys()) await rename(join(target, name + suffix), join(target, name));

@@ -1,7 +1,7 @@
 /** The platform as YAML files: one per component, a `kustomization.yaml`, and the Istio install spec. Pure. */
 import { stringify } from 'yaml';
 import type { KubeObject } from './components/common.js';
-import { GENERATED_HEADER, SECRET_FREE } from './generated.js';
+import { GENERATED_HEADER, RENDERED_SECRETS } from './generated.js';
 import { BOX_PLATFORM_OPTIONS, BOX_TUNNEL_OPTIONS, type Platform, platformObjects, renderPlatform } from './platform.js';
 
 export { GENERATED_HEADER } from './generated.js';
@@ -22,11 +22,11 @@ export function toYaml(objects: readonly KubeObject[]): string {
 /** File name → content, in apply order, `kustomization.yaml` and the IstioOperator last. Byte-identical for equal input. */
 export function renderFiles(platform: Platform): Map<string, string> {
   const files = new Map<string, string>();
-  const secretFree = new Map<string, string>();
+  const secrets = new Map<string, { text: string; secret: boolean }>();
   for (const c of platform.components) {
     const text = `${GENERATED_HEADER}\n${toYaml(c.objects)}`;
     files.set(c.file, text);
-    if (!c.objects.some((o) => o.kind === 'Secret')) secretFree.set(c.file, text);
+    secrets.set(c.file, { text, secret: c.objects.some((o) => o.kind === 'Secret') });
   }
   const kustomization = {
     apiVersion: 'kustomize.config.k8s.io/v1beta1',
@@ -39,9 +39,9 @@ export function renderFiles(platform: Platform): Map<string, string> {
   // The kustomization, the IstioOperator and the Certificate are never Secrets.
   for (const name of [KUSTOMIZATION_FILE, ISTIO_OPERATOR_FILE, CERTIFICATE_FILE]) {
     const text = files.get(name);
-    if (text !== undefined) secretFree.set(name, text);
+    if (text !== undefined) secrets.set(name, { text, secret: false });
   }
-  SECRET_FREE.set(files, secretFree);
+  RENDERED_SECRETS.set(files, secrets);
   return files;
 }
 
