@@ -92,6 +92,8 @@ test('AIRY_BOX_CATALOG gives the stored catalog its password back, for that cata
 const { ready, reason } = vagrantReady();
 if (!ready) console.log(`skip: ${reason}; the metadata_url check with the real vagrant is skipped`);
 (ready ? test : test.skip)("Vagrant's metadata_url names the catalog without its user name and password", async () => {
+  // Every test file runs in one process: put back what another file set, never leave Vagrant's real home in force.
+  const before = process.env.VAGRANT_HOME;
   process.env.VAGRANT_HOME = join(root, 'vagrant-home');
   try {
     const file = join(root, 'verified.box');
@@ -104,7 +106,8 @@ if (!ready) console.log(`skip: ${reason}; the metadata_url check with the real v
     assert.ok(existsSync(metadataUrl));
     assert.is(readFileSync(metadataUrl, 'utf8'), plain);
   } finally {
-    delete process.env.VAGRANT_HOME;
+    if (before === undefined) delete process.env.VAGRANT_HOME;
+    else process.env.VAGRANT_HOME = before;
   }
 });
 

@@ -12,7 +12,11 @@ import { renderVagrantfile } from '../src/vagrantfile.ts';
 const { ready, reason } = vagrantReady();
 if (!ready) console.log(`skip: ${reason}; the real vagrant checks are skipped`);
 const root = mkdtempSync(join(tmpdir(), 'airy-bootstrap-vagrant-'));
-process.env.VAGRANT_HOME = join(root, 'vagrant-home');
+// Set when this file's tests start, not when it loads: uvu loads every file of the package before running any, and
+// another file's test may change it in between. Never the user's own ~/.vagrant.d.
+test.before(() => {
+  process.env.VAGRANT_HOME = join(root, 'vagrant-home');
+});
 
 for (const provider of ['libvirt', 'virtualbox'] as const) {
   (ready ? test : test.skip)(`vagrant validate accepts the generated Vagrantfile (${provider})`, async () => {
