@@ -238,9 +238,12 @@ function httpsGet(port: number, path: string, tls: RequestOptions): Promise<{ st
   });
 }
 
-/** The kubectl that build.sh made, with this cluster's kubeconfig. */
-export async function kubectl(dir: string, args: string[], input?: string): Promise<string> {
-  const child = spawn(join(BIN, 'kubectl'), ['--kubeconfig', join(dir, 'kubeconfig'), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+/**
+ * The kubectl that build.sh made, with `env` (its KUBECONFIG, or `--kubeconfig` among the args) and `input` on stdin.
+ * Rejects with kubectl's last line of stderr.
+ */
+export async function runKubectl(args: string[], options: { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<string> {
+  const child = spawn(join(BIN, 'kubectl'), args, { env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.on('data', (c) => {
@@ -249,11 +252,14 @@ export async function kubectl(dir: string, args: string[], input?: string): Prom
   child.stderr.on('data', (c) => {
     err += c;
   });
-  child.stdin.end(input ?? '');
+  child.stdin.end(options.input ?? '');
   const code = await new Promise<number>((r) => child.on('close', (c) => r(c ?? 1)));
   if (code !== 0) throw new ControlPlaneError(`kubectl ${args.join(' ')}: ${err.trim().split('\n').at(-1) ?? `exit ${code}`}`, 1);
   return out;
 }
+
+/** kubectl with the admin kubeconfig of the control plane in `dir`. */
+export const kubectl = (dir: string, args: string[], input?: string) => runKubectl(['--kubeconfig', join(dir, 'kubeconfig'), ...args], { input });
 
 const PROGRAMS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok', 'kubectl'] as const;
 

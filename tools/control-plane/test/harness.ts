@@ -7,13 +7,13 @@
  * - minikube's storage-provisioner (binds each pending claim to a hostPath volume, as it does),
  * and Kubernetes' own pods on the box's node, made by kubeadm's code (bin/kubeadm-pods).
  */
-import { execFile as execFileCb, spawn } from 'node:child_process';
+import { execFile as execFileCb } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { BIN, type ClusterOptions, down, up } from '../cluster.ts';
+import { BIN, type ClusterOptions, down, runKubectl, up } from '../cluster.ts';
 
 const execFile = promisify(execFileCb);
 export const repo = fileURLToPath(new URL('../../..', import.meta.url));
@@ -60,21 +60,7 @@ export async function startCluster(name: string, options: ClusterOptions): Promi
     chmodSync(join(standIns, tool), 0o755);
   }
   const env = { ...process.env, PATH: `${standIns}:${BIN}:${process.env.PATH}`, KUBECONFIG: state.kubeconfig, AIRY_CONTROL_PLANE_BIN: BIN };
-  const kubectl = async (args: string[], input?: string) => {
-    const child = spawn(join(BIN, 'kubectl'), args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c) => {
-      out += c;
-    });
-    child.stderr.on('data', (c) => {
-      err += c;
-    });
-    child.stdin.end(input ?? '');
-    const code = await new Promise<number>((r) => child.on('close', (c) => r(c ?? 1)));
-    if (code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${err.trim().split('\n').at(-1)}`);
-    return out;
-  };
+  const kubectl = (args: string[], input?: string) => runKubectl(args, { env, input });
   const provisioner = storageProvisioner(kubectl);
   return {
     dir,
