@@ -22,6 +22,8 @@ const root = new typescript.TypeScriptProject({
     `verdaccio@${TOOLING.verdaccio}`,
     `semver@${TOOLING.semver}`,
     `@types/semver@${TOOLING.typesSemver}`,
+    `@action-validator/cli@${TOOLING.actionValidator}`,
+    `@action-validator/core@${TOOLING.actionValidator}`,
   ],
   sampleCode: false,
   disableTsconfig: true,
@@ -175,6 +177,8 @@ new JsonFile(root, 'tools/tsconfig.json', {
 });
 const lint = root.addTask('lint', { description: 'Lint the workspace scripts, then every package' });
 lint.exec('biome lint .projenrc.ts projenrc tools');
+// The release workflow runs only in the repository's real home: here it is checked against GitHub's schema.
+lint.exec('action-validator .github/workflows/release.yml');
 lint.exec('shellcheck -x .ci/run tools/*.sh tools/e2e/*.sh infrastructure/scripts/*.sh images/scripts/*.sh');
 lint.exec('nx run-many -t lint');
 // tools/ imports the packages by name: their types exist once they are compiled (cached by Nx).

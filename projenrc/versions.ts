@@ -23,6 +23,8 @@ export const TOOLING = {
   /** Shell completion of every CLI (bash, zsh, fish, PowerShell), from the commander program itself. */
   tab: '0.0.22',
   levenshtein: '1.0.16',
+  /** Checks .github/workflows against GitHub's workflow schema (the release cannot run here). */
+  actionValidator: '0.6.0',
   typesCliProgress: '3.11.6',
   s3rver: '3.7.1',
   ngrok: '1.7.0',
