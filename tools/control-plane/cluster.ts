@@ -383,31 +383,27 @@ export async function up(dirArg: string, options: ClusterOptions = DEFAULT_OPTIO
     }
     const kc = (user: string) => join(dir, `${user}.kubeconfig`);
     log('control-plane: kube-controller-manager, kube-scheduler, kwok');
-    await start('kube-controller-manager', [
-      `--kubeconfig=${kc('controller-manager')}`,
-      `--authentication-kubeconfig=${kc('controller-manager')}`,
-      `--authorization-kubeconfig=${kc('controller-manager')}`,
+    // What the controller manager and the scheduler share: their own identity, on loopback, a port and certificate
+    // folder of their own, no leader election (one of each).
+    const served = (user: string, port: number) => [
+      `--kubeconfig=${kc(user)}`,
+      `--authentication-kubeconfig=${kc(user)}`,
+      `--authorization-kubeconfig=${kc(user)}`,
       '--bind-address=127.0.0.1',
-      `--secure-port=${cmPort}`,
-      `--cert-dir=${join(pki, 'controller-manager-serving')}`,
+      `--secure-port=${port}`,
+      `--cert-dir=${join(pki, `${user}-serving`)}`,
       '--leader-elect=false',
+      '--profiling=false',
+    ];
+    await start('kube-controller-manager', [
+      ...served('controller-manager', cmPort),
       '--use-service-account-credentials=true',
       `--service-account-private-key-file=${p('sa.key')}`,
       `--root-ca-file=${p('ca.crt')}`,
       `--cluster-signing-cert-file=${p('ca.crt')}`,
       `--cluster-signing-key-file=${p('ca.key')}`,
-      '--profiling=false',
     ]);
-    await start('kube-scheduler', [
-      `--kubeconfig=${kc('scheduler')}`,
-      `--authentication-kubeconfig=${kc('scheduler')}`,
-      `--authorization-kubeconfig=${kc('scheduler')}`,
-      '--bind-address=127.0.0.1',
-      `--secure-port=${schedPort}`,
-      `--cert-dir=${join(pki, 'scheduler-serving')}`,
-      '--leader-elect=false',
-      '--profiling=false',
-    ]);
+    await start('kube-scheduler', served('scheduler', schedPort));
     await start('kwok', [
       `--kubeconfig=${kc('kwok')}`,
       '--manage-all-nodes=false',
