@@ -44,6 +44,19 @@ async function publishSigned(store: ObjectStore, keysDir: string, version: strin
   }
 }
 
+/** Runs a test with new keys (made by keys init) and an empty file store, both removed after it. */
+async function withSignedStore(run: (s: { keysDir: string; storeDir: string; store: FileStore }) => Promise<void>) {
+  const keysDir = temp('airy-keys-');
+  const storeDir = temp('airy-store-');
+  try {
+    await initKeys(keysDir);
+    await run({ keysDir, storeDir, store: new FileStore(storeDir) });
+  } finally {
+    rmSync(keysDir, { recursive: true, force: true });
+    rmSync(storeDir, { recursive: true, force: true });
+  }
+}
+
 test('keys init: four roles, private keys 0600 in a 0700 folder, a root signed by its own keys; never overwritten', async () => {
   const dir = temp('airy-keys-');
   try {
@@ -75,11 +88,7 @@ test('keys init: four roles, private keys 0600 in a 0700 folder, a root signed b
 });
 
 test('publish --keys: the catalog, box, chunk index and channel are signed targets; the chain verifies', async () => {
-  const keysDir = temp('airy-keys-');
-  const storeDir = temp('airy-store-');
-  try {
-    await initKeys(keysDir);
-    const store = new FileStore(storeDir);
+  await withSignedStore(async ({ keysDir, store }) => {
     const { result, manifest } = await publishSigned(store, keysDir, '1.0.0');
     assert.equal(result.signed, { targetsVersion: 1, snapshotVersion: 1, timestampVersion: 1, changed: true });
     const root = rootOf(join(keysDir, 'root.json'));
@@ -106,18 +115,11 @@ test('publish --keys: the catalog, box, chunk index and channel are signed targe
     const after = await metadataOf(store);
     assert.ok(after.targets.signed.targets[keys.box]?.equals(box as never));
     assert.ok(after.targets.signed.targets[releaseKeys('1.1.0', 'libvirt', 'amd64').box]);
-  } finally {
-    rmSync(keysDir, { recursive: true, force: true });
-    rmSync(storeDir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('publish refuses to carry forward signed metadata edited in the store without its key', async () => {
-  const keysDir = temp('airy-keys-');
-  const storeDir = temp('airy-store-');
-  try {
-    await initKeys(keysDir);
-    const store = new FileStore(storeDir);
+  await withSignedStore(async ({ keysDir, storeDir, store }) => {
     await publishSigned(store, keysDir, '1.0.0');
     // Someone with the bucket adds a box to the signed targets, keeping the (now wrong) signature.
     const file = join(storeDir, 'tuf', '1.targets.json');
@@ -133,10 +135,7 @@ test('publish refuses to carry forward signed metadata edited in the store witho
       },
     );
     assert.is(readFileSync(join(storeDir, 'tuf', 'timestamp.json'), 'utf8'), stampBefore, 'the timestamp in force is unchanged');
-  } finally {
-    rmSync(keysDir, { recursive: true, force: true });
-    rmSync(storeDir, { recursive: true, force: true });
-  }
+  });
 });
 
 /** A store whose timestamp write fails once: the signing is interrupted at its last step. */
@@ -178,11 +177,7 @@ test('a publish interrupted before its timestamp leaves the last good metadata i
 });
 
 test('airy-box timestamp re-signs only the timestamp; it needs only the timestamp key', async () => {
-  const keysDir = temp('airy-keys-');
-  const storeDir = temp('airy-store-');
-  try {
-    await initKeys(keysDir);
-    const store = new FileStore(storeDir);
+  await withSignedStore(async ({ keysDir, storeDir, store }) => {
     const refused = runBin(packageDir, ['timestamp', '--keys', keysDir, '--to', `file://${storeDir}`]);
     assert.is(refused.status, 1, refused.stderr);
     assert.match(refused.stderr, /STORE_UNSIGNED: .*publish with --keys first/);
@@ -205,18 +200,11 @@ test('airy-box timestamp re-signs only the timestamp; it needs only the timestam
     assert.is(publish.status, 2, publish.stderr);
     assert.match(publish.stderr, /KEYS_MISSING: .* holds 0 of the 1 targets key/);
     assert.not.ok(await store.head(releaseKeys('1.1.0', 'libvirt', 'amd64').box), 'nothing uploaded');
-  } finally {
-    rmSync(keysDir, { recursive: true, force: true });
-    rmSync(storeDir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('keys rotate-root: version 2 signed by the old root keys and the new ones; the old keys retired; publish uploads it', async () => {
-  const keysDir = temp('airy-keys-');
-  const storeDir = temp('airy-store-');
-  try {
-    await initKeys(keysDir);
-    const store = new FileStore(storeDir);
+  await withSignedStore(async ({ keysDir, store }) => {
     await publishSigned(store, keysDir, '1.0.0');
     const v1 = rootOf(join(keysDir, 'root.json'));
     const run = runBin(packageDir, ['keys', 'rotate-root', keysDir, '--roles', 'timestamp']);
@@ -242,10 +230,7 @@ test('keys rotate-root: version 2 signed by the old root keys and the new ones; 
     const refused = runBin(packageDir, ['keys', 'rotate-root', keysDir]);
     assert.is(refused.status, 2);
     assert.match(refused.stderr, /KEYS_MISSING: .*holds 0 of the 1 root key/);
-  } finally {
-    rmSync(keysDir, { recursive: true, force: true });
-    rmSync(storeDir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('keys of another catalog are refused by a store that holds another root', async () => {
