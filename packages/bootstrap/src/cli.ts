@@ -4,14 +4,13 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ARCHITECTURES, type Architecture, CatalogError, isVersion, PROVIDERS, type Provider, ReleaseNotFoundError } from '@airy/box-catalog';
 import {
-  CliError,
+  AiryError,
   createProgram,
   duration,
   ExitCode,
   formatBytes,
   guarded,
   isVerbose,
-  LockedError,
   packageVersion,
   positive,
   printable,
@@ -68,17 +67,23 @@ const catalogArg = (value: string) => {
   return pathToFileURL(resolve(value)).href;
 };
 
-/** The library's expected failures as one-line errors with their exit codes. */
-function toCliError(error: unknown): CliError | undefined {
+/**
+ * The reasons of the typed errors that carry none of their own (box-catalog's, the downloader's); the registry
+ * gives each its exit code, and runCli prints it.
+ */
+function toCliError(error: unknown): AiryError | undefined {
+  // A refusal of verification: its reason code leads the line.
+  if (error instanceof TrustError) return new AiryError(error.reason, error.message);
   // A sound catalog without what was asked for: the request (--box-version, --provider) is what to change.
-  // A refusal of verification: its reason code leads the line; a trusted root that is not one is the user's input.
-  if (error instanceof TrustError) return new CliError(error.message, error.reason === 'TUF_ROOT_INVALID' ? ExitCode.usage : ExitCode.failed);
-  if (error instanceof ReleaseNotFoundError) return new CliError(`the box catalog ${error.message}`, ExitCode.usage);
-  if (error instanceof CatalogError) return new CliError(`the box catalog is malformed: ${error.message}`, ExitCode.usage);
-  if (error instanceof VagrantfileValueError) return new CliError(`refusing to write the Vagrantfile: ${error.message}`, ExitCode.usage);
-  if (error instanceof OutputPathError || error instanceof DamagedInstanceError) return new CliError(error.message, ExitCode.usage);
-  const failed = [LockedError, CatalogUnreachableError, ChecksumError, DiskFullError, DownloadError];
-  if (failed.some((kind) => error instanceof kind)) return new CliError((error as Error).message, ExitCode.failed);
+  if (error instanceof ReleaseNotFoundError) return new AiryError('CATALOG_RELEASE_NOT_FOUND', `the box catalog ${error.message}`);
+  if (error instanceof CatalogError) return new AiryError('CATALOG_MALFORMED', `the box catalog is malformed: ${error.message}`);
+  if (error instanceof VagrantfileValueError) return new AiryError('VAGRANTFILE_VALUE_REFUSED', `refusing to write the Vagrantfile: ${error.message}`);
+  if (error instanceof OutputPathError) return new AiryError('OUTPUT_PATH_INVALID', error.message);
+  if (error instanceof DamagedInstanceError) return new AiryError('INSTANCE_DAMAGED', error.message);
+  if (error instanceof CatalogUnreachableError) return new AiryError('CATALOG_UNREACHABLE', error.message);
+  if (error instanceof ChecksumError) return new AiryError('BOX_CHECKSUM_MISMATCH', error.message);
+  if (error instanceof DiskFullError) return new AiryError('DISK_FULL', error.message);
+  if (error instanceof DownloadError) return new AiryError('DOWNLOAD_FAILED', error.message);
   return undefined;
 }
 const guard = <T>(work: () => Promise<T> | T) => guarded(work, toCliError);

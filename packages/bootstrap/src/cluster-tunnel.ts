@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CliError, ExitCode, usageError } from '@airy/cli-kit';
+import { AiryError } from '@airy/cli-kit';
 import { BOX_FACTS } from './box-facts.js';
 
 /** ngrok authtokens are letters, digits and `_`/`-`; anything else is refused before it reaches a shell. */
@@ -16,8 +16,8 @@ const TOKEN = /^[A-Za-z0-9_-]{20,200}$/;
 /** The token from the environment, checked; its value is never part of a message. */
 export function tunnelToken(env: NodeJS.ProcessEnv = process.env): string {
   const token = env.NGROK_AUTHTOKEN?.trim();
-  if (!token) throw usageError('the in-cluster tunnel needs your ngrok authtoken: set NGROK_AUTHTOKEN (dashboard.ngrok.com → Your Authtoken)');
-  if (!TOKEN.test(token)) throw usageError('NGROK_AUTHTOKEN does not look like an ngrok authtoken (letters, digits, _ and -): copy it again');
+  if (!token) throw new AiryError('CLUSTER_TUNNEL_TOKEN_MISSING', 'the in-cluster tunnel needs your ngrok authtoken: set NGROK_AUTHTOKEN (dashboard.ngrok.com → Your Authtoken)');
+  if (!TOKEN.test(token)) throw new AiryError('CLUSTER_TUNNEL_TOKEN_INVALID', 'NGROK_AUTHTOKEN does not look like an ngrok authtoken (letters, digits, _ and -): copy it again');
   return token;
 }
 
@@ -44,14 +44,14 @@ export type Streamer = (dir: string, command: string, files: { input: string }) 
 
 /**
  * Hands `token` to the instance in `dir`: a 0600 file beside the instance for the copy, removed whatever happens.
- * Throws {@link CliError} (exit 1) with ssh's reason, which never holds the token.
+ * Throws {@link AiryError} (CLUSTER_TUNNEL_HANDOVER_FAILED) with ssh's reason, which never holds the token.
  */
 export async function handOverToken(dir: string, token: string, stream: Streamer): Promise<void> {
   const file = join(dir, `.ngrok-token-${randomBytes(6).toString('hex')}`);
   await writeFile(file, token, { mode: 0o600, flag: 'wx' });
   try {
     const out = await stream(dir, handOverCommand(), { input: file });
-    if (!out.ok) throw new CliError(`could not hand the ngrok authtoken to the VM: ${out.reason.replaceAll(token, '***')}`, ExitCode.failed);
+    if (!out.ok) throw new AiryError('CLUSTER_TUNNEL_HANDOVER_FAILED', `could not hand the ngrok authtoken to the VM: ${out.reason.replaceAll(token, '***')}`);
   } finally {
     await rm(file, { force: true });
   }

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { isBoxName, isVersion, PROVIDERS, type Provider } from '@airy/box-catalog';
-import { CliError, ExitCode } from '@airy/cli-kit';
+import { AiryError } from '@airy/cli-kit';
 import { instanceFiles } from './paths.js';
 
 /**
@@ -101,10 +101,10 @@ export async function readInstance(dir: string): Promise<InstanceState | undefin
   return text === undefined ? undefined : parseInstance(text, path);
 }
 
-/** The instance state of `dir`; none there is a usage error (exit 2) that says how to make one. */
+/** The instance state of `dir`; none there is INSTANCE_NOT_FOUND, which says how to make one. */
 export async function requireInstance(dir: string): Promise<InstanceState> {
   const state = await readInstance(dir);
-  if (!state) throw new CliError(`no Airy Core instance in ${dir}: run airy-bootstrap first, or pass --dir`, ExitCode.usage);
+  if (!state) throw new AiryError('INSTANCE_NOT_FOUND', `no Airy Core instance in ${dir}: run airy-bootstrap first, or pass --dir`);
   return state;
 }
 

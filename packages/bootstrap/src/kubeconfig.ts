@@ -7,7 +7,7 @@
  * (`exec`, `auth-provider`), read a host file (`tokenFile`, certificate paths), go elsewhere (`proxy-url`, another
  * cluster) or skip TLS checks is refused in one line. Written 0600 into the instance folder: it holds a client key.
  */
-import { CliError, ExitCode, writeFileAtomic } from '@airy/cli-kit';
+import { AiryError, writeFileAtomic } from '@airy/cli-kit';
 import { BOX_FACTS } from './box-facts.js';
 import { instanceFiles } from './paths.js';
 
@@ -122,19 +122,19 @@ export const VM_KUBECONFIG_COMMAND = 'kubectl config view --flatten --minify -o 
 /** How a command runs in the VM (`sshExec`). */
 export type VmExec = (dir: string, command: string) => Promise<{ ok: boolean; stdout: string; stderr: string }>;
 
-/** Writes the host kubeconfig of the instance in `dir` and returns its path. Throws {@link CliError} (exit 1). */
+/** Writes the host kubeconfig of the instance in `dir` and returns its path. Throws {@link AiryError}: KUBECONFIG_UNREADABLE, KUBECONFIG_INVALID. */
 export async function writeKubeconfig(dir: string, exec: VmExec): Promise<string> {
   const out = await exec(dir, VM_KUBECONFIG_COMMAND);
   if (!out.ok) {
     // ssh's own goodbye is not a reason.
     const reason = out.stderr.split('\n').map((l) => l.trim()).filter((l) => l && !/^Connection to .* closed\.$/.test(l)).at(-1) ?? 'kubectl failed';
-    throw new CliError(`could not read the cluster's kubeconfig in the VM (${reason.slice(0, 200)}): is the platform running? (airy-bootstrap status)`, ExitCode.failed);
+    throw new AiryError('KUBECONFIG_UNREADABLE', `could not read the cluster's kubeconfig in the VM (${reason.slice(0, 200)}): is the platform running? (airy-bootstrap status)`);
   }
   let text: string;
   try {
     text = hostKubeconfig(out.stdout);
   } catch (error) {
-    if (error instanceof KubeconfigError) throw new CliError(`${error.message}: nothing was written (the box's Kubernetes may not be running: airy-bootstrap status)`, ExitCode.failed);
+    if (error instanceof KubeconfigError) throw new AiryError('KUBECONFIG_INVALID', `${error.message}: nothing was written (the box's Kubernetes may not be running: airy-bootstrap status)`);
     throw error;
   }
   const file = instanceFiles(dir).kubeconfig;

@@ -2,7 +2,7 @@
 import { readFile, rm, stat } from 'node:fs/promises';
 import { BOX_FACTS } from './box-facts.js';
 import { chunkIndexName } from '@airy/box-catalog';
-import { CliError, confirm, ExitCode, writeFileAtomic } from '@airy/cli-kit';
+import { AiryError, confirm, writeFileAtomic } from '@airy/cli-kit';
 import { $ } from 'zx';
 import { gatherHost } from './host.js';
 import { acquireLock } from '@airy/cli-kit';
@@ -36,7 +36,7 @@ async function lifecycle(dir: string, args: string[], log: (l: string) => void):
   const release = await acquireLock(instanceFiles(dir).lock);
   try {
     const run = await vagrant(args, dir, (l) => log(`vagrant | ${l}`));
-    if (run.code !== 0) throw new CliError(`vagrant ${args[0]} failed: ${run.tail.at(-1) ?? ''}`, ExitCode.failed);
+    if (run.code !== 0) throw new AiryError('VAGRANT_FAILED', `vagrant ${args[0]} failed: ${run.tail.at(-1) ?? ''}`);
   } finally {
     await release();
   }
@@ -200,8 +200,10 @@ export async function upgrade(options: UpOptions): Promise<void> {
     } catch (error) {
       for (const c of upgradeFailure(step).cleanup) await cleanup(c);
       const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
-      const code = error instanceof CliError ? error.exitCode : ExitCode.failed;
-      throw new CliError(upgradeFailureLine(facts, step, reason, hints), code, error instanceof CliError ? error.detail : (error as Error)?.stack);
+      // A step's own reason stays (a preflight failure is still RSRC_…); anything else is the upgrade's.
+      const why = error instanceof AiryError ? error.reason : 'UPGRADE_FAILED';
+      const detail = error instanceof AiryError ? error.detail : (error as Error)?.stack;
+      throw new AiryError(why, upgradeFailureLine(facts, step, reason, hints), detail === undefined ? {} : { detail });
     }
   }
   const note = upgradeDoneNote(facts, hints);
@@ -226,15 +228,15 @@ function need<T>(value: T | undefined): T {
 export async function backup(dir: string, out: string): Promise<void> {
   await requireRunning(dir);
   const dumped = await saveDatabase(dir, out);
-  if (!dumped.ok) throw new CliError(`the database could not be saved: ${dumped.reason} (is the platform ready? see airy-bootstrap status)`, ExitCode.failed);
+  if (!dumped.ok) throw new AiryError('BACKUP_FAILED', `the database could not be saved: ${dumped.reason} (is the platform ready? see airy-bootstrap status)`);
 }
 
 /** `restore`: a file from `backup` (or an upgrade) into the running platform's database, in one transaction. */
 export async function restore(dir: string, from: string): Promise<void> {
-  if (!(await stat(from).then((s) => s.isFile(), () => false))) throw new CliError(`${from}: no such backup file`, ExitCode.usage);
+  if (!(await stat(from).then((s) => s.isFile(), () => false))) throw new AiryError('BACKUP_NOT_FOUND', `${from}: no such backup file`);
   await requireRunning(dir);
   const restored = await loadDatabase(dir, from);
-  if (!restored.ok) throw new CliError(`restoring ${from} failed, nothing was changed: ${restored.reason}`, ExitCode.failed);
+  if (!restored.ok) throw new AiryError('RESTORE_FAILED', `restoring ${from} failed, nothing was changed: ${restored.reason}`);
 }
 
 
@@ -245,7 +247,7 @@ const loadDatabase = (dir: string, from: string) => sshStream(dir, carryOverComm
 async function requireRunning(dir: string): Promise<void> {
   await requireInstance(dir);
   const vm = await machineState(dir);
-  if (vm !== 'running') throw new CliError(`the VM is ${vm}: start it first with airy-bootstrap start`, ExitCode.failed);
+  if (vm !== 'running') throw new AiryError('VM_NOT_RUNNING', `the VM is ${vm}: start it first with airy-bootstrap start`);
 }
 
 /** `doctor`: every preflight check and the versions of the tools and components, as a report to paste. */

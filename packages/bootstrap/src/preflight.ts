@@ -4,6 +4,7 @@
  * host.ts or injected by tests. Reason codes follow minikube's style, so a report can be searched for.
  */
 import type { Architecture, Provider } from '@airy/box-catalog';
+import type { ReasonId } from '@airy/cli-kit';
 import { BOX_FACTS } from './box-facts.js';
 import { vagrantArchitecture } from './arch.js';
 
@@ -40,12 +41,12 @@ export interface PreflightInput {
   readonly resources?: { readonly requests: { readonly cpuMillicores: number; readonly memoryBytes: number } };
 }
 
-/** One check's outcome. `code` names a failure, e.g. RSRC_INSUFFICIENT_CORES. */
+/** One check's outcome. `code` names a failure by its reason in cli-kit's registry, e.g. RSRC_INSUFFICIENT_CORES. */
 export interface PreflightCheck {
   readonly name: string;
   readonly ok: boolean;
   readonly detail: string;
-  readonly code?: string;
+  readonly code?: ReasonId;
   readonly fix?: string;
   /** What fails here bootstrap can install (the provider), after asking: not a reason to stop before trying. */
   readonly installable?: boolean;

@@ -4,7 +4,7 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import type { Architecture, LoadedCatalog, Provider } from '@airy/box-catalog';
-import { CliError, ExitCode, formatBytes, formatDuration, startProgress, withoutCredentials, writeFileAtomic } from '@airy/cli-kit';
+import { AiryError, formatBytes, formatDuration, startProgress, withoutCredentials, writeFileAtomic } from '@airy/cli-kit';
 import { deltaRequest, download, localRootOf } from './download.js';
 import type { ParallelismDecision } from './parallelism.js';
 import { gatherHost } from './host.js';
@@ -157,10 +157,11 @@ export async function fetchBox(
   const failed = checks.filter((c) => !c.ok && !c.installable);
   if (failed.length && !options.force) {
     const also = catalogError ? `; and ${catalogError instanceof Error ? catalogError.message : String(catalogError)}` : '';
-    throw new CliError(`preflight failed: ${failed.map((c) => `${c.code}: ${c.fix}`).join('; ')} (or pass --force)${also}`, ExitCode.preflight);
+    // The first failure is the reason; the line names every one.
+    throw new AiryError(failed[0]?.code ?? 'PREFLIGHT_FAILED', `preflight failed: ${failed.map((c) => `${c.code}: ${c.fix}`).join('; ')} (or pass --force)${also}`);
   }
   if (catalogError) throw catalogError;
-  if (!chosen || !loaded) throw new CliError(`unsupported architecture ${host.arch}`, ExitCode.preflight);
+  if (!chosen || !loaded) throw new AiryError('HOST_UNSUPPORTED_ARCH', `unsupported architecture ${host.arch}`);
   await options.ensureVagrant(host);
   if (checks.some((c) => !c.ok && c.installable) && !options.force) {
     // After a Vagrant install its plugins can be listed: the host is looked at again first.
@@ -227,13 +228,13 @@ export async function addBox(options: Pick<UpOptions, 'dir' | 'log'>, box: Fetch
     options.dir,
     (l) => options.log(`vagrant | ${l}`),
   );
-  if (added.code !== 0) throw new CliError(`vagrant box add failed: ${added.tail.at(-1) ?? ''}`, ExitCode.failed);
+  if (added.code !== 0) throw new AiryError('VAGRANT_BOX_ADD_FAILED', `vagrant box add failed: ${added.tail.at(-1) ?? ''}`);
 }
 
 /** The instance's Vagrantfile, put in place only once `vagrant validate` passed on it. */
 export async function installVm(dir: string, state: InstanceState): Promise<void> {
   const installed = await installVagrantfile(dir, renderVagrantfile({ boxName: state.boxName, boxVersion: state.version, ...machineOf(state) }));
-  if (!installed.ok) throw new CliError(`the Vagrantfile does not validate: ${installed.reason}`, ExitCode.failed);
+  if (!installed.ok) throw new AiryError('VAGRANTFILE_INVALID', `the Vagrantfile does not validate: ${installed.reason}`);
 }
 
 /** `instance.json`, written whole or not at all. */
@@ -244,7 +245,7 @@ export async function writeInstance(dir: string, state: InstanceState): Promise<
 /** `vagrant up` of the instance's Vagrantfile, then the hosts-file line for the private network's host name. */
 export async function bootVm(options: UpOptions, state: InstanceState): Promise<void> {
   const upRun = await vagrant(['up', '--provider', state.provider], options.dir, (l) => options.log(`vagrant | ${l}`), vagrantUpEnv(state.provider));
-  if (upRun.code !== 0) throw new CliError(`vagrant up failed: ${upRun.tail.filter(Boolean).at(-1) ?? ''} (see the output above)`, ExitCode.failed);
+  if (upRun.code !== 0) throw new AiryError('VAGRANT_UP_FAILED', `vagrant up failed: ${upRun.tail.filter(Boolean).at(-1) ?? ''} (see the output above)`);
   // The URLs name the VM's private address by host name; without the private network they are the forwarded ports.
   if (options.hosts !== false && state.privateNetwork) {
     await ensureHostsEntry(DEFAULT_IP, HOST_NAME, { yes: options.yes, log: options.log });
@@ -267,7 +268,7 @@ export async function awaitPlatform(options: UpOptions, state: InstanceState): P
   }).finally(() => spinners.stop());
   if (!result.ready) {
     const pending = result.states.filter((s) => !s.ready).map((s) => `${s.name} (${s.detail})`);
-    throw new CliError(`not ready after ${formatDuration(options.waitSeconds)}: ${pending.join(', ')}; see airy-bootstrap status`, ExitCode.failed);
+    throw new AiryError('PLATFORM_NOT_READY', `not ready after ${formatDuration(options.waitSeconds)}: ${pending.join(', ')}; see airy-bootstrap status`);
   }
   await printWelcome(state, options.dir);
 }

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Provider } from '@airy/box-catalog';
-import { CliError, confirm, ExitCode } from '@airy/cli-kit';
+import { AiryError, confirm } from '@airy/cli-kit';
 import { $ } from 'zx';
 import { gatherHost } from './host.js';
 import { type HostView, preflight } from './preflight.js';
@@ -97,13 +97,13 @@ async function osInfo(host: HostView): Promise<OsInfo> {
 export async function ensureVagrant(host: HostView, yes: boolean, log: (l: string) => void): Promise<void> {
   if (host.vagrantVersion) return;
   const plan = installPlan(await osInfo(host));
-  if ('manual' in plan) throw new CliError(`Vagrant is not installed: ${plan.manual}`, ExitCode.preflight);
+  if ('manual' in plan) throw new AiryError('VAGRANT_NOT_INSTALLED', `Vagrant is not installed: ${plan.manual}`);
   log('Vagrant is not installed. These commands install it:');
   for (const c of plan.commands) log(`  ${c}`);
   if (!yes) await confirm('run them?');
   await runPlan('Vagrant', plan.commands);
   const check = await $({ quiet: true, nothrow: true })`vagrant --version`;
-  if (check.exitCode !== 0) throw new CliError('Vagrant was installed but does not run: open a new shell and try again', ExitCode.failed);
+  if (check.exitCode !== 0) throw new AiryError('VAGRANT_NOT_RUNNING', 'Vagrant was installed but does not run: open a new shell and try again');
   log(`installed ${check.stdout.trim()}`);
 }
 
@@ -138,11 +138,11 @@ export function providerPlan(os: OsInfo, provider: Provider): InstallPlan {
   return { manual: 'install libvirt with QEMU/KVM and run vagrant plugin install vagrant-libvirt' };
 }
 
-/** Runs a plan's commands in order; the first that fails stops it (exit 1, naming the command). */
+/** Runs a plan's commands in order; the first that fails stops it (INSTALL_FAILED, naming the command). */
 async function runPlan(what: string, commands: readonly string[]): Promise<void> {
   for (const c of commands) {
     const run = await $({ nothrow: true })`sh -c ${c}`;
-    if (run.exitCode !== 0) throw new CliError(`installing ${what} failed at: ${c}`, ExitCode.failed);
+    if (run.exitCode !== 0) throw new AiryError('INSTALL_FAILED', `installing ${what} failed at: ${c}`);
   }
 }
 
@@ -167,7 +167,7 @@ export async function ensureProvider(
   const before = hypervisor();
   if (!before || before.ok || !before.installable) return host;
   const plan = providerPlan(await osInfo(host), provider);
-  if ('manual' in plan) throw new CliError(`${before.detail}: ${plan.manual}`, ExitCode.preflight);
+  if ('manual' in plan) throw new AiryError(before.code ?? 'PROVIDER_LIBVIRT_NOT_USABLE', `${before.detail}: ${plan.manual}`);
   log(`${provider === 'virtualbox' ? 'VirtualBox' : 'libvirt for Vagrant'} is not ready (${before.detail}). These commands install it:`);
   for (const c of plan.commands) log(`  ${c}`);
   if (!yes) await confirm('run them?');
@@ -175,7 +175,10 @@ export async function ensureProvider(
   const after = await (options.gather ?? gatherHost)(options.cacheDir);
   const check = preflight(after, { provider, cpus: 1, memoryMiB: 1 }).find((c) => c.name === 'hypervisor');
   if (!check?.ok) {
-    throw new CliError(`the ${provider} install ran, but preflight still fails: ${check?.detail} (${check?.fix}; a new login may be needed for the libvirt group)`, ExitCode.preflight);
+    throw new AiryError(
+      check?.code ?? before.code ?? 'PROVIDER_LIBVIRT_NOT_USABLE',
+      `the ${provider} install ran, but preflight still fails: ${check?.detail} (${check?.fix}; a new login may be needed for the libvirt group)`,
+    );
   }
   log(`installed: ${check.detail}`);
   return after;

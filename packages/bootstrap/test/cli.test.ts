@@ -19,10 +19,11 @@ badInputTests(packageDir, [
   [['--box-version', 'newest'], /--box-version newest: use latest or a version/],
   [['--provider', 'hyperv'], /'hyperv' is invalid/],
   [['download', '--catalog', 'file:///x/metadata.json'], /required option '--out <file>'/],
-  [['status', '--dir', '/nonexistent-airy'], /no Airy Core instance in \/nonexistent-airy: run airy-bootstrap first/],
+  // A library failure: one line ending in its reason, with the registry's exit code (INSTANCE_NOT_FOUND: 2).
+  [['status', '--dir', '/nonexistent-airy'], /no Airy Core instance in \/nonexistent-airy: run airy-bootstrap first, or pass --dir \[INSTANCE_NOT_FOUND\]\n$/],
   [['backup', '--dir', '/nonexistent-airy'], /required option '--out <file>'/],
   [['backup', '--dir', '/nonexistent-airy', '--out', '/tmp/airy-never.sql'], /no Airy Core instance in \/nonexistent-airy/],
-  [['restore', '--dir', '/nonexistent-airy', '--from', '/nonexistent-airy/dump.sql'], /\/nonexistent-airy\/dump\.sql: no such backup file/],
+  [['restore', '--dir', '/nonexistent-airy', '--from', '/nonexistent-airy/dump.sql'], /\/nonexistent-airy\/dump\.sql: no such backup file \[BACKUP_NOT_FOUND\]\n$/],
   [['start', '--wait', 'soon'], /--wait soon: a duration such as 90s, 20m or 1h \(a bare number is minutes\)/],
   // A catalog that is no URL is the user's to fix, before any network: never "check the network".
   [['download', '--catalog', 'not-a-url', '--out', '/tmp/airy-never.box'], /--catalog not-a-url: not an https, http or file URL, and no such file or folder/],
@@ -58,11 +59,11 @@ test('doctor prints a report with every check and the pinned versions; a FAIL li
   assert.ok(data.checks.some((c: { code?: string }) => c.code === 'RSRC_INSUFFICIENT_VM_CPUS'));
 });
 
-test('status --json with no instance: JSON on stdout (ok false, the message, exit 2) and the one line on stderr', () => {
+test('status --json with no instance: JSON on stdout (ok false, the message, the reason, exit 2) and the one line on stderr', () => {
   const run = runBin(packageDir, ['status', '--json', '--dir', '/nonexistent-airy']);
   assert.is(run.status, 2);
   const out = JSON.parse(run.stdout);
-  assert.equal(out, { ok: false, error: out.error, exitCode: 2 });
+  assert.equal(out, { ok: false, error: out.error, reason: 'INSTANCE_NOT_FOUND', exitCode: 2 });
   assert.match(out.error, /no Airy Core instance in \/nonexistent-airy/);
   assert.is(run.stderr.trimEnd().split('\n').length, 1);
 });

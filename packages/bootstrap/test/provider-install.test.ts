@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { AiryError, REASONS } from '@airy/cli-kit';
 import { gatherHost } from '../src/host.ts';
 import type { HostView } from '../src/preflight.ts';
 import { preflight } from '../src/preflight.ts';
@@ -89,7 +90,7 @@ test('ensureProvider runs the plan in order, looks again, and passes; shown befo
   assert.match(lines.at(-1) ?? '', /^installed: libvirt 10\.0\.0, KVM$/);
 });
 
-test('ensureProvider: a plan that ran but did not help is exit 3 naming what is still missing', async () => {
+test('ensureProvider: a plan that ran but did not help is PROVIDER_LIBVIRT_NOT_USABLE (exit 3) naming what is still missing', async () => {
   process.env.PATH = `${bin}:${PATH}`;
   stub('virsh', 'exit 1');
   rmSync(join(work, 'plugin'), { force: true });
@@ -102,7 +103,11 @@ test('ensureProvider: a plan that ran but did not help is exit 3 naming what is 
     assert.unreachable();
   } catch (e) {
     assert.match(String(e), /the libvirt install ran, but preflight still fails: missing: libvirt \(virsh\)/);
-    assert.is((e as { exitCode?: number }).exitCode, 3);
+    // The library names the reason; the registry, not the library, makes it exit 3.
+    assert.ok(e instanceof AiryError, String(e));
+    assert.is(e.reason, 'PROVIDER_LIBVIRT_NOT_USABLE');
+    assert.not.ok('exitCode' in e);
+    assert.is(REASONS.find((r) => r.id === e.reason)?.exitCode, 3);
   } finally {
     process.env.PATH = PATH;
   }

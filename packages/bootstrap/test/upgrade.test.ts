@@ -138,7 +138,7 @@ test('upgrade with the new box unreachable: one line, exit 1, instance.json and 
     const upgrade = await runBinAsync(packageDir, ['--retries', '1', 'upgrade', '--dir', it.dir, '--yes', '--wait', '0', '--force'], { env: it.env });
     assert.is(upgrade.status, 1, upgrade.stderr);
     assert.match(upgrade.stderr, /the database is carried over/, 'the stand-in VM runs and its PostgreSQL answers');
-    assert.match(errorLine(upgrade.stderr), /^airy-bootstrap: getting the new box 2\.0\.0 failed: .+; nothing was changed: 1\.0\.0 is as it was, and airy-bootstrap start starts it$/);
+    assert.match(errorLine(upgrade.stderr), /^airy-bootstrap: getting the new box 2\.0\.0 failed: .+; nothing was changed: 1\.0\.0 is as it was, and airy-bootstrap start starts it \[UPGRADE_FAILED\]$/);
 
     assert.is(readFileSync(join(it.dir, 'instance.json'), 'utf8'), it.instance);
     assert.is(readFileSync(join(it.dir, 'Vagrantfile'), 'utf8'), it.vagrantfile);
@@ -186,7 +186,7 @@ test('upgrade whose new VM does not start: the half-made VM destroyed, the old V
     assert.is(upgrade.status, 1, upgrade.stderr);
     assert.match(
       errorLine(upgrade.stderr),
-      /^airy-bootstrap: the VM of 2\.0\.0 did not start: vagrant up failed: the 2\.0\.0 VM would not boot .*; the VM of 1\.0\.0 is gone, but the instance still names it: airy-bootstrap start makes it again \(new and empty\), then airy-bootstrap restore --from .*postgres-1\.0\.0\.sql --dir .*; or run airy-bootstrap upgrade again$/,
+      /^airy-bootstrap: the VM of 2\.0\.0 did not start: vagrant up failed: the 2\.0\.0 VM would not boot .*; the VM of 1\.0\.0 is gone, but the instance still names it: airy-bootstrap start makes it again \(new and empty\), then airy-bootstrap restore --from .*postgres-1\.0\.0\.sql --dir .*; or run airy-bootstrap upgrade again \[VAGRANT_UP_FAILED\]$/,
     );
     assert.is(readFileSync(join(it.dir, 'instance.json'), 'utf8'), it.instance);
     assert.is(readFileSync(join(it.dir, 'Vagrantfile'), 'utf8'), it.vagrantfile);

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { resyncBox } from './box-file.js';
 import { type Architecture, type BoxContentManifest, boxFileName, type Provider, stringifyContentManifest } from '@airy/box-catalog';
 import { boxFactsEnv, boxImages, COMPONENT_VERSIONS, imageArchitectures } from '@airy/manifests';
-import { CliError, ExitCode, writeFileAtomic } from '@airy/cli-kit';
+import { AiryError, writeFileAtomic } from '@airy/cli-kit';
 import { $ } from 'zx';
 import { boxManifestFiles, contentManifest } from './content.js';
 import { hashFile } from './hash.js';
@@ -66,7 +66,7 @@ async function gitCommit(imagesDir: string): Promise<string> {
 async function baseImageVars(options: BuildOptions, architecture: Architecture): Promise<Record<string, string>> {
   if (!options.baseImage) {
     const base = defaultBaseImage(options.provider, architecture);
-    if ('missing' in base) throw new CliError(base.missing, ExitCode.usage);
+    if ('missing' in base) throw new AiryError('BUILD_BASE_IMAGE_INVALID', base.missing);
     return options.provider === 'libvirt'
       ? { base_image: base.image, base_image_checksum: base.checksum }
       : { base_image_ova: base.image, base_image_ova_checksum: base.checksum };
@@ -75,9 +75,9 @@ async function baseImageVars(options: BuildOptions, architecture: Architecture):
   const url = isUrl ? options.baseImage : `file://${resolve(options.baseImage)}`;
   let checksum = options.baseImageChecksum;
   if (!checksum) {
-    if (isUrl && !url.startsWith('file://')) throw new CliError('--base-image-checksum is required for a remote --base-image', ExitCode.usage);
+    if (isUrl && !url.startsWith('file://')) throw new AiryError('BUILD_BASE_IMAGE_INVALID', '--base-image-checksum is required for a remote --base-image');
     checksum = `sha256:${(await hashFile(new URL(url).pathname).catch(() => {
-      throw new CliError(`cannot read --base-image ${options.baseImage}: check the path`, ExitCode.usage);
+      throw new AiryError('BUILD_BASE_IMAGE_INVALID', `cannot read --base-image ${options.baseImage}: check the path`);
     })).sha256}`;
   }
   return options.provider === 'libvirt'
@@ -105,7 +105,7 @@ export function registryMirrorProblem(url: string): string | undefined {
 
 /**
  * Builds the box: preflight, staging, `packer validate`, `packer build`, then the box file and its content manifest
- * in `outDir`. Throws {@link CliError} with the right exit code on every expected failure; an aborted `signal` stops
+ * in `outDir`. Throws {@link AiryError} with its reason on every expected failure; an aborted `signal` stops
  * Packer and removes partial output.
  */
 export function buildBox(options: BuildOptions & { readonly validateOnly?: false }, signal?: AbortSignal): Promise<BuildResult>;
@@ -116,14 +116,14 @@ export async function buildBox(options: BuildOptions, signal?: AbortSignal): Pro
   const outDir = resolve(options.outDir);
   const log = options.log;
   if (options.restrictNetwork && !options.skipDownloads) {
-    throw new CliError('--restrict-network needs --skip-downloads: a VM without network cannot download', ExitCode.usage);
+    throw new AiryError('BUILD_OPTIONS_CONFLICT', '--restrict-network needs --skip-downloads: a VM without network cannot download');
   }
   const imagesDir = resolve(options.imagesDir ?? IMAGES_DIR);
   const missing = await missingImageParts(imagesDir);
   if (missing.length > 0) {
-    throw new CliError(
+    throw new AiryError(
+      'BUILD_TEMPLATES_NOT_FOUND',
       `the Packer templates are not in ${imagesDir} (missing ${missing.join(', ')}): pass --images with the folder that holds airy-core/, scripts/ and files/`,
-      ExitCode.usage,
     );
   }
 
@@ -131,15 +131,15 @@ export async function buildBox(options: BuildOptions, signal?: AbortSignal): Pro
   // A box that pulls its images needs every one for its architecture: say so now, not after an hour in images.sh.
   const unbuilt = options.skipDownloads ? [] : boxImages().filter((image) => !imageArchitectures(image).includes(architecture));
   if (unbuilt.length > 0) {
-    throw new CliError(
+    throw new AiryError(
+      'BUILD_ARCH_UNSUPPORTED',
       `cannot build an ${architecture} box: ${unbuilt.length} images have no ${architecture} build: ${unbuilt.join(', ')}; build --architecture amd64 (it runs on Apple Silicon under emulation only), or wait for a release with ${architecture} images`,
-      ExitCode.usage,
     );
   }
   const mirrorProblem = options.registryMirror === undefined ? undefined : registryMirrorProblem(options.registryMirror);
-  if (mirrorProblem) throw new CliError(`--registry-mirror ${options.registryMirror}: ${mirrorProblem}`, ExitCode.usage);
+  if (mirrorProblem) throw new AiryError('BUILD_REGISTRY_MIRROR_INVALID', `--registry-mirror ${options.registryMirror}: ${mirrorProblem}`);
   if (architecture === 'arm64' && options.restrictNetwork) {
-    throw new CliError('--restrict-network cannot build arm64: its seed comes over the build’s HTTP server', ExitCode.usage);
+    throw new AiryError('BUILD_OPTIONS_CONFLICT', '--restrict-network cannot build arm64: its seed comes over the build’s HTTP server');
   }
   const baseVars = await baseImageVars(options, architecture);
   const facts = await gatherHostFacts(outDir, options.sshKey, architecture);
@@ -152,7 +152,7 @@ export async function buildBox(options: BuildOptions, signal?: AbortSignal): Pro
   for (const c of checks) log(`preflight: ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}${c.fix ? ` (${c.fix})` : ''}`);
   const failed = checks.filter((c) => !c.ok);
   if (failed.length > 0) {
-    throw new CliError(`preflight failed: ${failed.map((c) => `${c.name}: ${c.fix ?? c.detail}`).join('; ')}`, ExitCode.preflight);
+    throw new AiryError('PREFLIGHT_FAILED', `preflight failed: ${failed.map((c) => `${c.name}: ${c.fix ?? c.detail}`).join('; ')}`);
   }
   const packerVersion = facts.packerVersion as string;
   const sshKey = facts.sshKey as string;
@@ -168,10 +168,10 @@ export async function buildBox(options: BuildOptions, signal?: AbortSignal): Pro
   };
   const inside = contentManifest(facts0);
   const sshPublicKey = await readFile(`${sshKey}.pub`, 'utf8').catch(() => {
-    throw new CliError(`${sshKey}.pub is missing: pass --ssh-key with a key whose .pub is beside it`, ExitCode.preflight);
+    throw new AiryError('BUILD_SSH_KEY_MISSING', `${sshKey}.pub is missing: pass --ssh-key with a key whose .pub is beside it`);
   });
   if (!isSshPublicKey(sshPublicKey)) {
-    throw new CliError(`${sshKey}.pub is not one OpenSSH public key line: pass --ssh-key with a key whose .pub is beside it`, ExitCode.usage);
+    throw new AiryError('BUILD_SSH_KEY_INVALID', `${sshKey}.pub is not one OpenSSH public key line: pass --ssh-key with a key whose .pub is beside it`);
   }
   const payload = await stagePayload({
     imagesDir,
@@ -223,9 +223,9 @@ export async function buildBox(options: BuildOptions, signal?: AbortSignal): Pro
       const onAbort = () => run.stop();
       signal?.addEventListener('abort', onAbort, { once: true });
       const { exitCode, tail } = await run.done.finally(() => signal?.removeEventListener('abort', onAbort));
-      if (signal?.aborted) throw new CliError('interrupted: Packer stopped, partial output removed', ExitCode.interrupted);
+      if (signal?.aborted) throw new AiryError('INTERRUPTED', 'interrupted: Packer stopped, partial output removed');
       if (exitCode !== 0) {
-        throw new CliError(`packer ${name} failed (exit ${exitCode}): ${tail.filter(Boolean).slice(-3).join(' | ')}`, ExitCode.failed);
+        throw new AiryError('PACKER_FAILED', `packer ${name} failed (exit ${exitCode}): ${tail.filter(Boolean).slice(-3).join(' | ')}`);
       }
     };
     let current: string | undefined;

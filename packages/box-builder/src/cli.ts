@@ -19,6 +19,7 @@ import {
   readCatalog,
 } from '@airy/box-catalog';
 import {
+  AiryError,
   CliError,
   createProgram,
   ExitCode,
@@ -66,31 +67,33 @@ const channelArg = (value: string) => {
 // Escaped: a log line may quote a catalog, a store or Packer.
 const log = (line: string) => process.stderr.write(`${printable(line)}\n`);
 
-/** Library and AWS SDK errors as one-line CLI errors. */
-function toCliError(error: unknown): CliError | undefined {
-  if (error instanceof CatalogError) return new CliError(`malformed catalog: ${error.message}`, ExitCode.usage);
-  if (error instanceof CatalogFetchError) return new CliError(`${error.message}: check --from and the network`, ExitCode.failed);
-  if (error instanceof ImmutableVersionError || error instanceof VerificationError) return new CliError(error.message, ExitCode.failed);
+/**
+ * The reasons of the errors that carry none of their own (box-catalog's, the store's, the AWS SDK's); the registry
+ * gives each its exit code, and runCli prints it.
+ */
+function toCliError(error: unknown): AiryError | undefined {
+  if (error instanceof CatalogError) return new AiryError('CATALOG_MALFORMED', `malformed catalog: ${error.message}`);
+  if (error instanceof CatalogFetchError) return new AiryError('CATALOG_UNREACHABLE', `${error.message}: check --from and the network`);
+  if (error instanceof ImmutableVersionError) return new AiryError('PUBLISH_VERSION_IMMUTABLE', error.message);
+  if (error instanceof VerificationError) return new AiryError('PUBLISH_VERIFY_FAILED', error.message);
   const e = error as Error & { code?: string; name?: string };
   const code = e.code ?? (e as { cause?: { code?: string } }).cause?.code;
   if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT') {
-    return new CliError(`cannot reach the store (${code}): check --endpoint, AWS_ENDPOINT_URL_S3 and the network`, ExitCode.failed);
+    return new AiryError('STORE_UNREACHABLE', `cannot reach the store (${code}): check --endpoint, AWS_ENDPOINT_URL_S3 and the network`);
   }
   if (e.name === 'CredentialsProviderError') {
-    return new CliError('no AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY', ExitCode.failed);
+    return new AiryError('STORE_NO_CREDENTIALS', 'no AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY');
   }
   if (e.name === 'AccessDenied' || e.name === 'InvalidAccessKeyId' || e.name === 'SignatureDoesNotMatch') {
-    return new CliError(`the store refused our credentials (${e.name}): check AWS_PROFILE or the keys`, ExitCode.failed);
+    return new AiryError('STORE_CREDENTIALS_REFUSED', `the store refused our credentials (${e.name}): check AWS_PROFILE or the keys`);
   }
-  if (error instanceof StoreDeadlineError)
-    return new CliError(`${error.message}: check the store and the network, then publish again`, ExitCode.failed);
-  if (error instanceof StoreLinkError) return new CliError(error.message, ExitCode.usage);
-  if (error instanceof StoreLockedError) return new CliError(error.message, ExitCode.failed);
-  // Keys that are missing or not keys are the user's input; metadata the store holds that is not ours is a failure.
-  if (error instanceof SigningError) {
-    return new CliError(`${error.reason}: ${error.message}`, error.reason.startsWith('KEYS_') ? ExitCode.usage : ExitCode.failed);
-  }
-  if (e.name === 'AbortError') return new CliError('interrupted: the upload was aborted, nothing was published', ExitCode.interrupted);
+  if (error instanceof StoreDeadlineError) return new AiryError('STORE_DEADLINE', `${error.message}: check the store and the network, then publish again`);
+  if (error instanceof StoreLinkError) return new AiryError('STORE_LINK', error.message);
+  if (error instanceof StoreLockedError) return new AiryError('LOCKED', error.message);
+  // Keys that are missing or not keys are the user's input (exit 2); metadata the store holds that is not ours is a
+  // failure (exit 1): the registry says which. The reason leads the line, as it always has.
+  if (error instanceof SigningError) return new AiryError(error.reason, `${error.reason}: ${error.message}`);
+  if (e.name === 'AbortError') return new AiryError('INTERRUPTED', 'interrupted: the upload was aborted, nothing was published');
   return undefined;
 }
 const guard = <T>(work: () => Promise<T> | T) => guarded(work, toCliError);

@@ -4,7 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { catalogBase, displayUrl, fetchCatalogDocument } from '@airy/box-catalog';
-import { usageError } from '@airy/cli-kit';
+import { AiryError } from '@airy/cli-kit';
 import { FileStore } from './file-store.js';
 import { parseS3Url, type S3Settings, S3Store, s3Client, type StoreLimits } from './s3-store.js';
 import type { ObjectStore, StoredObject } from './store.js';
@@ -14,7 +14,7 @@ export function openStore(url: string, settings: S3Settings, limits: StoreLimits
   const s3 = parseS3Url(url);
   if (s3) return new S3Store(s3Client(settings), s3, settings, limits);
   if (url.startsWith('file://')) return new FileStore(fileURLToPath(url), settings.publicUrl, { log });
-  throw usageError(`--to ${url}: use s3://bucket/prefix or file:///absolute/folder`);
+  throw new AiryError('STORE_URL_INVALID', `--to ${url}: use s3://bucket/prefix or file:///absolute/folder`);
 }
 
 /** Reads objects under a catalog base, for `catalog list|show`. */
@@ -30,7 +30,7 @@ export function openReader(url: string, settings: S3Settings): CatalogReader {
     try {
       return openStore(base, settings);
     } catch {
-      throw usageError(`--from ${url}: use s3://bucket/prefix, file:///folder or http(s)://…/metadata.json`);
+      throw new AiryError('STORE_URL_INVALID', `--from ${url}: use s3://bucket/prefix, file:///folder or http(s)://…/metadata.json`);
     }
   }
   return {

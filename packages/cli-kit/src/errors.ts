@@ -1,10 +1,12 @@
 /** The expected failures of a CLI: one line, an exit code, detail only with --verbose; and asking before acting. */
 import { createInterface } from 'node:readline/promises';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
+import { AiryError } from './reasons.js';
 
 /**
- * An expected failure: printed as one line (`what failed: how to fix it`) and mapped to an exit code.
- * `detail` is shown only with `--verbose`.
+ * An expected failure of a CLI's own code (its checks of arguments): printed as one line (`what failed: how to fix
+ * it`) with its exit code. Library code throws {@link AiryError} with a reason instead. `detail` is shown only with
+ * `--verbose`.
  */
 export class CliError extends Error {
   constructor(
@@ -60,26 +62,26 @@ export function formatDuration(seconds: number): string {
 }
 
 /**
- * Runs `work`, turning the library errors `map` knows into {@link CliError}s; anything else is rethrown (and
- * reported by `runCli` as unexpected). Each CLI passes its own map.
+ * Runs `work`, giving the errors of other packages that `map` knows (they cannot depend on cli-kit) their reasons;
+ * anything else is rethrown (and reported by `runCli` as unexpected). Each CLI passes its own map.
  */
-export async function guarded<T>(work: () => Promise<T> | T, map: (error: unknown) => CliError | undefined): Promise<T> {
+export async function guarded<T>(work: () => Promise<T> | T, map: (error: unknown) => AiryError | CliError | undefined): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (error instanceof CliError) throw error;
+    if (error instanceof CliError || error instanceof AiryError) throw error;
     throw map(error) ?? error;
   }
 }
 
 /**
- * Asks `question` on the terminal and goes on only on "y" or "yes"; anything else stops with nothing changed (exit
- * 1). Without a terminal it cannot ask, so it stops with a usage error that names `--yes`.
+ * Asks `question` on the terminal and goes on only on "y" or "yes"; anything else stops with nothing changed
+ * (DECLINED). Without a terminal it cannot ask, so it stops with ANSWER_NEEDED, which names `--yes`.
  */
 export async function confirm(question: string): Promise<void> {
-  if (!process.stdin.isTTY) throw new CliError(`${question} needs an answer: pass --yes to go on without asking`, ExitCode.usage);
+  if (!process.stdin.isTTY) throw new AiryError('ANSWER_NEEDED', `${question} needs an answer: pass --yes to go on without asking`);
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   const answer = await rl.question(`${question} [y/N] `);
   rl.close();
-  if (!/^y(es)?$/i.test(answer.trim())) throw new CliError('stopped: nothing was changed', ExitCode.failed);
+  if (!/^y(es)?$/i.test(answer.trim())) throw new AiryError('DECLINED', 'stopped: nothing was changed');
 }

@@ -15,6 +15,7 @@ export { formatBytes, type Progress, type ProgressOptions, startProgress } from 
 export { backoffMs, redact, SECRET_ENV, withoutCredentials } from './redact.js';
 export { shellQuote, shellWord } from './shell.js';
 export { printable, printableJson } from './terminal.js';
+export { AiryError, REASONS, type ReasonId } from './reasons.js';
 export {
   INGRESS_GATEWAY,
   ingressGatewayUrl,

@@ -18,14 +18,15 @@ import { readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { isAlive } from './files.js';
+import { AiryError } from './reasons.js';
 
 /** Another live process holds the lock. */
-export class LockedError extends Error {
+export class LockedError extends AiryError {
   constructor(
     readonly path: string,
     readonly pid: number,
   ) {
-    super(`${path} is locked by process ${pid}: another run is working here; wait for it, or stop it`);
+    super('LOCKED', `${path} is locked by process ${pid}: another run is working here; wait for it, or stop it`);
     this.name = 'LockedError';
   }
 }

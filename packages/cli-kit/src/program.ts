@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { closest, distance } from 'fastest-levenshtein';
 import { CliError } from './errors.js';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
+import { AiryError, type ReasonId, reasonOf } from './reasons.js';
 import { redact } from './redact.js';
 import { printable, printableJson } from './terminal.js';
 
@@ -135,7 +136,8 @@ export async function runCli(program: Command, argv: readonly string[] = process
     const failure = report(program.name(), error, verbose);
     // Under --json a failure is JSON on stdout too, so a script reading stdout never has to parse a human line.
     if (json && failure.message !== undefined) {
-      process.stdout.write(`${printableJson({ ok: false, error: redact(failure.message), exitCode: failure.code })}\n`);
+      const reason = failure.reason ? { reason: failure.reason } : {};
+      process.stdout.write(`${printableJson({ ok: false, error: redact(failure.message), ...reason, exitCode: failure.code })}\n`);
     }
     return process.exit(failure.code);
   }
@@ -144,8 +146,11 @@ export async function runCli(program: Command, argv: readonly string[] = process
 /** `text` line by line as it may be printed: a message may quote a catalog, a manifest or a server. */
 const lines = (text: string) => text.split('\n').map(printable).join('\n');
 
-/** Prints `error` as one line on stderr; returns the exit code it maps to, and the line (none for help or version). */
-function report(name: string, error: unknown, verbose: boolean): { code: ExitCodeValue; message?: string } {
+/**
+ * Prints `error` as one line on stderr; returns the exit code it maps to, the line (none for help or version) and
+ * its reason. This is the one place where a reason becomes an exit code.
+ */
+function report(name: string, error: unknown, verbose: boolean): { code: ExitCodeValue; message?: string; reason?: ReasonId } {
   if (error instanceof CommanderError) {
     if (INFORMATIONAL.has(error.code)) return { code: ExitCode.ok };
     // `help COMMAND` asked for it (exit code 0); shown because no subcommand was given, it is a usage error.
@@ -154,6 +159,13 @@ function report(name: string, error: unknown, verbose: boolean): { code: ExitCod
     const message = `${error.message.replace(/^error: /, '').replace(/\s*\(Did you mean (.+)\?\)\s*$/s, ' (did you mean $1?)')} (see ${name} --help)`;
     process.stderr.write(redact(`${name}: ${printable(message)}\n`));
     return { code: ExitCode.usage, message };
+  }
+  if (error instanceof AiryError) {
+    // The reason id once, at the end, where a script or a search for it finds it; a message may already name it.
+    const message = error.message.includes(error.reason) ? error.message : `${error.message} [${error.reason}]`;
+    process.stderr.write(redact(`${name}: ${printable(message)}\n`));
+    if (verbose && error.detail) process.stderr.write(redact(`${lines(error.detail)}\n`));
+    return { code: reasonOf(error.reason).exitCode, message, reason: error.reason };
   }
   if (error instanceof CliError) {
     process.stderr.write(redact(`${name}: ${printable(error.message)}\n`));

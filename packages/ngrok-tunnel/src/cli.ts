@@ -6,7 +6,6 @@ import { webhookLines } from './sources.js';
 import { defaultTunnelDir, readTunnelState, tunnelFiles, withoutCredentials } from '@airy/cli-kit';
 import { Option } from 'commander';
 import { findToken, readSecretsFile, TO_PASSWORD_ENV, upstreamWithPassword } from './config.js';
-import { TunnelError } from './errors.js';
 import { formatEntry, RequestLog } from './request-log.js';
 
 const program = createProgram({
@@ -87,37 +86,33 @@ program
     // The upstream's password joins the URL here, in memory only: never on a command line.
     const target = upstreamWithPassword(flags.to, process.env[TO_PASSWORD_ENV] ?? fromFile.TO_PASSWORD);
     const kube = flags.kubeContext || flags.namespace ? { context: flags.kubeContext, namespace: flags.namespace ?? 'airy' } : undefined;
-    try {
-      await start({
-        target,
-        noNgrok,
-        publicUrl: flags.publicUrl,
-        proxyPort: flags.proxyPort,
-        inspectorPort: flags.inspectorPort,
-        secrets: {
-          facebookAppSecret: process.env.FACEBOOK_APP_SECRET ?? fromFile.FACEBOOK_APP_SECRET,
-          twilioAuthToken: process.env.TWILIO_AUTH_TOKEN ?? fromFile.TWILIO_AUTH_TOKEN,
-        },
-        forwardAll: Boolean(flags.forwardAll),
-        domain: flags.domain,
-        region: flags.region,
-        token,
-        files: tunnelFiles(dirOf(flags)),
-        kube,
-        logBodies: Boolean(flags.logBodies),
-        driver,
-        clock: systemClock,
-        signal: controller.signal,
-        print: (line) => process.stdout.write(`${line}\n`),
-        log,
-      });
-      log('airy-tunnel: stopped');
-      // Stopped cleanly, by a signal: the documented codes, as every Airy CLI (130 for Ctrl-C, 143 for SIGTERM).
-      if (stoppedBy) process.exitCode = stoppedBy === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated;
-    } catch (error) {
-      if (error instanceof TunnelError) throw new CliError(error.message, error.exitCode);
-      throw error;
-    }
+    // A TunnelError is an AiryError: runCli prints it with its reason and exit code.
+    await start({
+      target,
+      noNgrok,
+      publicUrl: flags.publicUrl,
+      proxyPort: flags.proxyPort,
+      inspectorPort: flags.inspectorPort,
+      secrets: {
+        facebookAppSecret: process.env.FACEBOOK_APP_SECRET ?? fromFile.FACEBOOK_APP_SECRET,
+        twilioAuthToken: process.env.TWILIO_AUTH_TOKEN ?? fromFile.TWILIO_AUTH_TOKEN,
+      },
+      forwardAll: Boolean(flags.forwardAll),
+      domain: flags.domain,
+      region: flags.region,
+      token,
+      files: tunnelFiles(dirOf(flags)),
+      kube,
+      logBodies: Boolean(flags.logBodies),
+      driver,
+      clock: systemClock,
+      signal: controller.signal,
+      print: (line) => process.stdout.write(`${line}\n`),
+      log,
+    });
+    log('airy-tunnel: stopped');
+    // Stopped cleanly, by a signal: the documented codes, as every Airy CLI (130 for Ctrl-C, 143 for SIGTERM).
+    if (stoppedBy) process.exitCode = stoppedBy === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated;
   });
 
 program

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { usageError } from '@airy/cli-kit';
+import { AiryError } from '@airy/cli-kit';
 
 
 /** Config files searched for `authtoken`, in order: ours, then the ngrok agent's own. */
@@ -36,12 +36,12 @@ export const TO_PASSWORD_ENV = 'AIRY_TUNNEL_TO_PASSWORD';
 
 /**
  * `--to` with the password given apart (environment or secrets file) put in, for Basic auth; `--to` as it is
- * without one. A password for a URL that names no user is a usage error, naming neither. Pure.
+ * without one. A password for a URL that names no user is TUNNEL_SECRETS_INVALID, naming neither. Pure.
  */
 export function upstreamWithPassword(to: string, password: string | undefined): string {
   if (!password) return to;
   const url = new URL(to);
-  if (!url.username) throw usageError(`${TO_PASSWORD_ENV} (or TO_PASSWORD) is set, but --to names no user: give --to http://USER@host`);
+  if (!url.username) throw new AiryError('TUNNEL_SECRETS_INVALID', `${TO_PASSWORD_ENV} (or TO_PASSWORD) is set, but --to names no user: give --to http://USER@host`);
   url.password = password;
   return url.href;
 }
@@ -63,14 +63,14 @@ export function parseSecrets(text: string): Partial<Record<(typeof SECRET_KEYS)[
   return out;
 }
 
-/** Reads `--secrets-file`; a usage error (exit 2) in one line when it cannot, naming the file but no secret. */
+/** Reads `--secrets-file`; TUNNEL_SECRETS_INVALID in one line when it cannot, naming the file but no secret. */
 export async function readSecretsFile(file: string): Promise<ReturnType<typeof parseSecrets>> {
   const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    throw usageError(`--secrets-file ${file}: cannot read it (${error.code ?? error.message})`);
+    throw new AiryError('TUNNEL_SECRETS_INVALID', `--secrets-file ${file}: cannot read it (${error.code ?? error.message})`);
   });
   try {
     return parseSecrets(text);
   } catch (error) {
-    throw usageError(`--secrets-file ${file}: ${(error as Error).message}`);
+    throw new AiryError('TUNNEL_SECRETS_INVALID', `--secrets-file ${file}: ${(error as Error).message}`);
   }
 }

@@ -1,21 +1,30 @@
 /**
- * The tunnel's failures, each with one line saying what to do and a distinct exit code, and the redaction that
- * keeps the authtoken out of every message, log line and file.
+ * The tunnel's failures, each with one line saying what to do and a reason of its own (whose exit code cli-kit's
+ * registry holds), and the redaction that keeps the authtoken out of every message, log line and file.
  */
-import { ExitCode, type ExitCodeValue, redact } from '@airy/cli-kit';
+import { AiryError, type ReasonId, redact } from '@airy/cli-kit';
 
 /** What went wrong, as far as the user is concerned. */
 export type FailureKind = 'missing-token' | 'rejected-token' | 'no-network' | 'session-limit' | 'upstream-down' | 'other';
 
+/** The reason of each kind of failure. */
+const REASON_OF: Readonly<Record<FailureKind, ReasonId>> = {
+  'missing-token': 'TUNNEL_MISSING_TOKEN',
+  'rejected-token': 'TUNNEL_REJECTED_TOKEN',
+  'no-network': 'TUNNEL_NO_NETWORK',
+  'session-limit': 'TUNNEL_SESSION_LIMIT',
+  'upstream-down': 'TUNNEL_UPSTREAM_DOWN',
+  other: 'TUNNEL_FAILED',
+};
+
 /** A classified tunnel failure. `transient` ones are retried by the supervisor. */
-export class TunnelError extends Error {
+export class TunnelError extends AiryError {
   constructor(
     readonly kind: FailureKind,
     message: string,
-    readonly exitCode: ExitCodeValue,
     readonly transient: boolean,
   ) {
-    super(message);
+    super(REASON_OF[kind], message);
     this.name = 'TunnelError';
   }
 }
@@ -26,15 +35,15 @@ export function classify(error: unknown, token: string | undefined): TunnelError
   const code = (error as { errorCode?: string })?.errorCode ?? /ERR_NGROK_\d+/.exec(raw)?.[0];
   const line = raw.split('\n')[0] ?? raw;
   if (code === 'ERR_NGROK_105' || code === 'ERR_NGROK_107' || /authtoken.*(invalid|not valid)|authentication failed/i.test(raw)) {
-    return new TunnelError('rejected-token', `ngrok rejected the authtoken (${code ?? 'authentication failed'}): copy a fresh one from the ngrok dashboard into NGROK_AUTHTOKEN`, ExitCode.tunnelRejectedToken, false);
+    return new TunnelError('rejected-token', `ngrok rejected the authtoken (${code ?? 'authentication failed'}): copy a fresh one from the ngrok dashboard into NGROK_AUTHTOKEN`, false);
   }
   if (code === 'ERR_NGROK_108' || /simultaneous|session limit/i.test(raw)) {
-    return new TunnelError('session-limit', `your ngrok account is at its session limit (${code ?? 'too many sessions'}): stop the other ngrok agent (ngrok dashboard → Agents) or upgrade the plan`, ExitCode.tunnelSessionLimit, false);
+    return new TunnelError('session-limit', `your ngrok account is at its session limit (${code ?? 'too many sessions'}): stop the other ngrok agent (ngrok dashboard → Agents) or upgrade the plan`, false);
   }
   if (/failed to establish tcp connection|dns|connection refused|network is unreachable|timed out|tls handshake/i.test(raw)) {
-    return new TunnelError('no-network', `cannot reach ngrok (${line}): check the internet connection and any proxy or firewall`, ExitCode.tunnelNoNetwork, true);
+    return new TunnelError('no-network', `cannot reach ngrok (${line}): check the internet connection and any proxy or firewall`, true);
   }
-  return new TunnelError('other', `ngrok: ${line}`, ExitCode.failed, true);
+  return new TunnelError('other', `ngrok: ${line}`, true);
 }
 
 /** The token is missing. */
@@ -42,7 +51,6 @@ export function missingToken(): TunnelError {
   return new TunnelError(
     'missing-token',
     'no ngrok authtoken: set NGROK_AUTHTOKEN, or put "authtoken: …" in ~/.airy/tunnel.yml (get one at dashboard.ngrok.com)',
-    ExitCode.tunnelMissingToken,
     false,
   );
 }
@@ -52,7 +60,6 @@ export function upstreamDown(target: string, reason: string): TunnelError {
   return new TunnelError(
     'upstream-down',
     `${target} does not answer (${reason}): is Airy Core running? (airy-bootstrap status), or pass --to with the right address`,
-    ExitCode.tunnelUpstreamDown,
     true,
   );
 }

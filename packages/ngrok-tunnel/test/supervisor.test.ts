@@ -1,9 +1,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ExitCode, redact } from '@airy/cli-kit';
+import { ExitCode, REASONS, redact } from '@airy/cli-kit';
 import { classify, TunnelError } from '../src/errors.ts';
 import type { TunnelStatus } from '@airy/cli-kit';
 import { type Clock, supervise, type TunnelDriver } from '../src/supervisor.ts';
+
+/** The exit code the registry gives an error's reason. */
+const exitOf = (e: TunnelError) => REASONS.find((r) => r.id === e.reason)?.exitCode;
 
 const TOKEN = 'tok_live_0123456789abcdef';
 
@@ -75,27 +78,29 @@ test('backoff is capped and jittered', async () => {
   assert.equal(jittered.sleeps, [125], 'full jitter: a random share of the step');
 });
 
-test('a rejected token is final: exit 11, no retry', async () => {
+test('a rejected token is final: TUNNEL_REJECTED_TOKEN (exit 11), no retry', async () => {
   const controller = new AbortController();
   const clock = fakeClock();
   const { driver } = scriptedDriver([new Error('ERR_NGROK_105: The authentication you specified does not look like a proper credential')], controller);
   await supervise(driver, clock, options, controller.signal).then(
     () => assert.unreachable('should fail'),
     (e: TunnelError) => {
-      assert.is(e.exitCode, ExitCode.tunnelRejectedToken);
+      assert.is(e.reason, 'TUNNEL_REJECTED_TOKEN');
+      assert.is(exitOf(e), ExitCode.tunnelRejectedToken);
       assert.equal(clock.sleeps, []);
     },
   );
 });
 
-test('a first connection that keeps failing gives up after its attempts: no network, exit 12', async () => {
+test('a first connection that keeps failing gives up after its attempts: no network, TUNNEL_NO_NETWORK (exit 12)', async () => {
   const controller = new AbortController();
   const clock = fakeClock();
   const { driver } = scriptedDriver(Array.from({ length: 10 }, () => new Error('failed to connect session: failed to establish tcp connection')), controller);
   await supervise(driver, clock, { ...options, initialAttempts: 3 }, controller.signal).then(
     () => assert.unreachable('should fail'),
     (e: TunnelError) => {
-      assert.is(e.exitCode, ExitCode.tunnelNoNetwork);
+      assert.is(e.reason, 'TUNNEL_NO_NETWORK');
+      assert.is(exitOf(e), ExitCode.tunnelNoNetwork);
       assert.is(clock.sleeps.length, 2);
     },
   );
@@ -110,13 +115,20 @@ test('the token never reaches the status, whatever the SDK says', async () => {
   assert.not.ok(seen.some((s) => s.includes(TOKEN)));
 });
 
-test('errors are classified, each with its own exit code', () => {
-  const cases: [string, number][] = [
-    ['ERR_NGROK_105 invalid authtoken', ExitCode.tunnelRejectedToken],
-    ['ERR_NGROK_108: Your account is limited to 1 simultaneous ngrok agent sessions.', ExitCode.tunnelSessionLimit],
-    ['failed to establish tcp connection', ExitCode.tunnelNoNetwork],
+test('errors are classified, each with its own reason and, by the registry, its own exit code', () => {
+  const cases: [string, string, number][] = [
+    ['ERR_NGROK_105 invalid authtoken', 'TUNNEL_REJECTED_TOKEN', ExitCode.tunnelRejectedToken],
+    ['ERR_NGROK_108: Your account is limited to 1 simultaneous ngrok agent sessions.', 'TUNNEL_SESSION_LIMIT', ExitCode.tunnelSessionLimit],
+    ['failed to establish tcp connection', 'TUNNEL_NO_NETWORK', ExitCode.tunnelNoNetwork],
+    ['something else', 'TUNNEL_FAILED', ExitCode.failed],
   ];
-  for (const [message, code] of cases) assert.is(classify(new Error(message), TOKEN).exitCode, code, message);
+  for (const [message, reason, code] of cases) {
+    const e = classify(new Error(message), TOKEN);
+    assert.is(e.reason, reason, message);
+    assert.is(exitOf(e), code, message);
+    // The library names a reason only: the exit code is the CLI's, from the registry.
+    assert.not.ok('exitCode' in e, message);
+  }
   assert.is(redact(`a ${TOKEN} b ${TOKEN}`, [TOKEN]), 'a *** b ***');
   assert.ok(classify(new Error(`bad token ${TOKEN}`), TOKEN) instanceof TunnelError);
   assert.not.match(classify(new Error(`bad token ${TOKEN}`), TOKEN).message, TOKEN);
