@@ -199,7 +199,7 @@ test('CLI bad input exits 2 with one line: malformed catalog, corrupt box', asyn
     writeFileSync(join(dir, 'metadata.json'), '{"name":"airy/core","versions":[{"version":"x"}]}');
     const bad = runBin(packageDir, ['catalog', 'list', '--from', `file://${dir}`]);
     assert.is(bad.status, 2);
-    assert.match(bad.stderr, /^airy-box: malformed catalog: .*versions\[0\].version: "x" is not a semantic version\n$/);
+    assert.match(bad.stderr, /^airy-box: malformed catalog: .*versions\[0\].version: "x" is not a semantic version \[CATALOG_MALFORMED\]\n$/);
     writeFileSync(built.boxFile, 'tampered');
     const corrupt = runBin(packageDir, ['publish', '--from', built.dir, '--to', `file://${dir}/out`]);
     assert.is(corrupt.status, 2);

@@ -24,21 +24,27 @@ cliConventionTests(packageDir, { typo: 'strat', meant: 'start' });
 test('start without a token: one line saying where to put it, exit 10', () => {
   const run = runBin(packageDir, ['start', '--to', target, '--state-dir', join(dir, 's0')], { env: noConfig });
   assert.is(run.status, ExitCode.tunnelMissingToken, run.stderr);
-  assert.match(run.stderr, /^airy-tunnel: no ngrok authtoken: set NGROK_AUTHTOKEN/);
+  assert.match(run.stderr, /^airy-tunnel: no ngrok authtoken: set NGROK_AUTHTOKEN.* \[TUNNEL_MISSING_TOKEN\]\n$/);
   assert.is(run.stderr.trimEnd().split('\n').length, 1);
+});
+
+test('a --secrets-file that cannot be read: one line with its reason, exit 2', () => {
+  const run = runBin(packageDir, ['start', '--no-ngrok', '--to', target, '--secrets-file', join(dir, 'absent'), '--state-dir', join(dir, 's3')], { env: noConfig });
+  assert.is(run.status, ExitCode.usage, run.stderr);
+  assert.match(run.stderr, /^airy-tunnel: --secrets-file .*absent: cannot read it \(ENOENT\) \[TUNNEL_SECRETS_INVALID\]\n$/);
 });
 
 test('start with an upstream that does not answer: exit 14', () => {
   const run = runBin(packageDir, ['start', '--to', 'http://127.0.0.1:1', '--state-dir', join(dir, 's1')], { env: { ...noConfig, NGROK_AUTHTOKEN: TOKEN } });
   assert.is(run.status, ExitCode.tunnelUpstreamDown, run.stderr);
-  assert.match(run.stderr, /does not answer \(ECONNREFUSED\): is Airy Core running\?/);
+  assert.match(run.stderr, /does not answer \(ECONNREFUSED\): is Airy Core running\?.* \[TUNNEL_UPSTREAM_DOWN\]\n$/);
 });
 
 test('start through the real ngrok SDK without a network: exit 12, and the token appears nowhere', async () => {
   const stateDir = join(dir, 's2');
   const run = await runBinAsync(packageDir, ['start', '--to', target, '--state-dir', stateDir, '--namespace', 'airy'], { env: { ...noConfig, NGROK_AUTHTOKEN: TOKEN } });
   assert.is(run.status, ExitCode.tunnelNoNetwork, run.stderr);
-  assert.match(run.stderr, /cannot reach ngrok \(.*\): check the internet connection/);
+  assert.match(run.stderr, /cannot reach ngrok \(.*\): check the internet connection.* \[TUNNEL_NO_NETWORK\]/);
   const files = readdirSync(stateDir).map((f) => readFileSync(join(stateDir, f), 'utf8'));
   for (const text of [run.stdout, run.stderr, ...files]) assert.not.ok(text.includes(TOKEN), 'the token leaked');
   const status = runBin(packageDir, ['status', '--json', '--state-dir', stateDir], { env: noConfig });
