@@ -28,7 +28,7 @@ if (!runnable) console.log(`skip: ${ready ? 'libvirtd is running here' : reason}
     assert.match(up.stderr, /preflight: ok {3}architecture: amd64/);
     assert.match(up.stderr, /box 1\.0\.0: downloaded and verified/);
     assert.match(up.stderr, /Successfully added box 'airy\/core' \(v1\.0\.0\) for 'libvirt'/);
-    assert.match(up.stderr, /airy-bootstrap: vagrant up failed: .*libvirt/i, 'the reason comes from vagrant');
+    assert.match(up.stderr, /airy-bootstrap: vagrant up failed: .*libvirt.* \[VAGRANT_UP_FAILED\]\n/i, 'the reason comes from vagrant; the line ends in its reason id');
     const vagrantfile = readFileSync(join(root, 'instance', 'Vagrantfile'), 'utf8');
     assert.match(vagrantfile, /config\.vm\.box_version = '1\.0\.0'/);
     assert.ok(existsSync(join(root, 'cache', 'boxes', `${sha256}.box.verified`)));
