@@ -4,7 +4,7 @@
  * host.ts or injected by tests. Reason codes follow minikube's style, so a report can be searched for.
  */
 import type { Architecture, Provider } from '@airy/box-catalog';
-import type { ReasonId } from '@airy/cli-kit';
+import { REASONS, type ReasonId } from '@airy/cli-kit';
 import { BOX_FACTS } from './box-facts.js';
 import { vagrantArchitecture } from './arch.js';
 
@@ -41,6 +41,9 @@ export interface PreflightInput {
   readonly resources?: { readonly requests: { readonly cpuMillicores: number; readonly memoryBytes: number } };
 }
 
+/** A fix that is the same whatever the host: the registry's advice for its reason. */
+const adviceOf = (id: ReasonId): string => REASONS.find((r) => r.id === id)?.advice ?? id;
+
 /** One check's outcome. `code` names a failure by its reason in cli-kit's registry, e.g. RSRC_INSUFFICIENT_CORES. */
 export interface PreflightCheck {
   readonly name: string;
@@ -72,12 +75,12 @@ export function preflight(host: HostView, input: PreflightInput): PreflightCheck
   add(
     ['linux', 'darwin', 'win32'].includes(host.platform)
       ? { name: 'os', ok: true, detail: host.platform }
-      : { name: 'os', ok: false, code: 'HOST_UNSUPPORTED_OS', detail: `${host.platform} is not supported`, fix: 'use Linux, macOS or Windows' },
+      : { name: 'os', ok: false, code: 'HOST_UNSUPPORTED_OS', detail: `${host.platform} is not supported`, fix: adviceOf('HOST_UNSUPPORTED_OS') },
   );
   const arch = vagrantArchitecture(host.arch);
   add(
     !arch
-      ? { name: 'architecture', ok: false, code: 'HOST_UNSUPPORTED_ARCH', detail: `${host.arch} is not supported`, fix: 'use an x64 or arm64 machine' }
+      ? { name: 'architecture', ok: false, code: 'HOST_UNSUPPORTED_ARCH', detail: `${host.arch} is not supported`, fix: adviceOf('HOST_UNSUPPORTED_ARCH') }
       : input.boxArchitecture && input.boxArchitecture !== arch
         ? {
             name: 'architecture',
@@ -146,7 +149,7 @@ export function preflight(host: HostView, input: PreflightInput): PreflightCheck
     const need = Math.ceil(input.boxSize * DISK_FACTOR);
     add(
       host.freeBytes < need
-        ? { name: 'disk', ok: false, code: 'RSRC_INSUFFICIENT_STORAGE', detail: `${Math.floor(host.freeBytes / MiB)} MiB free, ${Math.ceil(need / MiB)} MiB needed (2.5× the box)`, fix: 'free some disk, or pass --cache on a larger disk' }
+        ? { name: 'disk', ok: false, code: 'RSRC_INSUFFICIENT_STORAGE', detail: `${Math.floor(host.freeBytes / MiB)} MiB free, ${Math.ceil(need / MiB)} MiB needed (2.5× the box)`, fix: adviceOf('RSRC_INSUFFICIENT_STORAGE') }
         : { name: 'disk', ok: true, detail: `${Math.floor(host.freeBytes / MiB)} MiB free` },
     );
   }
@@ -165,7 +168,7 @@ export function preflight(host: HostView, input: PreflightInput): PreflightCheck
           },
     );
     if (host.platform === 'win32' && host.hyperV) {
-      add({ name: 'conflicts', ok: false, code: 'HOST_HYPERV_CONFLICT', detail: 'Hyper-V is on and blocks VirtualBox', fix: 'turn Hyper-V off: bcdedit /set hypervisorlaunchtype off, then reboot' });
+      add({ name: 'conflicts', ok: false, code: 'HOST_HYPERV_CONFLICT', detail: 'Hyper-V is on and blocks VirtualBox', fix: adviceOf('HOST_HYPERV_CONFLICT') });
     }
   } else {
     // Without Vagrant its plugins cannot be listed: the plugin counts as missing, to be installed with Vagrant.

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CATALOG_FILE, CatalogFetchError, catalogUrlOf, channelKey, type FetchLimits, fetchCatalogDocument, readCatalog } from '@airy/box-catalog';
-import { withoutCredentials } from '@airy/cli-kit';
+import { REASONS, withoutCredentials } from '@airy/cli-kit';
 import { Metadata, MetadataKind, type Targets } from '@tufjs/models';
 import { BaseFetcher, Updater } from 'tuf-js';
 import { DownloadHTTPError } from 'tuf-js/dist/error.js';
@@ -43,16 +43,8 @@ export function reasonOf(error: unknown): TrustReason {
   return 'TUF_BAD_SIGNATURE';
 }
 
-const fix: Record<TrustReason, string> = {
-  TUF_ROOT_INVALID: 'pass the root.json the catalog was signed with (--trusted-root, AIRY_TRUSTED_ROOT)',
-  TUF_UNSIGNED: 'sign it: airy-box keys init, then airy-box publish --keys',
-  TUF_BAD_SIGNATURE: 'the catalog is not signed by the keys the trusted root names: do not use it; check --trusted-root and tell its publisher',
-  TUF_ROLLBACK: 'older metadata than this machine has already seen was served (a replay): do not use the catalog; tell its publisher',
-  TUF_EXPIRED: "the catalog's signed metadata has expired (a frozen or unmaintained catalog): its publisher must re-sign it (airy-box timestamp)",
-  TUF_TARGET_MISMATCH: 'what was served differs from its signed length or hash: do not use it; tell the publisher',
-  TUF_NOT_SIGNED: 'ask the publisher to publish it with --keys',
-  TUF_UNREACHABLE: 'check the URL (--catalog, AIRY_BOX_CATALOG) and the network',
-};
+/** What to do about each refusal: its advice in cli-kit's registry of reasons (the one home of that line). */
+const fix = Object.fromEntries(REASONS.map((r) => [r.id, r.advice])) as Record<TrustReason, string>;
 
 /** A TrustError for `error`, with what it means and what to do. */
 function refusal(error: unknown, what: string): TrustError {
