@@ -16,14 +16,14 @@ cliConventionTests(packageDir, { typo: 'biuld', meant: 'build' });
 badInputTests(packageDir, [
   [['build', '--box-version', '1.0'], /--box-version 1.0: not a semantic version/],
   [['build', '--box-version', '1.0.0', '--provider', 'hyperv'], /'hyperv' is invalid. Allowed choices are virtualbox, libvirt/],
-  [['build', '--box-version', '1.0.0', '--restrict-network', '--out', '/tmp/airy-never'], /--restrict-network needs --skip-downloads/],
-  [['build', '--box-version', '1.0.0', '--images', '/nonexistent', '--out', '/tmp/airy-never'], /the Packer templates are not in \/nonexistent \(missing airy-core\/\*\.pkr\.hcl, scripts\/, files\/\): pass --images/],
+  [['build', '--box-version', '1.0.0', '--restrict-network', '--out', '/tmp/airy-never'], /--restrict-network needs --skip-downloads: .* \[BUILD_OPTIONS_CONFLICT\]\n$/],
+  [['build', '--box-version', '1.0.0', '--images', '/nonexistent', '--out', '/tmp/airy-never'], /the Packer templates are not in \/nonexistent \(missing airy-core\/\*\.pkr\.hcl, scripts\/, files\/\): pass --images.* \[BUILD_TEMPLATES_NOT_FOUND\]\n$/],
   [
     ['build', '--box-version', '1.0.0', '--registry-mirror', 'https://mirror.example.com:99999', '--out', '/tmp/airy-never'],
-    /--registry-mirror https:\/\/mirror\.example\.com:99999: port 99999 is out of range: give one from 1 to 65535/,
+    /--registry-mirror https:\/\/mirror\.example\.com:99999: port 99999 is out of range: give one from 1 to 65535 \[BUILD_REGISTRY_MIRROR_INVALID\]\n$/,
   ],
   [['publish', '--from', '/nonexistent'], /cannot read \/nonexistent\/box.json: build first/],
-  [['publish', '--to', 'ftp://x', '--from', '/nonexistent'], /--to ftp:\/\/x: use s3:\/\/bucket\/prefix or file:\/\/\/absolute\/folder/],
+  [['publish', '--to', 'ftp://x', '--from', '/nonexistent'], /--to ftp:\/\/x: use s3:\/\/bucket\/prefix or file:\/\/\/absolute\/folder \[STORE_URL_INVALID\]\n$/],
   [['catalog', 'list', '--from', 'file:///nonexistent-catalog'], /no catalog at file:\/\/\/nonexistent-catalog\/metadata.json/],
   [['catalog', 'promote', '--box-version', 'latest'], /--box-version latest: not a semantic version/],
 ]);
