@@ -42,6 +42,7 @@ export function withTables(text: string, readme = 'README.md'): string {
 const REASON_READMES: Readonly<Record<string, string>> = {
   'packages/bootstrap/README.md': 'airy-bootstrap',
   'packages/box-builder/README.md': 'airy-box',
+  'packages/manifests/README.md': 'airy-manifests',
   'packages/ngrok-tunnel/README.md': 'airy-tunnel',
 };
 

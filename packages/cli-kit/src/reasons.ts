@@ -112,6 +112,9 @@ export const REASONS = [
   { id: 'STORE_TAMPERED', exitCode: failed, advice: "the store's signed metadata does not verify with your keys: find out who changed it before publishing", clis: BOX },
   { id: 'STORE_UNSIGNED', exitCode: failed, advice: 'the store holds an unsigned catalog: publish with --keys to sign it', clis: BOX },
   { id: 'ROOT_CONFLICT', exitCode: failed, advice: "the store's root differs from your keys' root: publish with the keys the store was signed with", clis: BOX },
+  // airy-manifests.
+  { id: 'OPTION_INVALID', exitCode: usage, advice: 'an option (a flag or a key of the config file) has a value it does not take: the line names the key and what it takes', clis: ['airy-manifests'] },
+  { id: 'PATH_UNUSABLE', exitCode: usage, advice: 'a file or folder named cannot be read or written as asked: check the path and its permissions', clis: ['airy-manifests'] },
   // airy-tunnel.
   { id: 'TUNNEL_MISSING_TOKEN', exitCode: ExitCode.tunnelMissingToken, advice: 'set NGROK_AUTHTOKEN, or put "authtoken: …" in ~/.airy/tunnel.yml', clis: TUNNEL },
   { id: 'TUNNEL_REJECTED_TOKEN', exitCode: ExitCode.tunnelRejectedToken, advice: 'copy a fresh authtoken from the ngrok dashboard into NGROK_AUTHTOKEN', clis: TUNNEL },

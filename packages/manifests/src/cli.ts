@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { randomBytes } from 'node:crypto';
 import { Option } from 'commander';
-import { CliError, createProgram, ExitCode, packageVersion, printable, printableJson, runCli, stopAtOnce, usageError } from '@airy/cli-kit';
+import { AiryError, CliError, createProgram, ExitCode, packageVersion, printable, printableJson, runCli, stopAtOnce, usageError } from '@airy/cli-kit';
 import { KAFKA_MODES, type KafkaMode, OptionError, type PlatformOptions, PROFILES } from './options/types.js';
 import type { ResourceTotals } from './platform.js';
 import { EXTRA_FILE, platformDocuments, withExtra } from './objects.js';
@@ -66,15 +66,15 @@ async function configFile(path: string): Promise<PlatformOptions> {
   return checkOptions(await readOptionsFile(path));
 }
 
-/** Runs `work`, turning bad options and unreadable files into usage errors. */
+/** Runs `work`, giving bad options and unusable files their reasons (the registry makes both exit 2). */
 async function withInput<T>(work: () => Promise<T> | T): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (error instanceof OptionError) throw usageError(`invalid option ${error.message}`);
+    if (error instanceof OptionError) throw new AiryError('OPTION_INVALID', `invalid option ${error.message}`);
     // Loaded already if it threw one of its errors.
     const { UnreadablePathError, UnwritablePathError } = await filesModule();
-    if (error instanceof UnreadablePathError || error instanceof UnwritablePathError) throw usageError(error.message);
+    if (error instanceof UnreadablePathError || error instanceof UnwritablePathError) throw new AiryError('PATH_UNUSABLE', error.message);
     throw error;
   }
 }

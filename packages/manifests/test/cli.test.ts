@@ -39,7 +39,7 @@ test('a config file with a bad value names the option and exits 2', () => {
     writeFileSync(join(dir, 'bad.yaml'), 'kafka:\n  brokers: three\n');
     const bad = runBin(packageDir, ['resources', '--config', join(dir, 'bad.yaml')]);
     assert.is(bad.status, 2);
-    assert.match(bad.stderr, /^airy-manifests: invalid option kafka.brokers: must be a whole number/);
+    assert.match(bad.stderr, /^airy-manifests: invalid option kafka.brokers: must be a whole number.* \[OPTION_INVALID\]\n$/);
     writeFileSync(join(dir, 'list.yaml'), '- not a mapping\n');
     assert.match(runBin(packageDir, ['images', '--config', join(dir, 'list.yaml')]).stderr, /must be a YAML mapping/);
     writeFileSync(join(dir, 'apps.yaml'), 'apps:\n  - name: billing\n    image: example/billing:2.0.1\n    port: 9000\n');
@@ -146,7 +146,7 @@ test('validate: a folder without YAML is bad input, and the summary counts files
     mkdirSync(join(dir, 'empty'));
     const empty = runBin(packageDir, ['validate', join(dir, 'empty')]);
     assert.is(empty.status, 2);
-    assert.match(empty.stderr, /a folder with no \*\.yaml or \*\.yml files/);
+    assert.match(empty.stderr, /a folder with no \*\.yaml or \*\.yml files.* \[PATH_UNUSABLE\]\n$/);
     writeFileSync(join(dir, 'broken.yaml'), 'kind: [\n');
     const broken = runBin(packageDir, ['validate', join(dir, 'broken.yaml')]);
     assert.is(broken.status, 1);

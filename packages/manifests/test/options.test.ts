@@ -97,9 +97,9 @@ test('strings are checked: the database names, the health path, and required app
 
 test("a config file's section that is not a mapping is refused naming it, before the flags are merged in", () => {
   for (const [yaml, why] of [
-    ['ingress: 5\n', /^airy-manifests: invalid option ingress: must be a mapping, got 5$/],
-    ['ngrok: no\n', /^airy-manifests: invalid option ngrok: must be a mapping, got "no"$/],
-    ['postgres: [a]\n', /^airy-manifests: invalid option postgres: must be a mapping, got a list$/],
+    ['ingress: 5\n', /^airy-manifests: invalid option ingress: must be a mapping, got 5 \[OPTION_INVALID\]$/],
+    ['ngrok: no\n', /^airy-manifests: invalid option ngrok: must be a mapping, got "no" \[OPTION_INVALID\]$/],
+    ['postgres: [a]\n', /^airy-manifests: invalid option postgres: must be a mapping, got a list \[OPTION_INVALID\]$/],
   ] as const) {
     const out = render(yaml);
     assert.is(out.status, 2, out.stderr);
