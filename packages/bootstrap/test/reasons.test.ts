@@ -3,7 +3,7 @@
  * module already has (an injected ssh, an environment, a folder), throws an AiryError with its reason, and the
  * registry, not the library, gives the exit code the CLI uses.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -12,9 +12,11 @@ import { AiryError, REASONS, type ReasonId } from '@airy/cli-kit';
 import { handOverToken, tunnelToken } from '../src/cluster-tunnel.ts';
 import { requireInstance } from '../src/instance.ts';
 import { writeKubeconfig } from '../src/kubeconfig.ts';
-import { restore } from '../src/manage.ts';
+import { backup, restore, stop } from '../src/manage.ts';
+import type { InstanceState } from '../src/instance.ts';
 import type { PreflightCheck } from '../src/preflight.ts';
 import type { TrustReason } from '../src/trust.ts';
+import { addBox, bootVm, installVm, type UpOptions } from '../src/up.ts';
 import { ensureVagrant } from '../src/vagrant-install.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'airy-reasons-'));
@@ -65,6 +67,75 @@ test('instance and restore: no instance, no backup file: usage reasons (exit 2)'
   },
 );
 if (process.stdin.isTTY || process.platform !== 'linux') console.log('skip: vagrant-install reasons need Linux and no terminal on stdin (it would ask)');
+
+/**
+ * An instance folder and a stand-in `vagrant` first on PATH: `status` answers the state in a file, and a command
+ * whose `fail-<command>` file exists fails, as the real one would, with a line on stderr.
+ */
+function standIn(vm: string, failing: readonly string[]): { dir: string; state: InstanceState; restorePath: () => void } {
+  const root = mkdtempSync(join(work, 'vagrant-'));
+  const bin = join(root, 'bin');
+  const dir = join(root, 'instance');
+  mkdirSync(bin);
+  mkdirSync(dir);
+  for (const f of failing) writeFileSync(join(root, `fail-${f}`), '');
+  writeFileSync(
+    join(bin, 'vagrant'),
+    `#!/bin/sh
+[ -e "${root}/fail-$1" ] && { echo "vagrant $1: it failed here" >&2; exit 1; }
+case "$1" in
+  status) echo "1700000000,default,state,${vm}" ;;
+esac
+exit 0
+`,
+  );
+  chmodSync(join(bin, 'vagrant'), 0o755);
+  const state: InstanceState = { catalog: 'file:///catalog/metadata.json', boxName: 'airy/core', version: '1.0.0', sha256: 'a'.repeat(64), provider: 'libvirt', cpus: 2, memoryMiB: 2048, privateNetwork: false };
+  writeFileSync(join(dir, 'instance.json'), `${JSON.stringify(state)}\n`);
+  // Vagrant's home is never the user's own: a box add that got far would write there.
+  const { PATH, VAGRANT_HOME } = process.env;
+  process.env.PATH = `${bin}:${PATH}`;
+  process.env.VAGRANT_HOME = join(root, 'vagrant-home');
+  const restorePath = () => {
+    process.env.PATH = PATH;
+    if (VAGRANT_HOME === undefined) delete process.env.VAGRANT_HOME;
+    else process.env.VAGRANT_HOME = VAGRANT_HOME;
+  };
+  return { dir, state, restorePath };
+}
+
+test('manage: a VM that is not running, a dump or a restore that fails, a vagrant command that fails: each its reason (exit 1)', async () => {
+  const off = standIn('poweroff', []);
+  try {
+    assert.is(await reasonOf(() => backup(off.dir, join(work, 'dump.sql')), 'VM_NOT_RUNNING'), 1);
+  } finally {
+    off.restorePath();
+  }
+  const sshFails = standIn('running', ['ssh', 'halt']);
+  try {
+    assert.is(await reasonOf(() => backup(sshFails.dir, join(work, 'dump.sql')), 'BACKUP_FAILED'), 1);
+    const dump = join(work, 'a-dump.sql');
+    writeFileSync(dump, '-- a dump\n');
+    assert.is(await reasonOf(() => restore(sshFails.dir, dump), 'RESTORE_FAILED'), 1);
+    assert.is(await reasonOf(() => stop(sshFails.dir, () => undefined), 'VAGRANT_FAILED'), 1);
+  } finally {
+    sshFails.restorePath();
+  }
+});
+
+test('up: box add, validate and up that fail: VAGRANT_BOX_ADD_FAILED, VAGRANTFILE_INVALID, VAGRANT_UP_FAILED (exit 1)', async () => {
+  const it = standIn('not_created', ['box', 'validate', 'up']);
+  try {
+    const options = { dir: it.dir, log: () => undefined, hosts: false, yes: true } as unknown as UpOptions;
+    const box = join(work, 'a.box');
+    writeFileSync(box, 'box');
+    assert.is(await reasonOf(() => addBox(options, { state: it.state, path: box, architecture: 'amd64' }), 'VAGRANT_BOX_ADD_FAILED'), 1);
+    assert.is(await reasonOf(() => installVm(it.dir, it.state), 'VAGRANTFILE_INVALID'), 1);
+    assert.is(await reasonOf(() => bootVm(options, it.state), 'VAGRANT_UP_FAILED'), 1);
+  } finally {
+    it.restorePath();
+  }
+});
 
 test('every preflight code and every TUF reason is a registered reason', () => {
   // Checked by the compiler: a code or a TrustReason outside the registry fails here at type-check time.
