@@ -214,7 +214,7 @@ root.addTask('box-facts', {
   exec: 'nx run manifests:compile && tsx tools/box-facts.ts',
 });
 root.addTask('docs:exit-codes', {
-  description: "Write every README's exit-code table from @airy/cli-kit's registry",
+  description: "Write every README's exit-code and reason tables from @airy/cli-kit's registries",
   exec: 'nx run cli-kit:compile && tsx tools/exit-codes.ts',
 });
 root.addTask('bench:footprint', {
