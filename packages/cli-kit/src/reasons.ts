@@ -27,9 +27,9 @@ const { failed, usage, preflight } = ExitCode;
 
 /** Every reason, in the order the READMEs list them. */
 export const REASONS = [
-  // Shared by every CLI.
-  { id: 'ANSWER_NEEDED', exitCode: usage, advice: 'the command asks before it changes anything and no terminal can answer: pass --yes', clis: ['airy-bootstrap', 'airy-box'] },
-  { id: 'DECLINED', exitCode: failed, advice: 'you answered no: nothing was changed', clis: ['airy-bootstrap', 'airy-box'] },
+  // Asking, locks and interrupts, wherever a CLI has them.
+  { id: 'ANSWER_NEEDED', exitCode: usage, advice: 'the command asks before it changes anything and no terminal can answer: pass --yes', clis: BOOT },
+  { id: 'DECLINED', exitCode: failed, advice: 'you answered no: nothing was changed', clis: BOOT },
   { id: 'LOCKED', exitCode: failed, advice: 'another run works on the same folder or catalog: wait for it, or clear the lock as the line says', clis: ['airy-bootstrap', 'airy-box'] },
   { id: 'INTERRUPTED', exitCode: ExitCode.interrupted, advice: 'stopped by Ctrl-C or a signal: partial output was removed; run it again', clis: BOX },
   // Preflight of the host (bootstrap's checks; `doctor` lists each one).
