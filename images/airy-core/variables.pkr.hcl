@@ -123,3 +123,10 @@ variable "scripts_dir" {
   type        = string
   description = "images/scripts, as an absolute path."
 }
+
+variable "registry_credentials" {
+  type        = string
+  default     = ""
+  sensitive   = true
+  description = "USER:TOKEN for Docker Hub, for the build's image pulls only (airy-box build --registry-credentials FILE passes it in Packer's environment, never in a file); the box does not keep it."
+}

@@ -2,12 +2,12 @@
  * `airy-box build`: preflight, stage, `packer validate`, `packer build` with a phase display, then the box and its
  * content manifest. Ctrl-C stops Packer and removes partial output.
  */
-import { readFile, rename, rm } from 'node:fs/promises';
+import { lstat, readFile, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { resyncBox } from './box-file.js';
 import { type Architecture, type BoxContentManifest, boxFileName, type Provider, stringifyContentManifest } from '@airy/box-catalog';
 import { boxFactsEnv, boxImages, COMPONENT_VERSIONS, imageArchitectures } from '@airy/manifests';
-import { CliError, ExitCode, writeFileAtomic } from '@airy/cli-kit';
+import { CliError, ExitCode, redact, writeFileAtomic } from '@airy/cli-kit';
 import { $ } from 'zx';
 import { boxManifestFiles, contentManifest } from './content.js';
 import { hashFile } from './hash.js';
@@ -42,6 +42,12 @@ export interface BuildOptions {
    * @default none: images come from their registries
    */
   readonly registryMirror?: string;
+  /**
+   * A file holding `USER:TOKEN` for Docker Hub (mode 0600, the user's own), used by the build's image pulls only:
+   * handed to Packer in its environment as a sensitive variable, never written to a file, never printed, not kept
+   * in the box. @default none: anonymous pulls (10 an hour per address)
+   */
+  readonly registryCredentials?: string;
   /** Stop after preflight and `packer validate`: check the templates and options, build nothing. */
   readonly validateOnly?: boolean;
   readonly log: (line: string) => void;
@@ -103,6 +109,56 @@ export function registryMirrorProblem(url: string): string | undefined {
   return undefined;
 }
 
+/** A Docker Hub credential for the build's pulls. */
+export interface RegistryCredential {
+  readonly user: string;
+  readonly token: string;
+}
+
+/** The most a credentials file may hold: one `USER:TOKEN` line (Docker Hub's tokens are far shorter). */
+const CREDENTIALS_MAX_BYTES = 4096;
+
+/**
+ * The credential in a credentials file's text (`USER:TOKEN`, one line, a final newline allowed), or what is wrong
+ * with it. The problem never quotes the text: it holds a secret. Pure.
+ */
+export function parseRegistryCredentials(text: string): RegistryCredential | { problem: string } {
+  const line = text.replace(/\r?\n$/, '');
+  if (line.includes('\n')) return { problem: 'it holds more than one line: give one USER:TOKEN line' };
+  const m = /^([A-Za-z0-9][A-Za-z0-9._-]{0,254}):([\x21-\x7e]{1,2048})$/.exec(line);
+  if (!m) return { problem: 'it is not one USER:TOKEN line (a Docker Hub user name, a colon, an access token without spaces)' };
+  return { user: m[1] as string, token: m[2] as string };
+}
+
+/**
+ * What is wrong with a credentials file's metadata, as the project treats files that hold secrets: a regular file
+ * (not a link), the user's own, readable by no one else (0600). Pure.
+ */
+export function credentialsFileProblem(info: { isFile: boolean; isLink: boolean; mode: number; uid: number; size: number }, uid: number | undefined): string | undefined {
+  if (info.isLink) return 'it is a symbolic link: give the file itself';
+  if (!info.isFile) return 'it is not a regular file';
+  if (uid !== undefined && info.uid !== uid) return 'it belongs to another user: give a file of your own';
+  if ((info.mode & 0o077) !== 0) return `its mode is ${(info.mode & 0o777).toString(8).padStart(4, '0')}: it holds a secret, so chmod 600 it`;
+  if (info.size > CREDENTIALS_MAX_BYTES) return `it is larger than ${CREDENTIALS_MAX_BYTES} bytes: give one USER:TOKEN line`;
+  return undefined;
+}
+
+/** Reads and checks `--registry-credentials FILE`; every problem is one line (exit 2) that never shows the secret. */
+export async function readRegistryCredentials(file: string): Promise<RegistryCredential> {
+  const fail = (why: string) => new CliError(`--registry-credentials ${file}: ${why}`, ExitCode.usage);
+  const info = await lstat(file).catch(() => {
+    throw fail('cannot read it: check the path');
+  });
+  const problem = credentialsFileProblem(
+    { isFile: info.isFile(), isLink: info.isSymbolicLink(), mode: info.mode, uid: info.uid, size: info.size },
+    process.getuid?.(),
+  );
+  if (problem) throw fail(problem);
+  const parsed = parseRegistryCredentials(await readFile(file, 'utf8'));
+  if ('problem' in parsed) throw fail(parsed.problem);
+  return parsed;
+}
+
 /**
  * Builds the box: preflight, staging, `packer validate`, `packer build`, then the box file and its content manifest
  * in `outDir`. Throws {@link CliError} with the right exit code on every expected failure; an aborted `signal` stops
@@ -138,6 +194,16 @@ export async function buildBox(options: BuildOptions, signal?: AbortSignal): Pro
   }
   const mirrorProblem = options.registryMirror === undefined ? undefined : registryMirrorProblem(options.registryMirror);
   if (mirrorProblem) throw new CliError(`--registry-mirror ${options.registryMirror}: ${mirrorProblem}`, ExitCode.usage);
+  if (options.registryCredentials !== undefined && options.skipDownloads) {
+    throw new CliError('--registry-credentials is for the image pulls, which --skip-downloads leaves out: drop one of them', ExitCode.usage);
+  }
+  // containerd's CRI offers a pull's credential to every host it tries for the image, the mirror first
+  // (awslabs/soci-snapshotter#1012 on containerd's image_pull.go): the Docker Hub token would reach the mirror.
+  if (options.registryCredentials !== undefined && options.registryMirror !== undefined) {
+    throw new CliError('give --registry-mirror or --registry-credentials, not both: containerd would hand the Docker Hub credential to the mirror too', ExitCode.usage);
+  }
+  const credential = options.registryCredentials === undefined ? undefined : await readRegistryCredentials(options.registryCredentials);
+  const secret = credential ? [`${credential.user}:${credential.token}`, credential.token] : [];
   if (architecture === 'arm64' && options.restrictNetwork) {
     throw new CliError('--restrict-network cannot build arm64: its seed comes over the build’s HTTP server', ExitCode.usage);
   }
@@ -211,21 +277,24 @@ export async function buildBox(options: BuildOptions, signal?: AbortSignal): Pro
     };
     const varFile = await writeVarFile(templates, vars);
     const only = `-only=${SOURCES[options.provider]}`;
-    const step = async (name: string, args: string[]) => {
-      const run = runPacker(args, templates, (line) => {
+    // The credential reaches Packer only in its environment (a sensitive variable, which Packer prints as
+    // <sensitive>), never in the variable file or on a command line; every line is blanked of it all the same.
+    const step = async (name: string, args: string[], env: Record<string, string> = {}) => {
+      const run = runPacker(args, templates, (raw) => {
+        const line = redact(raw, secret);
         const phase = phaseOf(line);
         if (phase && phase !== current) {
           current = phase;
           log(`phase: ${phase} (after ${Math.round((Date.now() - started) / 1000)}s)`);
         }
         log(`packer | ${line}`);
-      });
+      }, env);
       const onAbort = () => run.stop();
       signal?.addEventListener('abort', onAbort, { once: true });
       const { exitCode, tail } = await run.done.finally(() => signal?.removeEventListener('abort', onAbort));
       if (signal?.aborted) throw new CliError('interrupted: Packer stopped, partial output removed', ExitCode.interrupted);
       if (exitCode !== 0) {
-        throw new CliError(`packer ${name} failed (exit ${exitCode}): ${tail.filter(Boolean).slice(-3).join(' | ')}`, ExitCode.failed);
+        throw new CliError(`packer ${name} failed (exit ${exitCode}): ${redact(tail.filter(Boolean).slice(-3).join(' | '), secret)}`, ExitCode.failed);
       }
     };
     let current: string | undefined;
@@ -236,7 +305,8 @@ export async function buildBox(options: BuildOptions, signal?: AbortSignal): Pro
       return undefined;
     }
     log(`phase: build starts (${options.provider}, accelerator ${vars.accelerator})`);
-    await step('build', ['build', '-color=false', `-var-file=${varFile}`, only, '.']);
+    const credentialEnv: Record<string, string> = credential ? { PKR_VAR_registry_credentials: `${credential.user}:${credential.token}` } : {};
+    await step('build', ['build', '-color=false', `-var-file=${varFile}`, only, '.'], credentialEnv);
 
     const built = join(work, boxFileName(options.version, options.provider));
     // Packer writes the tar; it is compressed here so that consecutive boxes share their compressed bytes.

@@ -117,6 +117,7 @@ program
   .option('--ssh-key <file>', "private key to log in with (default: Vagrant's insecure key)")
   .option('--images <dir>', 'Packer templates and scripts (default: the ones shipped with this package)')
   .option('--registry-mirror <url>', 'a Docker Hub mirror for the build’s image pulls (the box does not keep it)')
+  .option('--registry-credentials <file>', 'a 0600 file with USER:TOKEN for Docker Hub, for the build’s pulls only (never printed, not kept in the box)')
   .option('--validate-only', 'stop after preflight and packer validate: check the templates and options, build nothing')
   .action(async (flags) => {
     const controller = new AbortController();
@@ -140,6 +141,7 @@ program
       sshKey: flags.sshKey,
       imagesDir: flags.images,
       ...(flags.registryMirror !== undefined ? { registryMirror: flags.registryMirror } : {}),
+      ...(flags.registryCredentials !== undefined ? { registryCredentials: flags.registryCredentials } : {}),
       log,
     };
     if (flags.validateOnly) {

@@ -152,9 +152,12 @@ export interface PackerRun {
   stop(): void;
 }
 
-/** Runs `packer ARGS` in `cwd`, streaming each output line to `onLine`; keeps the last lines for errors. */
-export function runPacker(args: string[], cwd: string, onLine: (line: string) => void): PackerRun {
-  const process = $({ cwd, quiet: true, nothrow: true, env: { ...globalThis.process.env, CHECKPOINT_DISABLE: '1', PACKER_NO_COLOR: '1' } })`packer ${args}`;
+/**
+ * Runs `packer ARGS` in `cwd`, streaming each output line to `onLine`; keeps the last lines for errors. `env` adds
+ * to Packer's environment (a sensitive variable as `PKR_VAR_name`, kept off the command line and out of files).
+ */
+export function runPacker(args: string[], cwd: string, onLine: (line: string) => void, env: Record<string, string> = {}): PackerRun {
+  const process = $({ cwd, quiet: true, nothrow: true, env: { ...globalThis.process.env, ...env, CHECKPOINT_DISABLE: '1', PACKER_NO_COLOR: '1' } })`packer ${args}`;
   const tail = lineTail(20, onLine);
   // Packer's errors go to stderr: stream them too, so the reason of a failure is never lost.
   const stderr = lineSplitter(tail.push);
