@@ -213,6 +213,10 @@ root.addTask('box-facts', {
   description: "Write bootstrap's compiled-in box facts from @airy/manifests (a test fails when stale)",
   exec: 'nx run manifests:compile && tsx tools/box-facts.ts',
 });
+root.addTask('public-root', {
+  description: "Write bootstrap's compiled-in public catalog root from infrastructure/catalog/root.json (a test fails when stale)",
+  exec: 'tsx tools/public-root.ts',
+});
 root.addTask('docs:exit-codes', {
   description: "Write every README's exit-code table from @airy/cli-kit's registry",
   exec: 'nx run cli-kit:compile && tsx tools/exit-codes.ts',

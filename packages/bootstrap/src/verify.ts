@@ -13,10 +13,7 @@ import { Metadata, MetadataKind, type Targets } from '@tufjs/models';
 import { BaseFetcher, Updater } from 'tuf-js';
 import { DownloadHTTPError } from 'tuf-js/dist/error.js';
 import { withCatalogCredentials } from './source.js';
-import { type CatalogTrust, type SignedTarget, TrustError, type TrustReason, type VerifiedCatalog } from './trust.js';
-
-/** The most a trusted root file may hold. */
-const MAX_ROOT_BYTES = 1024 * 1024;
+import { type CatalogTrust, MAX_ROOT_BYTES, type SignedTarget, TrustError, type TrustReason, type VerifiedCatalog } from './trust.js';
 
 /** tuf-js's fetcher over what the catalog reader reads: https, http and file URLs, bounded, no other scheme. */
 class CatalogFetcher extends BaseFetcher {
@@ -52,6 +49,8 @@ const fix: Record<TrustReason, string> = {
   TUF_TARGET_MISMATCH: 'what was served differs from its signed length or hash: do not use it; tell the publisher',
   TUF_NOT_SIGNED: 'ask the publisher to publish it with --keys',
   TUF_UNREACHABLE: 'check the URL (--catalog, AIRY_BOX_CATALOG) and the network',
+  TUF_NO_PUBLIC_ROOT: 'pass --trusted-root FILE, or --allow-unsigned',
+  TUF_NO_ROOT: 'pass --trusted-root FILE (the root.json its publisher gave you)',
 };
 
 /** A TrustError for `error`, with what it means and what to do. */
@@ -72,15 +71,14 @@ export function trustDir(cacheDir: string, catalogUrl: string, rootBytes: Buffer
  * Loads the catalog at `url` through TUF: refreshes the metadata against the trusted root, then reads the catalog
  * and its `latest` channel as signed targets. Returns it with every signed target's length and hash.
  */
-export async function verifiedCatalog(url: string, limits: FetchLimits, trust: CatalogTrust): Promise<VerifiedCatalog> {
-  const rootBytes = await readFile(trust.trustedRoot).catch((error: NodeJS.ErrnoException) => {
-    throw new TrustError('TUF_ROOT_INVALID', `cannot read the trusted root ${trust.trustedRoot} (${error.code ?? error.message}): ${fix.TUF_ROOT_INVALID}`);
-  });
+export async function verifiedCatalog(url: string, limits: FetchLimits, trust: Extract<CatalogTrust, { kind: 'root' }>): Promise<VerifiedCatalog> {
+  const rootBytes = Buffer.from(trust.root, 'utf8');
   try {
     if (rootBytes.length > MAX_ROOT_BYTES) throw new Error('larger than 1 MiB');
-    Metadata.fromJSON(MetadataKind.Root, JSON.parse(rootBytes.toString('utf8'))).verifyDelegate('root', Metadata.fromJSON(MetadataKind.Root, JSON.parse(rootBytes.toString('utf8'))));
+    const root = Metadata.fromJSON(MetadataKind.Root, JSON.parse(trust.root));
+    root.verifyDelegate('root', root);
   } catch (error) {
-    throw new TrustError('TUF_ROOT_INVALID', `${trust.trustedRoot} is not a TUF root signed by its own keys (${(error as Error).message}): ${fix.TUF_ROOT_INVALID}`);
+    throw new TrustError('TUF_ROOT_INVALID', `${trust.origin} is not a TUF root signed by its own keys (${(error as Error).message}): ${fix.TUF_ROOT_INVALID}`);
   }
   const catalogUrl = catalogUrlOf(withCatalogCredentials(url));
   const base = catalogUrl.slice(0, catalogUrl.lastIndexOf('/') + 1);
