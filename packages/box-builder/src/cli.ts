@@ -14,7 +14,6 @@ import {
   isVersion,
   PROVIDERS,
   type Provider,
-  parseCatalog,
   parseContentManifest,
   readCatalog,
 } from '@airy/box-catalog';
@@ -38,7 +37,7 @@ import { Option } from 'commander';
 import { type BuildOptions, buildBox } from './build.js';
 import { StoreLinkError } from './file-store.js';
 import { hashFile } from './hash.js';
-import { moveChannel, publishBox, VerificationError } from './publish.js';
+import { PromoteError, promoteVersion, publishBox, VerificationError } from './publish.js';
 import { type S3Settings, StoreDeadlineError } from './s3-store.js';
 import { DEFAULT_EXPIRES_DAYS, initKeys, loadKeys, ROLES, type RoleName, resignTimestamp, rotateRoot, SigningError } from './signing.js';
 import { openReader, openStore } from './sources.js';
@@ -69,6 +68,7 @@ const log = (line: string) => process.stderr.write(`${printable(line)}\n`);
 /** Library and AWS SDK errors as one-line CLI errors. */
 function toCliError(error: unknown): CliError | undefined {
   if (error instanceof CatalogError) return new CliError(`malformed catalog: ${error.message}`, ExitCode.usage);
+  if (error instanceof PromoteError) return new CliError(error.message, ExitCode.usage);
   if (error instanceof CatalogFetchError) return new CliError(`${error.message}: check --from and the network`, ExitCode.failed);
   if (error instanceof ImmutableVersionError || error instanceof VerificationError) return new CliError(error.message, ExitCode.failed);
   const e = error as Error & { code?: string; name?: string };
@@ -332,14 +332,13 @@ catalog
   .option('--to <url>', 's3://bucket/prefix or file:///folder', pathToFileURL(resolve('catalog')).href)
   .option('--endpoint <url>', 'S3-compatible endpoint')
   .option('--region <region>', 'AWS region')
+  .option('--keys <dir>', 'sign the moved channel (TUF), as publish --keys does: the targets, snapshot and timestamp keys')
   .action(async (flags) => {
     const store = openStore(flags.to, s3Settings(flags), {}, log);
-    const text = await guard(() => store.get(CATALOG_FILE));
-    if (!text) throw usageError(`no catalog at ${store.location}`);
-    const c = await guard(async () => parseCatalog(text.body, store.url(CATALOG_FILE)));
-    if (!c.versions.some((v) => v.version === flags.boxVersion)) throw usageError(`the catalog has no version ${flags.boxVersion}`);
-    await guard(() => moveChannel(store, flags.channel, flags.boxVersion, { force: true }));
-    log(`channel ${flags.channel} → ${flags.boxVersion}`);
+    // The keys first: a missing key fails before anything moves.
+    const signing = flags.keys ? await guard(() => loadKeys(resolve(flags.keys))) : undefined;
+    const result = await guard(() => promoteVersion(store, { channel: flags.channel, version: flags.boxVersion, log, ...(signing ? { signing } : {}) }));
+    log(`channel ${flags.channel} → ${flags.boxVersion}${result.signed ? ` (signed: targets version ${result.signed.targetsVersion})` : ''}`);
   });
 
 await runCli(program);
