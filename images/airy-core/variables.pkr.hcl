@@ -21,6 +21,17 @@ variable "disk_size" {
   description = "Virtual disk size (qemu); the box's virtual_size comes from it."
 }
 
+variable "disk_mib" {
+  type        = number
+  description = "The same size in MiB: the VirtualBox build grows the OVA's imported disk to it before booting."
+}
+
+variable "ova_disk_unit" {
+  type        = number
+  default     = -1
+  description = "The OVA's disk in `VBoxManage import --dry-run`'s listing; airy-box build reads it for a VirtualBox build."
+}
+
 variable "kubernetes_version" {
   type = string
 }

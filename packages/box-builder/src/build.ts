@@ -11,9 +11,10 @@ import { CliError, ExitCode, redact, writeFileAtomic } from '@airy/cli-kit';
 import { $ } from 'zx';
 import { boxManifestFiles, contentManifest } from './content.js';
 import { hashFile } from './hash.js';
-import { gatherHostFacts, IMAGES_DIR, isSshPublicKey, missingImageParts, removeDir, runPacker, stagePayload, stageTemplates, writeVarFile } from './packer.js';
+import { gatherHostFacts, IMAGES_DIR, isSshPublicKey, localOva, missingImageParts, ovaDryRun, removeDir, runPacker, stagePayload, stageTemplates, writeVarFile } from './packer.js';
 import { defaultBaseImage, hostArchitecture } from './architecture.js';
 import { buildPeakBytes, chooseAccelerator, packerNeedsPlugins, phaseOf, preflight } from './preflight.js';
+import { diskSizeMiB, ovaDiskUnit } from './virtualbox.js';
 
 /** Options of a build. */
 export interface BuildOptions {
@@ -207,7 +208,9 @@ export async function buildBox(options: BuildOptions, signal?: AbortSignal): Pro
   if (architecture === 'arm64' && options.restrictNetwork) {
     throw new CliError('--restrict-network cannot build arm64: its seed comes over the build’s HTTP server', ExitCode.usage);
   }
-  const baseVars = await baseImageVars(options, architecture);
+  const diskMiB = diskSizeMiB(options.diskSize);
+  if (diskMiB === undefined) throw new CliError(`--disk-size ${options.diskSize}: give MiB as a number, or with M, G or T (e.g. 40960M or 40G)`, ExitCode.usage);
+  let baseVars = await baseImageVars(options, architecture);
   const facts = await gatherHostFacts(outDir, options.sshKey, architecture);
   const checks = preflight(facts, {
     provider: options.provider,
@@ -219,6 +222,16 @@ export async function buildBox(options: BuildOptions, signal?: AbortSignal): Pro
   const failed = checks.filter((c) => !c.ok);
   if (failed.length > 0) {
     throw new CliError(`preflight failed: ${failed.map((c) => `${c.name}: ${c.fix ?? c.detail}`).join('; ')}`, ExitCode.preflight);
+  }
+  // The VirtualBox build imports its OVA's disk to a VDI at a path of its own and grows it before booting (N7):
+  // that takes the disk's unit in VBoxManage's import listing, which needs the OVA as a local file.
+  let ovaUnit = -1;
+  if (options.provider === 'virtualbox') {
+    const ova = await localOva(baseVars.base_image_ova as string, baseVars.base_image_ova_checksum as string, join(outDir, '.cache'), log, signal);
+    baseVars = { base_image_ova: `file://${ova.path}`, base_image_ova_checksum: `sha256:${ova.sha256}` };
+    const unit = ovaDiskUnit(await ovaDryRun(ova.path));
+    if (typeof unit !== 'number') throw new CliError(`the base OVA ${ova.path}: ${unit.problem}: pass --base-image with an OVA of one disk`, ExitCode.usage);
+    ovaUnit = unit;
   }
   const packerVersion = facts.packerVersion as string;
   const sshKey = facts.sshKey as string;
@@ -259,6 +272,8 @@ export async function buildBox(options: BuildOptions, signal?: AbortSignal): Pro
       cpus: options.cpus,
       memory: options.memory,
       disk_size: options.diskSize,
+      disk_mib: diskMiB,
+      ova_disk_unit: ovaUnit,
       kubernetes_version: COMPONENT_VERSIONS.kubernetes,
       minikube_version: COMPONENT_VERSIONS.minikube,
       istio_version: COMPONENT_VERSIONS.istio,

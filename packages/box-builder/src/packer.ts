@@ -2,17 +2,22 @@
  * Effects of a box build, through zx: looking at the host, staging Packer's inputs, and running
  * `packer init|validate|build` with its output streamed under a prefix. Called only from build.ts.
  */
-import { constants } from 'node:fs';
-import { access, cp, mkdir, mkdtemp, readdir, rm, statfs, symlink, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { constants, createWriteStream } from 'node:fs';
+import { access, cp, mkdir, mkdtemp, readdir, readFile, rename, rm, statfs, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import type { Architecture } from '@airy/box-catalog';
-import { lineSplitter, lineTail } from '@airy/cli-kit';
+import { CliError, ExitCode, lineSplitter, lineTail } from '@airy/cli-kit';
 import { boxFacts } from '@airy/manifests';
 import { $ } from 'zx';
 import { ARM64_FIRMWARE, hostArchitecture, qemuFor } from './architecture.js';
+import { hashFile } from './hash.js';
 import type { HostFacts } from './preflight.js';
+import { sha256From } from './virtualbox.js';
 
 /**
  * The Packer templates and provisioning scripts that ship with this package (`images/` beside `lib/`; in the
@@ -186,4 +191,63 @@ export async function writeVarFile(dir: string, vars: Record<string, string | nu
 /** Removes a staged folder. */
 export async function removeDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
+}
+
+/** The text at a checksum list's location: an http(s) URL or a local path (Packer's `file:` forms). */
+async function readSums(location: string, signal?: AbortSignal): Promise<string> {
+  if (!/^https?:\/\//.test(location)) return readFile(location.replace(/^file:\/\//, ''), 'utf8');
+  const res = await fetch(location, { signal });
+  if (!res.ok) throw new CliError(`cannot read the checksums at ${location} (HTTP ${res.status}): check the network or pass --base-image-checksum sha256:HEX`, ExitCode.failed);
+  return res.text();
+}
+
+/**
+ * The base OVA as a local file, and its SHA-256: `VBoxManage import --dry-run` reads only local files, and the
+ * build needs its listing before Packer imports it. A remote OVA is downloaded once into `cacheDir`, checked against
+ * its SHA-256 (`sha256:HEX`, or `file:URL` of a SHA256SUMS list), and kept for later builds.
+ */
+export async function localOva(url: string, checksum: string, cacheDir: string, log: (line: string) => void, signal?: AbortSignal): Promise<{ path: string; sha256: string }> {
+  const name = basename(new URL(url).pathname);
+  const expected = checksum.startsWith('sha256:')
+    ? checksum.slice('sha256:'.length).toLowerCase()
+    : checksum.startsWith('file:')
+      ? sha256From(await readSums(checksum.slice('file:'.length), signal), name)
+      : undefined;
+  if (!expected || !/^[0-9a-f]{64}$/.test(expected)) {
+    throw new CliError(`no SHA-256 for ${name} in ${checksum}: pass --base-image-checksum sha256:HEX`, ExitCode.usage);
+  }
+  if (url.startsWith('file://')) return { path: fileURLToPath(url), sha256: expected };
+  const path = join(cacheDir, name);
+  if ((await hashFile(path).catch(() => undefined))?.sha256 === expected) return { path, sha256: expected };
+  await mkdir(cacheDir, { recursive: true });
+  log(`base image: downloading ${url} (the OVA is read before Packer imports it)`);
+  const res = await fetch(url, { signal });
+  if (!res.ok || !res.body) throw new CliError(`cannot download ${url} (HTTP ${res.status}): check the network or pass --base-image`, ExitCode.failed);
+  const hash = createHash('sha256');
+  const part = `${path}.part`;
+  const hashing = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+  try {
+    await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), hashing, createWriteStream(part, { mode: 0o644 }), { signal });
+    const got = hash.digest('hex');
+    if (got !== expected) throw new CliError(`${url}: its SHA-256 is ${got}, not the ${expected} published for it: download again`, ExitCode.failed);
+    await rename(part, path);
+  } finally {
+    await rm(part, { force: true });
+  }
+  return { path, sha256: expected };
+}
+
+/** `VBoxManage import OVA --dry-run`: the listing of what an import would make (read by `ovaDiskUnit`). */
+export async function ovaDryRun(ova: string): Promise<string> {
+  const out = await $({ quiet: true, nothrow: true })`VBoxManage import ${ova} --dry-run`;
+  if (out.exitCode !== 0) {
+    const why = out.stderr.trim().split('\n').at(-1) ?? '';
+    throw new CliError(`VBoxManage cannot read the base OVA ${ova}: ${why}`, ExitCode.usage);
+  }
+  return out.stdout;
 }
