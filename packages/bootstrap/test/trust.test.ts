@@ -124,7 +124,32 @@ test('a signed catalog over HTTP verifies; the box is downloaded as a signed tar
     assert.ok(readFileSync(join(repo.outDir, 'box.box')).equals(box));
     // The client's trusted metadata is kept in the cache (rollback protection across runs).
     const [dir] = readdirSync(join(repo.cache, 'tuf'));
-    assert.equal(readdirSync(join(repo.cache, 'tuf', dir ?? '')).sort(), ['root.json', 'snapshot.json', 'targets.json', 'timestamp.json']);
+    assert.equal(readdirSync(join(repo.cache, 'tuf', dir ?? '')).sort(), ['root.json', 'snapshot.json', 'targets', 'targets.json', 'timestamp.json']);
+  } finally {
+    await repo.cleanup();
+  }
+});
+
+test('a warm start reads the signed catalog and channel from the cache: only the root probe and the timestamp are fetched', async () => {
+  const repo = await signedRepo();
+  try {
+    await repo.publish('1.0.0');
+    assert.is((await repo.download(trusted(repo))).status, 0);
+    const http = repo.http as TestHttp;
+    http.requests.length = 0;
+    const warm = await repo.download(trusted(repo));
+    assert.is(warm.status, 0, warm.stderr);
+    assert.match(warm.stderr, /already verified/);
+    assert.equal(http.requests, ['GET /tuf/2.root.json', 'GET /tuf/timestamp.json']);
+    // A kept copy that no longer matches its signed hash is not used: it is fetched again, and verified.
+    const [dir] = readdirSync(join(repo.cache, 'tuf'));
+    const targets = join(repo.cache, 'tuf', dir ?? '', 'targets');
+    const copy = readdirSync(targets).find((f) => f.endsWith(`.${CATALOG_FILE}`)) ?? '';
+    writeFileSync(join(targets, copy), '{"name": "airy/core", "versions": []}');
+    http.requests.length = 0;
+    const again = await repo.download(trusted(repo));
+    assert.is(again.status, 0, again.stderr);
+    assert.ok(http.requests.some((r) => r.includes(`.${CATALOG_FILE}`)), http.requests.join('\n'));
   } finally {
     await repo.cleanup();
   }
