@@ -224,9 +224,10 @@ export async function buildBox(options: BuildOptions, signal?: AbortSignal): Pro
     throw new CliError(`preflight failed: ${failed.map((c) => `${c.name}: ${c.fix ?? c.detail}`).join('; ')}`, ExitCode.preflight);
   }
   // The VirtualBox build imports its OVA's disk to a VDI at a path of its own and grows it before booting (N7):
-  // that takes the disk's unit in VBoxManage's import listing, which needs the OVA as a local file.
+  // that takes the disk's unit in VBoxManage's import listing, which needs the OVA as a local file. Validating the
+  // templates needs neither, so --validate-only downloads nothing.
   let ovaUnit = -1;
-  if (options.provider === 'virtualbox') {
+  if (options.provider === 'virtualbox' && !options.validateOnly) {
     const ova = await localOva(baseVars.base_image_ova as string, baseVars.base_image_ova_checksum as string, join(outDir, '.cache'), log, signal);
     baseVars = { base_image_ova: `file://${ova.path}`, base_image_ova_checksum: `sha256:${ova.sha256}` };
     const unit = ovaDiskUnit(await ovaDryRun(ova.path));

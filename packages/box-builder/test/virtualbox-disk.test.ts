@@ -184,6 +184,7 @@ esac`,
   writeFileSync(key, 'private');
   writeFileSync(`${key}.pub`, 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG9vb29vb29vb29vb29vb29vb29vb29vb29vb29vb29v test\n');
   const out = join(work, 'out');
+  let buildCalls = '';
   const path = process.env.PATH;
   process.env.PATH = `${bin}:${path}`;
   try {
@@ -204,6 +205,16 @@ esac`,
       validateOnly: false,
     });
     assert.ok(existsSync(result.boxFile));
+    buildCalls = readFileSync(calls, 'utf8');
+    // --validate-only checks the templates: no download, no dry run (this OVA does not even exist).
+    writeFileSync(calls, '');
+    await buildBox({
+      provider: 'virtualbox', version: '1.0.0', outDir: join(work, 'out-validate'), accelerator: 'auto', baseImage: `${http.url}/missing.ova`,
+      baseImageChecksum: `sha256:${sha}`, skipDownloads: false, restrictNetwork: false, cpus: 2, memory: 2048, diskSize: '40G', sshKey: key,
+      log: () => undefined, validateOnly: true,
+    });
+    assert.not.ok(readFileSync(calls, 'utf8').includes('VBoxManage import'));
+    assert.not.ok(http.requests.some((r) => r.includes('missing.ova')));
   } finally {
     process.env.PATH = path;
     await http.stop();
@@ -213,9 +224,9 @@ esac`,
   assert.is(vars.disk_mib, boxFacts().vm.diskMiB);
   assert.is(vars.base_image_ova, `file://${join(out, '.cache', 'ubuntu.ova')}`);
   assert.is(vars.base_image_ova_checksum, `sha256:${sha}`);
-  const order = readFileSync(calls, 'utf8').trim().split('\n').map((c) => c.split(' ').slice(0, 2).join(' '));
+  const order = buildCalls.trim().split('\n').map((c) => c.split(' ').slice(0, 2).join(' '));
   assert.ok(order.indexOf('VBoxManage import') < order.indexOf('packer build'), order.join('\n'));
-  assert.ok(readFileSync(calls, 'utf8').includes(`VBoxManage import ${join(out, '.cache', 'ubuntu.ova')} --dry-run`));
+  assert.ok(buildCalls.includes(`VBoxManage import ${join(out, '.cache', 'ubuntu.ova')} --dry-run`));
 });
 
 test('a --disk-size the build cannot size its VirtualBox disk from is refused in one line (exit 2)', async () => {
