@@ -201,6 +201,10 @@ root.addTask('bench:delta', {
   description: 'Benchmark a delta upgrade (2%, 5%, 20%, 100% changed) against a whole download, zsync and casync on an emulated link',
   exec: 'nx run-many -t compile -p bootstrap box-builder && tsx tools/bench/delta.ts',
 });
+root.addTask('bench:verify', {
+  description: "Benchmark what catalog verification (TUF) adds to a warm-cache download's start, against the unverified run",
+  exec: 'nx run-many -t compile -p bootstrap box-builder && tsx tools/bench/verify.ts',
+});
 root.addTask('bench:resume', {
   description: 'Benchmark what a resume costs (killed at 40% with 16 connections) against aria2c -c',
   exec: 'nx run bootstrap:compile && tsx tools/bench/resume.ts',
@@ -212,6 +216,10 @@ root.addTask('bench:tunnel', {
 root.addTask('box-facts', {
   description: "Write bootstrap's compiled-in box facts from @airy/manifests (a test fails when stale)",
   exec: 'nx run manifests:compile && tsx tools/box-facts.ts',
+});
+root.addTask('public-root', {
+  description: "Write bootstrap's compiled-in public catalog root from infrastructure/catalog/root.json (a test fails when stale)",
+  exec: 'tsx tools/public-root.ts',
 });
 root.addTask('docs:exit-codes', {
   description: "Write every README's exit-code and reason tables from @airy/cli-kit's registries",

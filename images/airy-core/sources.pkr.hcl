@@ -4,6 +4,9 @@ locals {
   # cloud-init seed for cloud images: a vagrant user with Vagrant's insecure key. Ignored by bases without it.
   cidata_files = ["${var.payload_dir}/cidata/meta-data", "${var.payload_dir}/cidata/user-data"]
   shutdown     = "sudo systemctl poweroff"
+  # The VirtualBox build's disk, imported from the OVA as a VDI beside (not in) the source's output folder, whose
+  # files the box is made of; Packer's clean-up deletes the VM with it.
+  vbox_disk = "${var.output_directory}/airy-core-build.vdi"
   arm64        = var.architecture == "arm64"
   # Packer's own forward listens on every interface; this one only on loopback.
   netdev = ["-netdev", "user,id=user.0,restrict=${var.restrict_network ? "on" : "off"},hostfwd=tcp:127.0.0.1:{{ .SSHHostPort }}-:22"]
@@ -63,7 +66,14 @@ source "virtualbox-ovf" "airy-core" {
   shutdown_command     = local.shutdown
   output_directory     = "${var.output_directory}/virtualbox"
   guest_additions_mode = "disable"
+  # The OVA's disk is a ~10 GiB VMDK, too small for the OS and the images, and VBoxManage cannot grow a VMDK. So
+  # it is imported as a VDI (importtovdi turns the target's suffix into .vdi) at a path of the build's own (the
+  # unit is its entry in the import listing, which airy-box build reads), and grown to the box's disk size before
+  # the VM boots: Packer runs `vboxmanage` after the import and before the start. cloud-init's growpart, at the
+  # build's first boot, grows the root partition into it.
+  import_flags = ["--options", "importtovdi", "--vsys", "0", "--unit", "${var.ova_disk_unit}", "--disk", local.vbox_disk]
   vboxmanage = [
+    ["modifymedium", "disk", local.vbox_disk, "--resize", "${var.disk_mib}"],
     ["modifyvm", "{{ .Name }}", "--cpus", "${var.cpus}"],
     ["modifyvm", "{{ .Name }}", "--memory", "${var.memory}"],
     # Ubuntu's cloud images log to ttyS0 (console=ttyS0): without a UART VirtualBox boots them very slowly or hangs

@@ -21,6 +21,17 @@ variable "disk_size" {
   description = "Virtual disk size (qemu); the box's virtual_size comes from it."
 }
 
+variable "disk_mib" {
+  type        = number
+  description = "The same size in MiB: the VirtualBox build grows the OVA's imported disk to it before booting."
+}
+
+variable "ova_disk_unit" {
+  type        = number
+  default     = -1
+  description = "The OVA's disk in `VBoxManage import --dry-run`'s listing; airy-box build reads it for a VirtualBox build."
+}
+
 variable "kubernetes_version" {
   type = string
 }
@@ -122,4 +133,11 @@ variable "host_port_max" {
 variable "scripts_dir" {
   type        = string
   description = "images/scripts, as an absolute path."
+}
+
+variable "registry_credentials" {
+  type        = string
+  default     = ""
+  sensitive   = true
+  description = "USER:TOKEN for Docker Hub, for the build's image pulls only (airy-box build --registry-credentials FILE passes it in Packer's environment, never in a file); the box does not keep it."
 }

@@ -11,6 +11,11 @@ if skipping_downloads; then
   log "images: skipped (offline build)"
   exit 0
 fi
+# The builder's Docker Hub credential, if given: kept in a shell variable of this script only (pull_image reads it),
+# out of the environment every later command inherits.
+registry_creds=${AIRY_REGISTRY_CREDENTIALS:-}
+unset AIRY_REGISTRY_CREDENTIALS
+[ -z "$registry_creds" ] || log "images: Docker Hub's images are pulled with the builder's credential (the box does not keep it)"
 load_facts "${AIRY_FACTS:-${AIRY_PAYLOAD:?}/airy.env}"
 : "${AIRY_MINIKUBE_HOME:?} ${AIRY_KUBERNETES_VERSION:?}"
 list=${AIRY_IMAGES:-/opt/airy/images.txt}

@@ -40,9 +40,15 @@ retry() {
 # limit (429, Docker Hub's `toomanyrequests`: anonymous pulls are 10 an hour per address) is waited out longer: the
 # Retry-After the error names if it names one (containerd passes only the status and message on, so through
 # crictl it rarely does), else 60 s doubling up to 16 min, eight attempts (about an hour, Docker Hub's window).
+#
+# The builder's Docker Hub credential (USER:TOKEN, in the shell variable registry_creds, never exported) goes with
+# Docker Hub's images only, never to another registry; what crictl says is logged with it blanked out.
 pull_image() {
-  local image=$1 out wait hiccups=1 limits=1 delay=${AIRY_RETRY_DELAY:-5} limited=${AIRY_RATE_LIMIT_DELAY:-60}
-  until out=$(crictl pull "$image" 2>&1); do
+  local image=$1 out wait hiccups=1 limits=1 delay=${AIRY_RETRY_DELAY:-5} limited=${AIRY_RATE_LIMIT_DELAY:-60} creds=()
+  if [ -n "${registry_creds:-}" ] && [[ $image == docker.io/* ]]; then creds=(--creds "$registry_creds"); fi
+  until out=$(crictl pull "${creds[@]}" "$image" 2>&1); do
+    [ -z "${registry_creds:-}" ] || out=${out//"$registry_creds"/<credential>}
+    [ -z "${registry_creds:-}" ] || out=${out//"${registry_creds#*:}"/<credential>}
     if grep -qiE '(^|[^0-9])429([^0-9]|$)|toomanyrequests|rate limit' <<<"$out"; then
       if [ "$limits" -ge 8 ]; then
         log "gave up on $image after $limits rate-limited attempts: give airy-box build --registry-mirror (images/README.md)"

@@ -86,15 +86,19 @@ try {
   );
   const store = join(dir, 'catalog');
   rmSync(store, { recursive: true, force: true });
-  await step('publish to a file catalog', (log) =>
-    run(log, ['node', join(repo, 'packages/box-builder/lib/cli.js'), 'publish', '--from', out, '--to', pathToFileURL(store).href]),
-  );
+  // Signed, as users' catalogs are: bootstrap verifies it against the root the keys made.
+  const keys = join(dir, 'keys');
+  rmSync(keys, { recursive: true, force: true });
+  await step('publish to a file catalog, signed', async (log) => {
+    await run(log, ['node', join(repo, 'packages/box-builder/lib/cli.js'), 'keys', 'init', keys]);
+    await run(log, ['node', join(repo, 'packages/box-builder/lib/cli.js'), 'publish', '--from', out, '--to', pathToFileURL(store).href, '--keys', keys]);
+  });
   rmSync(instance, { recursive: true, force: true });
   let upAt = 0;
   await step('bootstrap up', (log) => {
     upAt = Date.now();
     return run(log, [
-      'node', bootstrap, '--catalog', pathToFileURL(join(store, 'metadata.json')).href, '--box-version', version, '--provider', 'libvirt',
+      'node', bootstrap, '--catalog', pathToFileURL(join(store, 'metadata.json')).href, '--trusted-root', join(keys, 'root.json'), '--box-version', version, '--provider', 'libvirt',
       '--dir', instance, '--cache', join(dir, 'cache'), '--yes', '--wait', '0', '--cpus', String(cpus), '--memory', String(memoryMiB),
     ]);
   });

@@ -59,7 +59,7 @@ async function step<T>(name: string, work: (log: string) => Promise<T>): Promise
  * The README's quick start as the e2e runs it: its three `npx` commands (build, publish to a folder, bootstrap),
  * found by what they start with, so the README cannot drift from what works.
  */
-function quickStart(): { build: string; publish: string; bootstrap: string } {
+function quickStart(): { build: string; keys: string; publish: string; bootstrap: string } {
   const readme = readFileSync(join(repo, 'README.md'), 'utf8');
   const block = /<!-- quick-start -->\n```sh\n([\s\S]*?)\n```/.exec(readme)?.[1];
   if (!block) throw new Error('README.md has no quick start after <!-- quick-start -->');
@@ -68,7 +68,7 @@ function quickStart(): { build: string; publish: string; bootstrap: string } {
     if (!found) throw new Error(`the README's quick start has no line starting with ${start}`);
     return found;
   };
-  return { build: line('npx nx run box-builder:build'), publish: line('npx airy-box publish '), bootstrap: line('npx airy-bootstrap ') };
+  return { build: line('npx nx run box-builder:build'), keys: line('npx airy-box keys init '), publish: line('npx airy-box publish '), bootstrap: line('npx airy-bootstrap ') };
 }
 
 /** Shell words, single-quoted (paths and flags of the e2e's own). */
@@ -159,10 +159,23 @@ try {
   cleanups.push(() => s3.stop());
   const s3env = { AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey, AWS_REGION: 'us-east-1' };
   const catalogUrl = `${s3.endpoint}/${s3.bucket}/e2e/metadata.json`;
+  // The README's keys (out/keys) sign both catalogs; every read below verifies against their root.
+  rmSync(join(repo, 'out/keys'), { recursive: true, force: true });
+  await step('keys init', (log) => run(log, ['bash', '-c', readme.keys]));
+  // The downloads' trusted metadata in the e2e's folder, not in root's own ~/.airy/cache.
+  const trusted = ['--trusted-root', join(repo, 'out/keys/root.json'), '--cache', join(dir, 'download-tuf')];
   const publish = (from: string, name: string) =>
     step(name, (log) =>
-      run(log, ['node', join(repo, 'packages/box-builder/lib/cli.js'), 'publish', '--from', from, '--to', `s3://${s3.bucket}/e2e`, '--endpoint', s3.endpoint], s3env),
+      run(
+        log,
+        ['node', join(repo, 'packages/box-builder/lib/cli.js'), 'publish', '--from', from, '--to', `s3://${s3.bucket}/e2e`, '--endpoint', s3.endpoint, '--keys', join(repo, 'out/keys')],
+        s3env,
+      ),
     );
+  /** Fails the step unless its log shows the catalog read through TUF. */
+  const verified = (log: string) => {
+    if (!readFileSync(log, 'utf8').includes('catalog verified (TUF)')) throw new Error('the catalog was not verified (no "catalog verified (TUF)" line)');
+  };
   await publish(out, 'publish');
   // The README's folder catalog, which the quick start boots from.
   rmSync(join(repo, 'out/boxes'), { recursive: true, force: true });
@@ -171,9 +184,10 @@ try {
 
   const downloaded = join(dir, 'download', 'box.box');
   rmSync(join(dir, 'download'), { recursive: true, force: true });
-  await step('bootstrap download', (log) =>
-    run(log, ['node', join(repo, 'packages/bootstrap/lib/cli.js'), 'download', '--catalog', catalogUrl, '--box-version', version, '--provider', 'libvirt', '--out', downloaded]),
-  );
+  await step('bootstrap download', async (log) => {
+    await run(log, ['node', join(repo, 'packages/bootstrap/lib/cli.js'), 'download', '--catalog', catalogUrl, ...trusted, '--box-version', version, '--provider', 'libvirt', '--out', downloaded]);
+    verified(log);
+  });
 
   const home = join(dir, 'vagrant-home');
   rmSync(home, { recursive: true, force: true });
@@ -247,7 +261,10 @@ try {
     // have it (its NIC must take no lease and no default route), the host's /etc/hosts left alone, a smaller VM,
     // and no wait for a platform this offline box does not have.
     const upFlags = ['--box-version', version, '--libvirt-driver', 'qemu', '--no-hosts', '--cpus', '2', '--memory', '2048', '--force', '--yes', '--wait', '0', ...common];
-    await step('bootstrap up', (log) => run(log, ['bash', '-c', `${readme.bootstrap} ${words(upFlags)}`], vmEnv));
+    await step('bootstrap up', async (log) => {
+      await run(log, ['bash', '-c', `${readme.bootstrap} ${words(upFlags)}`], vmEnv);
+      verified(log);
+    });
     const inVm = { cwd: instance, env: { ...process.env, ...vmEnv } };
     // The e2e's own looks into the VM go over OpenSSH with the config Vagrant gives (one `vagrant ssh-config` per VM
     // it makes: not Vagrant's start-up per command); `vmChanged()` after a restart or an upgrade (a new address).
@@ -380,7 +397,8 @@ try {
     await publish(nextOut, `publish ${nextVersion}`);
     await step('delta download', async (log) => {
       const target = join(dir, 'download', `box-${nextVersion}.box`);
-      await run(log, ['node', bootstrap, 'download', '--catalog', catalogUrl, '--box-version', nextVersion, '--provider', 'libvirt', '--out', target]);
+      await run(log, ['node', bootstrap, 'download', '--catalog', catalogUrl, ...trusted, '--box-version', nextVersion, '--provider', 'libvirt', '--out', target]);
+      verified(log);
       const said = readFileSync(log, 'utf8');
       const m = /delta: fetched ([\d.]+ \S+) of ([\d.]+ \S+);/.exec(said);
       if (!m) throw new Error(`the download of ${nextVersion} did not use the delta: ${said.split('\n').filter((l) => l.startsWith('delta')).join(' | ')}`);
@@ -389,7 +407,9 @@ try {
       figures.push(`delta download ${version} → ${nextVersion}: fetched ${m[1]} of ${m[2]} (the change: ${CHANGE_BYTES / 2 ** 20} MiB of random data)`);
     });
     await step('upgrade', async (log) => {
+      // No flag: the instance verifies against the root it was made with.
       await run(log, ['node', bootstrap, 'upgrade', '--dir', instance, '--yes', '--force', '--wait', '0'], vmEnv);
+      verified(log);
       vmChanged();
       // The new box came as a delta: from the old box in the cache, only the chunks it lacks (the folder catalog's
       // box is read where it lies, as from a team's share).

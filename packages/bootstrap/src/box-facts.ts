@@ -80,7 +80,7 @@ export const BOX_FACTS = {
     "kafka": "3.9.1",
     "postgres": "16.4",
     "istio": "1.24.3",
-    "ngrokAgent": "3.19.1",
+    "ngrokAgent": "3.39.11",
     "kubernetes": "v1.31.4",
     "minikube": "v1.35.0",
     "crictl": "v1.31.1",

@@ -26,11 +26,24 @@ import { BOX_FACTS } from './box-facts.js';
 import { WAIT_DEFAULTS } from './readiness.js';
 import { DEFAULT_CATALOG, defaultCacheDir, defaultInstanceDir } from './paths.js';
 import { vagrantArchitecture } from './arch.js';
-import { CatalogUnreachableError, chooseRelease, loadCatalog } from './source.js';
-import { DamagedInstanceError, instanceOptions, requireInstance } from './instance.js';
+import { CatalogUnreachableError, chooseRelease, loadCatalog, trustFor } from './source.js';
+import { DamagedInstanceError, instanceOptions, readInstance, requireInstance } from './instance.js';
 import type { NetworkLimits, UpOptions } from './up.js';
 import { VagrantfileValueError } from './vagrantfile.js';
-import { asTargetMismatch, isVerified, signedRelease, TRUSTED_ROOT_ENV, TrustError, trustOf } from './trust.js';
+import {
+  ALLOW_UNSIGNED_ENV,
+  asTargetMismatch,
+  type CatalogTrust,
+  chooseTrust,
+  isVerified,
+  type RememberedTrust,
+  signedRelease,
+  TRUSTED_ROOT_ENV,
+  TrustError,
+  TrustInputError,
+  unsignedNotice,
+} from './trust.js';
+import { PUBLIC_ROOT } from './public-root.js';
 
 // The instance commands load Vagrant and zx; `download` needs none of them, so they are
 // imported when used, which keeps the downloader's memory small.
@@ -74,6 +87,7 @@ const catalogArg = (value: string) => {
 function toCliError(error: unknown): AiryError | undefined {
   // A refusal of verification: its reason code leads the line.
   if (error instanceof TrustError) return new AiryError(error.reason, error.message);
+  if (error instanceof TrustInputError) return new AiryError('TRUST_OPTIONS_INVALID', error.message);
   // A sound catalog without what was asked for: the request (--box-version, --provider) is what to change.
   if (error instanceof ReleaseNotFoundError) return new AiryError('CATALOG_RELEASE_NOT_FOUND', `the box catalog ${error.message}`);
   if (error instanceof CatalogError) return new AiryError('CATALOG_MALFORMED', `the box catalog is malformed: ${error.message}`);
@@ -106,21 +120,49 @@ function networkOptions(command: Command): Command {
     .option('--catalog-timeout <seconds>', 'the most a catalog read may take', positive('--catalog-timeout'), 20);
 }
 
-/** --trusted-root, on every command that reads a catalog. */
-const trustedRootOption = () =>
-  new Option('--trusted-root <file>', `verify the catalog (TUF) against this root.json before anything else (also ${TRUSTED_ROOT_ENV})`);
+/** --trusted-root and --allow-unsigned, on every command that reads a catalog. */
+function trustOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--trusted-root <file>', `verify the catalog (TUF) against this root.json before anything else (also ${TRUSTED_ROOT_ENV})`))
+    .addOption(new Option('--allow-unsigned', `read an unsigned catalog unverified, saying so on every run; never the default (also ${ALLOW_UNSIGNED_ENV}=1)`));
+}
+
+/**
+ * How the catalog is trusted (trust.ts's order: flags, environment, the instance's memory, the compiled-in public
+ * root); an unsigned read prints its notice here, on every run.
+ */
+async function catalogTrust(flags: Record<string, unknown>, catalog: string, cacheDir: string, remembered?: RememberedTrust): Promise<CatalogTrust> {
+  const trust = await guard(async () =>
+    trustFor(
+      chooseTrust({
+        trustedRoot: flags.trustedRoot as string | undefined,
+        allowUnsigned: Boolean(flags.allowUnsigned),
+        env: process.env,
+        ...(remembered ? { remembered } : {}),
+        catalog,
+        publicCatalog: DEFAULT_CATALOG,
+        publicRoot: PUBLIC_ROOT,
+      }),
+      cacheDir,
+    ),
+  );
+  const notice = unsignedNotice(trust, catalog);
+  if (notice) log(notice);
+  return trust;
+}
 
 /** With --verbose, each change of the download's connection count and why. */
 function verboseParallelism(): ((d: { target: number; reason: string }) => void) | undefined {
   return isVerbose() ? (d) => log(`connections: ${d.target} (${d.reason})`) : undefined;
 }
 
-function upOptions(flags: Record<string, unknown>): UpOptions {
-  const cacheDir = resolve((flags.cache as string | undefined) ?? defaultCacheDir());
-  const trust = trustOf(flags.trustedRoot as string | undefined, cacheDir);
+/** The catalog the default command reads: --catalog, else AIRY_BOX_CATALOG, else the public one. */
+const catalogOf = (flags: Record<string, unknown>) => (flags.catalog as string | undefined) ?? process.env.AIRY_BOX_CATALOG ?? DEFAULT_CATALOG;
+
+function upOptions(flags: Record<string, unknown>, trust: CatalogTrust): UpOptions {
   return {
-    ...(trust ? { trust } : {}),
-    catalog: (flags.catalog as string | undefined) ?? process.env.AIRY_BOX_CATALOG ?? DEFAULT_CATALOG,
+    trust,
+    catalog: catalogOf(flags),
     version: (flags.boxVersion as string | undefined) ?? 'latest',
     provider: flags.provider as Provider | undefined,
     dir: resolve((flags.dir as string | undefined) ?? defaultInstanceDir()),
@@ -173,14 +215,16 @@ program
   .option('--yes', 'do not ask before installing Vagrant or recreating the VM')
   .option('--in-cluster-tunnel', 'also start the ngrok agent inside the cluster, with NGROK_AUTHTOKEN')
   .option('--no-hosts', 'do not offer the hosts-file line for airy.core (add it yourself)')
-  .option('--no-delta', 'download the whole box, even when an older one here has most of its chunks')
-  .addOption(trustedRootOption());
-networkOptions(program).action(async () => {
+  .option('--no-delta', 'download the whole box, even when an older one here has most of its chunks');
+networkOptions(trustOptions(program)).action(async () => {
     const { up } = await upModule();
     const flags = program.opts();
     // Checked before the long part, so a missing token fails in a second, not after the boot.
     const token = flags.inClusterTunnel ? await guard(async () => (await clusterTunnel()).tunnelToken()) : undefined;
-    await guard(() => up(upOptions(flags)));
+    // A re-run trusts the catalog as the instance was made (a damaged instance.json is up's to report).
+    const existing = await readInstance(resolve(flags.dir ?? defaultInstanceDir())).catch(() => undefined);
+    const trust = await catalogTrust(flags, catalogOf(flags), resolve(flags.cache ?? defaultCacheDir()), existing);
+    await guard(() => up(upOptions(flags, trust)));
     if (token) await startClusterTunnel(resolve(flags.dir ?? defaultInstanceDir()), token);
   });
 
@@ -228,12 +272,11 @@ const downloadCommand = program
   .requiredOption('--out <file>', 'where the verified box goes')
   .option('--connections <n>', 'pin the number of parallel connections (default: adaptive, 8 to 32)', positive('--connections'))
   .option('--no-delta', 'download the whole box, even when an older one in the folder of --out has most of its chunks')
-  .addOption(trustedRootOption())
   .option('--cache <folder>', "where a verified catalog's trusted metadata is kept (default: ~/.airy/cache)");
-networkOptions(downloadCommand).action(async (flags) => {
+networkOptions(trustOptions(downloadCommand)).action(async (flags) => {
     const architecture = (flags.architecture as Architecture | undefined) ?? vagrantArchitecture(process.arch) ?? 'amd64';
     const limits = networkLimits(flags);
-    const trust = trustOf(flags.trustedRoot, resolve(flags.cache ?? defaultCacheDir()));
+    const trust = await catalogTrust(flags, flags.catalog, resolve(flags.cache ?? defaultCacheDir()));
     const loaded = await guard(() => loadCatalog(flags.catalog, { timeoutMs: limits.catalogTimeoutMs }, trust));
     const chosen = await guard(async () => chooseRelease(loaded, flags.boxVersion, flags.provider, architecture));
     const { version, file } = chosen;
@@ -313,7 +356,9 @@ program
     const dir = resolve(flags.dir ?? defaultInstanceDir());
     const { up } = await upModule();
     const state = await guard(() => requireInstance(dir));
-    await guard(() => up({ ...upOptions({ ...program.opts(), dir, wait: flags.wait, force: flags.force }), ...instanceOptions(state) }));
+    const base = { ...program.opts(), dir, wait: flags.wait, force: flags.force };
+    const trust = await catalogTrust(base, state.catalog, state.cacheDir ?? resolve(program.opts().cache ?? defaultCacheDir()), state);
+    await guard(() => up({ ...upOptions(base, trust), ...instanceOptions(state) }));
   });
 
 program
@@ -328,20 +373,30 @@ program
     await guard(() => destroy(resolve(flags.dir ?? defaultInstanceDir()), cache, Boolean(flags.prune), log));
   });
 
-program
+const upgradeCommand = program
   .command('upgrade')
   .description('move to the newest version in the catalog (the VM is recreated; the old box is removed)')
   .addOption(dirOption())
   .addOption(waitOption('how long to wait for readiness (the new box boots for the first time)', WAIT_DEFAULTS.firstBoot))
   .option('--force', 'go on even when preflight checks fail')
   .option('--yes', 'do not ask')
-  .option('--no-delta', 'download the whole new box, even when the old one has most of its chunks')
-  .addOption(trustedRootOption())
-  .action(async (flags) => {
+  .option('--no-delta', 'download the whole new box, even when the old one has most of its chunks');
+trustOptions(upgradeCommand).action(async (flags) => {
     const { upgrade } = await manage();
-    await guard(() =>
-      upgrade(upOptions({ ...program.opts(), dir: flags.dir, yes: flags.yes, wait: flags.wait, force: flags.force, delta: flags.delta, trustedRoot: flags.trustedRoot })),
-    );
+    const merged = {
+      ...program.opts(),
+      dir: flags.dir,
+      yes: flags.yes,
+      wait: flags.wait,
+      force: flags.force,
+      delta: flags.delta,
+      trustedRoot: flags.trustedRoot,
+      allowUnsigned: flags.allowUnsigned,
+    };
+    // The instance's own catalog, trusted as the instance was made unless a flag says otherwise.
+    const state = await guard(() => requireInstance(resolve(flags.dir ?? defaultInstanceDir())));
+    const trust = await catalogTrust(merged, state.catalog, state.cacheDir ?? resolve(program.opts().cache ?? defaultCacheDir()), state);
+    await guard(() => upgrade(upOptions(merged, trust)));
   });
 
 program

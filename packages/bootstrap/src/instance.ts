@@ -7,6 +7,7 @@ import { isAbsolute } from 'node:path';
 import { isBoxName, isVersion, PROVIDERS, type Provider } from '@airy/box-catalog';
 import { AiryError } from '@airy/cli-kit';
 import { instanceFiles } from './paths.js';
+import { MAX_ROOT_BYTES } from './trust.js';
 
 /**
  * How the VM is made: one shape for the command's options, the state file, the Vagrantfile, and start and upgrade
@@ -30,6 +31,13 @@ export interface InstanceState extends MachineSpec {
   readonly sha256: string;
   /** The verified download cache the box came from. */
   readonly cacheDir?: string;
+  /**
+   * The root.json (its exact text) the catalog was verified against: start and upgrade verify against it again,
+   * without the flag, and refuse a catalog of another root.
+   */
+  readonly trustedRoot?: string;
+  /** Made with --allow-unsigned: later runs read the catalog unverified too, and say so every time. */
+  readonly allowUnsigned?: boolean;
 }
 
 /** The VM's spec of an instance. */
@@ -87,6 +95,10 @@ export function parseInstance(text: string, path: string): InstanceState {
   if (s.libvirtDriver !== undefined && s.libvirtDriver !== 'kvm' && s.libvirtDriver !== 'qemu') bad('libvirtDriver');
   if (s.privateNetwork !== undefined && typeof s.privateNetwork !== 'boolean') bad('privateNetwork');
   if (s.cacheDir !== undefined && (typeof s.cacheDir !== 'string' || !isAbsolute(s.cacheDir))) bad('cacheDir');
+  if (s.trustedRoot !== undefined && (typeof s.trustedRoot !== 'string' || s.trustedRoot.length === 0 || s.trustedRoot.length > MAX_ROOT_BYTES)) bad('trustedRoot');
+  if (s.allowUnsigned !== undefined && typeof s.allowUnsigned !== 'boolean') bad('allowUnsigned');
+  // One or the other: a state that claims both was not written by bootstrap.
+  if (s.trustedRoot !== undefined && s.allowUnsigned === true) bad('trustedRoot and allowUnsigned');
   // Older state files have no privateNetwork: those VMs were made with one.
   return { ...(s as unknown as InstanceState), privateNetwork: s.privateNetwork !== false };
 }

@@ -17,7 +17,7 @@ import { currentTunnel, instanceProbes, instanceRunner, welcomeText } from './in
 import { ensureHostsEntry, hasHostsEntry, hostsFile } from './hosts.js';
 import { waitReady } from './readiness.js';
 import { chooseRelease, loadCatalog } from './source.js';
-import { asTargetMismatch, type CatalogTrust, isVerified, type SignedRelease, signedRelease } from './trust.js';
+import { asTargetMismatch, type CatalogTrust, isVerified, rememberedOf, type SignedRelease, signedRelease } from './trust.js';
 import { startSpinners } from './spinners.js';
 import { boxAdd, boxList, installVagrantfile, machineState, vagrant } from './vagrant.js';
 import { DEFAULT_IP, HOST_NAME, renderVagrantfile, vagrantUpEnv } from './vagrantfile.js';
@@ -54,8 +54,8 @@ export interface UpOptions extends Omit<MachineSpec, 'provider'> {
   readonly waitSeconds: number;
   /** Limits of the network reads: see {@link NetworkLimits}. */
   readonly limits?: NetworkLimits;
-  /** Verify the catalog through TUF against this trusted root first (trust.ts). @default not verified */
-  readonly trust?: CatalogTrust;
+  /** How the catalog is trusted (trust.ts): verified against a root, read unsigned as allowed, or refused. */
+  readonly trust: CatalogTrust;
   readonly log: (line: string) => void;
   /** Installs Vagrant when it is missing (asks first); see vagrant-install.ts. */
   readonly ensureVagrant: (host: HostView) => Promise<void>;
@@ -210,6 +210,8 @@ export async function fetchBox(
     sha256: file.checksum,
     ...machine,
     cacheDir: options.cacheDir,
+    // Remembered, so that start and upgrade trust the catalog as this run did, without the flag.
+    ...rememberedOf(options.trust),
   };
   return { state, path: boxPath, architecture: file.architecture };
 }

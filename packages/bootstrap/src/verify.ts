@@ -5,7 +5,8 @@
  * metadata is refused on a later run too. Every failure is a {@link TrustError} with a reason code.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { CATALOG_FILE, CatalogFetchError, catalogUrlOf, channelKey, type FetchLimits, fetchCatalogDocument, readCatalog } from '@airy/box-catalog';
 import { REASONS, withoutCredentials } from '@airy/cli-kit';
@@ -13,10 +14,7 @@ import { Metadata, MetadataKind, type Targets } from '@tufjs/models';
 import { BaseFetcher, Updater } from 'tuf-js';
 import { DownloadHTTPError } from 'tuf-js/dist/error.js';
 import { withCatalogCredentials } from './source.js';
-import { type CatalogTrust, type SignedTarget, TrustError, type TrustReason, type VerifiedCatalog } from './trust.js';
-
-/** The most a trusted root file may hold. */
-const MAX_ROOT_BYTES = 1024 * 1024;
+import { type CatalogTrust, MAX_ROOT_BYTES, type SignedTarget, TrustError, type TrustReason, type VerifiedCatalog } from './trust.js';
 
 /** tuf-js's fetcher over what the catalog reader reads: https, http and file URLs, bounded, no other scheme. */
 class CatalogFetcher extends BaseFetcher {
@@ -64,15 +62,14 @@ export function trustDir(cacheDir: string, catalogUrl: string, rootBytes: Buffer
  * Loads the catalog at `url` through TUF: refreshes the metadata against the trusted root, then reads the catalog
  * and its `latest` channel as signed targets. Returns it with every signed target's length and hash.
  */
-export async function verifiedCatalog(url: string, limits: FetchLimits, trust: CatalogTrust): Promise<VerifiedCatalog> {
-  const rootBytes = await readFile(trust.trustedRoot).catch((error: NodeJS.ErrnoException) => {
-    throw new TrustError('TUF_ROOT_INVALID', `cannot read the trusted root ${trust.trustedRoot} (${error.code ?? error.message}): ${fix.TUF_ROOT_INVALID}`);
-  });
+export async function verifiedCatalog(url: string, limits: FetchLimits, trust: Extract<CatalogTrust, { kind: 'root' }>): Promise<VerifiedCatalog> {
+  const rootBytes = Buffer.from(trust.root, 'utf8');
   try {
     if (rootBytes.length > MAX_ROOT_BYTES) throw new Error('larger than 1 MiB');
-    Metadata.fromJSON(MetadataKind.Root, JSON.parse(rootBytes.toString('utf8'))).verifyDelegate('root', Metadata.fromJSON(MetadataKind.Root, JSON.parse(rootBytes.toString('utf8'))));
+    const root = Metadata.fromJSON(MetadataKind.Root, JSON.parse(trust.root));
+    root.verifyDelegate('root', root);
   } catch (error) {
-    throw new TrustError('TUF_ROOT_INVALID', `${trust.trustedRoot} is not a TUF root signed by its own keys (${(error as Error).message}): ${fix.TUF_ROOT_INVALID}`);
+    throw new TrustError('TUF_ROOT_INVALID', `${trust.origin} is not a TUF root signed by its own keys (${(error as Error).message}): ${fix.TUF_ROOT_INVALID}`);
   }
   const catalogUrl = catalogUrlOf(withCatalogCredentials(url));
   const base = catalogUrl.slice(0, catalogUrl.lastIndexOf('/') + 1);
@@ -82,13 +79,20 @@ export async function verifiedCatalog(url: string, limits: FetchLimits, trust: C
   await writeFile(join(metadataDir, 'root.json'), rootBytes, { flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
     if (error.code !== 'EEXIST') throw error;
   });
-  const work = await mkdtemp(join(metadataDir, 'targets-'));
+  // The signed documents (catalog, channel) kept from earlier runs, named by their signed hash: a warm start reads
+  // them here once they still match, and fetches only the root probe and the timestamp.
+  const targetsDir = join(metadataDir, 'targets');
+  let work: Promise<string> | undefined;
+  const workDir = () => {
+    work ??= mkdir(targetsDir, { recursive: true }).then(() => mkdtemp(join(metadataDir, 'download-')));
+    return work;
+  };
   try {
     const updater = new Updater({
       metadataDir,
       metadataBaseUrl: `${base}tuf/`,
       targetBaseUrl: `${base}tuf/targets/`,
-      targetDir: work,
+      targetDir: targetsDir,
       fetcher: new CatalogFetcher(limits),
     });
     try {
@@ -106,26 +110,48 @@ export async function verifiedCatalog(url: string, limits: FetchLimits, trust: C
       Object.entries(targets.signed.targets).map(([path, t]) => [path, { length: t.length, sha256: t.hashes.sha256 ?? '' }]),
     );
     let n = 0;
+    const used = new Set<string>();
+    let fetched = false;
     const document = async (key: string): Promise<string | undefined> => {
       const info = await updater.getTargetInfo(key);
       if (!info) {
         if (key === CATALOG_FILE) throw new TrustError('TUF_NOT_SIGNED', `${CATALOG_FILE} is not among the signed targets: ${fix.TUF_NOT_SIGNED}`);
         return undefined;
       }
-      const file = join(work, `${n++}.json`);
+      const name = `${info.hashes.sha256 ?? 'unhashed'}.${key.replaceAll('/', '_')}`;
+      used.add(name);
+      // Checked in memory, not on disk: what is checked is what is used.
+      const kept = await readFile(join(targetsDir, name)).catch(() => undefined);
+      if (kept && kept.length === info.length && (await info.verify(Readable.from([kept])).then(() => true, () => false))) return kept.toString('utf8');
+      const file = join(await workDir(), `${n++}.json`);
       try {
         await updater.downloadTarget(info, file);
       } catch (error) {
         throw refusal(error, `the signed copy of ${key} does not match its signed length and hash`);
       }
-      return readFile(file, 'utf8');
+      fetched = true;
+      const bytes = await readFile(file);
+      // Whole or not at all (a rename within the folder): another run never reads it half-written.
+      await rename(file, join(targetsDir, name));
+      return bytes.toString('utf8');
     };
-    // The channel first, on its own: the reader forgives a channel it cannot read, a refusal must not be forgiven.
-    const latest = await document(channelKey('latest'));
-    const loaded = await readCatalog((key) => (key === channelKey('latest') ? Promise.resolve(latest) : document(key)), catalogUrl);
+    // The channel and the catalog at once; the channel's refusal is thrown first, on its own: the reader forgives a
+    // channel it cannot read, a refusal must not be forgiven.
+    const channelDoc = document(channelKey('latest'));
+    const catalogDoc = document(CATALOG_FILE);
+    catalogDoc.catch(() => undefined); // awaited below, once the channel is
+    const latest = await channelDoc;
+    const loaded = await readCatalog(
+      (key) => (key === channelKey('latest') ? Promise.resolve(latest) : key === CATALOG_FILE ? catalogDoc : document(key)),
+      catalogUrl,
+    );
     if (!loaded) throw new TrustError('TUF_NOT_SIGNED', `${CATALOG_FILE} is not among the signed targets: ${fix.TUF_NOT_SIGNED}`);
+    // Copies of documents no longer signed go once something new was fetched.
+    if (fetched) {
+      for (const old of await readdir(targetsDir).catch(() => [] as string[])) if (!used.has(old)) await rm(join(targetsDir, old), { force: true });
+    }
     return { ...loaded, signed };
   } finally {
-    await rm(work, { recursive: true, force: true });
+    await work?.then((dir) => rm(dir, { recursive: true, force: true }), () => undefined);
   }
 }

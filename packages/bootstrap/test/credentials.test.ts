@@ -48,6 +48,9 @@ const host: HostView = {
   virshVersion: '9.0.0',
 };
 
+// These catalogs are unsigned: credentials, not trust, are what is tested.
+const unsigned = { kind: 'unsigned', origin: 'the test' } as const;
+
 test('the box fetched from a catalog with a password: the instance state keeps the URL without it, and no line shows it', async () => {
   const lines: string[] = [];
   const options: UpOptions = {
@@ -65,8 +68,9 @@ test('the box fetched from a catalog with a password: the instance state keeps t
     log: (line) => lines.push(line),
     ensureVagrant: async () => undefined,
     ensureProvider: async (h) => h,
+    trust: unsigned,
   };
-  const box = await fetchBox(options, { catalog: loadCatalog(secret), host, provider: 'libvirt' });
+  const box = await fetchBox(options, { catalog: loadCatalog(secret, {}, unsigned), host, provider: 'libvirt' });
   assert.is(box.state.catalog, plain);
   assert.is(box.state.sha256, sha256);
   assert.not.match(lines.join('\n'), /s3cret-pw/);
@@ -79,11 +83,11 @@ test('AIRY_BOX_CATALOG gives the stored catalog its password back, for that cata
   assert.is(withCatalogCredentials('http://other.test/metadata.json', env), 'http://other.test/metadata.json', 'another host gets nothing');
   assert.is(withCatalogCredentials(plain, { AIRY_BOX_CATALOG: plain }), plain);
   assert.is(withCatalogCredentials(plain, {}), plain);
-  const refused = await loadCatalog(plain).catch((e) => e);
+  const refused = await loadCatalog(plain, {}, unsigned).catch((e) => e);
   assert.instance(refused, CatalogUnreachableError, 'the catalog really needs the password');
   process.env.AIRY_BOX_CATALOG = secret;
   try {
-    assert.is((await loadCatalog(plain)).catalog.name, BOX_NAME);
+    assert.is((await loadCatalog(plain, {}, unsigned)).catalog.name, BOX_NAME);
   } finally {
     delete process.env.AIRY_BOX_CATALOG;
   }

@@ -220,7 +220,7 @@ test('an interrupted first download of a box with an index resumes: the delta ne
   mkdirSync(dir, { recursive: true });
   const out = join(dir, 'new.box');
   const catalog = catalogWithIndex();
-  const args = ['download', '--catalog', catalog, '--provider', 'libvirt', '--architecture', 'amd64', '--out', out, '--connections', '1'];
+  const args = ['download', '--catalog', catalog, '--allow-unsigned', '--provider', 'libvirt', '--architecture', 'amd64', '--out', out, '--connections', '1'];
   failAfter(2);
   const failed = await runBinAsync(packageDir, [...args, '--retries', '1']);
   assert.is(failed.status, 1, failed.stderr);

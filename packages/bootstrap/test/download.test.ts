@@ -50,7 +50,7 @@ test('a parallel ranged download is verified, and a re-run uses the verified fil
 
 test('killed mid-download and restarted: it resumes, completed ranges are not fetched again', async () => {
   const out = fresh('resume');
-  const child = spawn(process.execPath, [join(packageDir, 'lib/cli.js'), 'download', '--catalog', `${http.url}/metadata.json`, '--out', out, '--connections', '2'], {
+  const child = spawn(process.execPath, [join(packageDir, 'lib/cli.js'), 'download', '--catalog', `${http.url}/metadata.json`, '--allow-unsigned', '--out', out, '--connections', '2'], {
     stdio: 'ignore',
   });
   const statePath = `${out}.download.json`;
@@ -70,7 +70,7 @@ test('killed mid-download and restarted: it resumes, completed ranges are not fe
   const done = (JSON.parse(readFileSync(statePath, 'utf8')) as { done: number[] }).done;
 
   http.requests.length = 0;
-  const run = await runBinAsync(packageDir, ['download', '--catalog', `${http.url}/metadata.json`, '--out', out]);
+  const run = await runBinAsync(packageDir, ['download', '--catalog', `${http.url}/metadata.json`, '--allow-unsigned', '--out', out]);
   assert.is(run.status, 0, run.stderr);
   assert.match(run.stderr, /resuming: /);
   const fetched = rangesOf(http.requests)
@@ -241,7 +241,7 @@ test('CLI: a wrong checksum in the catalog exits 1 with one line', async () => {
   served.writeCatalog('0'.repeat(64));
   try {
     const out = fresh('cli-bad');
-    const run = await runBinAsync(packageDir, ['download', '--catalog', `${http.url}/metadata.json`, '--out', out]);
+    const run = await runBinAsync(packageDir, ['download', '--catalog', `${http.url}/metadata.json`, '--allow-unsigned', '--out', out]);
     assert.is(run.status, 1);
     assert.match(run.stderr, /airy-bootstrap: .*but the catalog says 0{64}/);
     assert.not.ok(existsSync(out));

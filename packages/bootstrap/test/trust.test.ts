@@ -7,14 +7,19 @@ import { createHash, createPrivateKey, randomBytes, sign } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { initKeys, loadKeys, type ObjectStore, openStore, publishBox, resignTimestamp, rotateRoot } from '@airy/box-builder';
 import { BOX_NAME, type BoxContentManifest, CATALOG_FILE, parseCatalog, releaseKeys, stringifyCatalog } from '@airy/box-catalog';
 import { Metadata, MetadataKind, Signature, type Timestamp } from '@tufjs/models';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { committedRoot, publicRootModule } from '../../../tools/public-root.ts';
 import { runBinAsync } from '../../../tools/testing/cli.ts';
 import { startHttp, type TestHttp } from '../../../tools/testing/http.ts';
+import { DEFAULT_CATALOG } from '../src/paths.ts';
+import { PUBLIC_ROOT } from '../src/public-root.ts';
+import { loadCatalog, trustFor } from '../src/source.ts';
+import { chooseTrust, isVerified } from '../src/trust.ts';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const sha = (body: string | Buffer) => createHash('sha256').update(body).digest('hex');
@@ -119,7 +124,32 @@ test('a signed catalog over HTTP verifies; the box is downloaded as a signed tar
     assert.ok(readFileSync(join(repo.outDir, 'box.box')).equals(box));
     // The client's trusted metadata is kept in the cache (rollback protection across runs).
     const [dir] = readdirSync(join(repo.cache, 'tuf'));
-    assert.equal(readdirSync(join(repo.cache, 'tuf', dir ?? '')).sort(), ['root.json', 'snapshot.json', 'targets.json', 'timestamp.json']);
+    assert.equal(readdirSync(join(repo.cache, 'tuf', dir ?? '')).sort(), ['root.json', 'snapshot.json', 'targets', 'targets.json', 'timestamp.json']);
+  } finally {
+    await repo.cleanup();
+  }
+});
+
+test('a warm start reads the signed catalog and channel from the cache: only the root probe and the timestamp are fetched', async () => {
+  const repo = await signedRepo();
+  try {
+    await repo.publish('1.0.0');
+    assert.is((await repo.download(trusted(repo))).status, 0);
+    const http = repo.http as TestHttp;
+    http.requests.length = 0;
+    const warm = await repo.download(trusted(repo));
+    assert.is(warm.status, 0, warm.stderr);
+    assert.match(warm.stderr, /already verified/);
+    assert.equal(http.requests, ['GET /tuf/2.root.json', 'GET /tuf/timestamp.json']);
+    // A kept copy that no longer matches its signed hash is not used: it is fetched again, and verified.
+    const [dir] = readdirSync(join(repo.cache, 'tuf'));
+    const targets = join(repo.cache, 'tuf', dir ?? '', 'targets');
+    const copy = readdirSync(targets).find((f) => f.endsWith(`.${CATALOG_FILE}`)) ?? '';
+    writeFileSync(join(targets, copy), '{"name": "airy/core", "versions": []}');
+    http.requests.length = 0;
+    const again = await repo.download(trusted(repo));
+    assert.is(again.status, 0, again.stderr);
+    assert.ok(http.requests.some((r) => r.includes(`.${CATALOG_FILE}`)), http.requests.join('\n'));
   } finally {
     await repo.cleanup();
   }
@@ -131,8 +161,8 @@ test('a box swapped in the bucket with every unsigned checksum rewritten: accept
     await repo.publish('1.0.0');
     const evil = randomBytes(96 * 1024);
     swapBox(repo, '1.0.0', evil);
-    // What happens without verification (as before this change): the swapped box is taken.
-    const unverified = await repo.download();
+    // What happens without verification (--allow-unsigned; the default before signing): the swapped box is taken.
+    const unverified = await repo.download(['--allow-unsigned']);
     assert.is(unverified.status, 0, unverified.stderr);
     assert.ok(readFileSync(join(repo.outDir, 'box.box')).equals(evil), 'the unverified path takes the attacker’s box');
     rmSync(join(repo.outDir, 'box.box'));
@@ -233,15 +263,108 @@ test('a root of other keys is refused; a file that is no root is bad input (2)',
   }
 });
 
-test('an unsigned catalog is refused when a trusted root is given, and read as before without one', async () => {
+test('an unsigned catalog is refused: by default (saying how to sign it), and with a trusted root; --allow-unsigned reads it, saying so', async () => {
   const repo = await signedRepo();
   try {
     await repo.publish('1.0.0');
     rmSync(join(repo.storeDir, 'tuf'), { recursive: true });
     assertRefused(repo, await repo.download(trusted(repo)), 'TUF_UNSIGNED');
-    assert.is((await repo.download()).status, 0);
+    const byDefault = await repo.download();
+    assertRefused(repo, byDefault, 'TUF_UNSIGNED');
+    assert.match(byDefault.stderr, /is not signed \(no tuf\/timestamp\.json\): sign it \(airy-box keys init, then airy-box publish --keys\) and pass --trusted-root DIR\/root\.json, or accept it unverified with --allow-unsigned\n$/);
+    // Accepted only when asked, and said on every run (a second run, from the cache, too).
+    for (const run of [await repo.download(['--allow-unsigned']), await repo.download(['--allow-unsigned'])]) {
+      assert.is(run.status, 0, run.stderr);
+      assert.match(run.stderr, /^notice: the catalog http:\/\/127\.0\.0\.1:\d+\/metadata\.json is read unverified \(--allow-unsigned\): whoever can write it can run code on this machine/);
+    }
   } finally {
     await repo.cleanup();
+  }
+});
+
+test('AIRY_ALLOW_UNSIGNED=1 accepts an unsigned catalog as --allow-unsigned does; a value of no meaning, or both ways at once, is bad input (2)', async () => {
+  const repo = await signedRepo();
+  try {
+    await repo.publish('1.0.0');
+    rmSync(join(repo.storeDir, 'tuf'), { recursive: true });
+    const args = ['download', '--catalog', repo.catalogUrl, '--out', join(repo.outDir, 'box.box'), '--cache', repo.cache];
+    const allowed = await runBinAsync(packageDir, args, { env: { AIRY_ALLOW_UNSIGNED: '1' } });
+    assert.is(allowed.status, 0, allowed.stderr);
+    assert.match(allowed.stderr, /read unverified \(AIRY_ALLOW_UNSIGNED\)/);
+    rmSync(join(repo.outDir, 'box.box'));
+    for (const f of readdirSync(repo.outDir)) rmSync(join(repo.outDir, f), { force: true, recursive: true });
+    const yes = await runBinAsync(packageDir, args, { env: { AIRY_ALLOW_UNSIGNED: 'yes' } });
+    assert.is(yes.status, 2, yes.stderr);
+    assert.match(yes.stderr, /^airy-bootstrap: AIRY_ALLOW_UNSIGNED=yes: use 1 to accept an unsigned catalog, or unset it \[TRUST_OPTIONS_INVALID\]\n$/);
+    const both = await repo.download([...trusted(repo), '--allow-unsigned']);
+    assert.is(both.status, 2, both.stderr);
+    assert.match(both.stderr, /^airy-bootstrap: --trusted-root and --allow-unsigned contradict each other: pass one \[TRUST_OPTIONS_INVALID\]\n$/);
+    assert.equal(readdirSync(repo.outDir), []);
+  } finally {
+    await repo.cleanup();
+  }
+});
+
+test('a signed catalog with no root given is refused (TUF_NO_ROOT, exit 2): no trust on first use', async () => {
+  const repo = await signedRepo();
+  try {
+    await repo.publish('1.0.0');
+    assertRefused(repo, await repo.download(), 'TUF_NO_ROOT', 2);
+  } finally {
+    await repo.cleanup();
+  }
+});
+
+if (PUBLIC_ROOT !== undefined) console.log('skip: this build has a public root compiled in, so the public catalog is not refused for want of one');
+(PUBLIC_ROOT === undefined ? test : test.skip)('the public catalog, in a build with no public root compiled in, is refused at once, saying what to pass (TUF_NO_PUBLIC_ROOT, exit 2)', async () => {
+  const out = temp('airy-trust-public-');
+  try {
+    // No network is needed to refuse: the public catalog's URL is never read.
+    const run = await runBinAsync(packageDir, ['download', '--catalog', DEFAULT_CATALOG, '--out', join(out, 'box.box'), '--cache', out]);
+    assert.is(run.status, 2, run.stderr);
+    assert.match(run.stderr, /^airy-bootstrap: refused \(TUF_NO_PUBLIC_ROOT\): this build of @airy\/bootstrap has no public catalog root compiled in: pass --trusted-root FILE \(the publisher's root\.json\), or accept the catalog unverified with --allow-unsigned\n$/);
+    assert.equal(readdirSync(out), []);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test("the public root compiled in verifies the public catalog with no flag (the catalog and root injected through chooseTrust's inputs)", async () => {
+  const repo = await signedRepo();
+  try {
+    await repo.publish('1.0.0');
+    const root = readFileSync(join(repo.keysDir, 'root.json'), 'utf8');
+    const inputs = { env: {}, catalog: repo.catalogUrl, publicCatalog: repo.catalogUrl };
+    // Without a compiled-in root: refused, without a read.
+    assert.equal(chooseTrust({ ...inputs, publicRoot: undefined }), { kind: 'none', publicCatalog: true });
+    const choice = chooseTrust({ ...inputs, publicRoot: root });
+    assert.equal(choice, { kind: 'root', origin: "the public catalog's root compiled into @airy/bootstrap", root });
+    const loaded = await loadCatalog(repo.catalogUrl, {}, await trustFor(choice, repo.cache));
+    assert.ok(isVerified(loaded), 'read through TUF');
+    assert.is(loaded.latest?.version, '1.0.0');
+    // Another catalog is not trusted by the public root.
+    assert.equal(chooseTrust({ ...inputs, catalog: 'https://boxes.example/metadata.json', publicRoot: root }), { kind: 'none', publicCatalog: false });
+    // A flag, then the environment, then the instance's memory come before it.
+    assert.equal(chooseTrust({ ...inputs, publicRoot: root, allowUnsigned: true }), { kind: 'unsigned', origin: '--allow-unsigned' });
+    assert.equal(chooseTrust({ ...inputs, publicRoot: root, env: { AIRY_TRUSTED_ROOT: '/r.json' } }), { kind: 'file', path: '/r.json' });
+    assert.equal(chooseTrust({ ...inputs, publicRoot: root, remembered: { catalog: repo.catalogUrl, allowUnsigned: true } }).kind, 'unsigned');
+  } finally {
+    await repo.cleanup();
+  }
+});
+
+test('the compiled-in public root is infrastructure/catalog/root.json as generated (else: npx projen public-root), and a committed root is compiled in byte for byte', async () => {
+  assert.is(readFileSync(new URL('../src/public-root.ts', import.meta.url), 'utf8'), publicRootModule(committedRoot()));
+  const keys = temp('airy-trust-public-keys-');
+  try {
+    await initKeys(keys);
+    const root = readFileSync(join(keys, 'root.json'), 'utf8');
+    const module = join(keys, 'public-root.ts');
+    writeFileSync(module, publicRootModule(root));
+    const { PUBLIC_ROOT: compiled } = await import(pathToFileURL(module).href);
+    assert.is(compiled, root);
+  } finally {
+    rmSync(keys, { recursive: true, force: true });
   }
 });
 

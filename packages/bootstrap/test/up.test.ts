@@ -23,7 +23,7 @@ if (!runnable) console.log(`skip: ${ready ? 'libvirtd is running here' : reason}
     const args = ['--dir', join(root, 'instance'), '--cache', join(root, 'cache')];
 
     const made = ['--libvirt-driver', 'qemu', '--no-private-network', '--cpus', '2', '--memory', '3072'];
-    const up = await runBinAsync(packageDir, ['--catalog', catalogUrl, ...args, ...made, '--force', '--wait', '1'], { env });
+    const up = await runBinAsync(packageDir, ['--catalog', catalogUrl, '--allow-unsigned', ...args, ...made, '--force', '--wait', '1'], { env });
     assert.is(up.status, 1, up.stderr);
     assert.match(up.stderr, /preflight: ok {3}architecture: amd64/);
     assert.match(up.stderr, /box 1\.0\.0: downloaded and verified/);

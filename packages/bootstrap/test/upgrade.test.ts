@@ -3,12 +3,13 @@
  * new box's URL on a loopback port nothing listens on, and a stand-in `vagrant` on PATH that keeps the VM's state
  * and the boxes in files and records every call. The old instance must be left as it was, and `start` must work.
  */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { addRelease, BOX_NAME, type CatalogProvider, emptyCatalog, stringifyCatalog } from '@airy/box-catalog';
+import { initKeys, loadKeys, openStore, publishBox } from '@airy/box-builder';
+import { addRelease, BOX_NAME, type BoxContentManifest, type CatalogProvider, emptyCatalog, stringifyCatalog } from '@airy/box-catalog';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runBinAsync } from '../../../tools/testing/cli.ts';
@@ -91,7 +92,8 @@ async function madeInstance(work: string, http: TestHttp, v2: (v1: CatalogProvid
   const v1: CatalogProvider = { name: 'libvirt', url: `${http.url}/box-1.box`, checksum_type: 'sha256', checksum: sha256, architecture: 'amd64', size };
   const catalog = addRelease(emptyCatalog(BOX_NAME), '1.0.0', v1).catalog;
   writeFileSync(join(served, 'metadata.json'), stringifyCatalog(catalog));
-  const base = ['--catalog', `${http.url}/metadata.json`, '--dir', dir, '--cache', cache];
+  // Unsigned, accepted once with --allow-unsigned: the instance remembers it, so upgrade needs no flag.
+  const base = ['--catalog', `${http.url}/metadata.json`, '--allow-unsigned', '--dir', dir, '--cache', cache];
   const made = await runBinAsync(packageDir, [...base, '--no-private-network', '--cpus', '2', '--memory', '2048', '--force', '--yes', '--wait', '0'], { env });
   assert.is(made.status, 0, made.stderr);
   writeFileSync(join(served, 'metadata.json'), stringifyCatalog(addRelease(catalog, '2.0.0', v2(v1)).catalog));
@@ -165,6 +167,9 @@ test('upgrade with --wait 0 and a database: box add, dump, destroy, up in that o
     const upgrade = await runBinAsync(packageDir, ['upgrade', '--dir', it.dir, '--yes', '--wait', '0', '--force'], { env: it.env });
     assert.is(upgrade.status, 0, upgrade.stderr);
     assert.match(JSON.parse(readFileSync(join(it.dir, 'instance.json'), 'utf8')).version, /^2\.0\.0$/);
+    // Made with --allow-unsigned: remembered (no flag here), and said on this run too.
+    assert.match(upgrade.stderr, /notice: the catalog http:\/\/127\.0\.0\.1:\d+\/metadata\.json is read unverified \(this instance was made with --allow-unsigned\)/);
+    assert.is(JSON.parse(readFileSync(join(it.dir, 'instance.json'), 'utf8')).allowUnsigned, true);
     const during = it.vagrant.calls().slice(it.callsBefore);
     const at = (pattern: RegExp) => during.findIndex((c) => pattern.test(c));
     const order = [/^box add .*--box-version 2\.0\.0/, /^ssh -c .*pg_dump/, /^destroy --force/, /^up /, /^box remove airy\/core --box-version 1\.0\.0/].map(at);
@@ -207,6 +212,118 @@ test('upgrade whose new VM does not start: the half-made VM destroyed, the old V
     assert.ok(again.stderr.includes(`an earlier upgrade's dump is in ${first}; restore it with: airy-bootstrap restore --from ${first}`), again.stderr);
     assert.is(readFileSync(first, 'utf8'), '-- the data\n');
     assert.ok(again.stderr.includes(`saved the database to ${join(it.dir, 'backups', 'postgres-1.0.0-2.sql')}`), again.stderr);
+  }));
+
+/** What a refused run must leave: instance.json and the Vagrantfile as they were, Vagrant's boxes and VM untouched. */
+function assertNothingChanged(it: Awaited<ReturnType<typeof madeInstance>>) {
+  assert.is(readFileSync(join(it.dir, 'instance.json'), 'utf8'), it.instance);
+  assert.is(readFileSync(join(it.dir, 'Vagrantfile'), 'utf8'), it.vagrantfile);
+  const during = it.vagrant.calls().slice(it.callsBefore);
+  assert.not.ok(
+    during.some((c) => /^(box add|box remove|destroy|up|halt)\b/.test(c) || /pg_dump/.test(c)),
+    during.join('\n'),
+  );
+  assert.equal(readdirSync(join(it.cache, 'boxes')).filter((f) => f.endsWith('.box')), [basename(it.oldBox)], 'no new box in the cache');
+}
+
+test('the default command refuses an unsigned catalog by default: one line saying how to sign it, exit 1, nothing made', () =>
+  withWork(async (work, http) => {
+    const vagrant = standIn(work);
+    const env = { PATH: `${vagrant.bin}:${process.env.PATH}`, HOME: join(work, 'home'), VAGRANT_HOME: join(work, 'vagrant-home') };
+    const sha256 = writeBox(join(work, 'served', 'box-1.box'), 4096);
+    const entry: CatalogProvider = { name: 'libvirt', url: `${http.url}/box-1.box`, checksum_type: 'sha256', checksum: sha256, architecture: 'amd64', size: 4096 };
+    writeFileSync(join(work, 'served', 'metadata.json'), stringifyCatalog(addRelease(emptyCatalog(BOX_NAME), '1.0.0', entry).catalog));
+    const dir = join(work, 'instance');
+    const run = await runBinAsync(packageDir, ['--catalog', `${http.url}/metadata.json`, '--dir', dir, '--cache', join(work, 'cache'), '--force', '--yes', '--wait', '0'], { env });
+    assert.is(run.status, 1, run.stderr);
+    assert.match(
+      errorLine(run.stderr),
+      /^airy-bootstrap: refused \(TUF_UNSIGNED\): http:\/\/127\.0\.0\.1:\d+\/metadata\.json is not signed \(no tuf\/timestamp\.json\): sign it \(airy-box keys init, then airy-box publish --keys\) and pass --trusted-root DIR\/root\.json, or accept it unverified with --allow-unsigned$/,
+    );
+    assert.not.ok(existsSync(join(dir, 'instance.json')), 'no instance.json');
+    assert.not.ok(existsSync(join(dir, 'Vagrantfile')), 'no Vagrantfile');
+    assert.not.ok(existsSync(join(work, 'cache', 'boxes')) && readdirSync(join(work, 'cache', 'boxes')).length > 0, 'nothing downloaded');
+    assert.not.ok(vagrant.calls().some((c) => /^(box add|up|destroy)\b/.test(c)), vagrant.calls().join('\n'));
+  }));
+
+test('upgrade of an instance that never said how to trust its catalog (made before signing) refuses the unsigned catalog; nothing changed', () =>
+  withWork(async (work, http) => {
+    const sha2 = writeBox(join(work, 'served', 'box-2.box'), 8192);
+    const it = await madeInstance(work, http, (v1) => ({ ...v1, url: `${http.url}/box-2.box`, checksum: sha2, size: 8192 }));
+    // As an older bootstrap wrote it: no trust remembered.
+    const { allowUnsigned: _, ...older } = JSON.parse(it.instance);
+    const state = `${JSON.stringify(older, null, 2)}\n`;
+    writeFileSync(join(it.dir, 'instance.json'), state);
+    const upgrade = await runBinAsync(packageDir, ['upgrade', '--dir', it.dir, '--yes', '--wait', '0', '--force'], { env: it.env });
+    assert.is(upgrade.status, 1, upgrade.stderr);
+    assert.match(errorLine(upgrade.stderr), /^airy-bootstrap: refused \(TUF_UNSIGNED\): .* or accept it unverified with --allow-unsigned$/);
+    assertNothingChanged({ ...it, instance: state });
+  }));
+
+/** An instance of 1.0.0 from a signed catalog, made with --trusted-root; 2.0.0 is then published signed by `keys`. */
+async function signedInstance(work: string, http: TestHttp) {
+  const keys = join(work, 'keys');
+  await initKeys(keys);
+  const store = openStore(`file://${join(work, 'served')}`, { publicUrl: http.url });
+  const publish = async (version: string, keysDir: string, size: number) => {
+    const boxFile = join(work, `${version}.box`);
+    const sha256 = writeBox(boxFile, size);
+    const manifest = { name: BOX_NAME, version, provider: 'libvirt', architecture: 'amd64', size, sha256, createdAt: '2026-12-06T00:00:00Z', gitCommit: 'test', components: {}, images: [], manifestsHash: 'test', skipped: [] };
+    await publishBox(store, { boxFile, manifest: manifest as unknown as BoxContentManifest, partSize: 5 * 2 ** 20, concurrency: 1, signing: await loadKeys(keysDir) });
+    return sha256;
+  };
+  const vagrant = standIn(work);
+  const env = { PATH: `${vagrant.bin}:${process.env.PATH}`, HOME: join(work, 'home'), VAGRANT_HOME: join(work, 'vagrant-home') };
+  const dir = join(work, 'instance');
+  const cache = join(work, 'cache');
+  const sha1 = await publish('1.0.0', keys, 4096);
+  const made = await runBinAsync(
+    packageDir,
+    ['--catalog', `${http.url}/metadata.json`, '--trusted-root', join(keys, 'root.json'), '--dir', dir, '--cache', cache, '--no-private-network', '--cpus', '2', '--memory', '2048', '--force', '--yes', '--wait', '0'],
+    { env },
+  );
+  assert.is(made.status, 0, made.stderr);
+  assert.match(made.stderr, /catalog verified \(TUF\): box 1\.0\.0 is a signed target/);
+  return {
+    keys,
+    publish,
+    vagrant,
+    env,
+    dir,
+    cache,
+    oldBox: join(cache, 'boxes', `${sha1}.box`),
+    instance: readFileSync(join(dir, 'instance.json'), 'utf8'),
+    vagrantfile: readFileSync(join(dir, 'Vagrantfile'), 'utf8'),
+    callsBefore: vagrant.calls().length,
+  };
+}
+
+test('an instance made with --trusted-root remembers its root: upgrade verifies against it with no flag', () =>
+  withWork(async (work, http) => {
+    const it = await signedInstance(work, http);
+    assert.is(JSON.parse(it.instance).trustedRoot, readFileSync(join(it.keys, 'root.json'), 'utf8'), 'the root, as given');
+    await it.publish('2.0.0', it.keys, 8192);
+    const upgrade = await runBinAsync(packageDir, ['upgrade', '--dir', it.dir, '--yes', '--wait', '0', '--force'], { env: it.env });
+    assert.is(upgrade.status, 0, upgrade.stderr);
+    assert.match(upgrade.stderr, /catalog verified \(TUF\): box 2\.0\.0 is a signed target/);
+    assert.not.match(upgrade.stderr, /notice: /);
+    const now = JSON.parse(readFileSync(join(it.dir, 'instance.json'), 'utf8'));
+    assert.is(now.version, '2.0.0');
+    assert.is(now.trustedRoot, JSON.parse(it.instance).trustedRoot, 'still remembered');
+  }));
+
+test('upgrade refuses a catalog signed by another root than the instance remembers: one line, exit 1, nothing changed', () =>
+  withWork(async (work, http) => {
+    const it = await signedInstance(work, http);
+    // The bucket's writer re-signs everything with keys of its own, and adds 2.0.0.
+    const other = join(work, 'other-keys');
+    await initKeys(other);
+    rmSync(join(work, 'served', 'tuf'), { recursive: true });
+    await it.publish('2.0.0', other, 8192);
+    const upgrade = await runBinAsync(packageDir, ['upgrade', '--dir', it.dir, '--yes', '--wait', '0', '--force'], { env: it.env });
+    assert.is(upgrade.status, 1, upgrade.stderr);
+    assert.match(errorLine(upgrade.stderr), /^airy-bootstrap: refused \(TUF_BAD_SIGNATURE\): /);
+    assertNothingChanged(it);
   }));
 
 test.run();

@@ -14,7 +14,6 @@ import {
   isVersion,
   PROVIDERS,
   type Provider,
-  parseCatalog,
   parseContentManifest,
   readCatalog,
 } from '@airy/box-catalog';
@@ -39,7 +38,7 @@ import { Option } from 'commander';
 import { type BuildOptions, buildBox } from './build.js';
 import { StoreLinkError } from './file-store.js';
 import { hashFile } from './hash.js';
-import { moveChannel, publishBox, VerificationError } from './publish.js';
+import { PromoteError, promoteVersion, publishBox, VerificationError } from './publish.js';
 import { type S3Settings, StoreDeadlineError } from './s3-store.js';
 import { DEFAULT_EXPIRES_DAYS, initKeys, loadKeys, ROLES, type RoleName, resignTimestamp, rotateRoot, SigningError } from './signing.js';
 import { openReader, openStore } from './sources.js';
@@ -73,6 +72,7 @@ const log = (line: string) => process.stderr.write(`${printable(line)}\n`);
  */
 function toCliError(error: unknown): AiryError | undefined {
   if (error instanceof CatalogError) return new AiryError('CATALOG_MALFORMED', `malformed catalog: ${error.message}`);
+  if (error instanceof PromoteError) return new AiryError('PROMOTE_REFUSED', error.message);
   if (error instanceof CatalogFetchError) return new AiryError('CATALOG_UNREACHABLE', `${error.message}: check --from and the network`);
   if (error instanceof ImmutableVersionError) return new AiryError('PUBLISH_VERSION_IMMUTABLE', error.message);
   if (error instanceof VerificationError) return new AiryError('PUBLISH_VERIFY_FAILED', error.message);
@@ -120,6 +120,7 @@ program
   .option('--ssh-key <file>', "private key to log in with (default: Vagrant's insecure key)")
   .option('--images <dir>', 'Packer templates and scripts (default: the ones shipped with this package)')
   .option('--registry-mirror <url>', 'a Docker Hub mirror for the build’s image pulls (the box does not keep it)')
+  .option('--registry-credentials <file>', 'a 0600 file with USER:TOKEN for Docker Hub, for the build’s pulls only (never printed, not kept in the box)')
   .option('--validate-only', 'stop after preflight and packer validate: check the templates and options, build nothing')
   .action(async (flags) => {
     const controller = new AbortController();
@@ -143,6 +144,7 @@ program
       sshKey: flags.sshKey,
       imagesDir: flags.images,
       ...(flags.registryMirror !== undefined ? { registryMirror: flags.registryMirror } : {}),
+      ...(flags.registryCredentials !== undefined ? { registryCredentials: flags.registryCredentials } : {}),
       log,
     };
     if (flags.validateOnly) {
@@ -333,14 +335,13 @@ catalog
   .option('--to <url>', 's3://bucket/prefix or file:///folder', pathToFileURL(resolve('catalog')).href)
   .option('--endpoint <url>', 'S3-compatible endpoint')
   .option('--region <region>', 'AWS region')
+  .option('--keys <dir>', 'sign the moved channel (TUF), as publish --keys does: the targets, snapshot and timestamp keys')
   .action(async (flags) => {
     const store = openStore(flags.to, s3Settings(flags), {}, log);
-    const text = await guard(() => store.get(CATALOG_FILE));
-    if (!text) throw usageError(`no catalog at ${store.location}`);
-    const c = await guard(async () => parseCatalog(text.body, store.url(CATALOG_FILE)));
-    if (!c.versions.some((v) => v.version === flags.boxVersion)) throw usageError(`the catalog has no version ${flags.boxVersion}`);
-    await guard(() => moveChannel(store, flags.channel, flags.boxVersion, { force: true }));
-    log(`channel ${flags.channel} → ${flags.boxVersion}`);
+    // The keys first: a missing key fails before anything moves.
+    const signing = flags.keys ? await guard(() => loadKeys(resolve(flags.keys))) : undefined;
+    const result = await guard(() => promoteVersion(store, { channel: flags.channel, version: flags.boxVersion, log, ...(signing ? { signing } : {}) }));
+    log(`channel ${flags.channel} → ${flags.boxVersion}${result.signed ? ` (signed: targets version ${result.signed.targetsVersion})` : ''}`);
   });
 
 await runCli(program);

@@ -17,6 +17,9 @@ export { IMAGES_DIR } from './packer.js';
 export { BUILD_DISK_CONTENT, buildPeakBytes, type Check, type HostFacts, MIN_PACKER, preflight } from './preflight.js';
 export {
   moveChannel,
+  PromoteError,
+  type PromoteRequest,
+  promoteVersion,
   type PublishRequest,
   type PublishResult,
   publishBox,

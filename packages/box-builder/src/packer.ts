@@ -2,17 +2,22 @@
  * Effects of a box build, through zx: looking at the host, staging Packer's inputs, and running
  * `packer init|validate|build` with its output streamed under a prefix. Called only from build.ts.
  */
-import { constants } from 'node:fs';
-import { access, cp, mkdir, mkdtemp, readdir, rm, statfs, symlink, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { constants, createWriteStream } from 'node:fs';
+import { access, cp, mkdir, mkdtemp, readdir, readFile, rename, rm, statfs, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import type { Architecture } from '@airy/box-catalog';
-import { lineSplitter, lineTail } from '@airy/cli-kit';
+import { AiryError, lineSplitter, lineTail } from '@airy/cli-kit';
 import { boxFacts } from '@airy/manifests';
 import { $ } from 'zx';
 import { ARM64_FIRMWARE, hostArchitecture, qemuFor } from './architecture.js';
+import { hashFile } from './hash.js';
 import type { HostFacts } from './preflight.js';
+import { sha256From } from './virtualbox.js';
 
 /**
  * The Packer templates and provisioning scripts that ship with this package (`images/` beside `lib/`; in the
@@ -152,9 +157,12 @@ export interface PackerRun {
   stop(): void;
 }
 
-/** Runs `packer ARGS` in `cwd`, streaming each output line to `onLine`; keeps the last lines for errors. */
-export function runPacker(args: string[], cwd: string, onLine: (line: string) => void): PackerRun {
-  const process = $({ cwd, quiet: true, nothrow: true, env: { ...globalThis.process.env, CHECKPOINT_DISABLE: '1', PACKER_NO_COLOR: '1' } })`packer ${args}`;
+/**
+ * Runs `packer ARGS` in `cwd`, streaming each output line to `onLine`; keeps the last lines for errors. `env` adds
+ * to Packer's environment (a sensitive variable as `PKR_VAR_name`, kept off the command line and out of files).
+ */
+export function runPacker(args: string[], cwd: string, onLine: (line: string) => void, env: Record<string, string> = {}): PackerRun {
+  const process = $({ cwd, quiet: true, nothrow: true, env: { ...globalThis.process.env, ...env, CHECKPOINT_DISABLE: '1', PACKER_NO_COLOR: '1' } })`packer ${args}`;
   const tail = lineTail(20, onLine);
   // Packer's errors go to stderr: stream them too, so the reason of a failure is never lost.
   const stderr = lineSplitter(tail.push);
@@ -183,4 +191,63 @@ export async function writeVarFile(dir: string, vars: Record<string, string | nu
 /** Removes a staged folder. */
 export async function removeDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
+}
+
+/** The text at a checksum list's location: an http(s) URL or a local path (Packer's `file:` forms). */
+async function readSums(location: string, signal?: AbortSignal): Promise<string> {
+  if (!/^https?:\/\//.test(location)) return readFile(location.replace(/^file:\/\//, ''), 'utf8');
+  const res = await fetch(location, { signal });
+  if (!res.ok) throw new AiryError('BUILD_BASE_IMAGE_UNREACHABLE', `cannot read the checksums at ${location} (HTTP ${res.status}): check the network or pass --base-image-checksum sha256:HEX`);
+  return res.text();
+}
+
+/**
+ * The base OVA as a local file, and its SHA-256: `VBoxManage import --dry-run` reads only local files, and the
+ * build needs its listing before Packer imports it. A remote OVA is downloaded once into `cacheDir`, checked against
+ * its SHA-256 (`sha256:HEX`, or `file:URL` of a SHA256SUMS list), and kept for later builds.
+ */
+export async function localOva(url: string, checksum: string, cacheDir: string, log: (line: string) => void, signal?: AbortSignal): Promise<{ path: string; sha256: string }> {
+  const name = basename(new URL(url).pathname);
+  const expected = checksum.startsWith('sha256:')
+    ? checksum.slice('sha256:'.length).toLowerCase()
+    : checksum.startsWith('file:')
+      ? sha256From(await readSums(checksum.slice('file:'.length), signal), name)
+      : undefined;
+  if (!expected || !/^[0-9a-f]{64}$/.test(expected)) {
+    throw new AiryError('BUILD_BASE_IMAGE_INVALID', `no SHA-256 for ${name} in ${checksum}: pass --base-image-checksum sha256:HEX`);
+  }
+  if (url.startsWith('file://')) return { path: fileURLToPath(url), sha256: expected };
+  const path = join(cacheDir, name);
+  if ((await hashFile(path).catch(() => undefined))?.sha256 === expected) return { path, sha256: expected };
+  await mkdir(cacheDir, { recursive: true });
+  log(`base image: downloading ${url} (the OVA is read before Packer imports it)`);
+  const res = await fetch(url, { signal });
+  if (!res.ok || !res.body) throw new AiryError('BUILD_BASE_IMAGE_UNREACHABLE', `cannot download ${url} (HTTP ${res.status}): check the network or pass --base-image`);
+  const hash = createHash('sha256');
+  const part = `${path}.part`;
+  const hashing = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+  try {
+    await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), hashing, createWriteStream(part, { mode: 0o644 }), { signal });
+    const got = hash.digest('hex');
+    if (got !== expected) throw new AiryError('BUILD_BASE_IMAGE_CHECKSUM_MISMATCH', `${url}: its SHA-256 is ${got}, not the ${expected} published for it: download again`);
+    await rename(part, path);
+  } finally {
+    await rm(part, { force: true });
+  }
+  return { path, sha256: expected };
+}
+
+/** `VBoxManage import OVA --dry-run`: the listing of what an import would make (read by `ovaDiskUnit`). */
+export async function ovaDryRun(ova: string): Promise<string> {
+  const out = await $({ quiet: true, nothrow: true })`VBoxManage import ${ova} --dry-run`;
+  if (out.exitCode !== 0) {
+    const why = out.stderr.trim().split('\n').at(-1) ?? '';
+    throw new AiryError('BUILD_BASE_IMAGE_INVALID', `VBoxManage cannot read the base OVA ${ova}: ${why}`);
+  }
+  return out.stdout;
 }

@@ -30,7 +30,7 @@ import {
   stringifyChunkIndex,
   stringifyContentManifest,
 } from '@airy/box-catalog';
-import { requireSigners, type SigningKeys, type SignResult, signTargets, type TargetInput } from './signing.js';
+import { requireSigners, SigningError, signedTargetPaths, type SigningKeys, type SignResult, signTargets, type TargetInput } from './signing.js';
 import { type ObjectStore, PreconditionFailedError, StoreLockedError, type UploadProgress } from './store.js';
 
 export type { ReleaseRecord } from '@airy/box-catalog';
@@ -274,6 +274,52 @@ export async function publishBox(store: ObjectStore, request: PublishRequest): P
     channel: { name: channel, version: moved.version, moved: moved.moved },
     ...(signed ? { signed } : {}),
   };
+}
+
+/** A promote that cannot be: no catalog, or no such version in it. */
+export class PromoteError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PromoteError';
+  }
+}
+
+/** What `catalog promote` is asked to do. */
+export interface PromoteRequest {
+  readonly channel: string;
+  readonly version: string;
+  /** Sign the moved pointer (TUF), as publish --keys does; the version's box must already be a signed target. */
+  readonly signing?: SigningKeys;
+  readonly now?: Date;
+  readonly log?: (line: string) => void;
+}
+
+/**
+ * Points a channel at a published version (a rollback moves `latest` back). With `signing`, in publish's order:
+ * every key is checked and the version's boxes are found among the signed targets before the pointer moves, then
+ * the new pointer is signed (targets, snapshot, timestamp last). A failed signing leaves the last signed pointer in
+ * force for verifying clients; promote again to finish.
+ */
+export async function promoteVersion(store: ObjectStore, request: PromoteRequest): Promise<{ readonly signed?: SignResult }> {
+  if (request.signing) requireSigners(request.signing, ['targets', 'snapshot', 'timestamp']);
+  const text = await store.get(CATALOG_FILE);
+  if (!text) throw new PromoteError(`no catalog at ${store.location}: publish first, or check --to`);
+  const version = parseCatalog(text.body, store.url(CATALOG_FILE)).versions.find((v) => v.version === request.version);
+  if (!version) throw new PromoteError(`the catalog has no version ${request.version}`);
+  if (request.signing) {
+    // A signed pointer at a box the targets do not name would send verifying clients to a refusal.
+    const signed = await signedTargetPaths(store, request.signing);
+    const missing = version.providers.map((p) => releaseKeys(version.version, p.name, p.architecture).box).find((key) => !signed.has(key));
+    if (missing) {
+      throw new SigningError(`${missing} is not among the signed targets: publish ${request.version} with --keys first; the channel was not moved`, 'TARGET_UNSIGNED');
+    }
+  }
+  await moveChannel(store, request.channel, request.version, { force: true });
+  if (!request.signing) return {};
+  const pointer = await store.get(channelKey(request.channel));
+  if (!pointer) throw new Error(`channel ${request.channel} vanished after it was moved; promote again`);
+  request.log?.(`signing channel ${request.channel} → ${request.version} (TUF)`);
+  return { signed: await signTargets(store, request.signing, [{ path: channelKey(request.channel), body: pointer.body }], request.now ? { now: request.now } : {}) };
 }
 
 /**

@@ -42,7 +42,7 @@ export interface KeysPolicy {
 export class SigningError extends Error {
   constructor(
     message: string,
-    readonly reason: 'KEYS_MISSING' | 'KEYS_EXIST' | 'KEYS_INVALID' | 'STORE_TAMPERED' | 'STORE_UNSIGNED' | 'ROOT_CONFLICT',
+    readonly reason: 'KEYS_MISSING' | 'KEYS_EXIST' | 'KEYS_INVALID' | 'STORE_TAMPERED' | 'STORE_UNSIGNED' | 'ROOT_CONFLICT' | 'TARGET_UNSIGNED',
   ) {
     super(message);
     this.name = 'SigningError';
@@ -324,6 +324,12 @@ async function readSigned(store: ObjectStore, keys: SigningKeys): Promise<Signed
   const targets = parsed(MetadataKind.Targets, targetsText.body, targetsKey);
   verifiedByOurs(keys, 'targets', targets, targetsKey);
   return { timestamp, timestampEtag: stamp.etag, snapshot, targets };
+}
+
+/** The paths of the store's signed targets, checked against our keys; none when the store has no signed metadata. */
+export async function signedTargetPaths(store: ObjectStore, keys: SigningKeys): Promise<Set<string>> {
+  const state = await readSigned(store, keys);
+  return new Set(Object.keys(state?.targets.signed.targets ?? {}));
 }
 
 /** Uploads each of our root versions the store lacks; one it holds with other content is refused. */

@@ -28,6 +28,8 @@ async function stage(vars: Record<string, string | number | boolean> = {}) {
     cpus: boxFacts().vm.cpus,
     memory: boxFacts().vm.memoryMiB,
     disk_size: `${boxFacts().vm.diskMiB}M`,
+    disk_mib: boxFacts().vm.diskMiB,
+    ova_disk_unit: 9,
     kubernetes_version: 'v1.31.4',
     minikube_version: 'v1.35.0',
     istio_version: '1.24.3',

@@ -3,10 +3,10 @@
  * job and root rotation, each checked with @tufjs/models' own verification of what was written.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CATALOG_FILE, channelKey, releaseKeys } from '@airy/box-catalog';
+import { CATALOG_FILE, channelKey, parseChannel, releaseKeys } from '@airy/box-catalog';
 import { Metadata, MetadataKind, type Root, type Snapshot, type Targets, type Timestamp } from '@tufjs/models';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -200,6 +200,60 @@ test('airy-box timestamp re-signs only the timestamp; it needs only the timestam
     assert.is(publish.status, 2, publish.stderr);
     assert.match(publish.stderr, /KEYS_MISSING: .* holds 0 of the 1 targets key/);
     assert.not.ok(await store.head(releaseKeys('1.1.0', 'libvirt', 'amd64').box), 'nothing uploaded');
+  });
+});
+
+test('catalog promote --keys signs the moved channel (a rollback verifies); missing keys or an unsigned box move nothing', async () => {
+  await withSignedStore(async ({ keysDir, storeDir, store }) => {
+    await publishSigned(store, keysDir, '1.0.0');
+    await publishSigned(store, keysDir, '1.1.0');
+    const latest = channelKey('latest');
+    const signedPointer = async () => {
+      const { targets } = await metadataOf(store);
+      const entry = targets.signed.targets[latest];
+      const copy = await store.get(documentCopyKey(latest, entry?.hashes.sha256 ?? ''));
+      return { targets, version: JSON.parse(copy?.body ?? '{}').version as string | undefined };
+    };
+    assert.is((await signedPointer()).version, '1.1.0');
+    const promote = (keys: string[]) => runBin(packageDir, ['catalog', 'promote', '--box-version', '1.0.0', '--to', `file://${storeDir}`, ...keys]);
+
+    // Without the snapshot key: refused before the pointer moves.
+    const partial = temp('airy-keys-partial-');
+    try {
+      cpSync(keysDir, partial, { recursive: true });
+      rmSync(join(partial, 'private', 'snapshot.pem'));
+      const refused = promote(['--keys', partial]);
+      assert.is(refused.status, 2, refused.stderr);
+      assert.match(refused.stderr, /KEYS_MISSING: /);
+      assert.is(parseChannel((await store.get(latest))?.body ?? '', 'latest').version, '1.1.0', 'the pointer did not move');
+    } finally {
+      rmSync(partial, { recursive: true, force: true });
+    }
+
+    // The rollback, signed: the signed copy of the pointer says 1.0.0, and the chain verifies under the root.
+    const run = promote(['--keys', keysDir]);
+    assert.is(run.status, 0, run.stderr);
+    assert.match(run.stderr, /channel latest → 1\.0\.0 \(signed: targets version 3\)/);
+    const after = await signedPointer();
+    assert.is(after.version, '1.0.0');
+    const { timestamp, snapshot } = await metadataOf(store);
+    const root = rootOf(join(keysDir, 'root.json'));
+    root.verifyDelegate('targets', after.targets);
+    root.verifyDelegate('snapshot', snapshot);
+    root.verifyDelegate('timestamp', timestamp);
+    assert.is(snapshot.signed.meta['targets.json']?.version, after.targets.signed.version);
+
+    // A version whose box is not a signed target (published without --keys) is not promoted with them.
+    const built = await fakeBuild('1.2.0');
+    try {
+      await publishBox(store, { boxFile: built.boxFile, manifest: built.manifest, ...part, channel: 'beta' });
+    } finally {
+      rmSync(built.dir, { recursive: true, force: true });
+    }
+    const unsigned = runBin(packageDir, ['catalog', 'promote', '--box-version', '1.2.0', '--to', `file://${storeDir}`, '--keys', keysDir]);
+    assert.is(unsigned.status, 1, unsigned.stderr);
+    assert.match(unsigned.stderr, /TARGET_UNSIGNED: .*1\.2\.0.* is not among the signed targets: publish 1\.2\.0 with --keys first; the channel was not moved/);
+    assert.is(parseChannel((await store.get(latest))?.body ?? '', 'latest').version, '1.0.0');
   });
 });
 

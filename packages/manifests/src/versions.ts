@@ -20,12 +20,28 @@ export const COMPONENT_VERSIONS = {
   kafka: '3.9.1',
   postgres: '16.4',
   istio: '1.24.3',
-  ngrokAgent: '3.19.1',
+  /** The ngrok agent: a minor inside ngrok's support window ({@link NGROK_AGENT_SUPPORT}). */
+  ngrokAgent: '3.39.11',
   kubernetes: 'v1.31.4',
   minikube: 'v1.35.0',
   /** crictl, which Minikube's `none` driver needs beside containerd. */
   crictl: 'v1.31.1',
   airyCore: AIRY_CORE_RELEASE.tag,
+} as const;
+
+/**
+ * ngrok's support of the pinned agent's minor release, from the release chart of its Version Support Policy as it
+ * read on `checked`. ngrok supports a minor for 14 months, then gives 2 months to upgrade; after that the minor's
+ * agents can no longer connect (a free account's get `ERR_NGROK_121`, "too old"). 3.19, pinned before, reached its
+ * end of life on 2026-02-17. A test keeps the pin's minor equal to this record and its end of life well ahead.
+ */
+export const NGROK_AGENT_SUPPORT = {
+  minor: '3.39',
+  released: '2026-04-27',
+  activeUntil: '2027-04-28',
+  endOfLife: '2027-06-28',
+  checked: '2026-12-06',
+  source: 'https://ngrok.com/docs/agent/version-support-policy',
 } as const;
 
 /** Container images, pinned to exact tags. */
