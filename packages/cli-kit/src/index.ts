@@ -7,7 +7,7 @@
  */
 export { CliError, confirm, duration, formatDuration, guarded, positive, usageError, wholeNumber } from './errors.js';
 export { EXIT_CODE_MEANINGS, ExitCode, type ExitCodeValue, exitCodeTable } from './exit-codes.js';
-export { isAlive, writeFileAtomic } from './files.js';
+export { isAlive, tempPathBeside, writeFileAtomic } from './files.js';
 export { lineSplitter, lineTail } from './lines.js';
 export { acquireLock, LockedError, type LockOwner, lockOwners, ownerAlive, ownerEntry, parseOwnerEntry, type ProcessProbe, systemProbe } from './lock.js';
 export { createProgram, didYouMean, isVerbose, onStopSignal, packageVersion, type ProgramOptions, runCli, stopAtOnce } from './program.js';
