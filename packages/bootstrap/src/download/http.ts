@@ -4,19 +4,11 @@
  */
 import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { setTimeout as delay } from 'node:timers/promises';
 import { backoffMs } from '@airy/cli-kit';
 import { errorCode } from '../errors.js';
 import { type Chunk, RETRYABLE_CODES, retryableStatus } from '../ranges.js';
 import { DiskFullError, DownloadError, type DownloadRequest } from './request.js';
-
-export const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    }, { once: true });
-  });
 
 /** A failure worth another try. `server`: the server answered, but not what HTTP promises (its fault, not the box's). */
 export class RetryableError extends Error {
@@ -188,7 +180,10 @@ export async function withRetries(what: string, request: DownloadRequest, work: 
         }
         throw error;
       }
-      await sleep(backoffMs(attempt), request.signal);
+      await delay(backoffMs(attempt), undefined, { signal: request.signal }).catch((stop: unknown) => {
+        // Stopped: with the stop's own reason, as every other part of the download is.
+        throw request.signal?.reason ?? stop;
+      });
     }
   }
 }
