@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ARCHITECTURES, type Architecture, CatalogError, isVersion, PROVIDERS, type Provider, ReleaseNotFoundError } from '@airy/box-catalog';
+import { ARCHITECTURES, type Architecture, CatalogError, isVersion, PROVIDERS, type Provider, ReleaseNotFoundError, vagrantArchitecture } from '@airy/box-catalog';
 import {
   CliError,
   createProgram,
@@ -26,7 +26,6 @@ import { ChecksumError, deltaRequest, DiskFullError, download, DownloadError, lo
 import { BOX_FACTS } from './box-facts.js';
 import { WAIT_DEFAULTS } from './readiness.js';
 import { DEFAULT_CATALOG, defaultCacheDir, defaultInstanceDir } from './paths.js';
-import { vagrantArchitecture } from './arch.js';
 import { CatalogUnreachableError, chooseRelease, loadCatalog } from './source.js';
 import { DamagedInstanceError, instanceOptions, requireInstance } from './instance.js';
 import type { NetworkLimits, UpOptions } from './up.js';

@@ -11,7 +11,6 @@
  * ```
  * @packageDocumentation
  */
-export { vagrantArchitecture } from './arch.js';
 export {
   ChecksumError,
   DiskFullError,

@@ -7,11 +7,11 @@ import { access, cp, mkdir, mkdtemp, readdir, rm, statfs, symlink, writeFile } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Architecture } from '@airy/box-catalog';
+import { type Architecture, vagrantArchitecture } from '@airy/box-catalog';
 import { lineSplitter, lineTail } from '@airy/cli-kit';
 import { boxFacts } from '@airy/manifests';
 import { $ } from 'zx';
-import { ARM64_FIRMWARE, hostArchitecture, qemuFor } from './architecture.js';
+import { ARM64_FIRMWARE, qemuFor } from './architecture.js';
 import type { HostFacts } from './preflight.js';
 
 /**
@@ -72,7 +72,7 @@ export async function gatherHostFacts(outDir: string, sshKey: string | undefined
     qemu,
     qemuImg,
     ...(firmware ? { firmware } : {}),
-    hostArchitecture: hostArchitecture(),
+    hostArchitecture: vagrantArchitecture(),
     vboxmanage,
     kvmUsable,
     freeBytes: fs.bavail * fs.bsize,

@@ -46,6 +46,7 @@ export {
   isVersion,
   PROVIDERS,
   type Provider,
+  vagrantArchitecture,
   parseCatalog,
   parseReleaseRecord,
   type ReleaseRecord,
