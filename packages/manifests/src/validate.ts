@@ -84,7 +84,8 @@ interface PodSpec {
 interface Pod {
   readonly doc: SourceDocument;
   readonly namespace: string;
-  readonly base: string;
+  /** Where its spec sits (see podSpecOf). */
+  readonly path: string;
   readonly spec: PodSpec;
   readonly labels: Record<string, string>;
   readonly externalSecrets: Set<string>;
@@ -99,18 +100,7 @@ function podsOf(docs: readonly SourceDocument[]): Pod[] {
   for (const doc of docs) {
     const pod = podSpecOf(doc.object);
     if (!pod) continue;
-    const spec = doc.object.spec as
-      | { template?: { metadata?: TemplateMeta }; jobTemplate?: { spec?: { template?: { metadata?: TemplateMeta } } } }
-      | undefined;
-    let base = 'spec.template';
-    let meta = spec?.template?.metadata;
-    if (doc.object.kind === 'Pod') {
-      base = '';
-      meta = doc.object.metadata as TemplateMeta | undefined;
-    } else if (doc.object.kind === 'CronJob') {
-      base = 'spec.jobTemplate.spec.template';
-      meta = spec?.jobTemplate?.spec?.template?.metadata;
-    }
+    const meta = pod.metadata;
     const external = String(meta?.annotations?.[EXTERNAL_SECRETS_ANNOTATION] ?? '')
       .split(',')
       .map((s) => s.trim())
@@ -118,7 +108,7 @@ function podsOf(docs: readonly SourceDocument[]): Pod[] {
     pods.push({
       doc,
       namespace: namespaceOf(doc.object),
-      base,
+      path: pod.path,
       spec: pod.spec as PodSpec,
       labels: (meta?.labels ?? {}) as Record<string, string>,
       externalSecrets: new Set(external),
@@ -127,12 +117,7 @@ function podsOf(docs: readonly SourceDocument[]): Pod[] {
   return pods;
 }
 
-interface TemplateMeta {
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-}
-
-const at = (pod: Pod, rest: string) => (pod.base ? `${pod.base}.spec.${rest}` : `spec.${rest}`);
+const at = (pod: Pod, rest: string) => `${pod.path}.${rest}`;
 
 /** No image without a tag or digest, and none on `latest`. */
 function checkImages(pods: Pod[], add: (doc: SourceDocument, path: string, message: string) => void): void {
