@@ -22,7 +22,7 @@ import {
   usageError,
 } from '@airy/cli-kit';
 import { type Command, Option } from 'commander';
-import { ChecksumError, deltaRequest, DiskFullError, download, DownloadError, localRootOf, OutputPathError } from './download.js';
+import { ChecksumError, deltaRequest, DiskFullError, download, DownloadError, localRootOf, OutputPathError } from './download/index.js';
 import { BOX_FACTS } from './box-facts.js';
 import { WAIT_DEFAULTS } from './readiness.js';
 import { DEFAULT_CATALOG, defaultCacheDir, defaultInstanceDir } from './paths.js';

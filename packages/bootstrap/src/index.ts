@@ -21,7 +21,7 @@ export {
   type DownloadResult,
   download,
   isVerified,
-} from './download.js';
+} from './download/index.js';
 export { backup, type DoctorResult, destroy, doctor, restore, status, stop, upgrade } from './manage.js';
 export { DEFAULT_CATALOG, defaultCacheDir, defaultInstanceDir } from './paths.js';
 export { DISK_FACTOR, defaultProvider, type HostView, type PreflightCheck, type PreflightInput, preflight } from './preflight.js';

@@ -5,8 +5,8 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { type Architecture, type LoadedCatalog, type Provider, vagrantArchitecture } from '@airy/box-catalog';
 import { CliError, ExitCode, formatBytes, formatDuration, startProgress, withoutCredentials, writeFileAtomic } from '@airy/cli-kit';
-import { deltaRequest, download, localRootOf } from './download.js';
-import type { ParallelismDecision } from './parallelism.js';
+import { deltaRequest, download, localRootOf } from './download/index.js';
+import type { ParallelismDecision } from './download/parallelism.js';
 import { gatherHost } from './host.js';
 import { type InstanceState, type MachineSpec, machineOf, readInstance } from './instance.js';
 import { acquireLock } from '@airy/cli-kit';

@@ -25,8 +25,8 @@ import {
 } from '@airy/box-catalog';
 import { formatBytes, writeFileAtomic } from '@airy/cli-kit';
 import { errorCode } from '../errors.js';
-import type { Chunk } from '../ranges.js';
-import { defaultChunkSize, deltaPartPath, deltaStatePath, isWithin, MiB, openLocalBox } from './files.js';
+import type { Block } from './blocks.js';
+import { defaultBlockSize, deltaPartPath, deltaStatePath, isWithin, MiB, openLocalBox } from './files.js';
 import { fetchPieces } from './pieces.js';
 import { orderedHasher } from './verify.js';
 import { asDiskFull, type DeltaRequest, type DownloadRequest } from './request.js';
@@ -225,9 +225,9 @@ export async function deltaInto(
   }
   delta.onPlan?.({ reusedBytes: plan.reusedBytes, fetchBytes: plan.fetchBytes, size: info.size, seeds: seeds.length });
 
-  // The fetch, as pieces the parallel downloader takes: each range cut to the whole download's chunk size.
-  const pieceSize = request.chunkSize ?? defaultChunkSize(info.size);
-  const pieces: Chunk[] = [];
+  // The fetch, as pieces the parallel downloader takes: each range cut to the whole download's block size.
+  const pieceSize = request.blockSize ?? defaultBlockSize(info.size);
+  const pieces: Block[] = [];
   for (const range of plan.fetch) {
     for (let start = range.start; start <= range.end; start += pieceSize) pieces.push({ index: pieces.length, start, end: Math.min(range.end, start + pieceSize - 1) });
   }
@@ -274,7 +274,7 @@ export async function deltaInto(
     await save();
     const todo = pieces.filter((p) => !done.has(p.index));
     const fetchedBytes = todo.reduce((n, p) => n + p.end - p.start + 1, 0);
-    const onChunkDone = async (i: number) => {
+    const onBlockDone = async (i: number) => {
       done.add(i);
       inPlace.add(segmentOf.get(i) as number);
       hasher.advance();
@@ -305,7 +305,7 @@ export async function deltaInto(
     };
     const fetching = async () => {
       if (!request.url.startsWith('file:')) {
-        await fetchPieces({ ...request, signal }, todo, handle, { onBytes: hooks.onBytes, onChunkDone });
+        await fetchPieces({ ...request, signal }, todo, handle, { onBytes: hooks.onBytes, onBlockDone });
         return;
       }
       // A file: catalog on a share (a team's file server): the missing pieces are read from the new box itself.
@@ -316,7 +316,7 @@ export async function deltaInto(
           if (signal.aborted) return;
           await copyRange(source, p.start, handle, p.start, p.end - p.start + 1, buffer).catch((e) => asDiskFull(e, dirname(out), info.size));
           hooks.onBytes(p.end - p.start + 1);
-          await onChunkDone(p.index);
+          await onBlockDone(p.index);
         }
       } finally {
         await source.close();

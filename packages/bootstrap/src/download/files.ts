@@ -4,17 +4,17 @@ import { type FileHandle, lstat, open, readFile, realpath } from 'node:fs/promis
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { errorCode } from '../errors.js';
-import { parseResumeState } from '../ranges.js';
+import { parseResumeState } from './blocks.js';
 import { DownloadError, OutputPathError } from './request.js';
 
 export const MiB = 2 ** 20;
 
 /**
- * Chunks of 1/32 of the file, between 8 and 64 MiB: large enough that per-request cost does not matter, small
+ * Blocks of 1/32 of the file, between 8 and 64 MiB: large enough that per-request cost does not matter, small
  * enough that eight connections stay busy and a restart loses little. It depends on the size alone, so a resume
  * with other `--connections` still matches the saved state.
  */
-export function defaultChunkSize(size: number): number {
+export function defaultBlockSize(size: number): number {
   return Math.min(64 * MiB, Math.max(8 * MiB, Math.ceil(size / 32 / MiB) * MiB));
 }
 export const statePath = (out: string) => `${out}.download.json`;

@@ -1,33 +1,33 @@
-/** Pure planning of a ranged download: chunks, what is left to fetch, and the resume state's format. */
+/** Pure planning of a ranged download: blocks, what is left to fetch, and the resume state's format. */
 
 /** One byte range, inclusive. */
-export interface Chunk {
+export interface Block {
   readonly index: number;
   readonly start: number;
   readonly end: number;
 }
 
-/** The file is cut into chunks of `chunkSize` bytes (the last one shorter). */
-export function planChunks(size: number, chunkSize: number): Chunk[] {
-  const chunks: Chunk[] = [];
-  for (let index = 0, start = 0; start < size; index++, start += chunkSize) {
-    chunks.push({ index, start, end: Math.min(size, start + chunkSize) - 1 });
+/** The file is cut into blocks of `blockSize` bytes (the last one shorter). */
+export function planBlocks(size: number, blockSize: number): Block[] {
+  const blocks: Block[] = [];
+  for (let index = 0, start = 0; start < size; index++, start += blockSize) {
+    blocks.push({ index, start, end: Math.min(size, start + blockSize) - 1 });
   }
-  return chunks;
+  return blocks;
 }
 
-/** What the resume state file holds: enough to know it belongs to this very file, and the chunks done. */
+/** What the resume state file holds: enough to know it belongs to this very file, and the blocks done. */
 export interface ResumeState {
   readonly url: string;
   readonly size: number;
   readonly sha256: string;
   /** The server's ETag or Last-Modified: a changed file restarts the download. */
   readonly validator: string;
-  readonly chunkSize: number;
+  readonly blockSize: number;
   readonly done: readonly number[];
   /**
-   * Byte ranges (inclusive) written inside chunks not yet done, as they were flushed: a resume fetches only the
-   * rest of those chunks, so a kill costs what was in flight, not every piece that was.
+   * Byte ranges (inclusive) written inside blocks not yet done, as they were flushed: a resume fetches only the
+   * rest of those blocks, so a kill costs what was in flight, not every piece that was.
    */
   readonly partial?: readonly (readonly [number, number])[];
 }
@@ -51,8 +51,8 @@ export function parseResumeState(text: string): ResumeState | undefined {
     whole(s.size) &&
     typeof s.sha256 === 'string' &&
     typeof s.validator === 'string' &&
-    whole(s.chunkSize) &&
-    (s.chunkSize as number) > 0 &&
+    whole(s.blockSize) &&
+    (s.blockSize as number) > 0 &&
     Array.isArray(s.done) &&
     s.done.every(whole) &&
     (s.partial === undefined ||
@@ -69,25 +69,25 @@ export function canResume(saved: ResumeState | undefined, wanted: Omit<ResumeSta
     saved.size === wanted.size &&
     saved.sha256 === wanted.sha256 &&
     saved.validator === wanted.validator &&
-    saved.chunkSize === wanted.chunkSize
+    saved.blockSize === wanted.blockSize
   );
 }
 
-/** The chunks still to fetch. */
-export function remaining(chunks: readonly Chunk[], done: Iterable<number>): Chunk[] {
+/** The blocks still to fetch. */
+export function remaining(blocks: readonly Block[], done: Iterable<number>): Block[] {
   const finished = new Set(done);
-  return chunks.filter((c) => !finished.has(c.index));
+  return blocks.filter((c) => !finished.has(c.index));
 }
 
 /**
- * What is left of the chunks not `done`, less the `partial` ranges already written: the pieces to fetch, each with
- * its chunk's index (a chunk may have several, or none when its pieces were all written).
+ * What is left of the blocks not `done`, less the `partial` ranges already written: the pieces to fetch, each with
+ * its block's index (a block may have several, or none when its pieces were all written).
  */
-export function remainingPieces(chunks: readonly Chunk[], done: Iterable<number>, partial: readonly (readonly [number, number])[] = []): Chunk[] {
+export function remainingPieces(blocks: readonly Block[], done: Iterable<number>, partial: readonly (readonly [number, number])[] = []): Block[] {
   const finished = new Set(done);
   const written = [...partial].sort((a, b) => a[0] - b[0]);
-  const pieces: Chunk[] = [];
-  for (const c of chunks) {
+  const pieces: Block[] = [];
+  for (const c of blocks) {
     if (finished.has(c.index)) continue;
     let at = c.start;
     for (const [start, end] of written) {

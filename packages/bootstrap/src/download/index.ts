@@ -9,11 +9,11 @@ import { lstat, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises
 import { dirname } from 'node:path';
 import type { ChunkIndex } from '@airy/box-catalog';
 import { acquireLock, writeFileAtomic } from '@airy/cli-kit';
-import { errorCode } from './errors.js';
-import { addWritten, type Chunk, canResume, parseResumeState, planChunks, type ResumeState, remainingPieces } from './ranges.js';
-import { checkOutput, defaultChunkSize, deltaPartPath, MiB, openLocalBox, partPath, remoteSizeHint, statePath } from './download/files.js';
-import { fetchInto, probe, withRetries } from './download/http.js';
-import { fetchPieces } from './download/pieces.js';
+import { errorCode } from '../errors.js';
+import { addWritten, type Block, canResume, parseResumeState, planBlocks, type ResumeState, remainingPieces } from './blocks.js';
+import { checkOutput, defaultBlockSize, deltaPartPath, MiB, openLocalBox, partPath, remoteSizeHint, statePath } from './files.js';
+import { fetchInto, probe, withRetries } from './http.js';
+import { fetchPieces } from './pieces.js';
 import {
   asDiskFull,
   ChecksumError,
@@ -22,13 +22,13 @@ import {
   type DownloadRequest,
   type DownloadResult,
   SizeMismatchError,
-} from './download/request.js';
-import { hashFile, isVerified, orderedHasher, writeMarker } from './download/verify.js';
-import { clearDelta, DeltaFallback, deltaInto, dropIndex, fetchDeltaIndex, keepIndex, parseDeltaIndex } from './download/delta.js';
+} from './request.js';
+import { hashFile, isVerified, orderedHasher, writeMarker } from './verify.js';
+import { clearDelta, DeltaFallback, deltaInto, dropIndex, fetchDeltaIndex, keepIndex, parseDeltaIndex } from './delta.js';
 
 // The public shapes and checks live beside the parts; importers read them from here.
-export { boxSeeds, deltaRequest } from './download/delta.js';
-export { ANYWHERE_ENV, defaultChunkSize, localRootOf } from './download/files.js';
+export { boxSeeds, deltaRequest } from './delta.js';
+export { ANYWHERE_ENV, defaultBlockSize, localRootOf } from './files.js';
 export {
   ChecksumError,
   type DeltaRequest,
@@ -38,8 +38,8 @@ export {
   type DownloadResult,
   OutputPathError,
   SizeMismatchError,
-} from './download/request.js';
-export { isVerified } from './download/verify.js';
+} from './request.js';
+export { isVerified } from './verify.js';
 
 /** Downloads and verifies; see the module comment. A second run with the same request is a no-op. */
 export async function download(request: DownloadRequest): Promise<DownloadResult> {
@@ -92,24 +92,24 @@ async function downloadLocked(request: DownloadRequest): Promise<DownloadResult>
     // A server without a length (-1) is held to the catalog's size as it streams (see below).
     if (info.size !== -1) checkSize(request, info.size);
     // The whole download's resume state first: a delta is tried beside it (its own part file), never instead of it.
-    const chunkSize = request.chunkSize ?? defaultChunkSize(info.size);
-    const wanted = { url: request.url, size: info.size, sha256, validator: info.validator, chunkSize };
+    const blockSize = request.blockSize ?? defaultBlockSize(info.size);
+    const wanted = { url: request.url, size: info.size, sha256, validator: info.validator, blockSize };
     const saved = await readFile(statePath(out), 'utf8').then(parseResumeState, () => undefined);
     // The part file must still be there, whole-sized and a plain file, or the saved progress means nothing.
     const partInfo = await lstat(partPath(out)).catch(() => undefined);
     const resume = info.ranged && canResume(saved, wanted) && partInfo?.isFile() === true && partInfo.size === info.size;
     const done = new Set(resume ? saved.done : []);
-    const chunks = planChunks(info.size, chunkSize);
-    // The ranges written inside chunks not done (a range is a hint like the rest: the whole file's hash checks it);
-    // one that is not inside a single such chunk is not ours, and is fetched again.
-    const chunkOf = (position: number) => chunks[Math.floor(position / chunkSize)] as Chunk;
+    const blocks = planBlocks(info.size, blockSize);
+    // The ranges written inside blocks not done (a range is a hint like the rest: the whole file's hash checks it);
+    // one that is not inside a single such block is not ours, and is fetched again.
+    const blockOf = (position: number) => blocks[Math.floor(position / blockSize)] as Block;
     let partial: [number, number][] = (resume ? (saved.partial ?? []) : [])
-      .filter(([start, end]) => !done.has(chunkOf(start).index) && end <= chunkOf(start).end)
+      .filter(([start, end]) => !done.has(blockOf(start).index) && end <= blockOf(start).end)
       .map(([start, end]) => [start, end]);
-    const todo = info.ranged ? remainingPieces(chunks, done, partial) : [];
-    // A chunk whose every byte was written, but not yet marked done when the run ended, is done.
+    const todo = info.ranged ? remainingPieces(blocks, done, partial) : [];
+    // A block whose every byte was written, but not yet marked done when the run ended, is done.
     const pending = new Set(todo.map((p) => p.index));
-    for (const c of chunks) if (info.ranged && !pending.has(c.index)) done.add(c.index);
+    for (const c of blocks) if (info.ranged && !pending.has(c.index)) done.add(c.index);
     const resumedBytes = info.ranged ? info.size - todo.reduce((n, p) => n + p.end - p.start + 1, 0) : 0;
 
     let index: ChunkIndex | undefined;
@@ -132,7 +132,7 @@ async function downloadLocked(request: DownloadRequest): Promise<DownloadResult>
     try {
       if (info.ranged) {
         await handle.truncate(info.size).catch((e) => asDiskFull(e, dirname(out), info.size));
-        // The state is saved at each chunk done and after every 1% of the file written (1 to 16 MiB), so that a kill
+        // The state is saved at each block done and after every 1% of the file written (1 to 16 MiB), so that a kill
         // loses at most that and what each connection had not yet written; saves in a row are one save.
         let saving = Promise.resolve();
         let queued = false;
@@ -150,8 +150,8 @@ async function downloadLocked(request: DownloadRequest): Promise<DownloadResult>
         const saveEvery = Math.min(16 * MiB, Math.max(MiB, Math.floor(info.size / 100)));
         let unsaved = 0;
         await save();
-        // Hash the finished prefix while later chunks still download, so little is left to hash at the end.
-        const hasher = orderedHasher(part, chunks, done);
+        // Hash the finished prefix while later blocks still download, so little is left to hash at the end.
+        const hasher = orderedHasher(part, blocks, done);
         hashing = hasher;
         const pool = await fetchPieces(request, todo, handle, {
           onBytes: (n) => {
@@ -167,9 +167,9 @@ async function downloadLocked(request: DownloadRequest): Promise<DownloadResult>
               save().catch(() => undefined);
             }
           },
-          onChunkDone: async (index) => {
+          onBlockDone: async (index) => {
             done.add(index);
-            const c = chunks[index] as Chunk;
+            const c = blocks[index] as Block;
             partial = partial.filter(([start]) => start < c.start || start > c.end);
             hasher.advance();
             await save();
@@ -225,7 +225,7 @@ async function downloadLocked(request: DownloadRequest): Promise<DownloadResult>
 }
 
 /**
- * The delta path: the part file from older boxes and fetched chunks, verified like a whole download. Without a
+ * The delta path: the part file from older boxes and fetched pieces, verified like a whole download. Without a
  * `result` it could not be used (said through `onFallback`): the caller then downloads the whole file, and keeps
  * the new box's `index` beside it when it could be read, for the next delta.
  */
