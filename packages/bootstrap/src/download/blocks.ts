@@ -1,4 +1,4 @@
-/** Pure planning of a ranged download: blocks, what is left to fetch, and the resume state's format. */
+/** Pure planning of a ranged download: blocks (fixed ranges of the file), what is left to fetch, and what is retried. */
 
 /** One byte range, inclusive. */
 export interface Block {
@@ -14,63 +14,6 @@ export function planBlocks(size: number, blockSize: number): Block[] {
     blocks.push({ index, start, end: Math.min(size, start + blockSize) - 1 });
   }
   return blocks;
-}
-
-/** What the resume state file holds: enough to know it belongs to this very file, and the blocks done. */
-export interface ResumeState {
-  readonly url: string;
-  readonly size: number;
-  readonly sha256: string;
-  /** The server's ETag or Last-Modified: a changed file restarts the download. */
-  readonly validator: string;
-  readonly blockSize: number;
-  readonly done: readonly number[];
-  /**
-   * Byte ranges (inclusive) written inside blocks not yet done, as they were flushed: a resume fetches only the
-   * rest of those blocks, so a kill costs what was in flight, not every piece that was.
-   */
-  readonly partial?: readonly (readonly [number, number])[];
-}
-
-/**
- * A resume state file's text, if it is one: anything else (garbage, a truncated write, another shape) is `undefined`,
- * and the download starts over. Resume state is a hint, never trusted.
- */
-export function parseResumeState(text: string): ResumeState | undefined {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof data !== 'object' || data === null) return undefined;
-  const s = data as Record<string, unknown>;
-  const whole = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
-  const ok =
-    typeof s.url === 'string' &&
-    whole(s.size) &&
-    typeof s.sha256 === 'string' &&
-    typeof s.validator === 'string' &&
-    whole(s.blockSize) &&
-    (s.blockSize as number) > 0 &&
-    Array.isArray(s.done) &&
-    s.done.every(whole) &&
-    (s.partial === undefined ||
-      (Array.isArray(s.partial) &&
-        s.partial.every((r) => Array.isArray(r) && r.length === 2 && whole(r[0]) && whole(r[1]) && r[0] <= r[1] && r[1] < (s.size as number))));
-  return ok ? (s as unknown as ResumeState) : undefined;
-}
-
-/** Whether a saved state may be resumed for this download. */
-export function canResume(saved: ResumeState | undefined, wanted: Omit<ResumeState, 'done'>): saved is ResumeState {
-  return (
-    saved !== undefined &&
-    saved.url === wanted.url &&
-    saved.size === wanted.size &&
-    saved.sha256 === wanted.sha256 &&
-    saved.validator === wanted.validator &&
-    saved.blockSize === wanted.blockSize
-  );
 }
 
 /** The blocks still to fetch. */
