@@ -12,7 +12,8 @@ export { lineSplitter, lineTail } from './lines.js';
 export { acquireLock, LockedError, type LockOwner, lockOwners, ownerAlive, ownerEntry, parseOwnerEntry, type ProcessProbe, systemProbe } from './lock.js';
 export { createProgram, didYouMean, isVerbose, onStopSignal, packageVersion, type ProgramOptions, runCli, stopAtOnce } from './program.js';
 export { formatBytes, type Progress, type ProgressOptions, startProgress } from './progress.js';
-export { backoffMs, redact, SECRET_ENV, withoutCredentials } from './redact.js';
+export { backoffMs } from './backoff.js';
+export { redact, SECRET_ENV, withoutCredentials } from './redact.js';
 export { shellQuote, shellWord } from './shell.js';
 export { printable, printableJson } from './terminal.js';
 export {
