@@ -24,6 +24,7 @@ const root = new typescript.TypeScriptProject({
     `@types/semver@${TOOLING.typesSemver}`,
     `@action-validator/cli@${TOOLING.actionValidator}`,
     `@action-validator/core@${TOOLING.actionValidator}`,
+    `@microsoft/api-extractor@${TOOLING.apiExtractor}`,
   ],
   sampleCode: false,
   disableTsconfig: true,
@@ -212,6 +213,10 @@ root.addTask('bench:tunnel', {
 root.addTask('box-facts', {
   description: "Write bootstrap's compiled-in box facts from @airy/manifests (a test fails when stale)",
   exec: 'nx run manifests:compile && tsx tools/box-facts.ts',
+});
+root.addTask('api', {
+  description: "Write every package's public API report (packages/X/api/X.api.md) after an export change you meant",
+  exec: 'nx run-many -t compile && tsx tools/testing/api-report.ts --update',
 });
 root.addTask('docs:exit-codes', {
   description: "Write every README's exit-code table from @airy/cli-kit's registry",

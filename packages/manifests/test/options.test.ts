@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CORE_COMPONENTS, type PlatformOptions, resolveOptions } from '../src/index.ts';
+import { type PlatformOptions, resolveOptions } from '../src/index.ts';
+import { CORE_COMPONENTS } from '../src/airy-core.ts';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'airy-manifests-options-'));
