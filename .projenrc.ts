@@ -24,6 +24,7 @@ const root = new typescript.TypeScriptProject({
     `@types/semver@${TOOLING.typesSemver}`,
     `@action-validator/cli@${TOOLING.actionValidator}`,
     `@action-validator/core@${TOOLING.actionValidator}`,
+    `@microsoft/api-extractor@${TOOLING.apiExtractor}`,
   ],
   sampleCode: false,
   disableTsconfig: true,
@@ -220,6 +221,10 @@ root.addTask('box-facts', {
 root.addTask('public-root', {
   description: "Write bootstrap's compiled-in public catalog root from infrastructure/catalog/root.json (a test fails when stale)",
   exec: 'tsx tools/public-root.ts',
+});
+root.addTask('api', {
+  description: "Write every package's public API report (packages/X/api/X.api.md) after an export change you meant",
+  exec: 'nx run-many -t compile && tsx tools/testing/api-report.ts --update',
 });
 root.addTask('docs:exit-codes', {
   description: "Write every README's exit-code and reason tables from @airy/cli-kit's registries",

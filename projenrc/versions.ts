@@ -43,6 +43,8 @@ export const TOOLING = {
   kubernetesModelsIstio: '3.0.1',
   /** The one schema library: @airy/manifests' options (the type's check, YAML 1.1 booleans refused by key). */
   valibot: '1.5.0',
+  /** Each package's public API report (`packages/X/api/X.api.md`), checked by every package's tests. */
+  apiExtractor: '7.60.2',
   /** The `overrides` pin Verdaccio needs on Node 20 (see .projenrc.ts). */
   nodeFetch: '2.7.0',
 } as const;

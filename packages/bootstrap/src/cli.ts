@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ARCHITECTURES, type Architecture, CatalogError, isVersion, PROVIDERS, type Provider, ReleaseNotFoundError } from '@airy/box-catalog';
+import { ARCHITECTURES, type Architecture, CatalogError, isVersion, PROVIDERS, type Provider, ReleaseNotFoundError, vagrantArchitecture } from '@airy/box-catalog';
 import {
   AiryError,
   createProgram,
@@ -21,11 +21,10 @@ import {
   usageError,
 } from '@airy/cli-kit';
 import { type Command, Option } from 'commander';
-import { ChecksumError, deltaRequest, DiskFullError, download, DownloadError, localRootOf, OutputPathError } from './download.js';
+import { ChecksumError, deltaRequest, DiskFullError, download, DownloadError, localRootOf, OutputPathError } from './download/index.js';
 import { BOX_FACTS } from './box-facts.js';
 import { WAIT_DEFAULTS } from './readiness.js';
 import { DEFAULT_CATALOG, defaultCacheDir, defaultInstanceDir } from './paths.js';
-import { vagrantArchitecture } from './arch.js';
 import { CatalogUnreachableError, chooseRelease, loadCatalog, trustFor } from './source.js';
 import { DamagedInstanceError, instanceOptions, readInstance, requireInstance } from './instance.js';
 import type { NetworkLimits, UpOptions } from './up.js';

@@ -11,25 +11,14 @@
  * ```
  * @packageDocumentation
  */
-export { vagrantArchitecture } from './arch.js';
-export {
-  ChecksumError,
-  DiskFullError,
-  DownloadError,
-  OutputPathError,
-  SizeMismatchError,
-  type DownloadRequest,
-  type DownloadResult,
-  download,
-  isVerified,
-} from './download.js';
-export { backup, type DoctorResult, destroy, doctor, restore, status, stop, upgrade } from './manage.js';
-export { DEFAULT_CATALOG, defaultCacheDir, defaultInstanceDir } from './paths.js';
-export { DISK_FACTOR, defaultProvider, type HostView, type PreflightCheck, type PreflightInput, preflight } from './preflight.js';
+export { ChecksumError, DownloadError, type DownloadRequest, type DownloadResult, download } from './download/index.js';
+export { type HostView, type PreflightCheck, type PreflightInput, preflight } from './preflight.js';
 export { type Probe, type ProbeRunner, type ProbeState, platformProbes, runProbe, waitReady } from './readiness.js';
-export { CatalogUnreachableError, catalogUrlOf, chooseRelease, loadCatalog } from './source.js';
-export { DamagedInstanceError, type InstanceState, instanceOptions, type MachineSpec, machineOf, parseInstance, readInstance } from './instance.js';
-export { instanceUrls, welcomeText } from './instance-view.js';
+export { chooseRelease, loadCatalog } from './source.js';
+export type { InstanceState, MachineSpec } from './instance.js';
 export { type NetworkLimits, type UpOptions, up } from './up.js';
-export { ensureProvider, ensureVagrant, type InstallPlan, installPlan, type OsInfo, providerPlan } from './vagrant-install.js';
-export { renderVagrantfile, rubyString, type VagrantfileOptions, VagrantfileValueError } from './vagrantfile.js';
+// Types the functions above take or return.
+export type { DeltaRequest } from './download/index.js';
+export type { ParallelismDecision, ParallelismPolicy } from './download/parallelism.js';
+export type { ProbeRequest } from './readiness.js';
+export type { CatalogTrust } from './trust.js';

@@ -2,6 +2,7 @@
  * An instance as its user sees it: its URLs (public webhook URLs while the tunnel is online), the welcome text, and
  * the readiness probes with the runner that reaches a real VM. Used by the default command, status and upgrade.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { defaultTunnelDir, enableSourceHint, readTunnelState, type TunnelState, tunnelFiles } from '@airy/cli-kit';
 import { BOX_FACTS } from './box-facts.js';
 import type { InstanceState } from './instance.js';
@@ -52,7 +53,7 @@ export function instanceRunner(dir: string): ProbeRunner {
       });
     },
     now: () => Date.now(),
-    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    sleep: (ms) => delay(ms),
   };
 }
 

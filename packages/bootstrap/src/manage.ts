@@ -1,7 +1,7 @@
 /** The subcommands that manage an existing instance: status, stop, destroy, upgrade, backup, restore, doctor. */
 import { readFile, rm, stat } from 'node:fs/promises';
 import { BOX_FACTS } from './box-facts.js';
-import { chunkIndexName } from '@airy/box-catalog';
+import { chunkIndexName, isNewerVersion, vagrantArchitecture } from '@airy/box-catalog';
 import { AiryError, confirm, writeFileAtomic } from '@airy/cli-kit';
 import { $ } from 'zx';
 import { gatherHost } from './host.js';
@@ -17,8 +17,6 @@ import { addBox, awaitPlatform, bootVm, type FetchedBox, fetchBox, installVm, ty
 import { type UpgradeCleanup, type UpgradeFacts, type UpgradeStep, upgradeDoneNote, upgradeFailure, upgradeFailureLine, upgradePlan } from './upgrade-plan.js';
 import { boxList, machineState, sshStream, vagrant } from './vagrant.js';
 import { chooseRelease, loadCatalog } from './source.js';
-import { vagrantArchitecture } from './arch.js';
-import { isNewerVersion } from '@airy/box-catalog';
 
 /** `status`: the VM's state and each component's readiness, once. The ingress is probed the way the VM was made. */
 export async function status(dir: string) {

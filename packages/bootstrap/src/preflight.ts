@@ -3,10 +3,9 @@
  * free disk for the box, a usable hypervisor, known conflicts. Pure: the machine is a {@link HostView}, gathered in
  * host.ts or injected by tests. Reason codes follow minikube's style, so a report can be searched for.
  */
-import type { Architecture, Provider } from '@airy/box-catalog';
+import { type Architecture, type Provider, vagrantArchitecture } from '@airy/box-catalog';
 import { REASONS, type ReasonId } from '@airy/cli-kit';
 import { BOX_FACTS } from './box-facts.js';
-import { vagrantArchitecture } from './arch.js';
 
 /** What preflight needs to know about the machine. */
 export interface HostView {

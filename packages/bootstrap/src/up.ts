@@ -3,15 +3,14 @@
  * readiness, and where everything is. Safe to re-run: a healthy instance only prints its status and URLs.
  */
 import { mkdir, readFile } from 'node:fs/promises';
-import type { Architecture, LoadedCatalog, Provider } from '@airy/box-catalog';
+import { type Architecture, type LoadedCatalog, type Provider, vagrantArchitecture } from '@airy/box-catalog';
 import { AiryError, formatBytes, formatDuration, startProgress, withoutCredentials, writeFileAtomic } from '@airy/cli-kit';
-import { deltaRequest, download, localRootOf } from './download.js';
-import type { ParallelismDecision } from './parallelism.js';
+import { deltaRequest, download, localRootOf } from './download/index.js';
+import type { ParallelismDecision } from './download/parallelism.js';
 import { gatherHost } from './host.js';
 import { type InstanceState, type MachineSpec, machineOf, readInstance } from './instance.js';
 import { acquireLock } from '@airy/cli-kit';
 import { cachedBox, instanceFiles } from './paths.js';
-import { vagrantArchitecture } from './arch.js';
 import { defaultProvider, type HostView, preflight } from './preflight.js';
 import { currentTunnel, instanceProbes, instanceRunner, welcomeText } from './instance-view.js';
 import { ensureHostsEntry, hasHostsEntry, hostsFile } from './hosts.js';

@@ -14,7 +14,7 @@ import * as assert from 'uvu/assert';
 import { runBinAsync } from '../../../tools/testing/cli.ts';
 import { startHttp } from '../../../tools/testing/http.ts';
 import { bytes, FLUSH_MARKER, flushed } from '../../../tools/testing/streams.ts';
-import { boxSeeds, download, DownloadError, SizeMismatchError } from '../src/download.ts';
+import { boxSeeds, download, DownloadError, SizeMismatchError } from '../src/download/index.ts';
 
 const MiB = 2 ** 20;
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
@@ -168,7 +168,7 @@ test('a delta killed in the middle resumes: the pieces fetched before are not fe
   const out = join(dir, 'new.box');
   const plans: number[] = [];
   const piece = 256 * 1024;
-  const request = { url, sha256, out, chunkSize: piece, attempts: 1, connections: 1, delta: { chunksUrl, seeds: [join(dir, 'old.box')], onPlan: (p: { fetchBytes: number }) => plans.push(p.fetchBytes) } };
+  const request = { url, sha256, out, blockSize: piece, attempts: 1, connections: 1, delta: { chunksUrl, seeds: [join(dir, 'old.box')], onPlan: (p: { fetchBytes: number }) => plans.push(p.fetchBytes) } };
   // The server fails every piece after the first two: the first run stops there, with its state saved.
   let pieces = 0;
   http.fault = (req, res) => {
@@ -269,12 +269,12 @@ test('an interrupted whole download with less left than the delta would fetch is
   const piece = 256 * 1024;
   const pieces = Math.ceil(next.length / piece);
   failAfter(pieces - 2);
-  await download({ url, sha256, out, connections: 1, attempts: 1, chunkSize: piece }).catch(() => undefined);
+  await download({ url, sha256, out, connections: 1, attempts: 1, blockSize: piece }).catch(() => undefined);
   http.fault = undefined;
   http.requests.length = 0;
   const said: string[] = [];
   const delta = { chunksUrl, seeds: [join(dir, 'old.box')], onFallback: (r: string) => said.push(r) };
-  const result = await download({ url, sha256, out, connections: 1, chunkSize: piece, delta });
+  const result = await download({ url, sha256, out, connections: 1, blockSize: piece, delta });
   assert.match(said.join('\n'), /the interrupted whole download has less left to fetch/);
   assert.is(result.delta, undefined);
   assert.is(result.resumedBytes, (pieces - 2) * piece);

@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runBinAsync } from '../../../tools/testing/cli.ts';
 import { startHttp, type TestHttp } from '../../../tools/testing/http.ts';
-import { ChecksumError, DiskFullError, download, DownloadError, SizeMismatchError } from '../src/download.ts';
+import { ChecksumError, DiskFullError, download, DownloadError, SizeMismatchError } from '../src/download/index.ts';
 import { LockedError } from '@airy/cli-kit';
 import { servedBox } from './helpers.ts';
 
@@ -33,7 +33,7 @@ test.before.each(() => {
 
 test('a parallel ranged download is verified, and a re-run uses the verified file', async () => {
   const out = fresh('basic');
-  const result = await download({ url: url(), sha256: served.sha256, out, connections: 8, chunkSize: CHUNK });
+  const result = await download({ url: url(), sha256: served.sha256, out, connections: 8, blockSize: CHUNK });
   assert.is(result.size, SIZE);
   assert.ok(result.ranged);
   assert.not.ok(result.cached);
@@ -101,7 +101,7 @@ test('500s and connection resets are retried', async () => {
     }
     return 'handled';
   };
-  const result = await download({ url: url(), sha256: served.sha256, out, connections: 4, chunkSize: CHUNK });
+  const result = await download({ url: url(), sha256: served.sha256, out, connections: 4, blockSize: CHUNK });
   assert.is(failures, 12);
   assert.is(result.size, SIZE);
 });
@@ -124,7 +124,7 @@ test('a piece cut mid-way keeps what came: a retry, and a later run, fetch only 
 
   // Within a run: the retry asks for the rest of the piece.
   cut(1);
-  const retried = await download({ url: url(), sha256: served.sha256, out: fresh('cut-retry'), connections: 1, chunkSize: CHUNK });
+  const retried = await download({ url: url(), sha256: served.sha256, out: fresh('cut-retry'), connections: 1, blockSize: CHUNK });
   assert.is(retried.size, SIZE);
   const [first, again] = startsInside();
   assert.is(first, at);
@@ -134,14 +134,14 @@ test('a piece cut mid-way keeps what came: a retry, and a later run, fetch only 
   http.requests.length = 0;
   cut(1);
   const out = fresh('cut-resume');
-  const failed = await download({ url: url(), sha256: served.sha256, out, connections: 1, chunkSize: CHUNK, attempts: 1 }).catch((e: unknown) => e);
+  const failed = await download({ url: url(), sha256: served.sha256, out, connections: 1, blockSize: CHUNK, attempts: 1 }).catch((e: unknown) => e);
   assert.ok(failed instanceof DownloadError, String(failed));
   const state = JSON.parse(readFileSync(`${out}.download.json`, 'utf8')) as { done: number[]; partial: [number, number][] };
   assert.equal(state.done, [0, 1]);
   const kept = (state.partial[0]?.[1] ?? -1) - at + 1;
   assert.ok(state.partial.length === 1 && state.partial[0]?.[0] === at && kept > 0 && kept <= 3 * MiB, JSON.stringify(state.partial));
   http.requests.length = 0;
-  const resumed = await download({ url: url(), sha256: served.sha256, out, connections: 1, chunkSize: CHUNK });
+  const resumed = await download({ url: url(), sha256: served.sha256, out, connections: 1, blockSize: CHUNK });
   assert.is(resumed.resumedBytes, at + kept);
   assert.equal(startsInside(), [at + kept]);
 });
@@ -173,7 +173,7 @@ test('a corrupted byte is a checksum error, and nothing is marked verified', asy
   fd[1000] = (original[0] ?? 0) ^ 0xff;
   writeFileSync(served.boxPath, fd);
   try {
-    await download({ url: url(), sha256: served.sha256, out, chunkSize: CHUNK }).then(
+    await download({ url: url(), sha256: served.sha256, out, blockSize: CHUNK }).then(
       () => assert.unreachable('should fail'),
       (e: Error) => {
         assert.ok(e instanceof ChecksumError);
@@ -190,7 +190,7 @@ test('a corrupted byte is a checksum error, and nothing is marked verified', asy
 test('a server without ranges: one stream', async () => {
   const out = fresh('noranges');
   http.noRanges = true;
-  const result = await download({ url: url(), sha256: served.sha256, out, chunkSize: CHUNK });
+  const result = await download({ url: url(), sha256: served.sha256, out, blockSize: CHUNK });
   assert.not.ok(result.ranged);
   assert.is(rangesOf(http.requests).length, 1, 'only the probe asked for a range');
   assert.ok(existsSync(`${out}.verified`));
@@ -213,7 +213,7 @@ if (!mounted) console.log('skip: cannot mount a small tmpfs here (needs root); t
 (mounted ? test : test.skip)('a disk that fills up gives a clear error, with the size and the option, run after run', async () => {
   // The second run meets a disk the first one filled: the same line.
   for (const [size, folderOption] of [[undefined, '--cache'], [undefined, '--out'], [SIZE, '--out']] as const) {
-    await download({ url: url(), sha256: served.sha256, out: join(tmpfs, 'box.box'), chunkSize: CHUNK, folderOption, ...(size ? { size } : {}) }).then(
+    await download({ url: url(), sha256: served.sha256, out: join(tmpfs, 'box.box'), blockSize: CHUNK, folderOption, ...(size ? { size } : {}) }).then(
       () => assert.unreachable('should fail'),
       (e: Error) => {
         assert.ok(e instanceof DiskFullError, e.message);
@@ -225,7 +225,7 @@ if (!mounted) console.log('skip: cannot mount a small tmpfs here (needs root); t
 
 test('two concurrent runs on one file: the second is refused by the lock', async () => {
   const out = fresh('lock');
-  const first = download({ url: url(), sha256: served.sha256, out, chunkSize: CHUNK });
+  const first = download({ url: url(), sha256: served.sha256, out, blockSize: CHUNK });
   await new Promise((r) => setTimeout(r, 50));
   await download({ url: url(), sha256: served.sha256, out }).then(
     () => assert.unreachable('the second run should be refused'),

@@ -13,7 +13,7 @@ import * as assert from 'uvu/assert';
 import { addRelease, BOX_NAME, emptyCatalog, stringifyCatalog } from '@airy/box-catalog';
 import { runBinAsync } from '../../../tools/testing/cli.ts';
 import { startHostile } from '../../../tools/testing/hostile.ts';
-import { download, DownloadError } from '../src/download.ts';
+import { download, DownloadError } from '../src/download/index.ts';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const body = randomBytes(256 * 1024);
@@ -242,8 +242,8 @@ test('damaged resume state and a deleted part file: the next run starts over and
   const again = fresh();
   mkdirSync(join(again, '..'), { recursive: true });
   // Looks resumable, but the part file it speaks of is gone.
-  const chunkSize = 8 * 2 ** 20;
-  writeFileSync(`${again}.download.json`, JSON.stringify({ url: `${hostile.url}/ok`, size: body.length, sha256, validator: '"hostile"', chunkSize, done: [0] }));
+  const blockSize = 8 * 2 ** 20;
+  writeFileSync(`${again}.download.json`, JSON.stringify({ url: `${hostile.url}/ok`, size: body.length, sha256, validator: '"hostile"', blockSize, done: [0] }));
   const second = await download({ url: `${hostile.url}/ok`, sha256, out: again, attempts: 1 });
   assert.is(second.resumedBytes, 0);
   assert.is(createHash('sha256').update(readFileSync(again)).digest('hex'), sha256);

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startPaced } from '../../../tools/testing/paced.ts';
-import { download } from '../src/download.ts';
-import { DEFAULT_PARALLELISM, ParallelismController, type ParallelismDecision } from '../src/parallelism.ts';
+import { download } from '../src/download/index.ts';
+import { DEFAULT_PARALLELISM, ParallelismController, type ParallelismDecision } from '../src/download/parallelism.ts';
 
 const MiB = 2 ** 20;
 const work = mkdtempSync(join(tmpdir(), 'airy-parallel-'));
@@ -51,7 +51,7 @@ test('on a link capped per connection, connections are added', async () => {
   const server = await startPaced(body, { perConnection: 1 * MiB });
   try {
     const path = out();
-    const result = await download({ url: server.url, sha256: sha(body), out: path, chunkSize: MiB, parallelism: quick });
+    const result = await download({ url: server.url, sha256: sha(body), out: path, blockSize: MiB, parallelism: quick });
     assert.ok((result.connections?.final ?? 0) >= 16, `final ${result.connections?.final}`);
     assert.ok(server.peakConcurrent() >= 16, `peak ${server.peakConcurrent()}`);
     assert.is(sha(readFileSync(path)), sha(body));
@@ -65,7 +65,7 @@ test('on a link with one total cap, no connections are added for nothing', async
   const server = await startPaced(body, { perConnection: 2 * MiB, total: 4 * MiB });
   try {
     const decisions: ParallelismDecision[] = [];
-    const result = await download({ url: server.url, sha256: sha(body), out: out(), chunkSize: MiB, parallelism: quick, onParallelism: (d) => decisions.push(d) });
+    const result = await download({ url: server.url, sha256: sha(body), out: out(), blockSize: MiB, parallelism: quick, onParallelism: (d) => decisions.push(d) });
     assert.is(result.connections?.final, DEFAULT_PARALLELISM.start, decisions.map((d) => d.reason).join('\n'));
     assert.ok(server.peakConcurrent() <= 2 * DEFAULT_PARALLELISM.start);
   } finally {
@@ -79,7 +79,7 @@ test('at the tail, a connection far slower than the others hands its range over 
   const server = await startPaced(body, { perConnection: 8 * MiB, slow: (start) => (start === slowStart ? 128 * 1024 : undefined) });
   try {
     const path = out();
-    const result = await download({ url: server.url, sha256: sha(body), out: path, chunkSize: 8 * MiB, connections: 2 });
+    const result = await download({ url: server.url, sha256: sha(body), out: path, blockSize: 8 * MiB, connections: 2 });
     assert.ok((result.connections?.handedOver ?? 0) >= 1);
     const slowHeader = `bytes=${slowStart}-${16 * MiB - 1}`;
     assert.ok((server.sent.get(slowHeader) ?? 0) < 8 * MiB, 'the slow connection did not have to deliver its whole range');

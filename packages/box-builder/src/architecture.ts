@@ -8,11 +8,6 @@ import type { Architecture, Provider } from '@airy/box-catalog';
 /** The Ubuntu release the box is built on. */
 const UBUNTU = { release: '24.04', url: 'https://cloud-images.ubuntu.com/releases/24.04/release' } as const;
 
-/** The machine's own architecture, as the catalog names it. */
-export function hostArchitecture(arch: string = process.arch): Architecture {
-  return arch === 'arm64' ? 'arm64' : 'amd64';
-}
-
 /** The qemu system emulator for an architecture, and the Debian package that has it. */
 export function qemuFor(architecture: Architecture): { binary: string; package: string } {
   return architecture === 'arm64'

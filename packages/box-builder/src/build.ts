@@ -5,14 +5,14 @@
 import { lstat, readFile, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { resyncBox } from './box-file.js';
-import { type Architecture, type BoxContentManifest, boxFileName, type Provider, stringifyContentManifest } from '@airy/box-catalog';
+import { type Architecture, type BoxContentManifest, boxFileName, type Provider, stringifyContentManifest, vagrantArchitecture } from '@airy/box-catalog';
 import { boxFactsEnv, boxImages, COMPONENT_VERSIONS, imageArchitectures } from '@airy/manifests';
 import { AiryError, redact, writeFileAtomic } from '@airy/cli-kit';
 import { $ } from 'zx';
 import { boxManifestFiles, contentManifest } from './content.js';
 import { hashFile } from './hash.js';
 import { gatherHostFacts, IMAGES_DIR, isSshPublicKey, localOva, missingImageParts, ovaDryRun, removeDir, runPacker, stagePayload, stageTemplates, writeVarFile } from './packer.js';
-import { defaultBaseImage, hostArchitecture } from './architecture.js';
+import { defaultBaseImage } from './architecture.js';
 import { buildPeakBytes, chooseAccelerator, packerNeedsPlugins, phaseOf, preflight } from './preflight.js';
 import { diskSizeMiB, ovaDiskUnit } from './virtualbox.js';
 
@@ -184,7 +184,8 @@ export async function buildBox(options: BuildOptions, signal?: AbortSignal): Pro
     );
   }
 
-  const architecture = options.architecture ?? hostArchitecture();
+  // A host no box is built for builds the common one, emulated.
+  const architecture = options.architecture ?? vagrantArchitecture() ?? 'amd64';
   // A box that pulls its images needs every one for its architecture: say so now, not after an hour in images.sh.
   const unbuilt = options.skipDownloads ? [] : boxImages().filter((image) => !imageArchitectures(image).includes(architecture));
   if (unbuilt.length > 0) {

@@ -13,11 +13,10 @@ import { dirname, join, relative, sep } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
-import { isAlive } from '@airy/cli-kit';
+import { isAlive, tempPathBeside, writeFileAtomic } from '@airy/cli-kit';
 import { type ObjectStore, PreconditionFailedError, type StoredObject, StoreLockedError, type UploadOptions, type WriteCondition } from './store.js';
 
 const etagOf = (body: string) => `"${createHash('sha256').update(body).digest('hex')}"`;
-const tempName = (path: string) => `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
 
 /** The file store holds a symbolic link where a key's folder or file is. */
 export class StoreLinkError extends Error {
@@ -144,23 +143,9 @@ export class FileStore implements ObjectStore {
     }
   }
 
-  private async writeAtomic(path: string, body: string): Promise<void> {
-    await mkdir(dirname(path), { recursive: true });
-    const temp = tempName(path);
-    try {
-      // wx: a new file of our own, never one (or a link) already at that name. The rename then replaces the name
-      // itself, so even a link planted after the check is replaced, not written through.
-      await writeFile(temp, body, { flag: 'wx' });
-      await rename(temp, path);
-    } catch (error) {
-      await rm(temp, { force: true });
-      throw error;
-    }
-  }
-
   async put(key: string, body: string, condition: WriteCondition = {}): Promise<void> {
     const path = await this.safePath(key);
-    if (!condition.ifMatch && !condition.ifNoneMatch) return this.writeAtomic(path, body);
+    if (!condition.ifMatch && !condition.ifNoneMatch) return writeFileAtomic(path, body);
     await mkdir(dirname(path), { recursive: true });
     const lock = `${path}.lock`;
     const mine = await this.takeLock(key, lock);
@@ -168,7 +153,7 @@ export class FileStore implements ObjectStore {
       const current = await this.get(key);
       if (condition.ifNoneMatch && current) throw new PreconditionFailedError(key);
       if (condition.ifMatch && current?.etag !== condition.ifMatch) throw new PreconditionFailedError(key);
-      await this.writeAtomic(path, body);
+      await writeFileAtomic(path, body);
     } finally {
       // Only our own lock: had ours been taken over (we stalled past LOCK_STALE_MS), the file is another's now.
       if ((await readFile(lock, 'utf8').catch(() => '')) === mine) await rm(lock, { force: true });
@@ -223,6 +208,7 @@ export class FileStore implements ObjectStore {
     let entries: string[];
     try {
       entries = (await readdir(dir, { recursive: true, withFileTypes: true }))
+        // Skipped: writeFileAtomic's and tempPathBeside's temporaries, locks, and the checksums beside boxes.
         .filter((e) => e.isFile() && !/\.(tmp-\d+-[0-9a-f]+|lock|lock\.stale-\d+-[0-9a-f]+|sha256)$/.test(e.name))
         .map((e) => relative(this.root, join(e.parentPath, e.name)).split(sep).join('/'));
     } catch (error) {
@@ -249,7 +235,7 @@ export class FileStore implements ObjectStore {
     const path = await this.safePath(key);
     await this.refuseLink(`${path}.sha256`);
     await mkdir(dirname(path), { recursive: true });
-    const temp = tempName(path);
+    const temp = tempPathBeside(path);
     let sent = 0;
     const progress = new Transform({
       transform(chunk: Buffer, _encoding, done) {
@@ -260,7 +246,7 @@ export class FileStore implements ObjectStore {
     });
     try {
       await pipeline(createReadStream(file), progress, createWriteStream(temp, { flags: 'wx' }), { signal: options.signal });
-      await this.writeAtomic(`${path}.sha256`, `${options.sha256}\n`);
+      await writeFileAtomic(`${path}.sha256`, `${options.sha256}\n`);
       await rename(temp, path);
     } catch (error) {
       await rm(temp, { force: true });

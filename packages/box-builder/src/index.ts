@@ -11,43 +11,14 @@
  * ```
  * @packageDocumentation
  */
-export { type BuildOptions, type BuildResult, buildBox, isRegistryMirror } from './build.js';
+export { type BuildOptions, type BuildResult, buildBox } from './build.js';
 export { hashFile } from './hash.js';
-export { IMAGES_DIR } from './packer.js';
-export { BUILD_DISK_CONTENT, buildPeakBytes, type Check, type HostFacts, MIN_PACKER, preflight } from './preflight.js';
-export {
-  moveChannel,
-  PromoteError,
-  type PromoteRequest,
-  promoteVersion,
-  type PublishRequest,
-  type PublishResult,
-  publishBox,
-  type ReleaseRecord,
-  reconcileCatalog,
-  VerificationError,
-} from './publish.js';
+export { buildPeakBytes, type Check, type HostFacts } from './preflight.js';
+export { moveChannel, type PublishRequest, type PublishResult, publishBox, type ReleaseRecord } from './publish.js';
 export type { S3Settings } from './s3-store.js';
-export {
-  DEFAULT_EXPIRES_DAYS,
-  documentCopyKey,
-  type InitOptions,
-  initKeys,
-  type KeysPolicy,
-  loadKeys,
-  ROLES,
-  type RoleName,
-  type RotateOptions,
-  resignTimestamp,
-  rotateRoot,
-  SigningError,
-  type SigningKeys,
-  type SignResult,
-  signTargets,
-  type TargetInput,
-  type TimestampResult,
-  TUF_PREFIX,
-  TUF_TARGETS_PREFIX,
-} from './signing.js';
-export { type CatalogReader, openReader, openStore } from './sources.js';
-export { type ObjectStore, PreconditionFailedError, type StoredObject, StoreLockedError, type UploadOptions, type UploadProgress, type WriteCondition } from './store.js';
+export { type InitOptions, initKeys, type KeysPolicy, loadKeys, type RoleName, type RotateOptions, resignTimestamp, rotateRoot, type SigningKeys, type SignResult, type TargetInput, type TimestampResult } from './signing.js';
+export { type CatalogReader, openStore } from './sources.js';
+export type { ObjectStore, StoredObject, UploadOptions, UploadProgress, WriteCondition } from './store.js';
+// Types the functions above take or return.
+export type { ROLES } from './signing.js';
+export type { StoreLimits } from './s3-store.js';

@@ -10,11 +10,11 @@ import { basename, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import type { Architecture } from '@airy/box-catalog';
+import { type Architecture, vagrantArchitecture } from '@airy/box-catalog';
 import { AiryError, lineSplitter, lineTail } from '@airy/cli-kit';
 import { boxFacts } from '@airy/manifests';
 import { $ } from 'zx';
-import { ARM64_FIRMWARE, hostArchitecture, qemuFor } from './architecture.js';
+import { ARM64_FIRMWARE, qemuFor } from './architecture.js';
 import { hashFile } from './hash.js';
 import type { HostFacts } from './preflight.js';
 import { sha256From } from './virtualbox.js';
@@ -77,7 +77,7 @@ export async function gatherHostFacts(outDir: string, sshKey: string | undefined
     qemu,
     qemuImg,
     ...(firmware ? { firmware } : {}),
-    hostArchitecture: hostArchitecture(),
+    hostArchitecture: vagrantArchitecture(),
     vboxmanage,
     kvmUsable,
     freeBytes: fs.bavail * fs.bsize,

@@ -14,8 +14,8 @@ export interface HostFacts {
   readonly qemuImg?: boolean;
   /** For an arm64 build: the UEFI firmware found, if any. */
   readonly firmware?: string;
-  /** The machine's own architecture: KVM runs only guests of it. */
-  readonly hostArchitecture: Architecture;
+  /** The machine's own architecture: KVM runs only guests of it (none of ours on a host no box is built for). */
+  readonly hostArchitecture: Architecture | undefined;
   /** `VBoxManage --version`; undefined when missing. */
   readonly vboxmanage?: string;
   /** /dev/kvm exists and we may open it. */
@@ -113,11 +113,11 @@ export function preflight(facts: HostFacts, input: BuildPlanInput): Check[] {
       checks.push({
         name: 'acceleration',
         ok: false,
-        detail: `KVM runs only ${facts.hostArchitecture} guests, this box is ${input.architecture}`,
+        detail: `KVM runs only ${facts.hostArchitecture ?? 'this machine\'s own'} guests, this box is ${input.architecture}`,
         fix: 'pass --accelerator tcg (emulated, slow) or build on a machine of that architecture',
       });
     } else if (foreign) {
-      checks.push({ name: 'acceleration', ok: true, detail: `TCG emulation of ${input.architecture} (slow: KVM runs only ${facts.hostArchitecture} guests)` });
+      checks.push({ name: 'acceleration', ok: true, detail: `TCG emulation of ${input.architecture} (slow: KVM runs only ${facts.hostArchitecture ?? 'this machine\'s own'} guests)` });
     } else if (input.accelerator === 'kvm' || input.accelerator === 'auto') {
       checks.push(
         facts.kvmUsable
@@ -158,9 +158,9 @@ export function preflight(facts: HostFacts, input: BuildPlanInput): Check[] {
 }
 
 /** The accelerator to use: kvm when usable under `auto`. */
-export function chooseAccelerator(facts: HostFacts, asked: 'auto' | 'kvm' | 'tcg', architecture: Architecture = facts.hostArchitecture): 'kvm' | 'tcg' {
+export function chooseAccelerator(facts: HostFacts, asked: 'auto' | 'kvm' | 'tcg', architecture: Architecture | undefined = facts.hostArchitecture): 'kvm' | 'tcg' {
   if (asked !== 'auto') return asked;
-  return facts.kvmUsable && architecture === facts.hostArchitecture ? 'kvm' : 'tcg';
+  return facts.kvmUsable && architecture !== undefined && architecture === facts.hostArchitecture ? 'kvm' : 'tcg';
 }
 
 /** The build phase a line of Packer's output starts, if any. */

@@ -4,6 +4,7 @@
  * failure leaves the catalog as it was.
  */
 import { createHash } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   addRelease,
   BOX_DESCRIPTION,
@@ -30,6 +31,7 @@ import {
   stringifyChunkIndex,
   stringifyContentManifest,
 } from '@airy/box-catalog';
+import { backoffMs } from '@airy/cli-kit';
 import { requireSigners, SigningError, signedTargetPaths, type SigningKeys, type SignResult, signTargets, type TargetInput } from './signing.js';
 import { type ObjectStore, PreconditionFailedError, StoreLockedError, type UploadProgress } from './store.js';
 
@@ -79,7 +81,8 @@ export class VerificationError extends Error {
   }
 }
 
-const pause = (attempt: number) => new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt) * Math.random()));
+/** Between tries of a conditional write that lost a race: cli-kit's backoff, short (the store answers in ms). */
+const pause = (attempt: number) => delay(backoffMs(attempt, 20, 1000));
 
 /** Reads every release record under the store. */
 async function readRecords(store: ObjectStore): Promise<ReleaseRecord[]> {

@@ -1,5 +1,6 @@
 /** The S3 implementation of {@link ObjectStore}: AWS S3 and S3-compatible stores (MinIO, R2, s3rver). */
 import { open } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -13,6 +14,7 @@ import {
   S3ServiceException,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import { backoffMs } from '@airy/cli-kit';
 import { type ObjectStore, PreconditionFailedError, type StoredObject, type UploadOptions, type WriteCondition } from './store.js';
 
 /** Where in S3: a bucket and a key prefix (no leading or trailing slash). */
@@ -146,7 +148,7 @@ export class S3Store implements ObjectStore {
         if (error instanceof StoreDeadlineError || this.limits.signal?.aborted) throw error;
         const cut = (error as Error).message === 'aborted' || (error as NodeJS.ErrnoException).code === 'ECONNRESET';
         if (!cut || attempt >= 4) throw error;
-        await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+        await delay(backoffMs(attempt, 50));
       }
     }
   }

@@ -14,7 +14,8 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { mkdir, readdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '@airy/cli-kit';
+import { setTimeout as delay } from 'node:timers/promises';
+import { backoffMs, writeFileAtomic } from '@airy/cli-kit';
 import { Key, Metadata, MetadataKind, MetaFile, Root, Signature, Snapshot, TargetFile, Targets, Timestamp } from '@tufjs/models';
 import { type ObjectStore, PreconditionFailedError } from './store.js';
 
@@ -367,7 +368,8 @@ export interface SignResult {
   readonly changed: boolean;
 }
 
-const pause = (attempt: number) => new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt) * Math.random()));
+/** Between tries of a conditional write that lost a race: cli-kit's backoff, short (the store answers in ms). */
+const pause = (attempt: number) => delay(backoffMs(attempt, 20, 1000));
 
 /**
  * Signs `inputs` into the store's targets, keeping every target the last signed targets had (checked against our

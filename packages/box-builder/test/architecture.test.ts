@@ -4,7 +4,9 @@ import * as assert from 'uvu/assert';
 import { runBin } from '../../../tools/testing/cli.ts';
 import { existsSync } from 'node:fs';
 import { AIRY_CORE_RELEASE, boxImages, imageArchitectures } from '@airy/manifests';
-import { defaultBaseImage, hostArchitecture, qemuFor, RUNS_ON } from '../src/architecture.ts';
+import { vagrantArchitecture } from '@airy/box-catalog';
+import { defaultBaseImage, qemuFor, RUNS_ON } from '../src/architecture.ts';
+import { chooseAccelerator, type HostFacts } from '../src/preflight.ts';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 
@@ -17,10 +19,18 @@ test('the base image follows the architecture; VirtualBox on arm64 needs one of 
   assert.match((defaultBaseImage('virtualbox', 'amd64') as { image: string }).image, /cloudimg-amd64\.ova$/);
   assert.match((defaultBaseImage('virtualbox', 'arm64') as { missing: string }).missing, /Ubuntu publishes no arm64 OVA: .*--base-image/);
   assert.equal(qemuFor('arm64'), { binary: 'qemu-system-aarch64', package: 'qemu-system-arm qemu-efi-aarch64' });
-  assert.is(hostArchitecture('x64'), 'amd64');
-  assert.is(hostArchitecture('arm64'), 'arm64');
   assert.match(RUNS_ON.virtualbox.arm64, /VirtualBox 7\.1 or newer on Apple Silicon/);
   assert.match(RUNS_ON.libvirt.arm64, /arm64/);
+});
+
+test('one answer for the host architecture: a machine no box is built for is none, and KVM is never chosen there', () => {
+  assert.is(vagrantArchitecture('x64'), 'amd64');
+  assert.is(vagrantArchitecture('arm64'), 'arm64');
+  // box-builder used to call every such host amd64 (bootstrap: none), and so chose KVM for an amd64 guest on them.
+  for (const arch of ['ia32', 'arm', 'ppc64', 's390x']) assert.is(vagrantArchitecture(arch), undefined, arch);
+  const ppc64: HostFacts = { kvmUsable: true, freeBytes: 2 ** 40, hostArchitecture: vagrantArchitecture('ppc64') };
+  assert.is(chooseAccelerator(ppc64, 'auto', 'amd64'), 'tcg');
+  assert.is(chooseAccelerator(ppc64, 'auto'), 'tcg');
 });
 
 test('airy-box build --architecture: arm64 VirtualBox without a base image is one line, exit 2; a bad value too', () => {

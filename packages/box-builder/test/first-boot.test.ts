@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { boxFacts, boxFactsEnv } from '@airy/manifests';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { isRegistryMirror } from '../src/index.ts';
+import { isRegistryMirror } from '../src/build.ts';
 
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
 const scripts = join(repo, 'images', 'scripts');

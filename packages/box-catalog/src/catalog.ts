@@ -15,6 +15,14 @@ export const ARCHITECTURES = ['amd64', 'arm64'] as const;
 /** `amd64` or `arm64`. */
 export type Architecture = (typeof ARCHITECTURES)[number];
 
+/**
+ * Node's `process.arch` in the catalog's (Vagrant's) names, or undefined for a machine no box is built for (ia32,
+ * 32-bit arm, ppc64, s390x…): such a host runs no box at native speed, so the caller chooses what to do.
+ */
+export function vagrantArchitecture(nodeArch: string = process.arch): Architecture | undefined {
+  return nodeArch === 'x64' ? 'amd64' : nodeArch === 'arm64' ? 'arm64' : undefined;
+}
+
 /** One downloadable box file of a version. */
 export interface CatalogProvider {
   readonly name: Provider;

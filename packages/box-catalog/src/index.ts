@@ -5,70 +5,9 @@
  * beyond `semver`, so bootstrap's `npx` install stays small.
  * @packageDocumentation
  */
-export {
-  CHUNK_INDEX_FORMAT,
-  CHUNKING,
-  type Chunk,
-  type ChunkIndex,
-  ChunkIndexError,
-  chunkHash,
-  chunkIndexName,
-  chunkIndexOf,
-  chunkList,
-  chunkMatches,
-  Cutter,
-  type DeltaPlan,
-  indexFile,
-  type LocalChunk,
-  LocalChunks,
-  localChunks,
-  MAX_CHUNKS,
-  parseChunkIndex,
-  planDelta,
-  stringifyChunkIndex,
-} from './chunks.js';
-export {
-  type AddResult,
-  ARCHITECTURES,
-  type Architecture,
-  addRelease,
-  BOX_URL_SCHEMES,
-  type BoxCatalog,
-  CatalogError,
-  type CatalogProvider,
-  type CatalogVersion,
-  type ChannelPointer,
-  emptyCatalog,
-  ImmutableVersionError,
-  isBoxName,
-  isChannel,
-  isNewerVersion,
-  isVersion,
-  PROVIDERS,
-  type Provider,
-  parseCatalog,
-  parseReleaseRecord,
-  type ReleaseRecord,
-  ReleaseNotFoundError,
-  parseChannel,
-  resolveRelease,
-  sortVersions,
-  stringifyCatalog,
-  stringifyChannel,
-  type VersionRequest,
-} from './catalog.js';
-export { CATALOG_TIMEOUT_MS, CatalogFetchError, displayUrl, type FetchLimits, fetchCatalogDocument, MAX_CATALOG_BYTES } from './fetch.js';
+export { CHUNKING, type Chunk, type ChunkIndex, chunkIndexName, chunkIndexOf, chunkList, chunkMatches, type Cutter, type DeltaPlan, indexFile, type LocalChunk, type LocalChunks, localChunks, parseChunkIndex, planDelta, stringifyChunkIndex } from './chunks.js';
+export { type AddResult, ARCHITECTURES, type Architecture, addRelease, type BoxCatalog, CatalogError, type CatalogProvider, type CatalogVersion, type ChannelPointer, emptyCatalog, ImmutableVersionError, isBoxName, isChannel, isNewerVersion, isVersion, PROVIDERS, type Provider, vagrantArchitecture, parseCatalog, parseReleaseRecord, type ReleaseRecord, ReleaseNotFoundError, parseChannel, stringifyCatalog, stringifyChannel, type VersionRequest } from './catalog.js';
+export { CatalogFetchError, displayUrl, type FetchLimits, fetchCatalogDocument } from './fetch.js';
 export { catalogUrlOf, chooseRelease, type DocumentSource, type LoadedCatalog, readCatalog, singleBoxCatalog, urlSource } from './reader.js';
 export { type BoxContentManifest, parseContentManifest, stringifyContentManifest } from './content-manifest.js';
-export {
-  BOX_DESCRIPTION,
-  BOX_NAME,
-  boxFileName,
-  CATALOG_FILE,
-  catalogBase,
-  channelKey,
-  joinUrl,
-  isReleaseRecordKey,
-  RELEASES_PREFIX,
-  releaseKeys,
-} from './layout.js';
+export { BOX_DESCRIPTION, BOX_NAME, boxFileName, CATALOG_FILE, catalogBase, channelKey, isReleaseRecordKey, RELEASES_PREFIX, releaseKeys } from './layout.js';

@@ -1,22 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import {
-  addRelease,
-  BOX_NAME,
-  CatalogError,
-  type CatalogProvider,
-  catalogBase,
-  emptyCatalog,
-  ImmutableVersionError,
-  parseCatalog,
-  parseChannel,
-  parseContentManifest,
-  isReleaseRecordKey,
-  PROVIDERS,
-  releaseKeys,
-  resolveRelease,
-  stringifyCatalog,
-} from '../src/index.ts';
+import { addRelease, BOX_NAME, CatalogError, type CatalogProvider, catalogBase, emptyCatalog, ImmutableVersionError, parseCatalog, parseChannel, parseContentManifest, isReleaseRecordKey, PROVIDERS, releaseKeys, stringifyCatalog } from '../src/index.ts';
+import { resolveRelease } from '../src/catalog.ts';
 
 const sha = (c: string) => c.repeat(64);
 const file = (name: 'libvirt' | 'virtualbox', checksum: string, architecture: 'amd64' | 'arm64' = 'amd64'): CatalogProvider => ({

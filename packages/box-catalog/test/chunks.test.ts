@@ -9,22 +9,8 @@ import { join } from 'node:path';
 import { bytes, FLUSH_MARKER as MARKER, flushed } from '../../../tools/testing/streams.ts';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import {
-  addRelease,
-  CHUNKING,
-  chooseRelease,
-  emptyCatalog,
-  type ChunkIndex,
-  chunkIndexOf,
-  chunkList,
-  Cutter,
-  indexFile,
-  localChunks,
-  MAX_CHUNKS,
-  parseChunkIndex,
-  planDelta,
-  stringifyChunkIndex,
-} from '../src/index.ts';
+import { addRelease, CHUNKING, chooseRelease, emptyCatalog, type ChunkIndex, chunkIndexOf, chunkList, indexFile, localChunks, parseChunkIndex, planDelta, stringifyChunkIndex } from '../src/index.ts';
+import { Cutter, MAX_CHUNKS } from '../src/chunks.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'airy-chunks-'));
 const MiB = 2 ** 20;

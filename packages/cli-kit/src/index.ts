@@ -5,26 +5,19 @@
  * the webhook sources' model (the manifests, the tunnel and bootstrap's URLs). It depends on nothing of ours.
  * @packageDocumentation
  */
-export { CliError, confirm, duration, formatDuration, guarded, positive, usageError, wholeNumber } from './errors.js';
-export { EXIT_CODE_MEANINGS, ExitCode, type ExitCodeValue, exitCodeTable } from './exit-codes.js';
-export { isAlive, writeFileAtomic } from './files.js';
+export { CliError, confirm, duration, formatDuration, guarded, positive, usageError } from './errors.js';
+export { ExitCode, type ExitCodeValue, exitCodeTable } from './exit-codes.js';
+export { isAlive, tempPathBeside, writeFileAtomic } from './files.js';
 export { lineSplitter, lineTail } from './lines.js';
-export { acquireLock, LockedError, type LockOwner, lockOwners, ownerAlive, ownerEntry, parseOwnerEntry, type ProcessProbe, systemProbe } from './lock.js';
+export { acquireLock, LockedError, type LockOwner } from './lock.js';
 export { createProgram, didYouMean, isVerbose, onStopSignal, packageVersion, type ProgramOptions, runCli, stopAtOnce } from './program.js';
 export { formatBytes, type Progress, type ProgressOptions, startProgress } from './progress.js';
-export { backoffMs, redact, SECRET_ENV, withoutCredentials } from './redact.js';
+export { backoffMs } from './backoff.js';
+export { redact, withoutCredentials } from './redact.js';
 export { shellQuote, shellWord } from './shell.js';
 export { printable, printableJson } from './terminal.js';
 export { AiryError, REASONS, type ReasonId } from './reasons.js';
-export {
-  INGRESS_GATEWAY,
-  ingressGatewayUrl,
-  NGROK_WEB_PORT,
-  ngrokAgentConfig,
-  type TunnelSpec,
-  WEBHOOK_SOURCES,
-  type WebhookSource,
-  enableSourceHint,
-  webhookUrls,
-} from './webhooks.js';
+export { INGRESS_GATEWAY, ingressGatewayUrl, NGROK_WEB_PORT, ngrokAgentConfig, type TunnelSpec, WEBHOOK_SOURCES, type WebhookSource, enableSourceHint, webhookUrls } from './webhooks.js';
 export { defaultTunnelDir, readTunnelState, type TunnelState, type TunnelStatus, tunnelFiles, writeTunnelState } from './tunnel-state.js';
+// Types the functions above take or return.
+export type { ProcessProbe } from './lock.js';

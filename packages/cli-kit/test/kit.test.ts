@@ -6,25 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { staleReadmes } from '../../../tools/exit-codes.ts';
-import {
-  didYouMean,
-  duration,
-  formatDuration,
-  EXIT_CODE_MEANINGS,
-  ExitCode,
-  exitCodeTable,
-  lineSplitter,
-  lineTail,
-  printable,
-  printableJson,
-  readTunnelState,
-  redact,
-  shellQuote,
-  shellWord,
-  startProgress,
-  writeFileAtomic,
-  writeTunnelState,
-} from '../src/index.ts';
+import { didYouMean, duration, formatDuration, ExitCode, exitCodeTable, lineSplitter, lineTail, printable, printableJson, readTunnelState, redact, shellQuote, shellWord, startProgress, writeFileAtomic, writeTunnelState } from '../src/index.ts';
+import { EXIT_CODE_MEANINGS } from '../src/exit-codes.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'airy-cli-kit-'));
 const repo = fileURLToPath(new URL('../../..', import.meta.url));

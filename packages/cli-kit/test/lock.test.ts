@@ -6,7 +6,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { acquireLock, isAlive, LockedError, lockOwners, ownerAlive, ownerEntry, type ProcessProbe, parseOwnerEntry, systemProbe } from '../src/index.ts';
+import { acquireLock, isAlive, LockedError } from '../src/index.ts';
+import { lockOwners, ownerAlive, ownerEntry, type ProcessProbe, parseOwnerEntry, systemProbe } from '../src/lock.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'airy-lock-'));
 const repo = fileURLToPath(new URL('../../..', import.meta.url));

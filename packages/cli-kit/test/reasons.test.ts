@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { reasonTable, withTables } from '../../../tools/exit-codes.ts';
-import { acquireLock, AiryError, confirm, EXIT_CODE_MEANINGS, LockedError, REASONS } from '../src/index.ts';
+import { EXIT_CODE_MEANINGS } from '../src/exit-codes.ts';
+import { acquireLock, AiryError, confirm, LockedError, REASONS } from '../src/index.ts';
 
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'airy-reasons-'));

@@ -32,13 +32,6 @@ const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filt
 /** A host path as the node resolves it: `//`, `/./` and a trailing `/` do not hide the root. */
 const normal = (path: string) => `/${path.split('/').filter((s) => s && s !== '.').join('/')}`;
 
-/** Where a pod's spec sits in its object. */
-function podBase(object: KubeObject): string {
-  if (object.kind === 'Pod') return 'spec';
-  if (object.kind === 'CronJob') return 'spec.jobTemplate.spec.template.spec';
-  return 'spec.template.spec';
-}
-
 /** Every escalation in `docs`, as warnings in the form of problems (`file:index:path: message`). */
 export function escalations(docs: readonly SourceDocument[]): Problem[] {
   const out: Problem[] = [];
@@ -64,7 +57,7 @@ export function escalations(docs: readonly SourceDocument[]): Problem[] {
     const pod = podSpecOf(o);
     if (!pod) continue;
     const spec = pod.spec as PodSpec;
-    const base = podBase(o);
+    const base = pod.path;
     for (const [field, what2] of [['hostNetwork', 'network'], ['hostPID', 'processes'], ['hostIPC', 'IPC']] as const) {
       if (spec[field] === true) warn(doc, `${base}.${field}`, `${what} shares the node's ${what2} (${field}: true)`);
     }

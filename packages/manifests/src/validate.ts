@@ -3,6 +3,7 @@
  * validators cannot make. Pure: documents in, problems out (loading files lives in files.ts).
  */
 import { EXTERNAL_SECRETS_ANNOTATION, type KubeObject } from './components/common.js';
+import { isDns1035Label, isDnsLabel, isDnsSubdomain, unpinnedImage } from './names.js';
 import { podSpecOf } from './pods.js';
 import { schemaCheck } from './schemas.js';
 
@@ -83,7 +84,8 @@ interface PodSpec {
 interface Pod {
   readonly doc: SourceDocument;
   readonly namespace: string;
-  readonly base: string;
+  /** Where its spec sits (see podSpecOf). */
+  readonly path: string;
   readonly spec: PodSpec;
   readonly labels: Record<string, string>;
   readonly externalSecrets: Set<string>;
@@ -98,18 +100,7 @@ function podsOf(docs: readonly SourceDocument[]): Pod[] {
   for (const doc of docs) {
     const pod = podSpecOf(doc.object);
     if (!pod) continue;
-    const spec = doc.object.spec as
-      | { template?: { metadata?: TemplateMeta }; jobTemplate?: { spec?: { template?: { metadata?: TemplateMeta } } } }
-      | undefined;
-    let base = 'spec.template';
-    let meta = spec?.template?.metadata;
-    if (doc.object.kind === 'Pod') {
-      base = '';
-      meta = doc.object.metadata as TemplateMeta | undefined;
-    } else if (doc.object.kind === 'CronJob') {
-      base = 'spec.jobTemplate.spec.template';
-      meta = spec?.jobTemplate?.spec?.template?.metadata;
-    }
+    const meta = pod.metadata;
     const external = String(meta?.annotations?.[EXTERNAL_SECRETS_ANNOTATION] ?? '')
       .split(',')
       .map((s) => s.trim())
@@ -117,7 +108,7 @@ function podsOf(docs: readonly SourceDocument[]): Pod[] {
     pods.push({
       doc,
       namespace: namespaceOf(doc.object),
-      base,
+      path: pod.path,
       spec: pod.spec as PodSpec,
       labels: (meta?.labels ?? {}) as Record<string, string>,
       externalSecrets: new Set(external),
@@ -126,12 +117,7 @@ function podsOf(docs: readonly SourceDocument[]): Pod[] {
   return pods;
 }
 
-interface TemplateMeta {
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-}
-
-const at = (pod: Pod, rest: string) => (pod.base ? `${pod.base}.spec.${rest}` : `spec.${rest}`);
+const at = (pod: Pod, rest: string) => `${pod.path}.${rest}`;
 
 /** No image without a tag or digest, and none on `latest`. */
 function checkImages(pods: Pod[], add: (doc: SourceDocument, path: string, message: string) => void): void {
@@ -139,10 +125,9 @@ function checkImages(pods: Pod[], add: (doc: SourceDocument, path: string, messa
     for (const list of ['containers', 'initContainers'] as const) {
       pod.spec[list]?.forEach((c, i) => {
         const image = c.image ?? '';
-        if (image.includes('@')) return;
-        const tag = image.slice(image.lastIndexOf('/') + 1).split(':')[1];
-        if (!tag) add(pod.doc, at(pod, `${list}[${i}].image`), `image "${image}" has no tag: pin an exact tag`);
-        else if (tag === 'latest') add(pod.doc, at(pod, `${list}[${i}].image`), `image "${image}" uses latest: pin an exact tag`);
+        const unpinned = unpinnedImage(image);
+        if (unpinned === 'no tag') add(pod.doc, at(pod, `${list}[${i}].image`), `image "${image}" has no tag: pin an exact tag`);
+        else if (unpinned === 'latest') add(pod.doc, at(pod, `${list}[${i}].image`), `image "${image}" uses latest: pin an exact tag`);
       });
     }
   }
@@ -308,27 +293,22 @@ function checkDuplicates(docs: readonly SourceDocument[], add: (doc: SourceDocum
   }
 }
 
-/** RFC 1123 label (a Namespace) and subdomain (most kinds), RFC 1035 label (a Service), as the API server checks names. */
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-/** Object names and namespaces the API server would refuse. */
+/** Object names and namespaces the API server would refuse: RFC 1123 label (a Namespace) and subdomain (most kinds), RFC 1035 label (a Service). */
 function checkNames(docs: readonly SourceDocument[], add: (doc: SourceDocument, path: string, message: string) => void): void {
   for (const doc of docs) {
     const name = nameOf(doc.object);
     const namespace = doc.object.metadata?.namespace;
     if (name) {
       const kind = doc.object.kind;
-      const [rule, max, what] =
+      const [valid, what] =
         kind === 'Service'
-          ? [DNS_1035_LABEL, 63, 'a DNS-1035 label (lowercase letters, digits and "-", starting with a letter, at most 63)']
+          ? [isDns1035Label, 'a DNS-1035 label (lowercase letters, digits and "-", starting with a letter, at most 63)']
           : kind === 'Namespace'
-            ? [DNS_LABEL, 63, 'a DNS-1123 label (lowercase letters, digits and "-", at most 63)']
-            : [DNS_SUBDOMAIN, 253, 'a DNS-1123 subdomain (lowercase letters, digits, "-" and ".", at most 253)'];
-      if (name.length > max || !rule.test(name)) add(doc, 'metadata.name', `"${name}" is not a valid ${kind} name: it must be ${what}`);
+            ? [isDnsLabel, 'a DNS-1123 label (lowercase letters, digits and "-", at most 63)']
+            : [isDnsSubdomain, 'a DNS-1123 subdomain (lowercase letters, digits, "-" and ".", at most 253)'];
+      if (!valid(name)) add(doc, 'metadata.name', `"${name}" is not a valid ${kind} name: it must be ${what}`);
     }
-    if (typeof namespace === 'string' && (namespace.length > 63 || !DNS_LABEL.test(namespace))) {
+    if (typeof namespace === 'string' && !isDnsLabel(namespace)) {
       add(doc, 'metadata.namespace', `"${namespace}" is not a valid namespace: it must be a DNS-1123 label`);
     }
   }

@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BOX_PLATFORM_OPTIONS, boxFacts, boxFactsEnv, LOCAL_VM, PORT_CHAIN, platformResources, resolveOptions, systemReserved } from '../src/index.ts';
+import { BOX_PLATFORM_OPTIONS, boxFacts, boxFactsEnv, PORT_CHAIN, platformResources, resolveOptions, systemReserved } from '../src/index.ts';
+import { LOCAL_VM } from '../src/sizing.ts';
 
 test('the box facts are the platform model’s: VM, host, namespace, database Secret, ports, requests', () => {
   const facts = boxFacts();

@@ -6,19 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { badInputTests, cliConventionTests, runBin } from '../../../tools/testing/cli.ts';
-import {
-  app,
-  boxFiles,
-  EXTRA_FILE,
-  IMAGES,
-  objectsOf,
-  platformDocuments,
-  renderFiles,
-  renderPlatform,
-  validateDocuments,
-  withExtra,
-  writeRendered,
-} from '../src/index.ts';
+import { app, boxFiles, objectsOf, platformDocuments, renderFiles, renderPlatform, validateDocuments, withExtra, writeRendered } from '../src/index.ts';
+import { EXTRA_FILE } from '../src/objects.ts';
+import { IMAGES } from '../src/versions.ts';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const deployments = fileURLToPath(new URL('../../../infrastructure/deployments', import.meta.url));

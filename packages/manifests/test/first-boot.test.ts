@@ -5,29 +5,13 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import {
-  API_SERVER_PORTS,
-  BOX_PLATFORM_OPTIONS,
-  BOX_TUNNEL_OPTIONS,
-  NODE_PORT_RANGE,
-  PORT_CHAIN,
-  VM_OWN_PORTS,
-  boxFacts,
-  boxFactsEnv,
-  CORE_API_READY,
-  CORE_COMPONENTS,
-  CORE_MANAGED_LABEL,
-  KAFKA_CLIENT_HEAP,
-  lifecycleJobs,
-  type PlatformOptions,
-  platformObjects,
-  renderPlatform,
-  resolveOptions,
-  routes,
-  SPRING_MIN_OFF_HEAP_MIB,
-  SPRING_MIN_WORKING_HEAP_MIB,
-  springMemory,
-} from '../src/index.ts';
+import { BOX_PLATFORM_OPTIONS, PORT_CHAIN, boxFacts, boxFactsEnv, type PlatformOptions, platformObjects, renderPlatform, resolveOptions } from '../src/index.ts';
+import { API_SERVER_PORTS, NODE_PORT_RANGE, VM_OWN_PORTS } from '../src/port-chain.ts';
+import { BOX_TUNNEL_OPTIONS } from '../src/platform.ts';
+import { CORE_API_READY, CORE_COMPONENTS, CORE_MANAGED_LABEL } from '../src/airy-core.ts';
+import { KAFKA_CLIENT_HEAP, SPRING_MIN_OFF_HEAP_MIB, SPRING_MIN_WORKING_HEAP_MIB, springMemory } from '../src/components/jvm.ts';
+import { lifecycleJobs } from '../src/lifecycle.ts';
+import { routes } from '../src/components/ingress.ts';
 import { parseMemory } from '../src/quantity.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read deep into rendered objects.

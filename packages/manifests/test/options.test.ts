@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CORE_COMPONENTS, type PlatformOptions, resolveOptions } from '../src/index.ts';
+import { type PlatformOptions, resolveOptions } from '../src/index.ts';
+import { CORE_COMPONENTS } from '../src/airy-core.ts';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'airy-manifests-options-'));
@@ -111,6 +112,35 @@ test('an empty section (`zookeeper:` with nothing under it) counts as not given'
   const out = render('zookeeper:\nkafka:\n');
   assert.is(out.status, 0, out.stderr);
   assert.is(resolveOptions({ zookeeper: null as never }).zookeeper.servers, 1);
+});
+
+test('names: one rule with validate; a namespace may start with a digit, an app (a Service) may not', async () => {
+  // The options refused a namespace such as 1airy, which the API server (and validate) take.
+  assert.is(refusal({ namespace: '1airy' }), undefined);
+  assert.is(resolveOptions({ namespace: '1airy' }).namespace, '1airy');
+  assert.match(refusal({ namespace: 'a'.repeat(64) }) ?? '', /^namespace: must be a DNS label/);
+  const app = (name: string) => ({ apps: [{ name, image: 'example/billing:1.0.0', port: 9000 }] });
+  assert.match(refusal(app('1billing')) ?? '', /^apps\[0\]\.name: must be a DNS label starting with a letter/);
+  assert.is(refusal(app('billing')), undefined);
+  // validate says the same of the same names.
+  const { validateDocuments } = await import('../src/index.ts');
+  const doc = (kind: string, name: string, namespace?: string) => ({
+    file: 'f',
+    index: 0,
+    object: { apiVersion: 'v1', kind, metadata: { name, ...(namespace ? { namespace } : {}) } },
+  });
+  const names = async (d: ReturnType<typeof doc>) =>
+    (await validateDocuments([d])).problems.filter((p) => p.path.startsWith('metadata.name') || p.path.startsWith('metadata.namespace')).map((p) => p.path);
+  assert.equal(await names(doc('Namespace', '1airy')), []);
+  assert.equal(await names(doc('Service', '1billing', '1airy')), ['metadata.name']);
+});
+
+test('pinned images: one rule with validate (no tag and latest refused; a digest or a registry port is fine)', async () => {
+  const app = (image: string) => refusal({ apps: [{ name: 'billing', image, port: 9000 }] });
+  for (const image of ['example/billing', 'example/billing:', 'example/billing:latest', 'registry:5000/billing']) {
+    assert.match(app(image) ?? '', /must be pinned to an exact tag/, image);
+  }
+  for (const image of ['example/billing:1.0.0', 'registry:5000/billing:1.0', `example/billing@sha256:${'a'.repeat(64)}`]) assert.is(app(image), undefined, image);
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));

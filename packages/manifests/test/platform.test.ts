@@ -4,19 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import {
-  EXTERNAL_SECRETS_ANNOTATION,
-  IMAGES,
-  type KubeObject,
-  type PlatformOptions,
-  platformImages,
-  platformObjects,
-  platformResources,
-  renderFiles,
-  renderPlatform,
-  validateDocuments,
-  writeRendered,
-} from '../src/index.ts';
+import { type KubeObject, type PlatformOptions, platformImages, platformObjects, platformResources, renderFiles, renderPlatform, validateDocuments, writeRendered } from '../src/index.ts';
+import { EXTERNAL_SECRETS_ANNOTATION } from '../src/components/common.ts';
+import { IMAGES } from '../src/versions.ts';
 
 const PASSWORD = 'test-password-0123456789';
 const MATRIX = [

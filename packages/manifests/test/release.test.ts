@@ -6,29 +6,13 @@
 import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import {
-  AIRY_CORE_RELEASE,
-  BOX_PLATFORM_OPTIONS,
-  BOX_TUNNEL_OPTIONS,
-  boxFacts,
-  COMPONENTS_INSTALLER,
-  CORE_COMPONENTS,
-  boxImages,
-  IMAGES,
-  ISTIO_IMAGES,
-  KUBERNETES_IMAGES,
-  type KubeObject,
-  LOCAL_VM,
-  nodeBudget,
-  PORT_CHAIN,
-  type PlatformOptions,
-  platformObjects,
-  PortChainError,
-  renderPlatform,
-  routes,
-  resolveOptions,
-  walkIngress,
-} from '../src/index.ts';
+import { AIRY_CORE_RELEASE, BOX_PLATFORM_OPTIONS, boxFacts, boxImages, KUBERNETES_IMAGES, type KubeObject, nodeBudget, PORT_CHAIN, type PlatformOptions, platformObjects, renderPlatform, resolveOptions } from '../src/index.ts';
+import { BOX_TUNNEL_OPTIONS } from '../src/platform.ts';
+import { COMPONENTS_INSTALLER, CORE_COMPONENTS } from '../src/airy-core.ts';
+import { IMAGES, ISTIO_IMAGES } from '../src/versions.ts';
+import { LOCAL_VM } from '../src/sizing.ts';
+import { PortChainError, walkIngress } from '../src/ingress-walk.ts';
+import { routes } from '../src/components/ingress.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read deep into rendered objects and the fixture.
 type Any = any;

@@ -248,4 +248,20 @@ test('readManifests: a missing path is bad input, not a problem', async () => {
   assert.is(run.stderr.trim().split('\n').length, 1);
 });
 
+test('one pod walk: validate and the escalation check name the same place in a Pod, a Deployment and a CronJob', async () => {
+  const { escalations } = await import('../src/index.ts');
+  const pod = { hostNetwork: true, containers: [{ name: 'c', image: 'busybox' }] };
+  const objects: [KubeObject, string][] = [
+    [{ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: pod }, 'spec'],
+    [{ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd' }, spec: { template: { spec: pod } } }, 'spec.template.spec'],
+    [{ apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'c' }, spec: { jobTemplate: { spec: { template: { spec: pod } } } } }, 'spec.jobTemplate.spec.template.spec'],
+  ];
+  for (const [object, path] of objects) {
+    const docs = [{ file: 'f', index: 0, object }];
+    const image = (await validateDocuments(docs)).problems.find((p) => p.message.includes('has no tag'));
+    assert.is(image?.path, `${path}.containers[0].image`, object.kind);
+    assert.is(escalations(docs).find((p) => p.message.includes('hostNetwork'))?.path, `${path}.hostNetwork`, object.kind);
+  }
+});
+
 test.run();

@@ -3,8 +3,8 @@
  * when the session drops, and reports every change. Fatal failures (token, session limit) end it with their exit
  * code; a first connection that keeps failing ends it too. The driver and clock are injected, so tests drive it.
  */
-import type { TunnelStatus } from '@airy/cli-kit';
-import { backoffMs } from '@airy/cli-kit';
+import { setTimeout as delay } from 'node:timers/promises';
+import { backoffMs, type TunnelStatus } from '@airy/cli-kit';
 import { classify, TunnelError } from './errors.js';
 
 /** An open tunnel. */
@@ -52,14 +52,8 @@ export interface SupervisorOptions {
 export const systemClock: Clock = {
   now: () => Date.now(),
   random: Math.random,
-  sleep: (ms, signal) =>
-    new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      signal?.addEventListener('abort', () => {
-        clearTimeout(timer);
-        resolve();
-      }, { once: true });
-    }),
+  // An abort ends the wait early, and is no error: the loop then sees the signal and stops.
+  sleep: (ms, signal) => delay(ms, undefined, { signal }).catch(() => undefined),
 };
 
 /** Runs until `signal` aborts (resolves) or a fatal failure (throws {@link TunnelError}). */

@@ -7,7 +7,6 @@
  * Resumable: a state file beside the output lists the fetched pieces of this very plan.
  */
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
 import { type FileHandle, lstat, open, readdir, readFile, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,11 +24,12 @@ import {
 } from '@airy/box-catalog';
 import { formatBytes, writeFileAtomic } from '@airy/cli-kit';
 import { errorCode } from '../errors.js';
-import type { Chunk } from '../ranges.js';
-import { defaultChunkSize, deltaPartPath, deltaStatePath, isWithin, MiB, openLocalBox } from './files.js';
+import type { Block } from './blocks.js';
+import { defaultBlockSize, isWithin, MiB, openLocalBox } from './files.js';
 import { fetchPieces } from './pieces.js';
 import { orderedHasher } from './verify.js';
 import { asDiskFull, type DeltaRequest, type DownloadRequest } from './request.js';
+import { type DeltaState, deltaFiles, openPart, parseDeltaState, savedState, stateSaver } from './resume.js';
 
 /** The most an index document may be: a box of hundreds of GB (see box-catalog's MAX_CHUNKS). */
 const MAX_INDEX_BYTES = 64 * MiB;
@@ -118,33 +118,6 @@ async function seedIndex(seed: string, size: number, signal?: AbortSignal): Prom
   return await indexFile(seed, { signal }).catch(unreadable(seed, signal));
 }
 
-/** What the delta state file holds: this very file and plan, and the pieces fetched. */
-interface DeltaState {
-  readonly url: string;
-  readonly sha256: string;
-  readonly size: number;
-  readonly validator: string;
-  readonly plan: string;
-  readonly done: readonly number[];
-}
-
-function readState(text: string): DeltaState | undefined {
-  try {
-    const s = JSON.parse(text) as DeltaState;
-    const ok =
-      typeof s.url === 'string' &&
-      typeof s.sha256 === 'string' &&
-      Number.isSafeInteger(s.size) &&
-      typeof s.validator === 'string' &&
-      typeof s.plan === 'string' &&
-      Array.isArray(s.done) &&
-      s.done.every((n) => Number.isSafeInteger(n) && n >= 0);
-    return ok ? s : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Copies `length` bytes at `from` of `source` to `to` of `handle`, through one reused buffer. */
 async function copyRange(source: FileHandle, from: number, handle: FileHandle, to: number, length: number, buffer: Buffer): Promise<void> {
   for (let done = 0; done < length; ) {
@@ -225,32 +198,21 @@ export async function deltaInto(
   }
   delta.onPlan?.({ reusedBytes: plan.reusedBytes, fetchBytes: plan.fetchBytes, size: info.size, seeds: seeds.length });
 
-  // The fetch, as pieces the parallel downloader takes: each range cut to the whole download's chunk size.
-  const pieceSize = request.chunkSize ?? defaultChunkSize(info.size);
-  const pieces: Chunk[] = [];
+  // The fetch, as pieces the parallel downloader takes: each range cut to the whole download's block size.
+  const pieceSize = request.blockSize ?? defaultBlockSize(info.size);
+  const pieces: Block[] = [];
   for (const range of plan.fetch) {
     for (let start = range.start; start <= range.end; start += pieceSize) pieces.push({ index: pieces.length, start, end: Math.min(range.end, start + pieceSize - 1) });
   }
   const planDigest = createHash('sha256').update(JSON.stringify([plan.copy.map((c) => [c.to, c.length]), pieces])).digest('hex');
   const wanted = { url: request.url, sha256, size: info.size, validator: info.validator, plan: planDigest };
-  const saved = await readFile(deltaStatePath(out), 'utf8').then(readState, () => undefined);
-  const part = deltaPartPath(out);
-  const partInfo = await lstat(part).catch(() => undefined);
-  const resume =
-    saved !== undefined &&
-    saved.url === wanted.url &&
-    saved.sha256 === wanted.sha256 &&
-    saved.size === wanted.size &&
-    saved.validator === wanted.validator &&
-    saved.plan === wanted.plan &&
-    partInfo?.isFile() === true &&
-    partInfo.size === info.size;
-  const done = new Set(resume ? saved.done : []);
+  const files = deltaFiles(out);
+  const part = files.part;
+  const saved = await savedState<DeltaState>(files, parseDeltaState, wanted, info.size);
+  const done = new Set(saved?.done ?? []);
   // Only the pieces fetched before are a resume; the reused bytes are not (they are copied again, below).
   hooks.onPlan(plan.reusedBytes, pieces.filter((p) => done.has(p.index)).reduce((n, p) => n + p.end - p.start + 1, 0));
-  if (!resume) await rm(part, { force: true });
-  const flags = resume ? constants.O_RDWR | constants.O_NOFOLLOW : constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-  const handle = await open(part, flags, 0o644).catch((e) => asDiskFull(e, dirname(out), info.size));
+  const handle = await openPart(files, saved !== undefined, info.size);
   try {
     await handle.truncate(info.size).catch((e) => asDiskFull(e, dirname(out), info.size));
     // The whole file's SHA-256, fed in file order as segments are in place (each copied run and each fetched
@@ -266,15 +228,12 @@ export async function deltaInto(
     const inPlace = new Set(segments.filter((s) => s.piece >= 0 && done.has(s.piece)).map((s) => s.index));
     const hasher = orderedHasher(part, segments, inPlace);
     hasher.advance();
-    let saving = Promise.resolve();
-    const save = () => {
-      saving = saving.then(() => writeFileAtomic(deltaStatePath(out), JSON.stringify({ ...wanted, done: [...done].sort((a, b) => a - b) })));
-      return saving;
-    };
+    const saver = stateSaver(files, (): DeltaState => ({ ...wanted, done: [...done].sort((a, b) => a - b) }));
+    const save = saver.save;
     await save();
     const todo = pieces.filter((p) => !done.has(p.index));
     const fetchedBytes = todo.reduce((n, p) => n + p.end - p.start + 1, 0);
-    const onChunkDone = async (i: number) => {
+    const onBlockDone = async (i: number) => {
       done.add(i);
       inPlace.add(segmentOf.get(i) as number);
       hasher.advance();
@@ -305,7 +264,7 @@ export async function deltaInto(
     };
     const fetching = async () => {
       if (!request.url.startsWith('file:')) {
-        await fetchPieces({ ...request, signal }, todo, handle, { onBytes: hooks.onBytes, onChunkDone });
+        await fetchPieces({ ...request, signal }, todo, handle, { onBytes: hooks.onBytes, onBlockDone });
         return;
       }
       // A file: catalog on a share (a team's file server): the missing pieces are read from the new box itself.
@@ -316,7 +275,7 @@ export async function deltaInto(
           if (signal.aborted) return;
           await copyRange(source, p.start, handle, p.start, p.end - p.start + 1, buffer).catch((e) => asDiskFull(e, dirname(out), info.size));
           hooks.onBytes(p.end - p.start + 1);
-          await onChunkDone(p.index);
+          await onBlockDone(p.index);
         }
       } finally {
         await source.close();
@@ -330,16 +289,11 @@ export async function deltaInto(
     // The copy's failure first: the fetch's is then only its being stopped.
     if (copied.status === 'rejected') throw copied.reason;
     if (fetched.status === 'rejected') throw fetched.reason;
-    await saving;
+    await saver.last();
     return { reusedBytes: plan.reusedBytes, fetchedBytes, sha256: await hasher.digest() };
   } finally {
     await handle.close();
   }
-}
-
-/** Removes a delta's part and state (after either download succeeded, or when the delta falls back): only its own. */
-export async function clearDelta(out: string): Promise<void> {
-  await Promise.all([rm(deltaPartPath(out), { force: true }), rm(deltaStatePath(out), { force: true })]);
 }
 
 /** The most older boxes a delta reads: one without a kept index is cut and hashed whole; a folder of many must not cost minutes. */

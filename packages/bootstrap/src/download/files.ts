@@ -4,24 +4,19 @@ import { type FileHandle, lstat, open, readFile, realpath } from 'node:fs/promis
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { errorCode } from '../errors.js';
-import { parseResumeState } from '../ranges.js';
+import { deltaFiles, parseResumeState, wholeFiles } from './resume.js';
 import { DownloadError, OutputPathError } from './request.js';
 
 export const MiB = 2 ** 20;
 
 /**
- * Chunks of 1/32 of the file, between 8 and 64 MiB: large enough that per-request cost does not matter, small
+ * Blocks of 1/32 of the file, between 8 and 64 MiB: large enough that per-request cost does not matter, small
  * enough that eight connections stay busy and a restart loses little. It depends on the size alone, so a resume
  * with other `--connections` still matches the saved state.
  */
-export function defaultChunkSize(size: number): number {
+export function defaultBlockSize(size: number): number {
   return Math.min(64 * MiB, Math.max(8 * MiB, Math.ceil(size / 32 / MiB) * MiB));
 }
-export const statePath = (out: string) => `${out}.download.json`;
-export const partPath = (out: string) => `${out}.part`;
-/** A delta's own part and state: a delta that falls back removes these, never the whole download's. */
-export const deltaPartPath = (out: string) => `${out}.delta.part`;
-export const deltaStatePath = (out: string) => `${out}.delta.json`;
 export const markerPath = (out: string) => `${out}.verified`;
 
 /**
@@ -29,7 +24,8 @@ export const markerPath = (out: string) => `${out}.verified`;
  * symbolic link, which would send the box somewhere else. Checked before anything is downloaded.
  */
 export async function checkOutput(out: string): Promise<void> {
-  for (const path of [out, partPath(out), markerPath(out), statePath(out), deltaPartPath(out), deltaStatePath(out)]) {
+  const [whole, delta] = [wholeFiles(out), deltaFiles(out)];
+  for (const path of [out, whole.part, markerPath(out), whole.state, delta.part, delta.state]) {
     const info = await lstat(path).catch(() => undefined);
     if (!info || info.isFile()) continue;
     const kind = info.isSymbolicLink() ? 'a symbolic link' : info.isDirectory() ? 'a folder' : info.isFIFO() ? 'a FIFO' : info.isSocket() ? 'a socket' : 'a device';
@@ -39,7 +35,7 @@ export async function checkOutput(out: string): Promise<void> {
 
 /** The box size, for the disk-full message: from the resume state when there is one. */
 export async function remoteSizeHint(out: string): Promise<number> {
-  return readFile(statePath(out), 'utf8').then((t) => parseResumeState(t)?.size ?? 0, () => 0);
+  return readFile(wholeFiles(out).state, 'utf8').then((t) => parseResumeState(t)?.size ?? 0, () => 0);
 }
 
 /**

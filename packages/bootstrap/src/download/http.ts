@@ -4,19 +4,11 @@
  */
 import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { setTimeout as delay } from 'node:timers/promises';
 import { backoffMs } from '@airy/cli-kit';
 import { errorCode } from '../errors.js';
-import { type Chunk, RETRYABLE_CODES, retryableStatus } from '../ranges.js';
+import { type Block, RETRYABLE_CODES, retryableStatus } from './blocks.js';
 import { DiskFullError, DownloadError, type DownloadRequest } from './request.js';
-
-export const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    }, { once: true });
-  });
 
 /** A failure worth another try. `server`: the server answered, but not what HTTP promises (its fault, not the box's). */
 export class RetryableError extends Error {
@@ -31,7 +23,7 @@ export class RetryableError extends Error {
 /** A short description of the host a URL points at, for errors. */
 export const hostOf = (url: string) => new URL(url).host;
 
-/** Keep-alive agents, so each connection serves many chunks. */
+/** Keep-alive agents, so each connection serves many blocks. */
 export const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
 
 /**
@@ -109,7 +101,7 @@ export function lowSpeedWatch(res: IncomingMessage, url: string, limit: { bytesP
 /** One GET (ranged or not) whose body goes to `sink`; failures worth another try become RetryableError. */
 export async function fetchInto(
   url: string,
-  range: Chunk | undefined,
+  range: Block | undefined,
   /** Takes each piece of the body; `false` means it needs no more (its range was shortened), which ends the request. */
   sink: (data: Uint8Array) => Promise<boolean | undefined>,
   request: DownloadRequest,
@@ -188,7 +180,10 @@ export async function withRetries(what: string, request: DownloadRequest, work: 
         }
         throw error;
       }
-      await sleep(backoffMs(attempt), request.signal);
+      await delay(backoffMs(attempt), undefined, { signal: request.signal }).catch((stop: unknown) => {
+        // Stopped: with the stop's own reason, as every other part of the download is.
+        throw request.signal?.reason ?? stop;
+      });
     }
   }
 }

@@ -3,8 +3,8 @@
  * writes, and the hand-over of a slow connection's tail.
  */
 import type { FileHandle } from 'node:fs/promises';
-import { DEFAULT_PARALLELISM, ParallelismController } from '../parallelism.js';
-import type { Chunk } from '../ranges.js';
+import { DEFAULT_PARALLELISM, ParallelismController } from './parallelism.js';
+import type { Block } from './blocks.js';
 import { MiB } from './files.js';
 import { fetchInto, withRetries } from './http.js';
 import type { DownloadRequest } from './request.js';
@@ -16,7 +16,7 @@ import type { DownloadRequest } from './request.js';
 export const COALESCE = 512 * 2 ** 10;
 
 /**
- * Buffers a chunk's pieces and writes them {@link COALESCE} bytes at a time at their offsets: far fewer syscalls.
+ * Buffers a block's pieces and writes them {@link COALESCE} bytes at a time at their offsets: far fewer syscalls.
  * `onWritten` hears of each write once it is in the file (where, and how many bytes).
  */
 export function coalescingWriter(handle: FileHandle, start: number, onWritten: (position: number, bytes: number) => void) {
@@ -49,7 +49,7 @@ export function coalescingWriter(handle: FileHandle, start: number, onWritten: (
 
 
 /**
- * A range of one chunk fetched by one connection; its `end` moves down when its tail is handed over, its `start` up
+ * A range of one block fetched by one connection; its `end` moves down when its tail is handed over, its `start` up
  * past what a failed try wrote (a retry fetches only the rest).
  */
 interface Piece {
@@ -66,18 +66,18 @@ const MIN_HANDOVER = MiB;
 
 /**
  * Fetches `todo` into `handle` over parallel ranged connections. Their number follows {@link ParallelismController}
- * (or is pinned). When no whole chunk is left, an idle connection takes over the second half of the range that
+ * (or is pinned). When no whole block is left, an idle connection takes over the second half of the range that
  * would take longest to finish (the slowest connection's, usually), so the last percent does not take the longest.
- * A chunk is reported done once all its pieces are (`todo` may hold several pieces of one chunk, by its index).
+ * A block is reported done once all its pieces are (`todo` may hold several pieces of one block, by its index).
  */
 export async function fetchPieces(
   request: DownloadRequest,
-  todo: readonly Chunk[],
+  todo: readonly Block[],
   handle: FileHandle,
   hooks: {
     onBytes: (n: number) => void;
-    onChunkDone: (index: number) => Promise<void>;
-    /** Bytes of a chunk now in the file: where, and how many (recorded so that a resume keeps them). */
+    onBlockDone: (index: number) => Promise<void>;
+    /** Bytes of a block now in the file: where, and how many (recorded so that a resume keeps them). */
     onWritten?: (index: number, position: number, bytes: number) => void;
   },
 ): Promise<{ peak: number; final: number; handedOver: number }> {
@@ -167,7 +167,7 @@ export async function fetchPieces(
     if (piece.received > 0) finishedSpeeds.push(speedOf(piece, performance.now()));
     const left = (outstanding.get(piece.index) ?? 1) - 1;
     outstanding.set(piece.index, left);
-    if (left === 0) await hooks.onChunkDone(piece.index);
+    if (left === 0) await hooks.onBlockDone(piece.index);
   };
 
   const worker = async (first: Piece) => {
@@ -193,7 +193,7 @@ export async function fetchPieces(
   };
 
   const workers: Promise<void>[] = [];
-  // New connections up to the target, each with a piece of its own (a whole chunk, else a handed-over tail).
+  // New connections up to the target, each with a piece of its own (a whole block, else a handed-over tail).
   const spawn = () => {
     while (failure === undefined && running < controller.target) {
       const piece = queue.shift() ?? handOver();

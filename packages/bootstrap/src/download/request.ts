@@ -1,7 +1,7 @@
 /** What the downloader is asked, what it answers, and the failures it reports: the public shapes. */
 import { formatBytes } from '@airy/cli-kit';
 import { errorCode } from '../errors.js';
-import type { ParallelismDecision, ParallelismPolicy } from '../parallelism.js';
+import type { ParallelismDecision, ParallelismPolicy } from './parallelism.js';
 
 /** What to download. */
 export interface DownloadRequest {
@@ -27,8 +27,8 @@ export interface DownloadRequest {
   readonly parallelism?: ParallelismPolicy;
   /** Each change of the connection count, with why (shown with --verbose). */
   readonly onParallelism?: (decision: ParallelismDecision) => void;
-  /** @default from the size: 1/32 of it, between 8 and 64 MiB (see {@link defaultChunkSize}) */
-  readonly chunkSize?: number;
+  /** @default from the size: 1/32 of it, between 8 and 64 MiB (see {@link defaultBlockSize}) */
+  readonly blockSize?: number;
   /** Tries per request before giving up. @default 6 */
   readonly attempts?: number;
   /** A request that sends no byte for this long is retried. @default 30 s */

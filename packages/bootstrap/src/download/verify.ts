@@ -1,11 +1,11 @@
 /**
- * Verification: SHA-256 of a file or of its chunks in file order while later ones still arrive, and the verified
+ * Verification: SHA-256 of a file or of its blocks in file order while later ones still arrive, and the verified
  * marker that lets a re-run skip the download.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { type FileHandle, open, readFile, stat } from 'node:fs/promises';
 import { writeFileAtomic } from '@airy/cli-kit';
-import type { Chunk } from '../ranges.js';
+import type { Block } from './blocks.js';
 import { markerPath, MiB } from './files.js';
 
 export interface Marker {
@@ -51,22 +51,22 @@ export async function hashFile(path: string): Promise<string> {
 
 
 /**
- * SHA-256 of the part file, fed in file order as chunks finish: `advance()` hashes every finished chunk from the
+ * SHA-256 of the part file, fed in file order as blocks finish: `advance()` hashes every finished block from the
  * cursor on (reading from the page cache), `digest()` hashes whatever is left and returns the hex digest.
  */
-export function orderedHasher(path: string, chunks: readonly Chunk[], done: ReadonlySet<number>) {
+export function orderedHasher(path: string, blocks: readonly Block[], done: ReadonlySet<number>) {
   const hash = createHash('sha256');
   let cursor = 0;
   let running = Promise.resolve();
   let failure: unknown;
   const buffer = Buffer.allocUnsafe(MiB);
-  const ready = (all: boolean) => cursor < chunks.length && (all || done.has(cursor));
+  const ready = (all: boolean) => cursor < blocks.length && (all || done.has(cursor));
   const step = async (all: boolean) => {
     if (!ready(all)) return;
     const file = await open(path, 'r');
     try {
       for (; ready(all); cursor++) {
-        const c = chunks[cursor] as Chunk;
+        const c = blocks[cursor] as Block;
         await hashRange(file, c.start, c.end, buffer, hash);
       }
     } finally {

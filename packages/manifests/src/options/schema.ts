@@ -8,6 +8,7 @@
 import { didYouMean } from '@airy/cli-kit';
 import * as v from 'valibot';
 import { SOURCE_NAMES, type TopicSpec } from '../airy-core.js';
+import { isDns1035Label, isDnsLabel, isDnsSubdomain, unpinnedImage } from '../names.js';
 import { parseCpu, parseMemory } from '../quantity.js';
 import {
   type AppSpec,
@@ -95,18 +96,18 @@ function section<T>(schema: Schema<T>): Schema<T | undefined> {
   );
 }
 
-const DNS_LABEL = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const HOST_NAME = /^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const INGRESS_HOST = /^(\*\.)?[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 const SIZE = /^\d+(Ki|Mi|Gi|Ti)$/;
 const POSTGRES_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
-const dnsLabel = matching((s) => DNS_LABEL.test(s), (s) => `must be a DNS label (a-z, 0-9, -), got ${shown(s)}`);
+const dnsLabel = matching(isDnsLabel, (s) => `must be a DNS label (a-z, 0-9, -; at most 63), got ${shown(s)}`);
+/** An app's name, which is also its Service's: a DNS-1035 label (it starts with a letter). */
+const serviceName = matching(isDns1035Label, (s) => `must be a DNS label starting with a letter (a-z, 0-9, -; at most 63), got ${shown(s)}`);
 /** A Kubernetes object name (DNS-1123 subdomain): what a StorageClass is called. */
 const kubernetesName = matching(
-  (s) => s.length <= 253 && DNS_SUBDOMAIN.test(s),
+  isDnsSubdomain,
   (s) => `${shown(s)} is not a Kubernetes name (lowercase letters, digits, '-' and '.')`,
 );
 /** A DNS host name with at least two labels, such as a reserved ngrok domain. */
@@ -135,10 +136,7 @@ const urlPath: Schema<string> = v.pipe(
 );
 
 const exactImage = matching(
-  (image) => {
-    const tag = image.includes('@') ? 'digest' : image.slice(image.lastIndexOf('/') + 1).split(':')[1];
-    return tag !== undefined && tag !== '' && tag !== 'latest';
-  },
+  (image) => unpinnedImage(image) === undefined,
   (image) => `image ${shown(image)} must be pinned to an exact tag`,
 );
 
@@ -188,7 +186,7 @@ const resources: Schema<ResourceSpec> = v.pipe(
 );
 
 const APP = mapping<AppSpec>({
-  name: dnsLabel,
+  name: serviceName,
   image: exactImage,
   port: whole(1, 65535),
   env: v.optional(stringMap),

@@ -4,16 +4,15 @@
  * marker so a re-run never downloads again. Memory stays small whatever the size: bodies stream to disk.
  */
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { lstat, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ChunkIndex } from '@airy/box-catalog';
-import { acquireLock, writeFileAtomic } from '@airy/cli-kit';
-import { errorCode } from './errors.js';
-import { addWritten, type Chunk, canResume, parseResumeState, planChunks, type ResumeState, remainingPieces } from './ranges.js';
-import { checkOutput, defaultChunkSize, deltaPartPath, MiB, openLocalBox, partPath, remoteSizeHint, statePath } from './download/files.js';
-import { fetchInto, probe, withRetries } from './download/http.js';
-import { fetchPieces } from './download/pieces.js';
+import { acquireLock } from '@airy/cli-kit';
+import { errorCode } from '../errors.js';
+import { addWritten, type Block, planBlocks, remainingPieces } from './blocks.js';
+import { checkOutput, defaultBlockSize, MiB, openLocalBox, remoteSizeHint } from './files.js';
+import { fetchInto, probe, withRetries } from './http.js';
+import { fetchPieces } from './pieces.js';
 import {
   asDiskFull,
   ChecksumError,
@@ -22,13 +21,14 @@ import {
   type DownloadRequest,
   type DownloadResult,
   SizeMismatchError,
-} from './download/request.js';
-import { hashFile, isVerified, orderedHasher, writeMarker } from './download/verify.js';
-import { clearDelta, DeltaFallback, deltaInto, dropIndex, fetchDeltaIndex, keepIndex, parseDeltaIndex } from './download/delta.js';
+} from './request.js';
+import { hashFile, isVerified, orderedHasher, writeMarker } from './verify.js';
+import { DeltaFallback, deltaInto, dropIndex, fetchDeltaIndex, keepIndex, parseDeltaIndex } from './delta.js';
+import { clearParts, deltaFiles, openPart, parseResumeState, type ResumeState, savedState, stateSaver, wholeFiles } from './resume.js';
 
 // The public shapes and checks live beside the parts; importers read them from here.
-export { boxSeeds, deltaRequest } from './download/delta.js';
-export { ANYWHERE_ENV, defaultChunkSize, localRootOf } from './download/files.js';
+export { boxSeeds, deltaRequest } from './delta.js';
+export { ANYWHERE_ENV, defaultBlockSize, localRootOf } from './files.js';
 export {
   ChecksumError,
   type DeltaRequest,
@@ -38,8 +38,8 @@ export {
   type DownloadResult,
   OutputPathError,
   SizeMismatchError,
-} from './download/request.js';
-export { isVerified } from './download/verify.js';
+} from './request.js';
+export { isVerified } from './verify.js';
 
 /** Downloads and verifies; see the module comment. A second run with the same request is a no-op. */
 export async function download(request: DownloadRequest): Promise<DownloadResult> {
@@ -92,24 +92,23 @@ async function downloadLocked(request: DownloadRequest): Promise<DownloadResult>
     // A server without a length (-1) is held to the catalog's size as it streams (see below).
     if (info.size !== -1) checkSize(request, info.size);
     // The whole download's resume state first: a delta is tried beside it (its own part file), never instead of it.
-    const chunkSize = request.chunkSize ?? defaultChunkSize(info.size);
-    const wanted = { url: request.url, size: info.size, sha256, validator: info.validator, chunkSize };
-    const saved = await readFile(statePath(out), 'utf8').then(parseResumeState, () => undefined);
-    // The part file must still be there, whole-sized and a plain file, or the saved progress means nothing.
-    const partInfo = await lstat(partPath(out)).catch(() => undefined);
-    const resume = info.ranged && canResume(saved, wanted) && partInfo?.isFile() === true && partInfo.size === info.size;
-    const done = new Set(resume ? saved.done : []);
-    const chunks = planChunks(info.size, chunkSize);
-    // The ranges written inside chunks not done (a range is a hint like the rest: the whole file's hash checks it);
-    // one that is not inside a single such chunk is not ours, and is fetched again.
-    const chunkOf = (position: number) => chunks[Math.floor(position / chunkSize)] as Chunk;
-    let partial: [number, number][] = (resume ? (saved.partial ?? []) : [])
-      .filter(([start, end]) => !done.has(chunkOf(start).index) && end <= chunkOf(start).end)
+    const blockSize = request.blockSize ?? defaultBlockSize(info.size);
+    const wanted = { url: request.url, size: info.size, sha256, validator: info.validator, blockSize };
+    const files = wholeFiles(out);
+    const saved = info.ranged ? await savedState<ResumeState>(files, parseResumeState, wanted, info.size) : undefined;
+    const resume = saved !== undefined;
+    const done = new Set(saved?.done ?? []);
+    const blocks = planBlocks(info.size, blockSize);
+    // The ranges written inside blocks not done (a range is a hint like the rest: the whole file's hash checks it);
+    // one that is not inside a single such block is not ours, and is fetched again.
+    const blockOf = (position: number) => blocks[Math.floor(position / blockSize)] as Block;
+    let partial: [number, number][] = (saved?.partial ?? [])
+      .filter(([start, end]) => !done.has(blockOf(start).index) && end <= blockOf(start).end)
       .map(([start, end]) => [start, end]);
-    const todo = info.ranged ? remainingPieces(chunks, done, partial) : [];
-    // A chunk whose every byte was written, but not yet marked done when the run ended, is done.
+    const todo = info.ranged ? remainingPieces(blocks, done, partial) : [];
+    // A block whose every byte was written, but not yet marked done when the run ended, is done.
     const pending = new Set(todo.map((p) => p.index));
-    for (const c of chunks) if (info.ranged && !pending.has(c.index)) done.add(c.index);
+    for (const c of blocks) if (info.ranged && !pending.has(c.index)) done.add(c.index);
     const resumedBytes = info.ranged ? info.size - todo.reduce((n, p) => n + p.end - p.start + 1, 0) : 0;
 
     let index: ChunkIndex | undefined;
@@ -121,37 +120,23 @@ async function downloadLocked(request: DownloadRequest): Promise<DownloadResult>
     }
     request.onStart?.({ size: info.size, resumedBytes, ranged: info.ranged });
 
-    const part = partPath(out);
-    if (!resume) await rm(part, { force: true });
-    // O_NOFOLLOW: a symbolic link put at the part's path is never written through.
-    const flags = resume ? constants.O_RDWR | constants.O_NOFOLLOW : constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-    const handle = await open(part, flags, 0o644).catch((e) => asDiskFull(e, dirname(out), info.size));
+    const part = files.part;
+    const handle = await openPart(files, resume, info.size);
     let progress = resumedBytes;
     let hashing: ReturnType<typeof orderedHasher> | undefined;
     let connections: DownloadResult['connections'];
     try {
       if (info.ranged) {
         await handle.truncate(info.size).catch((e) => asDiskFull(e, dirname(out), info.size));
-        // The state is saved at each chunk done and after every 1% of the file written (1 to 16 MiB), so that a kill
+        // The state is saved at each block done and after every 1% of the file written (1 to 16 MiB), so that a kill
         // loses at most that and what each connection had not yet written; saves in a row are one save.
-        let saving = Promise.resolve();
-        let queued = false;
-        const save = () => {
-          if (!queued) {
-            queued = true;
-            saving = saving.then(() => {
-              queued = false;
-              const state: ResumeState = { ...wanted, done: [...done].sort((a, b) => a - b), partial };
-              return writeFileAtomic(statePath(out), JSON.stringify(state));
-            });
-          }
-          return saving;
-        };
+        const saver = stateSaver(files, (): ResumeState => ({ ...wanted, done: [...done].sort((a, b) => a - b), partial }));
+        const save = saver.save;
         const saveEvery = Math.min(16 * MiB, Math.max(MiB, Math.floor(info.size / 100)));
         let unsaved = 0;
         await save();
-        // Hash the finished prefix while later chunks still download, so little is left to hash at the end.
-        const hasher = orderedHasher(part, chunks, done);
+        // Hash the finished prefix while later blocks still download, so little is left to hash at the end.
+        const hasher = orderedHasher(part, blocks, done);
         hashing = hasher;
         const pool = await fetchPieces(request, todo, handle, {
           onBytes: (n) => {
@@ -167,9 +152,9 @@ async function downloadLocked(request: DownloadRequest): Promise<DownloadResult>
               save().catch(() => undefined);
             }
           },
-          onChunkDone: async (index) => {
+          onBlockDone: async (index) => {
             done.add(index);
-            const c = chunks[index] as Chunk;
+            const c = blocks[index] as Block;
             partial = partial.filter(([start]) => start < c.start || start > c.end);
             hasher.advance();
             await save();
@@ -180,7 +165,7 @@ async function downloadLocked(request: DownloadRequest): Promise<DownloadResult>
           throw error;
         });
         connections = pool;
-        await saving;
+        await saver.last();
         hasher.advance();
       } else {
         // No ranges: one stream, from the start on each try.
@@ -209,12 +194,12 @@ async function downloadLocked(request: DownloadRequest): Promise<DownloadResult>
 
     const actual = hashing ? await hashing.digest() : await hashFile(part);
     if (actual !== sha256) {
-      await Promise.all([rm(part, { force: true }), rm(statePath(out), { force: true })]);
+      await clearParts(files);
       throw new ChecksumError(request.url, sha256, actual);
     }
     await rename(part, out);
     // A delta tried before and given up on may have left its own part: the box is here now.
-    await Promise.all([rm(statePath(out), { force: true }), clearDelta(out)]);
+    await Promise.all([rm(files.state, { force: true }), clearParts(deltaFiles(out))]);
     const finished = await stat(out);
     await writeMarker(out, { sha256, size: finished.size, mtimeMs: finished.mtimeMs });
     if (index) await keepIndex(out, index);
@@ -225,7 +210,7 @@ async function downloadLocked(request: DownloadRequest): Promise<DownloadResult>
 }
 
 /**
- * The delta path: the part file from older boxes and fetched chunks, verified like a whole download. Without a
+ * The delta path: the part file from older boxes and fetched pieces, verified like a whole download. Without a
  * `result` it could not be used (said through `onFallback`): the caller then downloads the whole file, and keeps
  * the new box's `index` beside it when it could be read, for the next delta.
  */
@@ -268,9 +253,9 @@ async function tryDelta(
     );
     // Every chunk taken was verified, so a wrong result is the new box's index lying: it is not kept.
     if (got.sha256 !== sha256) throw new DeltaFallback(`the assembled file's sha256 is ${got.sha256}, not the catalog's`, false, true);
-    await rename(deltaPartPath(out), out);
+    await rename(deltaFiles(out).part, out);
     // The whole download's part and state, if an earlier run left them, are of this box: no longer needed.
-    await Promise.all([clearDelta(out), rm(partPath(out), { force: true }), rm(statePath(out), { force: true })]);
+    await Promise.all([clearParts(deltaFiles(out)), clearParts(wholeFiles(out))]);
     const finished = await stat(out);
     await writeMarker(out, { sha256, size: finished.size, mtimeMs: finished.mtimeMs });
     await keepIndex(out, index);
@@ -280,7 +265,7 @@ async function tryDelta(
     if (!(error instanceof DeltaFallback)) throw error;
     if (!error.quiet) request.delta.onFallback?.(error.message);
     // Only what the delta made: the whole download's part and state are its own.
-    await clearDelta(out);
+    await clearParts(deltaFiles(out));
     return index && !error.falseIndex ? { index } : {};
   }
 }
@@ -292,15 +277,13 @@ function checkSize(request: DownloadRequest, size: number): void {
 
 /** A file: box: copied from the handle it was checked through (hashed as it is read), then verified like any other. */
 async function copyLocal(request: DownloadRequest): Promise<DownloadResult> {
-  const part = partPath(request.out);
+  const files = wholeFiles(request.out);
+  const part = files.part;
   const { handle: source, size } = await openLocalBox(request.url, request.localRoot);
   try {
     checkSize(request, size);
     request.onStart?.({ size, resumedBytes: 0, ranged: false });
-    await rm(part, { force: true });
-    const target = await open(part, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644).catch((e) =>
-      asDiskFull(e, dirname(request.out), size),
-    );
+    const target = await openPart(files, false, size);
     const hash = createHash('sha256');
     try {
       const buffer = Buffer.allocUnsafe(4 * MiB);
@@ -324,7 +307,7 @@ async function copyLocal(request: DownloadRequest): Promise<DownloadResult> {
     await source.close();
   }
   await rename(part, request.out);
-  await clearDelta(request.out);
+  await clearParts(deltaFiles(request.out));
   const finished = await stat(request.out);
   await writeMarker(request.out, { sha256: request.sha256, size: finished.size, mtimeMs: finished.mtimeMs });
   return { path: request.out, size: finished.size, cached: false, resumedBytes: 0, ranged: false };
