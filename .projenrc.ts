@@ -24,6 +24,7 @@ const root = new typescript.TypeScriptProject({
     `@types/semver@${TOOLING.typesSemver}`,
     `@action-validator/cli@${TOOLING.actionValidator}`,
     `@action-validator/core@${TOOLING.actionValidator}`,
+    `@changesets/cli@${TOOLING.changesets}`,
   ],
   sampleCode: false,
   disableTsconfig: true,
@@ -179,6 +180,8 @@ const lint = root.addTask('lint', { description: 'Lint the workspace scripts, th
 lint.exec('biome lint .projenrc.ts projenrc tools');
 // The release workflow runs only in the repository's real home: here it is checked against GitHub's schema.
 lint.exec('action-validator .github/workflows/release.yml');
+// The CHANGELOGs come from the change entries (changesets), never from commit subjects or a hand edit.
+lint.exec('tsx tools/release/check.ts');
 lint.exec('shellcheck -x .ci/run tools/*.sh tools/e2e/*.sh infrastructure/scripts/*.sh images/scripts/*.sh');
 lint.exec('nx run-many -t lint');
 // tools/ imports the packages by name: their types exist once they are compiled (cached by Nx).
@@ -225,9 +228,27 @@ root.addTask('render-deployments', {
   description: 'Render the local profile into infrastructure/deployments (checked in; a test fails when stale)',
   exec: 'nx run manifests:compile && tsx tools/render-deployments.ts',
 });
-root.addTask('release:bump', {
-  description: 'Bump every package to the next version (npx projen release:bump -- patch|minor|major) and write the CHANGELOG',
-  exec: 'tsx tools/release/release.ts bump',
+// Releases with changesets: each change brings a written entry (.changeset/*.md, `npx changeset`); the six packages
+// are one fixed group, so they share one version and every package's CHANGELOG gets each release.
+new JsonFile(root, '.changeset/config.json', {
+  obj: {
+    changelog: '@changesets/cli/changelog',
+    commit: false,
+    fixed: [[`${SCOPE}/*`]],
+    linked: [],
+    access: 'public',
+    baseBranch: 'main',
+    updateInternalDependencies: 'patch',
+    ignore: [],
+  },
+});
+root.addTask('release:version', {
+  description: 'The next version from the pending change entries (changeset version), set in projenrc/versions.ts, then the CHANGELOGs',
+  exec: 'changeset version && tsx tools/release/version.ts',
+});
+root.addTask('release:check', {
+  description: 'The CHANGELOGs come from the change entries: one version everywhere, each package listed (--tag vX.Y.Z: nothing pending)',
+  exec: 'tsx tools/release/check.ts',
   receiveArgs: true,
 });
 root.addTask('release:dry-run', {
