@@ -71,6 +71,8 @@ const cliKit = new AiryPackage(root, {
     `cli-progress@${TOOLING.cliProgress}`,
     `@bomb.sh/tab@${TOOLING.tab}`,
     `fastest-levenshtein@${TOOLING.levenshtein}`,
+    // The state files' checks (state-file.ts), as manifests' options: one schema library.
+    `valibot@${TOOLING.valibot}`,
   ],
   devDeps: [`@types/cli-progress@${TOOLING.typesCliProgress}`],
 });
@@ -134,7 +136,13 @@ new AiryPackage(root, {
   description: 'npx @airy/bootstrap: from a clean laptop to a running, verified Airy Core',
   bin: 'airy-bootstrap',
   keywords: ['vagrant', 'minikube', 'bootstrap'],
-  deps: [`commander@${TOOLING.commander}`, `zx@${TOOLING.zx}`, `tuf-js@${TOOLING.tufJs}`, `@tufjs/models@${TOOLING.tufModels}`],
+  deps: [
+    `commander@${TOOLING.commander}`,
+    `zx@${TOOLING.zx}`,
+    `tuf-js@${TOOLING.tufJs}`,
+    `@tufjs/models@${TOOLING.tufModels}`,
+    `valibot@${TOOLING.valibot}`,
+  ],
   // The platform's facts are compiled in (src/box-facts.ts, generated from @airy/manifests), so a laptop install
   // carries no Kubernetes code: manifests is only for the tests and the generator.
   airyDeps: [cliKit, boxCatalog],

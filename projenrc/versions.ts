@@ -43,7 +43,10 @@ export const TOOLING = {
   /** kubernetes-models needs exact pins: on Node 20 npm would otherwise pick older releases by `engines`. */
   kubernetesModels: '5.1.0',
   kubernetesModelsIstio: '3.0.1',
-  /** The one schema library: @airy/manifests' options (the type's check, YAML 1.1 booleans refused by key). */
+  /**
+   * The one schema library: @airy/manifests' options (the type's check, YAML 1.1 booleans refused by key), and the
+   * JSON state files of cli-kit and bootstrap.
+   */
   valibot: '1.5.0',
   /** The `overrides` pin Verdaccio needs on Node 20 (see .projenrc.ts). */
   nodeFetch: '2.7.0',

@@ -19,6 +19,7 @@ import {
   runCli,
   shellQuote,
   startProgress,
+  StateFileError,
   usageError,
 } from '@airy/cli-kit';
 import { type Command, Option } from 'commander';
@@ -76,7 +77,8 @@ function toCliError(error: unknown): CliError | undefined {
   if (error instanceof ReleaseNotFoundError) return new CliError(`the box catalog ${error.message}`, ExitCode.usage);
   if (error instanceof CatalogError) return new CliError(`the box catalog is malformed: ${error.message}`, ExitCode.usage);
   if (error instanceof VagrantfileValueError) return new CliError(`refusing to write the Vagrantfile: ${error.message}`, ExitCode.usage);
-  if (error instanceof OutputPathError || error instanceof DamagedInstanceError) return new CliError(error.message, ExitCode.usage);
+  // A damaged state file (the instance's, the tunnel's): the line names the file, the key and how to recover.
+  if (error instanceof OutputPathError || error instanceof DamagedInstanceError || error instanceof StateFileError) return new CliError(error.message, ExitCode.usage);
   const failed = [LockedError, CatalogUnreachableError, ChecksumError, DiskFullError, DownloadError];
   if (failed.some((kind) => error instanceof kind)) return new CliError((error as Error).message, ExitCode.failed);
   return undefined;
@@ -260,6 +262,7 @@ networkOptions(downloadCommand).action(async (flags) => {
           // A file: box is copied, not fetched: there is no server to blame.
           if (!info.ranged && !file.url.startsWith('file:')) log('the server does not support ranges: one stream');
         },
+        onStartOver: (reason) => log(`${reason}: the download starts over`),
         onProgress: (done) => progress?.update(done),
       }).catch((error: unknown) => {
         throw asTargetMismatch(error, signed);

@@ -10,7 +10,7 @@ import { dirname } from 'node:path';
 import type { ChunkIndex } from '@airy/box-catalog';
 import { acquireLock, writeFileAtomic } from '@airy/cli-kit';
 import { errorCode } from './errors.js';
-import { addWritten, type Chunk, canResume, parseResumeState, planChunks, type ResumeState, remainingPieces } from './ranges.js';
+import { addWritten, type Chunk, canResume, checkResumeState, planChunks, type ResumeState, remainingPieces } from './ranges.js';
 import { checkOutput, defaultChunkSize, deltaPartPath, MiB, openLocalBox, partPath, remoteSizeHint, statePath } from './download/files.js';
 import { fetchInto, probe, withRetries } from './download/http.js';
 import { fetchPieces } from './download/pieces.js';
@@ -94,7 +94,10 @@ async function downloadLocked(request: DownloadRequest): Promise<DownloadResult>
     // The whole download's resume state first: a delta is tried beside it (its own part file), never instead of it.
     const chunkSize = request.chunkSize ?? defaultChunkSize(info.size);
     const wanted = { url: request.url, size: info.size, sha256, validator: info.validator, chunkSize };
-    const saved = await readFile(statePath(out), 'utf8').then(parseResumeState, () => undefined);
+    const savedText = await readFile(statePath(out), 'utf8').catch(() => undefined);
+    const checked = savedText === undefined ? undefined : checkResumeState(savedText);
+    if (checked && 'problem' in checked) request.onStartOver?.(`${statePath(out)}: ${checked.problem}`);
+    const saved = checked && 'value' in checked ? checked.value : undefined;
     // The part file must still be there, whole-sized and a plain file, or the saved progress means nothing.
     const partInfo = await lstat(partPath(out)).catch(() => undefined);
     const resume = info.ranged && canResume(saved, wanted) && partInfo?.isFile() === true && partInfo.size === info.size;

@@ -1,4 +1,6 @@
 /** Pure planning of a ranged download: chunks, what is left to fetch, and the resume state's format. */
+import { field, stateFileProblem } from '@airy/cli-kit';
+import * as v from 'valibot';
 
 /** One byte range, inclusive. */
 export interface Chunk {
@@ -32,33 +34,51 @@ export interface ResumeState {
   readonly partial?: readonly (readonly [number, number])[];
 }
 
+/** The most entries a resume state's lists may hold, and the most bytes its file may: far above a real one. */
+const RESUME_LIST_MAX = 1_000_000;
+const RESUME_FILE_MAX = 32 * 2 ** 20;
+const byte = field.whole(0);
+const range = v.pipe(
+  v.tuple([byte, byte], 'must be a [start, end] pair'),
+  v.check(([start, end]) => start <= end, 'must start before it ends'),
+);
+
+/** The resume state's check, one entry per key of {@link ResumeState}. */
+const RESUME_ENTRIES: { readonly [K in keyof Required<ResumeState>]: v.GenericSchema<unknown, ResumeState[K]> } = {
+  url: field.text(8192),
+  size: byte,
+  sha256: field.matching(/^[0-9a-f]{64}$/, 'a SHA-256 of 64 hex digits', 64),
+  validator: field.text(1024, 0),
+  chunkSize: field.whole(1, 2 ** 40),
+  done: field.list(byte, RESUME_LIST_MAX),
+  partial: v.optional(field.list(range, RESUME_LIST_MAX)),
+};
+const RESUME_STATE = v.pipe(
+  field.object(RESUME_ENTRIES),
+  // Chunks and ranges of this very file: none past its end.
+  v.forward(
+    v.check((s) => s.done.every((i) => i * s.chunkSize < s.size), 'names a chunk past the end of the file'),
+    ['done'],
+  ),
+  v.forward(
+    v.check((s) => (s.partial ?? []).every(([, end]) => end < s.size), 'names a range past the end of the file'),
+    ['partial'],
+  ),
+) as v.GenericSchema<unknown, ResumeState>;
+
 /**
- * A resume state file's text, if it is one: anything else (garbage, a truncated write, another shape) is `undefined`,
- * and the download starts over. Resume state is a hint, never trusted.
+ * A resume state file's text, checked: the state, or what is wrong with it (`key: problem`). Anything else than a
+ * sound state (garbage, a truncated write, another shape) makes the download start over: resume state is a hint,
+ * never trusted.
  */
+export function checkResumeState(text: string): { value: ResumeState } | { problem: string } {
+  return stateFileProblem(text, { schema: RESUME_STATE, maxBytes: RESUME_FILE_MAX });
+}
+
+/** A resume state file's text, if it is a sound one (see {@link checkResumeState}). */
 export function parseResumeState(text: string): ResumeState | undefined {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof data !== 'object' || data === null) return undefined;
-  const s = data as Record<string, unknown>;
-  const whole = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
-  const ok =
-    typeof s.url === 'string' &&
-    whole(s.size) &&
-    typeof s.sha256 === 'string' &&
-    typeof s.validator === 'string' &&
-    whole(s.chunkSize) &&
-    (s.chunkSize as number) > 0 &&
-    Array.isArray(s.done) &&
-    s.done.every(whole) &&
-    (s.partial === undefined ||
-      (Array.isArray(s.partial) &&
-        s.partial.every((r) => Array.isArray(r) && r.length === 2 && whole(r[0]) && whole(r[1]) && r[0] <= r[1] && r[1] < (s.size as number))));
-  return ok ? (s as unknown as ResumeState) : undefined;
+  const checked = checkResumeState(text);
+  return 'value' in checked ? checked.value : undefined;
 }
 
 /** Whether a saved state may be resumed for this download. */

@@ -26,7 +26,7 @@ test('ranges: a resume fetches what is left of partly written chunks, and a stat
   addWritten(written, 10, 11);
   addWritten(written, 16, 17);
   assert.equal(written, [[8, 11], [16, 17]]);
-  const state = { url: 'u', size: 20, sha256: 's', validator: 'e', chunkSize: 8, done: [0] };
+  const state = { url: 'u', size: 20, sha256: 'a'.repeat(64), validator: 'e', chunkSize: 8, done: [0] };
   assert.ok(parseResumeState(JSON.stringify({ ...state, partial: [[8, 9]] })));
   assert.ok(parseResumeState(JSON.stringify(state)), 'a state without partial ranges (an older one) is still one');
   for (const partial of [[[8, 20]], [[9, 8]], [[-1, 2]], [[1]], 'x']) {

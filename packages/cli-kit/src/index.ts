@@ -1,7 +1,7 @@
 /**
  * @airy/cli-kit: what every Airy CLI shares. The exit-code registry, one-line errors, the commander program with
  * `--help`/`--version`/`--verbose`, completion and signal handling, redaction of secrets, backoff, progress bars,
- * atomic and private file writes, the PID-alive check and the lock, the tunnel's state file (read by two CLIs) and
+ * atomic and private file writes, the PID-alive check and the lock, the JSON state files' bounded, checked reading, the tunnel's state file (read by two CLIs) and
  * the webhook sources' model (the manifests, the tunnel and bootstrap's URLs). It depends on nothing of ours.
  * @packageDocumentation
  */
@@ -14,6 +14,7 @@ export { createProgram, didYouMean, isVerbose, onStopSignal, packageVersion, typ
 export { formatBytes, type Progress, type ProgressOptions, startProgress } from './progress.js';
 export { backoffMs, redact, SECRET_ENV, withoutCredentials } from './redact.js';
 export { shellQuote, shellWord } from './shell.js';
+export { field, parseStateFile, StateFileError, type StateFileSpec, stateFileProblem } from './state-file.js';
 export { printable, printableJson } from './terminal.js';
 export {
   INGRESS_GATEWAY,

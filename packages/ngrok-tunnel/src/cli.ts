@@ -3,7 +3,7 @@ import { watch } from 'node:fs';
 import { resolve } from 'node:path';
 import { CliError, createProgram, ExitCode, onStopSignal, packageVersion, runCli, usageError } from '@airy/cli-kit';
 import { webhookLines } from './sources.js';
-import { defaultTunnelDir, readTunnelState, tunnelFiles, withoutCredentials } from '@airy/cli-kit';
+import { defaultTunnelDir, readTunnelState, StateFileError, tunnelFiles, withoutCredentials } from '@airy/cli-kit';
 import { Option } from 'commander';
 import { findToken, readSecretsFile, TO_PASSWORD_ENV, upstreamWithPassword } from './config.js';
 import { TunnelError } from './errors.js';
@@ -126,7 +126,10 @@ program
   .option('--json', 'print JSON')
   .option('--state-dir <folder>', 'state folder (default: ~/.airy/tunnel)')
   .action(async (flags) => {
-    const state = await readTunnelState(tunnelFiles(dirOf(flags)).state);
+    const state = await readTunnelState(tunnelFiles(dirOf(flags)).state).catch((error: unknown) => {
+      // A damaged state file: the line names the file, the key and how to recover.
+      throw error instanceof StateFileError ? new CliError(error.message, ExitCode.usage) : error;
+    });
     if (!state) throw new CliError('no tunnel has run here: start one with airy-tunnel start', ExitCode.failed);
     const uptime = state.onlineSince && state.state === 'online' ? Math.round((Date.now() - state.onlineSince) / 1000) : 0;
     if (flags.json) {

@@ -23,7 +23,8 @@ import {
   planDelta,
   stringifyChunkIndex,
 } from '@airy/box-catalog';
-import { formatBytes, writeFileAtomic } from '@airy/cli-kit';
+import { field, formatBytes, stateFileProblem, writeFileAtomic } from '@airy/cli-kit';
+import type * as v from 'valibot';
 import { errorCode } from '../errors.js';
 import type { Chunk } from '../ranges.js';
 import { defaultChunkSize, deltaPartPath, deltaStatePath, isWithin, MiB, openLocalBox } from './files.js';
@@ -124,25 +125,27 @@ interface DeltaState {
   readonly sha256: string;
   readonly size: number;
   readonly validator: string;
+  /** The SHA-256 of the plan (what is copied, and the pieces fetched): another plan is another download. */
   readonly plan: string;
   readonly done: readonly number[];
 }
 
-function readState(text: string): DeltaState | undefined {
-  try {
-    const s = JSON.parse(text) as DeltaState;
-    const ok =
-      typeof s.url === 'string' &&
-      typeof s.sha256 === 'string' &&
-      Number.isSafeInteger(s.size) &&
-      typeof s.validator === 'string' &&
-      typeof s.plan === 'string' &&
-      Array.isArray(s.done) &&
-      s.done.every((n) => Number.isSafeInteger(n) && n >= 0);
-    return ok ? s : undefined;
-  } catch {
-    return undefined;
-  }
+const SHA256 = field.matching(/^[0-9a-f]{64}$/, 'a SHA-256 of 64 hex digits', 64);
+/** The delta state's check, one entry per key of {@link DeltaState}; its lists bounded as the resume state's. */
+const DELTA_ENTRIES: { readonly [K in keyof Required<DeltaState>]: v.GenericSchema<unknown, DeltaState[K]> } = {
+  url: field.text(8192),
+  sha256: SHA256,
+  size: field.whole(0),
+  validator: field.text(1024, 0),
+  plan: SHA256,
+  done: field.list(field.whole(0), 1_000_000),
+};
+const DELTA_STATE = { schema: field.object(DELTA_ENTRIES) as v.GenericSchema<unknown, DeltaState>, maxBytes: 32 * MiB };
+
+/** A delta state file's text, if it is a sound one; anything else starts the delta over (a hint, never trusted). */
+export function parseDeltaState(text: string): DeltaState | undefined {
+  const checked = stateFileProblem(text, DELTA_STATE);
+  return 'value' in checked ? checked.value : undefined;
 }
 
 /** Copies `length` bytes at `from` of `source` to `to` of `handle`, through one reused buffer. */
@@ -233,7 +236,7 @@ export async function deltaInto(
   }
   const planDigest = createHash('sha256').update(JSON.stringify([plan.copy.map((c) => [c.to, c.length]), pieces])).digest('hex');
   const wanted = { url: request.url, sha256, size: info.size, validator: info.validator, plan: planDigest };
-  const saved = await readFile(deltaStatePath(out), 'utf8').then(readState, () => undefined);
+  const saved = await readFile(deltaStatePath(out), 'utf8').then(parseDeltaState, () => undefined);
   const part = deltaPartPath(out);
   const partInfo = await lstat(part).catch(() => undefined);
   const resume =
