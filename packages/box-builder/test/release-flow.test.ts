@@ -89,6 +89,21 @@ test('changeset version on a copy: every package gets the version and the root C
   assert.match(releaseProblems(root)[0] ?? '', /CHANGELOG\.md's 0\.2\.0 is not the one the packages' CHANGELOGs make: run npx projen release:version/);
 });
 
+test('release:check as CI and the release workflow run it: projen passes `-- --tag vX.Y.Z` on', () => {
+  const check = (...args: string[]) =>
+    spawnSync(process.execPath, [join(repo, 'node_modules/tsx/dist/cli.mjs'), join(repo, 'tools/release/check.ts'), ...args], { cwd: repo, encoding: 'utf8' });
+  const version = releaseVersion(readFileSync(join(repo, 'projenrc/versions.ts'), 'utf8'));
+  let run = check('--', '--tag', `v${version}`);
+  assert.is(run.status, 0, run.stderr);
+  assert.match(run.stdout, new RegExp(`v${version.replaceAll('.', '\\.')} is their version`));
+  run = check('--', '--tag', 'v99.0.0');
+  assert.is(run.status, 1);
+  assert.is(run.stderr, `release: the tag v99.0.0 is not v${version} (RELEASE.version)\n`);
+  run = check('--', '--tag');
+  assert.is(run.status, 2);
+  assert.match(run.stderr, /^release: usage: /);
+});
+
 test('a malformed change entry is named by its file, with how to fix it', () => {
   const check = (text: string) => entryProblems('.changeset/x.md', text, NAMES);
   assert.equal(check('---\n"@airy/bootstrap": minor\n---\n\nFine.\n'), []);
