@@ -156,7 +156,7 @@ new AiryPackage(root, {
   keywords: ['ngrok', 'webhooks', 'tunnel'],
   // The README shows the inspector's screenshot: the package carries it, so the README is whole wherever it is read.
   files: ['docs/*.png'],
-  deps: [`commander@${TOOLING.commander}`, `@ngrok/ngrok@${TOOLING.ngrok}`, `yaml@${TOOLING.yaml}`, `zx@${TOOLING.zx}`],
+  deps: [`commander@${TOOLING.commander}`, `@ngrok/ngrok@${TOOLING.ngrok}`, `yaml@${TOOLING.yaml}`, `zx@${TOOLING.zx}`, `valibot@${TOOLING.valibot}`],
   // The inspector's browser test drives Debian's chromium (never a downloaded browser).
   devDeps: [`playwright-core@${TOOLING.playwrightCore}`],
   // It runs on the laptop like bootstrap: the webhook model is cli-kit's, so no Kubernetes code comes with it;

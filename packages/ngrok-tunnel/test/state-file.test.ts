@@ -1,4 +1,8 @@
-/** `airy-tunnel status` on a damaged state file: one line naming the file, the key and how to recover, exit 2. */
+/**
+ * The tunnel's files read back through their schemas: `airy-tunnel status` on a damaged state file is one line naming
+ * the file, the key and how to recover (exit 2); `airy-tunnel log` leaves out a line of the request log that is not a
+ * request, saying which line and key.
+ */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +31,25 @@ test('a damaged state file is refused naming the key; no file is "no tunnel has 
   run = runBin(packageDir, ['status', '--state-dir', dir]);
   assert.is(run.status, 1, run.stderr);
   assert.match(run.stderr, /no tunnel has run here/);
+});
+
+test('a request log line that is not a request is left out and named; the others are shown', () => {
+  const entry = { time: '2026-12-06T10:00:00.000Z', method: 'POST', path: '/facebook', status: 200, latencyMs: 12, headers: { 'content-type': 'application/json' } };
+  const lines = [JSON.stringify(entry), JSON.stringify({ time: 1 }), '{"cut sho', JSON.stringify({ ...entry, path: '/google', status: '200' }), JSON.stringify({ ...entry, path: '/twilio' })];
+  writeFileSync(join(dir, 'requests.jsonl'), `${lines.join('\n')}\n`);
+  const run = runBin(packageDir, ['log', '--state-dir', dir]);
+  assert.is(run.status, 0, run.stderr);
+  assert.equal(run.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).at(-1)), ['/facebook', '/twilio']);
+  const log = join(dir, 'requests.jsonl');
+  assert.is(
+    run.stderr,
+    [
+      `${log}: line 2: time: must be a string of 1 to 64 characters, got 1: not a request, left out`,
+      `${log}: line 3: not JSON: not a request, left out`,
+      `${log}: line 4: status: must be a whole number from 0 to 999, got "200": not a request, left out`,
+      '',
+    ].join('\n'),
+  );
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));
