@@ -25,6 +25,7 @@ const root = new typescript.TypeScriptProject({
     `@action-validator/cli@${TOOLING.actionValidator}`,
     `@action-validator/core@${TOOLING.actionValidator}`,
     `@microsoft/api-extractor@${TOOLING.apiExtractor}`,
+    `@changesets/cli@${TOOLING.changesets}`,
   ],
   sampleCode: false,
   disableTsconfig: true,
@@ -71,6 +72,8 @@ const cliKit = new AiryPackage(root, {
     `cli-progress@${TOOLING.cliProgress}`,
     `@bomb.sh/tab@${TOOLING.tab}`,
     `fastest-levenshtein@${TOOLING.levenshtein}`,
+    // The state files' checks (state-file.ts), as manifests' options: one schema library.
+    `valibot@${TOOLING.valibot}`,
   ],
   devDeps: [`@types/cli-progress@${TOOLING.typesCliProgress}`],
 });
@@ -134,7 +137,13 @@ new AiryPackage(root, {
   description: 'npx @airy/bootstrap: from a clean laptop to a running, verified Airy Core',
   bin: 'airy-bootstrap',
   keywords: ['vagrant', 'minikube', 'bootstrap'],
-  deps: [`commander@${TOOLING.commander}`, `zx@${TOOLING.zx}`, `tuf-js@${TOOLING.tufJs}`, `@tufjs/models@${TOOLING.tufModels}`],
+  deps: [
+    `commander@${TOOLING.commander}`,
+    `zx@${TOOLING.zx}`,
+    `tuf-js@${TOOLING.tufJs}`,
+    `@tufjs/models@${TOOLING.tufModels}`,
+    `valibot@${TOOLING.valibot}`,
+  ],
   // The platform's facts are compiled in (src/box-facts.ts, generated from @airy/manifests), so a laptop install
   // carries no Kubernetes code: manifests is only for the tests and the generator.
   airyDeps: [cliKit, boxCatalog],
@@ -148,7 +157,7 @@ new AiryPackage(root, {
   keywords: ['ngrok', 'webhooks', 'tunnel'],
   // The README shows the inspector's screenshot: the package carries it, so the README is whole wherever it is read.
   files: ['docs/*.png'],
-  deps: [`commander@${TOOLING.commander}`, `@ngrok/ngrok@${TOOLING.ngrok}`, `yaml@${TOOLING.yaml}`, `zx@${TOOLING.zx}`],
+  deps: [`commander@${TOOLING.commander}`, `@ngrok/ngrok@${TOOLING.ngrok}`, `yaml@${TOOLING.yaml}`, `zx@${TOOLING.zx}`, `valibot@${TOOLING.valibot}`],
   // The inspector's browser test drives Debian's chromium (never a downloaded browser).
   devDeps: [`playwright-core@${TOOLING.playwrightCore}`],
   // It runs on the laptop like bootstrap: the webhook model is cli-kit's, so no Kubernetes code comes with it;
@@ -180,6 +189,8 @@ const lint = root.addTask('lint', { description: 'Lint the workspace scripts, th
 lint.exec('biome lint .projenrc.ts projenrc tools');
 // The release workflow runs only in the repository's real home: here it is checked against GitHub's schema.
 lint.exec('action-validator .github/workflows/release.yml');
+// The CHANGELOGs come from the change entries (changesets), never from commit subjects or a hand edit.
+lint.exec('tsx tools/release/check.ts');
 lint.exec('shellcheck -x .ci/run tools/*.sh tools/e2e/*.sh infrastructure/scripts/*.sh images/scripts/*.sh');
 lint.exec('nx run-many -t lint');
 // tools/ imports the packages by name: their types exist once they are compiled (cached by Nx).
@@ -238,9 +249,27 @@ root.addTask('render-deployments', {
   description: 'Render the local profile into infrastructure/deployments (checked in; a test fails when stale)',
   exec: 'nx run manifests:compile && tsx tools/render-deployments.ts',
 });
-root.addTask('release:bump', {
-  description: 'Bump every package to the next version (npx projen release:bump -- patch|minor|major) and write the CHANGELOG',
-  exec: 'tsx tools/release/release.ts bump',
+// Releases with changesets: each change brings a written entry (.changeset/*.md, `npx changeset`); the six packages
+// are one fixed group, so they share one version and every package's CHANGELOG gets each release.
+new JsonFile(root, '.changeset/config.json', {
+  obj: {
+    changelog: '@changesets/cli/changelog',
+    commit: false,
+    fixed: [[`${SCOPE}/*`]],
+    linked: [],
+    access: 'public',
+    baseBranch: 'main',
+    updateInternalDependencies: 'patch',
+    ignore: [],
+  },
+});
+root.addTask('release:version', {
+  description: 'The next version from the pending change entries (changeset version), set in projenrc/versions.ts, then the CHANGELOGs',
+  exec: 'changeset version && tsx tools/release/version.ts',
+});
+root.addTask('release:check', {
+  description: 'The CHANGELOGs come from the change entries: one version everywhere, each package listed (--tag vX.Y.Z: nothing pending)',
+  exec: 'tsx tools/release/check.ts',
   receiveArgs: true,
 });
 root.addTask('release:dry-run', {

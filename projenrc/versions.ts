@@ -25,6 +25,8 @@ export const TOOLING = {
   levenshtein: '1.0.16',
   /** Checks .github/workflows against GitHub's workflow schema (the release cannot run here). */
   actionValidator: '0.6.0',
+  /** The release flow: change entries in .changeset/, one version for every package (npx projen release:version). */
+  changesets: '3.0.3',
   typesCliProgress: '3.11.6',
   s3rver: '3.7.1',
   ngrok: '1.7.0',
@@ -41,7 +43,10 @@ export const TOOLING = {
   /** kubernetes-models needs exact pins: on Node 20 npm would otherwise pick older releases by `engines`. */
   kubernetesModels: '5.1.0',
   kubernetesModelsIstio: '3.0.1',
-  /** The one schema library: @airy/manifests' options (the type's check, YAML 1.1 booleans refused by key). */
+  /**
+   * The one schema library: @airy/manifests' options (the type's check, YAML 1.1 booleans refused by key), and the
+   * JSON state files of cli-kit and bootstrap.
+   */
   valibot: '1.5.0',
   /** Each package's public API report (`packages/X/api/X.api.md`), checked by every package's tests. */
   apiExtractor: '7.60.2',
@@ -51,7 +56,7 @@ export const TOOLING = {
 
 /**
  * The release: every published package carries this version, and their dependencies on each other are `^` ranges of
- * it. `npx projen release:bump` changes it (and the CHANGELOG); nothing else writes it.
+ * it. `npx projen release:version` changes it (after `changeset version`, with the CHANGELOGs); nothing else writes it.
  */
 export const RELEASE = {
   version: '0.1.0',

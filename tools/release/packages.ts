@@ -15,10 +15,13 @@ export interface WorkspacePackage {
   readonly engines: { node?: string };
 }
 
-/** Every package under packages/, ordered so that a package comes after the Airy packages it depends on. */
-export function workspacePackages(): WorkspacePackage[] {
-  const all = readdirSync(join(repo, 'packages')).map((folder) => {
-    const dir = join(repo, 'packages', folder);
+/**
+ * Every package under `root`/packages/ (this repository's by default), ordered so that a package comes after the Airy
+ * packages it depends on.
+ */
+export function workspacePackages(root = repo): WorkspacePackage[] {
+  const all = readdirSync(join(root, 'packages')).map((folder) => {
+    const dir = join(root, 'packages', folder);
     const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
     return { name: pkg.name, version: pkg.version, dir, bin: pkg.bin ?? {}, dependencies: pkg.dependencies ?? {}, engines: pkg.engines ?? {} };
   });

@@ -1,47 +1,24 @@
 #!/usr/bin/env tsx
 /**
- * The release, the npm way, for every package at once.
+ * The release's dry run, for every package at once (the version and CHANGELOGs come from changesets: version.ts).
  *
- *   tsx tools/release/release.ts bump patch|minor|major   next version in projenrc/versions.ts, npx projen, CHANGELOG
- *   tsx tools/release/release.ts dry-run                  pack each package and `npm publish --dry-run` the tarball
+ *   tsx tools/release/release.ts dry-run   pack each package and `npm publish --dry-run` the tarball
  *
  * The dry run checks what would really be published: the version, public access, the file list (lib/, the bin
  * entry, README, LICENSE; box-builder's images/), no test files and no source map comment without its map.
  * Nothing is published from here.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import semver from 'semver';
 import { $, argv } from 'zx';
-import { repo, workspacePackages } from './packages.ts';
+import { workspacePackages } from './packages.ts';
 
 $.quiet = true;
 const fail = (message: string): never => {
   console.error(`release: ${message}`);
   process.exit(1);
 };
-
-async function bump(kind: string): Promise<void> {
-  if (!['patch', 'minor', 'major'].includes(kind)) fail(`bump ${kind}: use patch, minor or major`);
-  const file = join(repo, 'projenrc/versions.ts');
-  const text = readFileSync(file, 'utf8');
-  const match = /(export const RELEASE = \{\s*version: ')([^']+)(')/.exec(text);
-  if (!match) return fail('projenrc/versions.ts has no RELEASE.version');
-  const current = match[2] as string;
-  const next = semver.inc(current, kind as semver.ReleaseType) ?? fail(`cannot bump ${current}`);
-  writeFileSync(file, text.replace(match[0], `${match[1]}${next}${match[3]}`));
-  await $({ cwd: repo })`npx projen`;
-  // The CHANGELOG gets the commit subjects since the last release tag.
-  const lastTag = (await $({ cwd: repo, nothrow: true })`git describe --tags --abbrev=0 --match v*`).stdout.trim();
-  const range = lastTag ? [`${lastTag}..HEAD`] : [];
-  const subjects = (await $({ cwd: repo })`git log --format=%s ${range}`).stdout.trim().split('\n').filter(Boolean);
-  const changelog = join(repo, 'CHANGELOG.md');
-  const before = readFileSync(changelog, 'utf8').replace(/^# Changelog\n+/, '');
-  const section = [`## ${next} (${new Date().toISOString().slice(0, 10)})`, '', ...subjects.map((s) => `- ${s}`), ''].join('\n');
-  writeFileSync(changelog, `# Changelog\n\n${section}\n${before}`);
-  console.log(`release: ${current} → ${next}; review CHANGELOG.md, then: git commit -am "release ${next}" && git tag v${next}`);
-}
 
 /** What a tarball must and must not hold. */
 function checkFiles(name: string, files: string[], bins: string[]): string[] {
@@ -103,7 +80,6 @@ async function dryRun(): Promise<void> {
   console.log('release: dry run ok, nothing was published');
 }
 
-const [command, kind] = argv._.map(String);
-if (command === 'bump') await bump(kind ?? '');
-else if (command === 'dry-run') await dryRun();
-else fail('usage: release.ts bump patch|minor|major | dry-run');
+const [command] = argv._.map(String);
+if (command === 'dry-run') await dryRun();
+else fail('usage: release.ts dry-run');

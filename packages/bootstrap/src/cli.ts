@@ -307,6 +307,7 @@ networkOptions(trustOptions(downloadCommand)).action(async (flags) => {
           // A file: box is copied, not fetched: there is no server to blame.
           if (!info.ranged && !file.url.startsWith('file:')) log('the server does not support ranges: one stream');
         },
+        onStartOver: (reason) => log(`${reason}: the download starts over`),
         onProgress: (done) => progress?.update(done),
       }).catch((error: unknown) => {
         throw asTargetMismatch(error, signed);

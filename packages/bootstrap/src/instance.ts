@@ -5,7 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { isBoxName, isVersion, PROVIDERS, type Provider } from '@airy/box-catalog';
-import { AiryError } from '@airy/cli-kit';
+import { AiryError, field, stateFileProblem } from '@airy/cli-kit';
+import * as v from 'valibot';
 import { instanceFiles } from './paths.js';
 import { MAX_ROOT_BYTES } from './trust.js';
 
@@ -56,7 +57,7 @@ export function instanceOptions(state: InstanceState) {
   };
 }
 
-/** The instance state file exists but is not one: the message names the file and how to recover. */
+/** The instance state file exists but is not one: the message names the file, the key and how to recover. */
 export class DamagedInstanceError extends Error {
   constructor(
     readonly path: string,
@@ -69,38 +70,46 @@ export class DamagedInstanceError extends Error {
   }
 }
 
+/** Each key of `T`, and its check: a key of the type without a check, or one too many, does not compile. */
+type Entries<T> = { readonly [K in keyof Required<T>]: v.GenericSchema<unknown, T[K]> };
+const PATH_MAX = 4096;
+
 /**
- * Checks an instance state file's text. Every value that later builds a path (`destroy --prune` deletes the cached
- * box by its checksum), a Vagrantfile or a command is checked here.
+ * The check of `instance.json`, one entry per key of {@link InstanceState}. Every value that later builds a path
+ * (`destroy --prune` deletes the cached box by its checksum), a Vagrantfile or a command is checked here.
  */
-export function parseInstance(text: string, path: string): InstanceState {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    throw new DamagedInstanceError(path, 'not JSON');
-  }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new DamagedInstanceError(path, 'not a JSON object');
-  const s = data as Record<string, unknown>;
-  const bad = (field: string) => {
-    throw new DamagedInstanceError(path, `bad ${field}`);
-  };
-  const positive = (n: unknown) => Number.isSafeInteger(n) && (n as number) > 0;
-  if (typeof s.catalog !== 'string' || s.catalog.length === 0) bad('catalog');
-  if (typeof s.boxName !== 'string' || !isBoxName(s.boxName)) bad('boxName');
-  if (typeof s.version !== 'string' || !isVersion(s.version)) bad('version');
-  if (!PROVIDERS.includes(s.provider as Provider)) bad('provider');
-  if (typeof s.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(s.sha256)) bad('sha256');
-  if (!positive(s.cpus) || !positive(s.memoryMiB)) bad('cpus or memoryMiB');
-  if (s.libvirtDriver !== undefined && s.libvirtDriver !== 'kvm' && s.libvirtDriver !== 'qemu') bad('libvirtDriver');
-  if (s.privateNetwork !== undefined && typeof s.privateNetwork !== 'boolean') bad('privateNetwork');
-  if (s.cacheDir !== undefined && (typeof s.cacheDir !== 'string' || !isAbsolute(s.cacheDir))) bad('cacheDir');
-  if (s.trustedRoot !== undefined && (typeof s.trustedRoot !== 'string' || s.trustedRoot.length === 0 || s.trustedRoot.length > MAX_ROOT_BYTES)) bad('trustedRoot');
-  if (s.allowUnsigned !== undefined && typeof s.allowUnsigned !== 'boolean') bad('allowUnsigned');
-  // One or the other: a state that claims both was not written by bootstrap.
-  if (s.trustedRoot !== undefined && s.allowUnsigned === true) bad('trustedRoot and allowUnsigned');
+const INSTANCE_ENTRIES: Entries<InstanceState> = {
+  catalog: field.text(PATH_MAX),
+  boxName: v.pipe(field.text(128), v.check(isBoxName, (issue) => `must be a box name such as airy/core, got ${JSON.stringify(issue.input)}`)),
+  version: v.pipe(field.text(64), v.check(isVersion, (issue) => `must be a version such as 1.2.3, got ${JSON.stringify(issue.input)}`)),
+  provider: field.oneOf(PROVIDERS),
+  sha256: field.matching(/^[0-9a-f]{64}$/, 'a SHA-256 of 64 hex digits', 64),
+  cpus: field.whole(1, 1024),
+  memoryMiB: field.whole(1, 16 * 2 ** 20),
+  libvirtDriver: v.optional(field.oneOf(['kvm', 'qemu'] as const)),
   // Older state files have no privateNetwork: those VMs were made with one.
-  return { ...(s as unknown as InstanceState), privateNetwork: s.privateNetwork !== false };
+  privateNetwork: v.optional(field.flag, true),
+  cacheDir: v.optional(v.pipe(field.text(PATH_MAX), v.check(isAbsolute, 'must be an absolute path'))),
+  trustedRoot: v.optional(field.text(MAX_ROOT_BYTES)),
+  allowUnsigned: v.optional(field.flag),
+};
+const INSTANCE_FILE = {
+  schema: v.pipe(
+    field.object(INSTANCE_ENTRIES),
+    // One or the other: a state that claims both was not written by bootstrap.
+    v.forward(
+      v.check((s) => !(s.trustedRoot !== undefined && s.allowUnsigned === true), 'must not be given with allowUnsigned: true'),
+      ['trustedRoot'],
+    ),
+  ) as v.GenericSchema<unknown, InstanceState>,
+  maxBytes: 64 * 1024 + MAX_ROOT_BYTES,
+};
+
+/** Checks an instance state file's text; a damaged one throws {@link DamagedInstanceError} naming the key. */
+export function parseInstance(text: string, path: string): InstanceState {
+  const checked = stateFileProblem(text, INSTANCE_FILE);
+  if ('problem' in checked) throw new DamagedInstanceError(path, checked.problem);
+  return checked.value;
 }
 
 /** Reads the instance state, if the folder has one; a damaged one throws {@link DamagedInstanceError}. */

@@ -192,6 +192,7 @@ export async function fetchBox(
       progress = startProgress({ label: `download ${version.version}`, total: info.size });
       if (info.resumedBytes) options.log(`resuming: ${formatBytes(info.resumedBytes)} already here`);
     },
+    onStartOver: (reason) => options.log(`${reason}: the download starts over`),
     onProgress: (done) => progress?.update(done),
   })
     .catch((error: unknown) => {

@@ -5,7 +5,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addWritten, planBlocks, remaining, remainingPieces } from '../src/download/blocks.ts';
-import { canResume, deltaFiles, parseDeltaState, parseResumeState, savedState, wholeFiles } from '../src/download/resume.ts';
+import { canResume, checkDeltaState, checkResumeState, deltaFiles, parseDeltaState, parseResumeState, savedState, wholeFiles } from '../src/download/resume.ts';
+
+const SHA = 'a'.repeat(64);
+const PLAN = 'b'.repeat(64);
 
 test('ranges: chunks, resume validity, what is left, backoff', () => {
   const chunks = planBlocks(20, 8);
@@ -30,7 +33,7 @@ test('ranges: a resume fetches what is left of partly written chunks, and a stat
   addWritten(written, 10, 11);
   addWritten(written, 16, 17);
   assert.equal(written, [[8, 11], [16, 17]]);
-  const state = { url: 'u', size: 20, sha256: 's', validator: 'e', blockSize: 8, done: [0] };
+  const state = { url: 'u', size: 20, sha256: SHA, validator: 'e', blockSize: 8, done: [0] };
   assert.ok(parseResumeState(JSON.stringify({ ...state, partial: [[8, 9]] })));
   assert.ok(parseResumeState(JSON.stringify(state)), 'a state without partial ranges (an older one) is still one');
   for (const partial of [[[8, 20]], [[9, 8]], [[-1, 2]], [[1]], 'x']) {
@@ -44,9 +47,9 @@ test('resume: one module for both kinds; each has its own pair of files, and a s
     const out = join(dir, 'a.box');
     const [whole, delta] = [wholeFiles(out), deltaFiles(out)];
     assert.equal(new Set([whole.part, whole.state, delta.part, delta.state]).size, 4);
-    const file = { url: 'u', size: 20, sha256: 's', validator: 'e' };
+    const file = { url: 'u', size: 20, sha256: SHA, validator: 'e' };
     const wholeState = { ...file, blockSize: 8, done: [0] };
-    const deltaState = { ...file, plan: 'p', done: [1] };
+    const deltaState = { ...file, plan: PLAN, done: [1] };
     // Neither kind's state is taken for the other's.
     assert.is(parseResumeState(JSON.stringify(deltaState)), undefined);
     assert.is(parseDeltaState(JSON.stringify(wholeState)), undefined);
@@ -55,14 +58,14 @@ test('resume: one module for both kinds; each has its own pair of files, and a s
       assert.is(parseDeltaState(bad), undefined, bad);
     }
     writeFileSync(delta.state, JSON.stringify(deltaState));
-    const wanted = { ...file, plan: 'p' };
-    assert.is(await savedState(delta, parseDeltaState, wanted, 20), undefined, 'no part file: start over');
+    const wanted = { ...file, plan: PLAN };
+    assert.is(await savedState(delta, checkDeltaState, wanted, 20), undefined, 'no part file: start over');
     writeFileSync(delta.part, Buffer.alloc(19));
-    assert.is(await savedState(delta, parseDeltaState, wanted, 20), undefined, 'a part of another size: start over');
+    assert.is(await savedState(delta, checkDeltaState, wanted, 20), undefined, 'a part of another size: start over');
     writeFileSync(delta.part, Buffer.alloc(20));
-    assert.equal(await savedState(delta, parseDeltaState, wanted, 20), deltaState);
-    assert.is(await savedState(delta, parseDeltaState, { ...wanted, plan: 'q' }, 20), undefined, 'another plan: start over');
-    assert.is(await savedState(whole, parseResumeState, { ...file, blockSize: 8 }, 20), undefined, "the delta's pair is not the whole's");
+    assert.equal(await savedState(delta, checkDeltaState, wanted, 20), deltaState);
+    assert.is(await savedState(delta, checkDeltaState, { ...wanted, plan: 'q' }, 20), undefined, 'another plan: start over');
+    assert.is(await savedState(whole, checkResumeState, { ...file, blockSize: 8 }, 20), undefined, "the delta's pair is not the whole's");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -260,7 +260,7 @@ test('a damaged instance.json is one line naming the file; a hostile checksum in
   writeFileSync(join(dir, 'instance.json'), JSON.stringify(state));
   run = await runBinAsync(packageDir, ['destroy', '--prune', '--dir', dir]);
   assert.is(run.status, 2, run.stderr);
-  assert.match(oneLine(run.stderr), /instance\.json is damaged \(bad sha256\)/);
+  assert.match(oneLine(run.stderr), /instance\.json is damaged \(sha256: must be a SHA-256 of 64 hex digits, got "\.\.\/\.\.\/\.\.\/etc\/passwd"\)/);
 });
 
 test('SIGTERM ends a download like Ctrl-C: one line, exit 143, the lock released, the part kept', async () => {

@@ -1,7 +1,7 @@
 /**
  * @airy/cli-kit: what every Airy CLI shares. The exit-code registry, one-line errors, the commander program with
  * `--help`/`--version`/`--verbose`, completion and signal handling, redaction of secrets, backoff, progress bars,
- * atomic and private file writes, the PID-alive check and the lock, the tunnel's state file (read by two CLIs) and
+ * atomic and private file writes, the PID-alive check and the lock, the JSON state files' bounded, checked reading, the tunnel's state file (read by two CLIs) and
  * the webhook sources' model (the manifests, the tunnel and bootstrap's URLs). It depends on nothing of ours.
  * @packageDocumentation
  */
@@ -15,6 +15,7 @@ export { formatBytes, type Progress, type ProgressOptions, startProgress } from 
 export { backoffMs } from './backoff.js';
 export { redact, withoutCredentials } from './redact.js';
 export { shellQuote, shellWord } from './shell.js';
+export { field, parseStateFile, StateFileError, type StateFileSpec, stateFileProblem } from './state-file.js';
 export { printable, printableJson } from './terminal.js';
 export { AiryError, REASONS, type ReasonId } from './reasons.js';
 export { INGRESS_GATEWAY, ingressGatewayUrl, NGROK_WEB_PORT, ngrokAgentConfig, type TunnelSpec, WEBHOOK_SOURCES, type WebhookSource, enableSourceHint, webhookUrls } from './webhooks.js';

@@ -79,6 +79,7 @@ export const REASONS = [
   { id: 'VAGRANT_UP_FAILED', exitCode: failed, advice: "vagrant up failed: read Vagrant's output above (a port taken, no DHCP lease)", clis: BOOT, doc: 'packages/bootstrap/README.md#troubleshooting' },
   { id: 'VAGRANT_FAILED', exitCode: failed, advice: "a vagrant command failed: read Vagrant's last line; VAGRANT_LOG=info shows more", clis: BOOT },
   { id: 'PLATFORM_NOT_READY', exitCode: failed, advice: 'the line names each component not ready: see airy-bootstrap status, or wait longer with start --wait 45m', clis: BOOT },
+  { id: 'STATE_FILE_DAMAGED', exitCode: usage, advice: 'a state file is damaged: the line names the file and the key; remove the file or run the command that writes it again', clis: ['airy-bootstrap', 'airy-tunnel'] },
   { id: 'INSTANCE_NOT_FOUND', exitCode: usage, advice: 'no instance in that folder: run airy-bootstrap first, or pass --dir', clis: BOOT },
   { id: 'INSTANCE_DAMAGED', exitCode: usage, advice: "the instance's state file is damaged: the line says what to remove or run", clis: BOOT },
   { id: 'VM_NOT_RUNNING', exitCode: failed, advice: 'start the VM first: airy-bootstrap start', clis: BOOT },

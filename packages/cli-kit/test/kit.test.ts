@@ -52,7 +52,8 @@ test('writeFileAtomic: the mode from the start, the whole text, and a link at th
 
 test('the tunnel state file: private, and a dead process reads as stopped', async () => {
   const path = join(dir, 'tunnel', 'state.json');
-  const gone = Number(spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' }).stdout.trim());
+  // Written plainly: console.log colours a number when an earlier test left FORCE_COLOR set.
+  const gone = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
   await writeTunnelState(path, { state: 'online', pid: gone, target: 'http://u:p@x', webhooks: {}, startedAt: 1, reconnects: 0 });
   assert.is(statSync(path).mode & 0o777, 0o600);
   assert.is((await readTunnelState(path))?.state, 'stopped');

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { watch } from 'node:fs';
 import { resolve } from 'node:path';
-import { CliError, createProgram, ExitCode, onStopSignal, packageVersion, runCli, usageError } from '@airy/cli-kit';
+import { CliError, createProgram, ExitCode, onStopSignal, packageVersion, printable, runCli, usageError } from '@airy/cli-kit';
 import { webhookLines } from './sources.js';
 import { defaultTunnelDir, readTunnelState, tunnelFiles, withoutCredentials } from '@airy/cli-kit';
 import { Option } from 'commander';
@@ -121,6 +121,7 @@ program
   .option('--json', 'print JSON')
   .option('--state-dir <folder>', 'state folder (default: ~/.airy/tunnel)')
   .action(async (flags) => {
+    // A damaged state file is a StateFileError: its line names the file, the key and how to recover (exit 2).
     const state = await readTunnelState(tunnelFiles(dirOf(flags)).state);
     if (!state) throw new CliError('no tunnel has run here: start one with airy-tunnel start', ExitCode.failed);
     const uptime = state.onlineSince && state.state === 'online' ? Math.round((Date.now() - state.onlineSince) / 1000) : 0;
@@ -154,8 +155,12 @@ program
     if (!Number.isInteger(n) || n < 0) throw usageError(`--lines ${flags.lines}: a whole number`);
     const requests = new RequestLog(tunnelFiles(dirOf(flags)).log);
     let shown = 0;
+    let said = 0;
     const print = async (tail?: number) => {
-      const entries = await requests.read();
+      const { entries, skipped } = await requests.readChecked();
+      // Lines that are not requests (a write cut short, an edit) are left out, and said once each on stderr.
+      for (const s of skipped.slice(said)) process.stderr.write(`${printable(`${requests.path}: line ${s.line}: ${s.problem}: not a request, left out`)}\n`);
+      said = skipped.length;
       const fresh = tail === undefined ? entries.slice(Math.min(shown, entries.length)) : entries.slice(-tail);
       for (const e of fresh) process.stdout.write(`${formatEntry(e)}\n`);
       shown = entries.length;

@@ -5,6 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { appendFile, open, readFile, rename, rm } from 'node:fs/promises';
+import { field, stateFileProblem } from '@airy/cli-kit';
+import * as v from 'valibot';
 
 /** One forwarded request. */
 export interface RequestEntry {
@@ -15,6 +17,27 @@ export interface RequestEntry {
   readonly latencyMs: number;
   readonly headers: Readonly<Record<string, string>>;
   readonly body?: string;
+}
+
+/**
+ * A log line's check, one entry per key of {@link RequestEntry}, bounded as the proxy writes them (a body of at most
+ * 64 KiB, Node's limits on headers).
+ */
+const ENTRY_ENTRIES: { readonly [K in keyof Required<RequestEntry>]: v.GenericSchema<unknown, RequestEntry[K]> } = {
+  time: field.text(64),
+  method: field.text(32),
+  path: field.text(16 * 1024),
+  status: field.whole(0, 999),
+  latencyMs: field.whole(0),
+  headers: field.record(field.text(16 * 1024, 0), 2000, 256),
+  body: v.optional(field.text(64 * 1024, 0)),
+};
+const ENTRY = { schema: field.object(ENTRY_ENTRIES) as v.GenericSchema<unknown, RequestEntry>, maxBytes: 2 * 2 ** 20 };
+
+/** The log read back: its entries, and the lines that are not one (a write cut short, an edit), by line number. */
+export interface LogRead {
+  readonly entries: RequestEntry[];
+  readonly skipped: { readonly line: number; readonly problem: string }[];
 }
 
 const SECRET_HEADER = /signature|authorization|token|cookie|secret|api-key|apikey|password/i;
@@ -156,17 +179,21 @@ export class RequestLog {
 
   /** Every entry in the file, oldest first. */
   async read(): Promise<RequestEntry[]> {
+    return (await this.readChecked()).entries;
+  }
+
+  /** Every entry in the file, oldest first, each line checked by its schema; the others are skipped and named. */
+  async readChecked(): Promise<LogRead> {
     const text = await readFile(this.path, 'utf8').catch(() => '');
-    return text
-      .split('\n')
-      .filter(Boolean)
-      .flatMap((l) => {
-        try {
-          return [JSON.parse(l) as RequestEntry];
-        } catch {
-          return [];
-        }
-      });
+    const entries: RequestEntry[] = [];
+    const skipped: { line: number; problem: string }[] = [];
+    for (const [i, line] of text.split('\n').entries()) {
+      if (!line) continue;
+      const checked = stateFileProblem(line, ENTRY);
+      if ('value' in checked) entries.push(checked.value);
+      else skipped.push({ line: i + 1, problem: checked.problem });
+    }
+    return { entries, skipped };
   }
 }
 

@@ -199,8 +199,9 @@ test('the state file: written atomically, and a dead process reads as stopped', 
   await writeTunnelState(path, { ...base, state: 'online', pid: process.pid });
   assert.is((await readTunnelState(path))?.state, 'online');
   assert.is(statSync(path).mode & 0o777, 0o600, 'the state file (its target may carry credentials) is private');
-  const gone = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });
-  await writeTunnelState(path, { ...base, state: 'online', pid: Number(gone.stdout.trim()) });
+  // Written plainly: console.log colours a number when FORCE_COLOR is set, and the pid would not be one.
+  const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  await writeTunnelState(path, { ...base, state: 'online', pid: Number(gone.stdout) });
   assert.is((await readTunnelState(path))?.state, 'stopped');
 });
 

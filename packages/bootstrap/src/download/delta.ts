@@ -29,7 +29,7 @@ import { defaultBlockSize, isWithin, MiB, openLocalBox } from './files.js';
 import { fetchPieces } from './pieces.js';
 import { orderedHasher } from './verify.js';
 import { asDiskFull, type DeltaRequest, type DownloadRequest } from './request.js';
-import { type DeltaState, deltaFiles, openPart, parseDeltaState, savedState, stateSaver } from './resume.js';
+import { checkDeltaState, type DeltaState, deltaFiles, openPart, savedState, stateSaver } from './resume.js';
 
 /** The most an index document may be: a box of hundreds of GB (see box-catalog's MAX_CHUNKS). */
 const MAX_INDEX_BYTES = 64 * MiB;
@@ -208,7 +208,7 @@ export async function deltaInto(
   const wanted = { url: request.url, sha256, size: info.size, validator: info.validator, plan: planDigest };
   const files = deltaFiles(out);
   const part = files.part;
-  const saved = await savedState<DeltaState>(files, parseDeltaState, wanted, info.size);
+  const saved = await savedState<DeltaState>(files, checkDeltaState, wanted, info.size);
   const done = new Set(saved?.done ?? []);
   // Only the pieces fetched before are a resume; the reused bytes are not (they are copied again, below).
   hooks.onPlan(plan.reusedBytes, pieces.filter((p) => done.has(p.index)).reduce((n, p) => n + p.end - p.start + 1, 0));

@@ -24,7 +24,7 @@ import {
 } from './request.js';
 import { hashFile, isVerified, orderedHasher, writeMarker } from './verify.js';
 import { DeltaFallback, deltaInto, dropIndex, fetchDeltaIndex, keepIndex, parseDeltaIndex } from './delta.js';
-import { clearParts, deltaFiles, openPart, parseResumeState, type ResumeState, savedState, stateSaver, wholeFiles } from './resume.js';
+import { checkResumeState, clearParts, deltaFiles, openPart, type ResumeState, savedState, stateSaver, wholeFiles } from './resume.js';
 
 // The public shapes and checks live beside the parts; importers read them from here.
 export { boxSeeds, deltaRequest } from './delta.js';
@@ -95,7 +95,7 @@ async function downloadLocked(request: DownloadRequest): Promise<DownloadResult>
     const blockSize = request.blockSize ?? defaultBlockSize(info.size);
     const wanted = { url: request.url, size: info.size, sha256, validator: info.validator, blockSize };
     const files = wholeFiles(out);
-    const saved = info.ranged ? await savedState<ResumeState>(files, parseResumeState, wanted, info.size) : undefined;
+    const saved = info.ranged ? await savedState<ResumeState>(files, checkResumeState, wanted, info.size, request.onStartOver) : undefined;
     const resume = saved !== undefined;
     const done = new Set(saved?.done ?? []);
     const blocks = planBlocks(info.size, blockSize);

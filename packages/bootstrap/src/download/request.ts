@@ -42,6 +42,8 @@ export interface DownloadRequest {
   readonly lowSpeed?: { readonly bytesPerSecond: number; readonly seconds: number };
   readonly onProgress?: (done: number, total: number) => void;
   readonly onStart?: (info: { size: number; resumedBytes: number; ranged: boolean }) => void;
+  /** The resume state beside `out` was not sound (`file: key: problem`): the download starts over. */
+  readonly onStartOver?: (reason: string) => void;
   readonly signal?: AbortSignal;
   /**
    * Fetch only what changed: the new box's chunk index (the catalog entry's `chunks_url`) and older box files of

@@ -7,7 +7,8 @@
 import { constants } from 'node:fs';
 import { type FileHandle, lstat, open, readFile, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { writeFileAtomic } from '@airy/cli-kit';
+import { field, stateFileProblem, writeFileAtomic } from '@airy/cli-kit';
+import * as v from 'valibot';
 import { asDiskFull } from './request.js';
 
 /** The part file and the state file of one kind of download. */
@@ -48,43 +49,60 @@ export interface DeltaState extends FileIdentity {
   readonly done: readonly number[];
 }
 
-const whole = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
+/** The most entries a state's lists may hold, and the most bytes its file may: far above a real one. */
+const LIST_MAX = 1_000_000;
+const STATE_FILE_MAX = 32 * 2 ** 20;
+const byte = field.whole(0);
+const SHA256 = field.matching(/^[0-9a-f]{64}$/, 'a SHA-256 of 64 hex digits', 64);
+const range = v.pipe(
+  v.tuple([byte, byte], 'must be a [start, end] pair'),
+  v.check(([start, end]) => start <= end, 'must start before it ends'),
+);
+type Entries<S> = { readonly [K in keyof Required<S>]: v.GenericSchema<unknown, S[K]> };
+const IDENTITY: Entries<FileIdentity> = { url: field.text(8192), size: byte, sha256: SHA256, validator: field.text(1024, 0) };
 
-/** The fields every state has (its file, and the indexes done), checked. */
-function commonFields(text: string): Record<string, unknown> | undefined {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) return undefined;
-  const s = data as Record<string, unknown>;
-  const ok = typeof s.url === 'string' && whole(s.size) && typeof s.sha256 === 'string' && typeof s.validator === 'string' && Array.isArray(s.done) && s.done.every(whole);
-  return ok ? s : undefined;
-}
+/** The whole download's state, checked: blocks and ranges of this very file, none past its end. */
+const RESUME_STATE = v.pipe(
+  field.object({
+    ...IDENTITY,
+    blockSize: field.whole(1, 2 ** 40),
+    done: field.list(byte, LIST_MAX),
+    partial: v.optional(field.list(range, LIST_MAX)),
+  } satisfies Entries<ResumeState>),
+  v.forward(
+    v.check((s) => s.done.every((i) => i * s.blockSize < s.size), 'names a block past the end of the file'),
+    ['done'],
+  ),
+  v.forward(
+    v.check((s) => (s.partial ?? []).every(([, end]) => end < s.size), 'names a range past the end of the file'),
+    ['partial'],
+  ),
+) as v.GenericSchema<unknown, ResumeState>;
+
+const DELTA_STATE = field.object({ ...IDENTITY, plan: SHA256, done: field.list(byte, LIST_MAX) } satisfies Entries<DeltaState>) as v.GenericSchema<
+  unknown,
+  DeltaState
+>;
+
+/** What a state file's text holds, or what is wrong with it (`key: problem`), by its schema and bounded in size. */
+type Check<S> = (text: string) => { value: S } | { problem: string };
 
 /**
- * A whole download's state file's text, if it is one: anything else (garbage, a truncated write, another shape) is
- * `undefined`, and the download starts over.
+ * A whole download's state file's text, checked. Anything else than a sound state (garbage, a truncated write,
+ * another shape) makes the download start over: state is a hint, never trusted.
  */
-export function parseResumeState(text: string): ResumeState | undefined {
-  const s = commonFields(text);
-  const ok =
-    s !== undefined &&
-    whole(s.blockSize) &&
-    (s.blockSize as number) > 0 &&
-    (s.partial === undefined ||
-      (Array.isArray(s.partial) &&
-        s.partial.every((r) => Array.isArray(r) && r.length === 2 && whole(r[0]) && whole(r[1]) && r[0] <= r[1] && r[1] < (s.size as number))));
-  return ok ? (s as unknown as ResumeState) : undefined;
-}
+export const checkResumeState: Check<ResumeState> = (text) => stateFileProblem(text, { schema: RESUME_STATE, maxBytes: STATE_FILE_MAX });
 
-/** A delta's state file's text, if it is one (see {@link parseResumeState}). */
-export function parseDeltaState(text: string): DeltaState | undefined {
-  const s = commonFields(text);
-  return s !== undefined && typeof s.plan === 'string' ? (s as unknown as DeltaState) : undefined;
-}
+/** A delta's state file's text, checked (see {@link checkResumeState}). */
+export const checkDeltaState: Check<DeltaState> = (text) => stateFileProblem(text, { schema: DELTA_STATE, maxBytes: STATE_FILE_MAX });
+
+const valueOf = <S>(checked: { value: S } | { problem: string }) => ('value' in checked ? checked.value : undefined);
+
+/** A whole download's state, if the text is a sound one. */
+export const parseResumeState = (text: string): ResumeState | undefined => valueOf(checkResumeState(text));
+
+/** A delta's state, if the text is a sound one. */
+export const parseDeltaState = (text: string): DeltaState | undefined => valueOf(checkDeltaState(text));
 
 /** Whether a saved state may be resumed for this download: every field of `wanted` is the same in it. */
 export function canResume<S extends { done: readonly number[] }>(saved: S | undefined, wanted: Omit<S, 'done' | 'partial'>): saved is S {
@@ -93,16 +111,21 @@ export function canResume<S extends { done: readonly number[] }>(saved: S | unde
 }
 
 /**
- * The saved state to resume from, or undefined to start over: the state file parsed, matching `wanted`, and its
+ * The saved state to resume from, or undefined to start over: the state file checked, matching `wanted`, and its
  * part file still a plain file of `size` bytes (else the saved progress means nothing).
  */
 export async function savedState<S extends { done: readonly number[] }>(
   files: PartFiles,
-  parse: (text: string) => S | undefined,
+  check: Check<S>,
   wanted: Omit<S, 'done' | 'partial'>,
   size: number,
+  onDamaged?: (problem: string) => void,
 ): Promise<S | undefined> {
-  const saved = await readFile(files.state, 'utf8').then(parse, () => undefined);
+  const text = await readFile(files.state, 'utf8').catch(() => undefined);
+  const checked = text === undefined ? undefined : check(text);
+  // A damaged state is said (the file and its key), then ignored: the download starts over.
+  if (checked && 'problem' in checked) onDamaged?.(`${files.state}: ${checked.problem}`);
+  const saved = checked && 'value' in checked ? checked.value : undefined;
   if (!canResume(saved, wanted)) return undefined;
   const part = await lstat(files.part).catch(() => undefined);
   return part?.isFile() === true && part.size === size ? saved : undefined;

@@ -4,7 +4,8 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { type FileHandle, open, readFile, stat } from 'node:fs/promises';
-import { writeFileAtomic } from '@airy/cli-kit';
+import { field, stateFileProblem, writeFileAtomic } from '@airy/cli-kit';
+import * as v from 'valibot';
 import type { Block } from './blocks.js';
 import { markerPath, MiB } from './files.js';
 
@@ -14,12 +15,26 @@ export interface Marker {
   readonly mtimeMs: number;
 }
 
+/** The verified marker's check, one entry per key of {@link Marker}. */
+const MARKER_ENTRIES: { readonly [K in keyof Required<Marker>]: v.GenericSchema<unknown, Marker[K]> } = {
+  sha256: field.matching(/^[0-9a-f]{64}$/, 'a SHA-256 of 64 hex digits', 64),
+  size: field.whole(0),
+  mtimeMs: v.pipe(v.number('must be a number'), v.finite('must be a finite number'), v.minValue(0, 'must not be negative')),
+};
+const MARKER = { schema: field.object(MARKER_ENTRIES) as v.GenericSchema<unknown, Marker>, maxBytes: 4096 };
+
+/** A verified marker's text, if it is a sound one: anything else means the file is verified again. */
+export function parseMarker(text: string): Marker | undefined {
+  const checked = stateFileProblem(text, MARKER);
+  return 'value' in checked ? checked.value : undefined;
+}
+
 /** Whether `out` is already the verified file (same hash, size and mtime as when we verified it). */
 export async function isVerified(out: string, sha256: string): Promise<boolean> {
   try {
-    const marker = JSON.parse(await readFile(markerPath(out), 'utf8')) as Marker;
+    const marker = parseMarker(await readFile(markerPath(out), 'utf8'));
     const info = await stat(out);
-    return marker.sha256 === sha256 && marker.size === info.size && marker.mtimeMs === info.mtimeMs;
+    return marker !== undefined && marker.sha256 === sha256 && marker.size === info.size && marker.mtimeMs === info.mtimeMs;
   } catch {
     return false;
   }
