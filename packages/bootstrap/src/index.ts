@@ -4,8 +4,10 @@
  * operations (up, status, stop, destroy, upgrade, backup, restore, doctor).
  *
  * ```ts
- * import { chooseRelease, download, loadCatalog } from '@airy/bootstrap';
- * const loaded = await loadCatalog('https://example.com/boxes/metadata.json');
+ * import { chooseRelease, download, loadCatalog, trustFor } from '@airy/bootstrap';
+ * // Verified against the publisher's root.json (TUF); the client's metadata is kept in the cache folder.
+ * const trust = await trustFor({ kind: 'file', path: 'root.json' }, '/home/me/.airy/cache');
+ * const loaded = await loadCatalog('https://example.com/boxes/metadata.json', {}, trust);
  * const { version, file } = chooseRelease(loaded, 'latest', 'libvirt', 'amd64');
  * await download({ url: file.url, sha256: file.checksum, out: `airy-${version.version}.box` });
  * ```
@@ -27,7 +29,8 @@ export { backup, type DoctorResult, destroy, doctor, restore, status, stop, upgr
 export { DEFAULT_CATALOG, defaultCacheDir, defaultInstanceDir } from './paths.js';
 export { DISK_FACTOR, defaultProvider, type HostView, type PreflightCheck, type PreflightInput, preflight } from './preflight.js';
 export { type Probe, type ProbeRunner, type ProbeState, platformProbes, runProbe, waitReady } from './readiness.js';
-export { CatalogUnreachableError, catalogUrlOf, chooseRelease, loadCatalog } from './source.js';
+export { CatalogUnreachableError, catalogUrlOf, chooseRelease, loadCatalog, trustFor } from './source.js';
+export { type CatalogTrust, chooseTrust, TrustError } from './trust.js';
 export { DamagedInstanceError, type InstanceState, instanceOptions, type MachineSpec, machineOf, parseInstance, readInstance } from './instance.js';
 export { instanceUrls, welcomeText } from './instance-view.js';
 export { type NetworkLimits, type UpOptions, up } from './up.js';
