@@ -38,8 +38,6 @@ import {
   type RememberedTrust,
   signedRelease,
   TRUSTED_ROOT_ENV,
-  TrustError,
-  TrustInputError,
   unsignedNotice,
 } from './trust.js';
 import { PUBLIC_ROOT } from './public-root.js';
@@ -84,9 +82,6 @@ const catalogArg = (value: string) => {
  * gives each its exit code, and runCli prints it.
  */
 function toCliError(error: unknown): AiryError | undefined {
-  // A refusal of verification: its reason code leads the line.
-  if (error instanceof TrustError) return new AiryError(error.reason, error.message);
-  if (error instanceof TrustInputError) return new AiryError('TRUST_OPTIONS_INVALID', error.message);
   // A sound catalog without what was asked for: the request (--box-version, --provider) is what to change.
   if (error instanceof ReleaseNotFoundError) return new AiryError('CATALOG_RELEASE_NOT_FOUND', `the box catalog ${error.message}`);
   if (error instanceof CatalogError) return new AiryError('CATALOG_MALFORMED', `the box catalog is malformed: ${error.message}`);

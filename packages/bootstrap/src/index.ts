@@ -4,8 +4,10 @@
  * operations (up, status, stop, destroy, upgrade, backup, restore, doctor).
  *
  * ```ts
- * import { chooseRelease, download, loadCatalog } from '@airy/bootstrap';
- * const loaded = await loadCatalog('https://example.com/boxes/metadata.json');
+ * import { chooseRelease, download, loadCatalog, trustFor } from '@airy/bootstrap';
+ * // Verified against the publisher's root.json (TUF); the client's metadata is kept in the cache folder.
+ * const trust = await trustFor({ kind: 'file', path: 'root.json' }, '/home/me/.airy/cache');
+ * const loaded = await loadCatalog('https://example.com/boxes/metadata.json', {}, trust);
  * const { version, file } = chooseRelease(loaded, 'latest', 'libvirt', 'amd64');
  * await download({ url: file.url, sha256: file.checksum, out: `airy-${version.version}.box` });
  * ```
@@ -14,7 +16,7 @@
 export { ChecksumError, DownloadError, type DownloadRequest, type DownloadResult, download } from './download/index.js';
 export { type HostView, type PreflightCheck, type PreflightInput, preflight } from './preflight.js';
 export { type Probe, type ProbeRunner, type ProbeState, platformProbes, runProbe, waitReady } from './readiness.js';
-export { chooseRelease, loadCatalog } from './source.js';
+export { chooseRelease, loadCatalog, trustFor } from './source.js';
 export type { InstanceState, MachineSpec } from './instance.js';
 export { type NetworkLimits, type UpOptions, up } from './up.js';
 // Types the functions above take or return.

@@ -3,7 +3,7 @@
  * network). Nothing here imports a TUF library: the commands that never verify stay light.
  */
 import { type CatalogProvider, type CatalogVersion, catalogUrlOf, displayUrl, type LoadedCatalog, releaseKeys } from '@airy/box-catalog';
-import { withoutCredentials } from '@airy/cli-kit';
+import { AiryError, withoutCredentials } from '@airy/cli-kit';
 import { ChecksumError, SizeMismatchError } from './download/request.js';
 
 /** The environment variable naming the trusted root, as --trusted-root does. */
@@ -40,12 +40,12 @@ export type TrustReason =
   | 'TUF_NO_ROOT';
 
 /** A refusal: one line, with its reason code; nothing was written, downloaded or added. */
-export class TrustError extends Error {
+export class TrustError extends AiryError {
   constructor(
-    readonly reason: TrustReason,
+    override readonly reason: TrustReason,
     message: string,
   ) {
-    super(`refused (${reason}): ${message}`);
+    super(reason, `refused (${reason}): ${message}`);
     this.name = 'TrustError';
   }
 }
@@ -90,9 +90,9 @@ export interface TrustInputs {
 export type TrustChoice = { readonly kind: 'file'; readonly path: string } | Exclude<CatalogTrust, { kind: 'root' }> | { readonly kind: 'root'; readonly origin: string; readonly root: string };
 
 /** The two ways of verification's inputs that contradict each other, or a variable of no meaning. */
-export class TrustInputError extends Error {
+export class TrustInputError extends AiryError {
   constructor(message: string) {
-    super(message);
+    super('TRUST_OPTIONS_INVALID', message);
     this.name = 'TrustInputError';
   }
 }
