@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { AiryError, REASONS, type ReasonId } from '@airy/cli-kit';
+import { expectReason } from '../../../tools/testing/reasons.ts';
 import { handOverToken, tunnelToken } from '../src/cluster-tunnel.ts';
 import { requireInstance } from '../src/instance.ts';
 import { writeKubeconfig } from '../src/kubeconfig.ts';
@@ -21,17 +22,7 @@ import { ensureVagrant } from '../src/vagrant-install.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'airy-reasons-'));
 
-/** What `run` threw, checked to be an AiryError of `reason` that carries no exit code; returns the exit code the registry gives it. */
-async function reasonOf(run: () => unknown, reason: ReasonId): Promise<number | undefined> {
-  const error = await (async () => run())().then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof AiryError, `expected an AiryError, got ${String(error)}`);
-  assert.is(error.reason, reason, error.message);
-  assert.not.ok('exitCode' in error, 'a library error carries no exit code');
-  return REASONS.find((r) => r.id === reason)?.exitCode;
-}
+const reasonOf = expectReason;
 
 test('cluster-tunnel: a missing or malformed token is a reason of its own (exit 2 by the registry); a failed hand-over too (exit 1)', async () => {
   assert.is(await reasonOf(() => tunnelToken({}), 'CLUSTER_TUNNEL_TOKEN_MISSING'), 2);

@@ -8,22 +8,13 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { AiryError, REASONS, type ReasonId } from '@airy/cli-kit';
+import { expectReason } from '../../../tools/testing/reasons.ts';
 import { type BuildOptions, buildBox } from '../src/build.ts';
 import { openReader, openStore } from '../src/sources.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'airy-box-reasons-'));
 
-/** What `run` threw, checked to be an AiryError of `reason` with no exit code; returns the registry's exit code. */
-async function reasonOf(run: () => unknown, reason: ReasonId): Promise<number | undefined> {
-  const error = await (async () => run())().then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof AiryError, `expected an AiryError, got ${String(error)}`);
-  assert.is(error.reason, reason, error.message);
-  assert.not.ok('exitCode' in error, 'a library error carries no exit code');
-  return REASONS.find((r) => r.id === reason)?.exitCode;
-}
+const reasonOf = expectReason;
 
 /** Options that get past every check before the host's preflight: a build that goes nowhere. */
 const options = (over: Partial<BuildOptions> = {}): BuildOptions & { validateOnly: true } => ({

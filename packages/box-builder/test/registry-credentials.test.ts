@@ -13,10 +13,7 @@ import * as assert from 'uvu/assert';
 import { boxFactsEnv } from '@airy/manifests';
 import { buildBox, credentialsFileProblem, parseRegistryCredentials, readRegistryCredentials } from '../src/build.ts';
 import { buildPeakBytes } from '../src/preflight.ts';
-import { AiryError, REASONS } from '@airy/cli-kit';
-
-/** The exit code the CLI gives a library error: its reason's, from the registry. */
-const exitOf = (e: unknown) => (e instanceof AiryError ? REASONS.find((r) => r.id === e.reason)?.exitCode : undefined);
+import { exitCodeOf as exitOf } from '../../../tools/testing/reasons.ts';
 
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
 const images = join(repo, 'images');

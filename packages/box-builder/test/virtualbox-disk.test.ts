@@ -17,10 +17,7 @@ import { buildBox } from '../src/build.ts';
 import { findVagrantKey, localOva, removeDir, stagePayload, stageTemplates, writeVarFile } from '../src/packer.ts';
 import { buildPeakBytes } from '../src/preflight.ts';
 import { diskSizeMiB, ovaDiskUnit, sha256From } from '../src/virtualbox.ts';
-import { AiryError, REASONS } from '@airy/cli-kit';
-
-/** The exit code the CLI gives a library error: its reason's, from the registry. */
-const exitOf = (e: unknown) => (e instanceof AiryError ? REASONS.find((r) => r.id === e.reason)?.exitCode : undefined);
+import { exitCodeOf as exitOf } from '../../../tools/testing/reasons.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'airy-vbox-disk-'));
 // The repository's templates, not the copy `compile` makes beside lib/.
