@@ -15,7 +15,7 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, typ
 import { mkdir, readdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { backoffMs, writeFileAtomic } from '@airy/cli-kit';
+import { backoffMs, field, stateFileProblem, writeFileAtomic } from '@airy/cli-kit';
 import { Key, Metadata, MetadataKind, MetaFile, Root, Signature, Snapshot, TargetFile, Targets, Timestamp } from '@tufjs/models';
 import { type ObjectStore, PreconditionFailedError } from './store.js';
 
@@ -38,6 +38,12 @@ export const DEFAULT_EXPIRES_DAYS: Readonly<Record<RoleName, number>> = { root: 
 export interface KeysPolicy {
   readonly expiresDays: Record<RoleName, number>;
 }
+
+/** policy.json's check: each role's expiry in days, above 0 and at most a century. */
+const POLICY = {
+  schema: field.object({ expiresDays: field.object(Object.fromEntries(ROLES.map((r) => [r, field.positive(36_500)])) as Record<RoleName, ReturnType<typeof field.positive>>) }),
+  maxBytes: 64 * 1024,
+};
 
 /** A signing problem, with a stable reason id. */
 export class SigningError extends Error {
@@ -185,7 +191,9 @@ export async function loadKeys(dir: string): Promise<SigningKeys> {
   const roots: { version: number; text: string }[] = [];
   for (let version = 1; version <= root.signed.version; version++) roots.push({ version, text: await read(`roots/${version}.root.json`) });
   if (roots.at(-1)?.text !== rootText) throw new SigningError(`${join(dir, 'root.json')} is not roots/${root.signed.version}.root.json`, 'KEYS_INVALID');
-  const policy = JSON.parse(await read('policy.json')) as KeysPolicy;
+  const checked = stateFileProblem<KeysPolicy>(await read('policy.json'), POLICY);
+  if ('problem' in checked) throw new SigningError(`${join(dir, 'policy.json')}: ${checked.problem}: make the keys again with airy-box keys init, or fix the file`, 'KEYS_INVALID');
+  const policy = checked.value;
   const { privateDir } = keysDirs(dir);
   const names = (await readdir(privateDir).catch(() => [] as string[])).filter((n) => n.endsWith('.pem'));
   const pairs: KeyPair[] = [];

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { CATALOG_FILE, channelKey, parseChannel, releaseKeys } from '@airy/box-catalog';
 import { Metadata, MetadataKind, type Root, type Snapshot, type Targets, type Timestamp } from '@tufjs/models';
 import { test } from 'uvu';
@@ -323,5 +324,32 @@ test('keys init on the command line: flags, one line per refusal', () => {
   }
 });
 
+test("a keys folder's policy.json is checked, not believed: a damaged one is one line naming the key (KEYS_INVALID)", async () => {
+  const dir = temp('airy-keys-');
+  try {
+    await initKeys(dir, {});
+    const policy = join(dir, 'policy.json');
+    for (const [text, said] of [
+      ['{"expiresDays": {"root": 365, "targets": "soon", "snapshot": 7, "timestamp": 1}}', /policy\.json: expiresDays\.targets: must be a number above 0 and at most 36500, got "soon"/],
+      ['{"expiresDays": {"root": 365, "targets": 90, "snapshot": 7}}', /policy\.json: expiresDays\.timestamp: is missing/],
+      ['{"expiresDays": ', /policy\.json: not JSON/],
+    ] as const) {
+      writeFileSync(policy, text);
+      const error = await loadKeys(dir).then(
+        () => undefined,
+        (e: unknown) => e as SigningError,
+      );
+      assert.is(error?.reason, 'KEYS_INVALID', String(error));
+      assert.match(error?.message ?? '', said);
+    }
+    // Through the CLI: one line, exit 2, no stack trace.
+    const cli = runBin(packageDir, ['timestamp', '--keys', dir, '--to', pathToFileURL(temp('airy-store-')).href]);
+    assert.is(cli.status, 2, cli.stderr);
+    assert.is(cli.stderr.trim().split('\n').length, 1, cli.stderr);
+    assert.match(cli.stderr, /KEYS_INVALID/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test.run();

@@ -93,6 +93,11 @@ export const field = {
     const message = (issue: v.BaseIssue<unknown>) => `must be a whole number from ${min} to ${max}, got ${shown(issue.input)}`;
     return v.pipe(v.number(message), v.integer(message), v.minValue(min, message), v.maxValue(max, message));
   },
+  /** A number above 0 and at most `max` (fractions allowed). */
+  positive(max: number): Schema<number> {
+    const message = (issue: v.BaseIssue<unknown>) => `must be a number above 0 and at most ${max}, got ${shown(issue.input)}`;
+    return v.pipe(v.number(message), v.finite(message), v.gtValue(0, message), v.maxValue(max, message));
+  },
   flag: v.boolean((issue) => `must be true or false, got ${shown(issue.input)}`) as Schema<boolean>,
   /** One of `allowed`. */
   oneOf<const T extends readonly string[]>(allowed: T): Schema<T[number]> {
