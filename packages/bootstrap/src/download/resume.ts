@@ -96,13 +96,13 @@ export const checkResumeState: Check<ResumeState> = (text) => stateFileProblem(t
 /** A delta's state file's text, checked (see {@link checkResumeState}). */
 export const checkDeltaState: Check<DeltaState> = (text) => stateFileProblem(text, { schema: DELTA_STATE, maxBytes: STATE_FILE_MAX });
 
-const valueOf = <S>(checked: { value: S } | { problem: string }) => ('value' in checked ? checked.value : undefined);
+const soundValue = <S>(checked: { value: S } | { problem: string }) => ('value' in checked ? checked.value : undefined);
 
 /** A whole download's state, if the text is a sound one. */
-export const parseResumeState = (text: string): ResumeState | undefined => valueOf(checkResumeState(text));
+export const parseResumeState = (text: string): ResumeState | undefined => soundValue(checkResumeState(text));
 
 /** A delta's state, if the text is a sound one. */
-export const parseDeltaState = (text: string): DeltaState | undefined => valueOf(checkDeltaState(text));
+export const parseDeltaState = (text: string): DeltaState | undefined => soundValue(checkDeltaState(text));
 
 /** Whether a saved state may be resumed for this download: every field of `wanted` is the same in it. */
 export function canResume<S extends { done: readonly number[] }>(saved: S | undefined, wanted: Omit<S, 'done' | 'partial'>): saved is S {
