@@ -59,7 +59,7 @@ export const REASONS = [
   { id: 'BOX_CHECKSUM_MISMATCH', exitCode: failed, advice: 'the box is not the one the catalog names: nothing was kept; run again, or tell the publisher', clis: BOOT },
   { id: 'DISK_FULL', exitCode: failed, advice: 'free some disk, or pass --cache on a larger disk; the partial download is kept', clis: BOOT },
   { id: 'OUTPUT_PATH_INVALID', exitCode: usage, advice: 'the file or folder named cannot be written as asked: pick another path', clis: BOOT },
-  { id: 'TUF_ROOT_INVALID', exitCode: usage, advice: 'pass the root.json the catalog was signed with (--trusted-root, AIRY_TRUSTED_ROOT)', clis: BOOT, doc: 'packages/bootstrap/README.md#a-verified-catalog---trusted-root' },
+  { id: 'TUF_ROOT_INVALID', exitCode: usage, advice: 'pass the root.json the catalog was signed with (--trusted-root, AIRY_TRUSTED_ROOT)', clis: BOOT, doc: 'packages/bootstrap/README.md#a-verified-catalog---trusted-root-never-unsigned-by-default' },
   { id: 'TUF_UNSIGNED', exitCode: failed, advice: 'sign it: airy-box keys init, then airy-box publish --keys', clis: BOOT },
   { id: 'TUF_BAD_SIGNATURE', exitCode: failed, advice: 'the catalog is not signed by the keys the trusted root names: do not use it; check --trusted-root and tell its publisher', clis: BOOT },
   { id: 'TUF_ROLLBACK', exitCode: failed, advice: 'older metadata than this machine has already seen was served (a replay): do not use the catalog; tell its publisher', clis: BOOT },

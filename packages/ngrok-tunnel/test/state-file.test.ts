@@ -21,7 +21,7 @@ test('a damaged state file is refused naming the key; no file is "no tunnel has 
   assert.is(run.status, 2, run.stderr);
   assert.is(
     run.stderr,
-    `airy-tunnel: ${join(dir, 'state.json')}: webhooks.facebook: must be a string of 1 to 2048 characters, got ["https://x.ngrok.app/facebook"]: remove the file, or start the tunnel again (airy-tunnel start)\n`,
+    `airy-tunnel: ${join(dir, 'state.json')}: webhooks.facebook: must be a string of 1 to 2048 characters, got ["https://x.ngrok.app/facebook"]: remove the file, or start the tunnel again (airy-tunnel start) [STATE_FILE_DAMAGED]\n`,
   );
   writeFileSync(join(dir, 'state.json'), '{"state": "stopp');
   run = runBin(packageDir, ['status', '--state-dir', dir]);
