@@ -105,15 +105,13 @@ async function boxBuilds() {
   if (firstError) throw new Error(`box build ${version}: ${(firstError as Error).message} (log: ${firstLog})`);
   rmSync(nextOut, { recursive: true, force: true });
   // The upgrade target differs from the first box by a change of known size: CHANGE_BYTES of random data written
-  // into the disk by the last provisioning script (before the free space is zeroed), from a copy of images/.
+  // into the disk at the end of cleanup.sh (before minimize.sh discards the free blocks), from a copy of images/.
+  // Appended, not put at a marker: a marker that moves would leave the boxes alike and the delta's figure meaningless.
   const nextImages = join(dir, 'images-next');
   rmSync(nextImages, { recursive: true, force: true });
   cpSync(join(repo, 'images'), nextImages, { recursive: true });
   const cleanup = join(nextImages, 'scripts/cleanup.sh');
-  writeFileSync(
-    cleanup,
-    readFileSync(cleanup, 'utf8').replace('# Zero the free space;', `head -c ${CHANGE_BYTES} /dev/urandom > /var/lib/airy-e2e-change.bin # the e2e's known change\n# Zero the free space;`),
-  );
+  writeFileSync(cleanup, `${readFileSync(cleanup, 'utf8').trimEnd()}\nhead -c ${CHANGE_BYTES} /dev/urandom > "$root/var/lib/airy-e2e-change.bin" # the e2e's known change\n`);
   const next = timed(
     `box build ${nextVersion}`,
     runLogged(nextLog, ['node', boxCli, 'build', ...buildArgs(nextVersion), '--out', nextOut, '--images', nextImages]),
@@ -361,6 +359,14 @@ async function stopAndStart(log: string) {
  * The delta over HTTP: 0.0.2 from s3rver into the folder that holds 0.0.1 (the first download), fetching only the
  * chunks 0.0.1 does not have; the same download() the upgrade runs with the cache as its seed.
  */
+/** Bytes of a figure as formatBytes prints it (`1.5 MiB`). */
+function bytesOf(figure: string): number {
+  const [value, unit] = figure.split(' ');
+  const power = ['B', 'KiB', 'MiB', 'GiB', 'TiB'].indexOf(unit ?? '');
+  if (power < 0) throw new Error(`not a size: ${figure}`);
+  return Number(value) * 1024 ** power;
+}
+
 async function deltaDownload(log: string) {
   const target = join(dir, 'download', `box-${nextVersion}.box`);
   await runLogged(log, ['node', bootstrapCli, 'download', '--catalog', catalogUrl(), ...trusted(), '--box-version', nextVersion, '--provider', 'libvirt', '--out', target]);
@@ -368,6 +374,8 @@ async function deltaDownload(log: string) {
   const said = readFileSync(log, 'utf8');
   const m = /delta: fetched ([\d.]+ \S+) of ([\d.]+ \S+);/.exec(said);
   if (!m) throw new Error(`the download of ${nextVersion} did not use the delta: ${said.split('\n').filter((l) => l.startsWith('delta')).join(' | ')}`);
+  // Random data does not compress and no older box holds it: a delta that fetched less did not see the change.
+  if (bytesOf(m[1] as string) < CHANGE_BYTES) throw new Error(`the delta fetched ${m[1]}, less than the ${CHANGE_BYTES / 2 ** 20} MiB change: the two boxes do not differ by it`);
   const manifest = parseContentManifest(readFileSync(join(nextOut, 'box.json'), 'utf8'), 'box.json');
   if (createHash('sha256').update(readFileSync(target)).digest('hex') !== manifest.sha256) throw new Error('the delta gave another file');
   runner.figure(`delta download ${version} → ${nextVersion}: fetched ${m[1]} of ${m[2]} (the change: ${CHANGE_BYTES / 2 ** 20} MiB of random data)`);
@@ -382,11 +390,15 @@ async function upgrade(log: string) {
   // box is read where it lies, as from a team's share).
   const delta = /delta: fetched ([\d.]+ \S+) of ([\d.]+ \S+);/.exec(readFileSync(log, 'utf8'));
   if (!delta) throw new Error(`the upgrade did not download a delta: ${readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('delta')).join(' | ') || 'nothing said'}`);
+  if (bytesOf(delta[1] as string) < CHANGE_BYTES) throw new Error(`the upgrade's delta read ${delta[1]}, less than the ${CHANGE_BYTES / 2 ** 20} MiB change`);
   runner.figure(`upgrade ${version} → ${nextVersion}: read ${delta[1]} of ${delta[2]} from the catalog; the rest came from the old box in the cache`);
   // This box has no platform, so there is no database to carry over, and the upgrade says so before it starts.
   if (!readFileSync(log, 'utf8').includes('the database cannot be carried over: PostgreSQL is not ready')) throw new Error('upgrade did not say the database is not carried over');
   const inside = parseContentManifest(await ssh(log, 'cat /opt/airy/box.json'), 'box.json in the VM');
   if (inside.version !== nextVersion) throw new Error(`after upgrade the VM runs box ${inside.version}`);
+  // The new box is the one with the known change in it.
+  const changed = (await ssh(log, 'stat -c %s /var/lib/airy-e2e-change.bin')).trim();
+  if (changed !== String(CHANGE_BYTES)) throw new Error(`after upgrade the VM's /var/lib/airy-e2e-change.bin is ${changed || 'missing'}, not ${CHANGE_BYTES} bytes`);
   if ((await status(log)).version !== nextVersion) throw new Error('airy-bootstrap status does not say the new version');
   const boxes = (await $(inVm)`vagrant box list`).stdout;
   if (!boxes.includes(nextVersion) || boxes.includes(version)) throw new Error(`vagrant box list after upgrade: ${boxes}`);
