@@ -137,6 +137,8 @@ export class AiryPackage extends typescript.TypeScriptProject {
       'lib/**/*.js',
       'lib/**/*.d.ts',
       '!lib/**/*.test.*',
+      // The package's own changelog (changesets writes it), so a user reads what changed in what they install.
+      'CHANGELOG.md',
       ...(options.bin ? ['bin/*.js'] : []),
       ...shipped.map((dir) => `${dir}/**`),
       ...(options.files ?? []),

@@ -5,7 +5,7 @@
  *   tsx tools/release/release.ts dry-run   pack each package and `npm publish --dry-run` the tarball
  *
  * The dry run checks what would really be published: the version, public access, the file list (lib/, the bin
- * entry, README, LICENSE; box-builder's images/), no test files and no source map comment without its map.
+ * entry, README, CHANGELOG, LICENSE; box-builder's images/), no test files and no source map comment without its map.
  * Nothing is published from here.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -23,7 +23,7 @@ const fail = (message: string): never => {
 /** What a tarball must and must not hold. */
 function checkFiles(name: string, files: string[], bins: string[]): string[] {
   const problems: string[] = [];
-  for (const needed of ['package.json', 'README.md', 'LICENSE', 'lib/index.js', 'lib/index.d.ts', ...bins]) {
+  for (const needed of ['package.json', 'README.md', 'CHANGELOG.md', 'LICENSE', 'lib/index.js', 'lib/index.d.ts', ...bins]) {
     if (!files.includes(needed)) problems.push(`${name}: ${needed} is missing`);
   }
   if (name === '@airy/box-builder' && !files.some((f) => /^images\/airy-core\/.*\.pkr\.hcl$/.test(f))) {
