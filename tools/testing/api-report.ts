@@ -87,6 +87,9 @@ export function apiReportProblem(pkg: string): string | undefined {
   try {
     const committed = readFileSync(reportPath(pkg), 'utf8').replace(/\r\n/g, '\n');
     const { changed, current } = extract(pkg, false, temp);
+    // A signature that names a type the entry point does not export: a consumer could not name it.
+    const forgotten = [...current.matchAll(/\(ae-forgotten-export\) The symbol "([^"]+)"/g)].map((m) => m[1]);
+    if (forgotten.length > 0) return `@airy/${pkg}'s public API names ${forgotten.join(', ')}, which src/index.ts does not export: export each as a type`;
     if (!changed) return undefined;
     return [
       `@airy/${pkg}'s public API differs from packages/${pkg}/api/${pkg}.api.md: review the change; if it is meant, run \`${API_UPDATE_COMMAND}\` and commit the report`,

@@ -23,4 +23,4 @@ export { type NetworkLimits, type UpOptions, up } from './up.js';
 export type { DeltaRequest } from './download/index.js';
 export type { ParallelismDecision, ParallelismPolicy } from './download/parallelism.js';
 export type { ProbeRequest } from './readiness.js';
-export type { CatalogTrust } from './trust.js';
+export type { CatalogTrust, TrustChoice } from './trust.js';

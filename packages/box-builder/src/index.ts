@@ -16,7 +16,7 @@ export { hashFile } from './hash.js';
 export { buildPeakBytes, type Check, type HostFacts } from './preflight.js';
 export { moveChannel, type PublishRequest, type PublishResult, publishBox, type ReleaseRecord } from './publish.js';
 export type { S3Settings } from './s3-store.js';
-export { type InitOptions, initKeys, type KeysPolicy, loadKeys, type RoleName, type RotateOptions, resignTimestamp, rotateRoot, type SigningKeys, type SignResult, type TargetInput, type TimestampResult } from './signing.js';
+export { type InitOptions, initKeys, type KeyPair, type KeysPolicy, loadKeys, type RoleName, type RotateOptions, resignTimestamp, rotateRoot, type SigningKeys, type SignResult, type TargetInput, type TimestampResult } from './signing.js';
 export { type CatalogReader, openStore } from './sources.js';
 export type { ObjectStore, StoredObject, UploadOptions, UploadProgress, WriteCondition } from './store.js';
 // Types the functions above take or return.

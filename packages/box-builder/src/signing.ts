@@ -57,7 +57,7 @@ export class SigningError extends Error {
 }
 
 /** One private key and what it signs as. */
-interface KeyPair {
+export interface KeyPair {
   readonly key: Key;
   readonly privateKey: KeyObject;
   readonly file: string;

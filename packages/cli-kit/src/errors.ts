@@ -38,7 +38,7 @@ export const wholeNumber = (name: string) => (value: string) => {
   return n;
 };
 
-const UNIT_SECONDS = { s: 1, m: 60, h: 3600 } as const;
+export const UNIT_SECONDS = { s: 1, m: 60, h: 3600 } as const;
 
 /**
  * An option parser for a duration, in seconds: `90s`, `10m`, `1h`, or a bare whole number in `bareUnit` (so an

@@ -15,10 +15,13 @@ export { formatBytes, type Progress, type ProgressOptions, startProgress } from 
 export { backoffMs } from './backoff.js';
 export { redact, withoutCredentials } from './redact.js';
 export { shellQuote, shellWord } from './shell.js';
-export { field, parseStateFile, StateFileError, type StateFileSpec, stateFileProblem } from './state-file.js';
+export { field, parseStateFile, type Schema, StateFileError, type StateFileSpec, stateFileProblem } from './state-file.js';
 export { printable, printableJson } from './terminal.js';
 export { AiryError, REASONS, type ReasonId } from './reasons.js';
 export { INGRESS_GATEWAY, ingressGatewayUrl, NGROK_WEB_PORT, ngrokAgentConfig, type TunnelSpec, WEBHOOK_SOURCES, type WebhookSource, enableSourceHint, webhookUrls } from './webhooks.js';
 export { defaultTunnelDir, readTunnelState, type TunnelState, type TunnelStatus, tunnelFiles, writeTunnelState } from './tunnel-state.js';
 // Types the functions above take or return.
 export type { ProcessProbe } from './lock.js';
+// Consts whose types the API's signatures name (type-only: no runtime export).
+export type { UNIT_SECONDS } from './errors.js';
+export type { TUNNEL_STATE, TUNNEL_STATUS } from './tunnel-state.js';

@@ -74,7 +74,8 @@ export function stateFileProblem<T>(text: string, spec: Omit<StateFileSpec<T>, '
   }
 }
 
-type Schema<T> = v.GenericSchema<unknown, T>;
+/** A valibot schema of a value of type `T`, what `field`'s checks are. */
+export type Schema<T> = v.GenericSchema<unknown, T>;
 
 /** The checks state files are made of, each bounded and with a message that says what the value must be. */
 export const field = {

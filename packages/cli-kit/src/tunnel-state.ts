@@ -17,7 +17,7 @@ const LAST_ERROR_MAX = 4096;
 const time = field.whole(0);
 
 /** A tunnel session as its supervisor sees it. */
-const TUNNEL_STATUS = {
+export const TUNNEL_STATUS = {
   state: field.oneOf(STATES),
   url: v.optional(field.text(URL_MAX)),
   startedAt: time,
@@ -28,7 +28,7 @@ const TUNNEL_STATUS = {
 };
 
 /** The state file's schema: its type below is this schema's, so the two cannot disagree. */
-const TUNNEL_STATE = field.object({
+export const TUNNEL_STATE = field.object({
   ...TUNNEL_STATUS,
   pid: field.whole(1, 2 ** 32),
   target: field.text(URL_MAX),

@@ -5,7 +5,7 @@
  */
 export type { ApplyStep } from './apply-steps.js';
 export { type KindTypes, objectsOf, platformDocuments, withExtra } from './objects.js';
-export type { KubeObject } from './components/common.js';
+export type { KubeObject, ObjectMeta } from './components/common.js';
 export { app } from './components/apps.js';
 export { type BoxFacts, boxFacts, boxFactsEnv } from './box-facts.js';
 export type { Route } from './components/ingress.js';

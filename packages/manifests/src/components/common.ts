@@ -7,7 +7,8 @@ import type { IIoK8sApiCoreV1PodSecurityContext as PodSecurityContext } from 'ku
 import { PodDisruptionBudget, Service, StatefulSet } from './kinds.js';
 import type { PlatformConfig, ResourceSpec } from '../options.js';
 
-type ObjectMeta = NonNullable<IDeployment['metadata']>;
+/** Kubernetes' object metadata, as the Kubernetes models type it. */
+export type ObjectMeta = NonNullable<IDeployment['metadata']>;
 
 /** Any rendered Kubernetes object. */
 export interface KubeObject {
